@@ -1,0 +1,78 @@
+//! `parcelkit-codegen`: the one road from parcelkit's hand-written OpenAPI specs to Rust code.
+//!
+//! Both the client crate's `build.rs` and `cargo xtask regen` call [`generate`], so the code compiled
+//! into `parcelkit` and the reviewed copy in `generated/` are the same bytes.
+//!
+//! The pipeline for one API is: [`load_spec`] (YAML -> [`openapiv3::OpenAPI`], errors name the file),
+//! [`normalise::normalise`] (an in-memory copy reshaped for progenitor's limits; the spec on disk
+//! stays honest), [`preflight::check`] (constructs progenitor would panic on become errors), then
+//! progenitor with the settings from [`settings::generation_settings`], formatted by prettyplease.
+//!
+//! ```no_run
+//! use std::path::Path;
+//!
+//! let root = Path::new(".");
+//! for api in parcelkit_codegen::APIS {
+//!     for file in parcelkit_codegen::generate(api, root)? {
+//!         println!("{}: {} bytes", file.name, file.contents.len());
+//!     }
+//! }
+//! # Ok::<(), parcelkit_codegen::CodegenError>(())
+//! ```
+
+use std::path::Path;
+
+pub mod json_schema;
+pub mod normalise;
+pub mod preflight;
+pub mod settings;
+pub mod stats;
+
+mod error;
+mod load;
+mod render;
+
+pub use error::{CodegenError, ErrorKind};
+pub use load::{load_spec, load_spec_str, yaml_to_json};
+pub use render::{generate_from_spec, GeneratedFile};
+
+/// One API that parcelkit generates a client for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ApiSpec {
+    /// Short name: the Rust module (`parcelkit::<name>`), the cargo feature and the stem of the
+    /// generated files.
+    pub name: &'static str,
+    /// The spec, relative to the workspace root.
+    pub spec_path: &'static str,
+    /// Rust path of the module that `include!`s the generated client; the httpmock helpers refer to
+    /// the client's types through it.
+    pub module_path: &'static str,
+}
+
+/// Every API parcelkit knows, in the order they are generated.
+pub const APIS: &[ApiSpec] = &[
+    ApiSpec {
+        name: "smartsend",
+        spec_path: "openapi/smartsend.yaml",
+        module_path: "crate::smartsend",
+    },
+    ApiSpec {
+        name: "phygitals",
+        spec_path: "openapi/phygitals.yaml",
+        module_path: "crate::phygitals",
+    },
+];
+
+/// The command that rewrites the committed copy; named in every generated file's header.
+pub const REGEN_COMMAND: &str = "cargo xtask regen";
+
+/// Loads, normalises and generates everything for one API: the client code
+/// (`<name>.rs`), the httpmock helpers (`<name>_httpmock.rs`) and the normalised spec
+/// (`<name>.normalised.yaml`).
+///
+/// `workspace_root` is the directory holding `openapi/`. The returned contents do not depend on
+/// where the workspace lives, so `build.rs` and `xtask` produce the same bytes.
+pub fn generate(api: &ApiSpec, workspace_root: &Path) -> Result<Vec<GeneratedFile>, CodegenError> {
+    let spec = load_spec(&workspace_root.join(api.spec_path), api.spec_path)?;
+    generate_from_spec(api, &spec)
+}
