@@ -6,7 +6,7 @@
 //! `#/components/schemas`, and keywords a validator must not see (`example`, `x-*`,
 //! `discriminator`). Everything else is passed through.
 
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value, json};
 
 /// The JSON Schema dialect of the output.
 pub const DIALECT: &str = "https://json-schema.org/draft/2020-12/schema";
@@ -89,21 +89,24 @@ pub fn convert(schema: &Value) -> Value {
         }
     }
     // 3.0's boolean exclusive bounds become 2020-12's numeric ones.
-    for (exclusive, bound) in [("exclusiveMinimum", "minimum"), ("exclusiveMaximum", "maximum")] {
-        if map.get(exclusive) == Some(&Value::Bool(true)) {
-            if let Some(b) = out.remove(bound) {
-                out.insert(exclusive.into(), b);
-            }
+    for (exclusive, bound) in [
+        ("exclusiveMinimum", "minimum"),
+        ("exclusiveMaximum", "maximum"),
+    ] {
+        if map.get(exclusive) == Some(&Value::Bool(true))
+            && let Some(b) = out.remove(bound)
+        {
+            out.insert(exclusive.into(), b);
         }
     }
     if map.get("nullable") == Some(&Value::Bool(true)) {
         match out.get("type").cloned() {
             Some(Value::String(t)) => {
                 out.insert("type".into(), json!([t, "null"]));
-                if let Some(Value::Array(values)) = out.get_mut("enum") {
-                    if !values.contains(&Value::Null) {
-                        values.push(Value::Null);
-                    }
+                if let Some(Value::Array(values)) = out.get_mut("enum")
+                    && !values.contains(&Value::Null)
+                {
+                    values.push(Value::Null);
                 }
             }
             _ => return json!({"anyOf": [Value::Object(out), {"type": "null"}]}),
@@ -119,7 +122,10 @@ mod tests {
     #[test]
     fn nullable_enum_accepts_null() {
         let s = convert(&json!({"type": "string", "enum": ["a", "b"], "nullable": true}));
-        assert_eq!(s, json!({"type": ["string", "null"], "enum": ["a", "b", null]}));
+        assert_eq!(
+            s,
+            json!({"type": ["string", "null"], "enum": ["a", "b", null]})
+        );
     }
 
     #[test]
@@ -158,8 +164,13 @@ mod tests {
 
     #[test]
     fn boolean_exclusive_bounds_become_numeric() {
-        let s = convert(&json!({"type": "number", "minimum": 0, "exclusiveMinimum": true, "maximum": 9}));
-        assert_eq!(s, json!({"type": "number", "exclusiveMinimum": 0, "maximum": 9}));
+        let s = convert(
+            &json!({"type": "number", "minimum": 0, "exclusiveMinimum": true, "maximum": 9}),
+        );
+        assert_eq!(
+            s,
+            json!({"type": "number", "exclusiveMinimum": 0, "maximum": 9})
+        );
     }
 
     #[test]
@@ -168,6 +179,9 @@ mod tests {
             "type": "object",
             "additionalProperties": {"type": "array", "items": {"type": "string", "nullable": true}}
         }));
-        assert_eq!(s["additionalProperties"]["items"]["type"], json!(["string", "null"]));
+        assert_eq!(
+            s["additionalProperties"]["items"]["type"],
+            json!(["string", "null"])
+        );
     }
 }

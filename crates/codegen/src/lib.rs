@@ -34,7 +34,7 @@ mod render;
 
 pub use error::{CodegenError, ErrorKind};
 pub use load::{load_spec, load_spec_str, yaml_to_json};
-pub use render::{generate_from_spec, GeneratedFile};
+pub use render::{GeneratedFile, generate_from_spec};
 
 /// One API that parcelkit generates a client for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

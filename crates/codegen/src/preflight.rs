@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 
 use openapiv3::{OpenAPI, Parameter, ReferenceOr, StatusCode};
 
-use crate::normalise::{for_each_operation, op_label, resolve_response, Body};
+use crate::normalise::{Body, for_each_operation, op_label, resolve_response};
 
 /// Returns every problem found (empty when the spec is safe to hand to progenitor).
 ///
@@ -31,7 +31,9 @@ pub fn check(spec: &OpenAPI) -> Vec<String> {
     let components = spec.components.as_ref();
     for (path, item) in &spec.paths.paths {
         if let ReferenceOr::Reference { reference } = item {
-            problems.push(format!("path {path}: path item references ({reference}) are not supported"));
+            problems.push(format!(
+                "path {path}: path item references ({reference}) are not supported"
+            ));
         }
     }
     for_each_operation(spec, |path, method, op| {
@@ -58,7 +60,8 @@ pub fn check(spec: &OpenAPI) -> Vec<String> {
                     {
                         Some(ReferenceOr::Item(p)) => p,
                         _ => {
-                            problems.push(format!("{label}: parameter {reference} cannot be resolved"));
+                            problems
+                                .push(format!("{label}: parameter {reference} cannot be resolved"));
                             continue;
                         }
                     }
@@ -105,7 +108,9 @@ pub fn check(spec: &OpenAPI) -> Vec<String> {
                     .and_then(|b| b.as_item()),
             };
             match body {
-                None => problems.push(format!("{label}: request body reference cannot be resolved")),
+                None => problems.push(format!(
+                    "{label}: request body reference cannot be resolved"
+                )),
                 Some(body) => {
                     if body.content.len() > 1 {
                         problems.push(format!(
@@ -116,7 +121,8 @@ pub fn check(spec: &OpenAPI) -> Vec<String> {
                     }
                     for (media_type, media) in &body.content {
                         if media.schema.is_none() {
-                            problems.push(format!("{label}: request body {media_type} has no schema"));
+                            problems
+                                .push(format!("{label}: request body {media_type} has no schema"));
                         }
                         if !media.encoding.is_empty() {
                             problems.push(format!(
@@ -146,9 +152,12 @@ pub fn check(spec: &OpenAPI) -> Vec<String> {
                 }
             };
             for (media_type, media) in &response.content {
-                let json = media_type == "application/json" || media_type.starts_with("application/json;");
+                let json =
+                    media_type == "application/json" || media_type.starts_with("application/json;");
                 if json && media.schema.is_none() {
-                    problems.push(format!("{label}: response {code_label} {media_type} has no schema"));
+                    problems.push(format!(
+                        "{label}: response {code_label} {media_type} has no schema"
+                    ));
                 }
                 if json && !media.encoding.is_empty() {
                     problems.push(format!(
@@ -158,8 +167,12 @@ pub fn check(spec: &OpenAPI) -> Vec<String> {
             }
             let body = Body::of(response);
             match code {
-                Some(StatusCode::Code(200..=299) | StatusCode::Range(2)) => groups[0].1.push((code_label, body)),
-                Some(StatusCode::Code(400..) | StatusCode::Range(4..)) => groups[1].1.push((code_label, body)),
+                Some(StatusCode::Code(200..=299) | StatusCode::Range(2)) => {
+                    groups[0].1.push((code_label, body))
+                }
+                Some(StatusCode::Code(400..) | StatusCode::Range(4..)) => {
+                    groups[1].1.push((code_label, body))
+                }
                 Some(_) => {}
                 // progenitor counts `default` as both a success and an error.
                 None => {
@@ -239,7 +252,10 @@ mod tests {
         let p = problems(
             "  /a:\n    get:\n      operationId: get_a\n      responses: {'200': {description: ok, content: {application/json: {}}}}\n",
         );
-        assert_eq!(p, ["operation get_a: response 200 application/json has no schema"]);
+        assert_eq!(
+            p,
+            ["operation get_a: response 200 application/json has no schema"]
+        );
     }
 
     #[test]
@@ -249,7 +265,9 @@ mod tests {
         );
         assert_eq!(
             p,
-            ["operation book_a: 2 different success bodies (200 JSON A, 202 JSON B); the generator allows one"]
+            [
+                "operation book_a: 2 different success bodies (200 JSON A, 202 JSON B); the generator allows one"
+            ]
         );
     }
 
@@ -259,6 +277,9 @@ mod tests {
             "  /a:\n    get:\n      operationId: get_a\n      responses:\n        '200': {description: ok, content: {application/json: {schema: {$ref: '#/components/schemas/A'}}}}\n        default: {description: e, content: {application/json: {schema: {$ref: '#/components/schemas/B'}}}}\n",
         );
         assert_eq!(p.len(), 1, "{p:?}");
-        assert!(p[0].contains("success bodies (200 JSON A, default JSON B)"), "{p:?}");
+        assert!(
+            p[0].contains("success bodies (200 JSON A, default JSON B)"),
+            "{p:?}"
+        );
     }
 }

@@ -9,7 +9,8 @@ use progenitor_impl::{GenerationSettings, HooksMode, InterfaceStyle, TagStyle};
 /// - merged tags: one `Client` per API, not one trait per tag;
 /// - hooks expected: the hand-written layer must `impl ClientHooks for Client` (request
 ///   headers, retries), and forgetting it is a compile error rather than a silent no-op;
-/// - `PartialEq` on every type, so tests compare values, not their JSON.
+/// - `PartialEq` on every type, so tests compare values, not their JSON, and
+///   `schemars::JsonSchema`, so the conformance tests can hold the Rust types against the spec.
 ///
 /// ```
 /// let _settings = parcelkit_codegen::settings::generation_settings();
@@ -20,6 +21,7 @@ pub fn generation_settings() -> GenerationSettings {
         .with_interface(InterfaceStyle::Builder)
         .with_tag(TagStyle::Merged)
         .with_hooks(HooksMode::Expected)
-        .with_derive("PartialEq");
+        .with_derive("PartialEq")
+        .with_derive("::schemars::JsonSchema");
     settings
 }

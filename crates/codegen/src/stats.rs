@@ -10,7 +10,8 @@ use crate::normalise::for_each_operation;
 pub const MODELLED_EXTENSION: &str = "x-parcelkit-modelled";
 
 /// Where the statistics table starts in README.md.
-pub const README_BEGIN: &str = "<!-- spec-stats:begin (written by `cargo xtask regen`; do not edit) -->";
+pub const README_BEGIN: &str =
+    "<!-- spec-stats:begin (written by `cargo xtask regen`; do not edit) -->";
 /// Where it ends.
 pub const README_END: &str = "<!-- spec-stats:end -->";
 
@@ -68,7 +69,9 @@ pub fn spec_stats(spec: &OpenAPI) -> SpecStats {
         schemas: schemas.map_or(0, |s| s.len()),
         modelled_schemas: schemas.map_or(0, |s| {
             s.values()
-                .filter(|s| matches!(s, ReferenceOr::Item(s) if is_modelled(&s.schema_data.extensions)))
+                .filter(
+                    |s| matches!(s, ReferenceOr::Item(s) if is_modelled(&s.schema_data.extensions)),
+                )
                 .count()
         }),
     }
