@@ -1,0 +1,44 @@
+//! Generates the API clients from `openapi/*.yaml` into `OUT_DIR` with parcelkit-codegen, the
+//! same code `cargo xtask regen` uses to write the reviewed copy in `generated/`.
+
+use std::path::{Path, PathBuf};
+
+fn main() {
+    let root = PathBuf::from(
+        std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"),
+    );
+    let out_dir = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
+    println!("cargo:rerun-if-changed=build.rs");
+    for api in parcelkit_codegen::APIS {
+        println!("cargo:rerun-if-changed={}", api.spec_path);
+        // Only the APIs whose cargo feature is on are generated (and can fail the build).
+        let feature = format!("CARGO_FEATURE_{}", api.name.to_uppercase());
+        if std::env::var_os(feature).is_none() {
+            continue;
+        }
+        match parcelkit_codegen::generate(api, &root) {
+            Ok(files) => {
+                for file in files {
+                    write_if_changed(&out_dir.join(&file.name), &file.contents);
+                }
+            }
+            Err(error) => {
+                // The message names the spec and the reason; no backtrace into the generator.
+                eprintln!("error: {error}");
+                std::process::exit(1);
+            }
+        }
+    }
+}
+
+/// Leaves an unchanged file's mtime alone, so an edit that does not change the generated code does
+/// not recompile the crate.
+fn write_if_changed(path: &Path, contents: &str) {
+    if std::fs::read_to_string(path).is_ok_and(|old| old == contents) {
+        return;
+    }
+    if let Err(e) = std::fs::write(path, contents) {
+        eprintln!("error: cannot write {}: {e}", path.display());
+        std::process::exit(1);
+    }
+}

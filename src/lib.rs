@@ -1,0 +1,54 @@
+//! parcelkit: a Rust SDK for the [Smart Send API v2](smartsend) (multi-carrier shipping) and the
+//! [Phygitals Partner API](phygitals) (trading-card vending, shipping and sell-back).
+//!
+//! Each API's client is generated at build time from the hand-written OpenAPI spec in `openapi/`
+//! (progenitor, through `parcelkit-codegen`); the reviewed copy of that code is in `generated/`.
+//! Every operation is a builder on the API's `Client`:
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! use parcelkit::smartsend::Client;
+//!
+//! let client = Client::new("https://app.smartsend.io/api/v2");
+//! let shipment = client
+//!     .get_shipment()
+//!     .team("ad9546c1-393e-49a5-9a72-5cc146c9bec5")
+//!     .shipment(uuid::Uuid::parse_str("550e8400-e29b-41d4-a716-446655440000")?)
+//!     .send()
+//!     .await?;
+//! println!("state: {:?}", shipment.data.state);
+//! # Ok(()) }
+//! ```
+#![warn(missing_docs)]
+
+/// Declares the module contents for one generated API: the generated code in a private module,
+/// its public items re-exported, and (with the `httpmock` feature) the typed mock helpers.
+macro_rules! generated_api {
+    ($name:literal) => {
+        #[allow(missing_docs, unused_imports, clippy::all, clippy::pedantic)]
+        mod generated {
+            include!(concat!(env!("OUT_DIR"), "/", $name, ".rs"));
+        }
+
+        pub use generated::{ByteStream, Client, Error, ResponseValue, builder, prelude, types};
+
+        /// Typed [httpmock](https://docs.rs/httpmock) helpers: one `MockServerExt` method per
+        /// operation, with `When`/`Then` builders typed by the spec. For scripted client tests.
+        #[cfg(feature = "httpmock")]
+        #[allow(missing_docs, unused_imports, clippy::all, clippy::pedantic)]
+        pub mod mock {
+            include!(concat!(env!("OUT_DIR"), "/", $name, "_httpmock.rs"));
+        }
+    };
+}
+
+#[cfg(feature = "smartsend")]
+pub mod smartsend;
+
+#[cfg(feature = "phygitals")]
+pub mod phygitals;
+
+// The README's Rust examples compile as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
