@@ -12422,8 +12422,9 @@ Two success answers, told apart by status code:
 
 Without `Prefer` the server may still need a while, because it waits for the carrier;
 allow a generous timeout. Booking a shipment that is already booked, or whose data the
-carrier rejects, is modelled as 422 (the vendor does not document these errors). Always send an `Idempotency-Key`: it is what prevents a
-retried request from booking (and paying for) the shipment twice.
+carrier rejects, is modelled as 422 (the vendor does not document these errors). Always
+send an `Idempotency-Key`: it is what prevents a retried request from booking (and paying
+for) the shipment twice.
 
 
 Sends a `POST` request to `/team/{team}/shipments/{shipment}/booking`
