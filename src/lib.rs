@@ -23,6 +23,7 @@
 
 /// Declares the module contents for one generated API: the generated code in a private module,
 /// its public items re-exported, and (with the `httpmock` feature) the typed mock helpers.
+#[cfg(any(feature = "smartsend", feature = "phygitals"))]
 macro_rules! generated_api {
     ($name:literal) => {
         #[allow(missing_docs, unused_imports, clippy::all, clippy::pedantic)]

@@ -1,6 +1,8 @@
 //! parcelkit's maintenance tasks, as a library so that their behaviour is tested like any other
 //! code. The binary (`cargo xtask ...`) only parses arguments.
 
+#![warn(missing_docs)]
+
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 

@@ -20,6 +20,8 @@
 //! # Ok::<(), parcelkit_codegen::CodegenError>(())
 //! ```
 
+#![warn(missing_docs)]
+
 use std::path::Path;
 
 pub mod json_schema;
