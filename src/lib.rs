@@ -43,6 +43,13 @@ macro_rules! generated_api {
     };
 }
 
+pub mod runtime;
+
+pub use runtime::{
+    IdempotencyKey, InvalidHeaderValue, Jitter, RequestId, RetryPolicy, is_retryable_status,
+    parse_retry_after,
+};
+
 #[cfg(feature = "smartsend")]
 pub mod smartsend;
 

@@ -1,0 +1,12 @@
+//! The runtime both API clients share: header values that are valid by construction
+//! ([`IdempotencyKey`], [`RequestId`]) and the retry policy. Nothing here is specific to one API.
+
+mod header_token;
+mod idempotency;
+mod request_id;
+mod retry;
+
+pub use header_token::InvalidHeaderValue;
+pub use idempotency::IdempotencyKey;
+pub use request_id::RequestId;
+pub use retry::{Jitter, RetryPolicy, is_retryable_status, parse_retry_after};
