@@ -7,166 +7,6 @@ use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderE
 /// Types used as operation parameters and responses.
 #[allow(clippy::all)]
 pub mod types {
-    ///`AddBookingBatchShipmentsIdempotencyKey`
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    #[serde(transparent)]
-    pub struct AddBookingBatchShipmentsIdempotencyKey(::std::string::String);
-    impl ::std::ops::Deref for AddBookingBatchShipmentsIdempotencyKey {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-
-    impl ::std::convert::From<AddBookingBatchShipmentsIdempotencyKey>
-    for ::std::string::String {
-        fn from(value: AddBookingBatchShipmentsIdempotencyKey) -> Self {
-            value.0
-        }
-    }
-
-    impl ::std::str::FromStr for AddBookingBatchShipmentsIdempotencyKey {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 128usize {
-                return Err("longer than 128 characters".into());
-            }
-            if value.chars().count() < 16usize {
-                return Err("shorter than 16 characters".into());
-            }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[A-Za-z0-9._-]{16,128}$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[A-Za-z0-9._-]{16,128}$\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-
-    impl ::std::convert::TryFrom<&str> for AddBookingBatchShipmentsIdempotencyKey {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-
-    impl ::std::convert::TryFrom<::std::string::String>
-    for AddBookingBatchShipmentsIdempotencyKey {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-
-    impl<'de> ::serde::Deserialize<'de> for AddBookingBatchShipmentsIdempotencyKey {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-
-    ///`AddBookingBatchShipmentsRequestId`
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    #[serde(transparent)]
-    pub struct AddBookingBatchShipmentsRequestId(::std::string::String);
-    impl ::std::ops::Deref for AddBookingBatchShipmentsRequestId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-
-    impl ::std::convert::From<AddBookingBatchShipmentsRequestId>
-    for ::std::string::String {
-        fn from(value: AddBookingBatchShipmentsRequestId) -> Self {
-            value.0
-        }
-    }
-
-    impl ::std::str::FromStr for AddBookingBatchShipmentsRequestId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 128usize {
-                return Err("longer than 128 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[A-Za-z0-9._-]{1,128}$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[A-Za-z0-9._-]{1,128}$\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-
-    impl ::std::convert::TryFrom<&str> for AddBookingBatchShipmentsRequestId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-
-    impl ::std::convert::TryFrom<::std::string::String>
-    for AddBookingBatchShipmentsRequestId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-
-    impl<'de> ::serde::Deserialize<'de> for AddBookingBatchShipmentsRequestId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-
     ///`AddBookingBatchShipmentsTeam`
     #[derive(
         ::schemars::JsonSchema,
@@ -590,84 +430,6 @@ pub mod types {
         }
     }
 
-    ///`BookShipmentIdempotencyKey`
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    #[serde(transparent)]
-    pub struct BookShipmentIdempotencyKey(::std::string::String);
-    impl ::std::ops::Deref for BookShipmentIdempotencyKey {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-
-    impl ::std::convert::From<BookShipmentIdempotencyKey> for ::std::string::String {
-        fn from(value: BookShipmentIdempotencyKey) -> Self {
-            value.0
-        }
-    }
-
-    impl ::std::str::FromStr for BookShipmentIdempotencyKey {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 128usize {
-                return Err("longer than 128 characters".into());
-            }
-            if value.chars().count() < 16usize {
-                return Err("shorter than 16 characters".into());
-            }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[A-Za-z0-9._-]{16,128}$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[A-Za-z0-9._-]{16,128}$\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-
-    impl ::std::convert::TryFrom<&str> for BookShipmentIdempotencyKey {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-
-    impl ::std::convert::TryFrom<::std::string::String> for BookShipmentIdempotencyKey {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-
-    impl<'de> ::serde::Deserialize<'de> for BookShipmentIdempotencyKey {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-
     ///`BookShipmentPrefer`
     #[derive(
         ::schemars::JsonSchema,
@@ -722,84 +484,6 @@ pub mod types {
             value: ::std::string::String,
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             value.parse()
-        }
-    }
-
-    ///`BookShipmentRequestId`
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    #[serde(transparent)]
-    pub struct BookShipmentRequestId(::std::string::String);
-    impl ::std::ops::Deref for BookShipmentRequestId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-
-    impl ::std::convert::From<BookShipmentRequestId> for ::std::string::String {
-        fn from(value: BookShipmentRequestId) -> Self {
-            value.0
-        }
-    }
-
-    impl ::std::str::FromStr for BookShipmentRequestId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 128usize {
-                return Err("longer than 128 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[A-Za-z0-9._-]{1,128}$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[A-Za-z0-9._-]{1,128}$\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-
-    impl ::std::convert::TryFrom<&str> for BookShipmentRequestId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-
-    impl ::std::convert::TryFrom<::std::string::String> for BookShipmentRequestId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-
-    impl<'de> ::serde::Deserialize<'de> for BookShipmentRequestId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
 
@@ -979,86 +663,6 @@ pub mod types {
         }
     }
 
-    ///`CreateAndBookShipmentIdempotencyKey`
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    #[serde(transparent)]
-    pub struct CreateAndBookShipmentIdempotencyKey(::std::string::String);
-    impl ::std::ops::Deref for CreateAndBookShipmentIdempotencyKey {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-
-    impl ::std::convert::From<CreateAndBookShipmentIdempotencyKey>
-    for ::std::string::String {
-        fn from(value: CreateAndBookShipmentIdempotencyKey) -> Self {
-            value.0
-        }
-    }
-
-    impl ::std::str::FromStr for CreateAndBookShipmentIdempotencyKey {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 128usize {
-                return Err("longer than 128 characters".into());
-            }
-            if value.chars().count() < 16usize {
-                return Err("shorter than 16 characters".into());
-            }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[A-Za-z0-9._-]{16,128}$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[A-Za-z0-9._-]{16,128}$\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-
-    impl ::std::convert::TryFrom<&str> for CreateAndBookShipmentIdempotencyKey {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-
-    impl ::std::convert::TryFrom<::std::string::String>
-    for CreateAndBookShipmentIdempotencyKey {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-
-    impl<'de> ::serde::Deserialize<'de> for CreateAndBookShipmentIdempotencyKey {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-
     ///`CreateAndBookShipmentPrefer`
     #[derive(
         ::schemars::JsonSchema,
@@ -1113,85 +717,6 @@ pub mod types {
             value: ::std::string::String,
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             value.parse()
-        }
-    }
-
-    ///`CreateAndBookShipmentRequestId`
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    #[serde(transparent)]
-    pub struct CreateAndBookShipmentRequestId(::std::string::String);
-    impl ::std::ops::Deref for CreateAndBookShipmentRequestId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-
-    impl ::std::convert::From<CreateAndBookShipmentRequestId> for ::std::string::String {
-        fn from(value: CreateAndBookShipmentRequestId) -> Self {
-            value.0
-        }
-    }
-
-    impl ::std::str::FromStr for CreateAndBookShipmentRequestId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 128usize {
-                return Err("longer than 128 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[A-Za-z0-9._-]{1,128}$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[A-Za-z0-9._-]{1,128}$\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-
-    impl ::std::convert::TryFrom<&str> for CreateAndBookShipmentRequestId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-
-    impl ::std::convert::TryFrom<::std::string::String>
-    for CreateAndBookShipmentRequestId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-
-    impl<'de> ::serde::Deserialize<'de> for CreateAndBookShipmentRequestId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
 
@@ -1292,164 +817,6 @@ pub mod types {
         }
     }
 
-    ///`CreateBookingBatchIdempotencyKey`
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    #[serde(transparent)]
-    pub struct CreateBookingBatchIdempotencyKey(::std::string::String);
-    impl ::std::ops::Deref for CreateBookingBatchIdempotencyKey {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-
-    impl ::std::convert::From<CreateBookingBatchIdempotencyKey>
-    for ::std::string::String {
-        fn from(value: CreateBookingBatchIdempotencyKey) -> Self {
-            value.0
-        }
-    }
-
-    impl ::std::str::FromStr for CreateBookingBatchIdempotencyKey {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 128usize {
-                return Err("longer than 128 characters".into());
-            }
-            if value.chars().count() < 16usize {
-                return Err("shorter than 16 characters".into());
-            }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[A-Za-z0-9._-]{16,128}$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[A-Za-z0-9._-]{16,128}$\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-
-    impl ::std::convert::TryFrom<&str> for CreateBookingBatchIdempotencyKey {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-
-    impl ::std::convert::TryFrom<::std::string::String>
-    for CreateBookingBatchIdempotencyKey {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-
-    impl<'de> ::serde::Deserialize<'de> for CreateBookingBatchIdempotencyKey {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-
-    ///`CreateBookingBatchRequestId`
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    #[serde(transparent)]
-    pub struct CreateBookingBatchRequestId(::std::string::String);
-    impl ::std::ops::Deref for CreateBookingBatchRequestId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-
-    impl ::std::convert::From<CreateBookingBatchRequestId> for ::std::string::String {
-        fn from(value: CreateBookingBatchRequestId) -> Self {
-            value.0
-        }
-    }
-
-    impl ::std::str::FromStr for CreateBookingBatchRequestId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 128usize {
-                return Err("longer than 128 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[A-Za-z0-9._-]{1,128}$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[A-Za-z0-9._-]{1,128}$\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-
-    impl ::std::convert::TryFrom<&str> for CreateBookingBatchRequestId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-
-    impl ::std::convert::TryFrom<::std::string::String> for CreateBookingBatchRequestId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-
-    impl<'de> ::serde::Deserialize<'de> for CreateBookingBatchRequestId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-
     ///`CreateBookingBatchTeam`
     #[derive(
         ::schemars::JsonSchema,
@@ -1508,163 +875,6 @@ pub mod types {
     }
 
     impl<'de> ::serde::Deserialize<'de> for CreateBookingBatchTeam {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-
-    ///`CreateShipmentIdempotencyKey`
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    #[serde(transparent)]
-    pub struct CreateShipmentIdempotencyKey(::std::string::String);
-    impl ::std::ops::Deref for CreateShipmentIdempotencyKey {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-
-    impl ::std::convert::From<CreateShipmentIdempotencyKey> for ::std::string::String {
-        fn from(value: CreateShipmentIdempotencyKey) -> Self {
-            value.0
-        }
-    }
-
-    impl ::std::str::FromStr for CreateShipmentIdempotencyKey {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 128usize {
-                return Err("longer than 128 characters".into());
-            }
-            if value.chars().count() < 16usize {
-                return Err("shorter than 16 characters".into());
-            }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[A-Za-z0-9._-]{16,128}$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[A-Za-z0-9._-]{16,128}$\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-
-    impl ::std::convert::TryFrom<&str> for CreateShipmentIdempotencyKey {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-
-    impl ::std::convert::TryFrom<::std::string::String>
-    for CreateShipmentIdempotencyKey {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-
-    impl<'de> ::serde::Deserialize<'de> for CreateShipmentIdempotencyKey {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-
-    ///`CreateShipmentRequestId`
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    #[serde(transparent)]
-    pub struct CreateShipmentRequestId(::std::string::String);
-    impl ::std::ops::Deref for CreateShipmentRequestId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-
-    impl ::std::convert::From<CreateShipmentRequestId> for ::std::string::String {
-        fn from(value: CreateShipmentRequestId) -> Self {
-            value.0
-        }
-    }
-
-    impl ::std::str::FromStr for CreateShipmentRequestId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 128usize {
-                return Err("longer than 128 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[A-Za-z0-9._-]{1,128}$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[A-Za-z0-9._-]{1,128}$\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-
-    impl ::std::convert::TryFrom<&str> for CreateShipmentRequestId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-
-    impl ::std::convert::TryFrom<::std::string::String> for CreateShipmentRequestId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-
-    impl<'de> ::serde::Deserialize<'de> for CreateShipmentRequestId {
         fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
         where
             D: ::serde::Deserializer<'de>,
@@ -1764,163 +974,6 @@ pub mod types {
     impl DeleteResult {
         pub fn builder() -> builder::DeleteResult {
             Default::default()
-        }
-    }
-
-    ///`DeleteShipmentIdempotencyKey`
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    #[serde(transparent)]
-    pub struct DeleteShipmentIdempotencyKey(::std::string::String);
-    impl ::std::ops::Deref for DeleteShipmentIdempotencyKey {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-
-    impl ::std::convert::From<DeleteShipmentIdempotencyKey> for ::std::string::String {
-        fn from(value: DeleteShipmentIdempotencyKey) -> Self {
-            value.0
-        }
-    }
-
-    impl ::std::str::FromStr for DeleteShipmentIdempotencyKey {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 128usize {
-                return Err("longer than 128 characters".into());
-            }
-            if value.chars().count() < 16usize {
-                return Err("shorter than 16 characters".into());
-            }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[A-Za-z0-9._-]{16,128}$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[A-Za-z0-9._-]{16,128}$\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-
-    impl ::std::convert::TryFrom<&str> for DeleteShipmentIdempotencyKey {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-
-    impl ::std::convert::TryFrom<::std::string::String>
-    for DeleteShipmentIdempotencyKey {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-
-    impl<'de> ::serde::Deserialize<'de> for DeleteShipmentIdempotencyKey {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-
-    ///`DeleteShipmentRequestId`
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    #[serde(transparent)]
-    pub struct DeleteShipmentRequestId(::std::string::String);
-    impl ::std::ops::Deref for DeleteShipmentRequestId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-
-    impl ::std::convert::From<DeleteShipmentRequestId> for ::std::string::String {
-        fn from(value: DeleteShipmentRequestId) -> Self {
-            value.0
-        }
-    }
-
-    impl ::std::str::FromStr for DeleteShipmentRequestId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 128usize {
-                return Err("longer than 128 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[A-Za-z0-9._-]{1,128}$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[A-Za-z0-9._-]{1,128}$\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-
-    impl ::std::convert::TryFrom<&str> for DeleteShipmentRequestId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-
-    impl ::std::convert::TryFrom<::std::string::String> for DeleteShipmentRequestId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-
-    impl<'de> ::serde::Deserialize<'de> for DeleteShipmentRequestId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
 
@@ -2160,165 +1213,6 @@ pub mod types {
         }
     }
 
-    ///`DispatchBookingBatchIdempotencyKey`
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    #[serde(transparent)]
-    pub struct DispatchBookingBatchIdempotencyKey(::std::string::String);
-    impl ::std::ops::Deref for DispatchBookingBatchIdempotencyKey {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-
-    impl ::std::convert::From<DispatchBookingBatchIdempotencyKey>
-    for ::std::string::String {
-        fn from(value: DispatchBookingBatchIdempotencyKey) -> Self {
-            value.0
-        }
-    }
-
-    impl ::std::str::FromStr for DispatchBookingBatchIdempotencyKey {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 128usize {
-                return Err("longer than 128 characters".into());
-            }
-            if value.chars().count() < 16usize {
-                return Err("shorter than 16 characters".into());
-            }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[A-Za-z0-9._-]{16,128}$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[A-Za-z0-9._-]{16,128}$\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-
-    impl ::std::convert::TryFrom<&str> for DispatchBookingBatchIdempotencyKey {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-
-    impl ::std::convert::TryFrom<::std::string::String>
-    for DispatchBookingBatchIdempotencyKey {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-
-    impl<'de> ::serde::Deserialize<'de> for DispatchBookingBatchIdempotencyKey {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-
-    ///`DispatchBookingBatchRequestId`
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    #[serde(transparent)]
-    pub struct DispatchBookingBatchRequestId(::std::string::String);
-    impl ::std::ops::Deref for DispatchBookingBatchRequestId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-
-    impl ::std::convert::From<DispatchBookingBatchRequestId> for ::std::string::String {
-        fn from(value: DispatchBookingBatchRequestId) -> Self {
-            value.0
-        }
-    }
-
-    impl ::std::str::FromStr for DispatchBookingBatchRequestId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 128usize {
-                return Err("longer than 128 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[A-Za-z0-9._-]{1,128}$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[A-Za-z0-9._-]{1,128}$\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-
-    impl ::std::convert::TryFrom<&str> for DispatchBookingBatchRequestId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-
-    impl ::std::convert::TryFrom<::std::string::String>
-    for DispatchBookingBatchRequestId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-
-    impl<'de> ::serde::Deserialize<'de> for DispatchBookingBatchRequestId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-
     ///`DispatchBookingBatchTeam`
     #[derive(
         ::schemars::JsonSchema,
@@ -2414,84 +1308,6 @@ pub mod types {
         }
     }
 
-    ///`GetBookingBatchRequestId`
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    #[serde(transparent)]
-    pub struct GetBookingBatchRequestId(::std::string::String);
-    impl ::std::ops::Deref for GetBookingBatchRequestId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-
-    impl ::std::convert::From<GetBookingBatchRequestId> for ::std::string::String {
-        fn from(value: GetBookingBatchRequestId) -> Self {
-            value.0
-        }
-    }
-
-    impl ::std::str::FromStr for GetBookingBatchRequestId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 128usize {
-                return Err("longer than 128 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[A-Za-z0-9._-]{1,128}$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[A-Za-z0-9._-]{1,128}$\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-
-    impl ::std::convert::TryFrom<&str> for GetBookingBatchRequestId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-
-    impl ::std::convert::TryFrom<::std::string::String> for GetBookingBatchRequestId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-
-    impl<'de> ::serde::Deserialize<'de> for GetBookingBatchRequestId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-
     ///`GetBookingBatchTeam`
     #[derive(
         ::schemars::JsonSchema,
@@ -2562,84 +1378,6 @@ pub mod types {
         }
     }
 
-    ///`GetOperationRequestId`
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    #[serde(transparent)]
-    pub struct GetOperationRequestId(::std::string::String);
-    impl ::std::ops::Deref for GetOperationRequestId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-
-    impl ::std::convert::From<GetOperationRequestId> for ::std::string::String {
-        fn from(value: GetOperationRequestId) -> Self {
-            value.0
-        }
-    }
-
-    impl ::std::str::FromStr for GetOperationRequestId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 128usize {
-                return Err("longer than 128 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[A-Za-z0-9._-]{1,128}$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[A-Za-z0-9._-]{1,128}$\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-
-    impl ::std::convert::TryFrom<&str> for GetOperationRequestId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-
-    impl ::std::convert::TryFrom<::std::string::String> for GetOperationRequestId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-
-    impl<'de> ::serde::Deserialize<'de> for GetOperationRequestId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-
     ///`GetOperationTeam`
     #[derive(
         ::schemars::JsonSchema,
@@ -2698,162 +1436,6 @@ pub mod types {
     }
 
     impl<'de> ::serde::Deserialize<'de> for GetOperationTeam {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-
-    ///`GetRatesIdempotencyKey`
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    #[serde(transparent)]
-    pub struct GetRatesIdempotencyKey(::std::string::String);
-    impl ::std::ops::Deref for GetRatesIdempotencyKey {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-
-    impl ::std::convert::From<GetRatesIdempotencyKey> for ::std::string::String {
-        fn from(value: GetRatesIdempotencyKey) -> Self {
-            value.0
-        }
-    }
-
-    impl ::std::str::FromStr for GetRatesIdempotencyKey {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 128usize {
-                return Err("longer than 128 characters".into());
-            }
-            if value.chars().count() < 16usize {
-                return Err("shorter than 16 characters".into());
-            }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[A-Za-z0-9._-]{16,128}$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[A-Za-z0-9._-]{16,128}$\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-
-    impl ::std::convert::TryFrom<&str> for GetRatesIdempotencyKey {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-
-    impl ::std::convert::TryFrom<::std::string::String> for GetRatesIdempotencyKey {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-
-    impl<'de> ::serde::Deserialize<'de> for GetRatesIdempotencyKey {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-
-    ///`GetRatesRequestId`
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    #[serde(transparent)]
-    pub struct GetRatesRequestId(::std::string::String);
-    impl ::std::ops::Deref for GetRatesRequestId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-
-    impl ::std::convert::From<GetRatesRequestId> for ::std::string::String {
-        fn from(value: GetRatesRequestId) -> Self {
-            value.0
-        }
-    }
-
-    impl ::std::str::FromStr for GetRatesRequestId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 128usize {
-                return Err("longer than 128 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[A-Za-z0-9._-]{1,128}$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[A-Za-z0-9._-]{1,128}$\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-
-    impl ::std::convert::TryFrom<&str> for GetRatesRequestId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-
-    impl ::std::convert::TryFrom<::std::string::String> for GetRatesRequestId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-
-    impl<'de> ::serde::Deserialize<'de> for GetRatesRequestId {
         fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
         where
             D: ::serde::Deserializer<'de>,
@@ -3016,86 +1598,6 @@ pub mod types {
         }
     }
 
-    ///`GetServicePointByCarrierCodeRequestId`
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    #[serde(transparent)]
-    pub struct GetServicePointByCarrierCodeRequestId(::std::string::String);
-    impl ::std::ops::Deref for GetServicePointByCarrierCodeRequestId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-
-    impl ::std::convert::From<GetServicePointByCarrierCodeRequestId>
-    for ::std::string::String {
-        fn from(value: GetServicePointByCarrierCodeRequestId) -> Self {
-            value.0
-        }
-    }
-
-    impl ::std::str::FromStr for GetServicePointByCarrierCodeRequestId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 128usize {
-                return Err("longer than 128 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[A-Za-z0-9._-]{1,128}$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[A-Za-z0-9._-]{1,128}$\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-
-    impl ::std::convert::TryFrom<&str> for GetServicePointByCarrierCodeRequestId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetServicePointByCarrierCodeRequestId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-
-    impl<'de> ::serde::Deserialize<'de> for GetServicePointByCarrierCodeRequestId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-
     ///`GetServicePointByCarrierCodeTeam`
     #[derive(
         ::schemars::JsonSchema,
@@ -3168,84 +1670,6 @@ pub mod types {
         }
     }
 
-    ///`GetServicePointRequestId`
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    #[serde(transparent)]
-    pub struct GetServicePointRequestId(::std::string::String);
-    impl ::std::ops::Deref for GetServicePointRequestId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-
-    impl ::std::convert::From<GetServicePointRequestId> for ::std::string::String {
-        fn from(value: GetServicePointRequestId) -> Self {
-            value.0
-        }
-    }
-
-    impl ::std::str::FromStr for GetServicePointRequestId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 128usize {
-                return Err("longer than 128 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[A-Za-z0-9._-]{1,128}$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[A-Za-z0-9._-]{1,128}$\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-
-    impl ::std::convert::TryFrom<&str> for GetServicePointRequestId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-
-    impl ::std::convert::TryFrom<::std::string::String> for GetServicePointRequestId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-
-    impl<'de> ::serde::Deserialize<'de> for GetServicePointRequestId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-
     ///`GetServicePointTeam`
     #[derive(
         ::schemars::JsonSchema,
@@ -3304,84 +1728,6 @@ pub mod types {
     }
 
     impl<'de> ::serde::Deserialize<'de> for GetServicePointTeam {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-
-    ///`GetShipmentRequestId`
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    #[serde(transparent)]
-    pub struct GetShipmentRequestId(::std::string::String);
-    impl ::std::ops::Deref for GetShipmentRequestId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-
-    impl ::std::convert::From<GetShipmentRequestId> for ::std::string::String {
-        fn from(value: GetShipmentRequestId) -> Self {
-            value.0
-        }
-    }
-
-    impl ::std::str::FromStr for GetShipmentRequestId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 128usize {
-                return Err("longer than 128 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[A-Za-z0-9._-]{1,128}$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[A-Za-z0-9._-]{1,128}$\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-
-    impl ::std::convert::TryFrom<&str> for GetShipmentRequestId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-
-    impl ::std::convert::TryFrom<::std::string::String> for GetShipmentRequestId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-
-    impl<'de> ::serde::Deserialize<'de> for GetShipmentRequestId {
         fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
         where
             D: ::serde::Deserializer<'de>,
@@ -3637,84 +1983,6 @@ pub mod types {
         }
     }
 
-    ///`ListBookingBatchesRequestId`
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    #[serde(transparent)]
-    pub struct ListBookingBatchesRequestId(::std::string::String);
-    impl ::std::ops::Deref for ListBookingBatchesRequestId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-
-    impl ::std::convert::From<ListBookingBatchesRequestId> for ::std::string::String {
-        fn from(value: ListBookingBatchesRequestId) -> Self {
-            value.0
-        }
-    }
-
-    impl ::std::str::FromStr for ListBookingBatchesRequestId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 128usize {
-                return Err("longer than 128 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[A-Za-z0-9._-]{1,128}$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[A-Za-z0-9._-]{1,128}$\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-
-    impl ::std::convert::TryFrom<&str> for ListBookingBatchesRequestId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-
-    impl ::std::convert::TryFrom<::std::string::String> for ListBookingBatchesRequestId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-
-    impl<'de> ::serde::Deserialize<'de> for ListBookingBatchesRequestId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-
     ///`ListBookingBatchesTeam`
     #[derive(
         ::schemars::JsonSchema,
@@ -3863,84 +2131,6 @@ pub mod types {
         }
     }
 
-    ///`ListServicePointsRequestId`
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    #[serde(transparent)]
-    pub struct ListServicePointsRequestId(::std::string::String);
-    impl ::std::ops::Deref for ListServicePointsRequestId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-
-    impl ::std::convert::From<ListServicePointsRequestId> for ::std::string::String {
-        fn from(value: ListServicePointsRequestId) -> Self {
-            value.0
-        }
-    }
-
-    impl ::std::str::FromStr for ListServicePointsRequestId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 128usize {
-                return Err("longer than 128 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[A-Za-z0-9._-]{1,128}$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[A-Za-z0-9._-]{1,128}$\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-
-    impl ::std::convert::TryFrom<&str> for ListServicePointsRequestId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-
-    impl ::std::convert::TryFrom<::std::string::String> for ListServicePointsRequestId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-
-    impl<'de> ::serde::Deserialize<'de> for ListServicePointsRequestId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-
     ///`ListServicePointsTeam`
     #[derive(
         ::schemars::JsonSchema,
@@ -4011,84 +2201,6 @@ pub mod types {
         }
     }
 
-    ///`ListServicesRequestId`
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    #[serde(transparent)]
-    pub struct ListServicesRequestId(::std::string::String);
-    impl ::std::ops::Deref for ListServicesRequestId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-
-    impl ::std::convert::From<ListServicesRequestId> for ::std::string::String {
-        fn from(value: ListServicesRequestId) -> Self {
-            value.0
-        }
-    }
-
-    impl ::std::str::FromStr for ListServicesRequestId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 128usize {
-                return Err("longer than 128 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[A-Za-z0-9._-]{1,128}$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[A-Za-z0-9._-]{1,128}$\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-
-    impl ::std::convert::TryFrom<&str> for ListServicesRequestId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-
-    impl ::std::convert::TryFrom<::std::string::String> for ListServicesRequestId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-
-    impl<'de> ::serde::Deserialize<'de> for ListServicesRequestId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-
     ///`ListServicesTeam`
     #[derive(
         ::schemars::JsonSchema,
@@ -4147,84 +2259,6 @@ pub mod types {
     }
 
     impl<'de> ::serde::Deserialize<'de> for ListServicesTeam {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-
-    ///`ListShipmentsRequestId`
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    #[serde(transparent)]
-    pub struct ListShipmentsRequestId(::std::string::String);
-    impl ::std::ops::Deref for ListShipmentsRequestId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-
-    impl ::std::convert::From<ListShipmentsRequestId> for ::std::string::String {
-        fn from(value: ListShipmentsRequestId) -> Self {
-            value.0
-        }
-    }
-
-    impl ::std::str::FromStr for ListShipmentsRequestId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 128usize {
-                return Err("longer than 128 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[A-Za-z0-9._-]{1,128}$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^[A-Za-z0-9._-]{1,128}$\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-
-    impl ::std::convert::TryFrom<&str> for ListShipmentsRequestId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-
-    impl ::std::convert::TryFrom<::std::string::String> for ListShipmentsRequestId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-
-    impl<'de> ::serde::Deserialize<'de> for ListShipmentsRequestId {
         fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
         where
             D: ::serde::Deserializer<'de>,
@@ -12486,7 +10520,7 @@ pub mod builder {
         per_page: Result<Option<::std::num::NonZeroU64>, String>,
         state: Result<Option<types::BatchState>, String>,
         accept_language: Result<Option<::std::string::String>, String>,
-        request_id: Result<Option<types::ListBookingBatchesRequestId>, String>,
+        request_id: Result<Option<crate::RequestId>, String>,
     }
 
     impl<'a> ListBookingBatches<'a> {
@@ -12569,13 +10603,13 @@ pub mod builder {
 
         pub fn request_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::ListBookingBatchesRequestId>,
+            V: std::convert::TryInto<crate::RequestId>,
         {
             self.request_id = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `ListBookingBatchesRequestId` for request_id failed"
+                    "conversion to `crate :: RequestId` for request_id failed"
                         .to_string()
                 });
             self
@@ -12695,8 +10729,8 @@ pub mod builder {
         client: &'a super::Client,
         team: Result<types::CreateBookingBatchTeam, String>,
         accept_language: Result<Option<::std::string::String>, String>,
-        idempotency_key: Result<Option<types::CreateBookingBatchIdempotencyKey>, String>,
-        request_id: Result<Option<types::CreateBookingBatchRequestId>, String>,
+        idempotency_key: Result<Option<crate::IdempotencyKey>, String>,
+        request_id: Result<Option<crate::RequestId>, String>,
         body: Result<types::builder::BatchRequest, String>,
     }
 
@@ -12740,13 +10774,13 @@ pub mod builder {
 
         pub fn idempotency_key<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::CreateBookingBatchIdempotencyKey>,
+            V: std::convert::TryInto<crate::IdempotencyKey>,
         {
             self.idempotency_key = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `CreateBookingBatchIdempotencyKey` for idempotency_key failed"
+                    "conversion to `crate :: IdempotencyKey` for idempotency_key failed"
                         .to_string()
                 });
             self
@@ -12754,13 +10788,13 @@ pub mod builder {
 
         pub fn request_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::CreateBookingBatchRequestId>,
+            V: std::convert::TryInto<crate::RequestId>,
         {
             self.request_id = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `CreateBookingBatchRequestId` for request_id failed"
+                    "conversion to `crate :: RequestId` for request_id failed"
                         .to_string()
                 });
             self
@@ -12922,7 +10956,7 @@ pub mod builder {
         team: Result<types::GetBookingBatchTeam, String>,
         batch: Result<::uuid::Uuid, String>,
         accept_language: Result<Option<::std::string::String>, String>,
-        request_id: Result<Option<types::GetBookingBatchRequestId>, String>,
+        request_id: Result<Option<crate::RequestId>, String>,
     }
 
     impl<'a> GetBookingBatch<'a> {
@@ -12976,13 +11010,13 @@ pub mod builder {
 
         pub fn request_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::GetBookingBatchRequestId>,
+            V: std::convert::TryInto<crate::RequestId>,
         {
             self.request_id = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `GetBookingBatchRequestId` for request_id failed"
+                    "conversion to `crate :: RequestId` for request_id failed"
                         .to_string()
                 });
             self
@@ -13090,11 +11124,8 @@ pub mod builder {
         team: Result<types::DispatchBookingBatchTeam, String>,
         batch: Result<::uuid::Uuid, String>,
         accept_language: Result<Option<::std::string::String>, String>,
-        idempotency_key: Result<
-            Option<types::DispatchBookingBatchIdempotencyKey>,
-            String,
-        >,
-        request_id: Result<Option<types::DispatchBookingBatchRequestId>, String>,
+        idempotency_key: Result<Option<crate::IdempotencyKey>, String>,
+        request_id: Result<Option<crate::RequestId>, String>,
     }
 
     impl<'a> DispatchBookingBatch<'a> {
@@ -13150,13 +11181,13 @@ pub mod builder {
 
         pub fn idempotency_key<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::DispatchBookingBatchIdempotencyKey>,
+            V: std::convert::TryInto<crate::IdempotencyKey>,
         {
             self.idempotency_key = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `DispatchBookingBatchIdempotencyKey` for idempotency_key failed"
+                    "conversion to `crate :: IdempotencyKey` for idempotency_key failed"
                         .to_string()
                 });
             self
@@ -13164,13 +11195,13 @@ pub mod builder {
 
         pub fn request_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::DispatchBookingBatchRequestId>,
+            V: std::convert::TryInto<crate::RequestId>,
         {
             self.request_id = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `DispatchBookingBatchRequestId` for request_id failed"
+                    "conversion to `crate :: RequestId` for request_id failed"
                         .to_string()
                 });
             self
@@ -13303,11 +11334,8 @@ pub mod builder {
         team: Result<types::AddBookingBatchShipmentsTeam, String>,
         batch: Result<::uuid::Uuid, String>,
         accept_language: Result<Option<::std::string::String>, String>,
-        idempotency_key: Result<
-            Option<types::AddBookingBatchShipmentsIdempotencyKey>,
-            String,
-        >,
-        request_id: Result<Option<types::AddBookingBatchShipmentsRequestId>, String>,
+        idempotency_key: Result<Option<crate::IdempotencyKey>, String>,
+        request_id: Result<Option<crate::RequestId>, String>,
         body: Result<types::builder::BatchShipmentsRequest, String>,
     }
 
@@ -13365,13 +11393,13 @@ pub mod builder {
 
         pub fn idempotency_key<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::AddBookingBatchShipmentsIdempotencyKey>,
+            V: std::convert::TryInto<crate::IdempotencyKey>,
         {
             self.idempotency_key = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `AddBookingBatchShipmentsIdempotencyKey` for idempotency_key failed"
+                    "conversion to `crate :: IdempotencyKey` for idempotency_key failed"
                         .to_string()
                 });
             self
@@ -13379,13 +11407,13 @@ pub mod builder {
 
         pub fn request_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::AddBookingBatchShipmentsRequestId>,
+            V: std::convert::TryInto<crate::RequestId>,
         {
             self.request_id = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `AddBookingBatchShipmentsRequestId` for request_id failed"
+                    "conversion to `crate :: RequestId` for request_id failed"
                         .to_string()
                 });
             self
@@ -13553,7 +11581,7 @@ pub mod builder {
         team: Result<types::GetOperationTeam, String>,
         operation: Result<::uuid::Uuid, String>,
         accept_language: Result<Option<::std::string::String>, String>,
-        request_id: Result<Option<types::GetOperationRequestId>, String>,
+        request_id: Result<Option<crate::RequestId>, String>,
     }
 
     impl<'a> GetOperation<'a> {
@@ -13607,13 +11635,13 @@ pub mod builder {
 
         pub fn request_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::GetOperationRequestId>,
+            V: std::convert::TryInto<crate::RequestId>,
         {
             self.request_id = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `GetOperationRequestId` for request_id failed"
+                    "conversion to `crate :: RequestId` for request_id failed"
                         .to_string()
                 });
             self
@@ -13720,8 +11748,8 @@ pub mod builder {
         client: &'a super::Client,
         team: Result<types::GetRatesTeam, String>,
         accept_language: Result<Option<::std::string::String>, String>,
-        idempotency_key: Result<Option<types::GetRatesIdempotencyKey>, String>,
-        request_id: Result<Option<types::GetRatesRequestId>, String>,
+        idempotency_key: Result<Option<crate::IdempotencyKey>, String>,
+        request_id: Result<Option<crate::RequestId>, String>,
         body: Result<types::builder::RateRequest, String>,
     }
 
@@ -13763,13 +11791,13 @@ pub mod builder {
 
         pub fn idempotency_key<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::GetRatesIdempotencyKey>,
+            V: std::convert::TryInto<crate::IdempotencyKey>,
         {
             self.idempotency_key = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `GetRatesIdempotencyKey` for idempotency_key failed"
+                    "conversion to `crate :: IdempotencyKey` for idempotency_key failed"
                         .to_string()
                 });
             self
@@ -13777,13 +11805,14 @@ pub mod builder {
 
         pub fn request_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::GetRatesRequestId>,
+            V: std::convert::TryInto<crate::RequestId>,
         {
             self.request_id = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `GetRatesRequestId` for request_id failed".to_string()
+                    "conversion to `crate :: RequestId` for request_id failed"
+                        .to_string()
                 });
             self
         }
@@ -13940,7 +11969,7 @@ pub mod builder {
         client: &'a super::Client,
         team: Result<types::ListServicesTeam, String>,
         accept_language: Result<Option<::std::string::String>, String>,
-        request_id: Result<Option<types::ListServicesRequestId>, String>,
+        request_id: Result<Option<crate::RequestId>, String>,
     }
 
     impl<'a> ListServices<'a> {
@@ -13981,13 +12010,13 @@ pub mod builder {
 
         pub fn request_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::ListServicesRequestId>,
+            V: std::convert::TryInto<crate::RequestId>,
         {
             self.request_id = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `ListServicesRequestId` for request_id failed"
+                    "conversion to `crate :: RequestId` for request_id failed"
                         .to_string()
                 });
             self
@@ -14098,7 +12127,7 @@ pub mod builder {
         per_page: Result<Option<::std::num::NonZeroU64>, String>,
         postal_code: Result<Option<::std::string::String>, String>,
         accept_language: Result<Option<::std::string::String>, String>,
-        request_id: Result<Option<types::ListServicePointsRequestId>, String>,
+        request_id: Result<Option<crate::RequestId>, String>,
     }
 
     impl<'a> ListServicePoints<'a> {
@@ -14213,13 +12242,13 @@ pub mod builder {
 
         pub fn request_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::ListServicePointsRequestId>,
+            V: std::convert::TryInto<crate::RequestId>,
         {
             self.request_id = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `ListServicePointsRequestId` for request_id failed"
+                    "conversion to `crate :: RequestId` for request_id failed"
                         .to_string()
                 });
             self
@@ -14348,7 +12377,7 @@ pub mod builder {
         country: Result<types::GetServicePointByCarrierCodeCountry, String>,
         code: Result<::std::string::String, String>,
         accept_language: Result<Option<::std::string::String>, String>,
-        request_id: Result<Option<types::GetServicePointByCarrierCodeRequestId>, String>,
+        request_id: Result<Option<crate::RequestId>, String>,
     }
 
     impl<'a> GetServicePointByCarrierCode<'a> {
@@ -14432,13 +12461,13 @@ pub mod builder {
 
         pub fn request_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::GetServicePointByCarrierCodeRequestId>,
+            V: std::convert::TryInto<crate::RequestId>,
         {
             self.request_id = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `GetServicePointByCarrierCodeRequestId` for request_id failed"
+                    "conversion to `crate :: RequestId` for request_id failed"
                         .to_string()
                 });
             self
@@ -14557,7 +12586,7 @@ pub mod builder {
         team: Result<types::GetServicePointTeam, String>,
         service_point: Result<::uuid::Uuid, String>,
         accept_language: Result<Option<::std::string::String>, String>,
-        request_id: Result<Option<types::GetServicePointRequestId>, String>,
+        request_id: Result<Option<crate::RequestId>, String>,
     }
 
     impl<'a> GetServicePoint<'a> {
@@ -14612,13 +12641,13 @@ pub mod builder {
 
         pub fn request_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::GetServicePointRequestId>,
+            V: std::convert::TryInto<crate::RequestId>,
         {
             self.request_id = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `GetServicePointRequestId` for request_id failed"
+                    "conversion to `crate :: RequestId` for request_id failed"
                         .to_string()
                 });
             self
@@ -14727,7 +12756,7 @@ pub mod builder {
         page: Result<Option<::std::num::NonZeroU64>, String>,
         per_page: Result<Option<::std::num::NonZeroU64>, String>,
         accept_language: Result<Option<::std::string::String>, String>,
-        request_id: Result<Option<types::ListShipmentsRequestId>, String>,
+        request_id: Result<Option<crate::RequestId>, String>,
     }
 
     impl<'a> ListShipments<'a> {
@@ -14798,13 +12827,13 @@ pub mod builder {
 
         pub fn request_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::ListShipmentsRequestId>,
+            V: std::convert::TryInto<crate::RequestId>,
         {
             self.request_id = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `ListShipmentsRequestId` for request_id failed"
+                    "conversion to `crate :: RequestId` for request_id failed"
                         .to_string()
                 });
             self
@@ -14913,8 +12942,8 @@ pub mod builder {
         client: &'a super::Client,
         team: Result<types::CreateShipmentTeam, String>,
         accept_language: Result<Option<::std::string::String>, String>,
-        idempotency_key: Result<Option<types::CreateShipmentIdempotencyKey>, String>,
-        request_id: Result<Option<types::CreateShipmentRequestId>, String>,
+        idempotency_key: Result<Option<crate::IdempotencyKey>, String>,
+        request_id: Result<Option<crate::RequestId>, String>,
         body: Result<types::builder::ShipmentRequest, String>,
     }
 
@@ -14958,13 +12987,13 @@ pub mod builder {
 
         pub fn idempotency_key<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::CreateShipmentIdempotencyKey>,
+            V: std::convert::TryInto<crate::IdempotencyKey>,
         {
             self.idempotency_key = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `CreateShipmentIdempotencyKey` for idempotency_key failed"
+                    "conversion to `crate :: IdempotencyKey` for idempotency_key failed"
                         .to_string()
                 });
             self
@@ -14972,13 +13001,13 @@ pub mod builder {
 
         pub fn request_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::CreateShipmentRequestId>,
+            V: std::convert::TryInto<crate::RequestId>,
         {
             self.request_id = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `CreateShipmentRequestId` for request_id failed"
+                    "conversion to `crate :: RequestId` for request_id failed"
                         .to_string()
                 });
             self
@@ -15141,12 +13170,9 @@ pub mod builder {
         client: &'a super::Client,
         team: Result<types::CreateAndBookShipmentTeam, String>,
         accept_language: Result<Option<::std::string::String>, String>,
-        idempotency_key: Result<
-            Option<types::CreateAndBookShipmentIdempotencyKey>,
-            String,
-        >,
+        idempotency_key: Result<Option<crate::IdempotencyKey>, String>,
         prefer: Result<Option<types::CreateAndBookShipmentPrefer>, String>,
-        request_id: Result<Option<types::CreateAndBookShipmentRequestId>, String>,
+        request_id: Result<Option<crate::RequestId>, String>,
         body: Result<types::builder::ShipmentRequest, String>,
     }
 
@@ -15192,13 +13218,13 @@ pub mod builder {
 
         pub fn idempotency_key<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::CreateAndBookShipmentIdempotencyKey>,
+            V: std::convert::TryInto<crate::IdempotencyKey>,
         {
             self.idempotency_key = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `CreateAndBookShipmentIdempotencyKey` for idempotency_key failed"
+                    "conversion to `crate :: IdempotencyKey` for idempotency_key failed"
                         .to_string()
                 });
             self
@@ -15220,13 +13246,13 @@ pub mod builder {
 
         pub fn request_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::CreateAndBookShipmentRequestId>,
+            V: std::convert::TryInto<crate::RequestId>,
         {
             self.request_id = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `CreateAndBookShipmentRequestId` for request_id failed"
+                    "conversion to `crate :: RequestId` for request_id failed"
                         .to_string()
                 });
             self
@@ -15399,7 +13425,7 @@ pub mod builder {
         team: Result<types::GetShipmentTeam, String>,
         shipment: Result<::uuid::Uuid, String>,
         accept_language: Result<Option<::std::string::String>, String>,
-        request_id: Result<Option<types::GetShipmentRequestId>, String>,
+        request_id: Result<Option<crate::RequestId>, String>,
     }
 
     impl<'a> GetShipment<'a> {
@@ -15453,13 +13479,13 @@ pub mod builder {
 
         pub fn request_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::GetShipmentRequestId>,
+            V: std::convert::TryInto<crate::RequestId>,
         {
             self.request_id = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `GetShipmentRequestId` for request_id failed"
+                    "conversion to `crate :: RequestId` for request_id failed"
                         .to_string()
                 });
             self
@@ -15567,8 +13593,8 @@ pub mod builder {
         team: Result<types::DeleteShipmentTeam, String>,
         shipment: Result<::uuid::Uuid, String>,
         accept_language: Result<Option<::std::string::String>, String>,
-        idempotency_key: Result<Option<types::DeleteShipmentIdempotencyKey>, String>,
-        request_id: Result<Option<types::DeleteShipmentRequestId>, String>,
+        idempotency_key: Result<Option<crate::IdempotencyKey>, String>,
+        request_id: Result<Option<crate::RequestId>, String>,
     }
 
     impl<'a> DeleteShipment<'a> {
@@ -15623,13 +13649,13 @@ pub mod builder {
 
         pub fn idempotency_key<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::DeleteShipmentIdempotencyKey>,
+            V: std::convert::TryInto<crate::IdempotencyKey>,
         {
             self.idempotency_key = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `DeleteShipmentIdempotencyKey` for idempotency_key failed"
+                    "conversion to `crate :: IdempotencyKey` for idempotency_key failed"
                         .to_string()
                 });
             self
@@ -15637,13 +13663,13 @@ pub mod builder {
 
         pub fn request_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::DeleteShipmentRequestId>,
+            V: std::convert::TryInto<crate::RequestId>,
         {
             self.request_id = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `DeleteShipmentRequestId` for request_id failed"
+                    "conversion to `crate :: RequestId` for request_id failed"
                         .to_string()
                 });
             self
@@ -15776,9 +13802,9 @@ pub mod builder {
         team: Result<types::BookShipmentTeam, String>,
         shipment: Result<::uuid::Uuid, String>,
         accept_language: Result<Option<::std::string::String>, String>,
-        idempotency_key: Result<Option<types::BookShipmentIdempotencyKey>, String>,
+        idempotency_key: Result<Option<crate::IdempotencyKey>, String>,
         prefer: Result<Option<types::BookShipmentPrefer>, String>,
-        request_id: Result<Option<types::BookShipmentRequestId>, String>,
+        request_id: Result<Option<crate::RequestId>, String>,
     }
 
     impl<'a> BookShipment<'a> {
@@ -15834,13 +13860,13 @@ pub mod builder {
 
         pub fn idempotency_key<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::BookShipmentIdempotencyKey>,
+            V: std::convert::TryInto<crate::IdempotencyKey>,
         {
             self.idempotency_key = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `BookShipmentIdempotencyKey` for idempotency_key failed"
+                    "conversion to `crate :: IdempotencyKey` for idempotency_key failed"
                         .to_string()
                 });
             self
@@ -15861,13 +13887,13 @@ pub mod builder {
 
         pub fn request_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::BookShipmentRequestId>,
+            V: std::convert::TryInto<crate::RequestId>,
         {
             self.request_id = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `BookShipmentRequestId` for request_id failed"
+                    "conversion to `crate :: RequestId` for request_id failed"
                         .to_string()
                 });
             self

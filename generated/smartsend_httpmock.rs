@@ -76,7 +76,7 @@ pub mod operations {
 
         pub fn request_id<'a, T>(self, value: T) -> Self
         where
-            T: Into<Option<&'a types::ListBookingBatchesRequestId>>,
+            T: Into<Option<&'a crate::RequestId>>,
         {
             if let Some(value) = value.into() {
                 Self(self.0.header("Request-ID", value.to_string()))
@@ -204,7 +204,7 @@ pub mod operations {
 
         pub fn idempotency_key<'a, T>(self, value: T) -> Self
         where
-            T: Into<Option<&'a types::CreateBookingBatchIdempotencyKey>>,
+            T: Into<Option<&'a crate::IdempotencyKey>>,
         {
             if let Some(value) = value.into() {
                 Self(self.0.header("Idempotency-Key", value.to_string()))
@@ -215,7 +215,7 @@ pub mod operations {
 
         pub fn request_id<'a, T>(self, value: T) -> Self
         where
-            T: Into<Option<&'a types::CreateBookingBatchRequestId>>,
+            T: Into<Option<&'a crate::RequestId>>,
         {
             if let Some(value) = value.into() {
                 Self(self.0.header("Request-ID", value.to_string()))
@@ -375,7 +375,7 @@ pub mod operations {
 
         pub fn request_id<'a, T>(self, value: T) -> Self
         where
-            T: Into<Option<&'a types::GetBookingBatchRequestId>>,
+            T: Into<Option<&'a crate::RequestId>>,
         {
             if let Some(value) = value.into() {
                 Self(self.0.header("Request-ID", value.to_string()))
@@ -512,7 +512,7 @@ pub mod operations {
 
         pub fn idempotency_key<'a, T>(self, value: T) -> Self
         where
-            T: Into<Option<&'a types::DispatchBookingBatchIdempotencyKey>>,
+            T: Into<Option<&'a crate::IdempotencyKey>>,
         {
             if let Some(value) = value.into() {
                 Self(self.0.header("Idempotency-Key", value.to_string()))
@@ -523,7 +523,7 @@ pub mod operations {
 
         pub fn request_id<'a, T>(self, value: T) -> Self
         where
-            T: Into<Option<&'a types::DispatchBookingBatchRequestId>>,
+            T: Into<Option<&'a crate::RequestId>>,
         {
             if let Some(value) = value.into() {
                 Self(self.0.header("Request-ID", value.to_string()))
@@ -686,7 +686,7 @@ pub mod operations {
 
         pub fn idempotency_key<'a, T>(self, value: T) -> Self
         where
-            T: Into<Option<&'a types::AddBookingBatchShipmentsIdempotencyKey>>,
+            T: Into<Option<&'a crate::IdempotencyKey>>,
         {
             if let Some(value) = value.into() {
                 Self(self.0.header("Idempotency-Key", value.to_string()))
@@ -697,7 +697,7 @@ pub mod operations {
 
         pub fn request_id<'a, T>(self, value: T) -> Self
         where
-            T: Into<Option<&'a types::AddBookingBatchShipmentsRequestId>>,
+            T: Into<Option<&'a crate::RequestId>>,
         {
             if let Some(value) = value.into() {
                 Self(self.0.header("Request-ID", value.to_string()))
@@ -857,7 +857,7 @@ pub mod operations {
 
         pub fn request_id<'a, T>(self, value: T) -> Self
         where
-            T: Into<Option<&'a types::GetOperationRequestId>>,
+            T: Into<Option<&'a crate::RequestId>>,
         {
             if let Some(value) = value.into() {
                 Self(self.0.header("Request-ID", value.to_string()))
@@ -981,7 +981,7 @@ pub mod operations {
 
         pub fn idempotency_key<'a, T>(self, value: T) -> Self
         where
-            T: Into<Option<&'a types::GetRatesIdempotencyKey>>,
+            T: Into<Option<&'a crate::IdempotencyKey>>,
         {
             if let Some(value) = value.into() {
                 Self(self.0.header("Idempotency-Key", value.to_string()))
@@ -992,7 +992,7 @@ pub mod operations {
 
         pub fn request_id<'a, T>(self, value: T) -> Self
         where
-            T: Into<Option<&'a types::GetRatesRequestId>>,
+            T: Into<Option<&'a crate::RequestId>>,
         {
             if let Some(value) = value.into() {
                 Self(self.0.header("Request-ID", value.to_string()))
@@ -1144,7 +1144,7 @@ pub mod operations {
 
         pub fn request_id<'a, T>(self, value: T) -> Self
         where
-            T: Into<Option<&'a types::ListServicesRequestId>>,
+            T: Into<Option<&'a crate::RequestId>>,
         {
             if let Some(value) = value.into() {
                 Self(self.0.header("Request-ID", value.to_string()))
@@ -1320,7 +1320,7 @@ pub mod operations {
 
         pub fn request_id<'a, T>(self, value: T) -> Self
         where
-            T: Into<Option<&'a types::ListServicePointsRequestId>>,
+            T: Into<Option<&'a crate::RequestId>>,
         {
             if let Some(value) = value.into() {
                 Self(self.0.header("Request-ID", value.to_string()))
@@ -1478,7 +1478,7 @@ pub mod operations {
 
         pub fn request_id<'a, T>(self, value: T) -> Self
         where
-            T: Into<Option<&'a types::GetServicePointByCarrierCodeRequestId>>,
+            T: Into<Option<&'a crate::RequestId>>,
         {
             if let Some(value) = value.into() {
                 Self(self.0.header("Request-ID", value.to_string()))
@@ -1614,7 +1614,7 @@ pub mod operations {
 
         pub fn request_id<'a, T>(self, value: T) -> Self
         where
-            T: Into<Option<&'a types::GetServicePointRequestId>>,
+            T: Into<Option<&'a crate::RequestId>>,
         {
             if let Some(value) = value.into() {
                 Self(self.0.header("Request-ID", value.to_string()))
@@ -1762,7 +1762,7 @@ pub mod operations {
 
         pub fn request_id<'a, T>(self, value: T) -> Self
         where
-            T: Into<Option<&'a types::ListShipmentsRequestId>>,
+            T: Into<Option<&'a crate::RequestId>>,
         {
             if let Some(value) = value.into() {
                 Self(self.0.header("Request-ID", value.to_string()))
@@ -1888,7 +1888,7 @@ pub mod operations {
 
         pub fn idempotency_key<'a, T>(self, value: T) -> Self
         where
-            T: Into<Option<&'a types::CreateShipmentIdempotencyKey>>,
+            T: Into<Option<&'a crate::IdempotencyKey>>,
         {
             if let Some(value) = value.into() {
                 Self(self.0.header("Idempotency-Key", value.to_string()))
@@ -1899,7 +1899,7 @@ pub mod operations {
 
         pub fn request_id<'a, T>(self, value: T) -> Self
         where
-            T: Into<Option<&'a types::CreateShipmentRequestId>>,
+            T: Into<Option<&'a crate::RequestId>>,
         {
             if let Some(value) = value.into() {
                 Self(self.0.header("Request-ID", value.to_string()))
@@ -2061,7 +2061,7 @@ pub mod operations {
 
         pub fn idempotency_key<'a, T>(self, value: T) -> Self
         where
-            T: Into<Option<&'a types::CreateAndBookShipmentIdempotencyKey>>,
+            T: Into<Option<&'a crate::IdempotencyKey>>,
         {
             if let Some(value) = value.into() {
                 Self(self.0.header("Idempotency-Key", value.to_string()))
@@ -2083,7 +2083,7 @@ pub mod operations {
 
         pub fn request_id<'a, T>(self, value: T) -> Self
         where
-            T: Into<Option<&'a types::CreateAndBookShipmentRequestId>>,
+            T: Into<Option<&'a crate::RequestId>>,
         {
             if let Some(value) = value.into() {
                 Self(self.0.header("Request-ID", value.to_string()))
@@ -2253,7 +2253,7 @@ pub mod operations {
 
         pub fn request_id<'a, T>(self, value: T) -> Self
         where
-            T: Into<Option<&'a types::GetShipmentRequestId>>,
+            T: Into<Option<&'a crate::RequestId>>,
         {
             if let Some(value) = value.into() {
                 Self(self.0.header("Request-ID", value.to_string()))
@@ -2389,7 +2389,7 @@ pub mod operations {
 
         pub fn idempotency_key<'a, T>(self, value: T) -> Self
         where
-            T: Into<Option<&'a types::DeleteShipmentIdempotencyKey>>,
+            T: Into<Option<&'a crate::IdempotencyKey>>,
         {
             if let Some(value) = value.into() {
                 Self(self.0.header("Idempotency-Key", value.to_string()))
@@ -2400,7 +2400,7 @@ pub mod operations {
 
         pub fn request_id<'a, T>(self, value: T) -> Self
         where
-            T: Into<Option<&'a types::DeleteShipmentRequestId>>,
+            T: Into<Option<&'a crate::RequestId>>,
         {
             if let Some(value) = value.into() {
                 Self(self.0.header("Request-ID", value.to_string()))
@@ -2557,7 +2557,7 @@ pub mod operations {
 
         pub fn idempotency_key<'a, T>(self, value: T) -> Self
         where
-            T: Into<Option<&'a types::BookShipmentIdempotencyKey>>,
+            T: Into<Option<&'a crate::IdempotencyKey>>,
         {
             if let Some(value) = value.into() {
                 Self(self.0.header("Idempotency-Key", value.to_string()))
@@ -2579,7 +2579,7 @@ pub mod operations {
 
         pub fn request_id<'a, T>(self, value: T) -> Self
         where
-            T: Into<Option<&'a types::BookShipmentRequestId>>,
+            T: Into<Option<&'a crate::RequestId>>,
         {
             if let Some(value) = value.into() {
                 Self(self.0.header("Request-ID", value.to_string()))

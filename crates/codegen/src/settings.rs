@@ -1,7 +1,27 @@
 //! The one set of progenitor settings. `build.rs` and `cargo xtask regen` both come through
 //! [`crate::generate`], so there is no second copy to drift.
 
-use progenitor_impl::{GenerationSettings, HooksMode, InterfaceStyle, TagStyle};
+use progenitor_impl::{GenerationSettings, HooksMode, InterfaceStyle, TagStyle, TypeImpl};
+use schemars::schema::{InstanceType, SchemaObject, StringValidation};
+
+/// A header token schema as the specs write it (`type: string` with a length range and the
+/// matching `[A-Za-z0-9._-]` pattern) and the hand-written type that replaces it.
+pub const TOKEN_CONVERSIONS: [(u32, u32, &str); 2] = [
+    (16, 128, "crate::IdempotencyKey"),
+    (1, 128, "crate::RequestId"),
+];
+
+fn token_schema(min: u32, max: u32) -> SchemaObject {
+    SchemaObject {
+        instance_type: Some(InstanceType::String.into()),
+        string: Some(Box::new(StringValidation {
+            min_length: Some(min),
+            max_length: Some(max),
+            pattern: Some(format!("^[A-Za-z0-9._-]{{{min},{max}}}$")),
+        })),
+        ..SchemaObject::default()
+    }
+}
 
 /// The settings every parcelkit client is generated with:
 /// - builder interface (`client.get_shipment().team(..).shipment(..).send()`), so optional
@@ -9,6 +29,9 @@ use progenitor_impl::{GenerationSettings, HooksMode, InterfaceStyle, TagStyle};
 /// - merged tags: one `Client` per API, not one trait per tag;
 /// - hooks expected: the hand-written layer must `impl ClientHooks for Client` (request
 ///   headers, retries), and forgetting it is a compile error rather than a silent no-op;
+/// - the `Idempotency-Key` and `Request-ID` schemas become parcelkit's own `IdempotencyKey` and
+///   `RequestId` (valid by construction, one type each) instead of a validating newtype per
+///   operation whose error would only say "conversion failed";
 /// - `PartialEq` on every type, so tests compare values, not their JSON, and
 ///   `schemars::JsonSchema`, so the conformance tests can hold the Rust types against the spec.
 ///
@@ -23,5 +46,12 @@ pub fn generation_settings() -> GenerationSettings {
         .with_hooks(HooksMode::Expected)
         .with_derive("PartialEq")
         .with_derive("::schemars::JsonSchema");
+    for (min, max, type_name) in TOKEN_CONVERSIONS {
+        settings.with_conversion(
+            token_schema(min, max),
+            type_name,
+            [TypeImpl::Display, TypeImpl::FromStr].into_iter(),
+        );
+    }
     settings
 }
