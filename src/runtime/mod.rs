@@ -1,12 +1,18 @@
 //! The runtime both API clients share: header values that are valid by construction
-//! ([`IdempotencyKey`], [`RequestId`]) and the retry policy. Nothing here is specific to one API.
+//! ([`IdempotencyKey`], [`RequestId`]), the retry policy and the retry engine. Nothing here is
+//! specific to one API.
 
 mod header_token;
 mod idempotency;
 mod request_id;
 mod retry;
+mod retry_loop;
 
 pub use header_token::InvalidHeaderValue;
 pub use idempotency::IdempotencyKey;
 pub use request_id::RequestId;
 pub use retry::{Jitter, RetryPolicy, is_retryable_status, parse_retry_after};
+pub use retry_loop::{
+    AttemptOutcome, Decision, RetrySafety, Sleeper, TokioSleeper, classify, decide,
+    run_with_retries,
+};

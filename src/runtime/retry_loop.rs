@@ -1,0 +1,332 @@
+//! The retry engine: what to do after each attempt, and the loop that does it. Transport-agnostic
+//! at its core ([`decide`] is a pure function), so every rule is tested without a network; the
+//! client hooks feed it `reqwest` results through [`classify`].
+
+use std::future::Future;
+use std::pin::Pin;
+use std::time::{Duration, Instant, SystemTime};
+
+use super::retry::{Jitter, RetryPolicy, is_retryable_status, parse_retry_after};
+
+/// How safe it is to send a request again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RetrySafety {
+    /// Repeating it cannot do anything twice: a GET, or a write carrying an `Idempotency-Key`
+    /// (the server replays instead of executing again).
+    Idempotent,
+    /// A write the server does not deduplicate (Phygitals POSTs): retried only when the request
+    /// provably never reached the server (the connection could not be made).
+    OnlyIfNotSent,
+}
+
+/// What one attempt came to, as far as retrying is concerned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AttemptOutcome {
+    /// A response to hand to the caller (success, or an error a retry would only repeat).
+    Final,
+    /// A response whose status is worth another attempt (408, 409, 429, 502, 503, 504), with the
+    /// server's `Retry-After` when it gave one.
+    RetryableStatus {
+        /// The parsed `Retry-After`.
+        retry_after: Option<Duration>,
+    },
+    /// No response. `reached_server` is false only when the connection was never made, so the
+    /// request cannot have been processed; otherwise (a timeout, a dropped connection) it may
+    /// have been.
+    TransportError {
+        /// Whether the request may have reached the server.
+        reached_server: bool,
+    },
+}
+
+/// The decision after an attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    /// Hand the attempt's result to the caller.
+    Stop,
+    /// Wait this long, then send the same request again.
+    RetryAfter(Duration),
+}
+
+/// Decides, after `attempts_made` attempts (the one just made included) that took `elapsed` since
+/// the first started, whether and when to try again.
+///
+/// ```
+/// use std::time::Duration;
+/// use parcelkit::runtime::{decide, AttemptOutcome, Decision, RetrySafety};
+/// use parcelkit::{Jitter, RetryPolicy};
+///
+/// let policy = RetryPolicy::default();
+/// let outcome = AttemptOutcome::RetryableStatus { retry_after: Some(Duration::from_secs(2)) };
+/// let decision = decide(&policy, RetrySafety::Idempotent, outcome, 1, Duration::ZERO, &mut Jitter::seeded(1));
+/// assert_eq!(decision, Decision::RetryAfter(Duration::from_secs(2)));
+/// ```
+pub fn decide(
+    policy: &RetryPolicy,
+    safety: RetrySafety,
+    outcome: AttemptOutcome,
+    attempts_made: u32,
+    elapsed: Duration,
+    jitter: &mut Jitter,
+) -> Decision {
+    let retry_after = match (outcome, safety) {
+        (AttemptOutcome::Final, _) => return Decision::Stop,
+        // The server answered: for a non-deduplicated write it may have acted on the request.
+        (AttemptOutcome::RetryableStatus { .. }, RetrySafety::OnlyIfNotSent) => {
+            return Decision::Stop;
+        }
+        (
+            AttemptOutcome::TransportError {
+                reached_server: true,
+            },
+            RetrySafety::OnlyIfNotSent,
+        ) => {
+            return Decision::Stop;
+        }
+        (AttemptOutcome::RetryableStatus { retry_after }, RetrySafety::Idempotent) => retry_after,
+        (AttemptOutcome::TransportError { .. }, _) => None,
+    };
+    let delay = policy.delay(attempts_made.saturating_sub(1), retry_after, jitter);
+    if policy.allows(attempts_made, elapsed, delay) {
+        Decision::RetryAfter(delay)
+    } else {
+        Decision::Stop
+    }
+}
+
+/// Classifies a `reqwest` attempt; `now` is the wall clock for HTTP-date `Retry-After`s.
+pub fn classify(result: &reqwest::Result<reqwest::Response>, now: SystemTime) -> AttemptOutcome {
+    match result {
+        Ok(response) if is_retryable_status(response.status().as_u16()) => {
+            AttemptOutcome::RetryableStatus {
+                retry_after: response
+                    .headers()
+                    .get(reqwest::header::RETRY_AFTER)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| parse_retry_after(v, now)),
+            }
+        }
+        Ok(_) => AttemptOutcome::Final,
+        Err(error) => AttemptOutcome::TransportError {
+            reached_server: !error.is_connect(),
+        },
+    }
+}
+
+/// Waits between attempts. Injectable, so tests run the retry loop without sleeping.
+pub trait Sleeper: Send + Sync {
+    /// A future that completes after `duration`.
+    fn sleep(&self, duration: Duration) -> Pin<Box<dyn Future<Output = ()> + Send>>;
+}
+
+/// The real clock: `tokio::time::sleep`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TokioSleeper;
+
+impl Sleeper for TokioSleeper {
+    fn sleep(&self, duration: Duration) -> Pin<Box<dyn Future<Output = ()> + Send>> {
+        Box::pin(tokio::time::sleep(duration))
+    }
+}
+
+/// Runs `attempt` until [`decide`] says stop, sleeping between attempts, and returns the last
+/// result. `attempt` receives the 1-based attempt number; it must send the same request each
+/// time (same `Idempotency-Key`), which is what makes retrying safe.
+pub async fn run_with_retries<T, F, Fut>(
+    policy: &RetryPolicy,
+    safety: RetrySafety,
+    jitter: &mut Jitter,
+    sleeper: &dyn Sleeper,
+    classify: impl Fn(&T) -> AttemptOutcome,
+    mut attempt: F,
+) -> T
+where
+    F: FnMut(u32) -> Fut,
+    Fut: Future<Output = T>,
+{
+    let started = Instant::now();
+    let mut attempts_made = 0;
+    loop {
+        attempts_made += 1;
+        let result = attempt(attempts_made).await;
+        let outcome = classify(&result);
+        match decide(
+            policy,
+            safety,
+            outcome,
+            attempts_made,
+            started.elapsed(),
+            jitter,
+        ) {
+            Decision::Stop => return result,
+            Decision::RetryAfter(delay) => sleeper.sleep(delay).await,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use super::*;
+
+    const RETRY_503: AttemptOutcome = AttemptOutcome::RetryableStatus { retry_after: None };
+    const DROPPED: AttemptOutcome = AttemptOutcome::TransportError {
+        reached_server: true,
+    };
+    const REFUSED: AttemptOutcome = AttemptOutcome::TransportError {
+        reached_server: false,
+    };
+
+    fn decide_once(safety: RetrySafety, outcome: AttemptOutcome) -> Decision {
+        decide(
+            &RetryPolicy::default(),
+            safety,
+            outcome,
+            1,
+            Duration::ZERO,
+            &mut Jitter::seeded(9),
+        )
+    }
+
+    #[test]
+    fn idempotent_requests_retry_statuses_and_transport_errors() {
+        for outcome in [RETRY_503, DROPPED, REFUSED] {
+            assert!(
+                matches!(
+                    decide_once(RetrySafety::Idempotent, outcome),
+                    Decision::RetryAfter(_)
+                ),
+                "{outcome:?}"
+            );
+        }
+        assert_eq!(
+            decide_once(RetrySafety::Idempotent, AttemptOutcome::Final),
+            Decision::Stop
+        );
+    }
+
+    #[test]
+    fn non_deduplicated_writes_retry_only_what_never_reached_the_server() {
+        assert!(matches!(
+            decide_once(RetrySafety::OnlyIfNotSent, REFUSED),
+            Decision::RetryAfter(_)
+        ));
+        assert_eq!(
+            decide_once(RetrySafety::OnlyIfNotSent, DROPPED),
+            Decision::Stop
+        );
+        assert_eq!(
+            decide_once(RetrySafety::OnlyIfNotSent, RETRY_503),
+            Decision::Stop
+        );
+    }
+
+    #[test]
+    fn retry_after_is_honoured_and_clamped() {
+        let policy = RetryPolicy::default().with_max_delay(Duration::from_secs(10));
+        let outcome = AttemptOutcome::RetryableStatus {
+            retry_after: Some(Duration::from_secs(600)),
+        };
+        let d = decide(
+            &policy,
+            RetrySafety::Idempotent,
+            outcome,
+            1,
+            Duration::ZERO,
+            &mut Jitter::seeded(1),
+        );
+        assert_eq!(d, Decision::RetryAfter(Duration::from_secs(10)));
+    }
+
+    #[derive(Default)]
+    struct RecordingSleeper(Arc<Mutex<Vec<Duration>>>);
+
+    impl Sleeper for RecordingSleeper {
+        fn sleep(&self, duration: Duration) -> Pin<Box<dyn Future<Output = ()> + Send>> {
+            self.0.lock().unwrap().push(duration);
+            Box::pin(async {})
+        }
+    }
+
+    /// Replays `outcomes` one per attempt; returns (attempts made, delays slept).
+    async fn run(
+        policy: RetryPolicy,
+        safety: RetrySafety,
+        outcomes: &[AttemptOutcome],
+    ) -> (u32, Vec<Duration>) {
+        let sleeper = RecordingSleeper::default();
+        let attempts = run_with_retries(
+            &policy,
+            safety,
+            &mut Jitter::seeded(5),
+            &sleeper,
+            |n: &u32| outcomes[(*n - 1) as usize],
+            |n| async move { n },
+        )
+        .await;
+        let slept = sleeper.0.lock().unwrap().clone();
+        (attempts, slept)
+    }
+
+    #[tokio::test]
+    async fn the_attempt_limit_is_respected() {
+        let (attempts, slept) = run(
+            RetryPolicy::default(),
+            RetrySafety::Idempotent,
+            &[RETRY_503; 10],
+        )
+        .await;
+        assert_eq!(attempts, 3);
+        assert_eq!(slept.len(), 2);
+        assert!(
+            slept[0] <= Duration::from_millis(500) && slept[1] <= Duration::from_secs(1),
+            "{slept:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_success_after_failures_stops_the_loop() {
+        let outcomes = [
+            AttemptOutcome::RetryableStatus {
+                retry_after: Some(Duration::from_secs(1)),
+            },
+            AttemptOutcome::Final,
+            RETRY_503,
+        ];
+        let (attempts, slept) =
+            run(RetryPolicy::default(), RetrySafety::Idempotent, &outcomes).await;
+        assert_eq!((attempts, slept), (2, vec![Duration::from_secs(1)]));
+    }
+
+    #[tokio::test]
+    async fn never_sends_once() {
+        let (attempts, slept) = run(
+            RetryPolicy::never(),
+            RetrySafety::Idempotent,
+            &[RETRY_503; 3],
+        )
+        .await;
+        assert_eq!((attempts, slept.len()), (1, 0));
+    }
+
+    #[tokio::test]
+    async fn a_refused_connection_is_classified_as_not_sent() {
+        // Bind then drop a listener: the port is closed, the connect is refused, on loopback.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let result = reqwest::Client::new()
+            .get(format!("http://127.0.0.1:{port}/"))
+            .send()
+            .await;
+        assert_eq!(
+            classify(&result, SystemTime::now()),
+            AttemptOutcome::TransportError {
+                reached_server: false
+            }
+        );
+    }
+}
