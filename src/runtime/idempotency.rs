@@ -1,11 +1,8 @@
-use std::fmt;
-use std::str::FromStr;
-
 use serde::Serialize;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use super::header_token::{InvalidHeaderValue, is_token_char, validate};
+use super::header_token::{InvalidHeaderValue, is_token_char, token_type_impls, validate};
 
 /// How much of the caller's id a derived key keeps readable (the hash carries all of it).
 const READABLE_PREFIX_CHARS: usize = 48;
@@ -142,50 +139,7 @@ fn write_canonical(value: &Value, out: &mut String) {
     }
 }
 
-impl fmt::Display for IdempotencyKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl fmt::Debug for IdempotencyKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "IdempotencyKey({:?})", self.0)
-    }
-}
-
-impl FromStr for IdempotencyKey {
-    type Err = InvalidHeaderValue;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        IdempotencyKey::new(s)
-    }
-}
-
-impl TryFrom<&str> for IdempotencyKey {
-    type Error = InvalidHeaderValue;
-    fn try_from(s: &str) -> Result<Self, Self::Error> {
-        IdempotencyKey::new(s)
-    }
-}
-
-impl TryFrom<String> for IdempotencyKey {
-    type Error = InvalidHeaderValue;
-    fn try_from(s: String) -> Result<Self, Self::Error> {
-        IdempotencyKey::new(s)
-    }
-}
-
-impl AsRef<str> for IdempotencyKey {
-    fn as_ref(&self) -> &str {
-        &self.0
-    }
-}
-
-impl From<IdempotencyKey> for String {
-    fn from(key: IdempotencyKey) -> String {
-        key.0
-    }
-}
+token_type_impls!(IdempotencyKey);
 
 #[cfg(test)]
 mod tests {

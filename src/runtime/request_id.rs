@@ -1,7 +1,4 @@
-use std::fmt;
-use std::str::FromStr;
-
-use super::header_token::{InvalidHeaderValue, validate};
+use super::header_token::{InvalidHeaderValue, token_type_impls, validate};
 
 /// A `Request-ID` (1 to 128 characters from `[A-Za-z0-9._-]`), valid by construction. Smart Send
 /// echoes it in the response, so it correlates a call across client logs, errors and the server.
@@ -44,50 +41,7 @@ impl RequestId {
     }
 }
 
-impl fmt::Display for RequestId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl fmt::Debug for RequestId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "RequestId({:?})", self.0)
-    }
-}
-
-impl FromStr for RequestId {
-    type Err = InvalidHeaderValue;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        RequestId::new(s)
-    }
-}
-
-impl TryFrom<&str> for RequestId {
-    type Error = InvalidHeaderValue;
-    fn try_from(s: &str) -> Result<Self, Self::Error> {
-        RequestId::new(s)
-    }
-}
-
-impl TryFrom<String> for RequestId {
-    type Error = InvalidHeaderValue;
-    fn try_from(s: String) -> Result<Self, Self::Error> {
-        RequestId::new(s)
-    }
-}
-
-impl AsRef<str> for RequestId {
-    fn as_ref(&self) -> &str {
-        &self.0
-    }
-}
-
-impl From<RequestId> for String {
-    fn from(id: RequestId) -> String {
-        id.0
-    }
-}
+token_type_impls!(RequestId);
 
 #[cfg(test)]
 mod tests {
