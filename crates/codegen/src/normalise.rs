@@ -320,6 +320,20 @@ pub(crate) fn resolve_response<'a>(
     }
 }
 
+/// Resolves a parameter reference against `components.parameters` (`None` when it dangles).
+pub(crate) fn resolve_parameter<'a>(
+    param: &'a ReferenceOr<openapiv3::Parameter>,
+    components: Option<&'a Components>,
+) -> Option<&'a openapiv3::Parameter> {
+    match param {
+        ReferenceOr::Item(p) => Some(p),
+        ReferenceOr::Reference { reference } => reference
+            .strip_prefix("#/components/parameters/")
+            .and_then(|n| components?.parameters.get(n))
+            .and_then(ReferenceOr::as_item),
+    }
+}
+
 /// Pass 3: where an operation's success responses (or its error responses) carry different JSON
 /// schemas, they are merged into one synthesised `oneOf` component (`<OperationId>Success`,
 /// `<OperationId>Error`) that every response of the group then refers to. A group that mixes a JSON
@@ -440,13 +454,7 @@ pub fn without_array_query_params(spec: &OpenAPI) -> (OpenAPI, Vec<String>) {
     let components = spec.components.clone();
     let mut notes = Vec::new();
     let is_array_query = |param: &ReferenceOr<openapiv3::Parameter>| -> bool {
-        let param = match param {
-            ReferenceOr::Item(p) => Some(p),
-            ReferenceOr::Reference { reference } => reference
-                .strip_prefix("#/components/parameters/")
-                .and_then(|n| components.as_ref()?.parameters.get(n))
-                .and_then(ReferenceOr::as_item),
-        };
+        let param = resolve_parameter(param, components.as_ref());
         let Some(openapiv3::Parameter::Query { parameter_data, .. }) = param else {
             return false;
         };

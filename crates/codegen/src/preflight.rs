@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 
 use openapiv3::{OpenAPI, Parameter, ReferenceOr, StatusCode};
 
-use crate::normalise::{Body, for_each_operation, op_label, resolve_response};
+use crate::normalise::{Body, for_each_operation, op_label, resolve_parameter, resolve_response};
 
 /// Returns every problem found (empty when the spec is safe to hand to progenitor).
 ///
@@ -51,21 +51,13 @@ pub fn check(spec: &OpenAPI) -> Vec<String> {
             .collect();
         let mut declared = BTreeSet::new();
         for param in item_params.iter().chain(&op.parameters) {
-            let param = match param {
-                ReferenceOr::Item(p) => p,
-                ReferenceOr::Reference { reference } => {
-                    match reference
-                        .strip_prefix("#/components/parameters/")
-                        .and_then(|n| components?.parameters.get(n))
-                    {
-                        Some(ReferenceOr::Item(p)) => p,
-                        _ => {
-                            problems
-                                .push(format!("{label}: parameter {reference} cannot be resolved"));
-                            continue;
-                        }
-                    }
-                }
+            let Some(param) = resolve_parameter(param, components) else {
+                let name = match param {
+                    ReferenceOr::Reference { reference } => reference.as_str(),
+                    ReferenceOr::Item(p) => p.parameter_data_ref().name.as_str(),
+                };
+                problems.push(format!("{label}: parameter {name} cannot be resolved"));
+                continue;
             };
             let data = param.parameter_data_ref();
             if let openapiv3::ParameterSchemaOrContent::Content(_) = &data.format {
