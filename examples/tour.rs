@@ -27,7 +27,11 @@ async fn main() -> Result<(), Box<dyn Error>> {
     }
 
     println!("\nSmart Send API v2");
-    let smartsend = smartsend::Client::new(&server.url("/smartsend"));
+    let smartsend = smartsend::Client::builder()
+        .base_url(server.url("/smartsend"))
+        .token("tour-token")
+        .user_agent("parcelkit-tour/1")
+        .build()?;
     let team = "ad9546c1-393e-49a5-9a72-5cc146c9bec5";
     let request: smartsend::types::ShipmentRequest =
         request_example("smartsend", "create_shipment")?;
@@ -81,7 +85,10 @@ async fn main() -> Result<(), Box<dyn Error>> {
     println!("  get_rates -> {} rate(s)", rates.data.len());
 
     println!("\nPhygitals Partner API");
-    let phygitals = phygitals::Client::new(&server.url("/phygitals"));
+    let phygitals = phygitals::Client::builder()
+        .base_url(server.url("/phygitals"))
+        .api_key("sandbox-tour")
+        .build()?;
     let quote = phygitals
         .quote_shipping()
         .body(request_example::<phygitals::types::QuoteRequest>(

@@ -9,7 +9,7 @@
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
 //! use parcelkit::smartsend::Client;
 //!
-//! let client = Client::new("https://app.smartsend.io/api/v2");
+//! let client = Client::builder().token("my-token").user_agent("my-shop/1.0").build()?;
 //! let shipment = client
 //!     .get_shipment()
 //!     .team("ad9546c1-393e-49a5-9a72-5cc146c9bec5")
@@ -33,6 +33,60 @@ macro_rules! generated_api {
 
         pub use generated::{ByteStream, Client, Error, ResponseValue, builder, prelude, types};
 
+        impl Client {
+            /// A builder for this API's client: base URL (default: production), credential,
+            /// User-Agent, timeouts, retry policy, default language.
+            pub fn builder() -> $crate::runtime::ClientBuilder<Client> {
+                $crate::runtime::ClientBuilder::new()
+            }
+
+            /// A client configured from the environment (credential and, optionally, base URL);
+            /// see [`ClientBuilder::from_env`]($crate::runtime::ClientBuilder::from_env).
+            pub fn from_env() -> Result<Client, $crate::runtime::BuildError> {
+                $crate::runtime::ClientBuilder::from_env()?.build()
+            }
+
+            /// The runtime state: retry policy and the rest (credentials redacted in `Debug`).
+            pub fn context(&self) -> &$crate::runtime::ClientContext {
+                &self.inner
+            }
+        }
+
+        impl $crate::runtime::ApiClient for Client {
+            const PROFILE: $crate::runtime::ApiProfile = PROFILE;
+
+            fn from_parts(
+                base_url: &str,
+                http: reqwest::Client,
+                context: $crate::runtime::ClientContext,
+            ) -> Self {
+                Client::new_with_client(base_url, http, context)
+            }
+        }
+
+        // The generated client calls these around every request: `pre` fills in the headers the
+        // caller did not set, `exec` sends with retries. Shared by both APIs.
+        impl progenitor_client::ClientHooks<$crate::runtime::ClientContext> for Client {
+            async fn pre<E>(
+                &self,
+                request: &mut reqwest::Request,
+                _info: &progenitor_client::OperationInfo,
+            ) -> Result<(), progenitor_client::Error<E>> {
+                self.inner.prepare(request);
+                Ok(())
+            }
+
+            async fn exec(
+                &self,
+                request: reqwest::Request,
+                info: &progenitor_client::OperationInfo,
+            ) -> reqwest::Result<reqwest::Response> {
+                self.inner
+                    .execute(&self.client, request, info.operation_id)
+                    .await
+            }
+        }
+
         /// Typed [httpmock](https://docs.rs/httpmock) helpers: one `MockServerExt` method per
         /// operation, with `When`/`Then` builders typed by the spec. For scripted client tests.
         #[cfg(feature = "httpmock")]
@@ -46,8 +100,8 @@ macro_rules! generated_api {
 pub mod runtime;
 
 pub use runtime::{
-    IdempotencyKey, InvalidHeaderValue, Jitter, RequestId, RetryPolicy, is_retryable_status,
-    parse_retry_after,
+    IdempotencyKey, InvalidHeaderValue, Jitter, RequestId, ResponseMeta, RetryPolicy,
+    is_retryable_status, parse_retry_after,
 };
 
 #[cfg(feature = "smartsend")]

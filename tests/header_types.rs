@@ -23,7 +23,10 @@ async fn idempotency_key_and_request_id_are_sent_as_given() {
             .header("content-type", "application/json")
             .json_body(json!({"message": "Shipment deleted"}));
     });
-    let client = Client::new(&server.base_url());
+    let client = Client::builder()
+        .base_url(server.base_url())
+        .build()
+        .unwrap();
     let response = client
         .delete_shipment()
         .team(TEAM)
@@ -44,7 +47,10 @@ async fn an_invalid_key_is_refused_before_sending() {
         when.any_request();
         then.status(200);
     });
-    let client = Client::new(&server.base_url());
+    let client = Client::builder()
+        .base_url(server.base_url())
+        .build()
+        .unwrap();
     let result = client
         .delete_shipment()
         .team(TEAM)

@@ -2,12 +2,16 @@
 //! ([`IdempotencyKey`], [`RequestId`]), the retry policy and the retry engine. Nothing here is
 //! specific to one API.
 
+mod client;
 mod header_token;
 mod idempotency;
 mod request_id;
 mod retry;
 mod retry_loop;
 
+pub use client::{
+    ApiClient, ApiProfile, AuthScheme, BuildError, ClientBuilder, ClientContext, ResponseMeta,
+};
 pub use header_token::InvalidHeaderValue;
 pub use idempotency::IdempotencyKey;
 pub use request_id::RequestId;

@@ -168,15 +168,23 @@ impl Jitter {
         Jitter(uuid::Uuid::new_v4().as_u64_pair().0)
     }
 
+    /// A seed for an independent sequence (one per call, so calls do not share a lock).
+    pub fn next_seed(&mut self) -> u64 {
+        self.next_raw()
+    }
+
     /// The next value, uniform in `[0, 1]`.
     pub fn next_unit(&mut self) -> f64 {
+        // 53 random bits, the precision of an f64 mantissa.
+        (self.next_raw() >> 11) as f64 / ((1u64 << 53) - 1) as f64
+    }
+
+    fn next_raw(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
         z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^= z >> 31;
-        // 53 random bits, the precision of an f64 mantissa.
-        (z >> 11) as f64 / ((1u64 << 53) - 1) as f64
+        z ^ (z >> 31)
     }
 }
 

@@ -2,10 +2,17 @@
 //!
 //! The client, its request builders and the types are generated from `openapi/smartsend.yaml`.
 //! Production base URL: `https://app.smartsend.io/api/v2`; requests authenticate with a bearer
-//! token.
+//! token. Every POST and DELETE carries an `Idempotency-Key` (yours, or a random one made once
+//! per call), so writes are retried as safely as reads.
 
 generated_api!("smartsend");
 
-// The generated client calls these hooks around every request. The defaults send the request
-// as built; the shared runtime (retries, Request-ID, Idempotency-Key) plugs in here.
-impl progenitor_client::ClientHooks for Client {}
+/// How the shared runtime treats Smart Send.
+pub const PROFILE: crate::runtime::ApiProfile = crate::runtime::ApiProfile {
+    name: "smartsend",
+    production_url: "https://app.smartsend.io/api/v2",
+    auth: crate::runtime::AuthScheme::Bearer,
+    idempotent_writes: true,
+    credential_env: "SMARTSEND_TOKEN",
+    base_url_env: "SMARTSEND_BASE_URL",
+};

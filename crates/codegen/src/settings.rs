@@ -27,6 +27,8 @@ fn token_schema(min: u32, max: u32) -> SchemaObject {
 /// - builder interface (`client.get_shipment().team(..).shipment(..).send()`), so optional
 ///   parameters such as `Request-ID` or `Idempotency-Key` are setters, not positional `None`s;
 /// - merged tags: one `Client` per API, not one trait per tag;
+/// - the client carries parcelkit's `ClientContext` (credentials, retry policy, ...) as its
+///   inner state;
 /// - hooks expected: the hand-written layer must `impl ClientHooks for Client` (request
 ///   headers, retries), and forgetting it is a compile error rather than a silent no-op;
 /// - the `Idempotency-Key` and `Request-ID` schemas become parcelkit's own `IdempotencyKey` and
@@ -44,6 +46,7 @@ pub fn generation_settings() -> GenerationSettings {
         .with_interface(InterfaceStyle::Builder)
         .with_tag(TagStyle::Merged)
         .with_hooks(HooksMode::Expected)
+        .with_inner_type(quote::quote!(crate::runtime::ClientContext))
         .with_derive("PartialEq")
         .with_derive("::schemars::JsonSchema");
     for (min, max, type_name) in TOKEN_CONVERSIONS {

@@ -1,0 +1,508 @@
+//! Client construction and the per-request behaviour both APIs share: credentials, User-Agent,
+//! `Request-ID`, automatic `Idempotency-Key`s, default language and retries. The generated
+//! clients reach it through progenitor's hooks (`pre` fills in headers, `exec` sends with
+//! retries); each API only supplies an [`ApiProfile`].
+
+use std::fmt;
+use std::marker::PhantomData;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use reqwest::Method;
+use reqwest::header::{ACCEPT_LANGUAGE, AUTHORIZATION, HeaderName, HeaderValue, USER_AGENT};
+use tracing::Instrument;
+
+use super::retry_loop::{RetrySafety, Sleeper, TokioSleeper, classify, run_with_retries};
+use super::{IdempotencyKey, Jitter, RequestId, RetryPolicy};
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("request-id");
+const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
+const IDEMPOTENCY_REPLAYED: &str = "idempotency-replayed";
+
+/// How an API authenticates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthScheme {
+    /// `Authorization: Bearer <token>` (Smart Send).
+    Bearer,
+    /// The key in a header of its own (Phygitals: `X-API-Key`).
+    ApiKeyHeader(&'static str),
+}
+
+/// What the shared runtime needs to know about one API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ApiProfile {
+    /// Short name, used in logs and messages (`smartsend`).
+    pub name: &'static str,
+    /// The production base URL, the default.
+    pub production_url: &'static str,
+    /// How requests authenticate.
+    pub auth: AuthScheme,
+    /// Whether the API deduplicates writes by `Idempotency-Key` (then every POST and DELETE
+    /// gets one, and writes are retried like reads).
+    pub idempotent_writes: bool,
+    /// The environment variable [`ClientBuilder::from_env`] reads the credential from.
+    pub credential_env: &'static str,
+    /// The environment variable that overrides the base URL.
+    pub base_url_env: &'static str,
+}
+
+/// A generated API client the shared builder can construct.
+pub trait ApiClient: Sized {
+    /// The API's profile.
+    const PROFILE: ApiProfile;
+
+    /// Assembles the client (called by [`ClientBuilder::build`]).
+    fn from_parts(base_url: &str, http: reqwest::Client, context: ClientContext) -> Self;
+}
+
+/// A credential: never printed, never logged.
+#[derive(Clone)]
+struct Secret(String);
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+/// Why a client could not be built.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BuildError {
+    /// The base URL does not parse or is not http(s).
+    InvalidBaseUrl(String),
+    /// The credential cannot be sent in a header (control characters, say). The value is not
+    /// repeated here.
+    InvalidCredential,
+    /// The product given for the User-Agent cannot be sent in a header.
+    InvalidUserAgent(String),
+    /// The default language cannot be sent in a header.
+    InvalidLanguage(String),
+    /// `from_env` found no credential in this variable.
+    MissingEnv(&'static str),
+    /// reqwest could not build its client.
+    Http(String),
+}
+
+impl fmt::Display for BuildError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            BuildError::InvalidBaseUrl(why) => write!(f, "invalid base URL: {why}"),
+            BuildError::InvalidCredential => f.write_str(
+                "the credential contains characters that cannot be sent in an HTTP header",
+            ),
+            BuildError::InvalidUserAgent(p) => write!(f, "invalid User-Agent product {p:?}"),
+            BuildError::InvalidLanguage(l) => write!(f, "invalid Accept-Language {l:?}"),
+            BuildError::MissingEnv(var) => write!(f, "environment variable {var} is not set"),
+            BuildError::Http(why) => write!(f, "cannot build the HTTP client: {why}"),
+        }
+    }
+}
+
+impl std::error::Error for BuildError {}
+
+/// Builds an API client: base URL, credential, User-Agent, timeouts, retry policy, default
+/// language, or your own `reqwest::Client`. Obtained from `smartsend::Client::builder()` or
+/// `phygitals::Client::builder()`.
+///
+/// ```
+/// use std::time::Duration;
+/// use parcelkit::{smartsend, RetryPolicy};
+///
+/// let client = smartsend::Client::builder()
+///     .base_url("http://127.0.0.1:4010/smartsend/api/v2")
+///     .token("sandbox-token")
+///     .user_agent("my-shop/2.3.1")
+///     .timeout(Duration::from_secs(20))
+///     .retry_policy(RetryPolicy::default().with_max_attempts(5))
+///     .language("da-DK, da;q=0.9, en;q=0.8")
+///     .build()?;
+/// assert!(!format!("{client:?}").contains("sandbox-token"));
+/// # Ok::<(), parcelkit::runtime::BuildError>(())
+/// ```
+pub struct ClientBuilder<C> {
+    base_url: Option<String>,
+    credential: Option<Secret>,
+    product: Option<String>,
+    timeout: Duration,
+    connect_timeout: Duration,
+    retry: RetryPolicy,
+    language: Option<String>,
+    http: Option<reqwest::Client>,
+    sleeper: Option<Arc<dyn Sleeper>>,
+    jitter_seed: Option<u64>,
+    api: PhantomData<fn() -> C>,
+}
+
+impl<C> fmt::Debug for ClientBuilder<C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("base_url", &self.base_url)
+            .field("credential", &self.credential)
+            .field("product", &self.product)
+            .field("timeout", &self.timeout)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("retry", &self.retry)
+            .field("language", &self.language)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<C: ApiClient> Default for ClientBuilder<C> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<C: ApiClient> ClientBuilder<C> {
+    /// Production base URL, no credential, 30 s timeout (10 s to connect), default retries.
+    pub fn new() -> Self {
+        ClientBuilder {
+            base_url: None,
+            credential: None,
+            product: None,
+            timeout: Duration::from_secs(30),
+            connect_timeout: Duration::from_secs(10),
+            retry: RetryPolicy::default(),
+            language: None,
+            http: None,
+            sleeper: None,
+            jitter_seed: None,
+            api: PhantomData,
+        }
+    }
+
+    /// Reads the credential (`SMARTSEND_TOKEN` / `PHYGITALS_API_KEY`) and, when set, the base URL
+    /// (`SMARTSEND_BASE_URL` / `PHYGITALS_BASE_URL`) from the environment.
+    pub fn from_env() -> Result<Self, BuildError> {
+        let profile = C::PROFILE;
+        let credential = std::env::var(profile.credential_env)
+            .ok()
+            .filter(|v| !v.is_empty())
+            .ok_or(BuildError::MissingEnv(profile.credential_env))?;
+        let mut builder = Self::new().credential(credential);
+        if let Some(url) = std::env::var(profile.base_url_env)
+            .ok()
+            .filter(|v| !v.is_empty())
+        {
+            builder = builder.base_url(url);
+        }
+        Ok(builder)
+    }
+
+    /// The API's base URL (default: production).
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = Some(url.into());
+        self
+    }
+
+    /// The credential: Smart Send's bearer token or Phygitals' API key (also [`Self::token`] and
+    /// [`Self::api_key`], whichever reads better).
+    pub fn credential(mut self, credential: impl Into<String>) -> Self {
+        self.credential = Some(Secret(credential.into()));
+        self
+    }
+
+    /// Smart Send's bearer token.
+    pub fn token(self, token: impl Into<String>) -> Self {
+        self.credential(token)
+    }
+
+    /// Phygitals' API key.
+    pub fn api_key(self, key: impl Into<String>) -> Self {
+        self.credential(key)
+    }
+
+    /// Your product, `name/version` (e.g. `my-shop/2.3.1 (MyPlatform/1.0)`), put before
+    /// `parcelkit/<version>` in the User-Agent, as Smart Send asks integrators to.
+    pub fn user_agent(mut self, product: impl Into<String>) -> Self {
+        self.product = Some(product.into());
+        self
+    }
+
+    /// The whole-request timeout (each attempt).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// The connect timeout (each attempt).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// When and how often requests are retried.
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+
+    /// The `Accept-Language` sent when a call does not set its own.
+    pub fn language(mut self, accept_language: impl Into<String>) -> Self {
+        self.language = Some(accept_language.into());
+        self
+    }
+
+    /// Use this `reqwest::Client` (its own timeouts, proxy and TLS settings apply; the timeouts
+    /// of this builder do not).
+    pub fn http_client(mut self, client: reqwest::Client) -> Self {
+        self.http = Some(client);
+        self
+    }
+
+    /// Replace the clock used between retries; for tests that should not sleep.
+    pub fn sleeper(mut self, sleeper: Arc<dyn Sleeper>) -> Self {
+        self.sleeper = Some(sleeper);
+        self
+    }
+
+    /// Fix the jitter sequence; for reproducible tests.
+    pub fn jitter_seed(mut self, seed: u64) -> Self {
+        self.jitter_seed = Some(seed);
+        self
+    }
+
+    /// Builds the client.
+    pub fn build(self) -> Result<C, BuildError> {
+        let profile = C::PROFILE;
+        let base_url = self
+            .base_url
+            .unwrap_or_else(|| profile.production_url.to_owned());
+        let parsed = reqwest::Url::parse(&base_url)
+            .map_err(|e| BuildError::InvalidBaseUrl(format!("{base_url:?}: {e}")))?;
+        if !matches!(parsed.scheme(), "http" | "https") {
+            return Err(BuildError::InvalidBaseUrl(format!(
+                "{base_url:?}: the scheme must be http or https"
+            )));
+        }
+        let credential = self
+            .credential
+            .map(|Secret(value)| {
+                let text = match profile.auth {
+                    AuthScheme::Bearer => format!("Bearer {value}"),
+                    AuthScheme::ApiKeyHeader(_) => value,
+                };
+                let mut header =
+                    HeaderValue::from_str(&text).map_err(|_| BuildError::InvalidCredential)?;
+                // Sensitive values print as `Sensitive` in reqwest's and http's Debug output.
+                header.set_sensitive(true);
+                Ok(header)
+            })
+            .transpose()?;
+        let agent = match &self.product {
+            Some(product) => format!("{product} parcelkit/{}", env!("CARGO_PKG_VERSION")),
+            None => format!("parcelkit/{}", env!("CARGO_PKG_VERSION")),
+        };
+        let user_agent = HeaderValue::from_str(&agent)
+            .map_err(|_| BuildError::InvalidUserAgent(self.product.clone().unwrap_or_default()))?;
+        let language = self
+            .language
+            .map(|l| HeaderValue::from_str(&l).map_err(|_| BuildError::InvalidLanguage(l)))
+            .transpose()?;
+        let http = match self.http {
+            Some(http) => http,
+            None => reqwest::Client::builder()
+                .timeout(self.timeout)
+                .connect_timeout(self.connect_timeout)
+                .build()
+                .map_err(|e| BuildError::Http(e.to_string()))?,
+        };
+        let jitter = self
+            .jitter_seed
+            .map_or_else(Jitter::from_entropy, Jitter::seeded);
+        let context = ClientContext(Arc::new(Runtime {
+            profile,
+            credential,
+            user_agent,
+            language,
+            retry: self.retry,
+            jitter: Mutex::new(jitter),
+            sleeper: self.sleeper.unwrap_or_else(|| Arc::new(TokioSleeper)),
+        }));
+        Ok(C::from_parts(base_url.trim_end_matches('/'), http, context))
+    }
+}
+
+/// The state a generated client carries: shared, cheap to clone, credentials redacted in `Debug`.
+#[derive(Clone)]
+pub struct ClientContext(Arc<Runtime>);
+
+struct Runtime {
+    profile: ApiProfile,
+    credential: Option<HeaderValue>,
+    user_agent: HeaderValue,
+    language: Option<HeaderValue>,
+    retry: RetryPolicy,
+    jitter: Mutex<Jitter>,
+    sleeper: Arc<dyn Sleeper>,
+}
+
+impl fmt::Debug for ClientContext {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let r = &self.0;
+        f.debug_struct("ClientContext")
+            .field("api", &r.profile.name)
+            .field("credential", &r.credential.as_ref().map(|_| "<redacted>"))
+            .field("user_agent", &r.user_agent)
+            .field("language", &r.language)
+            .field("retry", &r.retry)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ClientContext {
+    /// The retry policy in force.
+    pub fn retry_policy(&self) -> &RetryPolicy {
+        &self.0.retry
+    }
+
+    /// Fills in what the caller did not set: credential, User-Agent, `Request-ID`, an
+    /// `Idempotency-Key` on writes of an API that deduplicates them, and the default language.
+    /// Runs once per call, before the first attempt, so every retry carries the same values.
+    pub(crate) fn prepare(&self, request: &mut reqwest::Request) {
+        let r = &self.0;
+        let is_write = matches!(*request.method(), Method::POST | Method::DELETE);
+        let headers = request.headers_mut();
+        if let Some(credential) = &r.credential {
+            let name = match r.profile.auth {
+                AuthScheme::Bearer => AUTHORIZATION,
+                AuthScheme::ApiKeyHeader(name) => HeaderName::from_static(name),
+            };
+            headers.insert(name, credential.clone());
+        }
+        headers.insert(USER_AGENT, r.user_agent.clone());
+        if !headers.contains_key(REQUEST_ID) {
+            headers.insert(REQUEST_ID, token_header(RequestId::new_random().as_str()));
+        }
+        if r.profile.idempotent_writes && is_write && !headers.contains_key(IDEMPOTENCY_KEY) {
+            headers.insert(
+                IDEMPOTENCY_KEY,
+                token_header(IdempotencyKey::new_random().as_str()),
+            );
+        }
+        if let Some(language) = &r.language {
+            headers
+                .entry(ACCEPT_LANGUAGE)
+                .or_insert_with(|| language.clone());
+        }
+    }
+
+    /// Sends `request`, retrying per the policy. A request is retried only where that is safe:
+    /// reads, and writes that carry an `Idempotency-Key`, on transport errors and retryable
+    /// statuses; other writes only when the connection could not even be made. The response
+    /// carries the `Request-ID` and `Idempotency-Key` that were sent, when the server did not
+    /// echo them, so the caller can always read them back.
+    pub(crate) async fn execute(
+        &self,
+        http: &reqwest::Client,
+        request: reqwest::Request,
+        operation_id: &str,
+    ) -> reqwest::Result<reqwest::Response> {
+        let r = &self.0;
+        let sent_request_id = request.headers().get(REQUEST_ID).cloned();
+        let sent_key = request.headers().get(IDEMPOTENCY_KEY).cloned();
+        let safety =
+            if matches!(*request.method(), Method::GET | Method::HEAD) || sent_key.is_some() {
+                RetrySafety::Idempotent
+            } else {
+                RetrySafety::OnlyIfNotSent
+            };
+        let span = tracing::info_span!(
+            "parcelkit.request",
+            api = r.profile.name,
+            operation = operation_id,
+            method = %request.method(),
+            request_id = sent_request_id.as_ref().and_then(|v| v.to_str().ok()).unwrap_or(""),
+        );
+        // Each call draws its own jitter sequence, so concurrent calls do not share a lock
+        // across awaits.
+        let mut jitter = {
+            let mut shared = r.jitter.lock().unwrap_or_else(|e| e.into_inner());
+            Jitter::seeded(shared.next_seed())
+        };
+        let send = async {
+            match request.try_clone() {
+                // A streaming body cannot be sent twice: one attempt only.
+                None => http.execute(request).await,
+                Some(_) => {
+                    run_with_retries(
+                        &r.retry,
+                        safety,
+                        &mut jitter,
+                        r.sleeper.as_ref(),
+                        |result| classify(result, SystemTime::now()),
+                        |attempt| {
+                            let copy = request
+                                .try_clone()
+                                .expect("checked above: the body is replayable");
+                            tracing::debug!(attempt, "sending");
+                            http.execute(copy)
+                        },
+                    )
+                    .await
+                }
+            }
+        };
+        let result = send.instrument(span.clone()).await;
+        let _entered = span.enter();
+        result.map(|mut response| {
+            tracing::debug!(status = response.status().as_u16(), "response");
+            let headers = response.headers_mut();
+            if let Some(id) = sent_request_id {
+                headers.entry(REQUEST_ID).or_insert(id);
+            }
+            if let Some(key) = sent_key {
+                headers.entry(IDEMPOTENCY_KEY).or_insert(key);
+            }
+            response
+        })
+    }
+}
+
+fn token_header(token: &str) -> HeaderValue {
+    HeaderValue::from_str(token).expect("token characters are valid header characters")
+}
+
+/// What every response (and every error response) tells about its request.
+///
+/// ```no_run
+/// # async fn demo(client: parcelkit::smartsend::Client) -> Result<(), Box<dyn std::error::Error>> {
+/// use parcelkit::ResponseMeta;
+///
+/// let created = client
+///     .create_shipment()
+///     .team("ad9546c1-393e-49a5-9a72-5cc146c9bec5")
+///     .body_map(|b| b.currency("DKK".to_string()))
+///     .send()
+///     .await?;
+/// println!("request {:?}, key {:?}, replayed: {}", created.request_id(), created.idempotency_key(), created.replayed());
+/// # Ok(()) }
+/// ```
+pub trait ResponseMeta {
+    /// The `Request-ID` of the request (echoed by the server, or the one parcelkit sent).
+    fn request_id(&self) -> Option<&str>;
+    /// The `Idempotency-Key` the request carried, if any.
+    fn idempotency_key(&self) -> Option<&str>;
+    /// Whether the server replayed a stored response (`Idempotency-Replayed: true`) instead of
+    /// executing the request again.
+    fn replayed(&self) -> bool;
+}
+
+impl<T> ResponseMeta for progenitor_client::ResponseValue<T> {
+    fn request_id(&self) -> Option<&str> {
+        self.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok())
+    }
+
+    fn idempotency_key(&self) -> Option<&str> {
+        self.headers()
+            .get(IDEMPOTENCY_KEY)
+            .and_then(|v| v.to_str().ok())
+    }
+
+    fn replayed(&self) -> bool {
+        self.headers()
+            .get(IDEMPOTENCY_REPLAYED)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"))
+    }
+}
