@@ -1,0 +1,344 @@
+//! The runtime's promises, each against a scripted loopback server: writes keep their
+//! Idempotency-Key across retries, 409 waits Retry-After, 422 is final, retryable statuses stop at
+//! the attempt limit, GETs are retried, Phygitals POSTs are not retried once they may have been
+//! processed, Request-IDs are generated and readable, credentials stay out of Debug and logs.
+
+mod support;
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use parcelkit::{IdempotencyKey, RequestId, ResponseMeta, RetryPolicy, phygitals, smartsend};
+use serde_json::json;
+use support::{RecordingSleeper, ScriptedServer, Step, json, json_with};
+
+const TEAM: &str = "ad9546c1-393e-49a5-9a72-5cc146c9bec5";
+const SHIPMENT: &str = "550e8400-e29b-41d4-a716-446655440000";
+
+fn problem(status: u16, title: &str) -> serde_json::Value {
+    json!({"type": "about:blank", "title": title, "status": status})
+}
+
+fn smartsend_client(server: &ScriptedServer, sleeper: &RecordingSleeper) -> smartsend::Client {
+    smartsend::Client::builder()
+        .base_url(&server.base_url)
+        .token("test-token")
+        .sleeper(Arc::new(sleeper.clone()))
+        .jitter_seed(1)
+        .build()
+        .unwrap()
+}
+
+async fn delete(
+    client: &smartsend::Client,
+) -> Result<
+    smartsend::ResponseValue<smartsend::types::DeleteResult>,
+    smartsend::Error<smartsend::types::Problem>,
+> {
+    client
+        .delete_shipment()
+        .team(TEAM)
+        .shipment(SHIPMENT.parse::<uuid::Uuid>().unwrap())
+        .send()
+        .await
+}
+
+#[tokio::test]
+async fn a_write_retried_after_a_transport_error_keeps_its_idempotency_key() {
+    let server =
+        ScriptedServer::start(vec![Step::Drop, json(200, json!({"message": "deleted"}))]).await;
+    let sleeper = RecordingSleeper::default();
+    let response = delete(&smartsend_client(&server, &sleeper))
+        .await
+        .expect("second attempt succeeds");
+    let requests = server.requests();
+    assert_eq!(requests.len(), 2);
+    let key = requests[0]
+        .header("idempotency-key")
+        .expect("a key was generated");
+    assert!(IdempotencyKey::new(key).is_ok(), "{key}");
+    assert_eq!(
+        requests[1].header("idempotency-key"),
+        Some(key),
+        "the same key on the retry"
+    );
+    assert_eq!(
+        requests[0].header("request-id"),
+        requests[1].header("request-id")
+    );
+    assert_eq!(response.idempotency_key(), Some(key));
+    assert_eq!(sleeper.slept().len(), 1);
+}
+
+#[tokio::test]
+async fn conflict_waits_for_retry_after_then_reads_the_replay() {
+    let server = ScriptedServer::start(vec![
+        json_with(
+            409,
+            &[("Retry-After", "1")],
+            problem(409, "Still processing"),
+        ),
+        json_with(
+            200,
+            &[("Idempotency-Replayed", "true")],
+            json!({"message": "deleted"}),
+        ),
+    ])
+    .await;
+    let sleeper = RecordingSleeper::default();
+    let response = delete(&smartsend_client(&server, &sleeper)).await.unwrap();
+    assert!(response.replayed());
+    assert_eq!(sleeper.slept(), [Duration::from_secs(1)]);
+    let requests = server.requests();
+    assert_eq!(
+        requests[0].header("idempotency-key"),
+        requests[1].header("idempotency-key")
+    );
+}
+
+#[tokio::test]
+async fn unprocessable_is_returned_at_once() {
+    let server = ScriptedServer::start(vec![
+        json(422, problem(422, "Idempotency key reused")),
+        json(200, json!({"message": "x"})),
+    ])
+    .await;
+    let sleeper = RecordingSleeper::default();
+    match delete(&smartsend_client(&server, &sleeper)).await {
+        Err(smartsend::Error::ErrorResponse(problem)) => {
+            assert_eq!(problem.status().as_u16(), 422);
+            assert_eq!(problem.title, "Idempotency key reused");
+        }
+        other => panic!("expected the 422, got {other:?}"),
+    }
+    assert_eq!(server.requests().len(), 1, "not retried");
+    assert!(sleeper.slept().is_empty());
+}
+
+#[tokio::test]
+async fn service_unavailable_is_retried_up_to_the_attempt_limit() {
+    let unavailable = json(503, problem(503, "Unavailable"));
+    let server = ScriptedServer::start(vec![
+        unavailable.clone(),
+        unavailable.clone(),
+        unavailable.clone(),
+        unavailable,
+    ])
+    .await;
+    let sleeper = RecordingSleeper::default();
+    let result = delete(&smartsend_client(&server, &sleeper)).await;
+    assert!(
+        matches!(result, Err(smartsend::Error::UnexpectedResponse(ref r)) if r.status() == 503),
+        "{result:?}"
+    );
+    assert_eq!(
+        server.requests().len(),
+        3,
+        "the default policy makes 3 attempts"
+    );
+    let slept = sleeper.slept();
+    assert_eq!(slept.len(), 2);
+    assert!(
+        slept[0] <= Duration::from_millis(500) && slept[1] <= Duration::from_secs(1),
+        "{slept:?}"
+    );
+}
+
+#[tokio::test]
+async fn too_many_requests_honours_an_http_date_retry_after() {
+    let at = httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(3));
+    let server = ScriptedServer::start(vec![
+        json_with(429, &[("Retry-After", &at)], problem(429, "Slow down")),
+        json(200, json!({"message": "deleted"})),
+    ])
+    .await;
+    let sleeper = RecordingSleeper::default();
+    delete(&smartsend_client(&server, &sleeper)).await.unwrap();
+    let slept = sleeper.slept();
+    assert_eq!(slept.len(), 1);
+    // An HTTP-date has whole seconds: 3 s from now is 2 to 3 s away.
+    assert!(
+        slept[0] > Duration::from_millis(1500) && slept[0] <= Duration::from_secs(3),
+        "{slept:?}"
+    );
+}
+
+#[tokio::test]
+async fn gets_are_retried_and_carry_no_idempotency_key() {
+    let server = ScriptedServer::start(vec![
+        json(502, problem(502, "Bad gateway")),
+        json(200, json!({"data": []})),
+    ])
+    .await;
+    let sleeper = RecordingSleeper::default();
+    let services = smartsend_client(&server, &sleeper)
+        .list_services()
+        .team(TEAM)
+        .send()
+        .await
+        .unwrap();
+    assert!(services.data.is_empty());
+    let requests = server.requests();
+    assert_eq!(requests.len(), 2);
+    assert_eq!(requests[0].method, "GET");
+    assert_eq!(requests[0].header("idempotency-key"), None);
+}
+
+#[tokio::test]
+async fn request_id_is_generated_sent_and_readable() {
+    let server = ScriptedServer::start(vec![json(200, json!({"data": []}))]).await;
+    let sleeper = RecordingSleeper::default();
+    let response = smartsend_client(&server, &sleeper)
+        .list_services()
+        .team(TEAM)
+        .send()
+        .await
+        .unwrap();
+    let sent = server.requests()[0]
+        .header("request-id")
+        .expect("sent")
+        .to_owned();
+    assert!(RequestId::new(sent.as_str()).is_ok(), "{sent}");
+    assert_eq!(
+        response.request_id(),
+        Some(sent.as_str()),
+        "readable even when not echoed"
+    );
+}
+
+#[tokio::test]
+async fn a_caller_request_id_and_language_are_kept() {
+    let server = ScriptedServer::start(vec![json(200, json!({"data": []}))]).await;
+    let client = smartsend::Client::builder()
+        .base_url(&server.base_url)
+        .language("da-DK, da;q=0.9, en;q=0.8")
+        .user_agent("my-shop/2.3.1")
+        .build()
+        .unwrap();
+    client
+        .list_services()
+        .team(TEAM)
+        .request_id(RequestId::new("order-4521-services").unwrap())
+        .send()
+        .await
+        .unwrap();
+    let request = &server.requests()[0];
+    assert_eq!(request.header("request-id"), Some("order-4521-services"));
+    assert_eq!(
+        request.header("accept-language"),
+        Some("da-DK, da;q=0.9, en;q=0.8")
+    );
+    let agent = request.header("user-agent").unwrap();
+    assert!(agent.starts_with("my-shop/2.3.1 parcelkit/"), "{agent}");
+}
+
+fn phygitals_client(base_url: &str, sleeper: &RecordingSleeper) -> phygitals::Client {
+    phygitals::Client::builder()
+        .base_url(base_url)
+        .api_key("sandbox-partner-key")
+        .sleeper(Arc::new(sleeper.clone()))
+        .jitter_seed(1)
+        .build()
+        .unwrap()
+}
+
+async fn ship(
+    client: &phygitals::Client,
+) -> Result<
+    phygitals::ResponseValue<phygitals::types::ShipResponse>,
+    phygitals::Error<phygitals::types::Error>,
+> {
+    client
+        .request_shipping()
+        .body(
+            phygitals::types::ShipRequest::builder()
+                .quote_id("quote_01JQ7ZK4M8P2R5T9V3X6Y1B4CD_rate_priority".to_string()),
+        )
+        .send()
+        .await
+}
+
+#[tokio::test]
+async fn a_phygitals_post_is_not_retried_once_it_may_have_been_processed() {
+    let server = ScriptedServer::start(vec![
+        Step::Drop,
+        json(
+            200,
+            json!({"order_id": "order_Zk3pQ9vX2mB7tL1c", "status": "success"}),
+        ),
+    ])
+    .await;
+    let sleeper = RecordingSleeper::default();
+    let result = ship(&phygitals_client(&server.base_url, &sleeper)).await;
+    assert!(
+        matches!(result, Err(phygitals::Error::CommunicationError(_))),
+        "{result:?}"
+    );
+    assert_eq!(
+        server.requests().len(),
+        1,
+        "a dropped connection may have shipped: no retry"
+    );
+    let request = &server.requests()[0];
+    assert_eq!(request.header("x-api-key"), Some("sandbox-partner-key"));
+    assert_eq!(
+        request.header("idempotency-key"),
+        None,
+        "Phygitals has no idempotency support"
+    );
+
+    let server = ScriptedServer::start(vec![
+        json(503, json!({"error": "busy"})),
+        json(
+            200,
+            json!({"order_id": "order_Zk3pQ9vX2mB7tL1c", "status": "success"}),
+        ),
+    ])
+    .await;
+    let _ = ship(&phygitals_client(&server.base_url, &sleeper)).await;
+    assert_eq!(
+        server.requests().len(),
+        1,
+        "the server answered: it may have acted"
+    );
+}
+
+#[tokio::test]
+async fn a_phygitals_post_is_retried_when_the_connection_was_refused() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let sleeper = RecordingSleeper::default();
+    let result = ship(&phygitals_client(
+        &format!("http://127.0.0.1:{port}"),
+        &sleeper,
+    ))
+    .await;
+    assert!(
+        matches!(result, Err(phygitals::Error::CommunicationError(_))),
+        "{result:?}"
+    );
+    assert_eq!(
+        sleeper.slept().len(),
+        2,
+        "three attempts, nothing can have been processed"
+    );
+}
+
+#[tokio::test]
+async fn never_policy_sends_once() {
+    let server = ScriptedServer::start(vec![
+        json(503, problem(503, "Unavailable")),
+        json(200, json!({"message": "x"})),
+    ])
+    .await;
+    let client = smartsend::Client::builder()
+        .base_url(&server.base_url)
+        .retry_policy(RetryPolicy::never())
+        .build()
+        .unwrap();
+    assert!(delete(&client).await.is_err());
+    assert_eq!(server.requests().len(), 1);
+}

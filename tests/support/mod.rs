@@ -1,0 +1,176 @@
+//! A scripted HTTP/1.1 server on 127.0.0.1 for client tests: each connection gets the next step
+//! of the script (a response, or a dropped connection after the request was read), and every
+//! request is recorded.
+
+#![allow(dead_code)] // each test binary uses part of it
+
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+
+/// What the server does with one request.
+#[derive(Debug, Clone)]
+pub enum Step {
+    /// Answer with this status, these headers and this JSON body.
+    Respond(u16, Vec<(&'static str, String)>, String),
+    /// Read the request, then close the connection without answering: to the client this is a
+    /// transport error after the request may have been processed.
+    Drop,
+}
+
+/// A JSON response with no extra headers.
+pub fn json(status: u16, body: serde_json::Value) -> Step {
+    Step::Respond(status, vec![], body.to_string())
+}
+
+/// A JSON response with extra headers.
+pub fn json_with(status: u16, headers: &[(&'static str, &str)], body: serde_json::Value) -> Step {
+    Step::Respond(
+        status,
+        headers.iter().map(|(k, v)| (*k, v.to_string())).collect(),
+        body.to_string(),
+    )
+}
+
+/// A request as the server saw it.
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    pub method: String,
+    pub path: String,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl Recorded {
+    /// A header's value, by case-insensitive name.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+pub struct ScriptedServer {
+    pub base_url: String,
+    requests: Arc<Mutex<Vec<Recorded>>>,
+}
+
+impl ScriptedServer {
+    /// Starts the server on a free loopback port; it stops when the test's runtime ends.
+    pub async fn start(script: Vec<Step>) -> ScriptedServer {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base_url = format!("http://{}", listener.local_addr().unwrap());
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let recorded = Arc::clone(&requests);
+        tokio::spawn(async move {
+            let mut script = script.into_iter();
+            loop {
+                let Ok((mut socket, _)) = listener.accept().await else {
+                    return;
+                };
+                let Some(request) = read_request(&mut socket).await else {
+                    continue;
+                };
+                recorded.lock().unwrap().push(request);
+                match script.next() {
+                    Some(Step::Drop) => drop(socket),
+                    Some(Step::Respond(status, headers, body)) => {
+                        let mut head = format!(
+                            "HTTP/1.1 {status} Scripted\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n",
+                            body.len()
+                        );
+                        for (name, value) in headers {
+                            head.push_str(&format!("{name}: {value}\r\n"));
+                        }
+                        head.push_str("\r\n");
+                        let _ = socket.write_all(head.as_bytes()).await;
+                        let _ = socket.write_all(body.as_bytes()).await;
+                        let _ = socket.shutdown().await;
+                    }
+                    None => {
+                        let body = r#"{"title":"script exhausted"}"#;
+                        let head = format!(
+                            "HTTP/1.1 599 Script Exhausted\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                            body.len()
+                        );
+                        let _ = socket.write_all(head.as_bytes()).await;
+                        let _ = socket.write_all(body.as_bytes()).await;
+                    }
+                }
+            }
+        });
+        ScriptedServer { base_url, requests }
+    }
+
+    /// Every request received so far.
+    pub fn requests(&self) -> Vec<Recorded> {
+        self.requests.lock().unwrap().clone()
+    }
+}
+
+async fn read_request(socket: &mut tokio::net::TcpStream) -> Option<Recorded> {
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    let head_end = loop {
+        let n = tokio::time::timeout(Duration::from_secs(5), socket.read(&mut chunk))
+            .await
+            .ok()?
+            .ok()?;
+        if n == 0 {
+            return None;
+        }
+        buf.extend_from_slice(&chunk[..n]);
+        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i;
+        }
+    };
+    let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
+    let mut lines = head.split("\r\n");
+    let mut first = lines.next()?.split(' ');
+    let method = first.next()?.to_owned();
+    let path = first.next()?.to_owned();
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+        .collect();
+    let length: usize = headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
+        .and_then(|(_, v)| v.parse().ok())
+        .unwrap_or(0);
+    let mut body = buf[head_end + 4..].to_vec();
+    while body.len() < length {
+        let n = socket.read(&mut chunk).await.ok()?;
+        if n == 0 {
+            break;
+        }
+        body.extend_from_slice(&chunk[..n]);
+    }
+    Some(Recorded {
+        method,
+        path,
+        headers,
+        body: String::from_utf8_lossy(&body).to_string(),
+    })
+}
+
+/// Records the delays the client would have slept, and returns at once.
+#[derive(Default, Clone)]
+pub struct RecordingSleeper(pub Arc<Mutex<Vec<Duration>>>);
+
+impl RecordingSleeper {
+    pub fn slept(&self) -> Vec<Duration> {
+        self.0.lock().unwrap().clone()
+    }
+}
+
+impl parcelkit::runtime::Sleeper for RecordingSleeper {
+    fn sleep(&self, duration: Duration) -> Pin<Box<dyn std::future::Future<Output = ()> + Send>> {
+        self.0.lock().unwrap().push(duration);
+        Box::pin(async {})
+    }
+}
