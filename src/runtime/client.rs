@@ -356,6 +356,11 @@ impl ClientContext {
         &self.0.retry
     }
 
+    /// Waits `duration` on the client's clock (the injectable sleeper).
+    pub(crate) async fn sleep(&self, duration: Duration) {
+        self.0.sleeper.sleep(duration).await;
+    }
+
     /// Fills in what the caller did not set: credential, User-Agent, `Request-ID`, an
     /// `Idempotency-Key` on writes of an API that deduplicates them, and the default language.
     /// Runs once per call, before the first attempt, so every retry carries the same values.

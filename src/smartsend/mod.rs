@@ -7,6 +7,10 @@
 
 generated_api!("smartsend");
 
+mod operations;
+
+pub use operations::{BookingOutcome, OperationError, OperationHandle, PollPolicy};
+
 /// How the shared runtime treats Smart Send.
 pub const PROFILE: crate::runtime::ApiProfile = crate::runtime::ApiProfile {
     name: "smartsend",

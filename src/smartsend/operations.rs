@@ -1,0 +1,374 @@
+//! Asynchronous booking: `Prefer: respond-async` turns a booking into an operation to poll.
+//!
+//! [`Client::book_shipment_async`] and [`Client::create_and_book_shipment_async`] return a
+//! [`BookingOutcome`]: the booked shipment when the server finished within the request (200), or
+//! an [`OperationHandle`] when it accepted the work for later (202). Which one is decided by the
+//! status code, never by the shape of the body. The handle polls the operation, following the
+//! `Location` the server gave (when it is on the client's own origin) or else the modelled
+//! `GET /team/{team}/operations/{operation}`, until it succeeds, fails or times out. Dropping the
+//! future returned by [`OperationHandle::wait`] stops polling.
+
+use std::fmt;
+use std::time::{Duration, Instant};
+
+use progenitor_client::ResponseValue;
+
+use super::{Client, Error, types};
+use crate::IdempotencyKey;
+
+/// How an [`OperationHandle`] polls: no jitter (one client, one operation), an interval that
+/// grows by `multiplier` up to `max_interval`, and a `timeout` for the whole wait.
+///
+/// ```
+/// use std::time::Duration;
+/// use parcelkit::smartsend::PollPolicy;
+///
+/// let policy = PollPolicy::default().with_interval(Duration::from_millis(250)).with_timeout(Duration::from_secs(30));
+/// assert_eq!(policy.delay(0), Duration::from_millis(250));
+/// assert_eq!(policy.delay(1), Duration::from_millis(375));
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct PollPolicy {
+    interval: Duration,
+    max_interval: Duration,
+    multiplier: f64,
+    timeout: Duration,
+}
+
+impl Default for PollPolicy {
+    /// 1 s, growing by 1.5 up to 10 s, for at most 5 minutes.
+    fn default() -> Self {
+        PollPolicy {
+            interval: Duration::from_secs(1),
+            max_interval: Duration::from_secs(10),
+            multiplier: 1.5,
+            timeout: Duration::from_secs(300),
+        }
+    }
+}
+
+impl PollPolicy {
+    /// A fixed interval (no growth).
+    pub fn fixed(interval: Duration, timeout: Duration) -> Self {
+        PollPolicy {
+            interval,
+            max_interval: interval,
+            multiplier: 1.0,
+            timeout,
+        }
+    }
+
+    /// The first delay.
+    pub fn with_interval(mut self, interval: Duration) -> Self {
+        self.interval = interval;
+        self
+    }
+
+    /// The largest delay.
+    pub fn with_max_interval(mut self, interval: Duration) -> Self {
+        self.max_interval = interval;
+        self
+    }
+
+    /// How long to wait in all before giving up.
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// The delay before poll number `poll` (0-based).
+    pub fn delay(&self, poll: u32) -> Duration {
+        let factor = self.multiplier.max(1.0).powi(poll.min(64) as i32);
+        self.interval
+            .mul_f64(factor)
+            .min(self.max_interval.max(self.interval))
+    }
+}
+
+/// What a booking came to.
+#[derive(Debug)]
+pub enum BookingOutcome {
+    /// 200: booked within the request.
+    Booked(Box<ResponseValue<types::ShipmentEnvelope>>),
+    /// 202: accepted; poll the handle for the result.
+    Accepted(OperationHandle),
+}
+
+/// Why waiting for an operation did not produce a shipment.
+#[derive(Debug)]
+pub enum OperationError {
+    /// A poll request failed (after the client's own retries).
+    Request(Error<types::Problem>),
+    /// The operation ended in state `failed`; its `error` says why.
+    Failed(Box<types::Operation>),
+    /// The operation succeeded without a `result` shipment.
+    MissingResult(Box<types::Operation>),
+    /// The poll policy's timeout passed while the operation was still pending or running.
+    TimedOut {
+        /// The operation.
+        operation: uuid::Uuid,
+        /// Its state at the last poll.
+        last_state: types::OperationState,
+        /// How long was waited.
+        waited: Duration,
+    },
+}
+
+impl fmt::Display for OperationError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            OperationError::Request(e) => write!(f, "polling the operation failed: {e}"),
+            OperationError::Failed(op) => match &op.error {
+                Some(problem) => write!(
+                    f,
+                    "operation {} failed: {}{}",
+                    op.uuid,
+                    problem.title,
+                    problem
+                        .detail
+                        .as_deref()
+                        .map(|d| format!(": {d}"))
+                        .unwrap_or_default()
+                ),
+                None => write!(f, "operation {} failed", op.uuid),
+            },
+            OperationError::MissingResult(op) => {
+                write!(f, "operation {} succeeded but carries no shipment", op.uuid)
+            }
+            OperationError::TimedOut {
+                operation,
+                last_state,
+                waited,
+            } => write!(
+                f,
+                "operation {operation} still {last_state:?} after {:.1} s",
+                waited.as_secs_f64()
+            ),
+        }
+    }
+}
+
+impl std::error::Error for OperationError {}
+
+/// An accepted booking: poll it with [`OperationHandle::wait`].
+#[derive(Debug, Clone)]
+pub struct OperationHandle {
+    client: Client,
+    team: String,
+    operation: types::Operation,
+    location: Option<reqwest::Url>,
+    policy: PollPolicy,
+}
+
+impl OperationHandle {
+    /// The operation as last seen.
+    pub fn operation(&self) -> &types::Operation {
+        &self.operation
+    }
+
+    /// Where the server said to poll (`Location`), if it said so and it is on the client's origin.
+    pub fn location(&self) -> Option<&reqwest::Url> {
+        self.location.as_ref()
+    }
+
+    /// Replaces the poll policy.
+    pub fn with_poll_policy(mut self, policy: PollPolicy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    /// Polls until the operation succeeds (its shipment), fails, or the policy's timeout passes.
+    /// Dropping the returned future stops polling.
+    pub async fn wait(mut self) -> Result<types::Shipment, OperationError> {
+        let started = Instant::now();
+        // Waited time is the wall clock, or the sum of the delays when the client's sleeper is
+        // not a real clock (tests), whichever is larger.
+        let mut slept = Duration::ZERO;
+        let mut poll = 0;
+        loop {
+            match self.operation.state {
+                types::OperationState::Succeeded => {
+                    return match self.operation.result.take() {
+                        Some(shipment) => Ok(shipment),
+                        None => Err(OperationError::MissingResult(Box::new(self.operation))),
+                    };
+                }
+                types::OperationState::Failed => {
+                    return Err(OperationError::Failed(Box::new(self.operation)));
+                }
+                types::OperationState::Pending | types::OperationState::Running => {}
+            }
+            let delay = self.policy.delay(poll);
+            let waited = started.elapsed().max(slept);
+            if waited + delay > self.policy.timeout {
+                return Err(OperationError::TimedOut {
+                    operation: self.operation.uuid,
+                    last_state: self.operation.state,
+                    waited,
+                });
+            }
+            self.client.context().sleep(delay).await;
+            slept += delay;
+            poll += 1;
+            self.operation = self.poll_once().await?;
+        }
+    }
+
+    async fn poll_once(&self) -> Result<types::Operation, OperationError> {
+        let response = match &self.location {
+            Some(url) => {
+                self.client
+                    .get_json::<types::OperationEnvelope>(url.clone(), "get_operation")
+                    .await
+            }
+            None => {
+                self.client
+                    .get_operation()
+                    .team(self.team.as_str())
+                    .operation(self.operation.uuid)
+                    .send()
+                    .await
+            }
+        };
+        response
+            .map(|r| r.into_inner().data)
+            .map_err(OperationError::Request)
+    }
+}
+
+impl Client {
+    /// Books an existing shipment with `Prefer: respond-async` and an Idempotency-Key (yours,
+    /// or a fresh one), deciding by status code whether it is done (200) or accepted (202).
+    ///
+    /// ```no_run
+    /// # async fn demo(client: parcelkit::smartsend::Client) -> Result<(), Box<dyn std::error::Error>> {
+    /// use parcelkit::smartsend::BookingOutcome;
+    ///
+    /// let team = "ad9546c1-393e-49a5-9a72-5cc146c9bec5";
+    /// let shipment = "550e8400-e29b-41d4-a716-446655440000".parse()?;
+    /// let booked = match client.book_shipment_async(team, shipment, None).await? {
+    ///     BookingOutcome::Booked(done) => done.into_inner().data,
+    ///     BookingOutcome::Accepted(handle) => handle.wait().await?,
+    /// };
+    /// println!("{:?}", booked.parcels[0].tracking_code);
+    /// # Ok(()) }
+    /// ```
+    pub async fn book_shipment_async(
+        &self,
+        team: &str,
+        shipment: uuid::Uuid,
+        key: Option<IdempotencyKey>,
+    ) -> Result<BookingOutcome, Error<types::Problem>> {
+        let response = self
+            .book_shipment()
+            .team(team)
+            .shipment(shipment)
+            .prefer(types::BookShipmentPrefer::RespondAsync)
+            .idempotency_key(key.unwrap_or_else(IdempotencyKey::new_random))
+            .send()
+            .await?;
+        self.outcome(team, response, |s| match s {
+            types::BookShipmentSuccess::ShipmentEnvelope(e) => Ok(e),
+            types::BookShipmentSuccess::OperationEnvelope(e) => Err(e),
+        })
+    }
+
+    /// Creates and books a shipment in one call with `Prefer: respond-async`; see
+    /// [`Client::book_shipment_async`].
+    pub async fn create_and_book_shipment_async(
+        &self,
+        team: &str,
+        request: types::ShipmentRequest,
+        key: Option<IdempotencyKey>,
+    ) -> Result<BookingOutcome, Error<types::Problem>> {
+        let response = self
+            .create_and_book_shipment()
+            .team(team)
+            .body(request)
+            .prefer(types::CreateAndBookShipmentPrefer::RespondAsync)
+            .idempotency_key(key.unwrap_or_else(IdempotencyKey::new_random))
+            .send()
+            .await?;
+        self.outcome(team, response, |s| match s {
+            types::CreateAndBookShipmentSuccess::ShipmentEnvelope(e) => Ok(e),
+            types::CreateAndBookShipmentSuccess::OperationEnvelope(e) => Err(e),
+        })
+    }
+
+    /// 200 must carry a shipment, 202 an operation; anything else is a malformed answer.
+    fn outcome<S>(
+        &self,
+        team: &str,
+        response: ResponseValue<S>,
+        split: impl FnOnce(S) -> Result<types::ShipmentEnvelope, types::OperationEnvelope>,
+    ) -> Result<BookingOutcome, Error<types::Problem>> {
+        let status = response.status();
+        let headers = response.headers().clone();
+        let request_id = headers
+            .get("request-id")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("-")
+            .to_owned();
+        match (status.as_u16(), split(response.into_inner())) {
+            (202, Err(op)) => {
+                let location = headers
+                    .get(reqwest::header::LOCATION)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|l| self.same_origin_url(l));
+                Ok(BookingOutcome::Accepted(OperationHandle {
+                    client: self.clone(),
+                    team: team.to_owned(),
+                    operation: op.data,
+                    location,
+                    policy: PollPolicy::default(),
+                }))
+            }
+            (200 | 201, Ok(shipment)) => Ok(BookingOutcome::Booked(Box::new(ResponseValue::new(
+                shipment, status, headers,
+            )))),
+            (code, body) => Err(Error::Custom(format!(
+                "booking answered {code} with {} (Request-ID {request_id}); expected 200 with a \
+                 shipment or 202 with an operation",
+                if body.is_ok() {
+                    "a shipment"
+                } else {
+                    "an operation"
+                }
+            ))),
+        }
+    }
+
+    /// Resolves `location` against the base URL; `None` when it points elsewhere, so the
+    /// credential is never sent to another origin.
+    fn same_origin_url(&self, location: &str) -> Option<reqwest::Url> {
+        let base = reqwest::Url::parse(&self.baseurl).ok()?;
+        let url = base.join(location).ok()?;
+        (url.origin() == base.origin()).then_some(url)
+    }
+
+    /// A GET of a URL outside the generated operations (a `Location`), through the same
+    /// runtime (credentials, Request-ID, retries).
+    async fn get_json<T: serde::de::DeserializeOwned>(
+        &self,
+        url: reqwest::Url,
+        operation_id: &str,
+    ) -> Result<ResponseValue<T>, Error<types::Problem>> {
+        let mut request = self
+            .client
+            .get(url)
+            .header(reqwest::header::ACCEPT, "application/json")
+            .build()?;
+        self.inner.prepare(&mut request);
+        let response = self
+            .inner
+            .execute(&self.client, request, operation_id)
+            .await?;
+        match response.status().as_u16() {
+            200..=299 => ResponseValue::from_response(response).await,
+            400..=599 => Err(Error::ErrorResponse(
+                ResponseValue::from_response(response).await?,
+            )),
+            _ => Err(Error::UnexpectedResponse(response)),
+        }
+    }
+}

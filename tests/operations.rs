@@ -1,0 +1,230 @@
+//! `Prefer: respond-async` bookings: 200 is booked, 202 is polled (following Location) to a
+//! shipment, a failure, or a timeout; dropping the wait stops polling.
+
+mod support;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use parcelkit::smartsend::{self, BookingOutcome, OperationError, PollPolicy};
+use serde_json::{Value, json};
+use support::{RecordingSleeper, ScriptedServer, json, json_with};
+
+const TEAM: &str = "ad9546c1-393e-49a5-9a72-5cc146c9bec5";
+const SHIPMENT: &str = "550e8400-e29b-41d4-a716-446655440000";
+
+/// A component schema's example from the Smart Send spec, so the bodies are realistic and valid.
+fn example(schema: &str) -> Value {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/openapi/smartsend.yaml"
+    ))
+    .unwrap();
+    let spec = parcelkit_codegen::yaml_to_json(&text).unwrap();
+    spec["components"]["schemas"][schema]["example"].clone()
+}
+
+fn operation(state: &str) -> Value {
+    let mut op = example("Operation");
+    op["state"] = json!(state);
+    op["result"] = if state == "succeeded" {
+        example("Shipment")
+    } else {
+        Value::Null
+    };
+    op["error"] = if state == "failed" {
+        json!({"type": "about:blank", "title": "Carrier rejected the booking", "status": 422, "detail": "postal code does not match city"})
+    } else {
+        Value::Null
+    };
+    op
+}
+
+fn client(server: &ScriptedServer, sleeper: &RecordingSleeper) -> smartsend::Client {
+    smartsend::Client::builder()
+        .base_url(&server.base_url)
+        .token("t0ken")
+        .sleeper(Arc::new(sleeper.clone()))
+        .build()
+        .unwrap()
+}
+
+async fn book(client: &smartsend::Client) -> BookingOutcome {
+    client
+        .book_shipment_async(TEAM, SHIPMENT.parse().unwrap(), None)
+        .await
+        .expect("the booking is answered")
+}
+
+fn location(op: &Value) -> String {
+    format!("/team/{TEAM}/operations/{}", op["uuid"].as_str().unwrap())
+}
+
+#[tokio::test]
+async fn accepted_then_polled_via_location_to_the_shipment() {
+    let pending = operation("pending");
+    let loc = location(&pending);
+    let server = ScriptedServer::start(vec![
+        json_with(202, &[("Location", &loc)], json!({"data": pending})),
+        json(200, json!({"data": operation("running")})),
+        json(200, json!({"data": operation("succeeded")})),
+    ])
+    .await;
+    let sleeper = RecordingSleeper::default();
+    let BookingOutcome::Accepted(handle) = book(&client(&server, &sleeper)).await else {
+        panic!("202 must give a handle");
+    };
+    assert_eq!(handle.location().map(|u| u.path()), Some(loc.as_str()));
+    let shipment = handle.wait().await.expect("succeeds");
+    assert_eq!(
+        shipment.uuid.to_string(),
+        example("Shipment")["uuid"].as_str().unwrap()
+    );
+    let requests = server.requests();
+    assert_eq!(requests[0].header("prefer"), Some("respond-async"));
+    assert!(requests[0].header("idempotency-key").is_some());
+    assert_eq!(requests.len(), 3);
+    for poll in &requests[1..] {
+        assert_eq!(
+            (poll.method.as_str(), poll.path.as_str()),
+            ("GET", loc.as_str())
+        );
+        assert_eq!(poll.header("authorization"), Some("Bearer t0ken"));
+    }
+    assert_eq!(
+        sleeper.slept(),
+        [Duration::from_secs(1), Duration::from_millis(1500)],
+        "the poll policy, no jitter"
+    );
+}
+
+#[tokio::test]
+async fn a_failed_operation_is_a_typed_failure() {
+    let pending = operation("pending");
+    let server = ScriptedServer::start(vec![
+        json_with(
+            202,
+            &[("Location", &location(&pending))],
+            json!({"data": pending}),
+        ),
+        json(200, json!({"data": operation("failed")})),
+    ])
+    .await;
+    let BookingOutcome::Accepted(handle) =
+        book(&client(&server, &RecordingSleeper::default())).await
+    else {
+        panic!("202 must give a handle");
+    };
+    match handle.wait().await {
+        Err(OperationError::Failed(op)) => {
+            assert_eq!(op.error.unwrap().title, "Carrier rejected the booking");
+        }
+        other => panic!("expected a failure, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn waiting_times_out_per_the_poll_policy() {
+    let running = json(200, json!({"data": operation("running")}));
+    let pending = operation("pending");
+    let server = ScriptedServer::start(vec![
+        json_with(202, &[], json!({"data": pending})),
+        running.clone(),
+        running.clone(),
+        running,
+    ])
+    .await;
+    let sleeper = RecordingSleeper::default();
+    let BookingOutcome::Accepted(handle) = book(&client(&server, &sleeper)).await else {
+        panic!("202 must give a handle");
+    };
+    assert!(handle.location().is_none());
+    let policy = PollPolicy::fixed(Duration::from_secs(1), Duration::from_millis(2500));
+    match handle.with_poll_policy(policy).wait().await {
+        Err(OperationError::TimedOut {
+            last_state, waited, ..
+        }) => {
+            assert_eq!(last_state, smartsend::types::OperationState::Running);
+            assert_eq!(waited, Duration::from_secs(2));
+        }
+        other => panic!("expected a timeout, got {other:?}"),
+    }
+    let requests = server.requests();
+    assert_eq!(requests.len(), 3, "two polls fit in 2.5 s at 1 s intervals");
+    let fallback = format!(
+        "/team/{TEAM}/operations/{}",
+        pending["uuid"].as_str().unwrap()
+    );
+    assert_eq!(
+        requests[1].path, fallback,
+        "without Location, the modelled operations endpoint"
+    );
+}
+
+#[tokio::test]
+async fn a_location_on_another_origin_is_not_followed() {
+    let pending = operation("pending");
+    let server = ScriptedServer::start(vec![
+        json_with(
+            202,
+            &[("Location", "https://elsewhere.example/steal")],
+            json!({"data": pending}),
+        ),
+        json(200, json!({"data": operation("succeeded")})),
+    ])
+    .await;
+    let BookingOutcome::Accepted(handle) =
+        book(&client(&server, &RecordingSleeper::default())).await
+    else {
+        panic!("202 must give a handle");
+    };
+    assert!(
+        handle.location().is_none(),
+        "the credential must not go to another origin"
+    );
+    handle.wait().await.unwrap();
+    assert!(
+        server.requests()[1]
+            .path
+            .starts_with(&format!("/team/{TEAM}/operations/"))
+    );
+}
+
+#[tokio::test]
+async fn a_synchronous_answer_is_booked_at_once() {
+    let server = ScriptedServer::start(vec![json(200, json!({"data": example("Shipment")}))]).await;
+    match book(&client(&server, &RecordingSleeper::default())).await {
+        BookingOutcome::Booked(done) => assert_eq!(done.status().as_u16(), 200),
+        BookingOutcome::Accepted(_) => panic!("200 is booked"),
+    }
+}
+
+#[tokio::test]
+async fn dropping_the_wait_stops_polling() {
+    let running = json(200, json!({"data": operation("running")}));
+    let server = ScriptedServer::start(
+        std::iter::once(json_with(202, &[], json!({"data": operation("pending")})))
+            .chain(std::iter::repeat_n(running, 50))
+            .collect(),
+    )
+    .await;
+    // The real clock this time: 20 ms between polls.
+    let client = smartsend::Client::builder()
+        .base_url(&server.base_url)
+        .build()
+        .unwrap();
+    let BookingOutcome::Accepted(handle) = book(&client).await else {
+        panic!("202 must give a handle");
+    };
+    let policy = PollPolicy::fixed(Duration::from_millis(20), Duration::from_secs(60));
+    let waited = tokio::time::timeout(
+        Duration::from_millis(110),
+        handle.with_poll_policy(policy).wait(),
+    )
+    .await;
+    assert!(waited.is_err(), "still running when dropped");
+    let at_drop = server.requests().len();
+    assert!(at_drop >= 2, "it was polling: {at_drop}");
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    assert_eq!(server.requests().len(), at_drop, "no poll after the drop");
+}
