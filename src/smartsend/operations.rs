@@ -91,14 +91,14 @@ pub enum BookingOutcome {
     /// 200: booked within the request.
     Booked(Box<ResponseValue<types::ShipmentEnvelope>>),
     /// 202: accepted; poll the handle for the result.
-    Accepted(OperationHandle),
+    Accepted(Box<OperationHandle>),
 }
 
 /// Why waiting for an operation did not produce a shipment.
 #[derive(Debug)]
 pub enum OperationError {
     /// A poll request failed (after the client's own retries).
-    Request(Error<types::Problem>),
+    Request(Box<Error<types::Problem>>),
     /// The operation ended in state `failed`; its `error` says why.
     Failed(Box<types::Operation>),
     /// The operation succeeded without a `result` shipment.
@@ -232,7 +232,7 @@ impl OperationHandle {
         };
         response
             .map(|r| r.into_inner().data)
-            .map_err(OperationError::Request)
+            .map_err(|e| OperationError::Request(Box::new(e)))
     }
 }
 
@@ -268,9 +268,10 @@ impl Client {
             .send()
             .await?;
         self.outcome(team, response, |s| match s {
-            types::BookShipmentSuccess::ShipmentEnvelope(e) => Ok(e),
-            types::BookShipmentSuccess::OperationEnvelope(e) => Err(e),
+            types::BookShipmentSuccess::ShipmentEnvelope(e) => Ok(Box::new(e)),
+            types::BookShipmentSuccess::OperationEnvelope(e) => Err(Box::new(e)),
         })
+        .map_err(Error::Custom)
     }
 
     /// Creates and books a shipment in one call with `Prefer: respond-async`; see
@@ -290,9 +291,10 @@ impl Client {
             .send()
             .await?;
         self.outcome(team, response, |s| match s {
-            types::CreateAndBookShipmentSuccess::ShipmentEnvelope(e) => Ok(e),
-            types::CreateAndBookShipmentSuccess::OperationEnvelope(e) => Err(e),
+            types::CreateAndBookShipmentSuccess::ShipmentEnvelope(e) => Ok(Box::new(e)),
+            types::CreateAndBookShipmentSuccess::OperationEnvelope(e) => Err(Box::new(e)),
         })
+        .map_err(Error::Custom)
     }
 
     /// 200 must carry a shipment, 202 an operation; anything else is a malformed answer.
@@ -300,8 +302,8 @@ impl Client {
         &self,
         team: &str,
         response: ResponseValue<S>,
-        split: impl FnOnce(S) -> Result<types::ShipmentEnvelope, types::OperationEnvelope>,
-    ) -> Result<BookingOutcome, Error<types::Problem>> {
+        split: impl FnOnce(S) -> Result<Box<types::ShipmentEnvelope>, Box<types::OperationEnvelope>>,
+    ) -> Result<BookingOutcome, String> {
         let status = response.status();
         let headers = response.headers().clone();
         let request_id = headers
@@ -315,18 +317,18 @@ impl Client {
                     .get(reqwest::header::LOCATION)
                     .and_then(|v| v.to_str().ok())
                     .and_then(|l| self.same_origin_url(l));
-                Ok(BookingOutcome::Accepted(OperationHandle {
+                Ok(BookingOutcome::Accepted(Box::new(OperationHandle {
                     client: self.clone(),
                     team: team.to_owned(),
                     operation: op.data,
                     location,
                     policy: PollPolicy::default(),
-                }))
+                })))
             }
             (200 | 201, Ok(shipment)) => Ok(BookingOutcome::Booked(Box::new(ResponseValue::new(
-                shipment, status, headers,
+                *shipment, status, headers,
             )))),
-            (code, body) => Err(Error::Custom(format!(
+            (code, body) => Err(format!(
                 "booking answered {code} with {} (Request-ID {request_id}); expected 200 with a \
                  shipment or 202 with an operation",
                 if body.is_ok() {
@@ -334,7 +336,7 @@ impl Client {
                 } else {
                     "an operation"
                 }
-            ))),
+            )),
         }
     }
 
