@@ -8,8 +8,10 @@
 generated_api!("smartsend");
 
 mod operations;
+mod pagination;
 
 pub use operations::{BookingOutcome, OperationError, OperationHandle, PollPolicy};
+pub use pagination::Paginate;
 
 /// How the shared runtime treats Smart Send.
 pub const PROFILE: crate::runtime::ApiProfile = crate::runtime::ApiProfile {
