@@ -100,7 +100,7 @@ macro_rules! generated_api {
 pub mod runtime;
 
 pub use runtime::{
-    IdempotencyKey, InvalidHeaderValue, Jitter, RequestId, ResponseMeta, RetryPolicy,
+    IdempotencyKey, InvalidHeaderValue, Jitter, PollPolicy, RequestId, ResponseMeta, RetryPolicy,
     is_retryable_status, parse_retry_after,
 };
 

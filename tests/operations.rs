@@ -6,7 +6,8 @@ mod support;
 use std::sync::Arc;
 use std::time::Duration;
 
-use parcelkit::smartsend::{self, BookingOutcome, OperationError, PollPolicy};
+use parcelkit::PollPolicy;
+use parcelkit::smartsend::{self, BookingOutcome, OperationError};
 use serde_json::{Value, json};
 use support::{RecordingSleeper, ScriptedServer, json, json_with};
 

@@ -8,6 +8,10 @@
 
 generated_api!("phygitals");
 
+mod orders;
+
+pub use orders::{OrderWaitError, is_terminal};
+
 /// How the shared runtime treats Phygitals.
 pub const PROFILE: crate::runtime::ApiProfile = crate::runtime::ApiProfile {
     name: "phygitals",

@@ -5,6 +5,7 @@
 mod client;
 mod header_token;
 mod idempotency;
+mod poll;
 mod request_id;
 mod retry;
 mod retry_loop;
@@ -14,6 +15,7 @@ pub use client::{
 };
 pub use header_token::InvalidHeaderValue;
 pub use idempotency::IdempotencyKey;
+pub use poll::PollPolicy;
 pub use request_id::RequestId;
 pub use retry::{Jitter, RetryPolicy, is_retryable_status, parse_retry_after};
 pub use retry_loop::{

@@ -10,7 +10,7 @@ generated_api!("smartsend");
 mod operations;
 mod pagination;
 
-pub use operations::{BookingOutcome, OperationError, OperationHandle, PollPolicy};
+pub use operations::{BookingOutcome, OperationError, OperationHandle};
 pub use pagination::Paginate;
 
 /// How the shared runtime treats Smart Send.

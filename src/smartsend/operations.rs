@@ -14,76 +14,7 @@ use std::time::{Duration, Instant};
 use progenitor_client::ResponseValue;
 
 use super::{Client, Error, types};
-use crate::IdempotencyKey;
-
-/// How an [`OperationHandle`] polls: no jitter (one client, one operation), an interval that
-/// grows by `multiplier` up to `max_interval`, and a `timeout` for the whole wait.
-///
-/// ```
-/// use std::time::Duration;
-/// use parcelkit::smartsend::PollPolicy;
-///
-/// let policy = PollPolicy::default().with_interval(Duration::from_millis(250)).with_timeout(Duration::from_secs(30));
-/// assert_eq!(policy.delay(0), Duration::from_millis(250));
-/// assert_eq!(policy.delay(1), Duration::from_millis(375));
-/// ```
-#[derive(Debug, Clone, PartialEq)]
-pub struct PollPolicy {
-    interval: Duration,
-    max_interval: Duration,
-    multiplier: f64,
-    timeout: Duration,
-}
-
-impl Default for PollPolicy {
-    /// 1 s, growing by 1.5 up to 10 s, for at most 5 minutes.
-    fn default() -> Self {
-        PollPolicy {
-            interval: Duration::from_secs(1),
-            max_interval: Duration::from_secs(10),
-            multiplier: 1.5,
-            timeout: Duration::from_secs(300),
-        }
-    }
-}
-
-impl PollPolicy {
-    /// A fixed interval (no growth).
-    pub fn fixed(interval: Duration, timeout: Duration) -> Self {
-        PollPolicy {
-            interval,
-            max_interval: interval,
-            multiplier: 1.0,
-            timeout,
-        }
-    }
-
-    /// The first delay.
-    pub fn with_interval(mut self, interval: Duration) -> Self {
-        self.interval = interval;
-        self
-    }
-
-    /// The largest delay.
-    pub fn with_max_interval(mut self, interval: Duration) -> Self {
-        self.max_interval = interval;
-        self
-    }
-
-    /// How long to wait in all before giving up.
-    pub fn with_timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = timeout;
-        self
-    }
-
-    /// The delay before poll number `poll` (0-based).
-    pub fn delay(&self, poll: u32) -> Duration {
-        let factor = self.multiplier.max(1.0).powi(poll.min(64) as i32);
-        self.interval
-            .mul_f64(factor)
-            .min(self.max_interval.max(self.interval))
-    }
-}
+use crate::{IdempotencyKey, PollPolicy};
 
 /// What a booking came to.
 #[derive(Debug)]
@@ -200,7 +131,7 @@ impl OperationHandle {
             }
             let delay = self.policy.delay(poll);
             let waited = started.elapsed().max(slept);
-            if waited + delay > self.policy.timeout {
+            if waited + delay > self.policy.timeout() {
                 return Err(OperationError::TimedOut {
                     operation: self.operation.uuid,
                     last_state: self.operation.state,

@@ -1,0 +1,116 @@
+//! Waiting for a shipping order to reach a status.
+//!
+//! Production moves an order through `queued`, `processing`, `label_created`, `shipped` and
+//! `delivered` (or `cancelled`/`failed`); the vendor's sandbox leaves it `queued` forever, so a
+//! wait there ends in [`OrderWaitError::TimedOut`], by design of the sandbox.
+
+use std::fmt;
+use std::time::{Duration, Instant};
+
+use super::{Client, Error, types};
+use crate::PollPolicy;
+
+/// Why waiting for an order did not end in the awaited status.
+#[derive(Debug)]
+pub enum OrderWaitError {
+    /// Fetching the order failed (after the client's own retries); e.g. `Order not found`.
+    Request(Box<Error<types::Error>>),
+    /// The policy's timeout passed first.
+    TimedOut {
+        /// The order.
+        order_id: String,
+        /// Its status at the last poll.
+        last_status: types::ShippingOrderStatus,
+        /// How long was waited.
+        waited: Duration,
+    },
+}
+
+impl fmt::Display for OrderWaitError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            OrderWaitError::Request(e) => write!(f, "fetching the order failed: {e}"),
+            OrderWaitError::TimedOut {
+                order_id,
+                last_status,
+                waited,
+            } => write!(
+                f,
+                "order {order_id} still {last_status} after {:.1} s",
+                waited.as_secs_f64()
+            ),
+        }
+    }
+}
+
+impl std::error::Error for OrderWaitError {}
+
+/// Whether an order has reached an end state (delivered, cancelled or failed) and will not change.
+pub fn is_terminal(status: types::ShippingOrderStatus) -> bool {
+    matches!(
+        status,
+        types::ShippingOrderStatus::Delivered
+            | types::ShippingOrderStatus::Cancelled
+            | types::ShippingOrderStatus::Failed
+    )
+}
+
+impl Client {
+    /// Polls `order_id` until it is delivered, cancelled or failed, or the policy times out.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: parcelkit::phygitals::Client) -> Result<(), Box<dyn std::error::Error>> {
+    /// use std::time::Duration;
+    /// use parcelkit::PollPolicy;
+    ///
+    /// let policy = PollPolicy::default().with_interval(Duration::from_secs(30)).with_timeout(Duration::from_secs(3600));
+    /// let order = client.wait_for_order("order_Zk3pQ9vX2mB7tL1c", policy).await?;
+    /// println!("{} {:?}", order.status, order.tracking_number);
+    /// # Ok(()) }
+    /// ```
+    pub async fn wait_for_order(
+        &self,
+        order_id: &str,
+        policy: PollPolicy,
+    ) -> Result<types::ShippingOrder, OrderWaitError> {
+        self.wait_for_order_until(order_id, policy, is_terminal)
+            .await
+    }
+
+    /// Polls `order_id` until `reached(status)` (e.g. a label exists), or the policy times out.
+    pub async fn wait_for_order_until(
+        &self,
+        order_id: &str,
+        policy: PollPolicy,
+        reached: impl Fn(types::ShippingOrderStatus) -> bool,
+    ) -> Result<types::ShippingOrder, OrderWaitError> {
+        let started = Instant::now();
+        let mut slept = Duration::ZERO;
+        let mut poll = 0;
+        loop {
+            let order = self
+                .get_shipping_order()
+                .order_id(order_id)
+                .send()
+                .await
+                .map_err(|e| OrderWaitError::Request(Box::new(e)))?
+                .into_inner();
+            if reached(order.status) {
+                return Ok(order);
+            }
+            let delay = policy.delay(poll);
+            // Wall clock, or the slept delays when the sleeper is not a real clock (tests).
+            let waited = started.elapsed().max(slept);
+            if waited + delay > policy.timeout() {
+                return Err(OrderWaitError::TimedOut {
+                    order_id: order_id.to_owned(),
+                    last_status: order.status,
+                    waited,
+                });
+            }
+            self.context().sleep(delay).await;
+            slept += delay;
+            poll += 1;
+        }
+    }
+}

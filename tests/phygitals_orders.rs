@@ -1,0 +1,116 @@
+//! Waiting for a Phygitals order: until an end state, until a chosen status, or a timeout.
+
+mod support;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use parcelkit::PollPolicy;
+use parcelkit::phygitals::{self, OrderWaitError, types::ShippingOrderStatus};
+use serde_json::{Value, json};
+use support::{RecordingSleeper, ScriptedServer, Step, json};
+
+const ORDER: &str = "order_Zk3pQ9vX2mB7tL1c";
+
+fn order(status: &str) -> Step {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/openapi/phygitals.yaml"
+    ))
+    .unwrap();
+    let spec = parcelkit_codegen::yaml_to_json(&text).unwrap();
+    let mut o: Value = spec["components"]["schemas"]["ShippingOrder"]["example"].clone();
+    o["status"] = json!(status);
+    json(200, o)
+}
+
+fn client(server: &ScriptedServer, sleeper: &RecordingSleeper) -> phygitals::Client {
+    phygitals::Client::builder()
+        .base_url(&server.base_url)
+        .api_key("sandbox-k")
+        .sleeper(Arc::new(sleeper.clone()))
+        .build()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn waits_until_an_end_state() {
+    let server = ScriptedServer::start(vec![
+        order("queued"),
+        order("processing"),
+        order("shipped"),
+        order("delivered"),
+    ])
+    .await;
+    let sleeper = RecordingSleeper::default();
+    let done = client(&server, &sleeper)
+        .wait_for_order(
+            ORDER,
+            PollPolicy::fixed(Duration::from_secs(5), Duration::from_secs(60)),
+        )
+        .await
+        .unwrap();
+    assert_eq!(done.status, ShippingOrderStatus::Delivered);
+    assert_eq!(sleeper.slept(), [Duration::from_secs(5); 3]);
+    assert!(
+        server
+            .requests()
+            .iter()
+            .all(|r| r.path == format!("/api/v1/ship/order/{ORDER}"))
+    );
+}
+
+#[tokio::test]
+async fn waits_until_a_chosen_status() {
+    let server = ScriptedServer::start(vec![
+        order("queued"),
+        order("label_created"),
+        order("shipped"),
+    ])
+    .await;
+    let sleeper = RecordingSleeper::default();
+    let labelled = client(&server, &sleeper)
+        .wait_for_order_until(ORDER, PollPolicy::default(), |s| {
+            s != ShippingOrderStatus::Queued
+        })
+        .await
+        .unwrap();
+    assert_eq!(labelled.status, ShippingOrderStatus::LabelCreated);
+    assert_eq!(server.requests().len(), 2);
+}
+
+#[tokio::test]
+async fn a_sandbox_order_that_stays_queued_times_out() {
+    let server = ScriptedServer::start(vec![order("queued"); 10]).await;
+    let sleeper = RecordingSleeper::default();
+    let result = client(&server, &sleeper)
+        .wait_for_order(
+            ORDER,
+            PollPolicy::fixed(Duration::from_secs(10), Duration::from_secs(25)),
+        )
+        .await;
+    match result {
+        Err(OrderWaitError::TimedOut {
+            last_status,
+            waited,
+            ..
+        }) => {
+            assert_eq!(last_status, ShippingOrderStatus::Queued);
+            assert_eq!(waited, Duration::from_secs(20));
+        }
+        other => panic!("expected a timeout, got {other:?}"),
+    }
+    assert_eq!(server.requests().len(), 3);
+}
+
+#[tokio::test]
+async fn an_unknown_order_is_a_request_error() {
+    let server = ScriptedServer::start(vec![json(404, json!({"error": "Order not found"}))]).await;
+    let result = client(&server, &RecordingSleeper::default())
+        .wait_for_order(ORDER, PollPolicy::default())
+        .await;
+    match result {
+        Err(OrderWaitError::Request(e)) => assert!(e.to_string().contains("404"), "{e}"),
+        other => panic!("expected the 404, got {other:?}"),
+    }
+}
