@@ -100,8 +100,8 @@ macro_rules! generated_api {
 pub mod runtime;
 
 pub use runtime::{
-    IdempotencyKey, InvalidHeaderValue, Jitter, PollPolicy, RequestId, ResponseMeta, RetryPolicy,
-    is_retryable_status, parse_retry_after,
+    AcceptLanguage, IdempotencyKey, InvalidHeaderValue, Jitter, PollPolicy, RequestId,
+    ResponseMeta, RetryPolicy, is_retryable_status, parse_retry_after,
 };
 
 #[cfg(feature = "smartsend")]

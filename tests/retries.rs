@@ -211,7 +211,13 @@ async fn a_caller_request_id_and_language_are_kept() {
     let server = ScriptedServer::start(vec![json(200, json!({"data": []}))]).await;
     let client = smartsend::Client::builder()
         .base_url(&server.base_url)
-        .language("da-DK, da;q=0.9, en;q=0.8")
+        .language(
+            parcelkit::AcceptLanguage::new()
+                .with("da-DK", 1.0)
+                .and_then(|l| l.with("da", 0.9))
+                .and_then(|l| l.with("en", 0.8))
+                .unwrap(),
+        )
         .user_agent("my-shop/2.3.1")
         .build()
         .unwrap();

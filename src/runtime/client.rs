@@ -13,7 +13,7 @@ use reqwest::header::{ACCEPT_LANGUAGE, AUTHORIZATION, HeaderName, HeaderValue, U
 use tracing::Instrument;
 
 use super::retry_loop::{RetrySafety, Sleeper, TokioSleeper, classify, run_with_retries};
-use super::{IdempotencyKey, Jitter, RequestId, RetryPolicy};
+use super::{AcceptLanguage, IdempotencyKey, Jitter, RequestId, RetryPolicy};
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("request-id");
 const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
@@ -75,7 +75,7 @@ pub enum BuildError {
     InvalidCredential,
     /// The product given for the User-Agent cannot be sent in a header.
     InvalidUserAgent(String),
-    /// The default language cannot be sent in a header.
+    /// The default language cannot be sent (an empty list).
     InvalidLanguage(String),
     /// `from_env` found no credential in this variable.
     MissingEnv(&'static str),
@@ -91,7 +91,7 @@ impl fmt::Display for BuildError {
                 "the credential contains characters that cannot be sent in an HTTP header",
             ),
             BuildError::InvalidUserAgent(p) => write!(f, "invalid User-Agent product {p:?}"),
-            BuildError::InvalidLanguage(l) => write!(f, "invalid Accept-Language {l:?}"),
+            BuildError::InvalidLanguage(why) => write!(f, "invalid default language: {why}"),
             BuildError::MissingEnv(var) => write!(f, "environment variable {var} is not set"),
             BuildError::Http(why) => write!(f, "cannot build the HTTP client: {why}"),
         }
@@ -114,10 +114,10 @@ impl std::error::Error for BuildError {}
 ///     .user_agent("my-shop/2.3.1")
 ///     .timeout(Duration::from_secs(20))
 ///     .retry_policy(RetryPolicy::default().with_max_attempts(5))
-///     .language("da-DK, da;q=0.9, en;q=0.8")
+///     .language("da-DK, da;q=0.9, en;q=0.8".parse()?)
 ///     .build()?;
 /// assert!(!format!("{client:?}").contains("sandbox-token"));
-/// # Ok::<(), parcelkit::runtime::BuildError>(())
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct ClientBuilder<C> {
     base_url: Option<String>,
@@ -126,7 +126,7 @@ pub struct ClientBuilder<C> {
     timeout: Duration,
     connect_timeout: Duration,
     retry: RetryPolicy,
-    language: Option<String>,
+    language: Option<AcceptLanguage>,
     http: Option<reqwest::Client>,
     sleeper: Option<Arc<dyn Sleeper>>,
     jitter_seed: Option<u64>,
@@ -237,9 +237,10 @@ impl<C: ApiClient> ClientBuilder<C> {
         self
     }
 
-    /// The `Accept-Language` sent when a call does not set its own.
-    pub fn language(mut self, accept_language: impl Into<String>) -> Self {
-        self.language = Some(accept_language.into());
+    /// The `Accept-Language` sent when a call does not set its own (a call sets its own with
+    /// `.accept_language(..)` on the operation).
+    pub fn language(mut self, accept_language: AcceptLanguage) -> Self {
+        self.language = Some(accept_language);
         self
     }
 
@@ -297,7 +298,10 @@ impl<C: ApiClient> ClientBuilder<C> {
             .map_err(|_| BuildError::InvalidUserAgent(self.product.clone().unwrap_or_default()))?;
         let language = self
             .language
-            .map(|l| HeaderValue::from_str(&l).map_err(|_| BuildError::InvalidLanguage(l)))
+            .map(|l| {
+                l.to_header_value()
+                    .map_err(|e| BuildError::InvalidLanguage(e.to_string()))
+            })
             .transpose()?;
         let http = match self.http {
             Some(http) => http,

@@ -5,6 +5,7 @@
 mod client;
 mod header_token;
 mod idempotency;
+mod language;
 mod poll;
 mod request_id;
 mod retry;
@@ -15,6 +16,7 @@ pub use client::{
 };
 pub use header_token::InvalidHeaderValue;
 pub use idempotency::IdempotencyKey;
+pub use language::{AcceptLanguage, InvalidLanguage, LanguagePreference};
 pub use poll::PollPolicy;
 pub use request_id::RequestId;
 pub use retry::{Jitter, RetryPolicy, is_retryable_status, parse_retry_after};
