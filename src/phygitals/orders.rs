@@ -5,10 +5,11 @@
 //! wait there ends in [`OrderWaitError::TimedOut`], by design of the sandbox.
 
 use std::fmt;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use super::{Client, Error, types};
 use crate::PollPolicy;
+use crate::runtime::PollClock;
 
 /// Why waiting for an order did not end in the awaited status.
 #[derive(Debug)]
@@ -84,9 +85,7 @@ impl Client {
         policy: PollPolicy,
         reached: impl Fn(types::ShippingOrderStatus) -> bool,
     ) -> Result<types::ShippingOrder, OrderWaitError> {
-        let started = Instant::now();
-        let mut slept = Duration::ZERO;
-        let mut poll = 0;
+        let mut clock = PollClock::start(&policy);
         loop {
             let order = self
                 .get_shipping_order()
@@ -98,19 +97,14 @@ impl Client {
             if reached(order.status) {
                 return Ok(order);
             }
-            let delay = policy.delay(poll);
-            // Wall clock, or the slept delays when the sleeper is not a real clock (tests).
-            let waited = started.elapsed().max(slept);
-            if waited + delay > policy.timeout() {
+            let Some(delay) = clock.next_delay() else {
                 return Err(OrderWaitError::TimedOut {
                     order_id: order_id.to_owned(),
                     last_status: order.status,
-                    waited,
+                    waited: clock.waited(),
                 });
-            }
+            };
             self.context().sleep(delay).await;
-            slept += delay;
-            poll += 1;
         }
     }
 }

@@ -17,6 +17,7 @@ pub use client::{
 pub use header_token::InvalidHeaderValue;
 pub use idempotency::IdempotencyKey;
 pub use language::{AcceptLanguage, InvalidLanguage, LanguagePreference};
+pub(crate) use poll::PollClock;
 pub use poll::PollPolicy;
 pub use request_id::RequestId;
 pub use retry::{Jitter, RetryPolicy, is_retryable_status, parse_retry_after};

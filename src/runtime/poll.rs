@@ -74,3 +74,40 @@ impl PollPolicy {
             .min(self.max_interval.max(self.interval))
     }
 }
+
+/// One wait under a [`PollPolicy`]: hands out the delays and says when the timeout is reached.
+/// Shared by every poll loop, so they all count time alike.
+pub(crate) struct PollClock {
+    policy: PollPolicy,
+    started: std::time::Instant,
+    slept: Duration,
+    polls: u32,
+}
+
+impl PollClock {
+    pub(crate) fn start(policy: &PollPolicy) -> Self {
+        PollClock {
+            policy: policy.clone(),
+            started: std::time::Instant::now(),
+            slept: Duration::ZERO,
+            polls: 0,
+        }
+    }
+
+    /// How long has been waited: the wall clock, or the delays handed out when the client's
+    /// sleeper is not a real clock (tests), whichever is larger.
+    pub(crate) fn waited(&self) -> Duration {
+        self.started.elapsed().max(self.slept)
+    }
+
+    /// The delay to sleep before the next poll, or `None` when it would pass the timeout.
+    pub(crate) fn next_delay(&mut self) -> Option<Duration> {
+        let delay = self.policy.delay(self.polls);
+        if self.waited() + delay > self.policy.timeout {
+            return None;
+        }
+        self.polls += 1;
+        self.slept += delay;
+        Some(delay)
+    }
+}

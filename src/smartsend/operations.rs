@@ -9,11 +9,12 @@
 //! future returned by [`OperationHandle::wait`] stops polling.
 
 use std::fmt;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use progenitor_client::ResponseValue;
 
 use super::{Client, Error, types};
+use crate::runtime::PollClock;
 use crate::{IdempotencyKey, PollPolicy};
 
 /// What a booking came to.
@@ -111,11 +112,7 @@ impl OperationHandle {
     /// Polls until the operation succeeds (its shipment), fails, or the policy's timeout passes.
     /// Dropping the returned future stops polling.
     pub async fn wait(mut self) -> Result<types::Shipment, OperationError> {
-        let started = Instant::now();
-        // Waited time is the wall clock, or the sum of the delays when the client's sleeper is
-        // not a real clock (tests), whichever is larger.
-        let mut slept = Duration::ZERO;
-        let mut poll = 0;
+        let mut clock = PollClock::start(&self.policy);
         loop {
             match self.operation.state {
                 types::OperationState::Succeeded => {
@@ -129,18 +126,14 @@ impl OperationHandle {
                 }
                 types::OperationState::Pending | types::OperationState::Running => {}
             }
-            let delay = self.policy.delay(poll);
-            let waited = started.elapsed().max(slept);
-            if waited + delay > self.policy.timeout() {
+            let Some(delay) = clock.next_delay() else {
                 return Err(OperationError::TimedOut {
                     operation: self.operation.uuid,
                     last_state: self.operation.state,
-                    waited,
+                    waited: clock.waited(),
                 });
-            }
+            };
             self.client.context().sleep(delay).await;
-            slept += delay;
-            poll += 1;
             self.operation = self.poll_once().await?;
         }
     }
