@@ -8,8 +8,13 @@
 
 generated_api!("phygitals");
 
+mod ids;
 mod orders;
 
+pub use ids::{
+    InvalidOrderId, InvalidQuoteId, OrderId, OrderIdProblem, QuoteId, QuoteIdProblem,
+    ShippingQuotes,
+};
 pub use orders::{OrderWaitError, is_terminal};
 
 /// How the shared runtime treats Phygitals.
