@@ -106,8 +106,9 @@ macro_rules! generated_api {
 pub mod runtime;
 
 pub use runtime::{
-    AcceptLanguage, IdempotencyKey, InvalidHeaderValue, Jitter, PollPolicy, RequestId,
-    ResponseMeta, RetryPolicy, is_retryable_status, parse_retry_after,
+    AcceptLanguage, ApiError, Detailed, ErrorKind, IdempotencyKey, InvalidHeaderValue, Jitter,
+    MAX_ERROR_BODY, PollPolicy, RequestId, ResponseMeta, RetryPolicy, is_retryable_status,
+    parse_retry_after,
 };
 
 #[cfg(feature = "smartsend")]

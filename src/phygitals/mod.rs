@@ -8,9 +8,11 @@
 
 generated_api!("phygitals");
 
+mod errors;
 mod ids;
 mod orders;
 
+pub use errors::{ApiError, PhygitalsError};
 pub use ids::{
     InvalidOrderId, InvalidQuoteId, OrderId, OrderIdProblem, QuoteId, QuoteIdProblem,
     ShippingQuotes,

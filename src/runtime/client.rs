@@ -8,10 +8,14 @@ use std::marker::PhantomData;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
+use bytes::Bytes;
 use reqwest::Method;
-use reqwest::header::{ACCEPT_LANGUAGE, AUTHORIZATION, HeaderName, HeaderValue, USER_AGENT};
+use reqwest::header::{
+    ACCEPT_LANGUAGE, AUTHORIZATION, HeaderMap, HeaderName, HeaderValue, USER_AGENT,
+};
 use tracing::Instrument;
 
+use super::error::{self, Captured};
 use super::retry_loop::{RetrySafety, Sleeper, TokioSleeper, classify, run_with_retries};
 use super::{AcceptLanguage, IdempotencyKey, Jitter, RequestId, RetryPolicy};
 
@@ -454,18 +458,69 @@ impl ClientContext {
         };
         let result = send.instrument(span.clone()).await;
         let _entered = span.enter();
-        result.map(|mut response| {
-            tracing::debug!(status = response.status().as_u16(), "response");
-            let headers = response.headers_mut();
-            if let Some(id) = sent_request_id {
-                headers.entry(REQUEST_ID).or_insert(id);
+        let mut response = match result {
+            Ok(response) => response,
+            Err(error) => {
+                // No response: the error still names the request it was about.
+                let mut sent = HeaderMap::new();
+                if let Some(id) = sent_request_id {
+                    sent.insert(REQUEST_ID, id);
+                }
+                if let Some(key) = sent_key {
+                    sent.insert(IDEMPOTENCY_KEY, key);
+                }
+                error::capture(Captured {
+                    status: None,
+                    headers: sent,
+                    body: Bytes::new(),
+                });
+                return Err(error);
             }
-            if let Some(key) = sent_key {
-                headers.entry(IDEMPOTENCY_KEY).or_insert(key);
-            }
-            response
-        })
+        };
+        tracing::debug!(status = response.status().as_u16(), "response");
+        let headers = response.headers_mut();
+        if let Some(id) = sent_request_id {
+            headers.entry(REQUEST_ID).or_insert(id);
+        }
+        if let Some(key) = sent_key {
+            headers.entry(IDEMPOTENCY_KEY).or_insert(key);
+        }
+        if error::capturing() {
+            response = capture_response(response).await?;
+        }
+        Ok(response)
     }
+}
+
+/// Records status, headers and (for an error status) the bounded raw body of the final
+/// response for the error of a [`Detailed`](super::Detailed) call. The body is read here and the
+/// response rebuilt from the bytes, so the generated code still decodes it as usual.
+async fn capture_response(response: reqwest::Response) -> reqwest::Result<reqwest::Response> {
+    let status = response.status();
+    let headers = response.headers().clone();
+    if status.is_success() {
+        error::capture(Captured {
+            status: Some(status),
+            headers,
+            body: Bytes::new(),
+        });
+        return Ok(response);
+    }
+    let version = response.version();
+    let bytes = response.bytes().await?;
+    let mut rebuilt = http::Response::builder().status(status).version(version);
+    if let Some(h) = rebuilt.headers_mut() {
+        *h = headers.clone();
+    }
+    let rebuilt = rebuilt
+        .body(bytes.clone())
+        .expect("status and version come from a valid response");
+    error::capture(Captured {
+        status: Some(status),
+        headers,
+        body: bytes.slice(..bytes.len().min(error::MAX_ERROR_BODY)),
+    });
+    Ok(reqwest::Response::from(rebuilt))
 }
 
 fn token_header(token: &str) -> HeaderValue {

@@ -3,6 +3,7 @@
 //! specific to one API.
 
 mod client;
+mod error;
 mod header_token;
 mod idempotency;
 mod language;
@@ -14,6 +15,7 @@ mod retry_loop;
 pub use client::{
     ApiClient, ApiProfile, AuthScheme, BuildError, ClientBuilder, ClientContext, ResponseMeta,
 };
+pub use error::{ApiError, Detailed, ErrorBody, ErrorKind, MAX_ERROR_BODY};
 pub use header_token::InvalidHeaderValue;
 pub use idempotency::IdempotencyKey;
 pub use language::{AcceptLanguage, InvalidLanguage, LanguagePreference};

@@ -7,9 +7,11 @@
 
 generated_api!("smartsend");
 
+mod errors;
 mod operations;
 mod pagination;
 
+pub use errors::ApiError;
 pub use operations::{BookingOutcome, OperationError, OperationHandle};
 pub use pagination::Paginate;
 
