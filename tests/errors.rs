@@ -51,7 +51,7 @@ async fn a_reused_key_is_a_typed_final_error_with_everything_known() {
     let error = delete(&smartsend_client(&server), key.clone())
         .await
         .unwrap_err();
-    assert_eq!(error.kind(), ErrorKind::Api);
+    assert_eq!(error.kind(), ErrorKind::IdempotencyKeyReused);
     assert_eq!(error.status().map(|s| s.as_u16()), Some(422));
     assert!(error.is_idempotency_key_reused());
     assert!(!error.is_retryable());

@@ -30,6 +30,9 @@ pub enum ErrorKind {
     Timeout,
     /// The API answered with an error status (4xx/5xx) it documents.
     Api,
+    /// Smart Send's 422 for an `Idempotency-Key` already used with a different payload: the
+    /// write was not executed, and never will be under this key. Not retryable.
+    IdempotencyKeyReused,
     /// The API answered something the spec does not describe, or a body that does not decode.
     UnexpectedResponse,
 }
@@ -95,7 +98,7 @@ impl<D> ApiError<D> {
             ErrorKind::Api | ErrorKind::UnexpectedResponse => self
                 .status
                 .is_some_and(|s| matches!(s.as_u16(), 408 | 409 | 429) || s.is_server_error()),
-            ErrorKind::InvalidRequest => false,
+            ErrorKind::InvalidRequest | ErrorKind::IdempotencyKeyReused => false,
         }
     }
 
@@ -153,6 +156,10 @@ pub trait ErrorBody: Sized {
     fn into_details(self) -> Self::Details;
     /// A one-line summary of the details.
     fn summary(details: &Self::Details) -> String;
+    /// The kind of an error answer with these details (default: [`ErrorKind::Api`]).
+    fn kind(_status: StatusCode, _details: &Self::Details) -> ErrorKind {
+        ErrorKind::Api
+    }
 }
 
 /// What the `exec` hook recorded about the final response of a call.
@@ -229,7 +236,7 @@ fn assemble<E: ErrorBody>(
     match error {
         P::InvalidRequest(message) => {
             out.kind = ErrorKind::InvalidRequest;
-            out.message = format!("refused before sending: {message}");
+            out.message = format!("refused before sending: {message}{}", rule_hint(&message));
         }
         P::CommunicationError(e) | P::ResponseBodyError(e) => {
             out.kind = if e.is_timeout() {
@@ -245,10 +252,11 @@ fn assemble<E: ErrorBody>(
             out.source = Some(Box::new(e));
         }
         P::ErrorResponse(response) => {
-            out.kind = ErrorKind::Api;
             out.status = Some(response.status());
             out.headers = response.headers().clone();
+            let status = response.status();
             let details = response.into_inner().into_details();
+            out.kind = E::kind(status, &details);
             out.message = E::summary(&details);
             out.details = Some(details);
         }
@@ -276,4 +284,24 @@ fn assemble<E: ErrorBody>(
         }
     }
     out
+}
+
+/// The generated setters only say "conversion to `X` for y failed"; for parcelkit's own header
+/// types, name the rule the value broke.
+fn rule_hint(message: &str) -> String {
+    use super::{IdempotencyKey, RequestId};
+    let rule = |header: &str, min: usize, max: usize| {
+        format!("; {header} must be {min} to {max} characters from A-Z a-z 0-9 . _ -")
+    };
+    if message.contains("IdempotencyKey") {
+        rule(
+            IdempotencyKey::HEADER,
+            IdempotencyKey::MIN_LEN,
+            IdempotencyKey::MAX_LEN,
+        )
+    } else if message.contains("RequestId") {
+        rule(RequestId::HEADER, RequestId::MIN_LEN, RequestId::MAX_LEN)
+    } else {
+        String::new()
+    }
 }

@@ -1,7 +1,7 @@
 //! Smart Send's errors: RFC 9457 problem documents (the v2 error format is modelled).
 
 use super::types;
-use crate::runtime::ErrorBody;
+use crate::runtime::{ErrorBody, ErrorKind};
 
 /// The error of a Smart Send call made with [`Detailed::detailed`](crate::Detailed): kind,
 /// status, Request-ID, headers, raw body and the parsed problem document.
@@ -15,6 +15,20 @@ impl ErrorBody for types::Problem {
         self
     }
 
+    /// The 422 body is modelled: the key-reuse case is told apart by naming the idempotency key.
+    fn kind(status: reqwest::StatusCode, problem: &types::Problem) -> ErrorKind {
+        let text = format!(
+            "{} {}",
+            problem.title,
+            problem.detail.as_deref().unwrap_or("")
+        );
+        if status.as_u16() == 422 && text.to_ascii_lowercase().contains("idempotency") {
+            ErrorKind::IdempotencyKeyReused
+        } else {
+            ErrorKind::Api
+        }
+    }
+
     fn summary(problem: &types::Problem) -> String {
         match &problem.detail {
             Some(detail) => format!("{}: {detail}", problem.title),
@@ -24,17 +38,10 @@ impl ErrorBody for types::Problem {
 }
 
 impl crate::runtime::ApiError<types::Problem> {
-    /// 422 because the `Idempotency-Key` was used before with a different payload: the write
-    /// was not executed, and retrying with this key never will be. Use a new key for a new
-    /// payload. (The 422 body is modelled; this looks for the key being named in it.)
+    /// Whether this is [`ErrorKind::IdempotencyKeyReused`]: the key was used before with a
+    /// different payload, so the write was not executed. Use a new key for a new payload.
     pub fn is_idempotency_key_reused(&self) -> bool {
-        self.status().is_some_and(|s| s.as_u16() == 422)
-            && self.idempotency_key().is_some()
-            && self.details().is_some_and(|p| {
-                let text = format!("{} {}", p.title, p.detail.as_deref().unwrap_or(""))
-                    .to_ascii_lowercase();
-                text.contains("idempotency")
-            })
+        self.kind() == ErrorKind::IdempotencyKeyReused
     }
 
     /// The validation messages for one field (`parcels.0.gross_weight`, ...), from the
