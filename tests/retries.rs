@@ -348,3 +348,29 @@ async fn never_policy_sends_once() {
     assert!(delete(&client).await.is_err());
     assert_eq!(server.requests().len(), 1);
 }
+
+#[tokio::test]
+async fn a_call_can_set_its_own_typed_language() {
+    let server = ScriptedServer::start(vec![json(200, json!({"data": []}))]).await;
+    let client = smartsend::Client::builder()
+        .base_url(&server.base_url)
+        .language(parcelkit::AcceptLanguage::single("en").unwrap())
+        .build()
+        .unwrap();
+    let danish = parcelkit::AcceptLanguage::new()
+        .with("da", 1.0)
+        .and_then(|l| l.with("en", 0.5))
+        .unwrap();
+    client
+        .list_services()
+        .team(TEAM)
+        .accept_language(&danish)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        server.requests()[0].header("accept-language"),
+        Some("da, en;q=0.5"),
+        "the call's own wins"
+    );
+}

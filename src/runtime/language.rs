@@ -274,6 +274,21 @@ impl TryFrom<&str> for AcceptLanguage {
     }
 }
 
+/// The header text, so a typed list can be passed to an operation's `.accept_language(..)`
+/// (the generated setter takes a string). An empty list becomes an empty string, which the
+/// server treats like no preference.
+impl From<AcceptLanguage> for String {
+    fn from(list: AcceptLanguage) -> String {
+        list.to_string()
+    }
+}
+
+impl From<&AcceptLanguage> for String {
+    fn from(list: &AcceptLanguage) -> String {
+        list.to_string()
+    }
+}
+
 impl FromIterator<LanguagePreference> for AcceptLanguage {
     fn from_iter<I: IntoIterator<Item = LanguagePreference>>(iter: I) -> Self {
         AcceptLanguage {
