@@ -156,10 +156,7 @@ async fn a_transport_error_still_names_its_request() {
         .unwrap();
     let error = client
         .request_shipping()
-        .body(
-            phygitals::types::ShipRequest::builder()
-                .quote_id("quote_01JQ7ZK4M8P2R5T9V3X6Y1B4CD_rate_priority".to_string()),
-        )
+        .body(support::ship_request())
         .send()
         .detailed()
         .await
@@ -213,10 +210,7 @@ async fn phygitals_messages_are_typed() {
     let ship = || {
         client
             .request_shipping()
-            .body(
-                phygitals::types::ShipRequest::builder()
-                    .quote_id("quote_01JQ7ZK4M8P2R5T9V3X6Y1B4CD_rate_priority".to_string()),
-            )
+            .body(support::ship_request())
             .send()
             .detailed()
     };

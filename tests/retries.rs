@@ -256,10 +256,7 @@ async fn ship(
 > {
     client
         .request_shipping()
-        .body(
-            phygitals::types::ShipRequest::builder()
-                .quote_id("quote_01JQ7ZK4M8P2R5T9V3X6Y1B4CD_rate_priority".to_string()),
-        )
+        .body(support::ship_request())
         .send()
         .await
 }

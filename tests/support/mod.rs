@@ -174,3 +174,9 @@ impl parcelkit::runtime::Sleeper for RecordingSleeper {
         Box::pin(async {})
     }
 }
+
+/// A Phygitals ship request for the sandbox's example quote.
+pub fn ship_request() -> parcelkit::phygitals::types::builder::ShipRequest {
+    parcelkit::phygitals::types::ShipRequest::builder()
+        .quote_id("quote_01JQ7ZK4M8P2R5T9V3X6Y1B4CD_rate_priority".to_string())
+}
