@@ -266,3 +266,34 @@ async fn an_invalid_destination_carries_details_and_suggestion() {
         other => panic!("expected InvalidDestination, got {other:?}"),
     }
 }
+
+#[tokio::test]
+async fn a_malformed_quote_id_is_refused_before_sending_naming_the_rule() {
+    let server = ScriptedServer::start(vec![json(
+        200,
+        json!({"order_id": "order_Zk3pQ9vX2mB7tL1c", "status": "success"}),
+    )])
+    .await;
+    // Through the generated body: the spec's pattern is named.
+    let error = phygitals_client(&server)
+        .request_shipping()
+        .body(
+            phygitals::types::ShipRequest::builder()
+                .quote_id("quote_01JQ7ZK4M8P2R5T9V3X6Y1B4CD".to_string()),
+        )
+        .send()
+        .detailed()
+        .await
+        .unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::InvalidRequest);
+    assert!(error.message().contains("_rate_"), "{}", error.message());
+    // Through the typed id: the rule in words.
+    let typed = phygitals::QuoteId::parse("quote_01JQ7ZK4M8P2R5T9V3X6Y1B4CD").unwrap_err();
+    assert!(
+        typed
+            .to_string()
+            .contains("the `_rate_` separator is missing"),
+        "{typed}"
+    );
+    assert!(server.requests().is_empty(), "nothing was sent");
+}
