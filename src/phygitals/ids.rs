@@ -7,7 +7,6 @@
 
 use std::cmp::Ordering;
 use std::fmt;
-use std::str::FromStr;
 
 use super::types;
 
@@ -143,47 +142,7 @@ impl QuoteId {
     }
 }
 
-impl fmt::Display for QuoteId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.raw)
-    }
-}
-
-impl FromStr for QuoteId {
-    type Err = InvalidQuoteId;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        QuoteId::parse(s)
-    }
-}
-
-impl TryFrom<&str> for QuoteId {
-    type Error = InvalidQuoteId;
-
-    fn try_from(value: &str) -> Result<Self, Self::Error> {
-        QuoteId::parse(value)
-    }
-}
-
-impl TryFrom<String> for QuoteId {
-    type Error = InvalidQuoteId;
-
-    fn try_from(value: String) -> Result<Self, Self::Error> {
-        QuoteId::from_string(value)
-    }
-}
-
-impl AsRef<str> for QuoteId {
-    fn as_ref(&self) -> &str {
-        &self.raw
-    }
-}
-
-impl From<QuoteId> for String {
-    fn from(value: QuoteId) -> Self {
-        value.raw
-    }
-}
+crate::runtime::string_type_impls!(QuoteId, InvalidQuoteId, parse: QuoteId::parse, parse_owned: QuoteId::from_string);
 
 /// Lets a `QuoteId` go straight into a ship request: `.body_map(|b| b.quote_id(&id))`.
 ///
@@ -364,47 +323,7 @@ impl OrderId {
     }
 }
 
-impl fmt::Display for OrderId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl FromStr for OrderId {
-    type Err = InvalidOrderId;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        OrderId::parse(s)
-    }
-}
-
-impl TryFrom<&str> for OrderId {
-    type Error = InvalidOrderId;
-
-    fn try_from(value: &str) -> Result<Self, Self::Error> {
-        OrderId::parse(value)
-    }
-}
-
-impl TryFrom<String> for OrderId {
-    type Error = InvalidOrderId;
-
-    fn try_from(value: String) -> Result<Self, Self::Error> {
-        OrderId::from_string(value)
-    }
-}
-
-impl AsRef<str> for OrderId {
-    fn as_ref(&self) -> &str {
-        &self.0
-    }
-}
-
-impl From<OrderId> for String {
-    fn from(value: OrderId) -> Self {
-        value.0
-    }
-}
+crate::runtime::string_type_impls!(OrderId, InvalidOrderId, parse: OrderId::parse, parse_owned: OrderId::from_string);
 
 /// Lets an `OrderId` go straight into `get_shipping_order().order_id(&id)`.
 impl From<&OrderId> for types::GetShippingOrderOrderId {

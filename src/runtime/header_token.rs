@@ -76,58 +76,6 @@ pub(crate) fn validate(
     Ok(())
 }
 
-/// The trait impls every token header type shares (display, parsing via `new`, conversions), so
-/// `IdempotencyKey` and `RequestId` behave alike and say so in one place.
-macro_rules! token_type_impls {
-    ($ty:ident) => {
-        impl ::std::fmt::Display for $ty {
-            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-                f.write_str(&self.0)
-            }
-        }
-
-        impl ::std::fmt::Debug for $ty {
-            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-                write!(f, "{}({:?})", stringify!($ty), self.0)
-            }
-        }
-
-        impl ::std::str::FromStr for $ty {
-            type Err = $crate::runtime::InvalidHeaderValue;
-            fn from_str(s: &str) -> Result<Self, Self::Err> {
-                $ty::new(s)
-            }
-        }
-
-        impl TryFrom<&str> for $ty {
-            type Error = $crate::runtime::InvalidHeaderValue;
-            fn try_from(s: &str) -> Result<Self, Self::Error> {
-                $ty::new(s)
-            }
-        }
-
-        impl TryFrom<String> for $ty {
-            type Error = $crate::runtime::InvalidHeaderValue;
-            fn try_from(s: String) -> Result<Self, Self::Error> {
-                $ty::new(s)
-            }
-        }
-
-        impl AsRef<str> for $ty {
-            fn as_ref(&self) -> &str {
-                &self.0
-            }
-        }
-
-        impl From<$ty> for String {
-            fn from(value: $ty) -> String {
-                value.0
-            }
-        }
-    };
-}
-pub(crate) use token_type_impls;
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,7 +2,7 @@ use serde::Serialize;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use super::header_token::{InvalidHeaderValue, is_token_char, token_type_impls, validate};
+use super::header_token::{InvalidHeaderValue, is_token_char, validate};
 
 /// How much of the caller's id a derived key keeps readable (the hash carries all of it).
 const READABLE_PREFIX_CHARS: usize = 48;
@@ -98,6 +98,11 @@ impl IdempotencyKey {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The value as an owned string.
+    pub fn into_string(self) -> String {
+        self.0
+    }
 }
 
 /// Canonical JSON: sorted object keys, no insignificant whitespace, and numbers that are equal
@@ -139,7 +144,13 @@ fn write_canonical(value: &Value, out: &mut String) {
     }
 }
 
-token_type_impls!(IdempotencyKey);
+crate::runtime::string_type_impls!(IdempotencyKey, InvalidHeaderValue, parse: IdempotencyKey::new, parse_owned: IdempotencyKey::new);
+
+impl std::fmt::Debug for IdempotencyKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "IdempotencyKey({:?})", self.0)
+    }
+}
 
 #[cfg(test)]
 mod tests {

@@ -11,6 +11,7 @@ mod poll;
 mod request_id;
 mod retry;
 mod retry_loop;
+mod string_type;
 
 pub use client::{
     ApiClient, ApiProfile, AuthScheme, BuildError, ClientBuilder, ClientContext, ResponseMeta,
@@ -27,3 +28,4 @@ pub use retry_loop::{
     AttemptOutcome, Decision, RetrySafety, Sleeper, TokioSleeper, classify, decide,
     run_with_retries,
 };
+pub(crate) use string_type::string_type_impls;

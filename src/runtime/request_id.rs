@@ -1,4 +1,4 @@
-use super::header_token::{InvalidHeaderValue, token_type_impls, validate};
+use super::header_token::{InvalidHeaderValue, validate};
 
 /// A `Request-ID` (1 to 128 characters from `[A-Za-z0-9._-]`), valid by construction. Smart Send
 /// echoes it in the response, so it correlates a call across client logs, errors and the server.
@@ -39,9 +39,20 @@ impl RequestId {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The value as an owned string.
+    pub fn into_string(self) -> String {
+        self.0
+    }
 }
 
-token_type_impls!(RequestId);
+crate::runtime::string_type_impls!(RequestId, InvalidHeaderValue, parse: RequestId::new, parse_owned: RequestId::new);
+
+impl std::fmt::Debug for RequestId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "RequestId({:?})", self.0)
+    }
+}
 
 #[cfg(test)]
 mod tests {
