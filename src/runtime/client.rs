@@ -19,8 +19,8 @@ use super::error::{self, Captured};
 use super::retry_loop::{RetrySafety, Sleeper, TokioSleeper, classify, run_with_retries};
 use super::{AcceptLanguage, IdempotencyKey, Jitter, RequestId, RetryPolicy};
 
-const REQUEST_ID: HeaderName = HeaderName::from_static("request-id");
-const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
+pub(crate) const REQUEST_ID: HeaderName = HeaderName::from_static("request-id");
+pub(crate) const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
 const IDEMPOTENCY_REPLAYED: &str = "idempotency-replayed";
 
 /// How an API authenticates.

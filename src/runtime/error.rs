@@ -14,6 +14,10 @@ use std::future::Future;
 use bytes::Bytes;
 use progenitor_client::ResponseValue;
 use reqwest::StatusCode;
+
+use super::client::{IDEMPOTENCY_KEY, REQUEST_ID};
+use super::header_token::token_rule;
+use super::is_retryable_status;
 use reqwest::header::HeaderMap;
 
 /// The most of an error body kept (64 KiB); the rest is cut.
@@ -62,12 +66,12 @@ impl<D> ApiError<D> {
 
     /// The `Request-ID` (as echoed, or as sent), when the request was sent.
     pub fn request_id(&self) -> Option<&str> {
-        self.header("request-id")
+        self.header(&REQUEST_ID)
     }
 
     /// The `Idempotency-Key` the request carried, if any.
     pub fn idempotency_key(&self) -> Option<&str> {
-        self.header("idempotency-key")
+        self.header(&IDEMPOTENCY_KEY)
     }
 
     /// The response headers (empty when there was no response).
@@ -97,12 +101,12 @@ impl<D> ApiError<D> {
             ErrorKind::Transport | ErrorKind::Timeout => true,
             ErrorKind::Api | ErrorKind::UnexpectedResponse => self
                 .status
-                .is_some_and(|s| matches!(s.as_u16(), 408 | 409 | 429) || s.is_server_error()),
+                .is_some_and(|s| is_retryable_status(s.as_u16()) || s.is_server_error()),
             ErrorKind::InvalidRequest | ErrorKind::IdempotencyKeyReused => false,
         }
     }
 
-    fn header(&self, name: &str) -> Option<&str> {
+    fn header(&self, name: &reqwest::header::HeaderName) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
 }
@@ -291,7 +295,7 @@ fn assemble<E: ErrorBody>(
 fn rule_hint(message: &str) -> String {
     use super::{IdempotencyKey, RequestId};
     let rule = |header: &str, min: usize, max: usize| {
-        format!("; {header} must be {min} to {max} characters from A-Z a-z 0-9 . _ -")
+        format!("; {header} must be {}", token_rule(min, max))
     };
     if message.contains("IdempotencyKey") {
         rule(

@@ -48,6 +48,11 @@ pub(crate) fn is_token_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')
 }
 
+/// The rule in words: `16 to 128 characters from A-Z a-z 0-9 . _ -`.
+pub(crate) fn token_rule(min: usize, max: usize) -> String {
+    format!("{min} to {max} characters from A-Z a-z 0-9 . _ -")
+}
+
 /// Checks `value` against `[A-Za-z0-9._-]{min,max}`. Lengths count characters, as the pattern
 /// does; since every allowed character is ASCII, characters and bytes agree for valid values.
 pub(crate) fn validate(
@@ -56,7 +61,7 @@ pub(crate) fn validate(
     min: usize,
     max: usize,
 ) -> Result<(), InvalidHeaderValue> {
-    let rule = format!("{min} to {max} characters from A-Z a-z 0-9 . _ -");
+    let rule = token_rule(min, max);
     let refuse = |problem: String| InvalidHeaderValue {
         header,
         problem,

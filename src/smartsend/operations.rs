@@ -15,7 +15,7 @@ use progenitor_client::ResponseValue;
 
 use super::{Client, Error, types};
 use crate::runtime::PollClock;
-use crate::{IdempotencyKey, PollPolicy};
+use crate::{IdempotencyKey, PollPolicy, ResponseMeta};
 
 /// What a booking came to.
 #[derive(Debug)]
@@ -230,11 +230,7 @@ impl Client {
     ) -> Result<BookingOutcome, String> {
         let status = response.status();
         let headers = response.headers().clone();
-        let request_id = headers
-            .get("request-id")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("-")
-            .to_owned();
+        let request_id = response.request_id().unwrap_or("-").to_owned();
         match (status.as_u16(), split(response.into_inner())) {
             (202, Err(op)) => {
                 let location = headers
