@@ -16,13 +16,7 @@ const SHIPMENT: &str = "550e8400-e29b-41d4-a716-446655440000";
 
 /// A component schema's example from the Smart Send spec, so the bodies are realistic and valid.
 fn example(schema: &str) -> Value {
-    let text = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/openapi/smartsend.yaml"
-    ))
-    .unwrap();
-    let spec = parcelkit_codegen::yaml_to_json(&text).unwrap();
-    spec["components"]["schemas"][schema]["example"].clone()
+    support::schema_example("smartsend", schema)
 }
 
 fn operation(state: &str) -> Value {

@@ -10,13 +10,7 @@ use support::{ScriptedServer, json};
 const TEAM: &str = "ad9546c1-393e-49a5-9a72-5cc146c9bec5";
 
 fn shipment(n: u32) -> Value {
-    let text = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/openapi/smartsend.yaml"
-    ))
-    .unwrap();
-    let spec = parcelkit_codegen::yaml_to_json(&text).unwrap();
-    let mut s = spec["components"]["schemas"]["Shipment"]["example"].clone();
+    let mut s = support::schema_example("smartsend", "Shipment");
     s["uuid"] = json!(format!("00000000-0000-4000-8000-{n:012}"));
     s
 }

@@ -13,13 +13,7 @@ use support::{RecordingSleeper, ScriptedServer, Step, json};
 const ORDER: &str = "order_Zk3pQ9vX2mB7tL1c";
 
 fn order(status: &str) -> Step {
-    let text = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/openapi/phygitals.yaml"
-    ))
-    .unwrap();
-    let spec = parcelkit_codegen::yaml_to_json(&text).unwrap();
-    let mut o: Value = spec["components"]["schemas"]["ShippingOrder"]["example"].clone();
+    let mut o: Value = support::schema_example("phygitals", "ShippingOrder");
     o["status"] = json!(status);
     json(200, o)
 }

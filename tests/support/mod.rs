@@ -180,3 +180,11 @@ pub fn ship_request() -> parcelkit::phygitals::types::builder::ShipRequest {
     parcelkit::phygitals::types::ShipRequest::builder()
         .quote_id("quote_01JQ7ZK4M8P2R5T9V3X6Y1B4CD_rate_priority".to_string())
 }
+
+/// A component schema's `example` from one of the specs (`"smartsend"`, `"phygitals"`), so test
+/// bodies are realistic and valid by the spec's own checks.
+pub fn schema_example(api: &str, schema: &str) -> serde_json::Value {
+    let path = format!("{}/openapi/{api}.yaml", env!("CARGO_MANIFEST_DIR"));
+    let spec = parcelkit_codegen::yaml_to_json(&std::fs::read_to_string(path).unwrap()).unwrap();
+    spec["components"]["schemas"][schema]["example"].clone()
+}
