@@ -28,6 +28,7 @@ pub mod json_schema;
 pub mod normalise;
 pub mod preflight;
 pub mod settings;
+pub mod spec_walk;
 pub mod stats;
 
 mod error;

@@ -5,13 +5,11 @@
 use std::path::PathBuf;
 
 use parcelkit_codegen::json_schema::to_json_schema;
+use parcelkit_codegen::spec_walk::{Example, examples, header, operations, parameters, resolve};
 use parcelkit_codegen::stats::MODELLED_EXTENSION;
 use parcelkit_codegen::{APIS, load_spec, yaml_to_json};
 use serde_json::Value;
 
-const METHODS: [&str; 8] = [
-    "get", "put", "post", "delete", "options", "head", "patch", "trace",
-];
 const IDEMPOTENCY_KEY_PATTERN: &str = "^[A-Za-z0-9._-]{16,128}$";
 const REQUEST_ID_PATTERN: &str = "^[A-Za-z0-9._-]{1,128}$";
 
@@ -24,53 +22,6 @@ fn raw(name: &str) -> Value {
     let api = APIS.iter().find(|a| a.name == name).expect("known API");
     let text = std::fs::read_to_string(root().join(api.spec_path)).expect("spec readable");
     yaml_to_json(&text).expect("spec is YAML")
-}
-
-/// Every operation: (label, method, path, operation JSON).
-fn operations(spec: &Value) -> Vec<(String, &'static str, String, &Value)> {
-    let mut ops = Vec::new();
-    for (path, item) in spec["paths"].as_object().expect("paths") {
-        for method in METHODS {
-            if let Some(op) = item.get(method) {
-                let label = op["operationId"].as_str().map_or_else(
-                    || format!("{} {path}", method.to_uppercase()),
-                    str::to_owned,
-                );
-                ops.push((label, method, path.clone(), op));
-            }
-        }
-    }
-    ops
-}
-
-/// Follows a local `$ref` (one level or more).
-fn resolve<'a>(spec: &'a Value, node: &'a Value) -> &'a Value {
-    match node.get("$ref").and_then(Value::as_str) {
-        Some(r) => resolve(
-            spec,
-            spec.pointer(r.trim_start_matches('#'))
-                .unwrap_or_else(|| panic!("dangling reference {r}")),
-        ),
-        None => node,
-    }
-}
-
-/// All parameters of an operation, path-level ones included, resolved.
-fn parameters<'a>(spec: &'a Value, path: &str, op: &'a Value) -> Vec<&'a Value> {
-    let item_params = spec["paths"][path]["parameters"].as_array();
-    let op_params = op["parameters"].as_array();
-    item_params
-        .into_iter()
-        .chain(op_params)
-        .flatten()
-        .map(|p| resolve(spec, p))
-        .collect()
-}
-
-fn header<'a>(spec: &'a Value, path: &str, op: &'a Value, name: &str) -> Option<&'a Value> {
-    parameters(spec, path, op)
-        .into_iter()
-        .find(|p| p["in"] == "header" && p["name"] == name)
 }
 
 #[test]
@@ -90,7 +41,7 @@ fn operation_counts_match_the_api_notes() {
         let ops = operations(&spec);
         let marked = ops
             .iter()
-            .filter(|(_, _, _, op)| op[MODELLED_EXTENSION] == true)
+            .filter(|o| o.op[MODELLED_EXTENSION] == true)
             .count();
         assert_eq!((ops.len(), marked), (total, modelled), "{name}");
     }
@@ -106,7 +57,8 @@ fn every_operation_is_documented_alike() {
             .as_array()
             .map(|t| t.iter().filter_map(|t| t["name"].as_str()).collect())
             .unwrap_or_default();
-        for (label, _, _, op) in operations(&spec) {
+        for operation in operations(&spec) {
+            let (label, op) = (operation.label, operation.op);
             let mut say = |what: &str| problems.push(format!("{}: {label}: {what}", api.spec_path));
             match op["operationId"].as_str() {
                 Some(id) if snake_verb.is_match(id) => {}
@@ -183,138 +135,6 @@ fn walk_marked(node: &Value, at: &str, problems: &mut Vec<String>) {
     }
 }
 
-/// (where, schema, example) for every example in the spec.
-fn examples(spec: &Value) -> Vec<(String, Value, Value)> {
-    let mut found = Vec::new();
-    fn schema_tree(at: &str, schema: &Value, found: &mut Vec<(String, Value, Value)>) {
-        let Some(map) = schema.as_object() else {
-            return;
-        };
-        if map.contains_key("$ref") {
-            return;
-        }
-        if let Some(example) = map.get("example") {
-            found.push((at.to_owned(), schema.clone(), example.clone()));
-        }
-        if let Some(props) = map.get("properties").and_then(Value::as_object) {
-            for (name, s) in props {
-                schema_tree(&format!("{at}.{name}"), s, found);
-            }
-        }
-        for key in ["items", "additionalProperties"] {
-            if let Some(s) = map.get(key) {
-                schema_tree(&format!("{at}[{key}]"), s, found);
-            }
-        }
-        for key in ["allOf", "oneOf", "anyOf"] {
-            for (i, s) in map
-                .get(key)
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .enumerate()
-            {
-                schema_tree(&format!("{at}.{key}[{i}]"), s, found);
-            }
-        }
-    }
-    // A parameter or header: `schema` plus `example`/`examples`.
-    fn with_schema(at: &str, holder: &Value, found: &mut Vec<(String, Value, Value)>) {
-        let Some(schema) = holder.get("schema") else {
-            return;
-        };
-        schema_tree(&format!("{at} schema"), schema, found);
-        if let Some(example) = holder.get("example") {
-            found.push((at.to_owned(), schema.clone(), example.clone()));
-        }
-        for (name, ex) in holder
-            .get("examples")
-            .and_then(Value::as_object)
-            .into_iter()
-            .flatten()
-        {
-            if let Some(value) = ex.get("value") {
-                found.push((
-                    format!("{at} examples.{name}"),
-                    schema.clone(),
-                    value.clone(),
-                ));
-            }
-        }
-    }
-    fn response(at: &str, r: &Value, found: &mut Vec<(String, Value, Value)>) {
-        for (media, m) in r
-            .get("content")
-            .and_then(Value::as_object)
-            .into_iter()
-            .flatten()
-        {
-            with_schema(&format!("{at} {media}"), m, found);
-        }
-        for (name, h) in r
-            .get("headers")
-            .and_then(Value::as_object)
-            .into_iter()
-            .flatten()
-        {
-            with_schema(&format!("{at} header {name}"), h, found);
-        }
-    }
-
-    for (name, s) in spec["components"]["schemas"]
-        .as_object()
-        .into_iter()
-        .flatten()
-    {
-        schema_tree(&format!("components.schemas.{name}"), s, &mut found);
-    }
-    for (name, p) in spec["components"]["parameters"]
-        .as_object()
-        .into_iter()
-        .flatten()
-    {
-        with_schema(&format!("components.parameters.{name}"), p, &mut found);
-    }
-    for (name, h) in spec["components"]["headers"]
-        .as_object()
-        .into_iter()
-        .flatten()
-    {
-        with_schema(&format!("components.headers.{name}"), h, &mut found);
-    }
-    for (name, r) in spec["components"]["responses"]
-        .as_object()
-        .into_iter()
-        .flatten()
-    {
-        response(&format!("components.responses.{name}"), r, &mut found);
-    }
-    for (name, b) in spec["components"]["requestBodies"]
-        .as_object()
-        .into_iter()
-        .flatten()
-    {
-        response(&format!("components.requestBodies.{name}"), b, &mut found);
-    }
-    for (label, _, _, op) in operations(spec) {
-        for (i, p) in op["parameters"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .enumerate()
-        {
-            with_schema(&format!("{label} parameters[{i}]"), p, &mut found);
-        }
-        if let Some(body) = op.get("requestBody") {
-            response(&format!("{label} requestBody"), body, &mut found);
-        }
-        for (code, r) in op["responses"].as_object().into_iter().flatten() {
-            response(&format!("{label} response {code}"), r, &mut found);
-        }
-    }
-    found
-}
-
 #[test]
 fn every_example_validates_against_its_schema() {
     let mut failures = Vec::new();
@@ -327,7 +147,12 @@ fn every_example_validates_against_its_schema() {
             api.spec_path,
             found.len()
         );
-        for (at, schema, example) in found {
+        for Example {
+            at,
+            schema,
+            value: example,
+        } in found
+        {
             let json_schema = to_json_schema(&spec, &schema);
             let validator = jsonschema::options()
                 .should_validate_formats(true)
@@ -371,7 +196,8 @@ fn every_component_schema_and_operation_has_examples() {
                     .is_some_and(|e| !e.is_empty())
                 || resolve(&spec, &media["schema"]).get("example").is_some()
         };
-        for (label, _, _, op) in operations(&spec) {
+        for operation in operations(&spec) {
+            let (label, op) = (operation.label, operation.op);
             if let Some(body) = op.get("requestBody") {
                 let body = resolve(&spec, body);
                 for (media_type, media) in body["content"].as_object().unwrap() {
@@ -416,8 +242,9 @@ fn header_patterns_are_exactly_the_documented_ones() {
     let mut checked = 0;
     for api in APIS {
         let spec = raw(api.name);
-        for (label, _, path, op) in operations(&spec) {
-            for p in parameters(&spec, &path, op) {
+        for operation in operations(&spec) {
+            let label = operation.label;
+            for p in parameters(&spec, &operation) {
                 let rule = match p["name"].as_str() {
                     Some("Idempotency-Key") => (IDEMPOTENCY_KEY_PATTERN, 16, 128),
                     Some("Request-ID") => (REQUEST_ID_PATTERN, 1, 128),
@@ -442,20 +269,21 @@ fn header_patterns_are_exactly_the_documented_ones() {
 fn smart_send_headers_are_on_every_operation_the_docs_put_them_on() {
     let spec = raw("smartsend");
     let mut problems = Vec::new();
-    for (label, method, path, op) in operations(&spec) {
+    for operation in operations(&spec) {
+        let (label, method, op) = (operation.label, operation.method, operation.op);
         for name in ["Accept-Language", "Request-ID"] {
-            if header(&spec, &path, op, name).is_none() {
+            if header(&spec, &operation, name).is_none() {
                 problems.push(format!("{label}: no {name}"));
             }
         }
         let write = matches!(method, "post" | "delete");
-        if write != header(&spec, &path, op, "Idempotency-Key").is_some() {
+        if write != header(&spec, &operation, "Idempotency-Key").is_some() {
             problems.push(format!(
                 "{label}: Idempotency-Key must be on exactly the writes"
             ));
         }
-        let booking = ["book_shipment", "create_and_book_shipment"].contains(&label.as_str());
-        match header(&spec, &path, op, "Prefer") {
+        let booking = ["book_shipment", "create_and_book_shipment"].contains(&label);
+        match header(&spec, &operation, "Prefer") {
             Some(p) if booking => {
                 let s = resolve(&spec, &p["schema"]);
                 assert_eq!(s["enum"], serde_json::json!(["respond-async"]), "{label}");
@@ -509,7 +337,8 @@ fn smart_send_headers_are_on_every_operation_the_docs_put_them_on() {
 fn phygitals_errors_carry_exact_messages() {
     let spec = raw("phygitals");
     let mut problems = Vec::new();
-    for (label, _, _, op) in operations(&spec) {
+    for operation in operations(&spec) {
+        let (label, op) = (operation.label, operation.op);
         let responses = op["responses"].as_object().unwrap();
         match responses.get("401").map(|r| resolve(&spec, r)) {
             Some(r) if r["x-parcelkit-messages"] == serde_json::json!(["Invalid API key"]) => {}
