@@ -1,0 +1,77 @@
+//! Every component schema of both specs, paired with the Rust type generated for it.
+//!
+//! The lists are written by `build.rs` from the specs, so a new schema joins the suite by itself.
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+/// A component schema and what the tests do with its generated type, without naming the type.
+///
+/// ```
+/// use parcelkit_conformance::Api;
+///
+/// let pack = Api::Phygitals.schema_types().iter().find(|s| s.name == "Pack").unwrap();
+/// let example = &Api::Phygitals.schema("Pack")["example"];
+/// assert_eq!(&pack.round_trip(example).unwrap(), example);
+/// ```
+#[derive(Clone, Copy)]
+pub struct SchemaType {
+    /// The schema's name under `components.schemas` (also the type's name).
+    pub name: &'static str,
+    rust_type: fn() -> &'static str,
+    round_trip: fn(&Value) -> Result<Value, String>,
+    derived_schema: fn() -> Value,
+}
+
+impl SchemaType {
+    /// The entry for schema `name`, generated as `T`.
+    pub const fn of<T: Serialize + DeserializeOwned + schemars::JsonSchema>(
+        name: &'static str,
+    ) -> SchemaType {
+        SchemaType {
+            name,
+            rust_type: std::any::type_name::<T>,
+            round_trip: round_trip::<T>,
+            derived_schema: derived_schema::<T>,
+        }
+    }
+
+    /// The generated type's full Rust path, for messages.
+    pub fn rust_type(&self) -> &'static str {
+        (self.rust_type)()
+    }
+
+    /// Deserializes `value` into the generated type and serializes it back.
+    ///
+    /// The error says which step failed and why (serde's message names the field).
+    pub fn round_trip(&self, value: &Value) -> Result<Value, String> {
+        (self.round_trip)(value)
+    }
+
+    /// The JSON Schema (draft 7) that schemars derives for the generated type.
+    pub fn derived_schema(&self) -> Value {
+        (self.derived_schema)()
+    }
+}
+
+impl std::fmt::Debug for SchemaType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SchemaType")
+            .field("name", &self.name)
+            .field("rust_type", &self.rust_type())
+            .finish()
+    }
+}
+
+fn round_trip<T: Serialize + DeserializeOwned>(value: &Value) -> Result<Value, String> {
+    let typed: T =
+        serde_json::from_value(value.clone()).map_err(|e| format!("does not deserialize: {e}"))?;
+    serde_json::to_value(&typed).map_err(|e| format!("does not serialize: {e}"))
+}
+
+fn derived_schema<T: schemars::JsonSchema>() -> Value {
+    serde_json::to_value(schemars::schema_for!(T)).expect("a JSON Schema is JSON")
+}
+
+include!(concat!(env!("OUT_DIR"), "/registry.rs"));
