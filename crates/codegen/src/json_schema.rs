@@ -8,6 +8,8 @@
 
 use serde_json::{Map, Value, json};
 
+use crate::normalise::SYNTHESISED_EXTENSION;
+
 /// The JSON Schema dialect of the output.
 pub const DIALECT: &str = "https://json-schema.org/draft/2020-12/schema";
 
@@ -60,6 +62,7 @@ pub fn convert(schema: &Value) -> Value {
         // In 3.0, siblings of `$ref` are ignored; so are they here.
         return json!({"$ref": reference.replace("#/components/schemas/", "#/$defs/")});
     }
+    let synthesised = map.get(SYNTHESISED_EXTENSION) == Some(&Value::Bool(true));
     let mut out = Map::new();
     for (key, value) in map {
         match key.as_str() {
@@ -81,7 +84,15 @@ pub fn convert(schema: &Value) -> Value {
                     .as_array()
                     .map(|a| a.iter().map(convert).collect())
                     .unwrap_or_default();
-                out.insert(key.clone(), Value::Array(parts));
+                // A union the normaliser synthesised is told apart by status code, not by shape:
+                // its variants may overlap (`{"error": ...}` fits both Phygitals error bodies),
+                // which `oneOf` would reject.
+                let key = if key == "oneOf" && synthesised {
+                    "anyOf"
+                } else {
+                    key
+                };
+                out.insert(key.to_owned(), Value::Array(parts));
             }
             _ => {
                 out.insert(key.clone(), value.clone());
@@ -159,6 +170,18 @@ mod tests {
                 "example": {"type": "integer"},
                 "x-odd": {"type": "string"}
             }})
+        );
+    }
+
+    #[test]
+    fn only_a_synthesised_union_lets_its_variants_overlap() {
+        let refs = json!([{"$ref": "#/components/schemas/A"}, {"$ref": "#/components/schemas/B"}]);
+        let written = convert(&json!({"oneOf": refs}));
+        assert!(written.get("oneOf").is_some() && written.get("anyOf").is_none());
+        let synthesised = convert(&json!({"oneOf": refs, SYNTHESISED_EXTENSION: true}));
+        assert_eq!(
+            synthesised,
+            json!({"anyOf": [{"$ref": "#/$defs/A"}, {"$ref": "#/$defs/B"}]})
         );
     }
 

@@ -21,6 +21,7 @@ pub struct SchemaType {
     pub name: &'static str,
     rust_type: fn() -> &'static str,
     round_trip: fn(&Value) -> Result<Value, String>,
+    wire_text: fn(&Value) -> Result<String, String>,
     derived_schema: fn() -> Value,
 }
 
@@ -33,6 +34,7 @@ impl SchemaType {
             name,
             rust_type: std::any::type_name::<T>,
             round_trip: round_trip::<T>,
+            wire_text: wire_text::<T>,
             derived_schema: derived_schema::<T>,
         }
     }
@@ -47,6 +49,12 @@ impl SchemaType {
     /// The error says which step failed and why (serde's message names the field).
     pub fn round_trip(&self, value: &Value) -> Result<Value, String> {
         (self.round_trip)(value)
+    }
+
+    /// Deserializes `value` into the generated type and serializes it as the client would put it
+    /// on the wire (fields in the type's order), pretty-printed for review.
+    pub fn wire_text(&self, value: &Value) -> Result<String, String> {
+        (self.wire_text)(value)
     }
 
     /// The JSON Schema (draft 7) that schemars derives for the generated type.
@@ -68,6 +76,12 @@ fn round_trip<T: Serialize + DeserializeOwned>(value: &Value) -> Result<Value, S
     let typed: T =
         serde_json::from_value(value.clone()).map_err(|e| format!("does not deserialize: {e}"))?;
     serde_json::to_value(&typed).map_err(|e| format!("does not serialize: {e}"))
+}
+
+fn wire_text<T: Serialize + DeserializeOwned>(value: &Value) -> Result<String, String> {
+    let typed: T =
+        serde_json::from_value(value.clone()).map_err(|e| format!("does not deserialize: {e}"))?;
+    serde_json::to_string_pretty(&typed).map_err(|e| format!("does not serialize: {e}"))
 }
 
 fn derived_schema<T: schemars::JsonSchema>() -> Value {

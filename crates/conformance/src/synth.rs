@@ -4,9 +4,10 @@
 //! - `maximal`: every optional field set, at every depth; objects that accept unknown keys get one;
 //! - `minimal`: only the required fields, at every depth; a required nullable field is `null`.
 //!
-//! Leaves take the spec's own `example`, else the first `enum` value, else the `default`, else a
-//! fixed value for the `format` (date-time, uuid, ...). A string with a `pattern` but no example is
-//! refused: only the spec author knows a realistic value for it.
+//! Leaves take the spec's own `example`, else the value the enclosing object's example gives them,
+//! else the first `enum` value, else the `default`, else a fixed value for the `format`
+//! (date-time, uuid, ...). Any other string without an example is refused: only the spec author
+//! knows a realistic value for it, and placeholder text would make the snapshots worthless.
 //!
 //! ```
 //! use parcelkit_conformance::{Api, synth};
@@ -63,11 +64,11 @@ pub fn cases(api: Api, name: &str) -> Result<Vec<Case>, String> {
         },
         Case {
             name: "maximal".into(),
-            value: build(spec, schema, Mode::Maximal, name)?,
+            value: build(spec, schema, None, Mode::Maximal, name)?,
         },
         Case {
             name: "minimal".into(),
-            value: build(spec, schema, Mode::Minimal, name)?,
+            value: build(spec, schema, None, Mode::Minimal, name)?,
         },
     ];
     for variant in variants.iter().skip(1) {
@@ -112,12 +113,20 @@ fn is_structured(spec: &Value, node: &Value) -> bool {
         })
 }
 
-fn build(spec: &Value, node: &Value, mode: Mode, at: &str) -> Result<Value, String> {
+/// `hint` is the value the enclosing object's own example gives this node, the next best thing
+/// to an example of the node itself.
+fn build(
+    spec: &Value,
+    node: &Value,
+    hint: Option<&Value>,
+    mode: Mode,
+    at: &str,
+) -> Result<Value, String> {
     let node = resolve(spec, node);
     if let Some(parts) = node["allOf"].as_array() {
         let mut merged = Map::new();
         for part in parts {
-            match build(spec, part, mode, at)? {
+            match build(spec, part, hint, mode, at)? {
                 Value::Object(fields) => merged.extend(fields),
                 other => return Ok(other),
             }
@@ -129,10 +138,10 @@ fn build(spec: &Value, node: &Value, mode: Mode, at: &str) -> Result<Value, Stri
         .or(node["anyOf"].as_array())
         .and_then(|v| v.first())
     {
-        return build(spec, first, mode, at);
+        return build(spec, first, hint, mode, at);
     }
     if !is_structured(spec, node)
-        && let Some(example) = node.get("example")
+        && let Some(example) = node.get("example").or(hint)
     {
         return Ok(example.clone());
     }
@@ -152,7 +161,11 @@ fn build(spec: &Value, node: &Value, mode: Mode, at: &str) -> Result<Value, Stri
             let value = if mode == Mode::Minimal && resolve(spec, schema)["nullable"] == true {
                 Value::Null
             } else {
-                build(spec, schema, mode, &format!("{at}.{field}"))?
+                let hint = node
+                    .get("example")
+                    .and_then(|example| example.get(field))
+                    .filter(|value| !value.is_null());
+                build(spec, schema, hint, mode, &format!("{at}.{field}"))?
             };
             out.insert(field.clone(), value);
         }
@@ -167,7 +180,7 @@ fn build(spec: &Value, node: &Value, mode: Mode, at: &str) -> Result<Value, Stri
                 Some(extra @ Value::Object(_)) => {
                     out.insert(
                         UNKNOWN_KEY.into(),
-                        build(spec, extra, mode, &format!("{at}.*"))?,
+                        build(spec, extra, None, mode, &format!("{at}.*"))?,
                     );
                 }
                 _ => {}
@@ -181,7 +194,8 @@ fn build(spec: &Value, node: &Value, mode: Mode, at: &str) -> Result<Value, Stri
             Mode::Maximal => min_items.max(1),
             Mode::Minimal => min_items,
         };
-        let item = build(spec, items, mode, &format!("{at}[]"))?;
+        let item_hint = hint.and_then(|h| h.get(0));
+        let item = build(spec, items, item_hint, mode, &format!("{at}[]"))?;
         return Ok(Value::Array(vec![item; count as usize]));
     }
     leaf(node, at)
@@ -196,9 +210,10 @@ fn leaf(node: &Value, at: &str) -> Result<Value, String> {
         return Ok(default.clone());
     }
     let value = match (node["type"].as_str(), node["format"].as_str()) {
-        (Some("string"), _) if node.get("pattern").is_some() => {
+        (Some("string"), None) => {
             return Err(format!(
-                "{at}: a string with a pattern needs an `example` in the spec"
+                "{at}: a string without a format needs an `example` in the spec \
+                 (or in its object's example)"
             ));
         }
         (Some("string"), Some("date-time")) => json!("2026-03-01T12:00:00Z"),
@@ -206,7 +221,11 @@ fn leaf(node: &Value, at: &str) -> Result<Value, String> {
         (Some("string"), Some("uuid")) => json!("5f0c8c1e-9d1a-4c3e-8a43-0f3b2d4e6a7b"),
         (Some("string"), Some("email")) => json!("ops@example.com"),
         (Some("string"), Some("uri")) => json!("https://example.com/resource"),
-        (Some("string"), _) => json!("text"),
+        (Some("string"), Some(format)) => {
+            return Err(format!(
+                "{at}: no stock value for format {format}; give an example"
+            ));
+        }
         (Some("integer"), _) => node.get("minimum").cloned().unwrap_or(json!(1)),
         (Some("number"), _) => node.get("minimum").cloned().unwrap_or(json!(1.5)),
         (Some("boolean"), _) => json!(true),
