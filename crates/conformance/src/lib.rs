@@ -30,6 +30,7 @@ use std::sync::OnceLock;
 
 use serde_json::Value;
 
+pub mod derived;
 pub mod equivalence;
 pub mod registry;
 pub mod synth;
