@@ -2760,9 +2760,9 @@ the raw bytes otherwise.
         ///For validation failures, the messages per offending field (dotted path into the body).
         #[serde(
             default,
-            skip_serializing_if = ":: std :: collections :: HashMap::is_empty"
+            skip_serializing_if = ":: std :: collections :: BTreeMap::is_empty"
         )]
-        pub errors: ::std::collections::HashMap<
+        pub errors: ::std::collections::BTreeMap<
             ::std::string::String,
             ::std::vec::Vec<::std::string::String>,
         >,
@@ -7110,7 +7110,7 @@ than fail.
                 ::std::string::String,
             >,
             errors: ::std::result::Result<
-                ::std::collections::HashMap<
+                ::std::collections::BTreeMap<
                     ::std::string::String,
                     ::std::vec::Vec<::std::string::String>,
                 >,
@@ -7154,7 +7154,7 @@ than fail.
             pub fn errors<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::collections::HashMap<
+                    ::std::collections::BTreeMap<
                         ::std::string::String,
                         ::std::vec::Vec<::std::string::String>,
                     >,

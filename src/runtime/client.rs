@@ -11,7 +11,7 @@ use std::time::{Duration, SystemTime};
 use bytes::Bytes;
 use reqwest::Method;
 use reqwest::header::{
-    ACCEPT_LANGUAGE, AUTHORIZATION, HeaderMap, HeaderName, HeaderValue, USER_AGENT,
+    ACCEPT_LANGUAGE, AUTHORIZATION, CONTENT_LENGTH, HeaderMap, HeaderName, HeaderValue, USER_AGENT,
 };
 use tracing::Instrument;
 
@@ -22,6 +22,8 @@ use super::{AcceptLanguage, IdempotencyKey, Jitter, RequestId, RetryPolicy};
 pub(crate) const REQUEST_ID: HeaderName = HeaderName::from_static("request-id");
 pub(crate) const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
 const IDEMPOTENCY_REPLAYED: &str = "idempotency-replayed";
+/// Added by progenitor to every request; removed before sending (see `ClientContext::prepare`).
+const API_VERSION: HeaderName = HeaderName::from_static("api-version");
 
 /// How an API authenticates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -375,7 +377,19 @@ impl ClientContext {
     pub(crate) fn prepare(&self, request: &mut reqwest::Request) {
         let r = &self.0;
         let is_write = matches!(*request.method(), Method::POST | Method::DELETE);
+        let bodiless_write = matches!(
+            *request.method(),
+            Method::POST | Method::PUT | Method::PATCH
+        ) && request.body().is_none();
         let headers = request.headers_mut();
+        // hyper sends a bodiless POST without any Content-Length, which some front ends answer
+        // with 411 Length Required.
+        if bodiless_write {
+            headers.insert(CONTENT_LENGTH, HeaderValue::from_static("0"));
+        }
+        // progenitor stamps every request with `api-version: <the spec's info.version>`. Neither
+        // API documents such a header, and the value is our spec's version, not the vendor's.
+        headers.remove(API_VERSION);
         if let Some(credential) = &r.credential {
             let name = match r.profile.auth {
                 AuthScheme::Bearer => AUTHORIZATION,

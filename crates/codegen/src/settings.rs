@@ -34,6 +34,8 @@ fn token_schema(min: u32, max: u32) -> SchemaObject {
 /// - the `Idempotency-Key` and `Request-ID` schemas become parcelkit's own `IdempotencyKey` and
 ///   `RequestId` (valid by construction, one type each) instead of a validating newtype per
 ///   operation whose error would only say "conversion failed";
+/// - `BTreeMap` for maps (`additionalProperties`), so a value serializes the same way every time:
+///   stable request bodies, logs and snapshots, where `HashMap` would shuffle the keys per run;
 /// - `PartialEq` on every type, so tests compare values, not their JSON, and
 ///   `schemars::JsonSchema`, so the conformance tests can hold the Rust types against the spec.
 ///
@@ -48,7 +50,8 @@ pub fn generation_settings() -> GenerationSettings {
         .with_hooks(HooksMode::Expected)
         .with_inner_type(quote::quote!(crate::runtime::ClientContext))
         .with_derive("PartialEq")
-        .with_derive("::schemars::JsonSchema");
+        .with_derive("::schemars::JsonSchema")
+        .with_map_type("::std::collections::BTreeMap");
     for (min, max, type_name) in TOKEN_CONVERSIONS {
         settings.with_conversion(
             token_schema(min, max),

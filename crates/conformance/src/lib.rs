@@ -4,7 +4,10 @@
 //! The library half holds what the test files share: the specs as JSON ([`Api::spec`],
 //! [`Api::normalised_spec`]), a JSON Schema validator built from them ([`Api::validate`]), the
 //! registry of every component schema with its generated Rust type ([`registry`]), and the
-//! value builders behind the serialization snapshots ([`synth`]). The tests are in `tests/`:
+//! value builders behind the serialization snapshots ([`synth`]), what counts as "unchanged"
+//! ([`equivalence`]), the comparison of schemars' derived schemas with the spec ([`derived`]), and
+//! the loopback server the request snapshots are captured on ([`capture`]). The tests are in
+//! `tests/`:
 //!
 //! | file | what it proves |
 //! |---|---|
@@ -30,6 +33,7 @@ use std::sync::OnceLock;
 
 use serde_json::Value;
 
+pub mod capture;
 pub mod derived;
 pub mod equivalence;
 pub mod registry;

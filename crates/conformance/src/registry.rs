@@ -11,9 +11,10 @@ use serde_json::Value;
 /// ```
 /// use parcelkit_conformance::Api;
 ///
-/// let pack = Api::Phygitals.schema_types().iter().find(|s| s.name == "Pack").unwrap();
-/// let example = &Api::Phygitals.schema("Pack")["example"];
-/// assert_eq!(&pack.round_trip(example).unwrap(), example);
+/// let card = Api::Phygitals.schema_types().iter().find(|s| s.name == "Attribute").unwrap();
+/// let example = &Api::Phygitals.schema("Attribute")["example"];
+/// assert_eq!(&card.round_trip(example).unwrap(), example);
+/// assert!(card.round_trip(&serde_json::json!({"value": "Baseball"})).unwrap_err().contains("trait_type"));
 /// ```
 #[derive(Clone, Copy)]
 pub struct SchemaType {
