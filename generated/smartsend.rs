@@ -10610,14 +10610,12 @@ pub mod builder {
         pub fn request_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<crate::RequestId>,
+            <V as std::convert::TryInto<crate::RequestId>>::Error: std::fmt::Display,
         {
             self.request_id = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| {
-                    "conversion to `crate :: RequestId` for request_id failed"
-                        .to_string()
-                });
+                .map_err(|e| format!("request_id: {}", e));
             self
         }
 
@@ -10781,28 +10779,26 @@ pub mod builder {
         pub fn idempotency_key<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<crate::IdempotencyKey>,
+            <V as std::convert::TryInto<
+                crate::IdempotencyKey,
+            >>::Error: std::fmt::Display,
         {
             self.idempotency_key = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| {
-                    "conversion to `crate :: IdempotencyKey` for idempotency_key failed"
-                        .to_string()
-                });
+                .map_err(|e| format!("idempotency_key: {}", e));
             self
         }
 
         pub fn request_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<crate::RequestId>,
+            <V as std::convert::TryInto<crate::RequestId>>::Error: std::fmt::Display,
         {
             self.request_id = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| {
-                    "conversion to `crate :: RequestId` for request_id failed"
-                        .to_string()
-                });
+                .map_err(|e| format!("request_id: {}", e));
             self
         }
 
@@ -11017,14 +11013,12 @@ pub mod builder {
         pub fn request_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<crate::RequestId>,
+            <V as std::convert::TryInto<crate::RequestId>>::Error: std::fmt::Display,
         {
             self.request_id = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| {
-                    "conversion to `crate :: RequestId` for request_id failed"
-                        .to_string()
-                });
+                .map_err(|e| format!("request_id: {}", e));
             self
         }
 
@@ -11188,28 +11182,26 @@ pub mod builder {
         pub fn idempotency_key<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<crate::IdempotencyKey>,
+            <V as std::convert::TryInto<
+                crate::IdempotencyKey,
+            >>::Error: std::fmt::Display,
         {
             self.idempotency_key = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| {
-                    "conversion to `crate :: IdempotencyKey` for idempotency_key failed"
-                        .to_string()
-                });
+                .map_err(|e| format!("idempotency_key: {}", e));
             self
         }
 
         pub fn request_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<crate::RequestId>,
+            <V as std::convert::TryInto<crate::RequestId>>::Error: std::fmt::Display,
         {
             self.request_id = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| {
-                    "conversion to `crate :: RequestId` for request_id failed"
-                        .to_string()
-                });
+                .map_err(|e| format!("request_id: {}", e));
             self
         }
 
@@ -11400,28 +11392,26 @@ pub mod builder {
         pub fn idempotency_key<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<crate::IdempotencyKey>,
+            <V as std::convert::TryInto<
+                crate::IdempotencyKey,
+            >>::Error: std::fmt::Display,
         {
             self.idempotency_key = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| {
-                    "conversion to `crate :: IdempotencyKey` for idempotency_key failed"
-                        .to_string()
-                });
+                .map_err(|e| format!("idempotency_key: {}", e));
             self
         }
 
         pub fn request_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<crate::RequestId>,
+            <V as std::convert::TryInto<crate::RequestId>>::Error: std::fmt::Display,
         {
             self.request_id = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| {
-                    "conversion to `crate :: RequestId` for request_id failed"
-                        .to_string()
-                });
+                .map_err(|e| format!("request_id: {}", e));
             self
         }
 
@@ -11642,14 +11632,12 @@ pub mod builder {
         pub fn request_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<crate::RequestId>,
+            <V as std::convert::TryInto<crate::RequestId>>::Error: std::fmt::Display,
         {
             self.request_id = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| {
-                    "conversion to `crate :: RequestId` for request_id failed"
-                        .to_string()
-                });
+                .map_err(|e| format!("request_id: {}", e));
             self
         }
 
@@ -11798,28 +11786,26 @@ pub mod builder {
         pub fn idempotency_key<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<crate::IdempotencyKey>,
+            <V as std::convert::TryInto<
+                crate::IdempotencyKey,
+            >>::Error: std::fmt::Display,
         {
             self.idempotency_key = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| {
-                    "conversion to `crate :: IdempotencyKey` for idempotency_key failed"
-                        .to_string()
-                });
+                .map_err(|e| format!("idempotency_key: {}", e));
             self
         }
 
         pub fn request_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<crate::RequestId>,
+            <V as std::convert::TryInto<crate::RequestId>>::Error: std::fmt::Display,
         {
             self.request_id = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| {
-                    "conversion to `crate :: RequestId` for request_id failed"
-                        .to_string()
-                });
+                .map_err(|e| format!("request_id: {}", e));
             self
         }
 
@@ -12017,14 +12003,12 @@ pub mod builder {
         pub fn request_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<crate::RequestId>,
+            <V as std::convert::TryInto<crate::RequestId>>::Error: std::fmt::Display,
         {
             self.request_id = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| {
-                    "conversion to `crate :: RequestId` for request_id failed"
-                        .to_string()
-                });
+                .map_err(|e| format!("request_id: {}", e));
             self
         }
 
@@ -12249,14 +12233,12 @@ pub mod builder {
         pub fn request_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<crate::RequestId>,
+            <V as std::convert::TryInto<crate::RequestId>>::Error: std::fmt::Display,
         {
             self.request_id = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| {
-                    "conversion to `crate :: RequestId` for request_id failed"
-                        .to_string()
-                });
+                .map_err(|e| format!("request_id: {}", e));
             self
         }
 
@@ -12468,14 +12450,12 @@ pub mod builder {
         pub fn request_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<crate::RequestId>,
+            <V as std::convert::TryInto<crate::RequestId>>::Error: std::fmt::Display,
         {
             self.request_id = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| {
-                    "conversion to `crate :: RequestId` for request_id failed"
-                        .to_string()
-                });
+                .map_err(|e| format!("request_id: {}", e));
             self
         }
 
@@ -12648,14 +12628,12 @@ pub mod builder {
         pub fn request_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<crate::RequestId>,
+            <V as std::convert::TryInto<crate::RequestId>>::Error: std::fmt::Display,
         {
             self.request_id = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| {
-                    "conversion to `crate :: RequestId` for request_id failed"
-                        .to_string()
-                });
+                .map_err(|e| format!("request_id: {}", e));
             self
         }
 
@@ -12834,14 +12812,12 @@ pub mod builder {
         pub fn request_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<crate::RequestId>,
+            <V as std::convert::TryInto<crate::RequestId>>::Error: std::fmt::Display,
         {
             self.request_id = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| {
-                    "conversion to `crate :: RequestId` for request_id failed"
-                        .to_string()
-                });
+                .map_err(|e| format!("request_id: {}", e));
             self
         }
 
@@ -12994,28 +12970,26 @@ pub mod builder {
         pub fn idempotency_key<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<crate::IdempotencyKey>,
+            <V as std::convert::TryInto<
+                crate::IdempotencyKey,
+            >>::Error: std::fmt::Display,
         {
             self.idempotency_key = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| {
-                    "conversion to `crate :: IdempotencyKey` for idempotency_key failed"
-                        .to_string()
-                });
+                .map_err(|e| format!("idempotency_key: {}", e));
             self
         }
 
         pub fn request_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<crate::RequestId>,
+            <V as std::convert::TryInto<crate::RequestId>>::Error: std::fmt::Display,
         {
             self.request_id = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| {
-                    "conversion to `crate :: RequestId` for request_id failed"
-                        .to_string()
-                });
+                .map_err(|e| format!("request_id: {}", e));
             self
         }
 
@@ -13225,14 +13199,14 @@ pub mod builder {
         pub fn idempotency_key<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<crate::IdempotencyKey>,
+            <V as std::convert::TryInto<
+                crate::IdempotencyKey,
+            >>::Error: std::fmt::Display,
         {
             self.idempotency_key = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| {
-                    "conversion to `crate :: IdempotencyKey` for idempotency_key failed"
-                        .to_string()
-                });
+                .map_err(|e| format!("idempotency_key: {}", e));
             self
         }
 
@@ -13253,14 +13227,12 @@ pub mod builder {
         pub fn request_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<crate::RequestId>,
+            <V as std::convert::TryInto<crate::RequestId>>::Error: std::fmt::Display,
         {
             self.request_id = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| {
-                    "conversion to `crate :: RequestId` for request_id failed"
-                        .to_string()
-                });
+                .map_err(|e| format!("request_id: {}", e));
             self
         }
 
@@ -13486,14 +13458,12 @@ pub mod builder {
         pub fn request_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<crate::RequestId>,
+            <V as std::convert::TryInto<crate::RequestId>>::Error: std::fmt::Display,
         {
             self.request_id = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| {
-                    "conversion to `crate :: RequestId` for request_id failed"
-                        .to_string()
-                });
+                .map_err(|e| format!("request_id: {}", e));
             self
         }
 
@@ -13656,28 +13626,26 @@ pub mod builder {
         pub fn idempotency_key<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<crate::IdempotencyKey>,
+            <V as std::convert::TryInto<
+                crate::IdempotencyKey,
+            >>::Error: std::fmt::Display,
         {
             self.idempotency_key = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| {
-                    "conversion to `crate :: IdempotencyKey` for idempotency_key failed"
-                        .to_string()
-                });
+                .map_err(|e| format!("idempotency_key: {}", e));
             self
         }
 
         pub fn request_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<crate::RequestId>,
+            <V as std::convert::TryInto<crate::RequestId>>::Error: std::fmt::Display,
         {
             self.request_id = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| {
-                    "conversion to `crate :: RequestId` for request_id failed"
-                        .to_string()
-                });
+                .map_err(|e| format!("request_id: {}", e));
             self
         }
 
@@ -13867,14 +13835,14 @@ pub mod builder {
         pub fn idempotency_key<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<crate::IdempotencyKey>,
+            <V as std::convert::TryInto<
+                crate::IdempotencyKey,
+            >>::Error: std::fmt::Display,
         {
             self.idempotency_key = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| {
-                    "conversion to `crate :: IdempotencyKey` for idempotency_key failed"
-                        .to_string()
-                });
+                .map_err(|e| format!("idempotency_key: {}", e));
             self
         }
 
@@ -13894,14 +13862,12 @@ pub mod builder {
         pub fn request_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<crate::RequestId>,
+            <V as std::convert::TryInto<crate::RequestId>>::Error: std::fmt::Display,
         {
             self.request_id = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| {
-                    "conversion to `crate :: RequestId` for request_id failed"
-                        .to_string()
-                });
+                .map_err(|e| format!("request_id: {}", e));
             self
         }
 

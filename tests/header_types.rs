@@ -60,7 +60,12 @@ async fn an_invalid_key_is_refused_before_sending() {
         .await;
     match result {
         Err(parcelkit::smartsend::Error::InvalidRequest(message)) => {
-            assert!(message.contains("idempotency_key"), "{message}");
+            // The setter keeps the conversion error, so the rule and the length are named.
+            assert_eq!(
+                message,
+                "idempotency_key: invalid Idempotency-Key: 9 characters, but it must be 16 to 128 \
+                 characters from A-Z a-z 0-9 . _ -"
+            );
         }
         other => panic!("expected InvalidRequest, got {other:?}"),
     }

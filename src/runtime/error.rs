@@ -16,7 +16,6 @@ use progenitor_client::ResponseValue;
 use reqwest::StatusCode;
 
 use super::client::{IDEMPOTENCY_KEY, REQUEST_ID};
-use super::header_token::token_rule;
 use super::is_retryable_status;
 use reqwest::header::HeaderMap;
 
@@ -240,7 +239,7 @@ fn assemble<E: ErrorBody>(
     match error {
         P::InvalidRequest(message) => {
             out.kind = ErrorKind::InvalidRequest;
-            out.message = format!("refused before sending: {message}{}", rule_hint(&message));
+            out.message = format!("refused before sending: {message}");
         }
         P::CommunicationError(e) | P::ResponseBodyError(e) => {
             out.kind = if e.is_timeout() {
@@ -288,24 +287,4 @@ fn assemble<E: ErrorBody>(
         }
     }
     out
-}
-
-/// The generated setters only say "conversion to `X` for y failed"; for parcelkit's own header
-/// types, name the rule the value broke.
-fn rule_hint(message: &str) -> String {
-    use super::{IdempotencyKey, RequestId};
-    let rule = |header: &str, min: usize, max: usize| {
-        format!("; {header} must be {}", token_rule(min, max))
-    };
-    if message.contains("IdempotencyKey") {
-        rule(
-            IdempotencyKey::HEADER,
-            IdempotencyKey::MIN_LEN,
-            IdempotencyKey::MAX_LEN,
-        )
-    } else if message.contains("RequestId") {
-        rule(RequestId::HEADER, RequestId::MIN_LEN, RequestId::MAX_LEN)
-    } else {
-        String::new()
-    }
 }

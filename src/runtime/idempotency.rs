@@ -105,6 +105,9 @@ impl IdempotencyKey {
     }
 }
 
+/// 2^63: integral floats in `-2^63..2^63` fit an i64, those in `0..2^64` a u64.
+const I64_BOUND: f64 = 9_223_372_036_854_775_808.0;
+
 /// Canonical JSON: sorted object keys, no insignificant whitespace, and numbers that are equal
 /// as JSON written alike (`1.0` as `1`). serde_json's own output follows the map's insertion
 /// order when its `preserve_order` feature is on anywhere in the build, so this does not rely on it.
@@ -112,8 +115,13 @@ fn write_canonical(value: &Value, out: &mut String) {
     match value {
         Value::Null | Value::Bool(_) | Value::String(_) => out.push_str(&value.to_string()),
         Value::Number(n) => match n.as_f64() {
-            Some(f) if n.is_f64() && f.fract() == 0.0 && f.abs() < 9.0e15 => {
-                out.push_str(&format!("{}", f as i64));
+            // Every integral float that an integer of serde_json (i64 or u64) can hold exactly is
+            // written as that integer; the casts are exact inside these bounds.
+            Some(f) if n.is_f64() && f.fract() == 0.0 && (-I64_BOUND..I64_BOUND).contains(&f) => {
+                out.push_str(&(f as i64).to_string());
+            }
+            Some(f) if n.is_f64() && f.fract() == 0.0 && (0.0..2.0 * I64_BOUND).contains(&f) => {
+                out.push_str(&(f as u64).to_string());
             }
             _ => out.push_str(&n.to_string()),
         },
@@ -161,6 +169,26 @@ mod tests {
         let mut s = String::new();
         write_canonical(v, &mut s);
         s
+    }
+
+    #[test]
+    fn large_integral_floats_are_written_as_the_integer_they_equal() {
+        for (float, integer) in [
+            (json!(9e15), json!(9_000_000_000_000_000_i64)),
+            (
+                json!(9_007_199_254_740_992.0),
+                json!(9_007_199_254_740_992_i64),
+            ),
+            (json!(-9.2e18), json!(-9_200_000_000_000_000_000_i64)),
+            (json!(1e19), json!(10_000_000_000_000_000_000_u64)),
+        ] {
+            assert_eq!(canonical(&float), canonical(&integer), "{float}");
+        }
+        assert_eq!(
+            canonical(&json!(1e20)),
+            "1e+20",
+            "beyond both integer types: as serde_json writes it"
+        );
     }
 
     #[test]

@@ -26,6 +26,7 @@ use std::path::Path;
 
 pub mod json_schema;
 pub mod normalise;
+pub mod patch;
 pub mod preflight;
 pub mod settings;
 pub mod spec_walk;

@@ -4,7 +4,9 @@ use openapiv3::OpenAPI;
 use proc_macro2::TokenStream;
 use progenitor_impl::Generator;
 
-use crate::{ApiSpec, CodegenError, ErrorKind, REGEN_COMMAND, normalise, preflight, settings};
+use crate::{
+    ApiSpec, CodegenError, ErrorKind, REGEN_COMMAND, normalise, patch, preflight, settings,
+};
 
 /// One file of generated output.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -104,8 +106,9 @@ fn guarded(
 }
 
 fn format_rust(api: &ApiSpec, tokens: TokenStream) -> Result<String, CodegenError> {
-    let file: syn::File = syn::parse2(tokens)
+    let mut file: syn::File = syn::parse2(tokens)
         .map_err(|e| CodegenError::new(api.spec_path, ErrorKind::Format, e.to_string()))?;
+    patch::keep_header_conversion_errors(&mut file);
     let pretty = prettyplease::unparse(&file);
     progenitor_impl::space_out_items(pretty)
         .map_err(|e| CodegenError::new(api.spec_path, ErrorKind::Format, e.to_string()))
