@@ -143,3 +143,36 @@ impl Api {
 pub fn workspace_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
+
+/// What `expected` (snapshot file names) and the `.snap` files in `dir` disagree on: missing
+/// snapshots first, then orphaned ones, each as a sentence. Insta alone stops at the first missing
+/// snapshot and never notices an orphan; the coverage tests use this to name every one.
+///
+/// ```
+/// let dir = std::env::temp_dir().join("parcelkit-conformance-doc");
+/// std::fs::create_dir_all(&dir).unwrap();
+/// std::fs::write(dir.join("old.snap"), "").unwrap();
+/// let expected = ["new.snap".to_string()].into_iter().collect();
+/// let problems = parcelkit_conformance::snapshot_coverage(&dir, &expected);
+/// assert_eq!(problems, ["no snapshot new.snap", "snapshot old.snap belongs to nothing tested"]);
+/// ```
+pub fn snapshot_coverage(
+    dir: &std::path::Path,
+    expected: &std::collections::BTreeSet<String>,
+) -> Vec<String> {
+    let on_disk: std::collections::BTreeSet<String> = std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .filter_map(|e| e.ok()?.file_name().into_string().ok())
+                .filter(|name| name.ends_with(".snap"))
+                .collect()
+        })
+        .unwrap_or_default();
+    let missing = expected
+        .difference(&on_disk)
+        .map(|name| format!("no snapshot {name}"));
+    let orphaned = on_disk
+        .difference(expected)
+        .map(|name| format!("snapshot {name} belongs to nothing tested"));
+    missing.chain(orphaned).collect()
+}

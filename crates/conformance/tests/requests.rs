@@ -763,17 +763,11 @@ fn every_operation_has_a_request_snapshot() {
         })
         .collect();
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots/requests");
-    let found: BTreeSet<String> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .map(|entry| entry.expect("a directory entry").file_name())
-        .filter_map(|name| name.into_string().ok())
-        .filter(|name| name.ends_with(".snap"))
-        .collect();
-    let missing: Vec<&String> = expected.difference(&found).collect();
-    let orphaned: Vec<&String> = found.difference(&expected).collect();
+    let problems = parcelkit_conformance::snapshot_coverage(&dir, &expected);
     assert!(
-        missing.is_empty() && orphaned.is_empty(),
-        "operations without a reviewed request snapshot (add a test calling them): {missing:?}; \
-         snapshots of no operation (delete them): {orphaned:?}"
+        problems.is_empty(),
+        "{}\n(an operation without a snapshot needs a test calling it; a snapshot of no operation \
+         should be deleted)",
+        problems.join("\n")
     );
 }
