@@ -107,8 +107,8 @@ pub mod runtime;
 
 pub use runtime::{
     AcceptLanguage, ApiError, Detailed, ErrorKind, IdempotencyKey, InvalidHeaderValue, Jitter,
-    MAX_ERROR_BODY, PollPolicy, RequestId, ResponseMeta, RetryPolicy, is_retryable_status,
-    parse_retry_after,
+    MAX_ERROR_BODY, PollPolicy, RequestId, ResponseMeta, RetryPolicy, canonical_json,
+    is_retryable_status, parse_retry_after,
 };
 
 #[cfg(feature = "smartsend")]

@@ -68,9 +68,7 @@ impl IdempotencyKey {
         caller_id: &str,
         payload: &T,
     ) -> Result<Self, serde_json::Error> {
-        let payload = serde_json::to_value(payload)?;
-        let mut canonical = String::new();
-        write_canonical(&payload, &mut canonical);
+        let canonical = canonical_json(&serde_json::to_value(payload)?);
 
         let mut hasher = Sha256::new();
         // Length-prefix the id so that (id, payload) pairs cannot run into each other.
@@ -103,6 +101,24 @@ impl IdempotencyKey {
     pub fn into_string(self) -> String {
         self.0
     }
+}
+
+/// The canonical JSON text of `value`, which [`IdempotencyKey::derive`] hashes: object keys
+/// sorted, no insignificant whitespace, integral floats written as the integer they equal. Two
+/// values get the same text exactly when they are equal as JSON, so a server (the sandbox) can
+/// use it to tell "the same payload" the way the client does.
+///
+/// ```
+/// use serde_json::json;
+/// assert_eq!(
+///     parcelkit::canonical_json(&json!({"b": [1.0, 2.5], "a": null})),
+///     r#"{"a":null,"b":[1,2.5]}"#
+/// );
+/// ```
+pub fn canonical_json(value: &Value) -> String {
+    let mut out = String::new();
+    write_canonical(value, &mut out);
+    out
 }
 
 /// 2^63: integral floats in `-2^63..2^63` fit an i64, those in `0..2^64` a u64.
@@ -166,9 +182,7 @@ mod tests {
     use serde_json::json;
 
     fn canonical(v: &Value) -> String {
-        let mut s = String::new();
-        write_canonical(v, &mut s);
-        s
+        canonical_json(v)
     }
 
     #[test]

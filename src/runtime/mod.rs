@@ -18,7 +18,7 @@ pub use client::{
 };
 pub use error::{ApiError, Detailed, ErrorBody, ErrorKind, MAX_ERROR_BODY};
 pub use header_token::InvalidHeaderValue;
-pub use idempotency::IdempotencyKey;
+pub use idempotency::{IdempotencyKey, canonical_json};
 pub use language::{AcceptLanguage, InvalidLanguage, LanguagePreference};
 pub(crate) use poll::PollClock;
 pub use poll::PollPolicy;

@@ -1,0 +1,60 @@
+//! The sandbox's time: the wall clock plus an offset tests can move forward, so 24-hour, 15-minute
+//! and 7-day expiries are proven without sleeping.
+
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, Duration, Utc};
+
+/// A shared, adjustable clock. Cloning shares it.
+///
+/// ```
+/// use parcelkit_sandbox::Clock;
+///
+/// let clock = Clock::fixed("2026-03-04T09:00:00Z".parse().unwrap());
+/// clock.advance(chrono::Duration::minutes(16));
+/// assert_eq!(clock.now().to_rfc3339(), "2026-03-04T09:16:00+00:00");
+/// ```
+#[derive(Debug, Clone)]
+pub struct Clock(Arc<Mutex<State>>);
+
+#[derive(Debug)]
+struct State {
+    /// `None`: the wall clock; `Some`: a fixed start.
+    start: Option<DateTime<Utc>>,
+    offset: Duration,
+}
+
+impl Clock {
+    /// The wall clock (what the binary uses); still movable with [`Clock::advance`].
+    pub fn system() -> Clock {
+        Clock(Arc::new(Mutex::new(State {
+            start: None,
+            offset: Duration::zero(),
+        })))
+    }
+
+    /// A clock standing still at `start` until advanced: fully deterministic tests.
+    pub fn fixed(start: DateTime<Utc>) -> Clock {
+        Clock(Arc::new(Mutex::new(State {
+            start: Some(start),
+            offset: Duration::zero(),
+        })))
+    }
+
+    /// The current time.
+    pub fn now(&self) -> DateTime<Utc> {
+        let state = self.0.lock().expect("clock lock");
+        state.start.unwrap_or_else(Utc::now) + state.offset
+    }
+
+    /// Moves the clock forward by `by`.
+    pub fn advance(&self, by: Duration) {
+        self.0.lock().expect("clock lock").offset += by;
+    }
+}
+
+impl Default for Clock {
+    fn default() -> Clock {
+        Clock::system()
+    }
+}

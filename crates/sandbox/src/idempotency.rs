@@ -1,0 +1,196 @@
+//! Smart Send's idempotent writes, exactly as documented, for every POST and DELETE that carries
+//! an `Idempotency-Key`:
+//!
+//! - same key and same payload (same path and query, body compared as canonical JSON), scoped per
+//!   token and operation, within 24 h: the stored status, headers and body come back with
+//!   `Idempotency-Replayed: true`, and nothing is executed;
+//! - same key, different payload: 422;
+//! - same key while the first request is still running: 409 with `Retry-After`;
+//! - a key breaking `^[A-Za-z0-9._-]{16,128}$`: 400.
+//!
+//! A request either inserts its key as in flight or finds it, under one lock, so N simultaneous
+//! requests with one key execute once. Answers of 5xx are not stored: nothing is known to have
+//! happened, and a retry must be able to run.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use axum::body::{Body, Bytes};
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Duration, Utc};
+
+use crate::Clock;
+use crate::smartsend::Caller;
+use crate::smartsend::problem::{Kind, Problem};
+
+/// How long a stored response is replayed.
+pub const RETENTION_HOURS: i64 = 24;
+
+/// The keys seen, per (token, operation, key).
+#[derive(Debug)]
+pub struct Store {
+    clock: Clock,
+    entries: Mutex<HashMap<Scope, Entry>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct Scope {
+    token: String,
+    operation: String,
+    key: String,
+}
+
+#[derive(Debug, Clone)]
+struct Entry {
+    fingerprint: String,
+    at: DateTime<Utc>,
+    stored: Option<Stored>,
+}
+
+#[derive(Debug, Clone)]
+struct Stored {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Bytes,
+}
+
+impl Store {
+    /// An empty store reading `clock` for the 24-hour window.
+    pub fn new(clock: Clock) -> Store {
+        Store {
+            clock,
+            entries: Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+/// What the store says about a request, decided under its lock.
+enum Verdict {
+    Execute,
+    Replay(Stored),
+    InProgress,
+    Mismatch,
+}
+
+/// Middleware (inside authentication: it needs the [`Caller`]).
+pub async fn layer(State(store): State<Arc<Store>>, request: Request, next: Next) -> Response {
+    if !matches!(*request.method(), Method::POST | Method::DELETE) {
+        return next.run(request).await;
+    }
+    let Some(raw_key) = request.headers().get("idempotency-key").cloned() else {
+        return next.run(request).await;
+    };
+    let caller = request
+        .extensions()
+        .get::<Caller>()
+        .cloned()
+        .expect("idempotency runs inside authentication");
+    let instance = request.uri().path().to_owned();
+    let key = match raw_key
+        .to_str()
+        .map_err(|_| "the Idempotency-Key is not ASCII".to_owned())
+        .and_then(|k| parcelkit::IdempotencyKey::new(k).map_err(|e| e.to_string()))
+    {
+        Ok(key) => key,
+        Err(reason) => {
+            return Problem::new(Kind::InvalidHeader, caller.language)
+                .detail(reason)
+                .instance(instance)
+                .into_response();
+        }
+    };
+    let operation = format!(
+        "{} {}",
+        request.method(),
+        request
+            .extensions()
+            .get::<MatchedPath>()
+            .map_or(instance.as_str(), MatchedPath::as_str)
+    );
+    let (parts, body) = request.into_parts();
+    // The front layer has already limited and buffered the body.
+    let bytes = axum::body::to_bytes(body, usize::MAX)
+        .await
+        .unwrap_or_default();
+    let fingerprint = format!("{} {}\n{}", parts.method, parts.uri, canonical_body(&bytes));
+    let scope = Scope {
+        token: caller.token.clone(),
+        operation,
+        key: key.into_string(),
+    };
+    let now = store.clock.now();
+    let verdict = {
+        let mut entries = store.entries.lock().expect("idempotency lock");
+        entries.retain(|_, e| now - e.at < Duration::hours(RETENTION_HOURS));
+        match entries.get(&scope) {
+            None => {
+                entries.insert(
+                    scope.clone(),
+                    Entry {
+                        fingerprint: fingerprint.clone(),
+                        at: now,
+                        stored: None,
+                    },
+                );
+                Verdict::Execute
+            }
+            Some(entry) if entry.fingerprint != fingerprint => Verdict::Mismatch,
+            Some(Entry {
+                stored: Some(stored),
+                ..
+            }) => Verdict::Replay(stored.clone()),
+            Some(_) => Verdict::InProgress,
+        }
+    };
+    match verdict {
+        Verdict::Mismatch => Problem::new(Kind::IdempotencyKeyReused, caller.language)
+            .instance(instance)
+            .into_response(),
+        Verdict::InProgress => Problem::new(Kind::IdempotencyKeyInProgress, caller.language)
+            .instance(instance)
+            .header(
+                axum::http::header::RETRY_AFTER,
+                HeaderValue::from_static("1"),
+            )
+            .into_response(),
+        Verdict::Replay(stored) => {
+            let mut response = (stored.status, stored.body).into_response();
+            *response.headers_mut() = stored.headers;
+            response
+                .headers_mut()
+                .insert("idempotency-replayed", HeaderValue::from_static("true"));
+            response
+        }
+        Verdict::Execute => {
+            let request = Request::from_parts(parts, Body::from(bytes));
+            let response = next.run(request).await;
+            let (parts, body) = response.into_parts();
+            let body = axum::body::to_bytes(body, usize::MAX)
+                .await
+                .unwrap_or_default();
+            let mut entries = store.entries.lock().expect("idempotency lock");
+            if parts.status.is_server_error() {
+                entries.remove(&scope);
+            } else if let Some(entry) = entries.get_mut(&scope) {
+                entry.stored = Some(Stored {
+                    status: parts.status,
+                    headers: parts.headers.clone(),
+                    body: body.clone(),
+                });
+            }
+            drop(entries);
+            Response::from_parts(parts, Body::from(body))
+        }
+    }
+}
+
+/// The body as canonical JSON (what "the same payload" means), or its bytes when it is not JSON.
+fn canonical_body(bytes: &[u8]) -> String {
+    match serde_json::from_slice::<serde_json::Value>(bytes) {
+        Ok(value) => parcelkit::canonical_json(&value),
+        Err(_) => String::from_utf8_lossy(bytes).into_owned(),
+    }
+}

@@ -1,0 +1,12 @@
+//! The Phygitals operations. (Being written.)
+
+use std::sync::Arc;
+
+use axum::Router;
+
+use crate::Shared;
+
+/// Every Phygitals route, at the spec's paths.
+pub fn routes(_shared: Arc<Shared>) -> Router {
+    Router::new()
+}

@@ -1,0 +1,29 @@
+//! Smart Send API v2, served under [`PREFIX`]: shipments, booking (also asynchronous), batches,
+//! rates, routing services and service points, per team, with idempotent writes.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::middleware::from_fn_with_state;
+
+use crate::Shared;
+
+pub mod auth;
+pub mod problem;
+
+mod routes;
+
+pub use auth::Caller;
+
+/// Where Smart Send is served: the spec's paths follow (`/smartsend/api/v2/team/{team}/...`).
+pub const PREFIX: &str = "/smartsend/api/v2";
+
+/// The Smart Send router, with authentication, team scoping and idempotency around every route.
+pub fn router(shared: Arc<Shared>) -> Router {
+    let idempotency = Arc::new(crate::idempotency::Store::new(shared.clock.clone()));
+    routes::routes(shared.clone())
+        .route_layer(from_fn_with_state(idempotency, crate::idempotency::layer))
+        .route_layer(from_fn_with_state(shared, auth::require))
+        .fallback(auth::not_found)
+        .method_not_allowed_fallback(auth::method_not_allowed)
+}
