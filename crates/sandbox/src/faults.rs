@@ -6,7 +6,7 @@
 //! | `error-before` | 502 before anything is processed |
 //! | `unavailable` | 503 with `Retry-After: 1`, before anything is processed |
 //! | `drop-after-commit` | the request is processed (and its write committed), then the connection closes without a response |
-//! | `latency=<ms>ms` | the response is delayed |
+//! | `latency=<ms>ms` | processing takes that much longer (inside idempotency: the key is in flight meanwhile) |
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -123,4 +123,19 @@ impl std::str::FromStr for Faults {
         }
         Ok(faults)
     }
+}
+
+/// Middleware, innermost around each API's routes: spends the chosen latency as processing time.
+pub async fn processing_time(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let latency = request
+        .extensions()
+        .get::<Chosen>()
+        .map_or(Duration::ZERO, |chosen| chosen.latency);
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
+    next.run(request).await
 }

@@ -69,7 +69,16 @@ async fn front(
     next: Next,
 ) -> Response {
     let language = Language::negotiate(request.headers());
-    let path = request.uri().path().to_owned();
+    // The path below the API's prefix, as the spec writes it (whether or not nesting stripped it).
+    let prefix = match api {
+        SpecApi::SmartSend => smartsend::PREFIX,
+        SpecApi::Phygitals => phygitals::PREFIX,
+    };
+    let full_path = request.uri().path();
+    let path = full_path
+        .strip_prefix(prefix)
+        .unwrap_or(full_path)
+        .to_owned();
     let method = request.method().clone();
 
     // Request-ID: Smart Send validates it; both echo it, or make one up.
@@ -120,9 +129,6 @@ async fn process(
         Ok(chosen) => chosen,
         Err(reason) => return api_error(api, Kind::InvalidHeader, language, Some(reason)),
     };
-    if !chosen.latency.is_zero() {
-        tokio::time::sleep(chosen.latency).await;
-    }
     if chosen.error_before {
         return api_error(api, Kind::BadGateway, language, None);
     }
@@ -146,9 +152,11 @@ async fn process(
         Ok(bytes) if !declared_too_large => bytes,
         _ => return api_error(api, Kind::PayloadTooLarge, language, None),
     };
-    let response = next
-        .run(Request::from_parts(parts, Body::from(bytes)))
-        .await;
+    let mut request = Request::from_parts(parts, Body::from(bytes));
+    // Latency is spent inside the routes (see `faults::processing_time`), where a request is
+    // "still being processed" as far as idempotency is concerned.
+    request.extensions_mut().insert(chosen);
+    let response = next.run(request).await;
     if chosen.drop_after_commit
         && let Some(killer) = killer
     {

@@ -13,6 +13,7 @@
 //! happened, and a retry must be able to run.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use axum::body::{Body, Bytes};
@@ -34,6 +35,8 @@ pub const RETENTION_HOURS: i64 = 24;
 pub struct Store {
     clock: Clock,
     entries: Mutex<HashMap<Scope, Entry>>,
+    /// Sweep expired entries when the map reaches this size.
+    sweep_at: AtomicUsize,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -63,6 +66,7 @@ impl Store {
         Store {
             clock,
             entries: Mutex::new(HashMap::new()),
+            sweep_at: AtomicUsize::new(1024),
         }
     }
 }
@@ -124,8 +128,16 @@ pub async fn layer(State(store): State<Arc<Store>>, request: Request, next: Next
     let now = store.clock.now();
     let verdict = {
         let mut entries = store.entries.lock().expect("idempotency lock");
-        entries.retain(|_, e| now - e.at < Duration::hours(RETENTION_HOURS));
-        match entries.get(&scope) {
+        let live = |e: &Entry| now - e.at < Duration::hours(RETENTION_HOURS);
+        // Sweeping on every request would cost O(keys) each; now and then is enough, and an
+        // expired entry is treated as absent meanwhile.
+        if entries.len() >= store.sweep_at.load(Ordering::Relaxed) {
+            entries.retain(|_, e| live(e));
+            store
+                .sweep_at
+                .store(entries.len() * 2 + 1024, Ordering::Relaxed);
+        }
+        match entries.get(&scope).filter(|e| live(e)) {
             None => {
                 entries.insert(
                     scope.clone(),
@@ -165,8 +177,13 @@ pub async fn layer(State(store): State<Arc<Store>>, request: Request, next: Next
             response
         }
         Verdict::Execute => {
+            let in_flight = InFlight {
+                store: store.clone(),
+                scope: Some(scope.clone()),
+            };
             let request = Request::from_parts(parts, Body::from(bytes));
             let response = next.run(request).await;
+            in_flight.disarm();
             let (parts, body) = response.into_parts();
             let body = axum::body::to_bytes(body, usize::MAX)
                 .await
@@ -183,6 +200,30 @@ pub async fn layer(State(store): State<Arc<Store>>, request: Request, next: Next
             }
             drop(entries);
             Response::from_parts(parts, Body::from(body))
+        }
+    }
+}
+
+/// Forgets an in-flight key if its request is abandoned (the client went away and the handler
+/// was dropped), so that a retry is not refused with 409 forever.
+struct InFlight {
+    store: Arc<Store>,
+    scope: Option<Scope>,
+}
+
+impl InFlight {
+    fn disarm(mut self) {
+        self.scope = None;
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        if let Some(scope) = self.scope.take() {
+            let mut entries = self.store.entries.lock().expect("idempotency lock");
+            if entries.get(&scope).is_some_and(|e| e.stored.is_none()) {
+                entries.remove(&scope);
+            }
         }
     }
 }

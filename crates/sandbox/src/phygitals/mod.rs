@@ -35,6 +35,7 @@ pub fn error(status: StatusCode, message: &str) -> impl IntoResponse + use<> {
 /// The Phygitals router, with the API key check around every route.
 pub fn router(shared: Arc<Shared>) -> Router {
     routes::routes(shared)
+        .route_layer(from_fn(crate::faults::processing_time))
         .route_layer(from_fn(require_key))
         .fallback(|| async { error(StatusCode::NOT_FOUND, "Not found") })
         .method_not_allowed_fallback(|| async {

@@ -22,6 +22,7 @@ pub const PREFIX: &str = "/smartsend/api/v2";
 pub fn router(shared: Arc<Shared>) -> Router {
     let idempotency = Arc::new(crate::idempotency::Store::new(shared.clock.clone()));
     routes::routes(shared.clone())
+        .route_layer(axum::middleware::from_fn(crate::faults::processing_time))
         .route_layer(from_fn_with_state(idempotency, crate::idempotency::layer))
         .route_layer(from_fn_with_state(shared, auth::require))
         .fallback(auth::not_found)
