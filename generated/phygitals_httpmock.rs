@@ -467,6 +467,16 @@ pub mod operations {
             )
         }
 
+        pub fn bad_request(self, value: &types::Error) -> Self {
+            Self(
+                self
+                    .0
+                    .status(400u16)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+
         pub fn unauthorized(self, value: &types::Error) -> Self {
             Self(
                 self

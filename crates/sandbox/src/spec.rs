@@ -77,8 +77,7 @@ impl SpecApi {
     }
 
     fn validator(self, schema: &Value) -> Arc<jsonschema::Validator> {
-        static CACHE: OnceLock<Mutex<HashMap<(SpecApi, String), Arc<jsonschema::Validator>>>> =
-            OnceLock::new();
+        static CACHE: OnceLock<ValidatorCache> = OnceLock::new();
         let key = (self, schema.to_string());
         let cache = CACHE.get_or_init(Default::default);
         if let Some(found) = cache.lock().expect("validator cache").get(&key) {
@@ -167,6 +166,9 @@ impl SpecApi {
             .collect()
     }
 }
+
+/// Compiled validators by (API, schema): compiling one costs far more than using it.
+type ValidatorCache = Mutex<HashMap<(SpecApi, String), Arc<jsonschema::Validator>>>;
 
 /// One violation of the spec by a request body.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -12,7 +12,10 @@ use axum::response::{IntoResponse, Response};
 
 use crate::Shared;
 
+mod address;
+mod catalogue;
 mod routes;
+mod state;
 
 /// Where Phygitals is served: the spec's paths follow (`/phygitals/api/v1/...`).
 pub const PREFIX: &str = "/phygitals";
