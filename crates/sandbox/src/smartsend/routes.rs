@@ -1,12 +1,1015 @@
-//! The Smart Send operations. (Being written.)
+//! The Smart Send operations, at the spec's paths: shipments, booking (synchronous, or
+//! asynchronous with `Prefer: respond-async`), booking batches, rates, services, service points
+//! and operations; plus the label download, which is public.
+//!
+//! Every handler reads its body as bytes and answers malformed JSON with 400, a body breaking
+//! the spec with 422 naming the fields, and unknown resources with 404, all as problem
+//! documents; it never panics on input. State lives in [`state::Store`] behind one mutex, held
+//! only in synchronous code.
 
-use std::sync::Arc;
+// Handlers' helpers return `Result<_, Response>` so `?`-style early answers read plainly; the
+// response is built once per request, so its size does not matter.
+#![allow(clippy::result_large_err)]
+
+use std::sync::{Arc, Mutex};
 
 use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Extension, Query, RawPathParams, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use parcelkit::smartsend::types;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use uuid::Uuid;
 
+use super::problem::{Kind, Language, Problem};
 use crate::Shared;
+use crate::smartsend::Caller;
+use crate::spec::{FieldError, SpecApi};
 
-/// Every Smart Send route, at the spec's paths.
-pub fn routes(_shared: Arc<Shared>) -> Router {
-    Router::new()
+mod catalogue;
+mod label;
+mod state;
+
+use state::{BookingError, Store, StoredBatch, StoredOperation, StoredShipment};
+
+/// Where labels are served, below the API prefix: `/labels/{parcel}.pdf`.
+const LABELS_PATH: &str = "/labels";
+
+/// What every handler shares.
+struct App {
+    shared: Arc<Shared>,
+    store: Mutex<Store>,
+}
+
+type AppState = State<Arc<App>>;
+
+/// Every Smart Send route: the spec's operations (to be wrapped in authentication and
+/// idempotency), and the public routes (label downloads), which share their state.
+pub fn routes(shared: Arc<Shared>) -> (Router, Router) {
+    let app = Arc::new(App {
+        shared,
+        store: Mutex::new(Store::default()),
+    });
+    let api = Router::new()
+        .route(
+            "/team/{team}/shipments",
+            post(create_shipment).get(list_shipments),
+        )
+        .route(
+            "/team/{team}/shipments/{shipment}",
+            get(get_shipment).delete(delete_shipment),
+        )
+        .route(
+            "/team/{team}/shipments/{shipment}/booking",
+            post(book_shipment),
+        )
+        .route(
+            "/team/{team}/shipments/booking",
+            post(create_and_book_shipment),
+        )
+        .route(
+            "/team/{team}/booking-batches",
+            get(list_booking_batches).post(create_booking_batch),
+        )
+        .route(
+            "/team/{team}/booking-batches/{batch}",
+            get(get_booking_batch),
+        )
+        .route(
+            "/team/{team}/booking-batches/{batch}/shipments",
+            post(add_booking_batch_shipments),
+        )
+        .route(
+            "/team/{team}/booking-batches/{batch}/dispatch",
+            post(dispatch_booking_batch),
+        )
+        .route("/team/{team}/rates", post(get_rates))
+        .route("/team/{team}/routing/services", get(list_services))
+        .route("/team/{team}/service-points", get(list_service_points))
+        .route(
+            "/team/{team}/service-points/{service_point}",
+            get(get_service_point),
+        )
+        .route(
+            "/team/{team}/service-points/{carrier}/{country}/{code}",
+            get(get_service_point_by_carrier_code),
+        )
+        .route("/team/{team}/operations/{operation}", get(get_operation))
+        .with_state(app.clone());
+    let public = Router::new()
+        .route(&format!("{LABELS_PATH}/{{file}}"), get(get_label))
+        .with_state(app);
+    (api, public)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+// ---------------------------------------------------------------------------------------------
+
+/// The per-request context: caller, language, instance path, and origin for absolute URLs.
+struct Ctx {
+    team: String,
+    language: Language,
+    instance: String,
+    origin: String,
+}
+
+impl Ctx {
+    fn new(caller: Caller, uri: &Uri, headers: &HeaderMap) -> Ctx {
+        Ctx {
+            team: caller.team,
+            language: caller.language,
+            // Handlers see the path below the nesting prefix; the instance is the full path.
+            instance: format!("{}{}", super::PREFIX, uri.path()),
+            origin: origin(headers),
+        }
+    }
+
+    fn problem(&self, kind: Kind) -> Problem {
+        Problem::new(kind, self.language).instance(self.instance.clone())
+    }
+
+    fn not_found(&self) -> Response {
+        self.problem(Kind::NotFound).into_response()
+    }
+
+    /// 400 naming query parameters: the spec gives the GET lists no 422, and its 400 covers
+    /// "invalid header or query value". (Kind has no query variant; InvalidHeader's title fits
+    /// and the detail is set here in both languages.)
+    fn query_problem(&self, errors: &[FieldError]) -> Response {
+        let detail = match self.language {
+            Language::En => "A query parameter is invalid.",
+            Language::Da => "En forespørgselsparameter er ugyldig.",
+        };
+        self.problem(Kind::InvalidHeader)
+            .detail(detail)
+            .field_errors(errors)
+            .into_response()
+    }
+
+    fn query_field_problem(&self, field: &str, message: impl Into<String>) -> Response {
+        self.query_problem(&[FieldError {
+            path: field.to_owned(),
+            message: message.into(),
+        }])
+    }
+
+    fn field_problem(&self, field: &str, message: impl Into<String>) -> Response {
+        self.problem(Kind::ValidationFailed)
+            .field_errors(&[FieldError {
+                path: field.to_owned(),
+                message: message.into(),
+            }])
+            .into_response()
+    }
+
+    /// An absolute URL below the API prefix, in this team: `{origin}/smartsend/api/v2/team/{team}{rest}`.
+    fn team_url(&self, rest: &str) -> String {
+        format!(
+            "{}{}/team/{}{rest}",
+            self.origin,
+            super::PREFIX,
+            encode_segment(&self.team)
+        )
+    }
+}
+
+/// `http://{Host}` of the request (the sandbox serves plain HTTP).
+fn origin(headers: &HeaderMap) -> String {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .filter(|h| !h.is_empty() && h.bytes().all(|b| b.is_ascii_graphic()))
+        .unwrap_or("127.0.0.1");
+    format!("http://{host}")
+}
+
+/// Percent-encodes everything but RFC 3986's unreserved characters.
+fn encode_segment(segment: &str) -> String {
+    segment
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+fn json(status: StatusCode, body: &impl Serialize) -> Response {
+    let mut response = (
+        status,
+        serde_json::to_string(body).expect("response types serialize"),
+    )
+        .into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
+}
+
+fn with_location(mut response: Response, location: &str) -> Response {
+    if let Ok(value) = HeaderValue::from_str(location) {
+        response.headers_mut().insert(header::LOCATION, value);
+    }
+    response
+}
+
+/// A path parameter by name.
+fn param(params: &RawPathParams, name: &str) -> Option<String> {
+    params
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, v)| v.to_owned())
+}
+
+/// A uuid path parameter; anything that is not a uuid names no resource (404).
+fn uuid_param(params: &RawPathParams, name: &str) -> Option<Uuid> {
+    param(params, name).and_then(|v| Uuid::parse_str(&v).ok())
+}
+
+/// Parses, validates against the spec's component `schema` and deserializes a request body.
+fn body<T: DeserializeOwned>(ctx: &Ctx, bytes: &[u8], schema: &str) -> Result<T, Response> {
+    let value: serde_json::Value = serde_json::from_slice(bytes)
+        .map_err(|_| ctx.problem(Kind::MalformedJson).into_response())?;
+    SpecApi::SmartSend
+        .validate_component(schema, &value)
+        .map_err(|errors| {
+            ctx.problem(Kind::ValidationFailed)
+                .field_errors(&errors)
+                .into_response()
+        })?;
+    // The spec and the generated types agree; should they not, still a 422, never a 500.
+    serde_json::from_value(value).map_err(|e| ctx.field_problem("", e.to_string()))
+}
+
+/// Whether `Prefer` asks for `respond-async` (RFC 7240: comma-separated preferences, each
+/// possibly with parameters after `;`).
+fn prefers_async(headers: &HeaderMap) -> bool {
+    headers
+        .get_all("prefer")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|p| {
+            p.split(';')
+                .next()
+                .is_some_and(|t| t.trim().eq_ignore_ascii_case("respond-async"))
+        })
+}
+
+type QueryPairs = Result<Query<Vec<(String, String)>>, axum::extract::rejection::QueryRejection>;
+
+/// The query's pairs, or a 400 problem when it cannot be decoded.
+fn query_pairs(ctx: &Ctx, query: QueryPairs) -> Result<Vec<(String, String)>, Response> {
+    query
+        .map(|Query(pairs)| pairs)
+        .map_err(|e| ctx.query_field_problem("query", e.body_text()))
+}
+
+fn query_value<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    pairs
+        .iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v.as_str())
+}
+
+/// `page` (>= 1, default 1) and `per_page` (1 to 1000, default 100); 400 naming the parameter
+/// otherwise.
+fn pagination(ctx: &Ctx, pairs: &[(String, String)]) -> Result<(u64, u64), Response> {
+    let mut errors = Vec::new();
+    let mut read = |name: &str, default: u64, max: u64| -> u64 {
+        match query_value(pairs, name) {
+            None => default,
+            Some(raw) => match raw.parse::<u64>() {
+                Ok(n) if (1..=max).contains(&n) => n,
+                _ => {
+                    errors.push(FieldError {
+                        path: name.to_owned(),
+                        message: if max == u64::MAX {
+                            format!("The {name} must be an integer of at least 1.")
+                        } else {
+                            format!("The {name} must be an integer from 1 to {max}.")
+                        },
+                    });
+                    default
+                }
+            },
+        }
+    };
+    let page = read("page", 1, u64::MAX);
+    let per_page = read("per_page", 100, 1000);
+    if errors.is_empty() {
+        Ok((page, per_page))
+    } else {
+        Err(ctx.query_problem(&errors))
+    }
+}
+
+/// One page of `items` and its `meta`.
+fn paginate<T: Clone>(items: &[T], page: u64, per_page: u64) -> (Vec<T>, types::PaginationMeta) {
+    use std::num::NonZeroU64;
+    let total = items.len() as u64;
+    let start = (page - 1).saturating_mul(per_page);
+    let data: Vec<T> = items
+        .iter()
+        .skip(usize::try_from(start).unwrap_or(usize::MAX))
+        .take(usize::try_from(per_page).unwrap_or(usize::MAX))
+        .cloned()
+        .collect();
+    let last_page = total.div_ceil(per_page).max(1);
+    let (from, to) = if data.is_empty() {
+        (None, None)
+    } else {
+        (
+            NonZeroU64::new(start + 1),
+            NonZeroU64::new(start + data.len() as u64),
+        )
+    };
+    let meta = types::PaginationMeta {
+        current_page: NonZeroU64::new(page).expect("page >= 1"),
+        from,
+        last_page: NonZeroU64::new(last_page).expect("last_page >= 1"),
+        per_page: NonZeroU64::new(per_page).expect("per_page >= 1"),
+        to,
+        total: total as i64,
+    };
+    (data, meta)
+}
+
+impl App {
+    fn delay(&self) -> chrono::Duration {
+        chrono::Duration::from_std(self.shared.config.async_delay).unwrap_or(chrono::Duration::MAX)
+    }
+
+    /// Runs `f` on the team's settled state, under the lock.
+    fn with_team<R>(&self, team: &str, f: impl FnOnce(&mut Store, &mut Locked) -> R) -> R {
+        let now = self.shared.clock.now();
+        let delay = self.delay();
+        let mut store = self.store.lock().expect("smartsend store lock");
+        store.settle(team, now, delay, &self.shared.ledger);
+        let mut ctx = Locked {
+            now,
+            delay,
+            ledger: &self.shared.ledger,
+            team: team.to_owned(),
+        };
+        f(&mut store, &mut ctx)
+    }
+}
+
+/// What a handler needs under the lock.
+struct Locked<'a> {
+    now: chrono::DateTime<chrono::Utc>,
+    delay: chrono::Duration,
+    ledger: &'a crate::Ledger,
+    team: String,
+}
+
+impl Locked<'_> {
+    fn record(&self, operation: &str, resource: &str) {
+        self.ledger.record("smartsend", operation, resource);
+    }
+}
+
+fn team<'a>(store: &'a mut Store, c: &Locked) -> &'a mut state::Team {
+    store.teams.entry(c.team.clone()).or_default()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Shipments
+// ---------------------------------------------------------------------------------------------
+
+async fn create_shipment(
+    State(app): AppState,
+    Extension(caller): Extension<Caller>,
+    uri: Uri,
+    headers: HeaderMap,
+    bytes: Bytes,
+) -> Response {
+    let ctx = Ctx::new(caller, &uri, &headers);
+    let request: types::ShipmentRequest = match body(&ctx, &bytes, "ShipmentRequest") {
+        Ok(request) => request,
+        Err(response) => return response,
+    };
+    let shipment = app.with_team(&ctx.team, |store, c| {
+        let shipment = StoredShipment::new(request, c.now, ctx.language);
+        let team = team(store, c);
+        team.shipment_order.push(shipment.uuid);
+        team.shipments.insert(shipment.uuid, shipment.clone());
+        c.record("create_shipment", &shipment.uuid.to_string());
+        shipment.to_api()
+    });
+    json(
+        StatusCode::CREATED,
+        &types::ShipmentEnvelope { data: shipment },
+    )
+}
+
+async fn list_shipments(
+    State(app): AppState,
+    Extension(caller): Extension<Caller>,
+    uri: Uri,
+    headers: HeaderMap,
+    query: QueryPairs,
+) -> Response {
+    let ctx = Ctx::new(caller, &uri, &headers);
+    let (page, per_page) = match query_pairs(&ctx, query).and_then(|q| pagination(&ctx, &q)) {
+        Ok(p) => p,
+        Err(response) => return response,
+    };
+    let all: Vec<types::Shipment> = app.with_team(&ctx.team, |store, c| {
+        let team = team(store, c);
+        team.shipment_order
+            .iter()
+            .filter_map(|uuid| team.shipments.get(uuid))
+            .map(StoredShipment::to_api)
+            .collect()
+    });
+    let (data, meta) = paginate(&all, page, per_page);
+    json(StatusCode::OK, &types::ShipmentList { data, meta })
+}
+
+async fn get_shipment(
+    State(app): AppState,
+    Extension(caller): Extension<Caller>,
+    uri: Uri,
+    headers: HeaderMap,
+    params: RawPathParams,
+) -> Response {
+    let ctx = Ctx::new(caller, &uri, &headers);
+    let Some(uuid) = uuid_param(&params, "shipment") else {
+        return ctx.not_found();
+    };
+    let shipment = app.with_team(&ctx.team, |store, c| {
+        team(store, c)
+            .shipments
+            .get(&uuid)
+            .map(StoredShipment::to_api)
+    });
+    match shipment {
+        Some(data) => json(StatusCode::OK, &types::ShipmentEnvelope { data }),
+        None => ctx.not_found(),
+    }
+}
+
+/// Deletes an open (or failed) shipment; one that is booked or being booked answers 422, as
+/// the spec allows, since deleting it would leave a paid booking behind.
+async fn delete_shipment(
+    State(app): AppState,
+    Extension(caller): Extension<Caller>,
+    uri: Uri,
+    headers: HeaderMap,
+    params: RawPathParams,
+) -> Response {
+    let ctx = Ctx::new(caller, &uri, &headers);
+    let Some(uuid) = uuid_param(&params, "shipment") else {
+        return ctx.not_found();
+    };
+    let outcome = app.with_team(&ctx.team, |store, c| {
+        let team = team(store, c);
+        match team.shipments.get(&uuid).map(|s| s.state) {
+            None => Err(None),
+            Some(types::ShipmentState::Booked | types::ShipmentState::Booking) => {
+                Err(Some(BookingError::AlreadyBooked))
+            }
+            Some(_) => {
+                team.shipments.remove(&uuid);
+                team.shipment_order.retain(|u| *u != uuid);
+                c.record("delete_shipment", &uuid.to_string());
+                Ok(())
+            }
+        }
+    });
+    match outcome {
+        Ok(()) => json(
+            StatusCode::OK,
+            &types::DeleteResult {
+                message: match ctx.language {
+                    Language::En => "Shipment deleted.",
+                    Language::Da => "Forsendelsen er slettet.",
+                }
+                .to_owned(),
+            },
+        ),
+        Err(None) => ctx.not_found(),
+        Err(Some(e)) => e
+            .problem(ctx.language)
+            .instance(ctx.instance.clone())
+            .into_response(),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Booking
+// ---------------------------------------------------------------------------------------------
+
+/// What a booking request came to, decided under the lock.
+enum Booked {
+    Now(Box<types::Shipment>),
+    Accepted(Box<types::Operation>),
+    Failed(BookingError),
+    NotFound,
+}
+
+/// Books `uuid` now, or (async) registers an operation that books it when due.
+fn book(
+    store: &mut Store,
+    c: &Locked,
+    uuid: Uuid,
+    respond_async: bool,
+    ledger_operation: &'static str,
+    origin: &str,
+) -> Booked {
+    let Store { teams, labels } = store;
+    let team = teams.entry(c.team.clone()).or_default();
+    let Some(shipment) = team.shipments.get_mut(&uuid) else {
+        return Booked::NotFound;
+    };
+    if matches!(
+        shipment.state,
+        types::ShipmentState::Booked | types::ShipmentState::Booking
+    ) {
+        return Booked::Failed(BookingError::AlreadyBooked);
+    }
+    if respond_async {
+        shipment.state = types::ShipmentState::Booking;
+        let op = StoredOperation {
+            uuid: Uuid::new_v4(),
+            shipment: uuid,
+            ledger_operation,
+            origin: origin.to_owned(),
+            created_at: c.now,
+            completed_at: None,
+            result: None,
+            error: None,
+        };
+        let api = op.to_api(c.now, c.delay);
+        team.operations.insert(op.uuid, op);
+        return Booked::Accepted(Box::new(api));
+    }
+    c.record(ledger_operation, &uuid.to_string());
+    match shipment.book(c.now, origin, labels) {
+        Ok(()) => Booked::Now(Box::new(shipment.to_api())),
+        Err(e) => Booked::Failed(e),
+    }
+}
+
+fn booking_response(ctx: &Ctx, booked: Booked) -> Response {
+    match booked {
+        Booked::Now(shipment) => json(StatusCode::OK, &types::ShipmentEnvelope { data: *shipment }),
+        Booked::Accepted(op) => {
+            let location = ctx.team_url(&format!("/operations/{}", op.uuid));
+            with_location(
+                json(
+                    StatusCode::ACCEPTED,
+                    &types::OperationEnvelope { data: *op },
+                ),
+                &location,
+            )
+        }
+        Booked::Failed(e) => e
+            .problem(ctx.language)
+            .instance(ctx.instance.clone())
+            .into_response(),
+        Booked::NotFound => ctx.not_found(),
+    }
+}
+
+async fn book_shipment(
+    State(app): AppState,
+    Extension(caller): Extension<Caller>,
+    uri: Uri,
+    headers: HeaderMap,
+    params: RawPathParams,
+) -> Response {
+    let ctx = Ctx::new(caller, &uri, &headers);
+    let Some(uuid) = uuid_param(&params, "shipment") else {
+        return ctx.not_found();
+    };
+    let respond_async = prefers_async(&headers);
+    let booked = app.with_team(&ctx.team, |store, c| {
+        book(store, c, uuid, respond_async, "book_shipment", &ctx.origin)
+    });
+    booking_response(&ctx, booked)
+}
+
+/// Creates the shipment and books it: at once (200), or as an operation (202). A shipment the
+/// carrier rejects stays, in state `failed`.
+async fn create_and_book_shipment(
+    State(app): AppState,
+    Extension(caller): Extension<Caller>,
+    uri: Uri,
+    headers: HeaderMap,
+    bytes: Bytes,
+) -> Response {
+    let ctx = Ctx::new(caller, &uri, &headers);
+    let request: types::ShipmentRequest = match body(&ctx, &bytes, "ShipmentRequest") {
+        Ok(request) => request,
+        Err(response) => return response,
+    };
+    let respond_async = prefers_async(&headers);
+    let booked = app.with_team(&ctx.team, |store, c| {
+        let shipment = StoredShipment::new(request, c.now, ctx.language);
+        let uuid = shipment.uuid;
+        let team = team(store, c);
+        team.shipment_order.push(uuid);
+        team.shipments.insert(uuid, shipment);
+        book(
+            store,
+            c,
+            uuid,
+            respond_async,
+            "create_and_book_shipment",
+            &ctx.origin,
+        )
+    });
+    booking_response(&ctx, booked)
+}
+
+async fn get_operation(
+    State(app): AppState,
+    Extension(caller): Extension<Caller>,
+    uri: Uri,
+    headers: HeaderMap,
+    params: RawPathParams,
+) -> Response {
+    let ctx = Ctx::new(caller, &uri, &headers);
+    let Some(uuid) = uuid_param(&params, "operation") else {
+        return ctx.not_found();
+    };
+    let op = app.with_team(&ctx.team, |store, c| {
+        team(store, c)
+            .operations
+            .get(&uuid)
+            .map(|op| op.to_api(c.now, c.delay))
+    });
+    match op {
+        Some(data) => json(StatusCode::OK, &types::OperationEnvelope { data }),
+        None => ctx.not_found(),
+    }
+}
+
+/// A label PDF, by parcel (`/labels/{parcel}.pdf`); public, like a carrier's signed URL.
+async fn get_label(
+    State(app): AppState,
+    headers: HeaderMap,
+    params: RawPathParams,
+    uri: Uri,
+) -> Response {
+    let label = param(&params, "file")
+        .as_deref()
+        .and_then(|f| f.strip_suffix(".pdf"))
+        .and_then(|u| Uuid::parse_str(u).ok())
+        .and_then(|parcel| {
+            app.store
+                .lock()
+                .expect("smartsend store lock")
+                .labels
+                .get(&parcel)
+                .cloned()
+        });
+    let Some(label) = label else {
+        return Problem::new(Kind::NotFound, Language::negotiate(&headers))
+            .instance(format!("{}{}", super::PREFIX, uri.path()))
+            .into_response();
+    };
+    let mut response = (StatusCode::OK, label::pdf(&label)).into_response();
+    let out = response.headers_mut();
+    out.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/pdf"),
+    );
+    out.insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_static("inline; filename=\"label.pdf\""),
+    );
+    response
+}
+
+// ---------------------------------------------------------------------------------------------
+// Booking batches
+// ---------------------------------------------------------------------------------------------
+
+async fn create_booking_batch(
+    State(app): AppState,
+    Extension(caller): Extension<Caller>,
+    uri: Uri,
+    headers: HeaderMap,
+    bytes: Bytes,
+) -> Response {
+    let ctx = Ctx::new(caller, &uri, &headers);
+    let request: types::BatchRequest = match body(&ctx, &bytes, "BatchRequest") {
+        Ok(request) => request,
+        Err(response) => return response,
+    };
+    let batch = app.with_team(&ctx.team, |store, c| {
+        let batch = StoredBatch {
+            uuid: Uuid::new_v4(),
+            reference: Some(request.reference),
+            identifier: request.identifier,
+            shipments: Vec::new(),
+            created_at: c.now,
+            dispatched_at: None,
+            origin: ctx.origin.clone(),
+            completed: 0,
+            failed: 0,
+            processed: 0,
+        };
+        let api = batch.to_api(c.now, c.delay);
+        let team = team(store, c);
+        team.batch_order.push(batch.uuid);
+        team.batches.insert(batch.uuid, batch);
+        c.record("create_booking_batch", &api.uuid.to_string());
+        api
+    });
+    json(StatusCode::CREATED, &types::BatchEnvelope { data: batch })
+}
+
+async fn list_booking_batches(
+    State(app): AppState,
+    Extension(caller): Extension<Caller>,
+    uri: Uri,
+    headers: HeaderMap,
+    query: QueryPairs,
+) -> Response {
+    let ctx = Ctx::new(caller, &uri, &headers);
+    let pairs = match query_pairs(&ctx, query) {
+        Ok(pairs) => pairs,
+        Err(response) => return response,
+    };
+    let (page, per_page) = match pagination(&ctx, &pairs) {
+        Ok(p) => p,
+        Err(response) => return response,
+    };
+    let wanted = match query_value(&pairs, "state") {
+        None => None,
+        Some(raw) => match raw.parse::<types::BatchState>() {
+            Ok(state) => Some(state),
+            Err(_) => {
+                return ctx.query_field_problem(
+                    "state",
+                    "The state must be one of open, queued, processing, completed, failed.",
+                );
+            }
+        },
+    };
+    let all: Vec<types::Batch> = app.with_team(&ctx.team, |store, c| {
+        let team = team(store, c);
+        team.batch_order
+            .iter()
+            .filter_map(|uuid| team.batches.get(uuid))
+            .map(|b| b.to_api(c.now, c.delay))
+            .filter(|b| wanted.is_none_or(|w| b.state == w))
+            .collect()
+    });
+    let (data, meta) = paginate(&all, page, per_page);
+    json(StatusCode::OK, &types::BatchList { data, meta })
+}
+
+async fn get_booking_batch(
+    State(app): AppState,
+    Extension(caller): Extension<Caller>,
+    uri: Uri,
+    headers: HeaderMap,
+    params: RawPathParams,
+) -> Response {
+    let ctx = Ctx::new(caller, &uri, &headers);
+    let Some(uuid) = uuid_param(&params, "batch") else {
+        return ctx.not_found();
+    };
+    let batch = app.with_team(&ctx.team, |store, c| {
+        team(store, c)
+            .batches
+            .get(&uuid)
+            .map(|b| b.to_api(c.now, c.delay))
+    });
+    match batch {
+        Some(data) => json(StatusCode::OK, &types::BatchEnvelope { data }),
+        None => ctx.not_found(),
+    }
+}
+
+/// Why a batch request was refused.
+enum BatchRefusal {
+    NotFound,
+    NotOpen,
+    Empty,
+}
+
+impl BatchRefusal {
+    fn response(self, ctx: &Ctx) -> Response {
+        match self {
+            BatchRefusal::NotFound => ctx.not_found(),
+            BatchRefusal::NotOpen => ctx.problem(Kind::BatchNotOpen).into_response(),
+            BatchRefusal::Empty => ctx.problem(Kind::BatchEmpty).into_response(),
+        }
+    }
+}
+
+/// Adds the shipments (all or none: one invalid entry rejects the request) to an open batch.
+async fn add_booking_batch_shipments(
+    State(app): AppState,
+    Extension(caller): Extension<Caller>,
+    uri: Uri,
+    headers: HeaderMap,
+    params: RawPathParams,
+    bytes: Bytes,
+) -> Response {
+    let ctx = Ctx::new(caller, &uri, &headers);
+    let Some(uuid) = uuid_param(&params, "batch") else {
+        return ctx.not_found();
+    };
+    let request: types::BatchShipmentsRequest = match body(&ctx, &bytes, "BatchShipmentsRequest") {
+        Ok(request) => request,
+        Err(response) => return response,
+    };
+    let outcome = app.with_team(&ctx.team, |store, c| {
+        let team = team(store, c);
+        let Some(batch) = team.batches.get_mut(&uuid) else {
+            return Err(BatchRefusal::NotFound);
+        };
+        if batch.dispatched_at.is_some() {
+            return Err(BatchRefusal::NotOpen);
+        }
+        for request in request.data {
+            let shipment = StoredShipment::new(request, c.now, ctx.language);
+            batch.shipments.push(shipment.uuid);
+            team.shipment_order.push(shipment.uuid);
+            team.shipments.insert(shipment.uuid, shipment);
+        }
+        c.record("add_booking_batch_shipments", &uuid.to_string());
+        Ok(batch.to_api(c.now, c.delay))
+    });
+    match outcome {
+        Ok(data) => json(StatusCode::OK, &types::BatchEnvelope { data }),
+        Err(refusal) => refusal.response(&ctx),
+    }
+}
+
+/// Closes an open, non-empty batch and queues its shipments (state `booking`) for booking.
+async fn dispatch_booking_batch(
+    State(app): AppState,
+    Extension(caller): Extension<Caller>,
+    uri: Uri,
+    headers: HeaderMap,
+    params: RawPathParams,
+) -> Response {
+    let ctx = Ctx::new(caller, &uri, &headers);
+    let Some(uuid) = uuid_param(&params, "batch") else {
+        return ctx.not_found();
+    };
+    let outcome = app.with_team(&ctx.team, |store, c| {
+        let team = team(store, c);
+        let Some(batch) = team.batches.get_mut(&uuid) else {
+            return Err(BatchRefusal::NotFound);
+        };
+        if batch.dispatched_at.is_some() {
+            return Err(BatchRefusal::NotOpen);
+        }
+        if batch.shipments.is_empty() {
+            return Err(BatchRefusal::Empty);
+        }
+        batch.dispatched_at = Some(c.now);
+        batch.origin = ctx.origin.clone();
+        for shipment in &batch.shipments {
+            if let Some(s) = team.shipments.get_mut(shipment)
+                && s.state == types::ShipmentState::Open
+            {
+                s.state = types::ShipmentState::Booking;
+            }
+        }
+        c.record("dispatch_booking_batch", &uuid.to_string());
+        Ok(batch.to_api(c.now, c.delay))
+    });
+    match outcome {
+        Ok(data) => {
+            let location = ctx.team_url(&format!("/booking-batches/{uuid}"));
+            with_location(
+                json(StatusCode::ACCEPTED, &types::BatchEnvelope { data }),
+                &location,
+            )
+        }
+        Err(refusal) => refusal.response(&ctx),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rates, services, service points
+// ---------------------------------------------------------------------------------------------
+
+async fn get_rates(
+    State(app): AppState,
+    Extension(caller): Extension<Caller>,
+    uri: Uri,
+    headers: HeaderMap,
+    bytes: Bytes,
+) -> Response {
+    let ctx = Ctx::new(caller, &uri, &headers);
+    let request: types::RateRequest = match body(&ctx, &bytes, "RateRequest") {
+        Ok(request) => request,
+        Err(response) => return response,
+    };
+    let now = app.with_team(&ctx.team, |_, c| {
+        c.record("get_rates", &c.team);
+        c.now
+    });
+    let data = catalogue::rates(&request, now, ctx.language);
+    json(StatusCode::OK, &types::RateList { data })
+}
+
+async fn list_services(
+    State(app): AppState,
+    Extension(caller): Extension<Caller>,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    let ctx = Ctx::new(caller, &uri, &headers);
+    app.with_team(&ctx.team, |_, _| ());
+    json(
+        StatusCode::OK,
+        &types::ServiceList {
+            data: catalogue::services(),
+        },
+    )
+}
+
+async fn list_service_points(
+    State(app): AppState,
+    Extension(caller): Extension<Caller>,
+    uri: Uri,
+    headers: HeaderMap,
+    query: QueryPairs,
+) -> Response {
+    let ctx = Ctx::new(caller, &uri, &headers);
+    let pairs = match query_pairs(&ctx, query) {
+        Ok(pairs) => pairs,
+        Err(response) => return response,
+    };
+    let (page, per_page) = match pagination(&ctx, &pairs) {
+        Ok(p) => p,
+        Err(response) => return response,
+    };
+    let Some(carrier) = query_value(&pairs, "carrier").filter(|c| !c.is_empty()) else {
+        return ctx.query_field_problem("carrier", "The carrier query parameter is required.");
+    };
+    let country = query_value(&pairs, "country");
+    if let Some(country) = country
+        && !(country.len() == 2 && country.bytes().all(|b| b.is_ascii_uppercase()))
+    {
+        return ctx.query_field_problem(
+            "country",
+            "The country must be a two-letter ISO 3166-1 code in capitals.",
+        );
+    }
+    app.with_team(&ctx.team, |_, _| ());
+    let all = catalogue::service_points(carrier, country, query_value(&pairs, "postal_code"));
+    let (data, meta) = paginate(&all, page, per_page);
+    json(StatusCode::OK, &types::ServicePointList { data, meta })
+}
+
+async fn get_service_point(
+    State(app): AppState,
+    Extension(caller): Extension<Caller>,
+    uri: Uri,
+    headers: HeaderMap,
+    params: RawPathParams,
+) -> Response {
+    let ctx = Ctx::new(caller, &uri, &headers);
+    app.with_team(&ctx.team, |_, _| ());
+    match uuid_param(&params, "service_point").and_then(catalogue::service_point_by_uuid) {
+        Some(data) => json(StatusCode::OK, &types::ServicePointEnvelope { data }),
+        None => ctx.not_found(),
+    }
+}
+
+async fn get_service_point_by_carrier_code(
+    State(app): AppState,
+    Extension(caller): Extension<Caller>,
+    uri: Uri,
+    headers: HeaderMap,
+    params: RawPathParams,
+) -> Response {
+    let ctx = Ctx::new(caller, &uri, &headers);
+    app.with_team(&ctx.team, |_, _| ());
+    let found = match (
+        param(&params, "carrier"),
+        param(&params, "country"),
+        param(&params, "code"),
+    ) {
+        (Some(carrier), Some(country), Some(code)) => {
+            catalogue::service_point_by_code(&carrier, &country, &code)
+        }
+        _ => None,
+    };
+    match found {
+        Some(data) => json(StatusCode::OK, &types::ServicePointEnvelope { data }),
+        None => ctx.not_found(),
+    }
 }
