@@ -20,7 +20,6 @@ use parcelkit::phygitals::{
 use parcelkit::{Detailed, ErrorKind, PollPolicy};
 use parcelkit_sandbox::{Clock, Sandbox, SandboxConfig, SandboxHandle};
 use serde_json::{Value, json};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const START: &str = "2026-03-04T09:15:00Z";
 const KEY: &str = "sandbox-partner-a";
@@ -181,8 +180,8 @@ async fn buyback(
         .await
 }
 
-/// A raw HTTP/1.1 exchange with the sandbox's Phygitals routes: status, content type, and
-/// the body as JSON (`Value::Null` when it is not JSON).
+/// A plain HTTP exchange with the sandbox's Phygitals routes, for what the typed client cannot
+/// send: status, content type, and the body as JSON (`Value::Null` when it is not JSON).
 async fn raw(
     handle: &SandboxHandle,
     method: &str,
@@ -190,55 +189,28 @@ async fn raw(
     key: Option<&str>,
     body: &str,
 ) -> (u16, String, Value) {
-    let mut socket = tokio::net::TcpStream::connect(handle.addr()).await.unwrap();
-    let mut request = format!(
-        "{method} {}{path} HTTP/1.1\r\nhost: {}\r\nconnection: close\r\n\
-         content-type: application/json\r\ncontent-length: {}\r\n",
-        parcelkit_sandbox::phygitals::PREFIX,
-        handle.addr(),
-        body.len()
-    );
+    let method = reqwest::Method::from_bytes(method.as_bytes()).expect("a method");
+    let mut request = reqwest::Client::new()
+        .request(method, format!("{}{path}", handle.phygitals_url()))
+        .header("content-type", "application/json")
+        .body(body.to_owned());
     if let Some(key) = key {
-        request.push_str(&format!("x-api-key: {key}\r\n"));
+        request = request.header("x-api-key", key);
     }
-    request.push_str("\r\n");
-    request.push_str(body);
-    socket.write_all(request.as_bytes()).await.unwrap();
-    let mut bytes = Vec::new();
-    socket.read_to_end(&mut bytes).await.unwrap();
-    let split = bytes
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .expect("a response head");
-    let head = String::from_utf8_lossy(&bytes[..split]).to_ascii_lowercase();
-    let mut body = bytes[split + 4..].to_vec();
-    if head.contains("transfer-encoding: chunked") {
-        body = dechunk(&body);
-    }
-    let status = head.split(' ').nth(1).unwrap().parse().unwrap();
-    let content_type = head
-        .lines()
-        .find_map(|l| l.strip_prefix("content-type: "))
+    let response = request.send().await.expect("the sandbox answers");
+    let status = response.status().as_u16();
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_owned();
-    let json = serde_json::from_slice(&body).unwrap_or(Value::Null);
-    (status, content_type, json)
-}
-
-/// Decodes a chunked body.
-fn dechunk(mut rest: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    loop {
-        let line_end = rest.windows(2).position(|w| w == b"\r\n").unwrap();
-        let size_text = String::from_utf8_lossy(&rest[..line_end]);
-        let size = usize::from_str_radix(size_text.split(';').next().unwrap().trim(), 16).unwrap();
-        rest = &rest[line_end + 2..];
-        if size == 0 {
-            return out;
-        }
-        out.extend_from_slice(&rest[..size]);
-        rest = &rest[size + 2..];
-    }
+    let bytes = response.bytes().await.expect("a body");
+    (
+        status,
+        content_type,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
 }
 
 /// `{"error": message}` with `status`, as a raw exchange answered it.
