@@ -34,6 +34,19 @@ pub(crate) fn app(shared: Arc<Shared>) -> Router {
             phygitals::router(shared.clone())
                 .layer(from_fn_with_state((shared, SpecApi::Phygitals), front)),
         )
+        .fallback(not_found)
+}
+
+/// A path no route takes (the prefixes themselves, say): a 404 in the format of the API whose
+/// prefix it is under, or plain JSON outside both.
+async fn not_found(request: Request) -> Response {
+    let path = request.uri().path();
+    let language = Language::negotiate(request.headers());
+    if path.starts_with(smartsend::PREFIX) {
+        api_error(SpecApi::SmartSend, Kind::NotFound, language, None)
+    } else {
+        phygitals::error(StatusCode::NOT_FOUND, "Not found").into_response()
+    }
 }
 
 async fn ledger(State(shared): State<Arc<Shared>>) -> Response {
