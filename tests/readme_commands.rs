@@ -39,12 +39,22 @@ fn ci_runs_the_readme_test_command() {
 }
 
 #[test]
-fn the_main_job_exists() {
+fn the_main_job_is_the_cli_demo() {
     let main_job = quick_start()[0];
-    if let Some(example) = main_job.split("--example ").nth(1) {
-        let name = example.split_whitespace().next().unwrap();
-        let path =
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("examples/{name}.rs"));
-        assert!(path.exists(), "{main_job}: no {}", path.display());
-    }
+    let package = main_job
+        .split("-p ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .expect("the main job names its package");
+    let manifest = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("crates")
+        .join(package.trim_start_matches("parcelkit-"))
+        .join("Cargo.toml");
+    let text = std::fs::read_to_string(&manifest).unwrap_or_default();
+    assert!(
+        text.contains(&format!("name = \"{package}\"")),
+        "{main_job}: no {}",
+        manifest.display()
+    );
+    assert!(main_job.ends_with("-- demo"), "{main_job}");
 }

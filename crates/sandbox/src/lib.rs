@@ -22,6 +22,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
+pub mod cli;
 pub mod clock;
 pub mod faults;
 mod idempotency;

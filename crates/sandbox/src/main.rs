@@ -1,85 +1,25 @@
 //! `parcelkit-sandbox --listen 127.0.0.1:4010`: both APIs on one port, until SIGINT or SIGTERM.
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::net::SocketAddr;
 use std::process::ExitCode;
 
 use clap::Parser;
-use parcelkit_sandbox::{Faults, Sandbox, SandboxConfig};
 
 /// A stateful local server for the Smart Send API v2 (under /smartsend/api/v2) and the Phygitals
 /// Partner API (under /phygitals), for offline tests.
 #[derive(Debug, Parser)]
 #[command(name = "parcelkit-sandbox", version)]
-struct Args {
-    /// Address to listen on; port 0 takes any free port.
-    #[arg(long, default_value = "127.0.0.1:4010")]
-    listen: SocketAddr,
-    /// A Smart Send bearer token and the team it may use, as TOKEN=TEAM (repeatable). Default:
-    /// sandbox-token=sandbox-team.
-    #[arg(long = "token", value_name = "TOKEN=TEAM", value_parser = token_team)]
-    tokens: Vec<(String, String)>,
-    /// Fault rates for every request, e.g. `drop-after-commit=0.1,unavailable=0.05,latency=20ms`.
-    #[arg(long, default_value = "")]
-    faults: Faults,
-    /// How long asynchronous bookings and batches take to complete, in milliseconds.
-    #[arg(long, default_value_t = 2000)]
-    async_delay_ms: u64,
-    /// Largest request body accepted, in bytes.
-    #[arg(long, default_value_t = 1024 * 1024)]
-    body_limit: usize,
-}
-
-fn token_team(text: &str) -> Result<(String, String), String> {
-    match text.split_once('=') {
-        Some((token, team)) if !token.is_empty() && !team.is_empty() => {
-            Ok((token.to_owned(), team.to_owned()))
-        }
-        _ => Err(format!("{text:?} is not TOKEN=TEAM")),
-    }
+struct Command {
+    #[command(flatten)]
+    args: parcelkit_sandbox::cli::Args,
 }
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let args = Args::parse();
-    let mut tokens: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for (token, team) in args.tokens {
-        tokens.entry(token).or_default().insert(team);
-    }
-    let config = SandboxConfig {
-        listen: args.listen,
-        tokens,
-        faults: args.faults,
-        async_delay: std::time::Duration::from_millis(args.async_delay_ms),
-        body_limit: args.body_limit,
-        ..SandboxConfig::default()
-    };
-    let sandbox = match Sandbox::start(config).await {
-        Ok(sandbox) => sandbox,
-        Err(e) => {
-            eprintln!("parcelkit-sandbox: cannot listen on {}: {e}", args.listen);
-            return ExitCode::FAILURE;
+    match parcelkit_sandbox::cli::run(Command::parse().args).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("parcelkit-sandbox: {message}");
+            ExitCode::FAILURE
         }
-    };
-    println!("parcelkit-sandbox listening on {}", sandbox.base_url());
-    stopped().await;
-    sandbox.shutdown().await;
-    ExitCode::SUCCESS
-}
-
-/// Resolves on SIGINT or (on Unix) SIGTERM.
-async fn stopped() {
-    #[cfg(unix)]
-    {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-            .expect("a SIGTERM handler");
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = term.recv() => {}
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
     }
 }

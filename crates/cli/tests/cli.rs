@@ -1,0 +1,110 @@
+//! The `parcelkit` binary as a user meets it: the demo runs end to end against the built-in
+//! sandbox; completions print; usage errors exit 2 with a message; `parcelkit sandbox` serves.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+const BINARY: &str = env!("CARGO_BIN_EXE_parcelkit");
+
+/// `parcelkit` with none of the environment that would point the demo at a real API.
+fn parcelkit() -> Command {
+    let mut command = Command::new(BINARY);
+    for name in [
+        "SMARTSEND_BASE_URL",
+        "SMARTSEND_TOKEN",
+        "SMARTSEND_TEAM",
+        "PHYGITALS_BASE_URL",
+        "PHYGITALS_API_KEY",
+    ] {
+        command.env_remove(name);
+    }
+    command
+}
+
+#[test]
+fn the_demo_runs_both_apis_end_to_end_on_the_built_in_sandbox() {
+    let output = parcelkit().arg("demo").output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    for expected in [
+        "Built-in sandbox at http://127.0.0.1:",
+        "book_shipment (sync)         -> booked: tracking 00370723",
+        "get_operation (polled)       -> succeeded: tracking ",
+        "book_shipment (retry)        -> replayed: true",
+        "request_shipping             -> order order_",
+        "get_shipping_order           -> queued",
+        "\ndone\n",
+    ] {
+        assert!(stdout.contains(expected), "no {expected:?} in:\n{stdout}");
+    }
+    // The retry was answered from the store: one booking per shipment in the ledger.
+    let ledger = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("Ledger (writes the sandbox executed): "))
+        .expect("the demo prints the ledger");
+    let ledger: serde_json::Value = serde_json::from_str(ledger).unwrap();
+    let bookings = ledger["smartsend"]["book_shipment"].as_object().unwrap();
+    assert_eq!(bookings.len(), 2);
+    assert!(bookings.values().all(|count| count == 1), "{bookings:?}");
+}
+
+#[test]
+fn against_a_real_smart_send_the_demo_books_nothing_without_yes() {
+    // A base URL nobody listens on: without --yes the flow must not even try.
+    let output = parcelkit()
+        .args(["demo", "--smartsend-url", "http://127.0.0.1:9/api/v2"])
+        .args(["--phygitals-url", "http://127.0.0.1:9"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains(
+            "Smart Send: skipped; against a real API the demo books a real parcel: pass --yes"
+        ),
+        "{stdout}"
+    );
+    // Phygitals is tried, and the unreachable server is an API failure: exit 1, named.
+    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.starts_with("parcelkit: list_available_packs: "),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn completions_print_and_usage_errors_exit_2() {
+    let bash = parcelkit().args(["completions", "bash"]).output().unwrap();
+    assert!(bash.status.success());
+    assert!(String::from_utf8_lossy(&bash.stdout).contains("parcelkit"));
+    let wrong = parcelkit().arg("teleport").output().unwrap();
+    assert_eq!(wrong.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&wrong.stderr).contains("unrecognized subcommand 'teleport'"));
+}
+
+#[test]
+fn parcelkit_sandbox_serves_like_the_sandbox_binary() {
+    let mut child = parcelkit()
+        .args(["sandbox", "--listen", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert!(
+        line.starts_with("parcelkit-sandbox listening on http://127.0.0.1:"),
+        "{line}"
+    );
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    assert!(child.wait().unwrap().success());
+}
