@@ -8,8 +8,10 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod connection;
 mod demo;
 mod output;
+mod workflows;
 
 /// Drive the Smart Send API v2 and the Phygitals Partner API from a shell.
 #[derive(Debug, Parser)]
@@ -26,6 +28,20 @@ struct Cli {
 enum Command {
     /// Run the main flows of both APIs, step by step (against the built-in sandbox by default).
     Demo(demo::DemoArgs),
+    /// Smart Send API v2: workflows (and every operation).
+    Smartsend {
+        #[command(flatten)]
+        connection: connection::SmartsendConnection,
+        #[command(subcommand)]
+        command: workflows::SmartsendWorkflow,
+    },
+    /// Phygitals Partner API: workflows (and every operation).
+    Phygitals {
+        #[command(flatten)]
+        connection: connection::PhygitalsConnection,
+        #[command(subcommand)]
+        command: workflows::PhygitalsWorkflow,
+    },
     /// Serve both APIs locally: the same server as `parcelkit-sandbox`.
     Sandbox(parcelkit_sandbox::cli::Args),
     /// Print shell completions for SHELL to stdout.
@@ -64,6 +80,20 @@ async fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Demo(args) => demo::run(args, cli.verbose).await,
+        Command::Smartsend {
+            connection,
+            command,
+        } => match connection.client() {
+            Ok(client) => workflows::run_smartsend(command, &client, cli.verbose).await,
+            Err(failure) => Err(failure),
+        },
+        Command::Phygitals {
+            connection,
+            command,
+        } => match connection.client() {
+            Ok(client) => workflows::run_phygitals(command, &client, cli.verbose).await,
+            Err(failure) => Err(failure),
+        },
         Command::Sandbox(args) => parcelkit_sandbox::cli::run(args)
             .await
             .map_err(Failure::Usage),
