@@ -439,6 +439,7 @@ impl ClientContext {
             api = r.profile.name,
             operation = operation_id,
             method = %request.method(),
+            url = %request.url(),
             request_id = sent_request_id.as_ref().and_then(|v| v.to_str().ok()).unwrap_or(""),
         );
         // Each call draws its own jitter sequence, so concurrent calls do not share a lock

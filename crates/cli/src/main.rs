@@ -10,8 +10,12 @@ use clap::{Parser, Subcommand};
 
 mod connection;
 mod demo;
+mod operations;
 mod output;
 mod workflows;
+
+// The generated operation commands name parcelkit's header types as `crate::...`.
+pub use parcelkit::{IdempotencyKey, RequestId};
 
 /// Drive the Smart Send API v2 and the Phygitals Partner API from a shell.
 #[derive(Debug, Parser)]
@@ -20,6 +24,9 @@ struct Cli {
     /// Show each request line and its Request-ID on stderr (credentials are never shown).
     #[arg(long, global = true)]
     verbose: bool,
+    /// How results are printed.
+    #[arg(long, global = true, value_enum, default_value_t)]
+    output: output::OutputFormat,
     #[command(subcommand)]
     command: Command,
 }
@@ -28,19 +35,19 @@ struct Cli {
 enum Command {
     /// Run the main flows of both APIs, step by step (against the built-in sandbox by default).
     Demo(demo::DemoArgs),
-    /// Smart Send API v2: workflows (and every operation).
+    /// Smart Send API v2: every operation, and the workflows book, book-many, label.
     Smartsend {
         #[command(flatten)]
         connection: connection::SmartsendConnection,
         #[command(subcommand)]
-        command: workflows::SmartsendWorkflow,
+        command: operations::SmartsendCommand,
     },
-    /// Phygitals Partner API: workflows (and every operation).
+    /// Phygitals Partner API: every operation, and the workflow ship.
     Phygitals {
         #[command(flatten)]
         connection: connection::PhygitalsConnection,
         #[command(subcommand)]
-        command: workflows::PhygitalsWorkflow,
+        command: operations::PhygitalsCommand,
     },
     /// Serve both APIs locally: the same server as `parcelkit-sandbox`.
     Sandbox(parcelkit_sandbox::cli::Args),
@@ -58,6 +65,8 @@ pub enum Failure {
     Api(String),
     /// The command line or its input was wrong (exit 2).
     Usage(String),
+    /// An API error already reported on stderr (exit 1).
+    Reported,
 }
 
 impl Failure {
@@ -71,28 +80,52 @@ impl Failure {
                 eprintln!("parcelkit: {message}");
                 ExitCode::from(2)
             }
+            Failure::Reported => ExitCode::from(1),
         }
     }
 }
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = Cli::parse_from(stdin_for_dash(std::env::args_os()));
+    let printer = operations::Printer { format: cli.output };
+    if cli.verbose {
+        // The runtime's request span carries method, URL, operation and Request-ID, never a
+        // credential; each attempt and its status are events inside it.
+        tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::DEBUG)
+            .with_writer(std::io::stderr)
+            .with_target(false)
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .init();
+    }
     let result = match cli.command {
         Command::Demo(args) => demo::run(args, cli.verbose).await,
         Command::Smartsend {
             connection,
             command,
-        } => match connection.client() {
-            Ok(client) => workflows::run_smartsend(command, &client, cli.verbose).await,
-            Err(failure) => Err(failure),
+        } => match (connection.client(), command) {
+            (Err(failure), _) => Err(failure),
+            (Ok(client), operations::SmartsendCommand::Workflow(workflow)) => {
+                workflows::run_smartsend(workflow, &client, cli.verbose).await
+            }
+            (Ok(client), operations::SmartsendCommand::Operation(operation, matches)) => {
+                operations::SmartsendCommand::run_operation(operation, &matches, client, printer)
+                    .await
+            }
         },
         Command::Phygitals {
             connection,
             command,
-        } => match connection.client() {
-            Ok(client) => workflows::run_phygitals(command, &client, cli.verbose).await,
-            Err(failure) => Err(failure),
+        } => match (connection.client(), command) {
+            (Err(failure), _) => Err(failure),
+            (Ok(client), operations::PhygitalsCommand::Workflow(workflow)) => {
+                workflows::run_phygitals(workflow, &client, cli.verbose).await
+            }
+            (Ok(client), operations::PhygitalsCommand::Operation(operation, matches)) => {
+                operations::PhygitalsCommand::run_operation(operation, &matches, client, printer)
+                    .await
+            }
         },
         Command::Sandbox(args) => parcelkit_sandbox::cli::run(args)
             .await
@@ -107,4 +140,20 @@ async fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => failure.exit(),
     }
+}
+
+/// `--json-body -` (or `--file -`) reads the body from standard input.
+fn stdin_for_dash(args: impl Iterator<Item = std::ffi::OsString>) -> Vec<std::ffi::OsString> {
+    let mut out: Vec<std::ffi::OsString> = Vec::new();
+    for arg in args {
+        let after_body_flag = out
+            .last()
+            .is_some_and(|last| last == "--json-body" || last == "--file");
+        if after_body_flag && arg == "-" {
+            out.push("/dev/stdin".into());
+        } else {
+            out.push(arg);
+        }
+    }
+    out
 }

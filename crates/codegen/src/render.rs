@@ -40,6 +40,13 @@ pub fn generate_from_spec(
     let mock = guarded(api, || {
         Generator::new(&settings).httpmock(&mock_spec, api.module_path)
     })?;
+    // The CLI lives in another crate, so it names the client by its crate path.
+    let cli_client_path = api.module_path.replacen("crate::", "parcelkit::", 1);
+    // progenitor's CLI generator cannot take array query parameters either (the same upstream
+    // limit as the mocks), so it works from the same reduced copy.
+    let cli = guarded(api, || {
+        Generator::new(&settings).cli(&mock_spec, &cli_client_path)
+    })?;
     let yaml = serde_yaml::to_string(&normalised).map_err(|e| {
         CodegenError::new(
             api.spec_path,
@@ -65,6 +72,17 @@ pub fn generate_from_spec(
                     .map(|n| format!("// Note: {n}\n"))
                     .collect::<String>(),
                 format_rust(api, mock)?
+            ),
+        },
+        GeneratedFile {
+            name: format!("{}_cli.rs", api.name),
+            contents: format!(
+                "// {origin}\n{}\n{}",
+                mock_notes
+                    .iter()
+                    .map(|n| format!("// Note: {n}\n"))
+                    .collect::<String>(),
+                format_rust(api, cli)?
             ),
         },
         GeneratedFile {

@@ -1,0 +1,218 @@
+//! Every operation of both specs as a subcommand (`parcelkit smartsend get-shipment --team T
+//! --shipment S`), generated from the specs by progenitor's CLI generator: a new operation in a
+//! spec appears here with no hand work. Output is JSON (pretty on a terminal, compact in a pipe),
+//! or a table for lists with `--output table`; API errors go to stderr with status and Request-ID.
+
+use clap::{ArgMatches, FromArgMatches, Subcommand};
+
+use crate::output::{OutputFormat, print_value};
+
+/// Prints what the generated commands produce.
+#[derive(Debug, Clone, Copy)]
+pub struct Printer {
+    /// JSON or table.
+    pub format: OutputFormat,
+}
+
+/// The kebab-case command name of an operationId (`get_shipment` -> `get-shipment`).
+fn command_name(operation_id: &str) -> String {
+    operation_id.replace('_', "-")
+}
+
+macro_rules! api_operations {
+    ($api:ident, $file:literal, $workflow:ty, $command:ident) => {
+        /// The generated commands of this API.
+        pub mod $api {
+            #[allow(
+                missing_docs,
+                unused_imports,
+                unused_variables,
+                dead_code,
+                clippy::all,
+                clippy::pedantic
+            )]
+            mod generated {
+                include!(concat!(env!("OUT_DIR"), "/", $file));
+            }
+            pub use generated::{Cli, CliCommand, CliConfig};
+        }
+
+        impl $api::CliConfig for Printer {
+            fn success_item<T>(&self, value: &parcelkit::$api::ResponseValue<T>)
+            where
+                T: schemars::JsonSchema + serde::Serialize + std::fmt::Debug,
+            {
+                print_value(&**value, self.format);
+            }
+
+            fn success_no_item(&self, value: &parcelkit::$api::ResponseValue<()>) {
+                eprintln!("{}", value.status());
+            }
+
+            fn error<T>(&self, value: &parcelkit::$api::Error<T>)
+            where
+                T: schemars::JsonSchema + serde::Serialize + std::fmt::Debug,
+            {
+                report_error(value.status(), value_headers(value), error_body(value));
+            }
+
+            fn list_start<T>(&self)
+            where
+                T: schemars::JsonSchema + serde::Serialize + std::fmt::Debug,
+            {
+            }
+
+            fn list_item<T>(&self, value: &T)
+            where
+                T: schemars::JsonSchema + serde::Serialize + std::fmt::Debug,
+            {
+                print_value(value, self.format);
+            }
+
+            fn list_end_success<T>(&self)
+            where
+                T: schemars::JsonSchema + serde::Serialize + std::fmt::Debug,
+            {
+            }
+
+            fn list_end_error<T>(&self, value: &parcelkit::$api::Error<T>)
+            where
+                T: schemars::JsonSchema + serde::Serialize + std::fmt::Debug,
+            {
+                self.error(value);
+            }
+        }
+
+        /// A subcommand of `parcelkit <api>`: a workflow, or one generated operation.
+        #[derive(Debug)]
+        pub enum $command {
+            /// A hand-written workflow.
+            Workflow($workflow),
+            /// One operation, with its own arguments.
+            Operation($api::CliCommand, ArgMatches),
+        }
+
+        impl $command {
+            /// Runs an operation with `client`; an API error has been reported on stderr.
+            pub async fn run_operation(
+                operation: $api::CliCommand,
+                matches: &ArgMatches,
+                client: parcelkit::$api::Client,
+                printer: Printer,
+            ) -> Result<(), crate::Failure> {
+                $api::Cli::new(client, printer)
+                    .execute(operation, matches)
+                    .await
+                    .map_err(|_| crate::Failure::Reported)
+            }
+        }
+
+        impl FromArgMatches for $command {
+            fn from_arg_matches(matches: &ArgMatches) -> Result<Self, clap::Error> {
+                if let Some((name, sub)) = matches.subcommand()
+                    && let Some(operation) =
+                        $api::CliCommand::iter().find(|op| command_name(op.operation_id()) == name)
+                {
+                    return Ok(Self::Operation(operation, sub.clone()));
+                }
+                <$workflow>::from_arg_matches(matches).map(Self::Workflow)
+            }
+
+            fn update_from_arg_matches(&mut self, matches: &ArgMatches) -> Result<(), clap::Error> {
+                *self = Self::from_arg_matches(matches)?;
+                Ok(())
+            }
+        }
+
+        impl Subcommand for $command {
+            fn augment_subcommands(command: clap::Command) -> clap::Command {
+                $api::CliCommand::iter().fold(
+                    <$workflow>::augment_subcommands(command),
+                    |command, operation| {
+                        command.subcommand(
+                            $api::Cli::<Printer>::get_command(operation)
+                                .name(command_name(operation.operation_id()))
+                                .mut_arg_if_present("json-body", |arg| {
+                                    arg.alias("file").help(
+                                        "The request body: a JSON file, or - for standard input",
+                                    )
+                                }),
+                        )
+                    },
+                )
+            }
+
+            fn augment_subcommands_for_update(command: clap::Command) -> clap::Command {
+                Self::augment_subcommands(command)
+            }
+
+            fn has_subcommand(name: &str) -> bool {
+                <$workflow>::has_subcommand(name)
+                    || $api::CliCommand::iter().any(|op| command_name(op.operation_id()) == name)
+            }
+        }
+    };
+}
+
+api_operations!(
+    smartsend,
+    "smartsend_cli.rs",
+    crate::workflows::SmartsendWorkflow,
+    SmartsendCommand
+);
+api_operations!(
+    phygitals,
+    "phygitals_cli.rs",
+    crate::workflows::PhygitalsWorkflow,
+    PhygitalsCommand
+);
+
+/// `mut_arg` for an argument only some commands have.
+trait MutArgIfPresent {
+    fn mut_arg_if_present(self, id: &str, f: impl FnOnce(clap::Arg) -> clap::Arg) -> Self;
+}
+
+impl MutArgIfPresent for clap::Command {
+    fn mut_arg_if_present(self, id: &str, f: impl FnOnce(clap::Arg) -> clap::Arg) -> Self {
+        if self.get_arguments().any(|a| a.get_id() == id) {
+            self.mut_arg(id, f)
+        } else {
+            self
+        }
+    }
+}
+
+fn value_headers<T>(error: &progenitor_client::Error<T>) -> Option<&reqwest::header::HeaderMap> {
+    match error {
+        progenitor_client::Error::ErrorResponse(response) => Some(response.headers()),
+        progenitor_client::Error::UnexpectedResponse(response) => Some(response.headers()),
+        _ => None,
+    }
+}
+
+fn error_body<T: serde::Serialize + std::fmt::Debug>(
+    error: &progenitor_client::Error<T>,
+) -> String {
+    match error {
+        progenitor_client::Error::ErrorResponse(response) => {
+            serde_json::to_string(&**response).unwrap_or_default()
+        }
+        other => other.to_string(),
+    }
+}
+
+/// One line on stderr: status, Request-ID and what the API said.
+fn report_error(
+    status: Option<reqwest::StatusCode>,
+    headers: Option<&reqwest::header::HeaderMap>,
+    body: String,
+) {
+    let request_id = headers
+        .and_then(|h| h.get("request-id"))
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("-");
+    match status {
+        Some(status) => eprintln!("parcelkit: {status} (Request-ID {request_id}): {body}"),
+        None => eprintln!("parcelkit: {body}"),
+    }
+}
