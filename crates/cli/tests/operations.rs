@@ -214,3 +214,35 @@ async fn errors_exit_1_with_status_and_request_id_and_bad_usage_exits_2() {
     // The token never appears, whatever happens.
     assert!(!String::from_utf8_lossy(&missing.stderr).contains(SandboxConfig::DEFAULT_TOKEN));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn verbose_shows_request_lines_and_request_ids_but_no_credential() {
+    let handle = Sandbox::start(SandboxConfig::default()).await.unwrap();
+    let output = Command::new(BINARY)
+        .args([
+            "--verbose",
+            "smartsend",
+            "--base-url",
+            &handle.smartsend_url(),
+        ])
+        .args([
+            "--token",
+            SandboxConfig::DEFAULT_TOKEN,
+            "list-services",
+            "--team",
+            "sandbox-team",
+        ])
+        .args(["--request-id", "cli-verbose-1"])
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("method=GET"), "{stderr}");
+    assert!(
+        stderr.contains("/team/sandbox-team/routing/services"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("request_id=\"cli-verbose-1\""), "{stderr}");
+    assert!(stderr.contains("status=200"), "{stderr}");
+    assert!(!stderr.contains(SandboxConfig::DEFAULT_TOKEN), "{stderr}");
+}
