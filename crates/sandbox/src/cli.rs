@@ -53,25 +53,32 @@ pub async fn run(args: Args) -> Result<(), String> {
     let sandbox = Sandbox::start(config)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
+    let stop = stopped();
     println!("parcelkit-sandbox listening on {}", sandbox.base_url());
-    stopped().await;
+    stop.await;
     sandbox.shutdown().await;
     Ok(())
 }
 
-/// Resolves on SIGINT or (on Unix) SIGTERM.
-async fn stopped() {
+/// Resolves on SIGINT or (on Unix) SIGTERM. The handlers are installed when this is called, not
+/// when it is first awaited, so a signal right after the "listening" line is not missed.
+fn stopped() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
     {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-            .expect("a SIGTERM handler");
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = term.recv() => {}
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut interrupt = signal(SignalKind::interrupt()).expect("a SIGINT handler");
+        let mut terminate = signal(SignalKind::terminate()).expect("a SIGTERM handler");
+        async move {
+            tokio::select! {
+                _ = interrupt.recv() => {}
+                _ = terminate.recv() => {}
+            }
         }
     }
     #[cfg(not(unix))]
     {
-        let _ = tokio::signal::ctrl_c().await;
+        async {
+            let _ = tokio::signal::ctrl_c().await;
+        }
     }
 }
