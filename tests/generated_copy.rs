@@ -19,6 +19,7 @@ macro_rules! same_bytes {
 
 same_bytes!(smartsend_client, "smartsend", "smartsend.rs");
 same_bytes!(smartsend_mocks, "smartsend", "smartsend_httpmock.rs");
+same_bytes!(smartsend_cli, "smartsend", "smartsend_cli.rs");
 same_bytes!(
     smartsend_normalised_spec,
     "smartsend",
@@ -26,6 +27,7 @@ same_bytes!(
 );
 same_bytes!(phygitals_client, "phygitals", "phygitals.rs");
 same_bytes!(phygitals_mocks, "phygitals", "phygitals_httpmock.rs");
+same_bytes!(phygitals_cli, "phygitals", "phygitals_cli.rs");
 same_bytes!(
     phygitals_normalised_spec,
     "phygitals",
