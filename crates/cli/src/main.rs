@@ -67,6 +67,8 @@ pub enum Failure {
     Usage(String),
     /// An API error already reported on stderr (exit 1).
     Reported,
+    /// Stopped by Ctrl-C after writing what it had (exit 130, as a shell reports SIGINT).
+    Interrupted,
 }
 
 impl Failure {
@@ -81,6 +83,7 @@ impl Failure {
                 ExitCode::from(2)
             }
             Failure::Reported => ExitCode::from(1),
+            Failure::Interrupted => ExitCode::from(130),
         }
     }
 }

@@ -1,0 +1,170 @@
+//! `parcelkit smartsend label TEAM SHIPMENT -o label.pdf`: download the label PDF(s) of a booked
+//! shipment.
+//!
+//! Every parcel of a booked shipment carries its label as a document (`type: label`) with a
+//! download `url`. One label is written to the `-o` path as given. Several (one per parcel) are
+//! written next to it with a 1-based number before the extension, in the shipment's parcel
+//! order: `-o label.pdf` gives `label-1.pdf`, `label-2.pdf`, ... The paths written are printed on
+//! stdout, one per line. `-o -` writes a single label to stdout instead.
+
+use std::path::{Path, PathBuf};
+
+use parcelkit::Detailed;
+use parcelkit::smartsend::types;
+use progenitor_client::ClientInfo;
+
+use super::api_failure;
+use crate::Failure;
+
+/// Flags of `parcelkit smartsend label`.
+#[derive(Debug, clap::Args)]
+pub struct LabelArgs {
+    /// The team (its id).
+    team: String,
+    /// The booked shipment (its uuid).
+    shipment: uuid::Uuid,
+    /// Where to write the label; with several labels, `-1`, `-2`, ... goes before the extension.
+    /// `-` writes a single label to stdout.
+    // Not `--output`: that is the global output-format flag.
+    #[arg(
+        short = 'o',
+        long = "out",
+        value_name = "FILE",
+        default_value = "label.pdf"
+    )]
+    out: PathBuf,
+}
+
+/// One label to fetch.
+struct Label {
+    parcel: uuid::Uuid,
+    url: String,
+}
+
+/// Runs `parcelkit smartsend label`.
+pub async fn run(
+    args: LabelArgs,
+    client: &parcelkit::smartsend::Client,
+    _verbose: bool,
+) -> Result<(), Failure> {
+    let shipment = client
+        .get_shipment()
+        .team(args.team.as_str())
+        .shipment(args.shipment)
+        .send()
+        .detailed()
+        .await
+        .map_err(api_failure("get_shipment"))?
+        .into_inner()
+        .data;
+    if shipment.state != types::ShipmentState::Booked {
+        return Err(Failure::Api(format!(
+            "shipment {} is not booked (state {}), so it has no label yet; book it with: \
+             parcelkit smartsend book {} {}",
+            shipment.uuid, shipment.state, args.team, shipment.uuid
+        )));
+    }
+    let labels: Vec<Label> = shipment
+        .parcels
+        .iter()
+        .flat_map(|parcel| {
+            parcel
+                .documents
+                .iter()
+                .filter(|d| d.type_.eq_ignore_ascii_case("label"))
+                .map(|d| Label {
+                    parcel: parcel.uuid,
+                    url: d.url.clone(),
+                })
+        })
+        .collect();
+    if labels.is_empty() {
+        return Err(Failure::Api(format!(
+            "shipment {} is booked but carries no label document",
+            shipment.uuid
+        )));
+    }
+    let to_stdout = args.out.as_os_str() == "-";
+    if to_stdout && labels.len() > 1 {
+        return Err(Failure::Usage(format!(
+            "shipment {} has {} labels; -o - writes only one: give a file name",
+            shipment.uuid,
+            labels.len()
+        )));
+    }
+    for (index, label) in labels.iter().enumerate() {
+        let bytes = download(client, label).await?;
+        if to_stdout {
+            use std::io::Write;
+            std::io::stdout()
+                .write_all(&bytes)
+                .map_err(|e| Failure::Usage(format!("cannot write to stdout: {e}")))?;
+            continue;
+        }
+        let path = if labels.len() == 1 {
+            args.out.clone()
+        } else {
+            numbered(&args.out, index + 1)
+        };
+        std::fs::write(&path, &bytes)
+            .map_err(|e| Failure::Usage(format!("cannot write {}: {e}", path.display())))?;
+        println!("{}", path.display());
+    }
+    Ok(())
+}
+
+/// Fetches one label. The URL is a public download link (possibly on another host), so it is
+/// fetched without the API's credentials: the plain HTTP client, never the API hooks.
+async fn download(
+    client: &parcelkit::smartsend::Client,
+    label: &Label,
+) -> Result<Vec<u8>, Failure> {
+    let failed = |what: String| {
+        Failure::Api(format!(
+            "downloading the label of parcel {} from {}: {what}",
+            label.parcel, label.url
+        ))
+    };
+    let response = client
+        .client()
+        .get(&label.url)
+        .send()
+        .await
+        .map_err(|e| failed(e.to_string()))?;
+    let status = response.status();
+    if !status.is_success() {
+        return Err(failed(format!("status {}", status.as_u16())));
+    }
+    response
+        .bytes()
+        .await
+        .map(|b| b.to_vec())
+        .map_err(|e| failed(e.to_string()))
+}
+
+/// `label.pdf` and 2 -> `label-2.pdf` (`label` -> `label-2`), in the same directory.
+fn numbered(path: &Path, n: usize) -> PathBuf {
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "label".to_owned());
+    let name = match path.extension() {
+        Some(ext) => format!("{stem}-{n}.{}", ext.to_string_lossy()),
+        None => format!("{stem}-{n}"),
+    };
+    path.with_file_name(name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn several_labels_are_numbered_before_the_extension() {
+        assert_eq!(
+            numbered(Path::new("out/label.pdf"), 2),
+            Path::new("out/label-2.pdf")
+        );
+        assert_eq!(numbered(Path::new("label"), 1), Path::new("label-1"));
+    }
+}

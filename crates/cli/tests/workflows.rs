@@ -1,0 +1,528 @@
+//! The workflows as a user runs them: the `parcelkit` binary as a subprocess, pointed at an
+//! in-process sandbox on 127.0.0.1 (any free port), whose ledger says what really executed.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use parcelkit::Detailed;
+use parcelkit_sandbox::{Faults, Sandbox, SandboxConfig, SandboxHandle};
+use serde_json::{Value, json};
+
+const BINARY: &str = env!("CARGO_BIN_EXE_parcelkit");
+const TEAM: &str = SandboxConfig::DEFAULT_TEAM;
+const API_KEY: &str = "sandbox-workflows";
+
+/// A sandbox served by its own runtime (so the test thread can block on subprocesses), and a
+/// scratch directory.
+struct World {
+    runtime: tokio::runtime::Runtime,
+    sandbox: SandboxHandle,
+    dir: PathBuf,
+}
+
+impl World {
+    fn start(name: &str, config: SandboxConfig) -> World {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let sandbox = runtime.block_on(Sandbox::start(config)).unwrap();
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("workflows-{name}"));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        World {
+            runtime,
+            sandbox,
+            dir,
+        }
+    }
+
+    /// `parcelkit smartsend --base-url <sandbox> --token sandbox-token ARGS`.
+    fn smartsend(&self, args: &[&str]) -> Command {
+        let mut command = parcelkit();
+        command
+            .args(["smartsend", "--base-url", &self.sandbox.smartsend_url()])
+            .args(["--token", SandboxConfig::DEFAULT_TOKEN])
+            .args(args);
+        command
+    }
+
+    fn smartsend_client(&self) -> parcelkit::smartsend::Client {
+        parcelkit::smartsend::Client::builder()
+            .base_url(self.sandbox.smartsend_url())
+            .token(SandboxConfig::DEFAULT_TOKEN)
+            .build()
+            .unwrap()
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.join(name)
+    }
+
+    fn total(&self, operation: &str) -> u64 {
+        self.sandbox.ledger().total("smartsend", operation)
+    }
+}
+
+/// `parcelkit` with none of the environment that would point it elsewhere.
+fn parcelkit() -> Command {
+    let mut command = Command::new(BINARY);
+    for name in [
+        "SMARTSEND_BASE_URL",
+        "SMARTSEND_TOKEN",
+        "PHYGITALS_BASE_URL",
+        "PHYGITALS_API_KEY",
+    ] {
+        command.env_remove(name);
+    }
+    command
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn run(mut command: impl std::borrow::BorrowMut<Command>) -> (Option<i32>, String, String) {
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = command.borrow_mut().output().unwrap();
+    (status.code(), text(&stdout), text(&stderr))
+}
+
+/// A shipment request: `parcels` parcels to a Danish address.
+fn shipment(reference: &str, parcels: usize) -> Value {
+    json!({
+        "currency": "DKK",
+        "reference": reference,
+        "weight_unit": "g",
+        "dimension_unit": "cm",
+        "delivery": {"carrier": "postnord", "service": "home"},
+        "parties": {"receiver": {
+            "address": {"address_lines": ["Kongensgade 21"], "postal_code": "5000",
+                        "city": "Odense C", "country": "DK"},
+            "contact": {"name_lines": ["Sofie Jensen"], "email": "sofie.jensen@example.dk"}
+        }},
+        "parcels": vec![json!({"gross_weight": 1200, "length": 30, "width": 20, "height": 10}); parcels]
+    })
+}
+
+#[test]
+fn book_waits_for_the_async_booking_and_label_downloads_the_pdfs() {
+    let world = World::start(
+        "book",
+        SandboxConfig {
+            async_delay: Duration::from_millis(100),
+            ..SandboxConfig::default()
+        },
+    );
+    let client = world.smartsend_client();
+    let create = |reference: &str, parcels: usize| -> String {
+        let request: parcelkit::smartsend::types::ShipmentRequest =
+            serde_json::from_value(shipment(reference, parcels)).unwrap();
+        let created = world
+            .runtime
+            .block_on(client.create_shipment().team(TEAM).body(request).send())
+            .unwrap();
+        created.data.uuid.to_string()
+    };
+
+    // --wait: accepted (202), polled behind a spinner, printed once booked.
+    let uuid = create("Wait-1", 1);
+    let (code, stdout, stderr) = run(world.smartsend(&["book", TEAM, &uuid, "--wait"]));
+    assert_eq!(code, Some(0), "{stderr}");
+    let booked: Value = serde_json::from_str(&stdout).expect("one JSON shipment on stdout");
+    assert_eq!(booked["state"], "booked", "{stdout}");
+    assert_eq!(booked["uuid"], uuid.as_str());
+    let tracking = booked["parcels"][0]["tracking_code"].as_str().unwrap();
+    assert!(!tracking.is_empty());
+    assert_eq!(world.total("book_shipment"), 1);
+
+    // The same command again: the derived key makes it a replay, not a second booking.
+    let (code, stdout, stderr) = run(world.smartsend(&["book", TEAM, &uuid, "--wait"]));
+    assert_eq!(code, Some(0), "{stderr}");
+    let again: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(again["parcels"][0]["tracking_code"], tracking);
+    // Without --wait the same key replays the stored 202; the shipment is shown, booked.
+    let (code, stdout, stderr) = run(world.smartsend(&["book", TEAM, &uuid]));
+    assert_eq!(code, Some(0), "{stderr}");
+    let replayed: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(replayed["parcels"][0]["tracking_code"], tracking);
+    assert!(stderr.contains("replayed"), "{stderr}");
+    assert_eq!(world.total("book_shipment"), 1);
+
+    // Without --wait: a synchronous booking.
+    let sync = create("Sync-1", 1);
+    let (code, stdout, stderr) = run(world.smartsend(&["book", TEAM, &sync]));
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(
+        serde_json::from_str::<Value>(&stdout).unwrap()["state"],
+        "booked"
+    );
+    assert_eq!(world.total("book_shipment"), 2);
+
+    // The label of a one-parcel shipment goes to -o as given.
+    let label = world.path("label.pdf");
+    let (code, stdout, stderr) =
+        run(world.smartsend(&["label", TEAM, &uuid, "-o", label.to_str().unwrap()]));
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(stdout.trim(), label.to_str().unwrap());
+    assert!(std::fs::read(&label).unwrap().starts_with(b"%PDF-"));
+
+    // Two parcels: two labels, numbered in parcel order.
+    let two = create("Two-1", 2);
+    let (code, _, stderr) = run(world.smartsend(&["book", TEAM, &two]));
+    assert_eq!(code, Some(0), "{stderr}");
+    let (code, stdout, stderr) = run(world.smartsend(&[
+        "label",
+        TEAM,
+        &two,
+        "-o",
+        world.path("two.pdf").to_str().unwrap(),
+    ]));
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(stdout.lines().count(), 2, "{stdout}");
+    for name in ["two-1.pdf", "two-2.pdf"] {
+        assert!(
+            std::fs::read(world.path(name))
+                .unwrap()
+                .starts_with(b"%PDF-")
+        );
+    }
+
+    // Not booked: exit 1, and the message says so.
+    let draft = create("Draft-1", 1);
+    let (code, _, stderr) = run(world.smartsend(&["label", TEAM, &draft]));
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains("is not booked"), "{stderr}");
+}
+
+#[test]
+fn api_errors_show_status_and_request_id_and_bad_keys_show_the_rule() {
+    let world = World::start("errors", SandboxConfig::default());
+    let unknown = "550e8400-e29b-41d4-a716-446655440000";
+    for args in [
+        vec!["book", TEAM, unknown],
+        vec!["book", TEAM, unknown, "--wait"],
+    ] {
+        let (code, stdout, stderr) = run(world.smartsend(&args));
+        assert_eq!(code, Some(1), "{args:?}: {stderr}");
+        assert!(stdout.is_empty());
+        assert!(stderr.starts_with("parcelkit: book_shipment: "), "{stderr}");
+        assert!(stderr.contains("status 404"), "{stderr}");
+        assert!(stderr.contains("Request-ID "), "{stderr}");
+    }
+
+    let (code, _, stderr) =
+        run(world.smartsend(&["book", TEAM, unknown, "--idempotency-key", "too/short"]));
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains("16 to 128 characters from A-Z a-z 0-9 . _ -"),
+        "{stderr}"
+    );
+    assert_eq!(world.total("book_shipment"), 0);
+}
+
+/// Writes `count` shipments, `Bulk-0001` ..., one per line.
+fn write_lines(path: &Path, count: usize) {
+    let mut text = String::new();
+    for n in 1..=count {
+        text.push_str(&shipment(&format!("Bulk-{n:04}"), 1).to_string());
+        text.push('\n');
+    }
+    std::fs::write(path, text).unwrap();
+}
+
+fn read_report(path: &Path) -> Vec<Value> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+fn count(report: &[Value], key: &str, value: Value) -> usize {
+    report.iter().filter(|e| e[key] == value).count()
+}
+
+/// Spawns `book-many` and waits until the ledger holds at least `bookings`.
+fn spawn_until(world: &World, args: &[&str], bookings: u64) -> Child {
+    let mut child = world
+        .smartsend(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while world.total("create_and_book_shipment") < bookings {
+        assert!(Instant::now() < deadline, "no progress");
+        if let Some(status) = child.try_wait().unwrap() {
+            panic!("book-many ended early with {status}");
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    child
+}
+
+#[test]
+fn book_many_killed_then_interrupted_then_rerun_books_each_line_exactly_once() {
+    // 10 ms per request keeps the 500 lines in flight long enough to interrupt halfway.
+    let world = World::start(
+        "many",
+        SandboxConfig {
+            faults: "latency=10ms".parse::<Faults>().unwrap(),
+            ..SandboxConfig::default()
+        },
+    );
+    let lines = world.path("lines.jsonl");
+    write_lines(&lines, 500);
+    let report_path = world.path("lines.jsonl.report.jsonl");
+    let args = [
+        "book-many",
+        TEAM,
+        lines.to_str().unwrap(),
+        "--concurrency",
+        "4",
+    ];
+
+    // A crash: SIGKILL at ~150 bookings. Requests in flight may or may not have committed.
+    let mut child = spawn_until(&world, &args, 150);
+    child.kill().unwrap();
+    child.wait().unwrap();
+    std::thread::sleep(Duration::from_millis(50));
+    let after_kill = world.total("create_and_book_shipment");
+    assert!((150..500).contains(&after_kill), "{after_kill}");
+
+    // A Ctrl-C at ~300: in-flight lines finish, the report is written, exit 130.
+    let child = spawn_until(&world, &args, 300);
+    let sigint = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sigint.success());
+    let output = child.wait_with_output().unwrap();
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("interrupted"), "{stderr}");
+    let after_interrupt = world.total("create_and_book_shipment");
+    assert!((300..500).contains(&after_interrupt), "{after_interrupt}");
+    let report = read_report(&report_path);
+    assert_eq!(report.len(), 500, "one report line per input line");
+    // Everything the crashed run committed came back as a replay.
+    assert_eq!(count(&report, "replayed", json!(true)), after_kill as usize);
+    assert_eq!(
+        count(&report, "status", json!("booked")),
+        after_interrupt as usize
+    );
+    assert_eq!(
+        count(&report, "status", json!("skipped")),
+        500 - after_interrupt as usize
+    );
+
+    // The re-run books the rest, and replays everything booked before.
+    let (code, _, stderr) = run(world.smartsend(&args));
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "500 booked ({after_interrupt} replayed), 0 failed, 0 invalid"
+        )),
+        "{stderr}"
+    );
+    assert_eq!(world.total("create_and_book_shipment"), 500);
+    let report = read_report(&report_path);
+    assert_eq!(report.len(), 500);
+    assert_eq!(count(&report, "status", json!("booked")), 500);
+    assert_eq!(
+        count(&report, "replayed", json!(true)),
+        after_interrupt as usize
+    );
+    let lines: Vec<u64> = report.iter().map(|e| e["line"].as_u64().unwrap()).collect();
+    assert_eq!(lines, (1..=500).collect::<Vec<u64>>(), "in line order");
+
+    // Each reference has one shipment, and the ledger booked each shipment once.
+    let references: BTreeSet<&str> = report
+        .iter()
+        .map(|e| e["reference"].as_str().unwrap())
+        .collect();
+    assert_eq!(references.len(), 500);
+    let shipments: BTreeSet<String> = report
+        .iter()
+        .map(|e| e["shipment"].as_str().unwrap().to_owned())
+        .collect();
+    let ledger: BTreeMap<String, u64> = serde_json::from_value(
+        world.sandbox.ledger().to_json()["smartsend"]["create_and_book_shipment"].clone(),
+    )
+    .unwrap();
+    assert!(ledger.values().all(|n| *n == 1), "a shipment booked twice");
+    assert_eq!(ledger.keys().cloned().collect::<BTreeSet<_>>(), shipments);
+    assert!(
+        report
+            .iter()
+            .all(|e| !e["tracking_codes"][0].as_str().unwrap().is_empty())
+    );
+}
+
+#[test]
+fn book_many_reports_bad_lines_and_books_the_good_ones() {
+    let world = World::start("bad-input", SandboxConfig::default());
+
+    let missing = world.path("nowhere.jsonl");
+    let (code, _, stderr) = run(world.smartsend(&["book-many", TEAM, missing.to_str().unwrap()]));
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("nowhere.jsonl"), "{stderr}");
+
+    let mut no_parties = shipment("Bad-4", 1);
+    no_parties.as_object_mut().unwrap().remove("parties");
+    let mut bad_weight = shipment("Bad-5", 1);
+    bad_weight["parcels"][0]["gross_weight"] = json!("heavy");
+    let file = world.path("mixed.jsonl");
+    let content = [
+        shipment("Good-1", 1).to_string(),
+        "{\"currency\": \"DKK\",".to_owned(),
+        String::new(),
+        no_parties.to_string(),
+        bad_weight.to_string(),
+        shipment("Good-6", 1).to_string(),
+    ]
+    .join("\n");
+    std::fs::write(&file, content).unwrap();
+    let report_path = world.path("mixed-report.jsonl");
+    let (code, _, stderr) = run(world.smartsend(&[
+        "book-many",
+        TEAM,
+        file.to_str().unwrap(),
+        "--report",
+        report_path.to_str().unwrap(),
+    ]));
+    assert_eq!(code, Some(1), "{stderr}");
+    for expected in [
+        "line 2: not valid JSON",
+        "line 4: not a ShipmentRequest: missing field `parties`",
+        "line 5: parcels[0].gross_weight: invalid type: string \"heavy\"",
+        "2 booked (0 replayed), 0 failed, 3 invalid",
+    ] {
+        assert!(stderr.contains(expected), "no {expected:?} in:\n{stderr}");
+    }
+    assert_eq!(world.total("create_and_book_shipment"), 2);
+    let report = read_report(&report_path);
+    let statuses: Vec<(u64, &str)> = report
+        .iter()
+        .map(|e| (e["line"].as_u64().unwrap(), e["status"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            (1, "booked"),
+            (2, "invalid"),
+            (4, "invalid"),
+            (5, "invalid"),
+            (6, "booked")
+        ]
+    );
+    assert_eq!(report[2]["reference"], "Bad-4");
+    assert!(
+        report[3]["error"]
+            .as_str()
+            .unwrap()
+            .contains("parcels[0].gross_weight")
+    );
+}
+
+#[test]
+fn phygitals_ship_quotes_picks_a_rate_and_orders_with_the_address_as_written() {
+    let world = World::start("ship", SandboxConfig::default());
+    let url = world.sandbox.phygitals_url();
+    let client = parcelkit::phygitals::Client::builder()
+        .base_url(&url)
+        .api_key(API_KEY)
+        .build()
+        .unwrap();
+    let user = "collector-7";
+    let bought = world.runtime.block_on(async {
+        let packs = client
+            .list_available_packs()
+            .send()
+            .detailed()
+            .await
+            .unwrap();
+        let pack = packs.iter().find(|p| p.in_stock && p.enable).unwrap();
+        client
+            .init_purchase()
+            .body(
+                parcelkit::phygitals::types::PurchaseInitRequest::builder()
+                    .id(pack.id.clone())
+                    .amount(2u64)
+                    .user_id(user),
+            )
+            .send()
+            .detailed()
+            .await
+            .unwrap()
+            .into_inner()
+    });
+    let items: Vec<String> = bought.nfts.iter().map(|n| n.id.clone()).collect();
+    assert_eq!(items.len(), 2);
+
+    let destination = world.path("dest.json");
+    std::fs::write(
+        &destination,
+        json!({"name": "Emily Carter", "line1": "1450 Brickell Ave", "line2": "Apt 2304",
+               "city": "Miami", "state": "FL", "postal_code": "33131", "country": "US",
+               "phone": "+13055550142", "delivery_note": "Leave with the concierge"})
+        .to_string(),
+    )
+    .unwrap();
+    let ship = |extra: &[&str]| {
+        let mut command = parcelkit();
+        command
+            .args([
+                "phygitals",
+                "--base-url",
+                &url,
+                "--api-key",
+                API_KEY,
+                "ship",
+            ])
+            .args(["--user", user, "--to", destination.to_str().unwrap()])
+            .args(extra);
+        run(&mut command)
+    };
+
+    // An item the user does not hold is caught before quoting.
+    let (code, _, stderr) = ship(&["--items", "no-such-item"]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains("no-such-item"), "{stderr}");
+
+    let (code, stdout, stderr) = ship(&["--items", &items.join(","), "--rate", "priority"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let order: Value = serde_json::from_str(&stdout).expect("one JSON order on stdout");
+    let order_id = order["order_id"].as_str().unwrap();
+    assert!(order_id.starts_with("order_"), "{order}");
+    assert_eq!(order["service"], "Priority Mail", "{order}");
+    assert_eq!(order["items"].as_array().unwrap().len(), 2, "{order}");
+
+    // The address reached the API as written: the key the spec does not list is kept.
+    let raw: Value = world.runtime.block_on(async {
+        reqwest::Client::new()
+            .get(format!("{url}/api/v1/ship/order/{order_id}"))
+            .header("x-api-key", API_KEY)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    });
+    assert_eq!(
+        raw["destination"]["delivery_note"], "Leave with the concierge",
+        "{raw}"
+    );
+
+    // The items are locked in that order: shipping them again is refused, exit 1.
+    let (code, _, stderr) = ship(&["--items", &items.join(",")]);
+    assert_eq!(code, Some(1), "{stderr}");
+}
