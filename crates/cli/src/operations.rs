@@ -136,7 +136,8 @@ macro_rules! api_operations {
                                     arg.alias("file").help(
                                         "The request body: a JSON file, or - for standard input",
                                     )
-                                }),
+                                })
+                                .mut_arg_if_present("accept-language", |arg| arg.alias("language")),
                         )
                     },
                 )

@@ -99,6 +99,8 @@ async fn smart_send_create_get_and_list() {
             "sandbox-team",
             "--shipment",
             &uuid,
+            "--language",
+            "da",
         ],
         None,
     ));
