@@ -38,11 +38,6 @@ pub struct DemoArgs {
     yes: bool,
 }
 
-/// An API error as a failure of `operation`: its message carries the status and Request-ID.
-fn failed<E: std::fmt::Display>(operation: &str) -> impl Fn(E) -> Failure + '_ {
-    move |e| Failure::Api(format!("{operation}: {e}"))
-}
-
 /// Runs the demo.
 pub async fn run(args: DemoArgs, verbose: bool) -> Result<(), Failure> {
     let local = args.smartsend_url.is_none() && args.phygitals_url.is_none();
@@ -163,7 +158,7 @@ async fn smartsend_flow(url: &str, token: &str, team: &str) -> Result<(), Failur
         .send()
         .detailed()
         .await
-        .map_err(failed("create_shipment"))?;
+        .map_err(Failure::api("create_shipment"))?;
     let uuid = created.data.uuid;
     step(
         "create_shipment",
@@ -182,7 +177,7 @@ async fn smartsend_flow(url: &str, token: &str, team: &str) -> Result<(), Failur
         .send()
         .detailed()
         .await
-        .map_err(failed("book_shipment"))?;
+        .map_err(Failure::api("book_shipment"))?;
     let request_id = booked.request_id().map(str::to_owned);
     match booked.into_inner() {
         smartsend::types::BookShipmentSuccess::ShipmentEnvelope(done) => step(
@@ -204,7 +199,7 @@ async fn smartsend_flow(url: &str, token: &str, team: &str) -> Result<(), Failur
         .send()
         .detailed()
         .await
-        .map_err(failed("get_shipment"))?;
+        .map_err(Failure::api("get_shipment"))?;
     step(
         "get_shipment",
         tracking(&fetched.data),
@@ -214,7 +209,7 @@ async fn smartsend_flow(url: &str, token: &str, team: &str) -> Result<(), Failur
     let accepted = client
         .create_and_book_shipment_async(team, shipment("Demo-1002"), None)
         .await
-        .map_err(failed("create_and_book_shipment"))?;
+        .map_err(Failure::api("create_and_book_shipment"))?;
     match accepted {
         BookingOutcome::Accepted(handle) => {
             step(
@@ -255,7 +250,7 @@ async fn smartsend_flow(url: &str, token: &str, team: &str) -> Result<(), Failur
         .send()
         .detailed()
         .await
-        .map_err(failed("create_shipment"))?;
+        .map_err(Failure::api("create_shipment"))?;
     let key =
         IdempotencyKey::derive("demo-1003-booking", &third.data.uuid).expect("a uuid is JSON");
     for attempt in ["book_shipment (first try)", "book_shipment (retry)"] {
@@ -266,7 +261,7 @@ async fn smartsend_flow(url: &str, token: &str, team: &str) -> Result<(), Failur
             .idempotency_key(key.clone())
             .send()
             .await
-            .map_err(failed("book_shipment"))?;
+            .map_err(Failure::api("book_shipment"))?;
         let replayed = response.replayed();
         let request_id = response.request_id().map(str::to_owned);
         let state = match response.into_inner() {
@@ -297,7 +292,7 @@ async fn phygitals_flow(url: &str, key: &str) -> Result<(), Failure> {
         .send()
         .detailed()
         .await
-        .map_err(failed("list_available_packs"))?;
+        .map_err(Failure::api("list_available_packs"))?;
     let pack = packs
         .iter()
         .find(|p| p.in_stock && p.enable)
@@ -320,7 +315,7 @@ async fn phygitals_flow(url: &str, key: &str) -> Result<(), Failure> {
         .send()
         .detailed()
         .await
-        .map_err(failed("init_purchase"))?;
+        .map_err(Failure::api("init_purchase"))?;
     step(
         "init_purchase",
         format!(
@@ -337,7 +332,7 @@ async fn phygitals_flow(url: &str, key: &str) -> Result<(), Failure> {
         .send()
         .detailed()
         .await
-        .map_err(failed("get_inventory"))?;
+        .map_err(Failure::api("get_inventory"))?;
     let items: Vec<String> = inventory.items.iter().map(|i| i.id.clone()).collect();
     step("get_inventory", format!("{} item(s)", items.len()), None);
 
@@ -352,7 +347,7 @@ async fn phygitals_flow(url: &str, key: &str) -> Result<(), Failure> {
         .send()
         .detailed()
         .await
-        .map_err(failed("quote_shipping"))?;
+        .map_err(Failure::api("quote_shipping"))?;
     let quotes = quote.into_inner();
     let cheapest = quotes
         .cheapest()
@@ -374,7 +369,7 @@ async fn phygitals_flow(url: &str, key: &str) -> Result<(), Failure> {
         .send()
         .detailed()
         .await
-        .map_err(failed("request_shipping"))?;
+        .map_err(Failure::api("request_shipping"))?;
     step(
         "request_shipping",
         format!("order {}", order.order_id),
@@ -386,7 +381,7 @@ async fn phygitals_flow(url: &str, key: &str) -> Result<(), Failure> {
         .send()
         .detailed()
         .await
-        .map_err(failed("get_shipping_order"))?;
+        .map_err(Failure::api("get_shipping_order"))?;
     step(
         "get_shipping_order",
         format!("{} ({} item(s))", status.status, status.items.len()),

@@ -15,7 +15,7 @@ use parcelkit::smartsend::{BookingOutcome, OperationError, types};
 use parcelkit::{Detailed, IdempotencyKey, PollPolicy, ResponseMeta};
 use progenitor_client::ResponseValue;
 
-use super::{api_failure, spinner};
+use super::spinner;
 use crate::Failure;
 use crate::output::{OutputFormat, print_value};
 
@@ -78,7 +78,7 @@ pub async fn run(
         .send()
         .detailed()
         .await
-        .map_err(api_failure("book_shipment"))?;
+        .map_err(Failure::api("book_shipment"))?;
     if response.replayed() {
         eprintln!(
             "parcelkit: replayed: this key booked the shipment before; nothing was booked again"
@@ -98,7 +98,7 @@ pub async fn run(
                 .send()
                 .detailed()
                 .await
-                .map_err(api_failure("get_shipment"))?
+                .map_err(Failure::api("get_shipment"))?
                 .into_inner()
                 .data;
             if shipment.state == types::ShipmentState::Booked {
@@ -138,7 +138,7 @@ async fn book_and_wait(
     }
     .detailed()
     .await
-    .map_err(api_failure("book_shipment"))?
+    .map_err(Failure::api("book_shipment"))?
     .into_inner();
     let handle = match outcome {
         BookingOutcome::Booked(done) => return Ok(done.into_inner().data),

@@ -13,7 +13,6 @@ use parcelkit::Detailed;
 use parcelkit::smartsend::types;
 use progenitor_client::ClientInfo;
 
-use super::api_failure;
 use crate::Failure;
 
 /// Flags of `parcelkit smartsend label`.
@@ -54,7 +53,7 @@ pub async fn run(
         .send()
         .detailed()
         .await
-        .map_err(api_failure("get_shipment"))?
+        .map_err(Failure::api("get_shipment"))?
         .into_inner()
         .data;
     if shipment.state != types::ShipmentState::Booked {

@@ -83,11 +83,6 @@ fn spinner(message: String) -> ProgressBar {
     spinner
 }
 
-/// An API failure of `operation`: `ApiError`'s Display already carries status and Request-ID.
-fn api_failure(operation: &str) -> impl Fn(parcelkit::smartsend::ApiError) -> Failure + '_ {
-    move |e| Failure::Api(format!("{operation}: {e}"))
-}
-
 /// The tracking codes of a shipment's parcels, in parcel order (parcels without one skipped).
 fn tracking_codes(shipment: &parcelkit::smartsend::types::Shipment) -> Vec<String> {
     shipment

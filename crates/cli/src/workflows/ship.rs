@@ -38,11 +38,6 @@ pub struct ShipArgs {
     rate: Option<String>,
 }
 
-/// An API failure of `operation`, with the status and Request-ID that `ApiError` shows.
-fn failed(operation: &str) -> impl Fn(parcelkit::phygitals::ApiError) -> Failure + '_ {
-    move |e| Failure::Api(format!("{operation}: {e}"))
-}
-
 /// Runs `parcelkit phygitals ship`.
 pub async fn run(
     args: ShipArgs,
@@ -57,7 +52,7 @@ pub async fn run(
         .send()
         .detailed()
         .await
-        .map_err(failed("get_inventory"))?
+        .map_err(Failure::api("get_inventory"))?
         .into_inner();
     let held: Vec<String> = inventory.items.iter().map(|i| i.id.clone()).collect();
     let items = if args.items.is_empty() {
@@ -94,7 +89,7 @@ pub async fn run(
     let quotes = quote(client, &body)
         .detailed()
         .await
-        .map_err(failed("quote_shipping"))?
+        .map_err(Failure::api("quote_shipping"))?
         .into_inner();
     let chosen = match &args.rate {
         Some(key) => quotes.by_rate_key(key).ok_or_else(|| {
@@ -134,7 +129,7 @@ pub async fn run(
         .send()
         .detailed()
         .await
-        .map_err(failed("request_shipping"))?
+        .map_err(Failure::api("request_shipping"))?
         .into_inner();
     // The order exists now; if reading it back fails, show what request_shipping said rather
     // than fail a command whose write succeeded.
