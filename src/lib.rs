@@ -56,6 +56,23 @@ macro_rules! generated_api {
             pub fn context(&self) -> &$crate::runtime::ClientContext {
                 &self.inner
             }
+
+            /// This client with another retry policy, for the calls made through it (a cheap
+            /// copy: the connection pool and credentials are shared).
+            pub fn with_retry_policy(&self, policy: $crate::RetryPolicy) -> Client {
+                Client::new_with_client(
+                    &self.baseurl,
+                    self.client.clone(),
+                    self.inner.with_retry_policy(policy),
+                )
+            }
+
+            /// This client with another deadline for each call made through it: every attempt
+            /// and every wait between attempts ends by then (`None`: no deadline). For one
+            /// call: `client.with_deadline(Some(Duration::from_secs(5))).get_shipment()...`.
+            pub fn with_deadline(&self, deadline: Option<std::time::Duration>) -> Client {
+                self.with_retry_policy(self.inner.retry_policy().clone().with_deadline(deadline))
+            }
         }
 
         impl $crate::runtime::ApiClient for Client {

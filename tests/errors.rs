@@ -124,7 +124,9 @@ async fn a_non_json_error_body_is_kept_not_a_panic() {
         .detailed()
         .await
         .unwrap_err();
-    assert_eq!(error.kind(), ErrorKind::UnexpectedResponse);
+    // A 500 is a server error whatever its body says; the HTML is kept, not shown as a message.
+    assert_eq!(error.kind(), ErrorKind::ServerError);
+    assert_eq!(error.message(), "Internal Server Error");
     assert_eq!(error.status().map(|s| s.as_u16()), Some(500));
     assert_eq!(error.body(), b"<html>oops</html>");
     assert!(error.is_retryable());
@@ -141,9 +143,13 @@ async fn an_undocumented_status_keeps_its_bounded_body() {
         .detailed()
         .await
         .unwrap_err();
-    assert_eq!(error.kind(), ErrorKind::UnexpectedResponse);
+    // A 4xx the operation does not list is an API error.
+    assert_eq!(error.kind(), ErrorKind::Api);
     assert_eq!(error.status().map(|s| s.as_u16()), Some(418));
     assert_eq!(error.body().len(), MAX_ERROR_BODY);
+    // The body was cut at the cap, so it is no JSON to read a message from.
+    assert_eq!(error.message(), "I'm a teapot");
+    assert!(error.to_string().len() < 400, "{error}");
 }
 
 #[tokio::test]

@@ -6,7 +6,7 @@
 use std::fmt;
 use std::marker::PhantomData;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
 use reqwest::Method;
@@ -15,6 +15,7 @@ use reqwest::header::{
 };
 use tracing::Instrument;
 
+use super::decode::read_capped;
 use super::error::{self, Captured};
 use super::retry_loop::{RetrySafety, Sleeper, TokioSleeper, classify, run_with_retries};
 use super::{AcceptLanguage, IdempotencyKey, Jitter, RequestId, RetryPolicy};
@@ -83,6 +84,8 @@ pub enum BuildError {
     InvalidUserAgent(String),
     /// The default language cannot be sent (an empty list).
     InvalidLanguage(String),
+    /// A size limit of zero.
+    InvalidLimit(&'static str),
     /// `from_env` found no credential in this variable.
     MissingEnv(&'static str),
     /// reqwest could not build its client.
@@ -98,6 +101,7 @@ impl fmt::Display for BuildError {
             ),
             BuildError::InvalidUserAgent(p) => write!(f, "invalid User-Agent product {p:?}"),
             BuildError::InvalidLanguage(why) => write!(f, "invalid default language: {why}"),
+            BuildError::InvalidLimit(what) => write!(f, "{what} must be at least 1 byte"),
             BuildError::MissingEnv(var) => write!(f, "environment variable {var} is not set"),
             BuildError::Http(why) => write!(f, "cannot build the HTTP client: {why}"),
         }
@@ -133,6 +137,7 @@ pub struct ClientBuilder<C> {
     connect_timeout: Duration,
     retry: RetryPolicy,
     language: Option<AcceptLanguage>,
+    max_response_body: usize,
     http: Option<reqwest::Client>,
     sleeper: Option<Arc<dyn Sleeper>>,
     jitter_seed: Option<u64>,
@@ -149,6 +154,7 @@ impl<C> fmt::Debug for ClientBuilder<C> {
             .field("connect_timeout", &self.connect_timeout)
             .field("retry", &self.retry)
             .field("language", &self.language)
+            .field("max_response_body", &self.max_response_body)
             .finish_non_exhaustive()
     }
 }
@@ -160,7 +166,8 @@ impl<C: ApiClient> Default for ClientBuilder<C> {
 }
 
 impl<C: ApiClient> ClientBuilder<C> {
-    /// Production base URL, no credential, 30 s timeout (10 s to connect), default retries.
+    /// Production base URL, no credential, 30 s per attempt (10 s to connect), default retries
+    /// (3 attempts within a 60 s deadline per call), responses up to 32 MiB.
     pub fn new() -> Self {
         ClientBuilder {
             base_url: None,
@@ -170,6 +177,7 @@ impl<C: ApiClient> ClientBuilder<C> {
             connect_timeout: Duration::from_secs(10),
             retry: RetryPolicy::default(),
             language: None,
+            max_response_body: DEFAULT_MAX_RESPONSE_BODY,
             http: None,
             sleeper: None,
             jitter_seed: None,
@@ -225,13 +233,16 @@ impl<C: ApiClient> ClientBuilder<C> {
         self
     }
 
-    /// The whole-request timeout (each attempt).
+    /// The timeout of each attempt, from sending to the last byte of the answer (default 30 s).
+    /// A call's attempts and the waits between them are bounded as a whole by the retry
+    /// policy's deadline ([`RetryPolicy::with_deadline`], default 60 s): an attempt never runs
+    /// past it.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self
     }
 
-    /// The connect timeout (each attempt).
+    /// The connect timeout (each attempt, default 10 s).
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = timeout;
         self
@@ -250,8 +261,18 @@ impl<C: ApiClient> ClientBuilder<C> {
         self
     }
 
+    /// The largest response body read (default 32 MiB). A larger success body is an error
+    /// that says so; error bodies are read up to [`MAX_ERROR_BODY`](super::MAX_ERROR_BODY)
+    /// whatever this says. What lies past a cap is never read into memory.
+    pub fn max_response_body(mut self, bytes: usize) -> Self {
+        self.max_response_body = bytes;
+        self
+    }
+
     /// Use this `reqwest::Client` (its own timeouts, proxy and TLS settings apply; the timeouts
-    /// of this builder do not).
+    /// of this builder do not, but the call deadline does). Build it with
+    /// `.redirect(reqwest::redirect::Policy::none())`: a client that follows redirects sends
+    /// the credential wherever a server points it, which parcelkit's own client never does.
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http = Some(client);
         self
@@ -309,13 +330,22 @@ impl<C: ApiClient> ClientBuilder<C> {
                     .map_err(|e| BuildError::InvalidLanguage(e.to_string()))
             })
             .transpose()?;
-        let http = match self.http {
-            Some(http) => http,
-            None => reqwest::Client::builder()
-                .timeout(self.timeout)
-                .connect_timeout(self.connect_timeout)
-                .build()
-                .map_err(|e| BuildError::Http(e.to_string()))?,
+        if self.max_response_body == 0 {
+            return Err(BuildError::InvalidLimit("max_response_body"));
+        }
+        let (http, attempt_timeout) = match self.http {
+            Some(http) => (http, None),
+            // The attempt timeout is set per request (bounded by the call's deadline), not here.
+            // Redirects are never followed: reqwest would carry custom credential headers
+            // (`X-API-Key`), bodies and Idempotency-Keys to whatever origin a server names.
+            None => (
+                reqwest::Client::builder()
+                    .connect_timeout(self.connect_timeout)
+                    .redirect(reqwest::redirect::Policy::none())
+                    .build()
+                    .map_err(|e| BuildError::Http(e.to_string()))?,
+                Some(self.timeout),
+            ),
         };
         let jitter = self
             .jitter_seed
@@ -326,6 +356,8 @@ impl<C: ApiClient> ClientBuilder<C> {
             user_agent,
             language,
             retry: self.retry,
+            attempt_timeout,
+            max_response_body: self.max_response_body,
             jitter: Mutex::new(jitter),
             sleeper: self.sleeper.unwrap_or_else(|| Arc::new(TokioSleeper)),
         }));
@@ -337,12 +369,18 @@ impl<C: ApiClient> ClientBuilder<C> {
 #[derive(Clone)]
 pub struct ClientContext(Arc<Runtime>);
 
+/// The default of [`ClientBuilder::max_response_body`].
+const DEFAULT_MAX_RESPONSE_BODY: usize = 32 * 1024 * 1024;
+
 struct Runtime {
     profile: ApiProfile,
     credential: Option<HeaderValue>,
     user_agent: HeaderValue,
     language: Option<HeaderValue>,
     retry: RetryPolicy,
+    /// Per attempt; `None` when the caller's own `reqwest::Client` sets its timeouts.
+    attempt_timeout: Option<Duration>,
+    max_response_body: usize,
     jitter: Mutex<Jitter>,
     sleeper: Arc<dyn Sleeper>,
 }
@@ -364,6 +402,28 @@ impl ClientContext {
     /// The retry policy in force.
     pub fn retry_policy(&self) -> &RetryPolicy {
         &self.0.retry
+    }
+
+    /// The same context with another retry policy (and so another deadline); the rest is shared
+    /// or copied. Backs the clients' `with_retry_policy` and `with_deadline`.
+    pub(crate) fn with_retry_policy(&self, retry: RetryPolicy) -> ClientContext {
+        let r = &self.0;
+        let seed = r
+            .jitter
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .next_seed();
+        ClientContext(Arc::new(Runtime {
+            profile: r.profile,
+            credential: r.credential.clone(),
+            user_agent: r.user_agent.clone(),
+            language: r.language.clone(),
+            retry,
+            attempt_timeout: r.attempt_timeout,
+            max_response_body: r.max_response_body,
+            jitter: Mutex::new(Jitter::seeded(seed)),
+            sleeper: Arc::clone(&r.sleeper),
+        }))
     }
 
     /// Waits `duration` on the client's clock (the injectable sleeper).
@@ -448,10 +508,36 @@ impl ClientContext {
             let mut shared = r.jitter.lock().unwrap_or_else(|e| e.into_inner());
             Jitter::seeded(shared.next_seed())
         };
+        let started = Instant::now();
+        // One attempt: send, then read the body (capped) inside the attempt, so a connection
+        // that drops mid-body is a transport error the retry rules see, and the attempt's
+        // timeout, never later than the call's deadline, covers the whole answer.
+        let attempt = |mut copy: reqwest::Request| {
+            let remaining = r
+                .retry
+                .deadline()
+                .map(|d| d.saturating_sub(started.elapsed()));
+            let timeout = match (r.attempt_timeout, remaining) {
+                (Some(a), Some(d)) => Some(a.min(d)),
+                (a, d) => a.or(d),
+            };
+            if timeout.is_some() {
+                *copy.timeout_mut() = timeout;
+            }
+            async move {
+                let response = http.execute(copy).await?;
+                let limit = if response.status().is_success() {
+                    r.max_response_body
+                } else {
+                    error::MAX_ERROR_BODY
+                };
+                read_capped(response, limit).await
+            }
+        };
         let send = async {
             match request.try_clone() {
                 // A streaming body cannot be sent twice: one attempt only.
-                None => http.execute(request).await,
+                None => attempt(request).await,
                 Some(_) => {
                     run_with_retries(
                         &r.retry,
@@ -459,12 +545,12 @@ impl ClientContext {
                         &mut jitter,
                         r.sleeper.as_ref(),
                         |result| classify(result, SystemTime::now()),
-                        |attempt| {
+                        |n| {
                             let copy = request
                                 .try_clone()
                                 .expect("checked above: the body is replayable");
-                            tracing::debug!(attempt, "sending");
-                            http.execute(copy)
+                            tracing::debug!(attempt = n, "sending");
+                            attempt(copy)
                         },
                     )
                     .await
@@ -501,41 +587,42 @@ impl ClientContext {
             headers.entry(IDEMPOTENCY_KEY).or_insert(key);
         }
         if error::capturing() {
-            response = capture_response(response).await?;
+            capture_response(&mut response).await;
         }
         Ok(response)
     }
 }
 
-/// Records status, headers and (for an error status) the bounded raw body of the final
-/// response for the error of a [`Detailed`](super::Detailed) call. The body is read here and the
-/// response rebuilt from the bytes, so the generated code still decodes it as usual.
-async fn capture_response(response: reqwest::Response) -> reqwest::Result<reqwest::Response> {
+/// Records status, headers and (for an error status) the raw body of the final response for the
+/// error of a [`Detailed`](super::Detailed) call. The body was read (capped) by the attempt; the
+/// response is rebuilt from the same bytes, so the generated code still decodes it as usual.
+async fn capture_response(response: &mut reqwest::Response) {
     let status = response.status();
     let headers = response.headers().clone();
-    if status.is_success() {
-        error::capture(Captured {
-            status: Some(status),
-            headers,
-            body: Bytes::new(),
-        });
-        return Ok(response);
+    let mut body = Bytes::new();
+    if !status.is_success() {
+        let taken = std::mem::replace(response, http::Response::new(Bytes::new()).into());
+        let extensions = taken.extensions().clone();
+        let version = taken.version();
+        // Already in memory: this cannot fail on the network.
+        body = taken.bytes().await.unwrap_or_default();
+        let mut rebuilt = http::Response::builder().status(status).version(version);
+        if let Some(h) = rebuilt.headers_mut() {
+            *h = headers.clone();
+        }
+        if let Some(e) = rebuilt.extensions_mut() {
+            *e = extensions;
+        }
+        *response = rebuilt
+            .body(body.clone())
+            .expect("status and version come from a valid response")
+            .into();
     }
-    let version = response.version();
-    let bytes = response.bytes().await?;
-    let mut rebuilt = http::Response::builder().status(status).version(version);
-    if let Some(h) = rebuilt.headers_mut() {
-        *h = headers.clone();
-    }
-    let rebuilt = rebuilt
-        .body(bytes.clone())
-        .expect("status and version come from a valid response");
     error::capture(Captured {
         status: Some(status),
         headers,
-        body: bytes.slice(..bytes.len().min(error::MAX_ERROR_BODY)),
+        body,
     });
-    Ok(reqwest::Response::from(rebuilt))
 }
 
 fn token_header(token: &str) -> HeaderValue {

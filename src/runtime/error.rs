@@ -23,21 +23,59 @@ use reqwest::header::HeaderMap;
 pub const MAX_ERROR_BODY: usize = 64 * 1024;
 
 /// What kind of failure.
+///
+/// An answer's kind follows its status whether or not the operation documents it, so a 503 from a
+/// gateway is a [`ServerError`](ErrorKind::ServerError) and a plain-text 401 an
+/// [`Authentication`](ErrorKind::Authentication) error.
+///
+/// ```
+/// use parcelkit::ErrorKind;
+///
+/// assert_eq!(ErrorKind::from_status(503), ErrorKind::ServerError);
+/// assert_eq!(ErrorKind::from_status(401), ErrorKind::Authentication);
+/// assert_eq!(ErrorKind::from_status(404), ErrorKind::Api);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ErrorKind {
     /// Refused before sending: a parameter broke its rule. Nothing reached the server.
     InvalidRequest,
     /// No response: connection refused, reset or dropped.
     Transport,
-    /// No response in time.
+    /// No response in time (the attempt's timeout or the call's deadline), or a 408 answer.
     Timeout,
-    /// The API answered with an error status (4xx/5xx) it documents.
+    /// The API answered with a client error status (4xx) not covered by a kind below.
     Api,
+    /// 401 or 403: the credential is missing, wrong or not allowed to do this.
+    Authentication,
+    /// 429: too many requests; see [`ApiError::retry_after`].
+    RateLimited,
+    /// 5xx: the service or a gateway in front of it failed; see [`ApiError::retry_after`].
+    ServerError,
+    /// A 3xx redirect. parcelkit never follows one, so the credential, the body and the
+    /// `Idempotency-Key` stay on the base URL's origin; the message names the target.
+    Redirect,
     /// Smart Send's 422 for an `Idempotency-Key` already used with a different payload: the
     /// write was not executed, and never will be under this key. Not retryable.
     IdempotencyKeyReused,
-    /// The API answered something the spec does not describe, or a body that does not decode.
+    /// A success status whose body does not decode (the message names the JSON path), or a
+    /// status no API uses (1xx, an undocumented 2xx).
     UnexpectedResponse,
+}
+
+impl ErrorKind {
+    /// The kind of an error answer with this status.
+    pub fn from_status(status: u16) -> ErrorKind {
+        match status {
+            300..=399 => ErrorKind::Redirect,
+            401 | 403 => ErrorKind::Authentication,
+            408 => ErrorKind::Timeout,
+            429 => ErrorKind::RateLimited,
+            400..=499 => ErrorKind::Api,
+            500..=599 => ErrorKind::ServerError,
+            _ => ErrorKind::UnexpectedResponse,
+        }
+    }
 }
 
 /// A failed call: kind, message, status, Request-ID, headers, raw body and the API's details.
@@ -98,11 +136,27 @@ impl<D> ApiError<D> {
     pub fn is_retryable(&self) -> bool {
         match self.kind {
             ErrorKind::Transport | ErrorKind::Timeout => true,
-            ErrorKind::Api | ErrorKind::UnexpectedResponse => self
+            ErrorKind::Api
+            | ErrorKind::UnexpectedResponse
+            | ErrorKind::RateLimited
+            | ErrorKind::ServerError => self
                 .status
                 .is_some_and(|s| is_retryable_status(s.as_u16()) || s.is_server_error()),
-            ErrorKind::InvalidRequest | ErrorKind::IdempotencyKeyReused => false,
+            ErrorKind::InvalidRequest
+            | ErrorKind::IdempotencyKeyReused
+            | ErrorKind::Authentication
+            | ErrorKind::Redirect => false,
         }
+    }
+
+    /// How long the server asked the caller to wait (`Retry-After`, seconds or HTTP-date), when
+    /// it did. A wait longer than the retry policy's `max_delay` is not slept through: the call
+    /// returns this error at once, and the decision is the caller's.
+    pub fn retry_after(&self) -> Option<std::time::Duration> {
+        self.headers
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| super::parse_retry_after(v, std::time::SystemTime::now()))
     }
 
     fn header(&self, name: &reqwest::header::HeaderName) -> Option<&str> {
@@ -137,7 +191,8 @@ impl<D: fmt::Debug> fmt::Debug for ApiError<D> {
             .field("request_id", &self.request_id())
             .field("idempotency_key", &self.idempotency_key())
             .field("details", &self.details)
-            .field("body", &String::from_utf8_lossy(&self.body))
+            // An excerpt: the whole (bounded) body is `body()`.
+            .field("body", &super::decode::excerpt(&self.body))
             .finish()
     }
 }
@@ -159,10 +214,14 @@ pub trait ErrorBody: Sized {
     fn into_details(self) -> Self::Details;
     /// A one-line summary of the details.
     fn summary(details: &Self::Details) -> String;
-    /// The kind of an error answer with these details (default: [`ErrorKind::Api`]).
-    fn kind(_status: StatusCode, _details: &Self::Details) -> ErrorKind {
-        ErrorKind::Api
+    /// The kind of an error answer with these details (default: by status,
+    /// [`ErrorKind::from_status`]).
+    fn kind(status: StatusCode, _details: &Self::Details) -> ErrorKind {
+        ErrorKind::from_status(status.as_u16())
     }
+    /// Mends a documented error body that drifts from its schema within reason, before it is
+    /// decoded (default: nothing). Runs only when the body does not decode as it is.
+    fn tolerate(_status: StatusCode, _body: &mut serde_json::Value) {}
 }
 
 /// What the `exec` hook recorded about the final response of a call.
@@ -248,9 +307,9 @@ fn assemble<E: ErrorBody>(
                 ErrorKind::Transport
             };
             out.message = if e.is_timeout() {
-                "no response in time".into()
+                "no response in time (the attempt's timeout or the call's deadline)".into()
             } else {
-                format!("transport error: {e}")
+                format!("transport error: {}", with_causes(&e))
             };
             out.source = Some(Box::new(e));
         }
@@ -264,19 +323,27 @@ fn assemble<E: ErrorBody>(
             out.details = Some(details);
         }
         P::InvalidResponsePayload(bytes, e) => {
-            out.message = format!("the response body does not decode: {e}");
             if out.body.is_empty() {
-                out.body = bytes.slice(..bytes.len().min(MAX_ERROR_BODY));
+                out.body = bytes;
+            }
+            match out.status.filter(|s| !s.is_success()) {
+                // An error answer in another format than documented (a gateway's HTML, a
+                // plain-text 401): its status says what it is.
+                Some(status) => out.describe_status(status),
+                None => {
+                    let text = e.to_string();
+                    out.message = match text.rfind(super::decode::CONTEXT_SEPARATOR) {
+                        Some(at) => text[..at].to_owned(),
+                        None => text,
+                    };
+                }
             }
             out.source = Some(Box::new(e));
         }
         P::UnexpectedResponse(response) => {
             out.status = Some(response.status());
             out.headers = response.headers().clone();
-            out.message = format!(
-                "status {} is not documented for this operation",
-                response.status().as_u16()
-            );
+            out.describe_status(response.status());
         }
         P::InvalidUpgrade(e) => {
             out.message = format!("the connection upgrade failed: {e}");
@@ -287,4 +354,56 @@ fn assemble<E: ErrorBody>(
         }
     }
     out
+}
+
+impl<D> ApiError<D> {
+    /// Kind and message of an answer known only by its status (undocumented for the operation,
+    /// or a body that is not the documented error format): the server's own words when the body
+    /// has some, the status's reason phrase otherwise.
+    fn describe_status(&mut self, status: StatusCode) {
+        self.kind = ErrorKind::from_status(status.as_u16());
+        let said = super::decode::server_message(&self.body);
+        self.message = match self.kind {
+            ErrorKind::Redirect => {
+                let target = self
+                    .headers
+                    .get(reqwest::header::LOCATION)
+                    .map(|v| {
+                        String::from_utf8_lossy(v.as_bytes())
+                            .chars()
+                            .take(200)
+                            .collect()
+                    })
+                    .unwrap_or_else(|| "an unnamed location".to_owned());
+                format!(
+                    "refused to follow a redirect to {target}: parcelkit does not follow \
+                     redirects, so the credential and the request stay on the base URL's origin \
+                     (check the base URL)"
+                )
+            }
+            _ => {
+                let reason = status.canonical_reason().unwrap_or("unknown status");
+                match said {
+                    Some(said) => format!("{reason}: {said}"),
+                    None => reason.to_owned(),
+                }
+            }
+        };
+    }
+}
+
+/// An error's message with the causes under it (`error sending request: ...: Connection
+/// refused`), each said once.
+fn with_causes(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let said = cause.to_string();
+        if !text.contains(&said) {
+            text.push_str(": ");
+            text.push_str(&said);
+        }
+        source = cause.source();
+    }
+    text
 }

@@ -3,6 +3,7 @@
 //! specific to one API.
 
 mod client;
+pub(crate) mod decode;
 mod error;
 mod header_token;
 mod idempotency;

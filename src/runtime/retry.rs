@@ -4,9 +4,11 @@ use std::time::{Duration, SystemTime};
 ///
 /// Delays grow exponentially with full jitter: before retry `n` (0-based) the client waits a
 /// uniformly random time in `[0, min(max_delay, base_delay * 2^n)]`, so many clients that failed
-/// together do not retry together. A `Retry-After` from the server replaces the computed delay,
-/// clamped to `max_delay`. No retry starts once `deadline` (measured from the first attempt)
-/// would be passed.
+/// together do not retry together. A `Retry-After` from the server replaces the computed delay;
+/// one longer than `max_delay` is not waited for: the call returns the answer at once, with the
+/// requested delay on the error (`ApiError::retry_after`). `deadline` bounds the whole call,
+/// measured from the first attempt: no retry starts that would pass it, and no attempt runs past
+/// it.
 ///
 /// ```
 /// use std::time::Duration;
@@ -26,13 +28,13 @@ pub struct RetryPolicy {
 }
 
 impl Default for RetryPolicy {
-    /// 3 attempts, 500 ms base, 20 s cap, 2 minute deadline.
+    /// 3 attempts, 500 ms base, 20 s cap, 60 s deadline for the whole call.
     fn default() -> Self {
         RetryPolicy {
             max_attempts: 3,
             base_delay: Duration::from_millis(500),
             max_delay: Duration::from_secs(20),
-            deadline: Some(Duration::from_secs(120)),
+            deadline: Some(Duration::from_secs(60)),
         }
     }
 }
@@ -58,13 +60,15 @@ impl RetryPolicy {
         self
     }
 
-    /// The largest delay between two attempts, `Retry-After` included.
+    /// The largest delay between two attempts, `Retry-After` included (a longer `Retry-After`
+    /// ends the call instead).
     pub fn with_max_delay(mut self, delay: Duration) -> Self {
         self.max_delay = delay;
         self
     }
 
-    /// No retry starts later than this after the first attempt (`None`: no deadline).
+    /// The whole call, every attempt and wait, ends this long after it started at the latest
+    /// (`None`: no deadline; each attempt is still bounded by the client's timeout).
     pub fn with_deadline(mut self, deadline: Option<Duration>) -> Self {
         self.deadline = deadline;
         self
@@ -80,6 +84,11 @@ impl RetryPolicy {
         self.deadline
     }
 
+    /// The largest delay between two attempts.
+    pub fn max_delay(&self) -> Duration {
+        self.max_delay
+    }
+
     /// The computed delay before retry `retry` (0 for the first retry): full jitter over the
     /// capped exponential.
     pub fn backoff(&self, retry: u32, jitter: &mut Jitter) -> Duration {
@@ -92,7 +101,8 @@ impl RetryPolicy {
     }
 
     /// The delay before retry `retry`: the server's `Retry-After` when given (clamped to
-    /// `max_delay`), else [`RetryPolicy::backoff`].
+    /// `max_delay`; the retry engine does not retry at all past it), else
+    /// [`RetryPolicy::backoff`].
     pub fn delay(
         &self,
         retry: u32,

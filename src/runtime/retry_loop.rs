@@ -83,6 +83,14 @@ pub fn decide(
         ) => {
             return Decision::Stop;
         }
+        // A server that asks for a longer pause than the policy allows is not slept through:
+        // the caller gets the answer now, with the requested delay on the error.
+        (
+            AttemptOutcome::RetryableStatus {
+                retry_after: Some(wait),
+            },
+            RetrySafety::Idempotent,
+        ) if wait > policy.max_delay() => return Decision::Stop,
         (AttemptOutcome::RetryableStatus { retry_after }, RetrySafety::Idempotent) => retry_after,
         (AttemptOutcome::TransportError { .. }, _) => None,
     };
@@ -223,20 +231,23 @@ mod tests {
     }
 
     #[test]
-    fn retry_after_is_honoured_and_clamped() {
+    fn retry_after_is_honoured_up_to_the_cap_and_not_slept_through_beyond_it() {
         let policy = RetryPolicy::default().with_max_delay(Duration::from_secs(10));
-        let outcome = AttemptOutcome::RetryableStatus {
-            retry_after: Some(Duration::from_secs(600)),
+        let after = |secs| {
+            decide(
+                &policy,
+                RetrySafety::Idempotent,
+                AttemptOutcome::RetryableStatus {
+                    retry_after: Some(Duration::from_secs(secs)),
+                },
+                1,
+                Duration::ZERO,
+                &mut Jitter::seeded(1),
+            )
         };
-        let d = decide(
-            &policy,
-            RetrySafety::Idempotent,
-            outcome,
-            1,
-            Duration::ZERO,
-            &mut Jitter::seeded(1),
-        );
-        assert_eq!(d, Decision::RetryAfter(Duration::from_secs(10)));
+        assert_eq!(after(10), Decision::RetryAfter(Duration::from_secs(10)));
+        assert_eq!(after(11), Decision::Stop);
+        assert_eq!(after(999_999), Decision::Stop);
     }
 
     #[derive(Default)]

@@ -1,9 +1,12 @@
 //! Small, checked rewrites of progenitor's output, for what its settings cannot say.
 //!
-//! The one rewrite today: a builder setter whose value converts into one of parcelkit's header
-//! types (`IdempotencyKey`, `RequestId`) throws the conversion error away and records only
-//! "conversion to `crate :: IdempotencyKey` for idempotency_key failed". Rewritten, it keeps the
-//! error's text, which names the rule the value broke and the offending character or length.
+//! - A builder setter whose value converts into one of parcelkit's header types
+//!   (`IdempotencyKey`, `RequestId`) throws the conversion error away and records only
+//!   "conversion to `crate :: IdempotencyKey` for idempotency_key failed". Rewritten, it keeps the
+//!   error's text, which names the rule the value broke and the offending character or length.
+//! - `send()` decodes bodies with `ResponseValue::from_response` (a plain `serde_json::from_slice`
+//!   whose error gives a line and column). Rewritten, it calls parcelkit's runtime decoder, which
+//!   tolerates a server's drift within reason and names the JSON path of what does not decode.
 
 use quote::ToTokens;
 use syn::visit_mut::VisitMut;
@@ -106,5 +109,79 @@ impl VisitMut for ClosureRewriter {
             return;
         }
         syn::visit_mut::visit_expr_mut(self, expr);
+    }
+}
+
+/// The runtime function that decodes a success body, in place of `ResponseValue::from_response`.
+pub const DECODE_SUCCESS: &str = "crate::runtime::decode::success";
+/// The runtime function that decodes a documented error body (inside `Error::ErrorResponse`).
+pub const DECODE_ERROR: &str = "crate::runtime::decode::error_response";
+
+/// Points every `ResponseValue::from_response` call of `file` at parcelkit's decoder
+/// ([`DECODE_SUCCESS`], or [`DECODE_ERROR`] inside `Error::ErrorResponse(..)`); returns how many
+/// calls were rewritten.
+///
+/// ```
+/// let mut file: syn::File = syn::parse_quote! {
+///     fn send() {
+///         match status {
+///             200u16 => ResponseValue::from_response(response).await,
+///             404u16 => Err(Error::ErrorResponse(ResponseValue::from_response(response).await?)),
+///             _ => Err(Error::UnexpectedResponse(response)),
+///         }
+///     }
+/// };
+/// assert_eq!(parcelkit_codegen::patch::decode_with_runtime(&mut file), 2);
+/// let text = quote::ToTokens::to_token_stream(&file).to_string();
+/// assert!(text.contains("200u16 => crate :: runtime :: decode :: success (response)"));
+/// assert!(text.contains("ErrorResponse (crate :: runtime :: decode :: error_response (response)"));
+/// assert!(!text.contains("from_response"));
+/// ```
+pub fn decode_with_runtime(file: &mut syn::File) -> usize {
+    let mut patcher = DecodePatcher {
+        inside_error_response: false,
+        changed: 0,
+    };
+    patcher.visit_file_mut(file);
+    patcher.changed
+}
+
+struct DecodePatcher {
+    inside_error_response: bool,
+    changed: usize,
+}
+
+/// The last two segments of a call's function path (`ResponseValue::from_response`).
+fn call_tail(call: &syn::ExprCall) -> Option<(String, String)> {
+    let syn::Expr::Path(path) = &*call.func else {
+        return None;
+    };
+    let mut segments = path.path.segments.iter().rev();
+    let last = segments.next()?.ident.to_string();
+    let before = segments.next()?.ident.to_string();
+    Some((before, last))
+}
+
+impl VisitMut for DecodePatcher {
+    fn visit_expr_call_mut(&mut self, call: &mut syn::ExprCall) {
+        match call_tail(call) {
+            Some((ty, f)) if ty == "ResponseValue" && f == "from_response" => {
+                let target = if self.inside_error_response {
+                    DECODE_ERROR
+                } else {
+                    DECODE_SUCCESS
+                };
+                let path: syn::ExprPath = syn::parse_str(target).expect("a path");
+                *call.func = syn::Expr::Path(path);
+                self.changed += 1;
+                syn::visit_mut::visit_expr_call_mut(self, call);
+            }
+            Some((ty, f)) if ty == "Error" && f == "ErrorResponse" => {
+                let outer = std::mem::replace(&mut self.inside_error_response, true);
+                syn::visit_mut::visit_expr_call_mut(self, call);
+                self.inside_error_response = outer;
+            }
+            _ => syn::visit_mut::visit_expr_call_mut(self, call),
+        }
     }
 }

@@ -118,6 +118,7 @@ fn format_rust(api: &ApiSpec, tokens: TokenStream) -> Result<String, CodegenErro
     let mut file: syn::File = syn::parse2(tokens)
         .map_err(|e| CodegenError::new(api.spec_path, ErrorKind::Format, e.to_string()))?;
     patch::keep_header_conversion_errors(&mut file);
+    patch::decode_with_runtime(&mut file);
     let pretty = prettyplease::unparse(&file);
     progenitor_impl::space_out_items(pretty)
         .map_err(|e| CodegenError::new(api.spec_path, ErrorKind::Format, e.to_string()))

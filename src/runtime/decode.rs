@@ -1,0 +1,369 @@
+//! Reading and decoding response bodies, for every operation of both APIs.
+//!
+//! The generated `send()` calls [`success`] and [`error_response`] (parcelkit-codegen rewrites
+//! progenitor's `ResponseValue::from_response` into them) instead of decoding with a plain
+//! `serde_json::from_slice`, so that:
+//! - a body that matches decodes at full speed (one `from_slice`, nothing else);
+//! - a server that drifts within reason still decodes: an integral float (`20.0`) where an
+//!   integer is expected, an error body that omits a member the HTTP status already says;
+//! - a body that does not decode is an error that names the JSON path and what was found there
+//!   (`at data.parcels[0].state: invalid type: null, ...`), the status, the `Request-ID`, and a
+//!   short excerpt of the body, never the whole of it.
+//!
+//! Bodies are read with a cap ([`read_capped`]) by the client's `exec` hook, before any of this
+//! runs, so a 10 MB answer is never held whole.
+
+use std::fmt::Write as _;
+
+use bytes::{Bytes, BytesMut};
+use progenitor_client::{Error, ResponseValue};
+use reqwest::StatusCode;
+use reqwest::header::HeaderMap;
+use serde::de::DeserializeOwned;
+
+use super::client::REQUEST_ID;
+use super::error::ErrorBody;
+
+/// The most of a body an error message shows (an excerpt, for people); the error itself keeps up
+/// to [`MAX_ERROR_BODY`](super::MAX_ERROR_BODY) bytes.
+pub(crate) const EXCERPT: usize = 512;
+
+/// Set on a response whose body was cut at the cap while reading: it is not the whole answer.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct BodyCut {
+    /// The cap it was cut at, in bytes.
+    pub(crate) limit: usize,
+}
+
+/// Reads at most `limit` bytes of `response`'s body and returns a response rebuilt from them
+/// (status, version, headers and extensions kept), marked with [`BodyCut`] when there was more.
+/// What lies past the cap is never read: the connection is dropped with the rest of it.
+pub(crate) async fn read_capped(
+    mut response: reqwest::Response,
+    limit: usize,
+) -> reqwest::Result<reqwest::Response> {
+    let status = response.status();
+    let version = response.version();
+    let headers = std::mem::take(response.headers_mut());
+    let announced = response.content_length();
+    let mut body = BytesMut::with_capacity(announced.map_or(0, |n| n.min(limit as u64) as usize));
+    let mut cut = false;
+    while let Some(chunk) = response.chunk().await? {
+        let room = limit - body.len();
+        if chunk.len() > room {
+            body.extend_from_slice(&chunk[..room]);
+            cut = true;
+            break;
+        }
+        body.extend_from_slice(&chunk);
+    }
+    let mut rebuilt = http::Response::builder().status(status).version(version);
+    if let Some(h) = rebuilt.headers_mut() {
+        *h = headers;
+    }
+    if cut && let Some(extensions) = rebuilt.extensions_mut() {
+        extensions.insert(BodyCut { limit });
+    }
+    let rebuilt = rebuilt
+        .body(body.freeze())
+        .expect("status and version come from a valid response");
+    Ok(reqwest::Response::from(rebuilt))
+}
+
+/// Decodes a success body into the operation's type (called by the generated `send()`).
+pub async fn success<T: DeserializeOwned, E>(
+    response: reqwest::Response,
+) -> Result<ResponseValue<T>, Error<E>> {
+    let (status, headers, cut, body) = take(response).await?;
+    decode::<T>(&body, cut, |_| {})
+        .map(|value| ResponseValue::new(value, status, headers.clone()))
+        .map_err(|failure| failure.into_error(status, &headers, &body))
+}
+
+/// Decodes a documented error body (called by the generated `send()`): like [`success`], and
+/// the API's own tolerances apply first ([`ErrorBody::tolerate`]).
+pub async fn error_response<B: ErrorBody + DeserializeOwned, E>(
+    response: reqwest::Response,
+) -> Result<ResponseValue<B>, Error<E>> {
+    let (status, headers, cut, body) = take(response).await?;
+    decode::<B>(&body, cut, |value| B::tolerate(status, value))
+        .map(|value| ResponseValue::new(value, status, headers.clone()))
+        .map_err(|failure| failure.into_error(status, &headers, &body))
+}
+
+async fn take<E>(
+    response: reqwest::Response,
+) -> Result<(StatusCode, HeaderMap, Option<BodyCut>, Bytes), Error<E>> {
+    let status = response.status();
+    let headers = response.headers().clone();
+    let cut = response.extensions().get::<BodyCut>().copied();
+    let body = response.bytes().await.map_err(Error::ResponseBodyError)?;
+    Ok((status, headers, cut, body))
+}
+
+/// Why a body did not decode.
+#[derive(Debug)]
+pub(crate) enum DecodeFailure {
+    /// The body was cut at the cap, so it cannot be the whole document.
+    TooLarge(usize),
+    /// Not JSON at all.
+    NotJson(serde_json::Error),
+    /// JSON, but not the documented shape: where, and what was wrong there.
+    Shape { path: String, message: String },
+}
+
+impl std::fmt::Display for DecodeFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DecodeFailure::TooLarge(limit) => {
+                write!(f, "the body is larger than the {limit}-byte limit")
+            }
+            DecodeFailure::NotJson(e) => write!(f, "the body is not JSON ({e})"),
+            DecodeFailure::Shape { path, message } => write!(f, "at {path}: {message}"),
+        }
+    }
+}
+
+impl DecodeFailure {
+    /// progenitor's error for a body that does not decode: the payload is only an excerpt (its
+    /// `Display` prints it), and the message carries everything else.
+    fn into_error<E>(self, status: StatusCode, headers: &HeaderMap, body: &[u8]) -> Error<E> {
+        let message = decode_message(&self, status, headers, body);
+        Error::InvalidResponsePayload(
+            Bytes::copy_from_slice(&body[..body.len().min(EXCERPT)]),
+            <serde_json::Error as serde::de::Error>::custom(message),
+        )
+    }
+}
+
+/// Separates what went wrong from the context in a decode message, so an [`ApiError`]
+/// (which shows status and Request-ID itself) can take the first part alone.
+///
+/// [`ApiError`]: super::ApiError
+pub(crate) const CONTEXT_SEPARATOR: &str = " [status ";
+
+fn decode_message(
+    failure: &DecodeFailure,
+    status: StatusCode,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> String {
+    let request_id = headers
+        .get(REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("none");
+    format!(
+        "the response body does not decode {failure}; body: {}{CONTEXT_SEPARATOR}{}, Request-ID {request_id}]",
+        excerpt(body),
+        status.as_u16()
+    )
+}
+
+/// The start of `body` for people: lossy UTF-8, control characters escaped, at most
+/// [`EXCERPT`] bytes, with the full length when it was cut.
+pub(crate) fn excerpt(body: &[u8]) -> String {
+    if body.is_empty() {
+        return "(empty)".to_owned();
+    }
+    let shown = String::from_utf8_lossy(&body[..body.len().min(EXCERPT)]);
+    let mut out = String::with_capacity(shown.len() + 2);
+    out.push('`');
+    for c in shown.chars() {
+        if c.is_control() {
+            let _ = write!(out, "\\u{{{:x}}}", c as u32);
+        } else {
+            out.push(c);
+        }
+    }
+    out.push('`');
+    if body.len() > EXCERPT {
+        let _ = write!(out, "... ({} bytes in all)", body.len());
+    }
+    out
+}
+
+/// Decodes `body` into `T`: at full speed when it matches; otherwise through a
+/// [`serde_json::Value`], with the tolerances applied (`tolerate`, then integral floats as
+/// integers) and the failing path recorded.
+pub(crate) fn decode<T: DeserializeOwned>(
+    body: &[u8],
+    cut: Option<BodyCut>,
+    tolerate: impl FnOnce(&mut serde_json::Value),
+) -> Result<T, DecodeFailure> {
+    if let Some(BodyCut { limit }) = cut {
+        return Err(DecodeFailure::TooLarge(limit));
+    }
+    if let Ok(value) = serde_json::from_slice::<T>(body) {
+        return Ok(value);
+    }
+    let mut value: serde_json::Value =
+        serde_json::from_slice(body).map_err(DecodeFailure::NotJson)?;
+    tolerate(&mut value);
+    integral_floats_as_integers(&mut value);
+    serde_path_to_error::deserialize(value).map_err(|e| DecodeFailure::Shape {
+        path: match e.path().to_string() {
+            root if root == "." => "the top level".to_owned(),
+            path => path,
+        },
+        message: e.into_inner().to_string(),
+    })
+}
+
+/// `20.0` becomes `20`, so it decodes where the schema says integer; a field typed as a number
+/// reads an integer just as well, so nothing else changes.
+fn integral_floats_as_integers(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Number(n) if n.is_f64() => {
+            if let Some(f) = n.as_f64()
+                && f.fract() == 0.0
+                && f.abs() < 9.0e15
+            {
+                *n = serde_json::Number::from(f as i64);
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(integral_floats_as_integers),
+        serde_json::Value::Object(map) => map.values_mut().for_each(integral_floats_as_integers),
+        _ => {}
+    }
+}
+
+/// The server's own explanation in an error body that did not decode as documented (or that an
+/// operation does not document): a problem's `detail` or `title`, Phygitals' `error`, a
+/// `message`; or the first line of a plain-text body. At most 200 characters.
+pub(crate) fn server_message(body: &[u8]) -> Option<String> {
+    let text = match serde_json::from_slice::<serde_json::Value>(body) {
+        Ok(serde_json::Value::Object(map)) => ["detail", "title", "error", "message"]
+            .iter()
+            .find_map(|key| map.get(*key)?.as_str().map(str::to_owned))?,
+        Ok(_) => return None,
+        Err(_) => {
+            let text = std::str::from_utf8(body).ok()?;
+            if text.trim_start().starts_with(['<', '{', '[']) {
+                // An HTML page from a proxy, or JSON cut at the cap: markup is no message.
+                return None;
+            }
+            text.lines()
+                .map(str::trim)
+                .find(|l| !l.is_empty())?
+                .to_owned()
+        }
+    };
+    let text = text.trim();
+    if text.is_empty() {
+        return None;
+    }
+    Some(match text.char_indices().nth(200) {
+        Some((at, _)) => format!("{}...", &text[..at]),
+        None => text.to_owned(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, serde::Deserialize, PartialEq)]
+    struct Parcel {
+        state: String,
+        weight: i64,
+    }
+
+    #[derive(Debug, serde::Deserialize, PartialEq)]
+    struct Envelope {
+        data: Vec<Parcel>,
+    }
+
+    #[test]
+    fn a_matching_body_decodes() {
+        let v: Envelope =
+            decode(br#"{"data":[{"state":"open","weight":2}]}"#, None, |_| {}).unwrap();
+        assert_eq!(v.data[0].weight, 2);
+    }
+
+    #[test]
+    fn an_integral_float_decodes_as_an_integer_but_a_fraction_does_not() {
+        let v: Envelope = decode(
+            br#"{"data":[{"state":"open","weight":20.0}]}"#,
+            None,
+            |_| {},
+        )
+        .unwrap();
+        assert_eq!(v.data[0].weight, 20);
+        let e = decode::<Envelope>(
+            br#"{"data":[{"state":"open","weight":20.5}]}"#,
+            None,
+            |_| {},
+        )
+        .unwrap_err();
+        assert!(e.to_string().starts_with("at data[0].weight: "), "{e}");
+    }
+
+    #[test]
+    fn a_failure_names_the_path_and_what_was_found() {
+        let e = decode::<Envelope>(
+            br#"{"data":[{"state":"open","weight":1},{"state":null,"weight":1}]}"#,
+            None,
+            |_| {},
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "at data[1].state: invalid type: null, expected a string"
+        );
+    }
+
+    #[test]
+    fn not_json_and_cut_bodies_say_so() {
+        let e = decode::<Envelope>(b"<html>bad gateway</html>", None, |_| {}).unwrap_err();
+        assert!(e.to_string().starts_with("the body is not JSON"), "{e}");
+        let e = decode::<Envelope>(b"{}", Some(BodyCut { limit: 10 }), |_| {}).unwrap_err();
+        assert_eq!(e.to_string(), "the body is larger than the 10-byte limit");
+    }
+
+    #[test]
+    fn the_tolerance_hook_runs_before_the_typed_decode() {
+        let v: Envelope = decode(br#"{"data":[{"state":"open"}]}"#, None, |value| {
+            value["data"][0]["weight"] = 7.into();
+        })
+        .unwrap();
+        assert_eq!(v.data[0].weight, 7);
+    }
+
+    #[test]
+    fn excerpts_are_bounded_and_escaped() {
+        let big = vec![b'x'; 10_000];
+        let shown = excerpt(&big);
+        assert!(shown.len() < EXCERPT + 40, "{}", shown.len());
+        assert!(shown.ends_with("(10000 bytes in all)"), "{shown}");
+        assert_eq!(excerpt(b"a\nb"), "`a\\u{a}b`");
+        assert_eq!(excerpt(b""), "(empty)");
+    }
+
+    #[test]
+    fn server_messages_come_from_the_body_when_it_has_one() {
+        let cases: [(&[u8], Option<&str>); 8] = [
+            (
+                br#"{"title":"Bad","detail":"Weight missing"}"#,
+                Some("Weight missing"),
+            ),
+            (
+                br#"{"title":"Service Unavailable"}"#,
+                Some("Service Unavailable"),
+            ),
+            (br#"{"error":"Invalid API key"}"#, Some("Invalid API key")),
+            (
+                b"\n  Unauthorized: token expired\nmore",
+                Some("Unauthorized: token expired"),
+            ),
+            (b"<html><body>502</body></html>", None),
+            (b"[1,2]", None),
+            (br#"{"title":"cut at the ca"#, None),
+            (b"", None),
+        ];
+        for (body, expected) in cases {
+            assert_eq!(server_message(body).as_deref(), expected);
+        }
+        let long = format!(r#"{{"error":"{}"}}"#, "y".repeat(5000));
+        assert_eq!(server_message(long.as_bytes()).unwrap().len(), 203);
+    }
+}
