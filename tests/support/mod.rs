@@ -19,6 +19,33 @@ pub enum Step {
     /// Read the request, then close the connection without answering: to the client this is a
     /// transport error after the request may have been processed.
     Drop,
+    /// Answer with these exact bytes after the status line's headers: any content type, any
+    /// size (a write the client cuts short is counted, see [`ScriptedServer::cut_writes`]).
+    Raw {
+        status: u16,
+        headers: Vec<(&'static str, String)>,
+        body: Vec<u8>,
+    },
+    /// Read the request and never answer (the connection is held for a minute).
+    Hang,
+}
+
+/// A redirect to `location`.
+pub fn redirect(status: u16, location: &str) -> Step {
+    Step::Raw {
+        status,
+        headers: vec![("location", location.to_owned())],
+        body: Vec::new(),
+    }
+}
+
+/// A body of any content type.
+pub fn raw(status: u16, content_type: &str, body: impl Into<Vec<u8>>) -> Step {
+    Step::Raw {
+        status,
+        headers: vec![("content-type", content_type.to_owned())],
+        body: body.into(),
+    }
 }
 
 /// A JSON response with no extra headers.
@@ -57,15 +84,25 @@ impl Recorded {
 pub struct ScriptedServer {
     pub base_url: String,
     requests: Arc<Mutex<Vec<Recorded>>>,
+    cut_writes: Arc<Mutex<usize>>,
 }
 
 impl ScriptedServer {
     /// Starts the server on a free loopback port; it stops when the test's runtime ends.
     pub async fn start(script: Vec<Step>) -> ScriptedServer {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        Self::start_on(reserve_port(), script).await
+    }
+
+    /// Starts the server on a listener bound before (see [`reserve_port`]), so its script can
+    /// name its own port.
+    pub async fn start_on(listener: std::net::TcpListener, script: Vec<Step>) -> ScriptedServer {
+        listener.set_nonblocking(true).unwrap();
+        let listener = TcpListener::from_std(listener).unwrap();
         let base_url = format!("http://{}", listener.local_addr().unwrap());
         let requests = Arc::new(Mutex::new(Vec::new()));
         let recorded = Arc::clone(&requests);
+        let cut_writes = Arc::new(Mutex::new(0));
+        let cut = Arc::clone(&cut_writes);
         tokio::spawn(async move {
             let mut script = script.into_iter();
             loop {
@@ -78,6 +115,34 @@ impl ScriptedServer {
                 recorded.lock().unwrap().push(request);
                 match script.next() {
                     Some(Step::Drop) => drop(socket),
+                    Some(Step::Hang) => {
+                        tokio::spawn(async move {
+                            tokio::time::sleep(Duration::from_secs(60)).await;
+                            drop(socket);
+                        });
+                    }
+                    Some(Step::Raw {
+                        status,
+                        headers,
+                        body,
+                    }) => {
+                        let mut head = format!(
+                            "HTTP/1.1 {status} Scripted\r\ncontent-length: {}\r\nconnection: close\r\n",
+                            body.len()
+                        );
+                        for (name, value) in headers {
+                            head.push_str(&format!("{name}: {value}\r\n"));
+                        }
+                        head.push_str("\r\n");
+                        let written = async {
+                            socket.write_all(head.as_bytes()).await?;
+                            socket.write_all(&body).await?;
+                            socket.shutdown().await
+                        };
+                        if written.await.is_err() {
+                            *cut.lock().unwrap() += 1;
+                        }
+                    }
                     Some(Step::Respond(status, headers, body)) => {
                         let mut head = format!(
                             "HTTP/1.1 {status} Scripted\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n",
@@ -103,13 +168,33 @@ impl ScriptedServer {
                 }
             }
         });
-        ScriptedServer { base_url, requests }
+        ScriptedServer {
+            base_url,
+            requests,
+            cut_writes,
+        }
     }
 
     /// Every request received so far.
     pub fn requests(&self) -> Vec<Recorded> {
         self.requests.lock().unwrap().clone()
     }
+
+    /// How many [`Step::Raw`] answers the client closed the connection on before their last
+    /// byte (it stopped reading at its cap).
+    pub fn cut_writes(&self) -> usize {
+        *self.cut_writes.lock().unwrap()
+    }
+
+    /// The server's port.
+    pub fn port(&self) -> u16 {
+        self.base_url.rsplit(':').next().unwrap().parse().unwrap()
+    }
+}
+
+/// A listener on a free loopback port, for [`ScriptedServer::start_on`].
+pub fn reserve_port() -> std::net::TcpListener {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap()
 }
 
 async fn read_request(socket: &mut tokio::net::TcpStream) -> Option<Recorded> {

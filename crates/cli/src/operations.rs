@@ -198,6 +198,32 @@ fn error_body<T: serde::Serialize + std::fmt::Debug>(
         progenitor_client::Error::ErrorResponse(response) => {
             serde_json::to_string(&**response).unwrap_or_default()
         }
+        // Said plainly, rather than progenitor's dump of the response's headers.
+        progenitor_client::Error::UnexpectedResponse(response)
+            if response.status().is_redirection() =>
+        {
+            let target = response
+                .headers()
+                .get(reqwest::header::LOCATION)
+                .map(|v| {
+                    String::from_utf8_lossy(v.as_bytes())
+                        .chars()
+                        .take(200)
+                        .collect()
+                })
+                .unwrap_or_else(|| "an unnamed location".to_owned());
+            format!(
+                "refused to follow a redirect to {target}: the credential stays on the base \
+                 URL's origin (check --base-url)"
+            )
+        }
+        progenitor_client::Error::UnexpectedResponse(response) => format!(
+            "{} (not documented for this operation)",
+            response
+                .status()
+                .canonical_reason()
+                .unwrap_or("unknown status")
+        ),
         other => other.to_string(),
     }
 }

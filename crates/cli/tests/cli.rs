@@ -1,8 +1,10 @@
 //! The `parcelkit` binary as a user meets it: the demo runs end to end against the built-in
 //! sandbox; completions print; usage errors exit 2 with a message; `parcelkit sandbox` serves.
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
 use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_parcelkit");
 
@@ -107,4 +109,91 @@ fn parcelkit_sandbox_serves_like_the_sandbox_binary() {
         .unwrap();
     assert!(killed.success());
     assert!(child.wait().unwrap().success());
+}
+
+/// A one-thread HTTP server on 127.0.0.1 that answers every request with `answer` (a status
+/// line, headers and body, as bytes) and records the first line of each request.
+fn answering(answer: Vec<u8>) -> (String, Arc<Mutex<Vec<String>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let record = Arc::clone(&seen);
+    std::thread::spawn(move || {
+        for mut stream in listener.incoming().flatten() {
+            let mut head = Vec::new();
+            let mut byte = [0u8; 1];
+            while !head.ends_with(b"\r\n\r\n") && stream.read(&mut byte).unwrap_or(0) == 1 {
+                head.push(byte[0]);
+            }
+            let text = String::from_utf8_lossy(&head);
+            record
+                .lock()
+                .unwrap()
+                .push(text.lines().next().unwrap_or("").to_owned());
+            let _ = stream.write_all(&answer);
+        }
+    });
+    (url, seen)
+}
+
+#[test]
+fn the_cli_never_sends_the_api_key_after_a_redirect_and_keeps_errors_short() {
+    let (elsewhere, stolen) = answering(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n{}".to_vec());
+    let target = format!("{elsewhere}/api/v1/inventory/u1");
+    let (base, seen) = answering(
+        format!(
+            "HTTP/1.1 307 Temporary Redirect\r\nlocation: {target}\r\ncontent-length: 0\r\n\r\n"
+        )
+        .into_bytes(),
+    );
+    let output = parcelkit()
+        .args([
+            "phygitals",
+            "--base-url",
+            &base,
+            "--api-key",
+            "sandbox-cli-secret",
+        ])
+        .args(["get-inventory", "--user-id", "u1"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&target) && stderr.contains("307"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("sandbox-cli-secret"), "{stderr}");
+    assert!(
+        stolen.lock().unwrap().is_empty(),
+        "the other origin got nothing"
+    );
+    assert_eq!(seen.lock().unwrap().len(), 1);
+
+    // A 10 MB garbage error body: one short line on stderr, not 10 MB.
+    let mut garbage = format!(
+        "HTTP/1.1 500 Internal Server Error\r\ncontent-type: text/plain\r\ncontent-length: {}\r\n\r\n",
+        10 * 1024 * 1024
+    )
+    .into_bytes();
+    garbage.extend(std::iter::repeat_n(b'#', 10 * 1024 * 1024));
+    let (base, _) = answering(garbage);
+    let output = parcelkit()
+        .args([
+            "phygitals",
+            "--base-url",
+            &base,
+            "--api-key",
+            "sandbox-cli-secret",
+        ])
+        .args(["get-inventory", "--user-id", "u1"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        output.stderr.len() < 4096,
+        "{} bytes on stderr",
+        output.stderr.len()
+    );
+    assert!(String::from_utf8_lossy(&output.stderr).contains("500"));
 }
