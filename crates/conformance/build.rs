@@ -16,6 +16,7 @@ fn main() {
         let spec = parcelkit_codegen::load_spec(&path, api.spec_path)
             .and_then(|spec| parcelkit_codegen::normalise::normalise(&spec, api.spec_path))
             .unwrap_or_else(|e| panic!("{e}"));
+        let error_bodies = error_bodies(&spec);
         let components = spec.components.expect("every spec has components");
         writeln!(
             out,
@@ -33,9 +34,14 @@ fn main() {
                 "{}: schema name {name} is not PascalCase; the registry cannot name its type",
                 api.spec_path
             );
+            let error = if error_bodies.contains(name.as_str()) {
+                format!(".error_body::<parcelkit::{}::types::{name}>()", api.name)
+            } else {
+                String::new()
+            };
             writeln!(
                 out,
-                "    SchemaType::of::<parcelkit::{}::types::{name}>({name:?}),",
+                "    SchemaType::of::<parcelkit::{}::types::{name}>({name:?}){error},",
                 api.name
             )
             .unwrap();
@@ -45,4 +51,30 @@ fn main() {
     let dest =
         PathBuf::from(std::env::var_os("OUT_DIR").expect("set by cargo")).join("registry.rs");
     std::fs::write(dest, out).expect("OUT_DIR is writable");
+}
+
+/// The component schemas some operation answers an error status (4xx, 5xx, `4XX`, `5XX`,
+/// `default`) with: the generated code decodes those as error bodies.
+fn error_bodies(spec: &openapiv3::OpenAPI) -> std::collections::BTreeSet<String> {
+    let spec = serde_json::to_value(spec).expect("an OpenAPI document is JSON");
+    let mut names = std::collections::BTreeSet::new();
+    for op in parcelkit_codegen::spec_walk::operations(&spec) {
+        for (status, response) in op.op["responses"].as_object().into_iter().flatten() {
+            if !(status.starts_with('4') || status.starts_with('5') || status == "default") {
+                continue;
+            }
+            let response = parcelkit_codegen::spec_walk::resolve(&spec, response);
+            for media in response["content"]
+                .as_object()
+                .into_iter()
+                .flatten()
+                .map(|m| m.1)
+            {
+                if let Some(name) = parcelkit_codegen::spec_walk::component_name(&media["schema"]) {
+                    names.insert(name.to_owned());
+                }
+            }
+        }
+    }
+    names
 }

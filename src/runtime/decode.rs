@@ -71,6 +71,8 @@ pub(crate) async fn read_capped(
 }
 
 /// Decodes a success body into the operation's type (called by the generated `send()`).
+///
+/// Public only for the conformance suite's fuzzing; not part of parcelkit's API.
 pub async fn success<T: DeserializeOwned, E>(
     response: reqwest::Response,
 ) -> Result<ResponseValue<T>, Error<E>> {
@@ -82,6 +84,8 @@ pub async fn success<T: DeserializeOwned, E>(
 
 /// Decodes a documented error body (called by the generated `send()`): like [`success`], and
 /// the API's own tolerances apply first ([`ErrorBody::tolerate`]).
+///
+/// Public only for the conformance suite's fuzzing; not part of parcelkit's API.
 pub async fn error_response<B: ErrorBody + DeserializeOwned, E>(
     response: reqwest::Response,
 ) -> Result<ResponseValue<B>, Error<E>> {

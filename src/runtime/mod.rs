@@ -3,7 +3,9 @@
 //! specific to one API.
 
 mod client;
-pub(crate) mod decode;
+// Public only so the conformance suite can fuzz exactly what `send()` runs; not part of the API.
+#[doc(hidden)]
+pub mod decode;
 mod error;
 mod header_token;
 mod idempotency;

@@ -24,6 +24,9 @@ pub struct SchemaType {
     round_trip: fn(&Value) -> Result<Value, String>,
     wire_text: fn(&Value) -> Result<String, String>,
     derived_schema: fn() -> Value,
+    decode_success: fn(u16, &[u8]) -> Result<(), String>,
+    decode_list: fn(u16, &[u8]) -> Result<(), String>,
+    decode_error: Option<fn(u16, &[u8]) -> Result<(), String>>,
 }
 
 impl SchemaType {
@@ -37,7 +40,37 @@ impl SchemaType {
             round_trip: round_trip::<T>,
             wire_text: wire_text::<T>,
             derived_schema: derived_schema::<T>,
+            decode_success: decode_success::<T>,
+            decode_list: decode_success::<Vec<T>>,
+            decode_error: None,
         }
+    }
+
+    /// The same entry for a schema some operation answers an error status with: its body goes
+    /// through the client's error decoding ([`parcelkit::runtime::ErrorBody`]).
+    pub const fn error_body<T: DeserializeOwned + parcelkit::runtime::ErrorBody>(
+        self,
+    ) -> SchemaType {
+        SchemaType {
+            decode_error: Some(decode_error::<T>),
+            ..self
+        }
+    }
+
+    /// Runs `body`, answered with `status`, through exactly the decoding a generated `send()`
+    /// does for this type: the error decoding for an error status when the type is an error
+    /// body, the success decoding otherwise. `Err` holds the error's `Display`.
+    pub fn decode_response(&self, status: u16, body: &[u8]) -> Result<(), String> {
+        match self.decode_error {
+            Some(decode) if status >= 400 => decode(status, body),
+            _ => (self.decode_success)(status, body),
+        }
+    }
+
+    /// Like [`SchemaType::decode_response`], for an answer that is a JSON array of this type
+    /// (an inline `type: array` response schema).
+    pub fn decode_list_response(&self, status: u16, body: &[u8]) -> Result<(), String> {
+        (self.decode_list)(status, body)
     }
 
     /// The generated type's full Rust path, for messages.
@@ -83,6 +116,45 @@ fn wire_text<T: Serialize + DeserializeOwned>(value: &Value) -> Result<String, S
     let typed: T =
         serde_json::from_value(value.clone()).map_err(|e| format!("does not deserialize: {e}"))?;
     serde_json::to_string_pretty(&typed).map_err(|e| format!("does not serialize: {e}"))
+}
+
+/// A response as the client's `exec` hook hands it to the generated code: in memory.
+fn response(status: u16, body: &[u8]) -> reqwest::Response {
+    http::Response::builder()
+        .status(status)
+        .body(body.to_vec())
+        .expect("a valid status")
+        .into()
+}
+
+/// Runs a decoding future to its end. It never waits on I/O (the body is in memory), so a
+/// current-thread runtime per thread suffices.
+fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    thread_local! {
+        static RUNTIME: tokio::runtime::Runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("a current-thread runtime");
+    }
+    RUNTIME.with(|runtime| runtime.block_on(future))
+}
+
+fn decode_success<T: DeserializeOwned>(status: u16, body: &[u8]) -> Result<(), String> {
+    block_on(parcelkit::runtime::decode::success::<T, ()>(response(
+        status, body,
+    )))
+    .map(drop)
+    .map_err(|e| e.to_string())
+}
+
+fn decode_error<T: DeserializeOwned + parcelkit::runtime::ErrorBody>(
+    status: u16,
+    body: &[u8],
+) -> Result<(), String> {
+    block_on(parcelkit::runtime::decode::error_response::<T, ()>(
+        response(status, body),
+    ))
+    .map(drop)
+    .map_err(|e| e.to_string())
 }
 
 fn derived_schema<T: schemars::JsonSchema>() -> Value {
