@@ -84,7 +84,13 @@ fn refused<T>(
     let Err(error) = result else {
         panic!("expected {expected:?}, got a success");
     };
-    assert_eq!(error.kind(), ErrorKind::Api, "{error:?}");
+    // 401 is `Authentication`, the other documented errors (4xx) `Api`.
+    let kind = if status == 401 {
+        ErrorKind::Authentication
+    } else {
+        ErrorKind::Api
+    };
+    assert_eq!(error.kind(), kind, "{error:?}");
     assert_eq!(
         error.status().map(|s| s.as_u16()),
         Some(status),
