@@ -24,10 +24,13 @@ pub struct SchemaType {
     round_trip: fn(&Value) -> Result<Value, String>,
     wire_text: fn(&Value) -> Result<String, String>,
     derived_schema: fn() -> Value,
-    decode_success: fn(u16, &[u8]) -> Result<(), String>,
-    decode_list: fn(u16, &[u8]) -> Result<(), String>,
-    decode_error: Option<fn(u16, &[u8]) -> Result<(), String>>,
+    decode_success: DecodeFn,
+    decode_list: DecodeFn,
+    decode_error: Option<DecodeFn>,
 }
+
+/// Decodes a body answered with a status as `send()` would; `Err` holds the error's `Display`.
+type DecodeFn = fn(u16, &[u8]) -> Result<(), String>;
 
 impl SchemaType {
     /// The entry for schema `name`, generated as `T`.
