@@ -82,7 +82,6 @@ pub mod types {
     )]
     pub struct Card {
         ///URL of the back image; null when there is none.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub back_image: ::std::option::Option<::std::string::String>,
         ///Fair market value in USD.
         pub fmv: f64,
@@ -115,7 +114,6 @@ pub mod types {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub attributes: ::std::vec::Vec<Attribute>,
         ///URL of the back image; null when there is none.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub back_image: ::std::option::Option<::std::string::String>,
         ///URL of the front image; the one to display.
         pub image: ::std::string::String,
@@ -313,7 +311,6 @@ example, so they are not required here.
         ///The item's id (for `buyback_item`, `quote_shipping` and `get_card`); equal to `mint_address` for on-chain items.
         pub id: ::std::string::String,
         ///On-chain mint address; null for items not minted on-chain (in the sandbox, always null for eBay-sourced items).
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub mint_address: ::std::option::Option<::std::string::String>,
         ///Token standard, for on-chain items.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -574,7 +571,6 @@ are not required here.
     )]
     pub struct InventoryItem {
         ///After this moment the item can no longer be sold back; null when there is no limit. Sandbox: always `purchased_at` plus 7 days.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub buyback_expires_at: ::std::option::Option<
             ::chrono::DateTime<::chrono::offset::Utc>,
         >,
@@ -583,7 +579,6 @@ are not required here.
         ///Id of the pack the item was pulled from.
         pub claw_id: ::std::string::String,
         ///The pack's `slug`; null for a pack without one.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub claw_slug: ::std::option::Option<::std::string::String>,
         ///On-chain collection address, for on-chain items.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -592,7 +587,6 @@ are not required here.
         ///The item's id: `item_id` for `buyback_item` and `get_card`, an entry of `item_ids` for `quote_shipping`. Equal to `mint_address` for on-chain items, otherwise a source listing id.
         pub id: ::std::string::String,
         ///On-chain mint address; null for items not minted on-chain (in the sandbox, always null for eBay-sourced items).
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub mint_address: ::std::option::Option<::std::string::String>,
         ///When the item was pulled.
         pub purchased_at: ::chrono::DateTime<::chrono::offset::Utc>,
@@ -631,19 +625,7 @@ are not required here.
     }
 
     ///Where the item comes from.
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(::schemars::JsonSchema, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     pub enum ItemType {
         #[serde(rename = "enft")]
         Enft,
@@ -655,17 +637,63 @@ are not required here.
         Alt,
         #[serde(rename = "external")]
         External,
+        /// A value this version of the spec does not list, kept as received and serialized back unchanged. Parsing (`FromStr`, `TryFrom`) never makes one: build `Unknown` on purpose to send an undocumented value.
+        #[schemars(skip)]
+        Unknown(::std::string::String),
+    }
+
+    impl ItemType {
+        /// The value as written on the wire: the spec's string, or the text a [`ItemType::Unknown`] was received with.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Enft => "enft",
+                Self::Ebay => "ebay",
+                Self::Fanatics => "fanatics",
+                Self::Alt => "alt",
+                Self::External => "external",
+                Self::Unknown(value) => value.as_str(),
+            }
+        }
+
+        /// Whether this is a value the spec does not list ([`ItemType::Unknown`]).
+        pub fn is_unknown(&self) -> bool {
+            matches!(self, Self::Unknown(_))
+        }
     }
 
     impl ::std::fmt::Display for ItemType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Enft => f.write_str("enft"),
-                Self::Ebay => f.write_str("ebay"),
-                Self::Fanatics => f.write_str("fanatics"),
-                Self::Alt => f.write_str("alt"),
-                Self::External => f.write_str("external"),
-            }
+            f.write_str(self.as_str())
+        }
+    }
+
+    impl ::serde::Serialize for ItemType {
+        fn serialize<S>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error>
+        where
+            S: ::serde::Serializer,
+        {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for ItemType {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            let value = <::std::string::String as ::serde::Deserialize>::deserialize(
+                deserializer,
+            )?;
+            Ok(
+                match value.as_str() {
+                    "enft" => Self::Enft,
+                    "ebay" => Self::Ebay,
+                    "fanatics" => Self::Fanatics,
+                    "alt" => Self::Alt,
+                    "external" => Self::External,
+                    _ => Self::Unknown(value),
+                },
+            )
         }
     }
 
@@ -680,7 +708,15 @@ are not required here.
                 "fanatics" => Ok(Self::Fanatics),
                 "alt" => Ok(Self::Alt),
                 "external" => Ok(Self::External),
-                _ => Err("invalid value".into()),
+                _ => {
+                    Err(
+                        format!(
+                            "invalid value {:?}; expected one of {}", value,
+                            "\"enft\", \"ebay\", \"fanatics\", \"alt\", \"external\""
+                        )
+                            .into(),
+                    )
+                }
             }
         }
     }
@@ -714,7 +750,6 @@ are not required here.
     )]
     pub struct OrderItem {
         ///URL of the card's back image; null when there is none.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub back_image: ::std::option::Option<::std::string::String>,
         ///URL of the card's front image.
         pub image: ::std::string::String,
@@ -773,7 +808,6 @@ are not required here.
         ///The pack's rarity tiers.
         pub rarity_distribution: ::std::vec::Vec<RarityTier>,
         ///URL-friendly name; null for a pack without one.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub slug: ::std::option::Option<::std::string::String>,
     }
 
@@ -1020,29 +1054,59 @@ of an invalid address. The known properties are those of `Destination`.
     }
 
     ///Always `pending`.
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(::schemars::JsonSchema, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     pub enum PurchaseStatusPendingStatus {
         #[serde(rename = "pending")]
         Pending,
+        /// A value this version of the spec does not list, kept as received and serialized back unchanged. Parsing (`FromStr`, `TryFrom`) never makes one: build `Unknown` on purpose to send an undocumented value.
+        #[schemars(skip)]
+        Unknown(::std::string::String),
+    }
+
+    impl PurchaseStatusPendingStatus {
+        /// The value as written on the wire: the spec's string, or the text a [`PurchaseStatusPendingStatus::Unknown`] was received with.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Pending => "pending",
+                Self::Unknown(value) => value.as_str(),
+            }
+        }
+
+        /// Whether this is a value the spec does not list ([`PurchaseStatusPendingStatus::Unknown`]).
+        pub fn is_unknown(&self) -> bool {
+            matches!(self, Self::Unknown(_))
+        }
     }
 
     impl ::std::fmt::Display for PurchaseStatusPendingStatus {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Pending => f.write_str("pending"),
-            }
+            f.write_str(self.as_str())
+        }
+    }
+
+    impl ::serde::Serialize for PurchaseStatusPendingStatus {
+        fn serialize<S>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error>
+        where
+            S: ::serde::Serializer,
+        {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for PurchaseStatusPendingStatus {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            let value = <::std::string::String as ::serde::Deserialize>::deserialize(
+                deserializer,
+            )?;
+            Ok(
+                match value.as_str() {
+                    "pending" => Self::Pending,
+                    _ => Self::Unknown(value),
+                },
+            )
         }
     }
 
@@ -1053,7 +1117,15 @@ of an invalid address. The known properties are those of `Destination`.
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "pending" => Ok(Self::Pending),
-                _ => Err("invalid value".into()),
+                _ => {
+                    Err(
+                        format!(
+                            "invalid value {:?}; expected one of {}", value,
+                            "\"pending\""
+                        )
+                            .into(),
+                    )
+                }
             }
         }
     }
@@ -1308,7 +1380,6 @@ of an invalid address. The known properties are those of `Destination`.
         ///Id of the pack it was pulled from.
         pub claw_id: ::std::string::String,
         ///The pack's `slug`; null for a pack without one.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub claw_slug: ::std::option::Option<::std::string::String>,
         ///When the pull happened.
         pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
@@ -1440,29 +1511,59 @@ of an invalid address. The known properties are those of `Destination`.
     }
 
     ///Always `success` on a 2xx answer.
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(::schemars::JsonSchema, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     pub enum ShipResponseStatus {
         #[serde(rename = "success")]
         Success,
+        /// A value this version of the spec does not list, kept as received and serialized back unchanged. Parsing (`FromStr`, `TryFrom`) never makes one: build `Unknown` on purpose to send an undocumented value.
+        #[schemars(skip)]
+        Unknown(::std::string::String),
+    }
+
+    impl ShipResponseStatus {
+        /// The value as written on the wire: the spec's string, or the text a [`ShipResponseStatus::Unknown`] was received with.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Success => "success",
+                Self::Unknown(value) => value.as_str(),
+            }
+        }
+
+        /// Whether this is a value the spec does not list ([`ShipResponseStatus::Unknown`]).
+        pub fn is_unknown(&self) -> bool {
+            matches!(self, Self::Unknown(_))
+        }
     }
 
     impl ::std::fmt::Display for ShipResponseStatus {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Success => f.write_str("success"),
-            }
+            f.write_str(self.as_str())
+        }
+    }
+
+    impl ::serde::Serialize for ShipResponseStatus {
+        fn serialize<S>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error>
+        where
+            S: ::serde::Serializer,
+        {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for ShipResponseStatus {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            let value = <::std::string::String as ::serde::Deserialize>::deserialize(
+                deserializer,
+            )?;
+            Ok(
+                match value.as_str() {
+                    "success" => Self::Success,
+                    _ => Self::Unknown(value),
+                },
+            )
         }
     }
 
@@ -1473,7 +1574,15 @@ of an invalid address. The known properties are those of `Destination`.
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "success" => Ok(Self::Success),
-                _ => Err("invalid value".into()),
+                _ => {
+                    Err(
+                        format!(
+                            "invalid value {:?}; expected one of {}", value,
+                            "\"success\""
+                        )
+                            .into(),
+                    )
+                }
             }
         }
     }
@@ -1515,13 +1624,11 @@ of an invalid address. The known properties are those of `Destination`.
         ///Currency of `amount`; always `USD`.
         pub currency: ShippingOrderCurrency,
         ///When the shipment was delivered; null until then.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub delivered_at: ::std::option::Option<
             ::chrono::DateTime<::chrono::offset::Utc>,
         >,
         pub destination: PartialDestination,
         ///Why the order failed or was cancelled; null otherwise.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub error_message: ::std::option::Option<::std::string::String>,
         ///The items in this shipment.
         pub items: ::std::vec::Vec<OrderItem>,
@@ -1530,15 +1637,12 @@ of an invalid address. The known properties are those of `Destination`.
         ///Service level of the chosen rate.
         pub service: ::std::string::String,
         ///When the shipment left fulfilment; null until then.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub shipped_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
         ///Where the order stands. Production moves through `queued`, `processing`, `label_created`, `shipped`, `delivered`, or ends in `cancelled` or `failed`; the sandbox only ever reports `queued`.
         pub status: ShippingOrderStatus,
         ///The carrier's tracking number; null until a label exists.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub tracking_number: ::std::option::Option<::std::string::String>,
         ///The carrier's tracking page; null until a label exists.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub tracking_url: ::std::option::Option<::std::string::String>,
     }
 
@@ -1549,29 +1653,59 @@ of an invalid address. The known properties are those of `Destination`.
     }
 
     ///Currency of `amount`; always `USD`.
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(::schemars::JsonSchema, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     pub enum ShippingOrderCurrency {
         #[serde(rename = "USD")]
         Usd,
+        /// A value this version of the spec does not list, kept as received and serialized back unchanged. Parsing (`FromStr`, `TryFrom`) never makes one: build `Unknown` on purpose to send an undocumented value.
+        #[schemars(skip)]
+        Unknown(::std::string::String),
+    }
+
+    impl ShippingOrderCurrency {
+        /// The value as written on the wire: the spec's string, or the text a [`ShippingOrderCurrency::Unknown`] was received with.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Usd => "USD",
+                Self::Unknown(value) => value.as_str(),
+            }
+        }
+
+        /// Whether this is a value the spec does not list ([`ShippingOrderCurrency::Unknown`]).
+        pub fn is_unknown(&self) -> bool {
+            matches!(self, Self::Unknown(_))
+        }
     }
 
     impl ::std::fmt::Display for ShippingOrderCurrency {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Usd => f.write_str("USD"),
-            }
+            f.write_str(self.as_str())
+        }
+    }
+
+    impl ::serde::Serialize for ShippingOrderCurrency {
+        fn serialize<S>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error>
+        where
+            S: ::serde::Serializer,
+        {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for ShippingOrderCurrency {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            let value = <::std::string::String as ::serde::Deserialize>::deserialize(
+                deserializer,
+            )?;
+            Ok(
+                match value.as_str() {
+                    "USD" => Self::Usd,
+                    _ => Self::Unknown(value),
+                },
+            )
         }
     }
 
@@ -1582,7 +1716,14 @@ of an invalid address. The known properties are those of `Destination`.
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "USD" => Ok(Self::Usd),
-                _ => Err("invalid value".into()),
+                _ => {
+                    Err(
+                        format!(
+                            "invalid value {:?}; expected one of {}", value, "\"USD\""
+                        )
+                            .into(),
+                    )
+                }
             }
         }
     }
@@ -1606,19 +1747,7 @@ of an invalid address. The known properties are those of `Destination`.
     }
 
     ///Where the order stands. Production moves through `queued`, `processing`, `label_created`, `shipped`, `delivered`, or ends in `cancelled` or `failed`; the sandbox only ever reports `queued`.
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(::schemars::JsonSchema, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     pub enum ShippingOrderStatus {
         #[serde(rename = "queued")]
         Queued,
@@ -1634,19 +1763,67 @@ of an invalid address. The known properties are those of `Destination`.
         Cancelled,
         #[serde(rename = "failed")]
         Failed,
+        /// A value this version of the spec does not list, kept as received and serialized back unchanged. Parsing (`FromStr`, `TryFrom`) never makes one: build `Unknown` on purpose to send an undocumented value.
+        #[schemars(skip)]
+        Unknown(::std::string::String),
+    }
+
+    impl ShippingOrderStatus {
+        /// The value as written on the wire: the spec's string, or the text a [`ShippingOrderStatus::Unknown`] was received with.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Queued => "queued",
+                Self::Processing => "processing",
+                Self::LabelCreated => "label_created",
+                Self::Shipped => "shipped",
+                Self::Delivered => "delivered",
+                Self::Cancelled => "cancelled",
+                Self::Failed => "failed",
+                Self::Unknown(value) => value.as_str(),
+            }
+        }
+
+        /// Whether this is a value the spec does not list ([`ShippingOrderStatus::Unknown`]).
+        pub fn is_unknown(&self) -> bool {
+            matches!(self, Self::Unknown(_))
+        }
     }
 
     impl ::std::fmt::Display for ShippingOrderStatus {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Queued => f.write_str("queued"),
-                Self::Processing => f.write_str("processing"),
-                Self::LabelCreated => f.write_str("label_created"),
-                Self::Shipped => f.write_str("shipped"),
-                Self::Delivered => f.write_str("delivered"),
-                Self::Cancelled => f.write_str("cancelled"),
-                Self::Failed => f.write_str("failed"),
-            }
+            f.write_str(self.as_str())
+        }
+    }
+
+    impl ::serde::Serialize for ShippingOrderStatus {
+        fn serialize<S>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error>
+        where
+            S: ::serde::Serializer,
+        {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for ShippingOrderStatus {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            let value = <::std::string::String as ::serde::Deserialize>::deserialize(
+                deserializer,
+            )?;
+            Ok(
+                match value.as_str() {
+                    "queued" => Self::Queued,
+                    "processing" => Self::Processing,
+                    "label_created" => Self::LabelCreated,
+                    "shipped" => Self::Shipped,
+                    "delivered" => Self::Delivered,
+                    "cancelled" => Self::Cancelled,
+                    "failed" => Self::Failed,
+                    _ => Self::Unknown(value),
+                },
+            )
         }
     }
 
@@ -1663,7 +1840,15 @@ of an invalid address. The known properties are those of `Destination`.
                 "delivered" => Ok(Self::Delivered),
                 "cancelled" => Ok(Self::Cancelled),
                 "failed" => Ok(Self::Failed),
-                _ => Err("invalid value".into()),
+                _ => {
+                    Err(
+                        format!(
+                            "invalid value {:?}; expected one of {}", value,
+                            "\"queued\", \"processing\", \"label_created\", \"shipped\", \"delivered\", \"cancelled\", \"failed\""
+                        )
+                            .into(),
+                    )
+                }
             }
         }
     }

@@ -240,20 +240,16 @@ pub mod types {
         ///Number of the batch's shipments that could not be booked.
         pub failed_count: i64,
         ///When processing ended; null before.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub finished_at: ::std::option::Option<
             ::chrono::DateTime<::chrono::offset::Utc>,
         >,
         ///The batch's id in the client's own system.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub identifier: ::std::option::Option<::std::string::String>,
         ///Share of the batch's shipments already processed, in percent.
         pub progress: i64,
         ///Human-readable name of the batch.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub reference: ::std::option::Option<::std::string::String>,
         ///When processing started; null before.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub started_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
         pub state: BatchState,
         ///Number of shipments in the batch.
@@ -358,19 +354,7 @@ pub mod types {
   shipment fared.
 - `failed`: the batch as a whole could not be processed.
 */
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(::schemars::JsonSchema, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     pub enum BatchState {
         #[serde(rename = "open")]
         Open,
@@ -382,17 +366,63 @@ pub mod types {
         Completed,
         #[serde(rename = "failed")]
         Failed,
+        /// A value this version of the spec does not list, kept as received and serialized back unchanged. Parsing (`FromStr`, `TryFrom`) never makes one: build `Unknown` on purpose to send an undocumented value.
+        #[schemars(skip)]
+        Unknown(::std::string::String),
+    }
+
+    impl BatchState {
+        /// The value as written on the wire: the spec's string, or the text a [`BatchState::Unknown`] was received with.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Open => "open",
+                Self::Queued => "queued",
+                Self::Processing => "processing",
+                Self::Completed => "completed",
+                Self::Failed => "failed",
+                Self::Unknown(value) => value.as_str(),
+            }
+        }
+
+        /// Whether this is a value the spec does not list ([`BatchState::Unknown`]).
+        pub fn is_unknown(&self) -> bool {
+            matches!(self, Self::Unknown(_))
+        }
     }
 
     impl ::std::fmt::Display for BatchState {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Open => f.write_str("open"),
-                Self::Queued => f.write_str("queued"),
-                Self::Processing => f.write_str("processing"),
-                Self::Completed => f.write_str("completed"),
-                Self::Failed => f.write_str("failed"),
-            }
+            f.write_str(self.as_str())
+        }
+    }
+
+    impl ::serde::Serialize for BatchState {
+        fn serialize<S>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error>
+        where
+            S: ::serde::Serializer,
+        {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for BatchState {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            let value = <::std::string::String as ::serde::Deserialize>::deserialize(
+                deserializer,
+            )?;
+            Ok(
+                match value.as_str() {
+                    "open" => Self::Open,
+                    "queued" => Self::Queued,
+                    "processing" => Self::Processing,
+                    "completed" => Self::Completed,
+                    "failed" => Self::Failed,
+                    _ => Self::Unknown(value),
+                },
+            )
         }
     }
 
@@ -407,7 +437,15 @@ pub mod types {
                 "processing" => Ok(Self::Processing),
                 "completed" => Ok(Self::Completed),
                 "failed" => Ok(Self::Failed),
-                _ => Err("invalid value".into()),
+                _ => {
+                    Err(
+                        format!(
+                            "invalid value {:?}; expected one of {}", value,
+                            "\"open\", \"queued\", \"processing\", \"completed\", \"failed\""
+                        )
+                            .into(),
+                    )
+                }
             }
         }
     }
@@ -431,29 +469,59 @@ pub mod types {
     }
 
     ///`BookShipmentPrefer`
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(::schemars::JsonSchema, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     pub enum BookShipmentPrefer {
         #[serde(rename = "respond-async")]
         RespondAsync,
+        /// A value this version of the spec does not list, kept as received and serialized back unchanged. Parsing (`FromStr`, `TryFrom`) never makes one: build `Unknown` on purpose to send an undocumented value.
+        #[schemars(skip)]
+        Unknown(::std::string::String),
+    }
+
+    impl BookShipmentPrefer {
+        /// The value as written on the wire: the spec's string, or the text a [`BookShipmentPrefer::Unknown`] was received with.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::RespondAsync => "respond-async",
+                Self::Unknown(value) => value.as_str(),
+            }
+        }
+
+        /// Whether this is a value the spec does not list ([`BookShipmentPrefer::Unknown`]).
+        pub fn is_unknown(&self) -> bool {
+            matches!(self, Self::Unknown(_))
+        }
     }
 
     impl ::std::fmt::Display for BookShipmentPrefer {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::RespondAsync => f.write_str("respond-async"),
-            }
+            f.write_str(self.as_str())
+        }
+    }
+
+    impl ::serde::Serialize for BookShipmentPrefer {
+        fn serialize<S>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error>
+        where
+            S: ::serde::Serializer,
+        {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for BookShipmentPrefer {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            let value = <::std::string::String as ::serde::Deserialize>::deserialize(
+                deserializer,
+            )?;
+            Ok(
+                match value.as_str() {
+                    "respond-async" => Self::RespondAsync,
+                    _ => Self::Unknown(value),
+                },
+            )
         }
     }
 
@@ -464,7 +532,15 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "respond-async" => Ok(Self::RespondAsync),
-                _ => Err("invalid value".into()),
+                _ => {
+                    Err(
+                        format!(
+                            "invalid value {:?}; expected one of {}", value,
+                            "\"respond-async\""
+                        )
+                            .into(),
+                    )
+                }
             }
         }
     }
@@ -597,10 +673,8 @@ pub mod types {
         ///Carrier code, e.g. `postnord`, `gls`, `dao`, `bring`.
         pub code: ::std::string::String,
         ///URL of the carrier's square icon.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub icon_url: ::std::option::Option<::std::string::String>,
         ///URL of the carrier's logo.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub logo_url: ::std::option::Option<::std::string::String>,
         ///Carrier display name.
         pub name: ::std::string::String,
@@ -664,29 +738,59 @@ pub mod types {
     }
 
     ///`CreateAndBookShipmentPrefer`
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(::schemars::JsonSchema, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     pub enum CreateAndBookShipmentPrefer {
         #[serde(rename = "respond-async")]
         RespondAsync,
+        /// A value this version of the spec does not list, kept as received and serialized back unchanged. Parsing (`FromStr`, `TryFrom`) never makes one: build `Unknown` on purpose to send an undocumented value.
+        #[schemars(skip)]
+        Unknown(::std::string::String),
+    }
+
+    impl CreateAndBookShipmentPrefer {
+        /// The value as written on the wire: the spec's string, or the text a [`CreateAndBookShipmentPrefer::Unknown`] was received with.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::RespondAsync => "respond-async",
+                Self::Unknown(value) => value.as_str(),
+            }
+        }
+
+        /// Whether this is a value the spec does not list ([`CreateAndBookShipmentPrefer::Unknown`]).
+        pub fn is_unknown(&self) -> bool {
+            matches!(self, Self::Unknown(_))
+        }
     }
 
     impl ::std::fmt::Display for CreateAndBookShipmentPrefer {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::RespondAsync => f.write_str("respond-async"),
-            }
+            f.write_str(self.as_str())
+        }
+    }
+
+    impl ::serde::Serialize for CreateAndBookShipmentPrefer {
+        fn serialize<S>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error>
+        where
+            S: ::serde::Serializer,
+        {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for CreateAndBookShipmentPrefer {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            let value = <::std::string::String as ::serde::Deserialize>::deserialize(
+                deserializer,
+            )?;
+            Ok(
+                match value.as_str() {
+                    "respond-async" => Self::RespondAsync,
+                    _ => Self::Unknown(value),
+                },
+            )
         }
     }
 
@@ -697,7 +801,15 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "respond-async" => Ok(Self::RespondAsync),
-                _ => Err("invalid value".into()),
+                _ => {
+                    Err(
+                        format!(
+                            "invalid value {:?}; expected one of {}", value,
+                            "\"respond-async\""
+                        )
+                            .into(),
+                    )
+                }
             }
         }
     }
@@ -1060,31 +1172,23 @@ pub mod types {
         ///Addons booked with (or, in a Rate, included in) the service.
         pub addons: ::std::vec::Vec<Addon>,
         ///Carrier code.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub carrier_code: ::std::option::Option<::std::string::String>,
         ///URL of the carrier's square icon.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub carrier_icon_url: ::std::option::Option<::std::string::String>,
         ///URL of the carrier's logo.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub carrier_logo_url: ::std::option::Option<::std::string::String>,
         ///Carrier display name.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub carrier_name: ::std::option::Option<::std::string::String>,
         ///Incoterms 2020 rule, e.g. `EXW`. Present in a Shipment's delivery, absent in a Rate's.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub incoterm: ::std::option::Option<::std::string::String>,
         ///True when the service delivers to a service point rather than to the receiver's address.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub is_pickup: ::std::option::Option<bool>,
         ///True for a return service.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub is_return: ::std::option::Option<bool>,
         ///Service code.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub service_code: ::std::option::Option<::std::string::String>,
         ///Service display name, translated per `Accept-Language` where available.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub service_name: ::std::option::Option<::std::string::String>,
     }
 
@@ -1145,19 +1249,7 @@ pub mod types {
     }
 
     ///Unit of dimensions: millimetres, centimetres, metres or inches.
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(::schemars::JsonSchema, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     pub enum DimensionUnit {
         #[serde(rename = "mm")]
         Mm,
@@ -1167,16 +1259,61 @@ pub mod types {
         M,
         #[serde(rename = "in")]
         In,
+        /// A value this version of the spec does not list, kept as received and serialized back unchanged. Parsing (`FromStr`, `TryFrom`) never makes one: build `Unknown` on purpose to send an undocumented value.
+        #[schemars(skip)]
+        Unknown(::std::string::String),
+    }
+
+    impl DimensionUnit {
+        /// The value as written on the wire: the spec's string, or the text a [`DimensionUnit::Unknown`] was received with.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Mm => "mm",
+                Self::Cm => "cm",
+                Self::M => "m",
+                Self::In => "in",
+                Self::Unknown(value) => value.as_str(),
+            }
+        }
+
+        /// Whether this is a value the spec does not list ([`DimensionUnit::Unknown`]).
+        pub fn is_unknown(&self) -> bool {
+            matches!(self, Self::Unknown(_))
+        }
     }
 
     impl ::std::fmt::Display for DimensionUnit {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Mm => f.write_str("mm"),
-                Self::Cm => f.write_str("cm"),
-                Self::M => f.write_str("m"),
-                Self::In => f.write_str("in"),
-            }
+            f.write_str(self.as_str())
+        }
+    }
+
+    impl ::serde::Serialize for DimensionUnit {
+        fn serialize<S>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error>
+        where
+            S: ::serde::Serializer,
+        {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for DimensionUnit {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            let value = <::std::string::String as ::serde::Deserialize>::deserialize(
+                deserializer,
+            )?;
+            Ok(
+                match value.as_str() {
+                    "mm" => Self::Mm,
+                    "cm" => Self::Cm,
+                    "m" => Self::M,
+                    "in" => Self::In,
+                    _ => Self::Unknown(value),
+                },
+            )
         }
     }
 
@@ -1190,7 +1327,15 @@ pub mod types {
                 "cm" => Ok(Self::Cm),
                 "m" => Ok(Self::M),
                 "in" => Ok(Self::In),
-                _ => Err("invalid value".into()),
+                _ => {
+                    Err(
+                        format!(
+                            "invalid value {:?}; expected one of {}", value,
+                            "\"mm\", \"cm\", \"m\", \"in\""
+                        )
+                            .into(),
+                    )
+                }
             }
         }
     }
@@ -2406,18 +2551,15 @@ long-running-operation resources of other APIs.
     )]
     pub struct Operation {
         ///When the operation reached `succeeded` or `failed`; null before.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub completed_at: ::std::option::Option<
             ::chrono::DateTime<::chrono::offset::Utc>,
         >,
         ///When the operation was accepted.
         pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
         ///Why the operation failed; set when `state` is `failed`, null otherwise.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub error: ::std::option::Option<Problem>,
         pub resource: ResourceRef,
         ///The shipment the operation produced; set when `state` is `succeeded`, null otherwise.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub result: ::std::option::Option<Shipment>,
         pub state: OperationState,
         ///What the operation does, as `<resource>.<action>`, e.g. `shipment.booking`.
@@ -2463,19 +2605,7 @@ long-running-operation resources of other APIs.
 Modelled: the vendor publishes no Operation schema; parcelkit uses the states common to
 long-running-operation APIs.
 */
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(::schemars::JsonSchema, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     pub enum OperationState {
         #[serde(rename = "pending")]
         Pending,
@@ -2485,16 +2615,61 @@ long-running-operation APIs.
         Succeeded,
         #[serde(rename = "failed")]
         Failed,
+        /// A value this version of the spec does not list, kept as received and serialized back unchanged. Parsing (`FromStr`, `TryFrom`) never makes one: build `Unknown` on purpose to send an undocumented value.
+        #[schemars(skip)]
+        Unknown(::std::string::String),
+    }
+
+    impl OperationState {
+        /// The value as written on the wire: the spec's string, or the text a [`OperationState::Unknown`] was received with.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Pending => "pending",
+                Self::Running => "running",
+                Self::Succeeded => "succeeded",
+                Self::Failed => "failed",
+                Self::Unknown(value) => value.as_str(),
+            }
+        }
+
+        /// Whether this is a value the spec does not list ([`OperationState::Unknown`]).
+        pub fn is_unknown(&self) -> bool {
+            matches!(self, Self::Unknown(_))
+        }
     }
 
     impl ::std::fmt::Display for OperationState {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Pending => f.write_str("pending"),
-                Self::Running => f.write_str("running"),
-                Self::Succeeded => f.write_str("succeeded"),
-                Self::Failed => f.write_str("failed"),
-            }
+            f.write_str(self.as_str())
+        }
+    }
+
+    impl ::serde::Serialize for OperationState {
+        fn serialize<S>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error>
+        where
+            S: ::serde::Serializer,
+        {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for OperationState {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            let value = <::std::string::String as ::serde::Deserialize>::deserialize(
+                deserializer,
+            )?;
+            Ok(
+                match value.as_str() {
+                    "pending" => Self::Pending,
+                    "running" => Self::Running,
+                    "succeeded" => Self::Succeeded,
+                    "failed" => Self::Failed,
+                    _ => Self::Unknown(value),
+                },
+            )
         }
     }
 
@@ -2508,7 +2683,15 @@ long-running-operation APIs.
                 "running" => Ok(Self::Running),
                 "succeeded" => Ok(Self::Succeeded),
                 "failed" => Ok(Self::Failed),
-                _ => Err("invalid value".into()),
+                _ => {
+                    Err(
+                        format!(
+                            "invalid value {:?}; expected one of {}", value,
+                            "\"pending\", \"running\", \"succeeded\", \"failed\""
+                        )
+                            .into(),
+                    )
+                }
             }
         }
     }
@@ -2544,14 +2727,12 @@ long-running-operation APIs.
         ///The page returned.
         pub current_page: ::std::num::NonZeroU64,
         ///Position of the page's first item; null for an empty page.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub from: ::std::option::Option<::std::num::NonZeroU64>,
         ///Number of the last page.
         pub last_page: ::std::num::NonZeroU64,
         ///Maximum number of items per page.
         pub per_page: ::std::num::NonZeroU64,
         ///Position of the page's last item; null for an empty page.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub to: ::std::option::Option<::std::num::NonZeroU64>,
         ///Number of items in the whole list.
         pub total: i64,
@@ -2576,44 +2757,32 @@ long-running-operation APIs.
         ///Shipping documents of the parcel (labels, customs forms); empty until booked.
         pub documents: ::std::vec::Vec<Document>,
         ///Customs duty on the parcel's goods.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub duty_amount: ::std::option::Option<f64>,
         ///Free text for the carrier.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub freetext: ::std::option::Option<::std::string::String>,
         ///Weight including packaging.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub gross_weight: ::std::option::Option<f64>,
         ///Height of the parcel.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub height: ::std::option::Option<f64>,
         ///The parcel's id in the client's own system.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub identifier: ::std::option::Option<::std::string::String>,
         ///The goods in the parcel.
         pub items: ::std::vec::Vec<Item>,
         ///Length of the parcel.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub length: ::std::option::Option<f64>,
         ///Human-readable reference of the parcel.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub reference: ::std::option::Option<::std::string::String>,
         ///Tax on the parcel's goods.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub tax_amount: ::std::option::Option<f64>,
         ///Value of the parcel's goods excluding tax.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub total_net_amount: ::std::option::Option<f64>,
         ///The carrier's tracking number; null until the shipment is booked.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub tracking_code: ::std::option::Option<::std::string::String>,
         ///Where the receiver can follow the parcel; null until the shipment is booked.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub tracking_url: ::std::option::Option<::std::string::String>,
         ///Smart Send's id of the parcel.
         pub uuid: ::uuid::Uuid,
         ///Width of the parcel.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub width: ::std::option::Option<f64>,
     }
 
@@ -2799,14 +2968,11 @@ the raw bytes otherwise.
         ///Whether the service can ship these parcels to this address.
         pub available: bool,
         ///What the team pays for the service. Modelled: the vendor names the field but not its shape; parcelkit models it as an amount split into net and tax, the split the API uses for every other amount.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub cost_price: ::std::option::Option<RatePrice>,
         ///The latest moment to book for the parcels to leave with the carrier's next pickup. Modelled: the vendor names the field but not its shape; parcelkit models it as that moment plus the day the parcels then ship.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub cutoff: ::std::option::Option<RateCutoff>,
         pub delivery: Delivery,
         ///When the parcels are expected to arrive if booked now. Modelled: the vendor names the field but not its shape; parcelkit models it as an earliest and a latest moment.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub delivery_window: ::std::option::Option<DeliveryWindow>,
     }
 
@@ -3266,14 +3432,12 @@ the raw bytes otherwise.
         pub code: ::std::string::String,
         pub coordinates: Coordinates,
         ///Distance from the point searched from, in `distance_unit`; null when the request gave none.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub distance: ::std::option::Option<f64>,
         ///Unit of `distance`, e.g. `m`.
         pub distance_unit: ::std::string::String,
         ///Name of the service point.
         pub name: ::std::string::String,
         ///When the service point is open; null when not known.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub opening_hours: ::std::option::Option<OpeningHours>,
         ///Kind of service point, e.g. `post_office`; the vendor does not list the values.
         #[serde(rename = "type")]
@@ -3342,7 +3506,6 @@ Every property is always present; the nullable ones are null when unknown or not
     )]
     pub struct Shipment {
         ///When the shipment was booked with the carrier; null until then.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub booked_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
         ///When the shipment was created.
         pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
@@ -3350,27 +3513,20 @@ Every property is always present; the nullable ones are null when unknown or not
         pub currency: ShipmentCurrency,
         pub delivery: Delivery,
         ///Unit of every parcel dimension in the shipment.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub dimension_unit: ::std::option::Option<DimensionUnit>,
         ///Customs duty on the goods.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub duty_amount: ::std::option::Option<f64>,
         ///The shipment's id in the client's own system.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub identifier: ::std::option::Option<::std::string::String>,
         ///Invoice or order number.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub invoice_number: ::std::option::Option<::std::string::String>,
         pub parcels: ::std::vec::Vec<Parcel>,
         pub parties: Parties,
         ///Human-readable reference that may be shown outside the team.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub reference: ::std::option::Option<::std::string::String>,
         ///Shipping charged to the receiver, excluding tax.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub shipping_net_amount: ::std::option::Option<f64>,
         ///Tax on the shipping charged to the receiver.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub shipping_tax_amount: ::std::option::Option<f64>,
         /**Where the shipment is in its life cycle:
 - `open`: created, not transmitted to the carrier; can be booked or deleted.
@@ -3385,18 +3541,14 @@ than fail.
 */
         pub state: ShipmentState,
         ///Tax on the goods.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub tax_amount: ::std::option::Option<f64>,
         ///Value of the goods excluding tax.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub total_net_amount: ::std::option::Option<f64>,
         ///Link back to the source of the shipment.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub uri: ::std::option::Option<::std::string::String>,
         ///Smart Send's id of the shipment.
         pub uuid: ::uuid::Uuid,
         ///Unit of every weight in the shipment.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub weight_unit: ::std::option::Option<WeightUnit>,
     }
 
@@ -3665,19 +3817,7 @@ are parcelkit's model of the states that booking (synchronous, asynchronous and 
 batches) needs. Clients should treat an unknown value as "not booked yet" rather
 than fail.
 */
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(::schemars::JsonSchema, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     pub enum ShipmentState {
         #[serde(rename = "open")]
         Open,
@@ -3687,16 +3827,61 @@ than fail.
         Booked,
         #[serde(rename = "failed")]
         Failed,
+        /// A value this version of the spec does not list, kept as received and serialized back unchanged. Parsing (`FromStr`, `TryFrom`) never makes one: build `Unknown` on purpose to send an undocumented value.
+        #[schemars(skip)]
+        Unknown(::std::string::String),
+    }
+
+    impl ShipmentState {
+        /// The value as written on the wire: the spec's string, or the text a [`ShipmentState::Unknown`] was received with.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Open => "open",
+                Self::Booking => "booking",
+                Self::Booked => "booked",
+                Self::Failed => "failed",
+                Self::Unknown(value) => value.as_str(),
+            }
+        }
+
+        /// Whether this is a value the spec does not list ([`ShipmentState::Unknown`]).
+        pub fn is_unknown(&self) -> bool {
+            matches!(self, Self::Unknown(_))
+        }
     }
 
     impl ::std::fmt::Display for ShipmentState {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Open => f.write_str("open"),
-                Self::Booking => f.write_str("booking"),
-                Self::Booked => f.write_str("booked"),
-                Self::Failed => f.write_str("failed"),
-            }
+            f.write_str(self.as_str())
+        }
+    }
+
+    impl ::serde::Serialize for ShipmentState {
+        fn serialize<S>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error>
+        where
+            S: ::serde::Serializer,
+        {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for ShipmentState {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            let value = <::std::string::String as ::serde::Deserialize>::deserialize(
+                deserializer,
+            )?;
+            Ok(
+                match value.as_str() {
+                    "open" => Self::Open,
+                    "booking" => Self::Booking,
+                    "booked" => Self::Booked,
+                    "failed" => Self::Failed,
+                    _ => Self::Unknown(value),
+                },
+            )
         }
     }
 
@@ -3710,7 +3895,15 @@ than fail.
                 "booking" => Ok(Self::Booking),
                 "booked" => Ok(Self::Booked),
                 "failed" => Ok(Self::Failed),
-                _ => Err("invalid value".into()),
+                _ => {
+                    Err(
+                        format!(
+                            "invalid value {:?}; expected one of {}", value,
+                            "\"open\", \"booking\", \"booked\", \"failed\""
+                        )
+                            .into(),
+                    )
+                }
             }
         }
     }
@@ -3744,14 +3937,12 @@ than fail.
     )]
     pub struct SpecialOpeningHours {
         ///Local closing time on these dates; null when closed.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub close_time: ::std::option::Option<::std::string::String>,
         ///Last date the exception applies to.
         pub end_date: ::chrono::naive::NaiveDate,
         ///True when the service point is closed on these dates.
         pub is_closed: bool,
         ///Local opening time on these dates; null when closed.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub open_time: ::std::option::Option<::std::string::String>,
         ///First date the exception applies to.
         pub start_date: ::chrono::naive::NaiveDate,
@@ -3764,19 +3955,7 @@ than fail.
     }
 
     ///Unit of weights: grams, kilograms, pounds or ounces.
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(::schemars::JsonSchema, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     pub enum WeightUnit {
         #[serde(rename = "g")]
         G,
@@ -3786,16 +3965,61 @@ than fail.
         Lb,
         #[serde(rename = "oz")]
         Oz,
+        /// A value this version of the spec does not list, kept as received and serialized back unchanged. Parsing (`FromStr`, `TryFrom`) never makes one: build `Unknown` on purpose to send an undocumented value.
+        #[schemars(skip)]
+        Unknown(::std::string::String),
+    }
+
+    impl WeightUnit {
+        /// The value as written on the wire: the spec's string, or the text a [`WeightUnit::Unknown`] was received with.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::G => "g",
+                Self::Kg => "kg",
+                Self::Lb => "lb",
+                Self::Oz => "oz",
+                Self::Unknown(value) => value.as_str(),
+            }
+        }
+
+        /// Whether this is a value the spec does not list ([`WeightUnit::Unknown`]).
+        pub fn is_unknown(&self) -> bool {
+            matches!(self, Self::Unknown(_))
+        }
     }
 
     impl ::std::fmt::Display for WeightUnit {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::G => f.write_str("g"),
-                Self::Kg => f.write_str("kg"),
-                Self::Lb => f.write_str("lb"),
-                Self::Oz => f.write_str("oz"),
-            }
+            f.write_str(self.as_str())
+        }
+    }
+
+    impl ::serde::Serialize for WeightUnit {
+        fn serialize<S>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error>
+        where
+            S: ::serde::Serializer,
+        {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for WeightUnit {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            let value = <::std::string::String as ::serde::Deserialize>::deserialize(
+                deserializer,
+            )?;
+            Ok(
+                match value.as_str() {
+                    "g" => Self::G,
+                    "kg" => Self::Kg,
+                    "lb" => Self::Lb,
+                    "oz" => Self::Oz,
+                    _ => Self::Unknown(value),
+                },
+            )
         }
     }
 
@@ -3809,7 +4033,15 @@ than fail.
                 "kg" => Ok(Self::Kg),
                 "lb" => Ok(Self::Lb),
                 "oz" => Ok(Self::Oz),
-                _ => Err("invalid value".into()),
+                _ => {
+                    Err(
+                        format!(
+                            "invalid value {:?}; expected one of {}", value,
+                            "\"g\", \"kg\", \"lb\", \"oz\""
+                        )
+                            .into(),
+                    )
+                }
             }
         }
     }

@@ -37,8 +37,14 @@ impl fmt::Display for OrderWaitError {
                 waited,
             } => write!(
                 f,
-                "order {order_id} still {last_status} after {:.1} s",
-                waited.as_secs_f64()
+                "order {order_id} timed out after {:.1} s; last status {:?}{}",
+                waited.as_secs_f64(),
+                last_status.as_str(),
+                if last_status.is_unknown() {
+                    " (not in the spec)"
+                } else {
+                    ""
+                }
             ),
         }
     }
@@ -47,6 +53,8 @@ impl fmt::Display for OrderWaitError {
 impl std::error::Error for OrderWaitError {}
 
 /// Whether an order has reached an end state (delivered, cancelled or failed) and will not change.
+/// A status the spec does not list is not an end state: a wait goes on until it changes or times
+/// out.
 pub fn is_terminal(status: types::ShippingOrderStatus) -> bool {
     matches!(
         status,
@@ -57,7 +65,8 @@ pub fn is_terminal(status: types::ShippingOrderStatus) -> bool {
 }
 
 impl Client {
-    /// Polls `order_id` until it is delivered, cancelled or failed, or the policy times out.
+    /// Polls `order_id` until it is delivered, cancelled or failed, or the policy times out; a
+    /// status the spec does not list counts as not finished.
     ///
     /// ```no_run
     /// # async fn demo(client: parcelkit::phygitals::Client) -> Result<(), Box<dyn std::error::Error>> {
@@ -79,6 +88,7 @@ impl Client {
     }
 
     /// Polls `order_id` until `reached(status)` (e.g. a label exists), or the policy times out.
+    /// A status the spec does not list reaches nothing unless `reached` says so.
     pub async fn wait_for_order_until(
         &self,
         order_id: &str,
@@ -94,7 +104,8 @@ impl Client {
                 .await
                 .map_err(|e| OrderWaitError::Request(Box::new(e)))?
                 .into_inner();
-            if reached(order.status) {
+            // `reached` takes the status by value (its public signature); the order is returned.
+            if reached(order.status.clone()) {
                 return Ok(order);
             }
             let Some(delay) = clock.next_delay() else {

@@ -35,7 +35,8 @@ pub enum OperationError {
     Failed(Box<types::Operation>),
     /// The operation succeeded without a `result` shipment.
     MissingResult(Box<types::Operation>),
-    /// The poll policy's timeout passed while the operation was still pending or running.
+    /// The poll policy's timeout passed while the operation was still pending, running, or in a
+    /// state the spec does not list (read as "not finished": the booking may yet go through).
     TimedOut {
         /// The operation.
         operation: uuid::Uuid,
@@ -73,8 +74,14 @@ impl fmt::Display for OperationError {
                 waited,
             } => write!(
                 f,
-                "operation {operation} still {last_state:?} after {:.1} s",
-                waited.as_secs_f64()
+                "operation {operation} timed out after {:.1} s; last state {:?}{}",
+                waited.as_secs_f64(),
+                last_state.as_str(),
+                if last_state.is_unknown() {
+                    " (not in the spec)"
+                } else {
+                    ""
+                }
             ),
         }
     }
@@ -110,7 +117,8 @@ impl OperationHandle {
     }
 
     /// Polls until the operation succeeds (its shipment), fails, or the policy's timeout passes.
-    /// Dropping the returned future stops polling.
+    /// A state the spec does not list counts as not finished. Dropping the returned future stops
+    /// polling.
     pub async fn wait(mut self) -> Result<types::Shipment, OperationError> {
         let mut clock = PollClock::start(&self.policy);
         loop {
@@ -124,12 +132,16 @@ impl OperationHandle {
                 types::OperationState::Failed => {
                     return Err(OperationError::Failed(Box::new(self.operation)));
                 }
-                types::OperationState::Pending | types::OperationState::Running => {}
+                // A state the spec does not list is "not finished" (the spec says so): keep
+                // polling; the timeout error names it if it never changes.
+                types::OperationState::Pending
+                | types::OperationState::Running
+                | types::OperationState::Unknown(_) => {}
             }
             let Some(delay) = clock.next_delay() else {
                 return Err(OperationError::TimedOut {
                     operation: self.operation.uuid,
-                    last_state: self.operation.state,
+                    last_state: self.operation.state.clone(),
                     waited: clock.waited(),
                 });
             };

@@ -26,6 +26,8 @@ use std::path::Path;
 
 pub mod json_schema;
 pub mod normalise;
+pub mod nullable_fields;
+pub mod open_enums;
 pub mod patch;
 pub mod preflight;
 pub mod settings;

@@ -5,7 +5,8 @@ use proc_macro2::TokenStream;
 use progenitor_impl::Generator;
 
 use crate::{
-    ApiSpec, CodegenError, ErrorKind, REGEN_COMMAND, normalise, patch, preflight, settings,
+    ApiSpec, CodegenError, ErrorKind, REGEN_COMMAND, normalise, nullable_fields, open_enums, patch,
+    preflight, settings,
 };
 
 /// One file of generated output.
@@ -119,6 +120,10 @@ fn format_rust(api: &ApiSpec, tokens: TokenStream) -> Result<String, CodegenErro
         .map_err(|e| CodegenError::new(api.spec_path, ErrorKind::Format, e.to_string()))?;
     patch::keep_header_conversion_errors(&mut file);
     patch::decode_with_runtime(&mut file);
+    // Responses must survive a vendor's new enum value or dropped null field (issue 10); both
+    // rules find their targets by shape, so they apply to whatever a spec adds.
+    open_enums::open_string_enums(&mut file);
+    nullable_fields::tolerate_missing_nullable(&mut file);
     let pretty = prettyplease::unparse(&file);
     progenitor_impl::space_out_items(pretty)
         .map_err(|e| CodegenError::new(api.spec_path, ErrorKind::Format, e.to_string()))

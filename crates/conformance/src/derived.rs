@@ -7,7 +7,10 @@
 //! - a spec field that is required and not nullable is a plain Rust field: schemars lists it as
 //!   required and does not allow `null`;
 //! - every other spec field is an `Option` (or has a serde default): not required in the derived
-//!   schema. A nullable spec field must allow `null` there; a required, non-nullable one must not;
+//!   schema. A nullable spec field must allow `null` there; a required, non-nullable one must not.
+//!   (A required + nullable field is also read as `None` when a server leaves it out:
+//!   parcelkit-codegen's `nullable_fields` rule. schemars reports it as not required either way,
+//!   and we still send it, as `null`);
 //! - a `$ref` must reach the same-named definition; an inline constrained string may be a newtype
 //!   definition of its own; `nullable` + `allOf: [$ref]` is schemars' `anyOf: [$ref, null]`;
 //! - a `oneOf` is schemars' `anyOf` of the same variants, in order.

@@ -710,7 +710,7 @@ async fn an_asynchronous_booking_follows_the_clock_pending_running_succeeded() {
             .into_inner()
             .data
     };
-    let state = |s: &types::Shipment| s.state;
+    let state = |s: &types::Shipment| s.state.clone();
     let read = || async {
         client
             .get_shipment()
@@ -991,7 +991,7 @@ async fn a_batch_goes_open_queued_processing_completed_with_counts_and_progress(
         .unwrap()
         .into_inner()
         .data;
-    let states: Vec<_> = shipments.iter().map(|s| s.state).collect();
+    let states: Vec<_> = shipments.iter().map(|s| s.state.clone()).collect();
     use types::ShipmentState::{Booked, Failed};
     assert_eq!(states, [Booked, Failed, Booked, Booked]);
     let unknown = client

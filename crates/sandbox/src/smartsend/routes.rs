@@ -474,7 +474,7 @@ async fn delete_shipment(
     };
     let outcome = app.with_team(&ctx.team, |store, c| {
         let team = team(store, c);
-        match team.shipments.get(&uuid).map(|s| s.state) {
+        match team.shipments.get(&uuid).map(|s| s.state.clone()) {
             None => Err(None),
             Some(types::ShipmentState::Booked | types::ShipmentState::Booking) => {
                 Err(Some(BookingError::AlreadyBooked))
@@ -766,7 +766,7 @@ async fn list_booking_batches(
             .iter()
             .filter_map(|uuid| team.batches.get(uuid))
             .map(|b| b.to_api(c.now, c.delay))
-            .filter(|b| wanted.is_none_or(|w| b.state == w))
+            .filter(|b| wanted.as_ref().is_none_or(|w| b.state == *w))
             .collect()
     });
     let (data, meta) = paginate(&all, page, per_page);

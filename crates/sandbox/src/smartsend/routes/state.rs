@@ -143,7 +143,7 @@ impl StoredShipment {
                 r.delivery.incoterm.clone(),
                 self.language,
             ),
-            dimension_unit: r.dimension_unit,
+            dimension_unit: r.dimension_unit.clone(),
             duty_amount: r.duty_amount,
             identifier: r.identifier.clone(),
             invoice_number: r.invoice_number.clone(),
@@ -185,12 +185,12 @@ impl StoredShipment {
             reference: r.reference.clone(),
             shipping_net_amount: r.shipping_net_amount,
             shipping_tax_amount: r.shipping_tax_amount,
-            state: self.state,
+            state: self.state.clone(),
             tax_amount: r.tax_amount,
             total_net_amount: r.total_net_amount,
             uri: r.uri.clone(),
             uuid: self.uuid,
-            weight_unit: r.weight_unit,
+            weight_unit: r.weight_unit.clone(),
         }
     }
 
