@@ -13,9 +13,9 @@
 //!   values), mutated 1-4 times: a value swapped for another JSON kind, a key dropped, an unknown
 //!   key added, a string (an enum value, say) replaced by an unknown one, an integer written as a
 //!   float: 10,000 cases.
-//! - `additions_never_break_a_read`: unknown keys added to objects with declared properties and
-//!   integers written as floats must still decode, since servers add fields and drift in number
-//!   formatting without notice: 1,000 cases.
+//! - `additions_never_break_a_read`: unknown keys added to objects with declared properties,
+//!   enum values the spec does not list, and integers written as floats must still decode, since
+//!   vendors add fields and values and drift in number formatting without notice: 1,000 cases.
 //!
 //! Bounded in time: the whole file runs in a few seconds in a debug build.
 
@@ -277,8 +277,12 @@ fn mutated_examples_through_every_operations_decoding() {
         .unwrap();
 }
 
+/// How many enum values `add_and_reformat` replaced: proof that the test reaches enums.
+static ENUM_VALUES_ADDED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
 /// Adds an unknown key to every object that declares properties (not to maps, whose values
-/// have a type of their own), and writes every integer as a float.
+/// have a type of their own), writes every integer as a float, and replaces every enum value by
+/// one the spec does not list.
 fn add_and_reformat(value: &mut Value, schema: &Value, spec: &Value, n: u32) {
     let schema = resolve(spec, schema);
     match value {
@@ -308,6 +312,22 @@ fn add_and_reformat(value: &mut Value, schema: &Value, spec: &Value, n: u32) {
         Value::Number(number) => {
             if let Some(i) = number.as_i64() {
                 *value = json!(i as f64);
+            }
+        }
+        // A value the vendor added to an enum.
+        Value::String(text) => {
+            let listed = std::iter::once(schema)
+                .chain(
+                    schema["allOf"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .map(|s| resolve(spec, s)),
+                )
+                .any(|s| s["enum"].is_array());
+            if listed {
+                *text = format!("vendor_added_{n}");
+                ENUM_VALUES_ADDED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             }
         }
         _ => {}
@@ -340,4 +360,6 @@ fn additions_never_break_a_read() {
             },
         )
         .unwrap();
+    let added = ENUM_VALUES_ADDED.load(std::sync::atomic::Ordering::Relaxed);
+    assert!(added > 100, "only {added} enum values were replaced");
 }
