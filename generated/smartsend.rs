@@ -9745,6 +9745,9 @@ Conventions across the API:
   `per_page` and answers `{data: [...], meta: {...}}`.
 - Errors: the v2 error body is not published; this spec models it as RFC 9457 problem
   details (`application/problem+json`). Clients must accept any error body, JSON or not.
+- Null: a member that may be null says `nullable: true` beside its `type`. One that refers to
+  another schema is written `oneOf: [{$ref: ...}, {enum: [null]}]`, because OpenAPI 3.0.3's
+  `nullable` admits null only to the `type` beside it, and a `$ref` has none.
 
 
 Version: 2.0.0*/

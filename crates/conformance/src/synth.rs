@@ -158,7 +158,7 @@ fn build(
             if mode == Mode::Minimal && !is_required {
                 continue;
             }
-            let value = if mode == Mode::Minimal && resolve(spec, schema)["nullable"] == true {
+            let value = if mode == Mode::Minimal && crate::is_nullable(resolve(spec, schema)) {
                 Value::Null
             } else {
                 let hint = node
