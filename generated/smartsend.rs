@@ -307,7 +307,7 @@ pub mod types {
         }
     }
 
-    ///Body of `create_booking_batch`: how to recognise the batch. The vendor does not say which member is required; parcelkit requires `reference` so that every batch can be told apart.
+    ///Body of `create_booking_batch`: how to recognise the batch. The vendor does not say which member is required; parcelkit requires `reference` (see its marker).
     #[derive(
         ::schemars::JsonSchema,
         ::serde::Deserialize,
@@ -320,7 +320,7 @@ pub mod types {
         ///The batch's id in the client's own system.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub identifier: ::std::option::Option<::std::string::String>,
-        ///Human-readable name of the batch.
+        ///Human-readable name of the batch. Modelled: required; the vendor lists `reference` and `identifier` without saying which is required. parcelkit requires the name, so that every batch in a list can be told apart by people; `identifier` stays optional.
         pub reference: ::std::string::String,
     }
 
@@ -9833,7 +9833,7 @@ Arguments:
 - `page`: Page to return, counting from 1.
 - `per_page`: Number of items per page.
 - `state`: Only batches in this state.
-- `accept_language`: Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor gives `en` as the default; when the header is left out, the team's default language is used.
+- `accept_language`: Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor's reference gives the schema `default: en` and, in its prose, says that when the header is left out the team's default language is used; parcelkit keeps both as written and sends the header only when the caller sets one.
 - `request_id`: A client-chosen correlation id (1 to 128 letters, digits, `.`, `_`, `-`). The API returns it unchanged in the `Request-ID` response header, on success and on error, so a client can match responses and logs to its requests. Quote it when contacting Smart Send support.
 ```ignore
 let response = client.list_booking_batches()
@@ -9862,7 +9862,7 @@ Sends a `POST` request to `/team/{team}/booking-batches`
 
 Arguments:
 - `team`: The team that owns the resources. Every resource of the API is scoped to a team.
-- `accept_language`: Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor gives `en` as the default; when the header is left out, the team's default language is used.
+- `accept_language`: Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor's reference gives the schema `default: en` and, in its prose, says that when the header is left out the team's default language is used; parcelkit keeps both as written and sends the header only when the caller sets one.
 - `idempotency_key`: Makes this write safe to retry. The key is chosen by the client: 16 to 128 letters, digits,
 `.`, `_` or `-`, case-sensitive, unique per logical operation of one client. Without it,
 requests are not deduplicated.
@@ -9876,7 +9876,8 @@ requests are not deduplicated.
 Generate the key once per operation and reuse it on every retry of that operation. A key
 derived deterministically from the request, for example the order id plus a hash of the
 payload (`order-4521_9f86d0...`), lets a retry from another process reuse it without
-storing it anywhere. GET requests ignore the header.
+storing it anywhere. GET requests ignore the header. See
+https://docs.smartsend.io/api-reference/idempotency.
 
 - `request_id`: A client-chosen correlation id (1 to 128 letters, digits, `.`, `_`, `-`). The API returns it unchanged in the `Request-ID` response header, on success and on error, so a client can match responses and logs to its requests. Quote it when contacting Smart Send support.
 - `body`
@@ -9907,7 +9908,7 @@ Sends a `GET` request to `/team/{team}/booking-batches/{batch}`
 Arguments:
 - `team`: The team that owns the resources. Every resource of the API is scoped to a team.
 - `batch`: The booking batch's uuid (`Batch.uuid`).
-- `accept_language`: Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor gives `en` as the default; when the header is left out, the team's default language is used.
+- `accept_language`: Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor's reference gives the schema `default: en` and, in its prose, says that when the header is left out the team's default language is used; parcelkit keeps both as written and sends the header only when the caller sets one.
 - `request_id`: A client-chosen correlation id (1 to 128 letters, digits, `.`, `_`, `-`). The API returns it unchanged in the `Request-ID` response header, on success and on error, so a client can match responses and logs to its requests. Quote it when contacting Smart Send support.
 ```ignore
 let response = client.get_booking_batch()
@@ -9945,7 +9946,7 @@ Sends a `POST` request to `/team/{team}/booking-batches/{batch}/dispatch`
 Arguments:
 - `team`: The team that owns the resources. Every resource of the API is scoped to a team.
 - `batch`: The booking batch's uuid (`Batch.uuid`).
-- `accept_language`: Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor gives `en` as the default; when the header is left out, the team's default language is used.
+- `accept_language`: Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor's reference gives the schema `default: en` and, in its prose, says that when the header is left out the team's default language is used; parcelkit keeps both as written and sends the header only when the caller sets one.
 - `idempotency_key`: Makes this write safe to retry. The key is chosen by the client: 16 to 128 letters, digits,
 `.`, `_` or `-`, case-sensitive, unique per logical operation of one client. Without it,
 requests are not deduplicated.
@@ -9959,7 +9960,8 @@ requests are not deduplicated.
 Generate the key once per operation and reuse it on every retry of that operation. A key
 derived deterministically from the request, for example the order id plus a hash of the
 payload (`order-4521_9f86d0...`), lets a retry from another process reuse it without
-storing it anywhere. GET requests ignore the header.
+storing it anywhere. GET requests ignore the header. See
+https://docs.smartsend.io/api-reference/idempotency.
 
 - `request_id`: A client-chosen correlation id (1 to 128 letters, digits, `.`, `_`, `-`). The API returns it unchanged in the `Request-ID` response header, on success and on error, so a client can match responses and logs to its requests. Quote it when contacting Smart Send support.
 ```ignore
@@ -9992,7 +9994,7 @@ Sends a `POST` request to `/team/{team}/booking-batches/{batch}/shipments`
 Arguments:
 - `team`: The team that owns the resources. Every resource of the API is scoped to a team.
 - `batch`: The booking batch's uuid (`Batch.uuid`).
-- `accept_language`: Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor gives `en` as the default; when the header is left out, the team's default language is used.
+- `accept_language`: Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor's reference gives the schema `default: en` and, in its prose, says that when the header is left out the team's default language is used; parcelkit keeps both as written and sends the header only when the caller sets one.
 - `idempotency_key`: Makes this write safe to retry. The key is chosen by the client: 16 to 128 letters, digits,
 `.`, `_` or `-`, case-sensitive, unique per logical operation of one client. Without it,
 requests are not deduplicated.
@@ -10006,7 +10008,8 @@ requests are not deduplicated.
 Generate the key once per operation and reuse it on every retry of that operation. A key
 derived deterministically from the request, for example the order id plus a hash of the
 payload (`order-4521_9f86d0...`), lets a retry from another process reuse it without
-storing it anywhere. GET requests ignore the header.
+storing it anywhere. GET requests ignore the header. See
+https://docs.smartsend.io/api-reference/idempotency.
 
 - `request_id`: A client-chosen correlation id (1 to 128 letters, digits, `.`, `_`, `-`). The API returns it unchanged in the `Request-ID` response header, on success and on error, so a client can match responses and logs to its requests. Quote it when contacting Smart Send support.
 - `body`
@@ -10045,7 +10048,7 @@ Sends a `GET` request to `/team/{team}/operations/{operation}`
 Arguments:
 - `team`: The team that owns the resources. Every resource of the API is scoped to a team.
 - `operation`: The operation's uuid (`Operation.uuid`).
-- `accept_language`: Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor gives `en` as the default; when the header is left out, the team's default language is used.
+- `accept_language`: Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor's reference gives the schema `default: en` and, in its prose, says that when the header is left out the team's default language is used; parcelkit keeps both as written and sends the header only when the caller sets one.
 - `request_id`: A client-chosen correlation id (1 to 128 letters, digits, `.`, `_`, `-`). The API returns it unchanged in the `Request-ID` response header, on success and on error, so a client can match responses and logs to its requests. Quote it when contacting Smart Send support.
 ```ignore
 let response = client.get_operation()
@@ -10076,7 +10079,7 @@ Sends a `POST` request to `/team/{team}/rates`
 
 Arguments:
 - `team`: The team that owns the resources. Every resource of the API is scoped to a team.
-- `accept_language`: Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor gives `en` as the default; when the header is left out, the team's default language is used.
+- `accept_language`: Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor's reference gives the schema `default: en` and, in its prose, says that when the header is left out the team's default language is used; parcelkit keeps both as written and sends the header only when the caller sets one.
 - `idempotency_key`: Makes this write safe to retry. The key is chosen by the client: 16 to 128 letters, digits,
 `.`, `_` or `-`, case-sensitive, unique per logical operation of one client. Without it,
 requests are not deduplicated.
@@ -10090,7 +10093,8 @@ requests are not deduplicated.
 Generate the key once per operation and reuse it on every retry of that operation. A key
 derived deterministically from the request, for example the order id plus a hash of the
 payload (`order-4521_9f86d0...`), lets a retry from another process reuse it without
-storing it anywhere. GET requests ignore the header.
+storing it anywhere. GET requests ignore the header. See
+https://docs.smartsend.io/api-reference/idempotency.
 
 - `request_id`: A client-chosen correlation id (1 to 128 letters, digits, `.`, `_`, `-`). The API returns it unchanged in the `Request-ID` response header, on success and on error, so a client can match responses and logs to its requests. Quote it when contacting Smart Send support.
 - `body`
@@ -10120,7 +10124,7 @@ Sends a `GET` request to `/team/{team}/routing/services`
 
 Arguments:
 - `team`: The team that owns the resources. Every resource of the API is scoped to a team.
-- `accept_language`: Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor gives `en` as the default; when the header is left out, the team's default language is used.
+- `accept_language`: Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor's reference gives the schema `default: en` and, in its prose, says that when the header is left out the team's default language is used; parcelkit keeps both as written and sends the header only when the caller sets one.
 - `request_id`: A client-chosen correlation id (1 to 128 letters, digits, `.`, `_`, `-`). The API returns it unchanged in the `Request-ID` response header, on success and on error, so a client can match responses and logs to its requests. Quote it when contacting Smart Send support.
 ```ignore
 let response = client.list_services()
@@ -10154,7 +10158,7 @@ Arguments:
 - `page`: Page to return, counting from 1. Modelled: the vendor documents this list as paginated but not its query parameters; parcelkit copies `page` from the booking-batch list.
 - `per_page`: Number of items per page. Modelled: the vendor documents this list as paginated but not its query parameters; parcelkit copies `per_page` (1 to 1000, default 100) from the booking-batch list.
 - `postal_code`: Only service points with this postal code. Modelled: not published by the vendor; parcelkit follows the postal-code lookups common to carrier service-point APIs.
-- `accept_language`: Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor gives `en` as the default; when the header is left out, the team's default language is used.
+- `accept_language`: Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor's reference gives the schema `default: en` and, in its prose, says that when the header is left out the team's default language is used; parcelkit keeps both as written and sends the header only when the caller sets one.
 - `request_id`: A client-chosen correlation id (1 to 128 letters, digits, `.`, `_`, `-`). The API returns it unchanged in the `Request-ID` response header, on success and on error, so a client can match responses and logs to its requests. Quote it when contacting Smart Send support.
 ```ignore
 let response = client.list_service_points()
@@ -10188,7 +10192,7 @@ Arguments:
 - `carrier`: Carrier code, e.g. `postnord`, `gls`, `bring`.
 - `country`: Country of the service point, ISO 3166-1 alpha-2.
 - `code`: The carrier's own identifier of the service point.
-- `accept_language`: Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor gives `en` as the default; when the header is left out, the team's default language is used.
+- `accept_language`: Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor's reference gives the schema `default: en` and, in its prose, says that when the header is left out the team's default language is used; parcelkit keeps both as written and sends the header only when the caller sets one.
 - `request_id`: A client-chosen correlation id (1 to 128 letters, digits, `.`, `_`, `-`). The API returns it unchanged in the `Request-ID` response header, on success and on error, so a client can match responses and logs to its requests. Quote it when contacting Smart Send support.
 ```ignore
 let response = client.get_service_point_by_carrier_code()
@@ -10217,8 +10221,8 @@ Sends a `GET` request to `/team/{team}/service-points/{service_point}`
 
 Arguments:
 - `team`: The team that owns the resources. Every resource of the API is scoped to a team.
-- `service_point`: The service point's Smart Send uuid (`ServicePoint.uuid`).
-- `accept_language`: Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor gives `en` as the default; when the header is left out, the team's default language is used.
+- `service_point`: The service point's Smart Send uuid (`ServicePoint.uuid`). The vendor's reference names this path parameter `uuid`; a path parameter's name never reaches the wire, and parcelkit names it `service_point`, like `shipment`, `batch` and `operation`, so that the generated setter (`.service_point(..)`) and CLI flag (`--service-point`) say whose uuid it is.
+- `accept_language`: Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor's reference gives the schema `default: en` and, in its prose, says that when the header is left out the team's default language is used; parcelkit keeps both as written and sends the header only when the caller sets one.
 - `request_id`: A client-chosen correlation id (1 to 128 letters, digits, `.`, `_`, `-`). The API returns it unchanged in the `Request-ID` response header, on success and on error, so a client can match responses and logs to its requests. Quote it when contacting Smart Send support.
 ```ignore
 let response = client.get_service_point()
@@ -10250,7 +10254,7 @@ Arguments:
 - `team`: The team that owns the resources. Every resource of the API is scoped to a team.
 - `page`: Page to return, counting from 1. Modelled: the vendor documents this list as paginated but not its query parameters; parcelkit copies `page` from the booking-batch list.
 - `per_page`: Number of items per page. Modelled: the vendor documents this list as paginated but not its query parameters; parcelkit copies `per_page` (1 to 1000, default 100) from the booking-batch list.
-- `accept_language`: Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor gives `en` as the default; when the header is left out, the team's default language is used.
+- `accept_language`: Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor's reference gives the schema `default: en` and, in its prose, says that when the header is left out the team's default language is used; parcelkit keeps both as written and sends the header only when the caller sets one.
 - `request_id`: A client-chosen correlation id (1 to 128 letters, digits, `.`, `_`, `-`). The API returns it unchanged in the `Request-ID` response header, on success and on error, so a client can match responses and logs to its requests. Quote it when contacting Smart Send support.
 ```ignore
 let response = client.list_shipments()
@@ -10287,7 +10291,7 @@ Sends a `POST` request to `/team/{team}/shipments`
 
 Arguments:
 - `team`: The team that owns the resources. Every resource of the API is scoped to a team.
-- `accept_language`: Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor gives `en` as the default; when the header is left out, the team's default language is used.
+- `accept_language`: Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor's reference gives the schema `default: en` and, in its prose, says that when the header is left out the team's default language is used; parcelkit keeps both as written and sends the header only when the caller sets one.
 - `idempotency_key`: Makes this write safe to retry. The key is chosen by the client: 16 to 128 letters, digits,
 `.`, `_` or `-`, case-sensitive, unique per logical operation of one client. Without it,
 requests are not deduplicated.
@@ -10301,7 +10305,8 @@ requests are not deduplicated.
 Generate the key once per operation and reuse it on every retry of that operation. A key
 derived deterministically from the request, for example the order id plus a hash of the
 payload (`order-4521_9f86d0...`), lets a retry from another process reuse it without
-storing it anywhere. GET requests ignore the header.
+storing it anywhere. GET requests ignore the header. See
+https://docs.smartsend.io/api-reference/idempotency.
 
 - `request_id`: A client-chosen correlation id (1 to 128 letters, digits, `.`, `_`, `-`). The API returns it unchanged in the `Request-ID` response header, on success and on error, so a client can match responses and logs to its requests. Quote it when contacting Smart Send support.
 - `body`
@@ -10342,7 +10347,7 @@ Sends a `POST` request to `/team/{team}/shipments/booking`
 
 Arguments:
 - `team`: The team that owns the resources. Every resource of the API is scoped to a team.
-- `accept_language`: Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor gives `en` as the default; when the header is left out, the team's default language is used.
+- `accept_language`: Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor's reference gives the schema `default: en` and, in its prose, says that when the header is left out the team's default language is used; parcelkit keeps both as written and sends the header only when the caller sets one.
 - `idempotency_key`: Makes this write safe to retry. The key is chosen by the client: 16 to 128 letters, digits,
 `.`, `_` or `-`, case-sensitive, unique per logical operation of one client. Without it,
 requests are not deduplicated.
@@ -10356,7 +10361,8 @@ requests are not deduplicated.
 Generate the key once per operation and reuse it on every retry of that operation. A key
 derived deterministically from the request, for example the order id plus a hash of the
 payload (`order-4521_9f86d0...`), lets a retry from another process reuse it without
-storing it anywhere. GET requests ignore the header.
+storing it anywhere. GET requests ignore the header. See
+https://docs.smartsend.io/api-reference/idempotency.
 
 - `prefer`: `respond-async` asks the API not to wait for the carrier: it answers `202 Accepted` at once with an Operation to poll (its URL in the `Location` header). Without the header the API answers `200` when the booking is done.
 - `request_id`: A client-chosen correlation id (1 to 128 letters, digits, `.`, `_`, `-`). The API returns it unchanged in the `Request-ID` response header, on success and on error, so a client can match responses and logs to its requests. Quote it when contacting Smart Send support.
@@ -10388,7 +10394,7 @@ Sends a `GET` request to `/team/{team}/shipments/{shipment}`
 Arguments:
 - `team`: The team that owns the resources. Every resource of the API is scoped to a team.
 - `shipment`: The shipment's uuid (`Shipment.uuid`).
-- `accept_language`: Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor gives `en` as the default; when the header is left out, the team's default language is used.
+- `accept_language`: Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor's reference gives the schema `default: en` and, in its prose, says that when the header is left out the team's default language is used; parcelkit keeps both as written and sends the header only when the caller sets one.
 - `request_id`: A client-chosen correlation id (1 to 128 letters, digits, `.`, `_`, `-`). The API returns it unchanged in the `Request-ID` response header, on success and on error, so a client can match responses and logs to its requests. Quote it when contacting Smart Send support.
 ```ignore
 let response = client.get_shipment()
@@ -10417,7 +10423,7 @@ Sends a `DELETE` request to `/team/{team}/shipments/{shipment}`
 Arguments:
 - `team`: The team that owns the resources. Every resource of the API is scoped to a team.
 - `shipment`: The shipment's uuid (`Shipment.uuid`).
-- `accept_language`: Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor gives `en` as the default; when the header is left out, the team's default language is used.
+- `accept_language`: Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor's reference gives the schema `default: en` and, in its prose, says that when the header is left out the team's default language is used; parcelkit keeps both as written and sends the header only when the caller sets one.
 - `idempotency_key`: Makes this write safe to retry. The key is chosen by the client: 16 to 128 letters, digits,
 `.`, `_` or `-`, case-sensitive, unique per logical operation of one client. Without it,
 requests are not deduplicated.
@@ -10431,7 +10437,8 @@ requests are not deduplicated.
 Generate the key once per operation and reuse it on every retry of that operation. A key
 derived deterministically from the request, for example the order id plus a hash of the
 payload (`order-4521_9f86d0...`), lets a retry from another process reuse it without
-storing it anywhere. GET requests ignore the header.
+storing it anywhere. GET requests ignore the header. See
+https://docs.smartsend.io/api-reference/idempotency.
 
 - `request_id`: A client-chosen correlation id (1 to 128 letters, digits, `.`, `_`, `-`). The API returns it unchanged in the `Request-ID` response header, on success and on error, so a client can match responses and logs to its requests. Quote it when contacting Smart Send support.
 ```ignore
@@ -10475,7 +10482,7 @@ Sends a `POST` request to `/team/{team}/shipments/{shipment}/booking`
 Arguments:
 - `team`: The team that owns the resources. Every resource of the API is scoped to a team.
 - `shipment`: The shipment's uuid (`Shipment.uuid`).
-- `accept_language`: Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor gives `en` as the default; when the header is left out, the team's default language is used.
+- `accept_language`: Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor's reference gives the schema `default: en` and, in its prose, says that when the header is left out the team's default language is used; parcelkit keeps both as written and sends the header only when the caller sets one.
 - `idempotency_key`: Makes this write safe to retry. The key is chosen by the client: 16 to 128 letters, digits,
 `.`, `_` or `-`, case-sensitive, unique per logical operation of one client. Without it,
 requests are not deduplicated.
@@ -10489,7 +10496,8 @@ requests are not deduplicated.
 Generate the key once per operation and reuse it on every retry of that operation. A key
 derived deterministically from the request, for example the order id plus a hash of the
 payload (`order-4521_9f86d0...`), lets a retry from another process reuse it without
-storing it anywhere. GET requests ignore the header.
+storing it anywhere. GET requests ignore the header. See
+https://docs.smartsend.io/api-reference/idempotency.
 
 - `prefer`: `respond-async` asks the API not to wait for the carrier: it answers `202 Accepted` at once with an Operation to poll (its URL in the `Location` header). Without the header the API answers `200` when the booking is done.
 - `request_id`: A client-chosen correlation id (1 to 128 letters, digits, `.`, `_`, `-`). The API returns it unchanged in the `Request-ID` response header, on success and on error, so a client can match responses and logs to its requests. Quote it when contacting Smart Send support.

@@ -351,6 +351,12 @@ fn smart_send_headers_are_on_every_operation_the_docs_put_them_on() {
                 problems.push(format!("{label}: no {name}"));
             }
         }
+        // Seed 002 shows `default: en` in the header's schema.
+        if let Some(p) = header(&spec, &operation, "Accept-Language")
+            && resolve(&spec, &p["schema"])["default"] != "en"
+        {
+            problems.push(format!("{label}: Accept-Language has no `default: en`"));
+        }
         let write = matches!(method, "post" | "delete");
         if write != header(&spec, &operation, "Idempotency-Key").is_some() {
             problems.push(format!(
@@ -400,8 +406,15 @@ fn smart_send_headers_are_on_every_operation_the_docs_put_them_on() {
             if code == "202" && r["headers"].get("Location").is_none() {
                 problems.push(format!("{label}: 202 without Location"));
             }
-            if matches!(code.as_str(), "409" | "429") && r["headers"].get("Retry-After").is_none() {
-                problems.push(format!("{label}: {code} without Retry-After"));
+            if matches!(code.as_str(), "409" | "429") {
+                // The vendor: a 409 always carries Retry-After, so the spec must say `required`.
+                match r["headers"].get("Retry-After").map(|h| resolve(&spec, h)) {
+                    None => problems.push(format!("{label}: {code} without Retry-After")),
+                    Some(h) if h["required"] != true => {
+                        problems.push(format!("{label}: {code}: Retry-After is not required"))
+                    }
+                    Some(_) => {}
+                }
             }
         }
     }
