@@ -2053,6 +2053,76 @@ pub mod types {
         }
     }
 
+    ///`ListServicePointsCarrier`
+    #[derive(
+        ::schemars::JsonSchema,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[serde(transparent)]
+    pub struct ListServicePointsCarrier(::std::string::String);
+    impl ::std::ops::Deref for ListServicePointsCarrier {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<ListServicePointsCarrier> for ::std::string::String {
+        fn from(value: ListServicePointsCarrier) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for ListServicePointsCarrier {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for ListServicePointsCarrier {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String> for ListServicePointsCarrier {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for ListServicePointsCarrier {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
     ///`ListServicePointsCountry`
     #[derive(
         ::schemars::JsonSchema,
@@ -10153,7 +10223,7 @@ Sends a `GET` request to `/team/{team}/service-points`
 
 Arguments:
 - `team`: The team that owns the resources. Every resource of the API is scoped to a team.
-- `carrier`: Carrier code whose service points to list, e.g. `postnord`, `gls`, `bring`.
+- `carrier`: Carrier code whose service points to list, e.g. `postnord`, `gls`, `bring`. Required, so an empty value is refused like a missing one.
 - `country`: Only service points in this country (ISO 3166-1 alpha-2). Modelled: the vendor publishes no filter besides `carrier`; parcelkit follows the country filter its closest-service-point lookup takes.
 - `page`: Page to return, counting from 1. Modelled: the vendor documents this list as paginated but not its query parameters; parcelkit copies `page` from the booking-batch list.
 - `per_page`: Number of items per page. Modelled: the vendor documents this list as paginated but not its query parameters; parcelkit copies `per_page` (1 to 1000, default 100) from the booking-batch list.
@@ -12122,7 +12192,7 @@ pub mod builder {
     pub struct ListServicePoints<'a> {
         client: &'a super::Client,
         team: Result<types::ListServicePointsTeam, String>,
-        carrier: Result<::std::string::String, String>,
+        carrier: Result<types::ListServicePointsCarrier, String>,
         country: Result<Option<types::ListServicePointsCountry>, String>,
         page: Result<Option<::std::num::NonZeroU64>, String>,
         per_page: Result<Option<::std::num::NonZeroU64>, String>,
@@ -12160,12 +12230,12 @@ pub mod builder {
 
         pub fn carrier<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::ListServicePointsCarrier>,
         {
             self.carrier = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for carrier failed"
+                    "conversion to `ListServicePointsCarrier` for carrier failed"
                         .to_string()
                 });
             self

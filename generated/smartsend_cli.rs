@@ -487,10 +487,10 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("carrier")
                     .long("carrier")
-                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .value_parser(::clap::value_parser!(types::ListServicePointsCarrier))
                     .required(true)
                     .help(
-                        "Carrier code whose service points to list, e.g. `postnord`, `gls`, `bring`.",
+                        "Carrier code whose service points to list, e.g. `postnord`, `gls`, `bring`. Required, so an empty value is refused like a missing one.",
                     ),
             )
             .arg(
@@ -1621,7 +1621,9 @@ impl<T: CliConfig> Cli<T> {
             request = request.accept_language(value.clone());
         }
 
-        if let Some(value) = matches.get_one::<::std::string::String>("carrier") {
+        if let Some(value) = matches
+            .get_one::<types::ListServicePointsCarrier>("carrier")
+        {
             request = request.carrier(value.clone());
         }
 
