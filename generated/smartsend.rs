@@ -1879,12 +1879,12 @@ pub mod types {
         ///Product name.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub name: ::std::option::Option<::std::string::String>,
-        ///Weight of the goods on the line without packaging.
+        ///Weight of the goods on the line without packaging. Modelled: greater than 0. See ParcelRequest for why.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub net_weight: ::std::option::Option<f64>,
-        ///Number of units on the line.
+        ///Number of units on the line. Modelled: at least 1. See ParcelRequest for why.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub quantity: ::std::option::Option<i64>,
+        pub quantity: ::std::option::Option<::std::num::NonZeroU64>,
         ///Human-readable reference of the line.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub reference: ::std::option::Option<::std::string::String>,
@@ -2651,10 +2651,10 @@ long-running-operation APIs.
         ///Free text for the carrier.
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub freetext: ::std::option::Option<::std::string::String>,
-        ///Weight including packaging.
+        ///Weight including packaging. Modelled: greater than 0. See ParcelRequest for why.
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub gross_weight: ::std::option::Option<f64>,
-        ///Height of the parcel.
+        ///Height of the parcel. Modelled: greater than 0. See ParcelRequest for why.
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub height: ::std::option::Option<f64>,
         ///The parcel's id in the client's own system.
@@ -2662,7 +2662,7 @@ long-running-operation APIs.
         pub identifier: ::std::option::Option<::std::string::String>,
         ///The goods in the parcel.
         pub items: ::std::vec::Vec<Item>,
-        ///Length of the parcel.
+        ///Length of the parcel. Modelled: greater than 0. See ParcelRequest for why.
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub length: ::std::option::Option<f64>,
         ///Human-readable reference of the parcel.
@@ -2682,7 +2682,7 @@ long-running-operation APIs.
         pub tracking_url: ::std::option::Option<::std::string::String>,
         ///Smart Send's id of the parcel.
         pub uuid: ::uuid::Uuid,
-        ///Width of the parcel.
+        ///Width of the parcel. Modelled: greater than 0. See ParcelRequest for why.
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub width: ::std::option::Option<f64>,
     }
@@ -2693,7 +2693,8 @@ long-running-operation APIs.
         }
     }
 
-    ///One parcel of a new shipment. Weight in the shipment's `weight_unit`, dimensions in its `dimension_unit`, amounts in its `currency`. The vendor marks every member nullable, so this schema has no `required` list, but carriers need a weight (and often dimensions) to book.
+    /**One parcel of a new shipment. Weight in the shipment's `weight_unit`, dimensions in its `dimension_unit`, amounts in its `currency`. The vendor marks every member nullable, so this schema has no `required` list, but carriers need a weight (and often dimensions) to book.
+The lower bounds on weights, dimensions and quantities here and in Parcel, RateParcel and Item are modelled: the vendor publishes none, but its reference's generated example shows `1` for exactly these fields (and `123` for amounts), which suggests one, and a parcel of no weight or size cannot be booked. parcelkit refuses 0 and below (a weight or dimension must be greater than 0, a quantity at least 1) and guesses no higher bound.*/
     #[derive(
         ::schemars::JsonSchema,
         ::serde::Deserialize,
@@ -2710,10 +2711,10 @@ long-running-operation APIs.
         ///Free text for the carrier, e.g. handling instructions.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub freetext: ::std::option::Option<::std::string::String>,
-        ///Weight of the parcel including packaging.
+        ///Weight of the parcel including packaging. Modelled: greater than 0. See ParcelRequest for why.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub gross_weight: ::std::option::Option<f64>,
-        ///Height of the parcel.
+        ///Height of the parcel. Modelled: greater than 0. See ParcelRequest for why.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub height: ::std::option::Option<f64>,
         ///The parcel's id in the client's own system.
@@ -2722,7 +2723,7 @@ long-running-operation APIs.
         ///The goods in the parcel.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub items: ::std::option::Option<::std::vec::Vec<Item>>,
-        ///Length of the parcel.
+        ///Length of the parcel. Modelled: greater than 0. See ParcelRequest for why.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub length: ::std::option::Option<f64>,
         ///Human-readable reference of the parcel.
@@ -2737,7 +2738,7 @@ long-running-operation APIs.
         ///A tracking URL of the client's own (for example a branded tracking page); the vendor lists it among the request members without further explanation.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub tracking_url: ::std::option::Option<::std::string::String>,
-        ///Width of the parcel.
+        ///Width of the parcel. Modelled: greater than 0. See ParcelRequest for why.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub width: ::std::option::Option<f64>,
     }
@@ -2938,19 +2939,19 @@ the raw bytes otherwise.
         PartialEq
     )]
     pub struct RateParcel {
-        ///Weight including packaging.
+        ///Weight including packaging. Modelled: greater than 0. See ParcelRequest for why.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub gross_weight: ::std::option::Option<f64>,
-        ///Height of the parcel.
+        ///Height of the parcel. Modelled: greater than 0. See ParcelRequest for why.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub height: ::std::option::Option<f64>,
         ///The goods in the parcel, for services whose price depends on them.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub items: ::std::option::Option<::std::vec::Vec<Item>>,
-        ///Length of the parcel.
+        ///Length of the parcel. Modelled: greater than 0. See ParcelRequest for why.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub length: ::std::option::Option<f64>,
-        ///Width of the parcel.
+        ///Width of the parcel. Modelled: greater than 0. See ParcelRequest for why.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub width: ::std::option::Option<f64>,
     }
@@ -5549,7 +5550,7 @@ than fail.
                 ::std::string::String,
             >,
             quantity: ::std::result::Result<
-                ::std::option::Option<i64>,
+                ::std::option::Option<::std::num::NonZeroU64>,
                 ::std::string::String,
             >,
             reference: ::std::result::Result<
@@ -5716,7 +5717,9 @@ than fail.
             }
             pub fn quantity<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::num::NonZeroU64>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.quantity = value
