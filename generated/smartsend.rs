@@ -136,9 +136,9 @@ pub mod types {
         ///State, province or region where the country uses one in addresses.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub administrative_area: ::std::option::Option<::std::string::String>,
-        ///City or town.
+        ///City or town. Modelled: required. The vendor does not mark it required (in a response only `data` is); parcelkit requires it in requests and responses alike, because no carrier can route a parcel without the city.
         pub city: ::std::string::String,
-        ///Country, ISO 3166-1 alpha-2.
+        ///Country, ISO 3166-1 alpha-2. Modelled: required. The vendor does not mark it required (in a response only `data` is); parcelkit requires it in requests and responses alike, because no carrier can route a parcel without the country, and rates and service points depend on it.
         pub country: AddressCountry,
         ///Postal code, kept as text (leading zeros matter, e.g. `0555` in Oslo).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -151,7 +151,7 @@ pub mod types {
         }
     }
 
-    ///Country, ISO 3166-1 alpha-2.
+    ///Country, ISO 3166-1 alpha-2. Modelled: required. The vendor does not mark it required (in a response only `data` is); parcelkit requires it in requests and responses alike, because no carrier can route a parcel without the country, and rates and service points depend on it.
     #[derive(
         ::schemars::JsonSchema,
         ::serde::Serialize,
@@ -628,7 +628,7 @@ pub mod types {
         ///Email address, used by carriers for notifications.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub email: ::std::option::Option<::std::string::String>,
-        ///The person's name, optionally followed by lines such as "Att. Finance".
+        ///The person's name, optionally followed by lines such as "Att. Finance". Modelled: required. The vendor does not mark it required (in a response only `data` is); parcelkit requires it in requests and responses alike, because a label needs the receiver's name.
         pub name_lines: ::std::vec::Vec<::std::string::String>,
         ///Phone number, preferably with country code, used by carriers for SMS notifications.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1057,34 +1057,34 @@ pub mod types {
         PartialEq
     )]
     pub struct Delivery {
-        ///Addons booked with (or, in a Rate, included in) the service.
+        ///Addons booked with (or, in a Rate, included in) the service. Modelled: required. The vendor marks only the envelope's `data` required; its example shows the list, and an empty list says "no addons" without an Option around it.
         pub addons: ::std::vec::Vec<Addon>,
         ///Carrier code.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub carrier_code: ::std::option::Option<::std::string::String>,
         ///URL of the carrier's square icon.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub carrier_icon_url: ::std::option::Option<::std::string::String>,
         ///URL of the carrier's logo.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub carrier_logo_url: ::std::option::Option<::std::string::String>,
         ///Carrier display name.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub carrier_name: ::std::option::Option<::std::string::String>,
         ///Incoterms 2020 rule, e.g. `EXW`. Present in a Shipment's delivery, absent in a Rate's.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub incoterm: ::std::option::Option<::std::string::String>,
         ///True when the service delivers to a service point rather than to the receiver's address.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub is_pickup: ::std::option::Option<bool>,
         ///True for a return service.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub is_return: ::std::option::Option<bool>,
         ///Service code.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub service_code: ::std::option::Option<::std::string::String>,
         ///Service display name, translated per `Accept-Language` where available.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub service_name: ::std::option::Option<::std::string::String>,
     }
 
@@ -2643,47 +2643,47 @@ long-running-operation APIs.
         PartialEq
     )]
     pub struct Parcel {
-        ///Shipping documents of the parcel (labels, customs forms); empty until booked.
+        ///Shipping documents of the parcel (labels, customs forms); empty until booked. Modelled: required. The vendor marks only `data` required; its example shows the list, empty until booking, and clients look for labels in it.
         pub documents: ::std::vec::Vec<Document>,
         ///Customs duty on the parcel's goods.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub duty_amount: ::std::option::Option<f64>,
         ///Free text for the carrier.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub freetext: ::std::option::Option<::std::string::String>,
         ///Weight including packaging. Modelled: greater than 0. See ParcelRequest for why.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub gross_weight: ::std::option::Option<f64>,
         ///Height of the parcel. Modelled: greater than 0. See ParcelRequest for why.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub height: ::std::option::Option<f64>,
         ///The parcel's id in the client's own system.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub identifier: ::std::option::Option<::std::string::String>,
-        ///The goods in the parcel.
+        ///The goods in the parcel. Modelled: required. The vendor marks only `data` required; its example shows the list, and an empty list says "no items" without an Option around it.
         pub items: ::std::vec::Vec<Item>,
         ///Length of the parcel. Modelled: greater than 0. See ParcelRequest for why.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub length: ::std::option::Option<f64>,
         ///Human-readable reference of the parcel.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub reference: ::std::option::Option<::std::string::String>,
         ///Tax on the parcel's goods.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub tax_amount: ::std::option::Option<f64>,
         ///Value of the parcel's goods excluding tax.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub total_net_amount: ::std::option::Option<f64>,
         ///The carrier's tracking number; null until the shipment is booked.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub tracking_code: ::std::option::Option<::std::string::String>,
         ///Where the receiver can follow the parcel; null until the shipment is booked.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub tracking_url: ::std::option::Option<::std::string::String>,
-        ///Smart Send's id of the parcel.
+        ///Smart Send's id of the parcel. Modelled: required. The vendor marks only the envelope's `data` required; Smart Send gives every stored parcel a uuid, and labels are per parcel.
         pub uuid: ::uuid::Uuid,
         ///Width of the parcel. Modelled: greater than 0. See ParcelRequest for why.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub width: ::std::option::Option<f64>,
     }
 
@@ -3201,7 +3201,9 @@ the raw bytes otherwise.
         PartialEq
     )]
     pub struct Receiver {
+        ///Modelled: required. The vendor does not mark it required (in a response only `data` is); parcelkit requires it in requests and responses alike, because a carrier cannot deliver without it.
         pub address: Address,
+        ///Modelled: required. The vendor does not mark it required (in a response only `data` is); parcelkit requires it in requests and responses alike, because carriers need the receiver's name.
         pub contact: Contact,
         ///The receiver's id in the client's own system.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -3401,7 +3403,10 @@ the raw bytes otherwise.
     /**A shipment as Smart Send holds it. Created in state `open`; booking moves it to `booked`,
 after which its parcels carry tracking codes and documents and `booked_at` is set.
 Amounts are in `currency`, weights in `weight_unit`, dimensions in `dimension_unit`.
-Every property is always present; the nullable ones are null when unknown or not yet set.
+The vendor's example shows every member, the nullable ones null when unknown or not yet
+set, but its reference marks only the envelope's `data` required. parcelkit requires the
+non-null members a client cannot do without (each marked modelled) and no nullable one,
+so an answer that leaves out a null member still parses.
 */
     #[derive(
         ::schemars::JsonSchema,
@@ -3413,35 +3418,38 @@ Every property is always present; the nullable ones are null when unknown or not
     )]
     pub struct Shipment {
         ///When the shipment was booked with the carrier; null until then.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub booked_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
-        ///When the shipment was created.
+        ///When the shipment was created. Modelled: required. The vendor marks only `data` required; every stored shipment was created at some moment, and lists are read by it.
         pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
-        ///ISO 4217 code of the currency of every amount in the shipment.
+        ///ISO 4217 code of the currency of every amount in the shipment. Modelled: required. The vendor marks only `data` required, but a ShipmentRequest cannot leave `currency` out, so every shipment has one, and its amounts mean nothing without it.
         pub currency: ShipmentCurrency,
+        ///Modelled: required. The vendor marks only `data` required, but a ShipmentRequest cannot leave `delivery` out, so every shipment has one; it names the carrier and service that book it.
         pub delivery: Delivery,
         ///Unit of every parcel dimension in the shipment.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub dimension_unit: ::std::option::Option<DimensionUnit>,
         ///Customs duty on the goods.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub duty_amount: ::std::option::Option<f64>,
         ///The shipment's id in the client's own system.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub identifier: ::std::option::Option<::std::string::String>,
         ///Invoice or order number.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub invoice_number: ::std::option::Option<::std::string::String>,
+        ///The parcels of the shipment; once it is booked, they carry the tracking codes and labels. Modelled: required. The vendor marks only `data` required, but a ShipmentRequest cannot leave `parcels` out, so every shipment has the list (it may be empty).
         pub parcels: ::std::vec::Vec<Parcel>,
+        ///Modelled: required. The vendor marks only `data` required, but a ShipmentRequest cannot leave `parties` out, so every shipment has them; the receiver is who the carrier delivers to.
         pub parties: Parties,
         ///Human-readable reference that may be shown outside the team.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub reference: ::std::option::Option<::std::string::String>,
         ///Shipping charged to the receiver, excluding tax.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub shipping_net_amount: ::std::option::Option<f64>,
         ///Tax on the shipping charged to the receiver.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub shipping_tax_amount: ::std::option::Option<f64>,
         /**Where the shipment is in its life cycle:
 - `open`: created, not transmitted to the carrier; can be booked or deleted.
@@ -3453,21 +3461,24 @@ Modelled: the vendor's examples show only `open`; `booking`, `booked` and `faile
 are parcelkit's model of the states that booking (synchronous, asynchronous and in
 batches) needs. Clients should treat an unknown value as "not booked yet" rather
 than fail.
+
+Modelled: required. The vendor marks only `data` required; every shipment is in some
+state, and booking logic branches on it.
 */
         pub state: ShipmentState,
         ///Tax on the goods.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub tax_amount: ::std::option::Option<f64>,
         ///Value of the goods excluding tax.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub total_net_amount: ::std::option::Option<f64>,
         ///Link back to the source of the shipment.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub uri: ::std::option::Option<::std::string::String>,
-        ///Smart Send's id of the shipment.
+        ///Smart Send's id of the shipment. Modelled: required. The vendor marks only the envelope's `data` required; without its uuid a shipment cannot be fetched, booked or deleted, so parcelkit gives clients a plain `Uuid`.
         pub uuid: ::uuid::Uuid,
         ///Unit of every weight in the shipment.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub weight_unit: ::std::option::Option<WeightUnit>,
     }
 
@@ -3477,7 +3488,7 @@ than fail.
         }
     }
 
-    ///ISO 4217 code of the currency of every amount in the shipment.
+    ///ISO 4217 code of the currency of every amount in the shipment. Modelled: required. The vendor marks only `data` required, but a ShipmentRequest cannot leave `currency` out, so every shipment has one, and its amounts mean nothing without it.
     #[derive(
         ::schemars::JsonSchema,
         ::serde::Serialize,
@@ -3735,6 +3746,9 @@ Modelled: the vendor's examples show only `open`; `booking`, `booked` and `faile
 are parcelkit's model of the states that booking (synchronous, asynchronous and in
 batches) needs. Clients should treat an unknown value as "not booked yet" rather
 than fail.
+
+Modelled: required. The vendor marks only `data` required; every shipment is in some
+state, and booking logic branches on it.
 */
     #[derive(
         ::schemars::JsonSchema,
@@ -4953,19 +4967,15 @@ than fail.
             fn default() -> Self {
                 Self {
                     addons: Err("no value supplied for addons".to_string()),
-                    carrier_code: Err("no value supplied for carrier_code".to_string()),
-                    carrier_icon_url: Err(
-                        "no value supplied for carrier_icon_url".to_string(),
-                    ),
-                    carrier_logo_url: Err(
-                        "no value supplied for carrier_logo_url".to_string(),
-                    ),
-                    carrier_name: Err("no value supplied for carrier_name".to_string()),
+                    carrier_code: Ok(Default::default()),
+                    carrier_icon_url: Ok(Default::default()),
+                    carrier_logo_url: Ok(Default::default()),
+                    carrier_name: Ok(Default::default()),
                     incoterm: Ok(Default::default()),
-                    is_pickup: Err("no value supplied for is_pickup".to_string()),
-                    is_return: Err("no value supplied for is_return".to_string()),
-                    service_code: Err("no value supplied for service_code".to_string()),
-                    service_name: Err("no value supplied for service_name".to_string()),
+                    is_pickup: Ok(Default::default()),
+                    is_return: Ok(Default::default()),
+                    service_code: Ok(Default::default()),
+                    service_name: Ok(Default::default()),
                 }
             }
         }
@@ -6444,24 +6454,20 @@ than fail.
             fn default() -> Self {
                 Self {
                     documents: Err("no value supplied for documents".to_string()),
-                    duty_amount: Err("no value supplied for duty_amount".to_string()),
-                    freetext: Err("no value supplied for freetext".to_string()),
-                    gross_weight: Err("no value supplied for gross_weight".to_string()),
-                    height: Err("no value supplied for height".to_string()),
-                    identifier: Err("no value supplied for identifier".to_string()),
+                    duty_amount: Ok(Default::default()),
+                    freetext: Ok(Default::default()),
+                    gross_weight: Ok(Default::default()),
+                    height: Ok(Default::default()),
+                    identifier: Ok(Default::default()),
                     items: Err("no value supplied for items".to_string()),
-                    length: Err("no value supplied for length".to_string()),
-                    reference: Err("no value supplied for reference".to_string()),
-                    tax_amount: Err("no value supplied for tax_amount".to_string()),
-                    total_net_amount: Err(
-                        "no value supplied for total_net_amount".to_string(),
-                    ),
-                    tracking_code: Err(
-                        "no value supplied for tracking_code".to_string(),
-                    ),
-                    tracking_url: Err("no value supplied for tracking_url".to_string()),
+                    length: Ok(Default::default()),
+                    reference: Ok(Default::default()),
+                    tax_amount: Ok(Default::default()),
+                    total_net_amount: Ok(Default::default()),
+                    tracking_code: Ok(Default::default()),
+                    tracking_url: Ok(Default::default()),
                     uuid: Err("no value supplied for uuid".to_string()),
-                    width: Err("no value supplied for width".to_string()),
+                    width: Ok(Default::default()),
                 }
             }
         }
@@ -8847,35 +8853,25 @@ than fail.
         impl ::std::default::Default for Shipment {
             fn default() -> Self {
                 Self {
-                    booked_at: Err("no value supplied for booked_at".to_string()),
+                    booked_at: Ok(Default::default()),
                     created_at: Err("no value supplied for created_at".to_string()),
                     currency: Err("no value supplied for currency".to_string()),
                     delivery: Err("no value supplied for delivery".to_string()),
-                    dimension_unit: Err(
-                        "no value supplied for dimension_unit".to_string(),
-                    ),
-                    duty_amount: Err("no value supplied for duty_amount".to_string()),
-                    identifier: Err("no value supplied for identifier".to_string()),
-                    invoice_number: Err(
-                        "no value supplied for invoice_number".to_string(),
-                    ),
+                    dimension_unit: Ok(Default::default()),
+                    duty_amount: Ok(Default::default()),
+                    identifier: Ok(Default::default()),
+                    invoice_number: Ok(Default::default()),
                     parcels: Err("no value supplied for parcels".to_string()),
                     parties: Err("no value supplied for parties".to_string()),
-                    reference: Err("no value supplied for reference".to_string()),
-                    shipping_net_amount: Err(
-                        "no value supplied for shipping_net_amount".to_string(),
-                    ),
-                    shipping_tax_amount: Err(
-                        "no value supplied for shipping_tax_amount".to_string(),
-                    ),
+                    reference: Ok(Default::default()),
+                    shipping_net_amount: Ok(Default::default()),
+                    shipping_tax_amount: Ok(Default::default()),
                     state: Err("no value supplied for state".to_string()),
-                    tax_amount: Err("no value supplied for tax_amount".to_string()),
-                    total_net_amount: Err(
-                        "no value supplied for total_net_amount".to_string(),
-                    ),
-                    uri: Err("no value supplied for uri".to_string()),
+                    tax_amount: Ok(Default::default()),
+                    total_net_amount: Ok(Default::default()),
+                    uri: Ok(Default::default()),
                     uuid: Err("no value supplied for uuid".to_string()),
-                    weight_unit: Err("no value supplied for weight_unit".to_string()),
+                    weight_unit: Ok(Default::default()),
                 }
             }
         }
