@@ -5483,6 +5483,9 @@ Legend:
 - `x-parcelkit-messages` on an error response lists the exact `error` strings that status is
   documented to carry for that operation. Error bodies are `{"error": "<message>"}`; the
   lists are for tooling and tests, and clients must still accept a message they do not know.
+- A member that may be null says `nullable: true` beside its `type`; one that refers to another
+  schema is written `oneOf: [{$ref: ...}, {enum: [null]}]`, because OpenAPI 3.0.3's `nullable`
+  admits null only to the `type` beside it, and a `$ref` has none.
 
 Environments: the sandbox serves every production route under the `/_` prefix and accepts
 only keys starting with `sandbox-`. Its state lives in memory and is lost when the vendor

@@ -136,9 +136,9 @@ pub mod types {
         ///State, province or region where the country uses one in addresses.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub administrative_area: ::std::option::Option<::std::string::String>,
-        ///City or town.
+        ///City or town. Modelled: required. The vendor does not mark it required (in a response only `data` is); parcelkit requires it in requests and responses alike, because no carrier can route a parcel without the city.
         pub city: ::std::string::String,
-        ///Country, ISO 3166-1 alpha-2.
+        ///Country, ISO 3166-1 alpha-2. Modelled: required. The vendor does not mark it required (in a response only `data` is); parcelkit requires it in requests and responses alike, because no carrier can route a parcel without the country, and rates and service points depend on it.
         pub country: AddressCountry,
         ///Postal code, kept as text (leading zeros matter, e.g. `0555` in Oslo).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -151,7 +151,7 @@ pub mod types {
         }
     }
 
-    ///Country, ISO 3166-1 alpha-2.
+    ///Country, ISO 3166-1 alpha-2. Modelled: required. The vendor does not mark it required (in a response only `data` is); parcelkit requires it in requests and responses alike, because no carrier can route a parcel without the country, and rates and service points depend on it.
     #[derive(
         ::schemars::JsonSchema,
         ::serde::Serialize,
@@ -303,7 +303,7 @@ pub mod types {
         }
     }
 
-    ///Body of `create_booking_batch`: how to recognise the batch. The vendor does not say which member is required; parcelkit requires `reference` so that every batch can be told apart.
+    ///Body of `create_booking_batch`: how to recognise the batch. The vendor does not say which member is required; parcelkit requires `reference` (see its marker).
     #[derive(
         ::schemars::JsonSchema,
         ::serde::Deserialize,
@@ -316,7 +316,7 @@ pub mod types {
         ///The batch's id in the client's own system.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub identifier: ::std::option::Option<::std::string::String>,
-        ///Human-readable name of the batch.
+        ///Human-readable name of the batch. Modelled: required; the vendor lists `reference` and `identifier` without saying which is required. parcelkit requires the name, so that every batch in a list can be told apart by people; `identifier` stays optional.
         pub reference: ::std::string::String,
     }
 
@@ -702,7 +702,7 @@ pub mod types {
         ///Email address, used by carriers for notifications.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub email: ::std::option::Option<::std::string::String>,
-        ///The person's name, optionally followed by lines such as "Att. Finance".
+        ///The person's name, optionally followed by lines such as "Att. Finance". Modelled: required. The vendor does not mark it required (in a response only `data` is); parcelkit requires it in requests and responses alike, because a label needs the receiver's name.
         pub name_lines: ::std::vec::Vec<::std::string::String>,
         ///Phone number, preferably with country code, used by carriers for SMS notifications.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1169,26 +1169,34 @@ pub mod types {
         PartialEq
     )]
     pub struct Delivery {
-        ///Addons booked with (or, in a Rate, included in) the service.
+        ///Addons booked with (or, in a Rate, included in) the service. Modelled: required. The vendor marks only the envelope's `data` required; its example shows the list, and an empty list says "no addons" without an Option around it.
         pub addons: ::std::vec::Vec<Addon>,
         ///Carrier code.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub carrier_code: ::std::option::Option<::std::string::String>,
         ///URL of the carrier's square icon.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub carrier_icon_url: ::std::option::Option<::std::string::String>,
         ///URL of the carrier's logo.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub carrier_logo_url: ::std::option::Option<::std::string::String>,
         ///Carrier display name.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub carrier_name: ::std::option::Option<::std::string::String>,
         ///Incoterms 2020 rule, e.g. `EXW`. Present in a Shipment's delivery, absent in a Rate's.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub incoterm: ::std::option::Option<::std::string::String>,
         ///True when the service delivers to a service point rather than to the receiver's address.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub is_pickup: ::std::option::Option<bool>,
         ///True for a return service.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub is_return: ::std::option::Option<bool>,
         ///Service code.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub service_code: ::std::option::Option<::std::string::String>,
         ///Service display name, translated per `Accept-Language` where available.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub service_name: ::std::option::Option<::std::string::String>,
     }
 
@@ -2024,12 +2032,12 @@ pub mod types {
         ///Product name.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub name: ::std::option::Option<::std::string::String>,
-        ///Weight of the goods on the line without packaging.
+        ///Weight of the goods on the line without packaging. Modelled: greater than 0. See ParcelRequest for why.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub net_weight: ::std::option::Option<f64>,
-        ///Number of units on the line.
+        ///Number of units on the line. Modelled: at least 1. See ParcelRequest for why.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub quantity: ::std::option::Option<i64>,
+        pub quantity: ::std::option::Option<::std::num::NonZeroU64>,
         ///Human-readable reference of the line.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub reference: ::std::option::Option<::std::string::String>,
@@ -2186,6 +2194,76 @@ pub mod types {
     }
 
     impl<'de> ::serde::Deserialize<'de> for ListBookingBatchesTeam {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+
+    ///`ListServicePointsCarrier`
+    #[derive(
+        ::schemars::JsonSchema,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[serde(transparent)]
+    pub struct ListServicePointsCarrier(::std::string::String);
+    impl ::std::ops::Deref for ListServicePointsCarrier {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<ListServicePointsCarrier> for ::std::string::String {
+        fn from(value: ListServicePointsCarrier) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for ListServicePointsCarrier {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for ListServicePointsCarrier {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String> for ListServicePointsCarrier {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for ListServicePointsCarrier {
         fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
         where
             D: ::serde::Deserializer<'de>,
@@ -2754,35 +2832,47 @@ long-running-operation APIs.
         PartialEq
     )]
     pub struct Parcel {
-        ///Shipping documents of the parcel (labels, customs forms); empty until booked.
+        ///Shipping documents of the parcel (labels, customs forms); empty until booked. Modelled: required. The vendor marks only `data` required; its example shows the list, empty until booking, and clients look for labels in it.
         pub documents: ::std::vec::Vec<Document>,
         ///Customs duty on the parcel's goods.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub duty_amount: ::std::option::Option<f64>,
         ///Free text for the carrier.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub freetext: ::std::option::Option<::std::string::String>,
-        ///Weight including packaging.
+        ///Weight including packaging. Modelled: greater than 0. See ParcelRequest for why.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub gross_weight: ::std::option::Option<f64>,
-        ///Height of the parcel.
+        ///Height of the parcel. Modelled: greater than 0. See ParcelRequest for why.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub height: ::std::option::Option<f64>,
         ///The parcel's id in the client's own system.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub identifier: ::std::option::Option<::std::string::String>,
-        ///The goods in the parcel.
+        ///The goods in the parcel. Modelled: required. The vendor marks only `data` required; its example shows the list, and an empty list says "no items" without an Option around it.
         pub items: ::std::vec::Vec<Item>,
-        ///Length of the parcel.
+        ///Length of the parcel. Modelled: greater than 0. See ParcelRequest for why.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub length: ::std::option::Option<f64>,
         ///Human-readable reference of the parcel.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub reference: ::std::option::Option<::std::string::String>,
         ///Tax on the parcel's goods.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub tax_amount: ::std::option::Option<f64>,
         ///Value of the parcel's goods excluding tax.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub total_net_amount: ::std::option::Option<f64>,
         ///The carrier's tracking number; null until the shipment is booked.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub tracking_code: ::std::option::Option<::std::string::String>,
         ///Where the receiver can follow the parcel; null until the shipment is booked.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub tracking_url: ::std::option::Option<::std::string::String>,
-        ///Smart Send's id of the parcel.
+        ///Smart Send's id of the parcel. Modelled: required. The vendor marks only the envelope's `data` required; Smart Send gives every stored parcel a uuid, and labels are per parcel.
         pub uuid: ::uuid::Uuid,
-        ///Width of the parcel.
+        ///Width of the parcel. Modelled: greater than 0. See ParcelRequest for why.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub width: ::std::option::Option<f64>,
     }
 
@@ -2792,7 +2882,8 @@ long-running-operation APIs.
         }
     }
 
-    ///One parcel of a new shipment. Weight in the shipment's `weight_unit`, dimensions in its `dimension_unit`, amounts in its `currency`. The vendor marks every member nullable, so this schema has no `required` list, but carriers need a weight (and often dimensions) to book.
+    /**One parcel of a new shipment. Weight in the shipment's `weight_unit`, dimensions in its `dimension_unit`, amounts in its `currency`. The vendor marks every member nullable, so this schema has no `required` list, but carriers need a weight (and often dimensions) to book.
+The lower bounds on weights, dimensions and quantities here and in Parcel, RateParcel and Item are modelled: the vendor publishes none, but its reference's generated example shows `1` for exactly these fields (and `123` for amounts), which suggests one, and a parcel of no weight or size cannot be booked. parcelkit refuses 0 and below (a weight or dimension must be greater than 0, a quantity at least 1) and guesses no higher bound.*/
     #[derive(
         ::schemars::JsonSchema,
         ::serde::Deserialize,
@@ -2809,10 +2900,10 @@ long-running-operation APIs.
         ///Free text for the carrier, e.g. handling instructions.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub freetext: ::std::option::Option<::std::string::String>,
-        ///Weight of the parcel including packaging.
+        ///Weight of the parcel including packaging. Modelled: greater than 0. See ParcelRequest for why.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub gross_weight: ::std::option::Option<f64>,
-        ///Height of the parcel.
+        ///Height of the parcel. Modelled: greater than 0. See ParcelRequest for why.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub height: ::std::option::Option<f64>,
         ///The parcel's id in the client's own system.
@@ -2821,7 +2912,7 @@ long-running-operation APIs.
         ///The goods in the parcel.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub items: ::std::option::Option<::std::vec::Vec<Item>>,
-        ///Length of the parcel.
+        ///Length of the parcel. Modelled: greater than 0. See ParcelRequest for why.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub length: ::std::option::Option<f64>,
         ///Human-readable reference of the parcel.
@@ -2836,7 +2927,7 @@ long-running-operation APIs.
         ///A tracking URL of the client's own (for example a branded tracking page); the vendor lists it among the request members without further explanation.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub tracking_url: ::std::option::Option<::std::string::String>,
-        ///Width of the parcel.
+        ///Width of the parcel. Modelled: greater than 0. See ParcelRequest for why.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub width: ::std::option::Option<f64>,
     }
@@ -3034,19 +3125,19 @@ the raw bytes otherwise.
         PartialEq
     )]
     pub struct RateParcel {
-        ///Weight including packaging.
+        ///Weight including packaging. Modelled: greater than 0. See ParcelRequest for why.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub gross_weight: ::std::option::Option<f64>,
-        ///Height of the parcel.
+        ///Height of the parcel. Modelled: greater than 0. See ParcelRequest for why.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub height: ::std::option::Option<f64>,
         ///The goods in the parcel, for services whose price depends on them.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub items: ::std::option::Option<::std::vec::Vec<Item>>,
-        ///Length of the parcel.
+        ///Length of the parcel. Modelled: greater than 0. See ParcelRequest for why.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub length: ::std::option::Option<f64>,
-        ///Width of the parcel.
+        ///Width of the parcel. Modelled: greater than 0. See ParcelRequest for why.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub width: ::std::option::Option<f64>,
     }
@@ -3296,7 +3387,9 @@ the raw bytes otherwise.
         PartialEq
     )]
     pub struct Receiver {
+        ///Modelled: required. The vendor does not mark it required (in a response only `data` is); parcelkit requires it in requests and responses alike, because a carrier cannot deliver without it.
         pub address: Address,
+        ///Modelled: required. The vendor does not mark it required (in a response only `data` is); parcelkit requires it in requests and responses alike, because carriers need the receiver's name.
         pub contact: Contact,
         ///The receiver's id in the client's own system.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -3494,7 +3587,10 @@ the raw bytes otherwise.
     /**A shipment as Smart Send holds it. Created in state `open`; booking moves it to `booked`,
 after which its parcels carry tracking codes and documents and `booked_at` is set.
 Amounts are in `currency`, weights in `weight_unit`, dimensions in `dimension_unit`.
-Every property is always present; the nullable ones are null when unknown or not yet set.
+The vendor's example shows every member, the nullable ones null when unknown or not yet
+set, but its reference marks only the envelope's `data` required. parcelkit requires the
+non-null members a client cannot do without (each marked modelled) and no nullable one,
+so an answer that leaves out a null member still parses.
 */
     #[derive(
         ::schemars::JsonSchema,
@@ -3506,27 +3602,38 @@ Every property is always present; the nullable ones are null when unknown or not
     )]
     pub struct Shipment {
         ///When the shipment was booked with the carrier; null until then.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub booked_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
-        ///When the shipment was created.
+        ///When the shipment was created. Modelled: required. The vendor marks only `data` required; every stored shipment was created at some moment, and lists are read by it.
         pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
-        ///ISO 4217 code of the currency of every amount in the shipment.
+        ///ISO 4217 code of the currency of every amount in the shipment. Modelled: required. The vendor marks only `data` required, but a ShipmentRequest cannot leave `currency` out, so every shipment has one, and its amounts mean nothing without it.
         pub currency: ShipmentCurrency,
+        ///Modelled: required. The vendor marks only `data` required, but a ShipmentRequest cannot leave `delivery` out, so every shipment has one; it names the carrier and service that book it.
         pub delivery: Delivery,
         ///Unit of every parcel dimension in the shipment.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub dimension_unit: ::std::option::Option<DimensionUnit>,
         ///Customs duty on the goods.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub duty_amount: ::std::option::Option<f64>,
         ///The shipment's id in the client's own system.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub identifier: ::std::option::Option<::std::string::String>,
         ///Invoice or order number.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub invoice_number: ::std::option::Option<::std::string::String>,
+        ///The parcels of the shipment; once it is booked, they carry the tracking codes and labels. Modelled: required. The vendor marks only `data` required, but a ShipmentRequest cannot leave `parcels` out, so every shipment has the list (it may be empty).
         pub parcels: ::std::vec::Vec<Parcel>,
+        ///Modelled: required. The vendor marks only `data` required, but a ShipmentRequest cannot leave `parties` out, so every shipment has them; the receiver is who the carrier delivers to.
         pub parties: Parties,
         ///Human-readable reference that may be shown outside the team.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub reference: ::std::option::Option<::std::string::String>,
         ///Shipping charged to the receiver, excluding tax.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub shipping_net_amount: ::std::option::Option<f64>,
         ///Tax on the shipping charged to the receiver.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub shipping_tax_amount: ::std::option::Option<f64>,
         /**Where the shipment is in its life cycle:
 - `open`: created, not transmitted to the carrier; can be booked or deleted.
@@ -3538,17 +3645,24 @@ Modelled: the vendor's examples show only `open`; `booking`, `booked` and `faile
 are parcelkit's model of the states that booking (synchronous, asynchronous and in
 batches) needs. Clients should treat an unknown value as "not booked yet" rather
 than fail.
+
+Modelled: required. The vendor marks only `data` required; every shipment is in some
+state, and booking logic branches on it.
 */
         pub state: ShipmentState,
         ///Tax on the goods.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub tax_amount: ::std::option::Option<f64>,
         ///Value of the goods excluding tax.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub total_net_amount: ::std::option::Option<f64>,
         ///Link back to the source of the shipment.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub uri: ::std::option::Option<::std::string::String>,
-        ///Smart Send's id of the shipment.
+        ///Smart Send's id of the shipment. Modelled: required. The vendor marks only the envelope's `data` required; without its uuid a shipment cannot be fetched, booked or deleted, so parcelkit gives clients a plain `Uuid`.
         pub uuid: ::uuid::Uuid,
         ///Unit of every weight in the shipment.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub weight_unit: ::std::option::Option<WeightUnit>,
     }
 
@@ -3558,7 +3672,7 @@ than fail.
         }
     }
 
-    ///ISO 4217 code of the currency of every amount in the shipment.
+    ///ISO 4217 code of the currency of every amount in the shipment. Modelled: required. The vendor marks only `data` required, but a ShipmentRequest cannot leave `currency` out, so every shipment has one, and its amounts mean nothing without it.
     #[derive(
         ::schemars::JsonSchema,
         ::serde::Serialize,
@@ -3816,6 +3930,9 @@ Modelled: the vendor's examples show only `open`; `booking`, `booked` and `faile
 are parcelkit's model of the states that booking (synchronous, asynchronous and in
 batches) needs. Clients should treat an unknown value as "not booked yet" rather
 than fail.
+
+Modelled: required. The vendor marks only `data` required; every shipment is in some
+state, and booking logic branches on it.
 */
     #[derive(::schemars::JsonSchema, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     pub enum ShipmentState {
@@ -5114,19 +5231,15 @@ than fail.
             fn default() -> Self {
                 Self {
                     addons: Err("no value supplied for addons".to_string()),
-                    carrier_code: Err("no value supplied for carrier_code".to_string()),
-                    carrier_icon_url: Err(
-                        "no value supplied for carrier_icon_url".to_string(),
-                    ),
-                    carrier_logo_url: Err(
-                        "no value supplied for carrier_logo_url".to_string(),
-                    ),
-                    carrier_name: Err("no value supplied for carrier_name".to_string()),
+                    carrier_code: Ok(Default::default()),
+                    carrier_icon_url: Ok(Default::default()),
+                    carrier_logo_url: Ok(Default::default()),
+                    carrier_name: Ok(Default::default()),
                     incoterm: Ok(Default::default()),
-                    is_pickup: Err("no value supplied for is_pickup".to_string()),
-                    is_return: Err("no value supplied for is_return".to_string()),
-                    service_code: Err("no value supplied for service_code".to_string()),
-                    service_name: Err("no value supplied for service_name".to_string()),
+                    is_pickup: Ok(Default::default()),
+                    is_return: Ok(Default::default()),
+                    service_code: Ok(Default::default()),
+                    service_name: Ok(Default::default()),
                 }
             }
         }
@@ -5711,7 +5824,7 @@ than fail.
                 ::std::string::String,
             >,
             quantity: ::std::result::Result<
-                ::std::option::Option<i64>,
+                ::std::option::Option<::std::num::NonZeroU64>,
                 ::std::string::String,
             >,
             reference: ::std::result::Result<
@@ -5878,7 +5991,9 @@ than fail.
             }
             pub fn quantity<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::std::num::NonZeroU64>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.quantity = value
@@ -6603,24 +6718,20 @@ than fail.
             fn default() -> Self {
                 Self {
                     documents: Err("no value supplied for documents".to_string()),
-                    duty_amount: Err("no value supplied for duty_amount".to_string()),
-                    freetext: Err("no value supplied for freetext".to_string()),
-                    gross_weight: Err("no value supplied for gross_weight".to_string()),
-                    height: Err("no value supplied for height".to_string()),
-                    identifier: Err("no value supplied for identifier".to_string()),
+                    duty_amount: Ok(Default::default()),
+                    freetext: Ok(Default::default()),
+                    gross_weight: Ok(Default::default()),
+                    height: Ok(Default::default()),
+                    identifier: Ok(Default::default()),
                     items: Err("no value supplied for items".to_string()),
-                    length: Err("no value supplied for length".to_string()),
-                    reference: Err("no value supplied for reference".to_string()),
-                    tax_amount: Err("no value supplied for tax_amount".to_string()),
-                    total_net_amount: Err(
-                        "no value supplied for total_net_amount".to_string(),
-                    ),
-                    tracking_code: Err(
-                        "no value supplied for tracking_code".to_string(),
-                    ),
-                    tracking_url: Err("no value supplied for tracking_url".to_string()),
+                    length: Ok(Default::default()),
+                    reference: Ok(Default::default()),
+                    tax_amount: Ok(Default::default()),
+                    total_net_amount: Ok(Default::default()),
+                    tracking_code: Ok(Default::default()),
+                    tracking_url: Ok(Default::default()),
                     uuid: Err("no value supplied for uuid".to_string()),
-                    width: Err("no value supplied for width".to_string()),
+                    width: Ok(Default::default()),
                 }
             }
         }
@@ -9006,35 +9117,25 @@ than fail.
         impl ::std::default::Default for Shipment {
             fn default() -> Self {
                 Self {
-                    booked_at: Err("no value supplied for booked_at".to_string()),
+                    booked_at: Ok(Default::default()),
                     created_at: Err("no value supplied for created_at".to_string()),
                     currency: Err("no value supplied for currency".to_string()),
                     delivery: Err("no value supplied for delivery".to_string()),
-                    dimension_unit: Err(
-                        "no value supplied for dimension_unit".to_string(),
-                    ),
-                    duty_amount: Err("no value supplied for duty_amount".to_string()),
-                    identifier: Err("no value supplied for identifier".to_string()),
-                    invoice_number: Err(
-                        "no value supplied for invoice_number".to_string(),
-                    ),
+                    dimension_unit: Ok(Default::default()),
+                    duty_amount: Ok(Default::default()),
+                    identifier: Ok(Default::default()),
+                    invoice_number: Ok(Default::default()),
                     parcels: Err("no value supplied for parcels".to_string()),
                     parties: Err("no value supplied for parties".to_string()),
-                    reference: Err("no value supplied for reference".to_string()),
-                    shipping_net_amount: Err(
-                        "no value supplied for shipping_net_amount".to_string(),
-                    ),
-                    shipping_tax_amount: Err(
-                        "no value supplied for shipping_tax_amount".to_string(),
-                    ),
+                    reference: Ok(Default::default()),
+                    shipping_net_amount: Ok(Default::default()),
+                    shipping_tax_amount: Ok(Default::default()),
                     state: Err("no value supplied for state".to_string()),
-                    tax_amount: Err("no value supplied for tax_amount".to_string()),
-                    total_net_amount: Err(
-                        "no value supplied for total_net_amount".to_string(),
-                    ),
-                    uri: Err("no value supplied for uri".to_string()),
+                    tax_amount: Ok(Default::default()),
+                    total_net_amount: Ok(Default::default()),
+                    uri: Ok(Default::default()),
                     uuid: Err("no value supplied for uuid".to_string()),
-                    weight_unit: Err("no value supplied for weight_unit".to_string()),
+                    weight_unit: Ok(Default::default()),
                 }
             }
         }
@@ -9977,6 +10078,9 @@ Conventions across the API:
   `per_page` and answers `{data: [...], meta: {...}}`.
 - Errors: the v2 error body is not published; this spec models it as RFC 9457 problem
   details (`application/problem+json`). Clients must accept any error body, JSON or not.
+- Null: a member that may be null says `nullable: true` beside its `type`. One that refers to
+  another schema is written `oneOf: [{$ref: ...}, {enum: [null]}]`, because OpenAPI 3.0.3's
+  `nullable` admits null only to the `type` beside it, and a `$ref` has none.
 
 
 Version: 2.0.0*/
@@ -10062,7 +10166,7 @@ Arguments:
 - `page`: Page to return, counting from 1.
 - `per_page`: Number of items per page.
 - `state`: Only batches in this state.
-- `accept_language`: Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor gives `en` as the default; when the header is left out, the team's default language is used.
+- `accept_language`: Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor's reference gives the schema `default: en` and, in its prose, says that when the header is left out the team's default language is used; parcelkit keeps both as written and sends the header only when the caller sets one.
 - `request_id`: A client-chosen correlation id (1 to 128 letters, digits, `.`, `_`, `-`). The API returns it unchanged in the `Request-ID` response header, on success and on error, so a client can match responses and logs to its requests. Quote it when contacting Smart Send support.
 ```ignore
 let response = client.list_booking_batches()
@@ -10091,7 +10195,7 @@ Sends a `POST` request to `/team/{team}/booking-batches`
 
 Arguments:
 - `team`: The team that owns the resources. Every resource of the API is scoped to a team.
-- `accept_language`: Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor gives `en` as the default; when the header is left out, the team's default language is used.
+- `accept_language`: Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor's reference gives the schema `default: en` and, in its prose, says that when the header is left out the team's default language is used; parcelkit keeps both as written and sends the header only when the caller sets one.
 - `idempotency_key`: Makes this write safe to retry. The key is chosen by the client: 16 to 128 letters, digits,
 `.`, `_` or `-`, case-sensitive, unique per logical operation of one client. Without it,
 requests are not deduplicated.
@@ -10105,7 +10209,8 @@ requests are not deduplicated.
 Generate the key once per operation and reuse it on every retry of that operation. A key
 derived deterministically from the request, for example the order id plus a hash of the
 payload (`order-4521_9f86d0...`), lets a retry from another process reuse it without
-storing it anywhere. GET requests ignore the header.
+storing it anywhere. GET requests ignore the header. See
+https://docs.smartsend.io/api-reference/idempotency.
 
 - `request_id`: A client-chosen correlation id (1 to 128 letters, digits, `.`, `_`, `-`). The API returns it unchanged in the `Request-ID` response header, on success and on error, so a client can match responses and logs to its requests. Quote it when contacting Smart Send support.
 - `body`
@@ -10136,7 +10241,7 @@ Sends a `GET` request to `/team/{team}/booking-batches/{batch}`
 Arguments:
 - `team`: The team that owns the resources. Every resource of the API is scoped to a team.
 - `batch`: The booking batch's uuid (`Batch.uuid`).
-- `accept_language`: Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor gives `en` as the default; when the header is left out, the team's default language is used.
+- `accept_language`: Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor's reference gives the schema `default: en` and, in its prose, says that when the header is left out the team's default language is used; parcelkit keeps both as written and sends the header only when the caller sets one.
 - `request_id`: A client-chosen correlation id (1 to 128 letters, digits, `.`, `_`, `-`). The API returns it unchanged in the `Request-ID` response header, on success and on error, so a client can match responses and logs to its requests. Quote it when contacting Smart Send support.
 ```ignore
 let response = client.get_booking_batch()
@@ -10174,7 +10279,7 @@ Sends a `POST` request to `/team/{team}/booking-batches/{batch}/dispatch`
 Arguments:
 - `team`: The team that owns the resources. Every resource of the API is scoped to a team.
 - `batch`: The booking batch's uuid (`Batch.uuid`).
-- `accept_language`: Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor gives `en` as the default; when the header is left out, the team's default language is used.
+- `accept_language`: Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor's reference gives the schema `default: en` and, in its prose, says that when the header is left out the team's default language is used; parcelkit keeps both as written and sends the header only when the caller sets one.
 - `idempotency_key`: Makes this write safe to retry. The key is chosen by the client: 16 to 128 letters, digits,
 `.`, `_` or `-`, case-sensitive, unique per logical operation of one client. Without it,
 requests are not deduplicated.
@@ -10188,7 +10293,8 @@ requests are not deduplicated.
 Generate the key once per operation and reuse it on every retry of that operation. A key
 derived deterministically from the request, for example the order id plus a hash of the
 payload (`order-4521_9f86d0...`), lets a retry from another process reuse it without
-storing it anywhere. GET requests ignore the header.
+storing it anywhere. GET requests ignore the header. See
+https://docs.smartsend.io/api-reference/idempotency.
 
 - `request_id`: A client-chosen correlation id (1 to 128 letters, digits, `.`, `_`, `-`). The API returns it unchanged in the `Request-ID` response header, on success and on error, so a client can match responses and logs to its requests. Quote it when contacting Smart Send support.
 ```ignore
@@ -10221,7 +10327,7 @@ Sends a `POST` request to `/team/{team}/booking-batches/{batch}/shipments`
 Arguments:
 - `team`: The team that owns the resources. Every resource of the API is scoped to a team.
 - `batch`: The booking batch's uuid (`Batch.uuid`).
-- `accept_language`: Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor gives `en` as the default; when the header is left out, the team's default language is used.
+- `accept_language`: Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor's reference gives the schema `default: en` and, in its prose, says that when the header is left out the team's default language is used; parcelkit keeps both as written and sends the header only when the caller sets one.
 - `idempotency_key`: Makes this write safe to retry. The key is chosen by the client: 16 to 128 letters, digits,
 `.`, `_` or `-`, case-sensitive, unique per logical operation of one client. Without it,
 requests are not deduplicated.
@@ -10235,7 +10341,8 @@ requests are not deduplicated.
 Generate the key once per operation and reuse it on every retry of that operation. A key
 derived deterministically from the request, for example the order id plus a hash of the
 payload (`order-4521_9f86d0...`), lets a retry from another process reuse it without
-storing it anywhere. GET requests ignore the header.
+storing it anywhere. GET requests ignore the header. See
+https://docs.smartsend.io/api-reference/idempotency.
 
 - `request_id`: A client-chosen correlation id (1 to 128 letters, digits, `.`, `_`, `-`). The API returns it unchanged in the `Request-ID` response header, on success and on error, so a client can match responses and logs to its requests. Quote it when contacting Smart Send support.
 - `body`
@@ -10274,7 +10381,7 @@ Sends a `GET` request to `/team/{team}/operations/{operation}`
 Arguments:
 - `team`: The team that owns the resources. Every resource of the API is scoped to a team.
 - `operation`: The operation's uuid (`Operation.uuid`).
-- `accept_language`: Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor gives `en` as the default; when the header is left out, the team's default language is used.
+- `accept_language`: Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor's reference gives the schema `default: en` and, in its prose, says that when the header is left out the team's default language is used; parcelkit keeps both as written and sends the header only when the caller sets one.
 - `request_id`: A client-chosen correlation id (1 to 128 letters, digits, `.`, `_`, `-`). The API returns it unchanged in the `Request-ID` response header, on success and on error, so a client can match responses and logs to its requests. Quote it when contacting Smart Send support.
 ```ignore
 let response = client.get_operation()
@@ -10305,7 +10412,7 @@ Sends a `POST` request to `/team/{team}/rates`
 
 Arguments:
 - `team`: The team that owns the resources. Every resource of the API is scoped to a team.
-- `accept_language`: Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor gives `en` as the default; when the header is left out, the team's default language is used.
+- `accept_language`: Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor's reference gives the schema `default: en` and, in its prose, says that when the header is left out the team's default language is used; parcelkit keeps both as written and sends the header only when the caller sets one.
 - `idempotency_key`: Makes this write safe to retry. The key is chosen by the client: 16 to 128 letters, digits,
 `.`, `_` or `-`, case-sensitive, unique per logical operation of one client. Without it,
 requests are not deduplicated.
@@ -10319,7 +10426,8 @@ requests are not deduplicated.
 Generate the key once per operation and reuse it on every retry of that operation. A key
 derived deterministically from the request, for example the order id plus a hash of the
 payload (`order-4521_9f86d0...`), lets a retry from another process reuse it without
-storing it anywhere. GET requests ignore the header.
+storing it anywhere. GET requests ignore the header. See
+https://docs.smartsend.io/api-reference/idempotency.
 
 - `request_id`: A client-chosen correlation id (1 to 128 letters, digits, `.`, `_`, `-`). The API returns it unchanged in the `Request-ID` response header, on success and on error, so a client can match responses and logs to its requests. Quote it when contacting Smart Send support.
 - `body`
@@ -10349,7 +10457,7 @@ Sends a `GET` request to `/team/{team}/routing/services`
 
 Arguments:
 - `team`: The team that owns the resources. Every resource of the API is scoped to a team.
-- `accept_language`: Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor gives `en` as the default; when the header is left out, the team's default language is used.
+- `accept_language`: Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor's reference gives the schema `default: en` and, in its prose, says that when the header is left out the team's default language is used; parcelkit keeps both as written and sends the header only when the caller sets one.
 - `request_id`: A client-chosen correlation id (1 to 128 letters, digits, `.`, `_`, `-`). The API returns it unchanged in the `Request-ID` response header, on success and on error, so a client can match responses and logs to its requests. Quote it when contacting Smart Send support.
 ```ignore
 let response = client.list_services()
@@ -10378,12 +10486,12 @@ Sends a `GET` request to `/team/{team}/service-points`
 
 Arguments:
 - `team`: The team that owns the resources. Every resource of the API is scoped to a team.
-- `carrier`: Carrier code whose service points to list, e.g. `postnord`, `gls`, `bring`.
+- `carrier`: Carrier code whose service points to list, e.g. `postnord`, `gls`, `bring`. Required, so an empty value is refused like a missing one.
 - `country`: Only service points in this country (ISO 3166-1 alpha-2). Modelled: the vendor publishes no filter besides `carrier`; parcelkit follows the country filter its closest-service-point lookup takes.
 - `page`: Page to return, counting from 1. Modelled: the vendor documents this list as paginated but not its query parameters; parcelkit copies `page` from the booking-batch list.
 - `per_page`: Number of items per page. Modelled: the vendor documents this list as paginated but not its query parameters; parcelkit copies `per_page` (1 to 1000, default 100) from the booking-batch list.
 - `postal_code`: Only service points with this postal code. Modelled: not published by the vendor; parcelkit follows the postal-code lookups common to carrier service-point APIs.
-- `accept_language`: Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor gives `en` as the default; when the header is left out, the team's default language is used.
+- `accept_language`: Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor's reference gives the schema `default: en` and, in its prose, says that when the header is left out the team's default language is used; parcelkit keeps both as written and sends the header only when the caller sets one.
 - `request_id`: A client-chosen correlation id (1 to 128 letters, digits, `.`, `_`, `-`). The API returns it unchanged in the `Request-ID` response header, on success and on error, so a client can match responses and logs to its requests. Quote it when contacting Smart Send support.
 ```ignore
 let response = client.list_service_points()
@@ -10417,7 +10525,7 @@ Arguments:
 - `carrier`: Carrier code, e.g. `postnord`, `gls`, `bring`.
 - `country`: Country of the service point, ISO 3166-1 alpha-2.
 - `code`: The carrier's own identifier of the service point.
-- `accept_language`: Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor gives `en` as the default; when the header is left out, the team's default language is used.
+- `accept_language`: Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor's reference gives the schema `default: en` and, in its prose, says that when the header is left out the team's default language is used; parcelkit keeps both as written and sends the header only when the caller sets one.
 - `request_id`: A client-chosen correlation id (1 to 128 letters, digits, `.`, `_`, `-`). The API returns it unchanged in the `Request-ID` response header, on success and on error, so a client can match responses and logs to its requests. Quote it when contacting Smart Send support.
 ```ignore
 let response = client.get_service_point_by_carrier_code()
@@ -10446,8 +10554,8 @@ Sends a `GET` request to `/team/{team}/service-points/{service_point}`
 
 Arguments:
 - `team`: The team that owns the resources. Every resource of the API is scoped to a team.
-- `service_point`: The service point's Smart Send uuid (`ServicePoint.uuid`).
-- `accept_language`: Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor gives `en` as the default; when the header is left out, the team's default language is used.
+- `service_point`: The service point's Smart Send uuid (`ServicePoint.uuid`). The vendor's reference names this path parameter `uuid`; a path parameter's name never reaches the wire, and parcelkit names it `service_point`, like `shipment`, `batch` and `operation`, so that the generated setter (`.service_point(..)`) and CLI flag (`--service-point`) say whose uuid it is.
+- `accept_language`: Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor's reference gives the schema `default: en` and, in its prose, says that when the header is left out the team's default language is used; parcelkit keeps both as written and sends the header only when the caller sets one.
 - `request_id`: A client-chosen correlation id (1 to 128 letters, digits, `.`, `_`, `-`). The API returns it unchanged in the `Request-ID` response header, on success and on error, so a client can match responses and logs to its requests. Quote it when contacting Smart Send support.
 ```ignore
 let response = client.get_service_point()
@@ -10479,7 +10587,7 @@ Arguments:
 - `team`: The team that owns the resources. Every resource of the API is scoped to a team.
 - `page`: Page to return, counting from 1. Modelled: the vendor documents this list as paginated but not its query parameters; parcelkit copies `page` from the booking-batch list.
 - `per_page`: Number of items per page. Modelled: the vendor documents this list as paginated but not its query parameters; parcelkit copies `per_page` (1 to 1000, default 100) from the booking-batch list.
-- `accept_language`: Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor gives `en` as the default; when the header is left out, the team's default language is used.
+- `accept_language`: Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor's reference gives the schema `default: en` and, in its prose, says that when the header is left out the team's default language is used; parcelkit keeps both as written and sends the header only when the caller sets one.
 - `request_id`: A client-chosen correlation id (1 to 128 letters, digits, `.`, `_`, `-`). The API returns it unchanged in the `Request-ID` response header, on success and on error, so a client can match responses and logs to its requests. Quote it when contacting Smart Send support.
 ```ignore
 let response = client.list_shipments()
@@ -10516,7 +10624,7 @@ Sends a `POST` request to `/team/{team}/shipments`
 
 Arguments:
 - `team`: The team that owns the resources. Every resource of the API is scoped to a team.
-- `accept_language`: Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor gives `en` as the default; when the header is left out, the team's default language is used.
+- `accept_language`: Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor's reference gives the schema `default: en` and, in its prose, says that when the header is left out the team's default language is used; parcelkit keeps both as written and sends the header only when the caller sets one.
 - `idempotency_key`: Makes this write safe to retry. The key is chosen by the client: 16 to 128 letters, digits,
 `.`, `_` or `-`, case-sensitive, unique per logical operation of one client. Without it,
 requests are not deduplicated.
@@ -10530,7 +10638,8 @@ requests are not deduplicated.
 Generate the key once per operation and reuse it on every retry of that operation. A key
 derived deterministically from the request, for example the order id plus a hash of the
 payload (`order-4521_9f86d0...`), lets a retry from another process reuse it without
-storing it anywhere. GET requests ignore the header.
+storing it anywhere. GET requests ignore the header. See
+https://docs.smartsend.io/api-reference/idempotency.
 
 - `request_id`: A client-chosen correlation id (1 to 128 letters, digits, `.`, `_`, `-`). The API returns it unchanged in the `Request-ID` response header, on success and on error, so a client can match responses and logs to its requests. Quote it when contacting Smart Send support.
 - `body`
@@ -10571,7 +10680,7 @@ Sends a `POST` request to `/team/{team}/shipments/booking`
 
 Arguments:
 - `team`: The team that owns the resources. Every resource of the API is scoped to a team.
-- `accept_language`: Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor gives `en` as the default; when the header is left out, the team's default language is used.
+- `accept_language`: Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor's reference gives the schema `default: en` and, in its prose, says that when the header is left out the team's default language is used; parcelkit keeps both as written and sends the header only when the caller sets one.
 - `idempotency_key`: Makes this write safe to retry. The key is chosen by the client: 16 to 128 letters, digits,
 `.`, `_` or `-`, case-sensitive, unique per logical operation of one client. Without it,
 requests are not deduplicated.
@@ -10585,7 +10694,8 @@ requests are not deduplicated.
 Generate the key once per operation and reuse it on every retry of that operation. A key
 derived deterministically from the request, for example the order id plus a hash of the
 payload (`order-4521_9f86d0...`), lets a retry from another process reuse it without
-storing it anywhere. GET requests ignore the header.
+storing it anywhere. GET requests ignore the header. See
+https://docs.smartsend.io/api-reference/idempotency.
 
 - `prefer`: `respond-async` asks the API not to wait for the carrier: it answers `202 Accepted` at once with an Operation to poll (its URL in the `Location` header). Without the header the API answers `200` when the booking is done.
 - `request_id`: A client-chosen correlation id (1 to 128 letters, digits, `.`, `_`, `-`). The API returns it unchanged in the `Request-ID` response header, on success and on error, so a client can match responses and logs to its requests. Quote it when contacting Smart Send support.
@@ -10617,7 +10727,7 @@ Sends a `GET` request to `/team/{team}/shipments/{shipment}`
 Arguments:
 - `team`: The team that owns the resources. Every resource of the API is scoped to a team.
 - `shipment`: The shipment's uuid (`Shipment.uuid`).
-- `accept_language`: Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor gives `en` as the default; when the header is left out, the team's default language is used.
+- `accept_language`: Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor's reference gives the schema `default: en` and, in its prose, says that when the header is left out the team's default language is used; parcelkit keeps both as written and sends the header only when the caller sets one.
 - `request_id`: A client-chosen correlation id (1 to 128 letters, digits, `.`, `_`, `-`). The API returns it unchanged in the `Request-ID` response header, on success and on error, so a client can match responses and logs to its requests. Quote it when contacting Smart Send support.
 ```ignore
 let response = client.get_shipment()
@@ -10646,7 +10756,7 @@ Sends a `DELETE` request to `/team/{team}/shipments/{shipment}`
 Arguments:
 - `team`: The team that owns the resources. Every resource of the API is scoped to a team.
 - `shipment`: The shipment's uuid (`Shipment.uuid`).
-- `accept_language`: Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor gives `en` as the default; when the header is left out, the team's default language is used.
+- `accept_language`: Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor's reference gives the schema `default: en` and, in its prose, says that when the header is left out the team's default language is used; parcelkit keeps both as written and sends the header only when the caller sets one.
 - `idempotency_key`: Makes this write safe to retry. The key is chosen by the client: 16 to 128 letters, digits,
 `.`, `_` or `-`, case-sensitive, unique per logical operation of one client. Without it,
 requests are not deduplicated.
@@ -10660,7 +10770,8 @@ requests are not deduplicated.
 Generate the key once per operation and reuse it on every retry of that operation. A key
 derived deterministically from the request, for example the order id plus a hash of the
 payload (`order-4521_9f86d0...`), lets a retry from another process reuse it without
-storing it anywhere. GET requests ignore the header.
+storing it anywhere. GET requests ignore the header. See
+https://docs.smartsend.io/api-reference/idempotency.
 
 - `request_id`: A client-chosen correlation id (1 to 128 letters, digits, `.`, `_`, `-`). The API returns it unchanged in the `Request-ID` response header, on success and on error, so a client can match responses and logs to its requests. Quote it when contacting Smart Send support.
 ```ignore
@@ -10704,7 +10815,7 @@ Sends a `POST` request to `/team/{team}/shipments/{shipment}/booking`
 Arguments:
 - `team`: The team that owns the resources. Every resource of the API is scoped to a team.
 - `shipment`: The shipment's uuid (`Shipment.uuid`).
-- `accept_language`: Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor gives `en` as the default; when the header is left out, the team's default language is used.
+- `accept_language`: Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor's reference gives the schema `default: en` and, in its prose, says that when the header is left out the team's default language is used; parcelkit keeps both as written and sends the header only when the caller sets one.
 - `idempotency_key`: Makes this write safe to retry. The key is chosen by the client: 16 to 128 letters, digits,
 `.`, `_` or `-`, case-sensitive, unique per logical operation of one client. Without it,
 requests are not deduplicated.
@@ -10718,7 +10829,8 @@ requests are not deduplicated.
 Generate the key once per operation and reuse it on every retry of that operation. A key
 derived deterministically from the request, for example the order id plus a hash of the
 payload (`order-4521_9f86d0...`), lets a retry from another process reuse it without
-storing it anywhere. GET requests ignore the header.
+storing it anywhere. GET requests ignore the header. See
+https://docs.smartsend.io/api-reference/idempotency.
 
 - `prefer`: `respond-async` asks the API not to wait for the carrier: it answers `202 Accepted` at once with an Operation to poll (its URL in the `Location` header). Without the header the API answers `200` when the booking is done.
 - `request_id`: A client-chosen correlation id (1 to 128 letters, digits, `.`, `_`, `-`). The API returns it unchanged in the `Request-ID` response header, on success and on error, so a client can match responses and logs to its requests. Quote it when contacting Smart Send support.
@@ -12343,7 +12455,7 @@ pub mod builder {
     pub struct ListServicePoints<'a> {
         client: &'a super::Client,
         team: Result<types::ListServicePointsTeam, String>,
-        carrier: Result<::std::string::String, String>,
+        carrier: Result<types::ListServicePointsCarrier, String>,
         country: Result<Option<types::ListServicePointsCountry>, String>,
         page: Result<Option<::std::num::NonZeroU64>, String>,
         per_page: Result<Option<::std::num::NonZeroU64>, String>,
@@ -12381,12 +12493,12 @@ pub mod builder {
 
         pub fn carrier<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<types::ListServicePointsCarrier>,
         {
             self.carrier = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for carrier failed"
+                    "conversion to `ListServicePointsCarrier` for carrier failed"
                         .to_string()
                 });
             self

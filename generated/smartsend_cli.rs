@@ -46,7 +46,7 @@ impl<T: CliConfig> Cli<T> {
                     .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false)
                     .help(
-                        "Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor gives `en` as the default; when the header is left out, the team's default language is used.",
+                        "Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor's reference gives the schema `default: en` and, in its prose, says that when the header is left out the team's default language is used; parcelkit keeps both as written and sends the header only when the caller sets one.",
                     ),
             )
             .arg(
@@ -112,7 +112,7 @@ impl<T: CliConfig> Cli<T> {
                     .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false)
                     .help(
-                        "Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor gives `en` as the default; when the header is left out, the team's default language is used.",
+                        "Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor's reference gives the schema `default: en` and, in its prose, says that when the header is left out the team's default language is used; parcelkit keeps both as written and sends the header only when the caller sets one.",
                     ),
             )
             .arg(
@@ -121,7 +121,7 @@ impl<T: CliConfig> Cli<T> {
                     .value_parser(::clap::value_parser!(crate ::IdempotencyKey))
                     .required(false)
                     .help(
-                        "Makes this write safe to retry. The key is chosen by the client: 16 to 128 letters, digits,\n`.`, `_` or `-`, case-sensitive, unique per logical operation of one client. Without it,\nrequests are not deduplicated.\n- Same key and identical payload within 24 hours: the API does not run the operation again\n  but returns the response it stored for the first request, with the response header\n  `Idempotency-Replayed: true`.\n- Same key with a different payload: 422, and the operation does not run.\n- Same key while the first request is still being processed: 409 with `Retry-After`; wait\n  that long and retry with the same key.\n\nGenerate the key once per operation and reuse it on every retry of that operation. A key\nderived deterministically from the request, for example the order id plus a hash of the\npayload (`order-4521_9f86d0...`), lets a retry from another process reuse it without\nstoring it anywhere. GET requests ignore the header.\n",
+                        "Makes this write safe to retry. The key is chosen by the client: 16 to 128 letters, digits,\n`.`, `_` or `-`, case-sensitive, unique per logical operation of one client. Without it,\nrequests are not deduplicated.\n- Same key and identical payload within 24 hours: the API does not run the operation again\n  but returns the response it stored for the first request, with the response header\n  `Idempotency-Replayed: true`.\n- Same key with a different payload: 422, and the operation does not run.\n- Same key while the first request is still being processed: 409 with `Retry-After`; wait\n  that long and retry with the same key.\n\nGenerate the key once per operation and reuse it on every retry of that operation. A key\nderived deterministically from the request, for example the order id plus a hash of the\npayload (`order-4521_9f86d0...`), lets a retry from another process reuse it without\nstoring it anywhere. GET requests ignore the header. See\nhttps://docs.smartsend.io/api-reference/idempotency.\n",
                     ),
             )
             .arg(
@@ -136,7 +136,9 @@ impl<T: CliConfig> Cli<T> {
                     .long("reference")
                     .value_parser(::clap::value_parser!(::std::string::String))
                     .required_unless_present("json-body")
-                    .help("Human-readable name of the batch."),
+                    .help(
+                        "Human-readable name of the batch. Modelled: required; the vendor lists `reference` and `identifier` without saying which is required. parcelkit requires the name, so that every batch in a list can be told apart by people; `identifier` stays optional.",
+                    ),
             )
             .arg(
                 ::clap::Arg::new("request-id")
@@ -183,7 +185,7 @@ impl<T: CliConfig> Cli<T> {
                     .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false)
                     .help(
-                        "Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor gives `en` as the default; when the header is left out, the team's default language is used.",
+                        "Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor's reference gives the schema `default: en` and, in its prose, says that when the header is left out the team's default language is used; parcelkit keeps both as written and sends the header only when the caller sets one.",
                     ),
             )
             .arg(
@@ -224,7 +226,7 @@ impl<T: CliConfig> Cli<T> {
                     .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false)
                     .help(
-                        "Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor gives `en` as the default; when the header is left out, the team's default language is used.",
+                        "Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor's reference gives the schema `default: en` and, in its prose, says that when the header is left out the team's default language is used; parcelkit keeps both as written and sends the header only when the caller sets one.",
                     ),
             )
             .arg(
@@ -240,7 +242,7 @@ impl<T: CliConfig> Cli<T> {
                     .value_parser(::clap::value_parser!(crate ::IdempotencyKey))
                     .required(false)
                     .help(
-                        "Makes this write safe to retry. The key is chosen by the client: 16 to 128 letters, digits,\n`.`, `_` or `-`, case-sensitive, unique per logical operation of one client. Without it,\nrequests are not deduplicated.\n- Same key and identical payload within 24 hours: the API does not run the operation again\n  but returns the response it stored for the first request, with the response header\n  `Idempotency-Replayed: true`.\n- Same key with a different payload: 422, and the operation does not run.\n- Same key while the first request is still being processed: 409 with `Retry-After`; wait\n  that long and retry with the same key.\n\nGenerate the key once per operation and reuse it on every retry of that operation. A key\nderived deterministically from the request, for example the order id plus a hash of the\npayload (`order-4521_9f86d0...`), lets a retry from another process reuse it without\nstoring it anywhere. GET requests ignore the header.\n",
+                        "Makes this write safe to retry. The key is chosen by the client: 16 to 128 letters, digits,\n`.`, `_` or `-`, case-sensitive, unique per logical operation of one client. Without it,\nrequests are not deduplicated.\n- Same key and identical payload within 24 hours: the API does not run the operation again\n  but returns the response it stored for the first request, with the response header\n  `Idempotency-Replayed: true`.\n- Same key with a different payload: 422, and the operation does not run.\n- Same key while the first request is still being processed: 409 with `Retry-After`; wait\n  that long and retry with the same key.\n\nGenerate the key once per operation and reuse it on every retry of that operation. A key\nderived deterministically from the request, for example the order id plus a hash of the\npayload (`order-4521_9f86d0...`), lets a retry from another process reuse it without\nstoring it anywhere. GET requests ignore the header. See\nhttps://docs.smartsend.io/api-reference/idempotency.\n",
                     ),
             )
             .arg(
@@ -274,7 +276,7 @@ impl<T: CliConfig> Cli<T> {
                     .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false)
                     .help(
-                        "Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor gives `en` as the default; when the header is left out, the team's default language is used.",
+                        "Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor's reference gives the schema `default: en` and, in its prose, says that when the header is left out the team's default language is used; parcelkit keeps both as written and sends the header only when the caller sets one.",
                     ),
             )
             .arg(
@@ -290,7 +292,7 @@ impl<T: CliConfig> Cli<T> {
                     .value_parser(::clap::value_parser!(crate ::IdempotencyKey))
                     .required(false)
                     .help(
-                        "Makes this write safe to retry. The key is chosen by the client: 16 to 128 letters, digits,\n`.`, `_` or `-`, case-sensitive, unique per logical operation of one client. Without it,\nrequests are not deduplicated.\n- Same key and identical payload within 24 hours: the API does not run the operation again\n  but returns the response it stored for the first request, with the response header\n  `Idempotency-Replayed: true`.\n- Same key with a different payload: 422, and the operation does not run.\n- Same key while the first request is still being processed: 409 with `Retry-After`; wait\n  that long and retry with the same key.\n\nGenerate the key once per operation and reuse it on every retry of that operation. A key\nderived deterministically from the request, for example the order id plus a hash of the\npayload (`order-4521_9f86d0...`), lets a retry from another process reuse it without\nstoring it anywhere. GET requests ignore the header.\n",
+                        "Makes this write safe to retry. The key is chosen by the client: 16 to 128 letters, digits,\n`.`, `_` or `-`, case-sensitive, unique per logical operation of one client. Without it,\nrequests are not deduplicated.\n- Same key and identical payload within 24 hours: the API does not run the operation again\n  but returns the response it stored for the first request, with the response header\n  `Idempotency-Replayed: true`.\n- Same key with a different payload: 422, and the operation does not run.\n- Same key while the first request is still being processed: 409 with `Retry-After`; wait\n  that long and retry with the same key.\n\nGenerate the key once per operation and reuse it on every retry of that operation. A key\nderived deterministically from the request, for example the order id plus a hash of the\npayload (`order-4521_9f86d0...`), lets a retry from another process reuse it without\nstoring it anywhere. GET requests ignore the header. See\nhttps://docs.smartsend.io/api-reference/idempotency.\n",
                     ),
             )
             .arg(
@@ -340,7 +342,7 @@ impl<T: CliConfig> Cli<T> {
                     .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false)
                     .help(
-                        "Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor gives `en` as the default; when the header is left out, the team's default language is used.",
+                        "Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor's reference gives the schema `default: en` and, in its prose, says that when the header is left out the team's default language is used; parcelkit keeps both as written and sends the header only when the caller sets one.",
                     ),
             )
             .arg(
@@ -381,7 +383,7 @@ impl<T: CliConfig> Cli<T> {
                     .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false)
                     .help(
-                        "Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor gives `en` as the default; when the header is left out, the team's default language is used.",
+                        "Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor's reference gives the schema `default: en` and, in its prose, says that when the header is left out the team's default language is used; parcelkit keeps both as written and sends the header only when the caller sets one.",
                     ),
             )
             .arg(
@@ -397,7 +399,7 @@ impl<T: CliConfig> Cli<T> {
                     .value_parser(::clap::value_parser!(crate ::IdempotencyKey))
                     .required(false)
                     .help(
-                        "Makes this write safe to retry. The key is chosen by the client: 16 to 128 letters, digits,\n`.`, `_` or `-`, case-sensitive, unique per logical operation of one client. Without it,\nrequests are not deduplicated.\n- Same key and identical payload within 24 hours: the API does not run the operation again\n  but returns the response it stored for the first request, with the response header\n  `Idempotency-Replayed: true`.\n- Same key with a different payload: 422, and the operation does not run.\n- Same key while the first request is still being processed: 409 with `Retry-After`; wait\n  that long and retry with the same key.\n\nGenerate the key once per operation and reuse it on every retry of that operation. A key\nderived deterministically from the request, for example the order id plus a hash of the\npayload (`order-4521_9f86d0...`), lets a retry from another process reuse it without\nstoring it anywhere. GET requests ignore the header.\n",
+                        "Makes this write safe to retry. The key is chosen by the client: 16 to 128 letters, digits,\n`.`, `_` or `-`, case-sensitive, unique per logical operation of one client. Without it,\nrequests are not deduplicated.\n- Same key and identical payload within 24 hours: the API does not run the operation again\n  but returns the response it stored for the first request, with the response header\n  `Idempotency-Replayed: true`.\n- Same key with a different payload: 422, and the operation does not run.\n- Same key while the first request is still being processed: 409 with `Retry-After`; wait\n  that long and retry with the same key.\n\nGenerate the key once per operation and reuse it on every retry of that operation. A key\nderived deterministically from the request, for example the order id plus a hash of the\npayload (`order-4521_9f86d0...`), lets a retry from another process reuse it without\nstoring it anywhere. GET requests ignore the header. See\nhttps://docs.smartsend.io/api-reference/idempotency.\n",
                     ),
             )
             .arg(
@@ -445,7 +447,7 @@ impl<T: CliConfig> Cli<T> {
                     .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false)
                     .help(
-                        "Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor gives `en` as the default; when the header is left out, the team's default language is used.",
+                        "Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor's reference gives the schema `default: en` and, in its prose, says that when the header is left out the team's default language is used; parcelkit keeps both as written and sends the header only when the caller sets one.",
                     ),
             )
             .arg(
@@ -479,16 +481,16 @@ impl<T: CliConfig> Cli<T> {
                     .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false)
                     .help(
-                        "Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor gives `en` as the default; when the header is left out, the team's default language is used.",
+                        "Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor's reference gives the schema `default: en` and, in its prose, says that when the header is left out the team's default language is used; parcelkit keeps both as written and sends the header only when the caller sets one.",
                     ),
             )
             .arg(
                 ::clap::Arg::new("carrier")
                     .long("carrier")
-                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .value_parser(::clap::value_parser!(types::ListServicePointsCarrier))
                     .required(true)
                     .help(
-                        "Carrier code whose service points to list, e.g. `postnord`, `gls`, `bring`.",
+                        "Carrier code whose service points to list, e.g. `postnord`, `gls`, `bring`. Required, so an empty value is refused like a missing one.",
                     ),
             )
             .arg(
@@ -558,7 +560,7 @@ impl<T: CliConfig> Cli<T> {
                     .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false)
                     .help(
-                        "Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor gives `en` as the default; when the header is left out, the team's default language is used.",
+                        "Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor's reference gives the schema `default: en` and, in its prose, says that when the header is left out the team's default language is used; parcelkit keeps both as written and sends the header only when the caller sets one.",
                     ),
             )
             .arg(
@@ -617,7 +619,7 @@ impl<T: CliConfig> Cli<T> {
                     .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false)
                     .help(
-                        "Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor gives `en` as the default; when the header is left out, the team's default language is used.",
+                        "Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor's reference gives the schema `default: en` and, in its prose, says that when the header is left out the team's default language is used; parcelkit keeps both as written and sends the header only when the caller sets one.",
                     ),
             )
             .arg(
@@ -634,7 +636,9 @@ impl<T: CliConfig> Cli<T> {
                     .long("service-point")
                     .value_parser(::clap::value_parser!(::uuid::Uuid))
                     .required(true)
-                    .help("The service point's Smart Send uuid (`ServicePoint.uuid`)."),
+                    .help(
+                        "The service point's Smart Send uuid (`ServicePoint.uuid`). The vendor's reference names this path parameter `uuid`; a path parameter's name never reaches the wire, and parcelkit names it `service_point`, like `shipment`, `batch` and `operation`, so that the generated setter (`.service_point(..)`) and CLI flag (`--service-point`) say whose uuid it is.",
+                    ),
             )
             .arg(
                 ::clap::Arg::new("team")
@@ -658,7 +662,7 @@ impl<T: CliConfig> Cli<T> {
                     .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false)
                     .help(
-                        "Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor gives `en` as the default; when the header is left out, the team's default language is used.",
+                        "Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor's reference gives the schema `default: en` and, in its prose, says that when the header is left out the team's default language is used; parcelkit keeps both as written and sends the header only when the caller sets one.",
                     ),
             )
             .arg(
@@ -710,7 +714,7 @@ impl<T: CliConfig> Cli<T> {
                     .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false)
                     .help(
-                        "Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor gives `en` as the default; when the header is left out, the team's default language is used.",
+                        "Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor's reference gives the schema `default: en` and, in its prose, says that when the header is left out the team's default language is used; parcelkit keeps both as written and sends the header only when the caller sets one.",
                     ),
             )
             .arg(
@@ -754,7 +758,7 @@ impl<T: CliConfig> Cli<T> {
                     .value_parser(::clap::value_parser!(crate ::IdempotencyKey))
                     .required(false)
                     .help(
-                        "Makes this write safe to retry. The key is chosen by the client: 16 to 128 letters, digits,\n`.`, `_` or `-`, case-sensitive, unique per logical operation of one client. Without it,\nrequests are not deduplicated.\n- Same key and identical payload within 24 hours: the API does not run the operation again\n  but returns the response it stored for the first request, with the response header\n  `Idempotency-Replayed: true`.\n- Same key with a different payload: 422, and the operation does not run.\n- Same key while the first request is still being processed: 409 with `Retry-After`; wait\n  that long and retry with the same key.\n\nGenerate the key once per operation and reuse it on every retry of that operation. A key\nderived deterministically from the request, for example the order id plus a hash of the\npayload (`order-4521_9f86d0...`), lets a retry from another process reuse it without\nstoring it anywhere. GET requests ignore the header.\n",
+                        "Makes this write safe to retry. The key is chosen by the client: 16 to 128 letters, digits,\n`.`, `_` or `-`, case-sensitive, unique per logical operation of one client. Without it,\nrequests are not deduplicated.\n- Same key and identical payload within 24 hours: the API does not run the operation again\n  but returns the response it stored for the first request, with the response header\n  `Idempotency-Replayed: true`.\n- Same key with a different payload: 422, and the operation does not run.\n- Same key while the first request is still being processed: 409 with `Retry-After`; wait\n  that long and retry with the same key.\n\nGenerate the key once per operation and reuse it on every retry of that operation. A key\nderived deterministically from the request, for example the order id plus a hash of the\npayload (`order-4521_9f86d0...`), lets a retry from another process reuse it without\nstoring it anywhere. GET requests ignore the header. See\nhttps://docs.smartsend.io/api-reference/idempotency.\n",
                     ),
             )
             .arg(
@@ -883,7 +887,7 @@ impl<T: CliConfig> Cli<T> {
                     .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false)
                     .help(
-                        "Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor gives `en` as the default; when the header is left out, the team's default language is used.",
+                        "Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor's reference gives the schema `default: en` and, in its prose, says that when the header is left out the team's default language is used; parcelkit keeps both as written and sends the header only when the caller sets one.",
                     ),
             )
             .arg(
@@ -927,7 +931,7 @@ impl<T: CliConfig> Cli<T> {
                     .value_parser(::clap::value_parser!(crate ::IdempotencyKey))
                     .required(false)
                     .help(
-                        "Makes this write safe to retry. The key is chosen by the client: 16 to 128 letters, digits,\n`.`, `_` or `-`, case-sensitive, unique per logical operation of one client. Without it,\nrequests are not deduplicated.\n- Same key and identical payload within 24 hours: the API does not run the operation again\n  but returns the response it stored for the first request, with the response header\n  `Idempotency-Replayed: true`.\n- Same key with a different payload: 422, and the operation does not run.\n- Same key while the first request is still being processed: 409 with `Retry-After`; wait\n  that long and retry with the same key.\n\nGenerate the key once per operation and reuse it on every retry of that operation. A key\nderived deterministically from the request, for example the order id plus a hash of the\npayload (`order-4521_9f86d0...`), lets a retry from another process reuse it without\nstoring it anywhere. GET requests ignore the header.\n",
+                        "Makes this write safe to retry. The key is chosen by the client: 16 to 128 letters, digits,\n`.`, `_` or `-`, case-sensitive, unique per logical operation of one client. Without it,\nrequests are not deduplicated.\n- Same key and identical payload within 24 hours: the API does not run the operation again\n  but returns the response it stored for the first request, with the response header\n  `Idempotency-Replayed: true`.\n- Same key with a different payload: 422, and the operation does not run.\n- Same key while the first request is still being processed: 409 with `Retry-After`; wait\n  that long and retry with the same key.\n\nGenerate the key once per operation and reuse it on every retry of that operation. A key\nderived deterministically from the request, for example the order id plus a hash of the\npayload (`order-4521_9f86d0...`), lets a retry from another process reuse it without\nstoring it anywhere. GET requests ignore the header. See\nhttps://docs.smartsend.io/api-reference/idempotency.\n",
                     ),
             )
             .arg(
@@ -1074,7 +1078,7 @@ impl<T: CliConfig> Cli<T> {
                     .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false)
                     .help(
-                        "Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor gives `en` as the default; when the header is left out, the team's default language is used.",
+                        "Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor's reference gives the schema `default: en` and, in its prose, says that when the header is left out the team's default language is used; parcelkit keeps both as written and sends the header only when the caller sets one.",
                     ),
             )
             .arg(
@@ -1115,7 +1119,7 @@ impl<T: CliConfig> Cli<T> {
                     .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false)
                     .help(
-                        "Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor gives `en` as the default; when the header is left out, the team's default language is used.",
+                        "Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor's reference gives the schema `default: en` and, in its prose, says that when the header is left out the team's default language is used; parcelkit keeps both as written and sends the header only when the caller sets one.",
                     ),
             )
             .arg(
@@ -1124,7 +1128,7 @@ impl<T: CliConfig> Cli<T> {
                     .value_parser(::clap::value_parser!(crate ::IdempotencyKey))
                     .required(false)
                     .help(
-                        "Makes this write safe to retry. The key is chosen by the client: 16 to 128 letters, digits,\n`.`, `_` or `-`, case-sensitive, unique per logical operation of one client. Without it,\nrequests are not deduplicated.\n- Same key and identical payload within 24 hours: the API does not run the operation again\n  but returns the response it stored for the first request, with the response header\n  `Idempotency-Replayed: true`.\n- Same key with a different payload: 422, and the operation does not run.\n- Same key while the first request is still being processed: 409 with `Retry-After`; wait\n  that long and retry with the same key.\n\nGenerate the key once per operation and reuse it on every retry of that operation. A key\nderived deterministically from the request, for example the order id plus a hash of the\npayload (`order-4521_9f86d0...`), lets a retry from another process reuse it without\nstoring it anywhere. GET requests ignore the header.\n",
+                        "Makes this write safe to retry. The key is chosen by the client: 16 to 128 letters, digits,\n`.`, `_` or `-`, case-sensitive, unique per logical operation of one client. Without it,\nrequests are not deduplicated.\n- Same key and identical payload within 24 hours: the API does not run the operation again\n  but returns the response it stored for the first request, with the response header\n  `Idempotency-Replayed: true`.\n- Same key with a different payload: 422, and the operation does not run.\n- Same key while the first request is still being processed: 409 with `Retry-After`; wait\n  that long and retry with the same key.\n\nGenerate the key once per operation and reuse it on every retry of that operation. A key\nderived deterministically from the request, for example the order id plus a hash of the\npayload (`order-4521_9f86d0...`), lets a retry from another process reuse it without\nstoring it anywhere. GET requests ignore the header. See\nhttps://docs.smartsend.io/api-reference/idempotency.\n",
                     ),
             )
             .arg(
@@ -1165,7 +1169,7 @@ impl<T: CliConfig> Cli<T> {
                     .value_parser(::clap::value_parser!(::std::string::String))
                     .required(false)
                     .help(
-                        "Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor gives `en` as the default; when the header is left out, the team's default language is used.",
+                        "Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor's reference gives the schema `default: en` and, in its prose, says that when the header is left out the team's default language is used; parcelkit keeps both as written and sends the header only when the caller sets one.",
                     ),
             )
             .arg(
@@ -1174,7 +1178,7 @@ impl<T: CliConfig> Cli<T> {
                     .value_parser(::clap::value_parser!(crate ::IdempotencyKey))
                     .required(false)
                     .help(
-                        "Makes this write safe to retry. The key is chosen by the client: 16 to 128 letters, digits,\n`.`, `_` or `-`, case-sensitive, unique per logical operation of one client. Without it,\nrequests are not deduplicated.\n- Same key and identical payload within 24 hours: the API does not run the operation again\n  but returns the response it stored for the first request, with the response header\n  `Idempotency-Replayed: true`.\n- Same key with a different payload: 422, and the operation does not run.\n- Same key while the first request is still being processed: 409 with `Retry-After`; wait\n  that long and retry with the same key.\n\nGenerate the key once per operation and reuse it on every retry of that operation. A key\nderived deterministically from the request, for example the order id plus a hash of the\npayload (`order-4521_9f86d0...`), lets a retry from another process reuse it without\nstoring it anywhere. GET requests ignore the header.\n",
+                        "Makes this write safe to retry. The key is chosen by the client: 16 to 128 letters, digits,\n`.`, `_` or `-`, case-sensitive, unique per logical operation of one client. Without it,\nrequests are not deduplicated.\n- Same key and identical payload within 24 hours: the API does not run the operation again\n  but returns the response it stored for the first request, with the response header\n  `Idempotency-Replayed: true`.\n- Same key with a different payload: 422, and the operation does not run.\n- Same key while the first request is still being processed: 409 with `Retry-After`; wait\n  that long and retry with the same key.\n\nGenerate the key once per operation and reuse it on every retry of that operation. A key\nderived deterministically from the request, for example the order id plus a hash of the\npayload (`order-4521_9f86d0...`), lets a retry from another process reuse it without\nstoring it anywhere. GET requests ignore the header. See\nhttps://docs.smartsend.io/api-reference/idempotency.\n",
                     ),
             )
             .arg(
@@ -1617,7 +1621,9 @@ impl<T: CliConfig> Cli<T> {
             request = request.accept_language(value.clone());
         }
 
-        if let Some(value) = matches.get_one::<::std::string::String>("carrier") {
+        if let Some(value) = matches
+            .get_one::<types::ListServicePointsCarrier>("carrier")
+        {
             request = request.carrier(value.clone());
         }
 

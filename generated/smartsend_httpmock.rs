@@ -1259,7 +1259,7 @@ pub mod operations {
             Self(self.0.path_matches(re))
         }
 
-        pub fn carrier(self, value: &str) -> Self {
+        pub fn carrier(self, value: &types::ListServicePointsCarrier) -> Self {
             Self(self.0.query_param("carrier", value.to_string()))
         }
 

@@ -135,6 +135,81 @@ fn walk_marked(node: &Value, at: &str, problems: &mut Vec<String>) {
     }
 }
 
+/// OpenAPI 3.0.3 lets `nullable: true` add `null` only to the `type` beside it; with no `type`
+/// (as beside a lone `allOf: [$ref]`) it does nothing, so `null` stays forbidden there even
+/// though progenitor and our own JSON Schema conversion read it leniently. Both specs once had
+/// 14 such sites, and every independent linter rejected their `null` examples. A nullable
+/// reference is written `oneOf: [{$ref: X}, {enum: [null]}]` instead.
+#[test]
+fn nullable_is_only_used_beside_a_type() {
+    let mut problems = Vec::new();
+    for api in APIS {
+        nullable_without_type(&raw(api.name), api.spec_path, "#", &mut problems);
+    }
+    assert!(problems.is_empty(), "{problems:#?}");
+}
+
+/// Every schema object under `node` with `nullable: true` and no `type`, as
+/// `<spec path>: <JSON pointer>`. Examples are values, not schemas, and are skipped.
+fn nullable_without_type(node: &Value, spec_path: &str, at: &str, problems: &mut Vec<String>) {
+    match node {
+        Value::Object(map) => {
+            if map.get("nullable") == Some(&Value::Bool(true)) && !map.contains_key("type") {
+                problems.push(format!(
+                    "{spec_path}: {at}: `nullable: true` without a `type` does not admit null in \
+                     OpenAPI 3.0.3; write a nullable reference as `oneOf: [{{$ref}}, {{enum: [null]}}]`"
+                ));
+            }
+            for (key, value) in map {
+                if key == "example" || key == "examples" {
+                    continue;
+                }
+                let key = key.replace('~', "~0").replace('/', "~1");
+                nullable_without_type(value, spec_path, &format!("{at}/{key}"), problems);
+            }
+        }
+        Value::Array(items) => {
+            for (i, value) in items.iter().enumerate() {
+                nullable_without_type(value, spec_path, &format!("{at}/{i}"), problems);
+            }
+        }
+        _ => {}
+    }
+}
+
+#[test]
+fn the_nullable_rule_names_each_site_by_its_spec_path() {
+    // The spelling both specs used before: a nullable reference with no `type`.
+    let old = yaml_to_json(
+        r#"
+components:
+  schemas:
+    Parties:
+      type: object
+      properties:
+        pickup:
+          nullable: true
+          allOf:
+            - $ref: '#/components/schemas/Pickup'
+        receiver:
+          oneOf:
+            - $ref: '#/components/schemas/Receiver'
+            - enum: [null]
+      example:
+        pickup: {nullable: true}
+"#,
+    )
+    .unwrap();
+    let mut problems = Vec::new();
+    nullable_without_type(&old, "old.yaml", "#", &mut problems);
+    assert_eq!(problems.len(), 1, "{problems:#?}");
+    assert!(
+        problems[0].starts_with("old.yaml: #/components/schemas/Parties/properties/pickup: "),
+        "{}",
+        problems[0]
+    );
+}
+
 #[test]
 fn every_example_validates_against_its_schema() {
     let mut failures = Vec::new();
@@ -276,6 +351,12 @@ fn smart_send_headers_are_on_every_operation_the_docs_put_them_on() {
                 problems.push(format!("{label}: no {name}"));
             }
         }
+        // Seed 002 shows `default: en` in the header's schema.
+        if let Some(p) = header(&spec, &operation, "Accept-Language")
+            && resolve(&spec, &p["schema"])["default"] != "en"
+        {
+            problems.push(format!("{label}: Accept-Language has no `default: en`"));
+        }
         let write = matches!(method, "post" | "delete");
         if write != header(&spec, &operation, "Idempotency-Key").is_some() {
             problems.push(format!(
@@ -325,8 +406,15 @@ fn smart_send_headers_are_on_every_operation_the_docs_put_them_on() {
             if code == "202" && r["headers"].get("Location").is_none() {
                 problems.push(format!("{label}: 202 without Location"));
             }
-            if matches!(code.as_str(), "409" | "429") && r["headers"].get("Retry-After").is_none() {
-                problems.push(format!("{label}: {code} without Retry-After"));
+            if matches!(code.as_str(), "409" | "429") {
+                // The vendor: a 409 always carries Retry-After, so the spec must say `required`.
+                match r["headers"].get("Retry-After").map(|h| resolve(&spec, h)) {
+                    None => problems.push(format!("{label}: {code} without Retry-After")),
+                    Some(h) if h["required"] != true => {
+                        problems.push(format!("{label}: {code}: Retry-After is not required"))
+                    }
+                    Some(_) => {}
+                }
             }
         }
     }

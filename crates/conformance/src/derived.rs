@@ -12,7 +12,8 @@
 //!   parcelkit-codegen's `nullable_fields` rule. schemars reports it as not required either way,
 //!   and we still send it, as `null`);
 //! - a `$ref` must reach the same-named definition; an inline constrained string may be a newtype
-//!   definition of its own; `nullable` + `allOf: [$ref]` is schemars' `anyOf: [$ref, null]`;
+//!   definition of its own; a nullable reference (`oneOf: [$ref, {enum: [null]}]`) is schemars'
+//!   `anyOf: [$ref, null]`, and a described reference (`allOf: [$ref]`) is the `$ref`;
 //! - a `oneOf` is schemars' `anyOf` of the same variants, in order.
 //!
 //! ```
@@ -91,10 +92,11 @@ fn definition_name(node: &Value) -> Option<&str> {
 impl Context<'_> {
     fn compare(&self, spec_node: &Value, derived: &Value, at: &str, out: &mut Vec<String>) {
         let derived = unwrap_all_of(derived);
-        // The spec's way of writing a nullable reference.
+        // The specs' ways of writing a nullable or a described reference; whether null is
+        // allowed was compared by the caller.
         let spec_node = match spec_node["allOf"].as_array().map(Vec::as_slice) {
             Some([only]) => only,
-            _ => spec_node,
+            _ => crate::nullable_ref(spec_node).unwrap_or(spec_node),
         };
         if let Some(wanted) = component_name(spec_node) {
             match definition_name(derived) {
@@ -220,7 +222,7 @@ impl Context<'_> {
                 continue;
             };
             let at = format!("{at}.{field}");
-            let spec_nullable = spec_property["nullable"] == true;
+            let spec_nullable = crate::is_nullable(spec_property);
             let must_be_present = spec_required.contains(field) && !spec_nullable;
             let (derived_rest, derived_nullable) = without_null(unwrap_all_of(derived_property));
             if must_be_present != derived_required.contains(field) {

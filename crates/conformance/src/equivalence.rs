@@ -55,8 +55,13 @@ fn walk(
     out: &mut Vec<String>,
 ) {
     let schema = resolve(spec, schema);
-    // `nullable` + `allOf: [$ref]` is how the specs write a nullable reference.
-    if let Some([only]) = schema["allOf"].as_array().map(Vec::as_slice) {
+    // A described reference (`allOf: [$ref]`) or a nullable one (`oneOf: [$ref, {enum: [null]}]`):
+    // the null variant needs no walk of its own.
+    let single = match schema["allOf"].as_array().map(Vec::as_slice) {
+        Some([only]) => Some(only),
+        _ => crate::nullable_ref(schema),
+    };
+    if let Some(only) = single {
         if expected.is_null() && actual.is_null() {
             return;
         }
@@ -115,7 +120,7 @@ fn objects(
         let optional = !required.contains(&key.as_str());
         match (expected.get(key), actual.get(key)) {
             (Some(e), Some(a)) => walk(spec, property, e, a, &at, out),
-            (Some(Value::Null), None) if optional && property["nullable"] == true => {}
+            (Some(Value::Null), None) if optional && crate::is_nullable(property) => {}
             (Some(Value::Array(items)), None)
                 if optional && items.is_empty() && resolve(spec, property)["type"] == "array" => {}
             (Some(e), None) => {
@@ -153,7 +158,7 @@ mod tests {
             "list": {"type": "array", "items": {"type": "integer"}},
             "amount": {"type": "number"},
             "count": {"type": "integer"},
-            "kind": {"nullable": true, "allOf": [{"$ref": "#/components/schemas/E"}]},
+            "kind": {"oneOf": [{"$ref": "#/components/schemas/E"}, {"enum": [null]}]},
             "mode": {"type": "string", "default": "auto"}
         }})
     }

@@ -139,6 +139,29 @@ impl Api {
     }
 }
 
+/// The schema a nullable reference refers to, when `schema` is the specs' spelling of one:
+/// `oneOf: [{$ref: X}, {enum: [null]}]` (OpenAPI 3.0.3 lets `nullable` add `null` only beside a
+/// `type`, and a `$ref` has none). `None` for any other schema.
+///
+/// ```
+/// use serde_json::json;
+/// let maybe = json!({"oneOf": [{"$ref": "#/components/schemas/Pickup"}, {"enum": [null]}]});
+/// assert_eq!(parcelkit_conformance::nullable_ref(&maybe), Some(&json!({"$ref": "#/components/schemas/Pickup"})));
+/// assert_eq!(parcelkit_conformance::nullable_ref(&json!({"$ref": "#/components/schemas/Pickup"})), None);
+/// ```
+pub fn nullable_ref(schema: &Value) -> Option<&Value> {
+    match schema["oneOf"].as_array().map(Vec::as_slice) {
+        Some([target, null]) if null == &serde_json::json!({"enum": [null]}) => Some(target),
+        _ => None,
+    }
+}
+
+/// Whether `schema` (as written, not resolved) admits `null`: `nullable: true` beside a `type`,
+/// or a nullable reference ([`nullable_ref`]).
+pub fn is_nullable(schema: &Value) -> bool {
+    schema["nullable"] == true || nullable_ref(schema).is_some()
+}
+
 /// The workspace root: the directory holding `openapi/`.
 pub fn workspace_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")

@@ -158,7 +158,7 @@ fn build(
             if mode == Mode::Minimal && !is_required {
                 continue;
             }
-            let value = if mode == Mode::Minimal && resolve(spec, schema)["nullable"] == true {
+            let value = if mode == Mode::Minimal && crate::is_nullable(resolve(spec, schema)) {
                 Value::Null
             } else {
                 let hint = node
@@ -226,11 +226,41 @@ fn leaf(node: &Value, at: &str) -> Result<Value, String> {
                 "{at}: no stock value for format {format}; give an example"
             ));
         }
-        (Some("integer"), _) => node.get("minimum").cloned().unwrap_or(json!(1)),
-        (Some("number"), _) => node.get("minimum").cloned().unwrap_or(json!(1.5)),
+        // The bound itself, unless the spec excludes it (3.0's boolean `exclusiveMinimum`).
+        (Some("integer"), _) => match node["minimum"].as_i64() {
+            Some(min) if node["exclusiveMinimum"] == true => json!(min + 1),
+            Some(min) => json!(min),
+            None => json!(1),
+        },
+        (Some("number"), _) => match node["minimum"].as_f64() {
+            Some(min) if node["exclusiveMinimum"] == true => json!(min + 1.5),
+            Some(_) => node["minimum"].clone(),
+            None => json!(1.5),
+        },
         (Some("boolean"), _) => json!(true),
         (Some("object"), _) | (None, _) => json!({}),
         (Some(other), _) => return Err(format!("{at}: no value for type {other}")),
     };
     Ok(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_leaf_respects_inclusive_and_exclusive_minimums() {
+        let at = "x";
+        let number = |schema: Value| leaf(&schema, at).unwrap();
+        assert_eq!(number(json!({"type": "number", "minimum": 2})), json!(2));
+        assert_eq!(
+            number(json!({"type": "number", "minimum": 0, "exclusiveMinimum": true})),
+            json!(1.5)
+        );
+        assert_eq!(number(json!({"type": "integer", "minimum": 1})), json!(1));
+        assert_eq!(
+            number(json!({"type": "integer", "minimum": 0, "exclusiveMinimum": true})),
+            json!(1)
+        );
+    }
 }

@@ -956,8 +956,16 @@ async fn list_service_points(
         Ok(p) => p,
         Err(response) => return response,
     };
-    let Some(carrier) = query_value(&pairs, "carrier").filter(|c| !c.is_empty()) else {
-        return ctx.query_field_problem("carrier", "The carrier query parameter is required.");
+    // Required, and `minLength: 1` in the spec: `carrier=` names no carrier either.
+    let carrier = match query_value(&pairs, "carrier") {
+        None => {
+            return ctx.query_field_problem("carrier", "The carrier query parameter is required.");
+        }
+        Some("") => {
+            return ctx
+                .query_field_problem("carrier", "The carrier query parameter must not be empty.");
+        }
+        Some(carrier) => carrier,
     };
     let country = query_value(&pairs, "country");
     if let Some(country) = country
