@@ -123,9 +123,9 @@ macro_rules! generated_api {
 pub mod runtime;
 
 pub use runtime::{
-    AcceptLanguage, ApiError, Detailed, ErrorKind, IdempotencyKey, InvalidHeaderValue, Jitter,
-    MAX_ERROR_BODY, PollPolicy, RequestId, ResponseMeta, RetryPolicy, canonical_json,
-    is_retryable_status, parse_retry_after,
+    AcceptLanguage, ApiError, BuildError, Detailed, ErrorKind, IdempotencyKey, InvalidHeaderValue,
+    Jitter, MAX_ERROR_BODY, PollPolicy, RequestId, ResponseMeta, RetryAdvice, RetryPolicy,
+    canonical_json, is_retryable_status, parse_retry_after,
 };
 
 #[cfg(feature = "smartsend")]

@@ -6,9 +6,11 @@ mod support;
 use std::sync::Arc;
 
 use parcelkit::phygitals::{self, PhygitalsError};
-use parcelkit::{Detailed, ErrorKind, IdempotencyKey, MAX_ERROR_BODY, RetryPolicy, smartsend};
+use parcelkit::{
+    Detailed, ErrorKind, IdempotencyKey, MAX_ERROR_BODY, RetryAdvice, RetryPolicy, smartsend,
+};
 use serde_json::json;
-use support::{RecordingSleeper, ScriptedServer, Step, json};
+use support::{ManualClock, ScriptedServer, Step, json};
 
 const TEAM: &str = "ad9546c1-393e-49a5-9a72-5cc146c9bec5";
 const SHIPMENT: &str = "550e8400-e29b-41d4-a716-446655440000";
@@ -18,7 +20,7 @@ fn smartsend_client(server: &ScriptedServer) -> smartsend::Client {
     smartsend::Client::builder()
         .base_url(&server.base_url)
         .token(TOKEN)
-        .sleeper(Arc::new(RecordingSleeper::default()))
+        .clock(Arc::new(ManualClock::new()))
         .build()
         .unwrap()
 }
@@ -173,7 +175,91 @@ async fn a_transport_error_still_names_its_request() {
         error.request_id(),
         server.requests()[0].header("request-id")
     );
-    assert!(error.is_retryable());
+    // The order may exist now, and Phygitals does not deduplicate: not safe to send again.
+    assert_eq!(error.retry_advice(), RetryAdvice::MayHaveExecuted);
+    assert!(!error.is_retryable());
+    assert_eq!(
+        server.requests().len(),
+        1,
+        "the runtime did not resend it either"
+    );
+}
+
+#[tokio::test]
+async fn retry_advice_follows_the_retry_rule() {
+    // A read whose connection dropped: safe to repeat.
+    let server = ScriptedServer::start(vec![Step::Drop, Step::Drop, Step::Drop]).await;
+    let client = phygitals::Client::builder()
+        .base_url(&server.base_url)
+        .api_key("sandbox-k")
+        .clock(Arc::new(ManualClock::new()))
+        .build()
+        .unwrap();
+    let error = client
+        .get_inventory()
+        .user_id("u1")
+        .send()
+        .detailed()
+        .await
+        .unwrap_err();
+    assert_eq!(error.retry_advice(), RetryAdvice::SafeToRetry);
+    // A write that never reached a server (nothing listens): safe to repeat.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let error = phygitals::Client::builder()
+        .base_url(format!("http://127.0.0.1:{port}"))
+        .api_key("sandbox-k")
+        .clock(Arc::new(ManualClock::new()))
+        .build()
+        .unwrap()
+        .request_shipping()
+        .body(support::ship_request())
+        .send()
+        .detailed()
+        .await
+        .unwrap_err();
+    assert_eq!(error.retry_advice(), RetryAdvice::SafeToRetry);
+    // A Smart Send write answered 503: it carries a key, so repeating it replays.
+    let server = ScriptedServer::start(vec![json(503, json!({"title": "Down"})); 3]).await;
+    let error = delete(&smartsend_client(&server), IdempotencyKey::new_random())
+        .await
+        .unwrap_err();
+    assert_eq!(error.retry_advice(), RetryAdvice::SafeToRetry);
+    // A Phygitals write answered 500: it may have executed.
+    let server = ScriptedServer::start(vec![json(
+        500,
+        json!({"error": "An unexpected error occurred"}),
+    )])
+    .await;
+    let error = phygitals::Client::builder()
+        .base_url(&server.base_url)
+        .api_key("sandbox-k")
+        .build()
+        .unwrap()
+        .request_shipping()
+        .body(support::ship_request())
+        .send()
+        .detailed()
+        .await
+        .unwrap_err();
+    assert_eq!(error.retry_advice(), RetryAdvice::MayHaveExecuted);
+    // A 4xx is an answer.
+    let server = ScriptedServer::start(vec![json(404, json!({"error": "Order not found"}))]).await;
+    let error = phygitals::Client::builder()
+        .base_url(&server.base_url)
+        .api_key("sandbox-k")
+        .build()
+        .unwrap()
+        .get_shipping_order()
+        .order_id("order_AAAAAAAAAAAAAAAA")
+        .send()
+        .detailed()
+        .await
+        .unwrap_err();
+    assert_eq!(error.retry_advice(), RetryAdvice::NotRetryable);
 }
 
 #[tokio::test]

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use parcelkit::{Detailed, ErrorKind, MAX_ERROR_BODY, RetryPolicy, phygitals, smartsend};
 use serde_json::json;
-use support::{RecordingSleeper, ScriptedServer, Step, json, json_with, raw, redirect};
+use support::{ManualClock, ScriptedServer, Step, json, json_with, raw, redirect};
 
 const TEAM: &str = "ad9546c1-393e-49a5-9a72-5cc146c9bec5";
 const SHIPMENT: &str = "550e8400-e29b-41d4-a716-446655440000";
@@ -20,7 +20,7 @@ fn smartsend_client(base_url: &str) -> smartsend::Client {
     smartsend::Client::builder()
         .base_url(base_url)
         .token(TOKEN)
-        .sleeper(Arc::new(RecordingSleeper::default()))
+        .clock(Arc::new(ManualClock::new()))
         .build()
         .unwrap()
 }
@@ -29,7 +29,7 @@ fn phygitals_client(base_url: &str) -> phygitals::Client {
     phygitals::Client::builder()
         .base_url(base_url)
         .api_key(API_KEY)
-        .sleeper(Arc::new(RecordingSleeper::default()))
+        .clock(Arc::new(ManualClock::new()))
         .build()
         .unwrap()
 }
@@ -375,11 +375,11 @@ async fn a_retry_after_of_days_is_not_slept_through() {
         json(200, json!({"data": []})),
     ])
     .await;
-    let sleeper = RecordingSleeper::default();
+    let clock = ManualClock::new();
     let client = smartsend::Client::builder()
         .base_url(&server.base_url)
         .token(TOKEN)
-        .sleeper(Arc::new(sleeper.clone()))
+        .clock(Arc::new(clock.clone()))
         .build()
         .unwrap();
     let error = client
@@ -392,7 +392,7 @@ async fn a_retry_after_of_days_is_not_slept_through() {
     assert_eq!(error.kind(), ErrorKind::ServerError);
     assert_eq!(error.retry_after(), Some(Duration::from_secs(999_999)));
     assert_eq!(server.requests().len(), 1, "no second request");
-    assert!(sleeper.slept().is_empty(), "{:?}", sleeper.slept());
+    assert!(clock.slept().is_empty(), "{:?}", clock.slept());
 }
 
 #[tokio::test]

@@ -10,7 +10,7 @@ use std::time::{Duration, SystemTime};
 
 use parcelkit::{IdempotencyKey, RequestId, ResponseMeta, RetryPolicy, phygitals, smartsend};
 use serde_json::json;
-use support::{RecordingSleeper, ScriptedServer, Step, json, json_with};
+use support::{ManualClock, ScriptedServer, Step, json, json_with};
 
 const TEAM: &str = "ad9546c1-393e-49a5-9a72-5cc146c9bec5";
 const SHIPMENT: &str = "550e8400-e29b-41d4-a716-446655440000";
@@ -19,11 +19,11 @@ fn problem(status: u16, title: &str) -> serde_json::Value {
     json!({"type": "about:blank", "title": title, "status": status})
 }
 
-fn smartsend_client(server: &ScriptedServer, sleeper: &RecordingSleeper) -> smartsend::Client {
+fn smartsend_client(server: &ScriptedServer, clock: &ManualClock) -> smartsend::Client {
     smartsend::Client::builder()
         .base_url(&server.base_url)
         .token("test-token")
-        .sleeper(Arc::new(sleeper.clone()))
+        .clock(Arc::new(clock.clone()))
         .jitter_seed(1)
         .build()
         .unwrap()
@@ -47,8 +47,8 @@ async fn delete(
 async fn a_write_retried_after_a_transport_error_keeps_its_idempotency_key() {
     let server =
         ScriptedServer::start(vec![Step::Drop, json(200, json!({"message": "deleted"}))]).await;
-    let sleeper = RecordingSleeper::default();
-    let response = delete(&smartsend_client(&server, &sleeper))
+    let clock = ManualClock::new();
+    let response = delete(&smartsend_client(&server, &clock))
         .await
         .expect("second attempt succeeds");
     let requests = server.requests();
@@ -67,7 +67,7 @@ async fn a_write_retried_after_a_transport_error_keeps_its_idempotency_key() {
         requests[1].header("request-id")
     );
     assert_eq!(response.idempotency_key(), Some(key));
-    assert_eq!(sleeper.slept().len(), 1);
+    assert_eq!(clock.slept().len(), 1);
 }
 
 #[tokio::test]
@@ -85,10 +85,10 @@ async fn conflict_waits_for_retry_after_then_reads_the_replay() {
         ),
     ])
     .await;
-    let sleeper = RecordingSleeper::default();
-    let response = delete(&smartsend_client(&server, &sleeper)).await.unwrap();
+    let clock = ManualClock::new();
+    let response = delete(&smartsend_client(&server, &clock)).await.unwrap();
     assert!(response.replayed());
-    assert_eq!(sleeper.slept(), [Duration::from_secs(1)]);
+    assert_eq!(clock.slept(), [Duration::from_secs(1)]);
     let requests = server.requests();
     assert_eq!(
         requests[0].header("idempotency-key"),
@@ -103,8 +103,8 @@ async fn unprocessable_is_returned_at_once() {
         json(200, json!({"message": "x"})),
     ])
     .await;
-    let sleeper = RecordingSleeper::default();
-    match delete(&smartsend_client(&server, &sleeper)).await {
+    let clock = ManualClock::new();
+    match delete(&smartsend_client(&server, &clock)).await {
         Err(smartsend::Error::ErrorResponse(problem)) => {
             assert_eq!(problem.status().as_u16(), 422);
             assert_eq!(problem.title, "Idempotency key reused");
@@ -112,7 +112,7 @@ async fn unprocessable_is_returned_at_once() {
         other => panic!("expected the 422, got {other:?}"),
     }
     assert_eq!(server.requests().len(), 1, "not retried");
-    assert!(sleeper.slept().is_empty());
+    assert!(clock.slept().is_empty());
 }
 
 #[tokio::test]
@@ -125,8 +125,8 @@ async fn service_unavailable_is_retried_up_to_the_attempt_limit() {
         unavailable,
     ])
     .await;
-    let sleeper = RecordingSleeper::default();
-    let result = delete(&smartsend_client(&server, &sleeper)).await;
+    let clock = ManualClock::new();
+    let result = delete(&smartsend_client(&server, &clock)).await;
     assert!(
         matches!(result, Err(smartsend::Error::UnexpectedResponse(ref r)) if r.status() == 503),
         "{result:?}"
@@ -136,7 +136,7 @@ async fn service_unavailable_is_retried_up_to_the_attempt_limit() {
         3,
         "the default policy makes 3 attempts"
     );
-    let slept = sleeper.slept();
+    let slept = clock.slept();
     assert_eq!(slept.len(), 2);
     assert!(
         slept[0] <= Duration::from_millis(500) && slept[1] <= Duration::from_secs(1),
@@ -152,9 +152,9 @@ async fn too_many_requests_honours_an_http_date_retry_after() {
         json(200, json!({"message": "deleted"})),
     ])
     .await;
-    let sleeper = RecordingSleeper::default();
-    delete(&smartsend_client(&server, &sleeper)).await.unwrap();
-    let slept = sleeper.slept();
+    let clock = ManualClock::new();
+    delete(&smartsend_client(&server, &clock)).await.unwrap();
+    let slept = clock.slept();
     assert_eq!(slept.len(), 1);
     // An HTTP-date has whole seconds: 3 s from now is 2 to 3 s away.
     assert!(
@@ -170,8 +170,8 @@ async fn gets_are_retried_and_carry_no_idempotency_key() {
         json(200, json!({"data": []})),
     ])
     .await;
-    let sleeper = RecordingSleeper::default();
-    let services = smartsend_client(&server, &sleeper)
+    let clock = ManualClock::new();
+    let services = smartsend_client(&server, &clock)
         .list_services()
         .team(TEAM)
         .send()
@@ -187,8 +187,8 @@ async fn gets_are_retried_and_carry_no_idempotency_key() {
 #[tokio::test]
 async fn request_id_is_generated_sent_and_readable() {
     let server = ScriptedServer::start(vec![json(200, json!({"data": []}))]).await;
-    let sleeper = RecordingSleeper::default();
-    let response = smartsend_client(&server, &sleeper)
+    let clock = ManualClock::new();
+    let response = smartsend_client(&server, &clock)
         .list_services()
         .team(TEAM)
         .send()
@@ -238,11 +238,11 @@ async fn a_caller_request_id_and_language_are_kept() {
     assert!(agent.starts_with("my-shop/2.3.1 parcelkit/"), "{agent}");
 }
 
-fn phygitals_client(base_url: &str, sleeper: &RecordingSleeper) -> phygitals::Client {
+fn phygitals_client(base_url: &str, clock: &ManualClock) -> phygitals::Client {
     phygitals::Client::builder()
         .base_url(base_url)
         .api_key("sandbox-partner-key")
-        .sleeper(Arc::new(sleeper.clone()))
+        .clock(Arc::new(clock.clone()))
         .jitter_seed(1)
         .build()
         .unwrap()
@@ -271,8 +271,8 @@ async fn a_phygitals_post_is_not_retried_once_it_may_have_been_processed() {
         ),
     ])
     .await;
-    let sleeper = RecordingSleeper::default();
-    let result = ship(&phygitals_client(&server.base_url, &sleeper)).await;
+    let clock = ManualClock::new();
+    let result = ship(&phygitals_client(&server.base_url, &clock)).await;
     assert!(
         matches!(result, Err(phygitals::Error::CommunicationError(_))),
         "{result:?}"
@@ -298,7 +298,7 @@ async fn a_phygitals_post_is_not_retried_once_it_may_have_been_processed() {
         ),
     ])
     .await;
-    let _ = ship(&phygitals_client(&server.base_url, &sleeper)).await;
+    let _ = ship(&phygitals_client(&server.base_url, &clock)).await;
     assert_eq!(
         server.requests().len(),
         1,
@@ -313,10 +313,10 @@ async fn a_phygitals_post_is_retried_when_the_connection_was_refused() {
         .local_addr()
         .unwrap()
         .port();
-    let sleeper = RecordingSleeper::default();
+    let clock = ManualClock::new();
     let result = ship(&phygitals_client(
         &format!("http://127.0.0.1:{port}"),
-        &sleeper,
+        &clock,
     ))
     .await;
     assert!(
@@ -324,7 +324,7 @@ async fn a_phygitals_post_is_retried_when_the_connection_was_refused() {
         "{result:?}"
     );
     assert_eq!(
-        sleeper.slept().len(),
+        clock.slept().len(),
         2,
         "three attempts, nothing can have been processed"
     );

@@ -95,7 +95,7 @@ impl Client {
         policy: PollPolicy,
         reached: impl Fn(types::ShippingOrderStatus) -> bool,
     ) -> Result<types::ShippingOrder, OrderWaitError> {
-        let mut clock = PollClock::start(&policy);
+        let mut clock = PollClock::start(&policy, self.context());
         loop {
             let order = self
                 .get_shipping_order()

@@ -6,7 +6,7 @@
 use std::fmt;
 use std::marker::PhantomData;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::Duration;
 
 use bytes::Bytes;
 use reqwest::Method;
@@ -15,9 +15,10 @@ use reqwest::header::{
 };
 use tracing::Instrument;
 
+use super::clock::{Clock, SystemClock};
 use super::decode::read_capped;
 use super::error::{self, Captured};
-use super::retry_loop::{RetrySafety, Sleeper, TokioSleeper, classify, run_with_retries};
+use super::retry_loop::{RetrySafety, classify, run_with_retries};
 use super::{AcceptLanguage, IdempotencyKey, Jitter, RequestId, RetryPolicy};
 
 pub(crate) const REQUEST_ID: HeaderName = HeaderName::from_static("request-id");
@@ -139,7 +140,7 @@ pub struct ClientBuilder<C> {
     language: Option<AcceptLanguage>,
     max_response_body: usize,
     http: Option<reqwest::Client>,
-    sleeper: Option<Arc<dyn Sleeper>>,
+    clock: Option<Arc<dyn Clock>>,
     jitter_seed: Option<u64>,
     api: PhantomData<fn() -> C>,
 }
@@ -179,7 +180,7 @@ impl<C: ApiClient> ClientBuilder<C> {
             language: None,
             max_response_body: DEFAULT_MAX_RESPONSE_BODY,
             http: None,
-            sleeper: None,
+            clock: None,
             jitter_seed: None,
             api: PhantomData,
         }
@@ -278,9 +279,11 @@ impl<C: ApiClient> ClientBuilder<C> {
         self
     }
 
-    /// Replace the clock used between retries; for tests that should not sleep.
-    pub fn sleeper(mut self, sleeper: Arc<dyn Sleeper>) -> Self {
-        self.sleeper = Some(sleeper);
+    /// The clock the client reads and waits on: retries, the call deadline, `Retry-After`
+    /// dates and polling (default: [`SystemClock`]). A [`ManualClock`](super::ManualClock)
+    /// skips every wait, for tests.
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = Some(clock);
         self
     }
 
@@ -359,7 +362,7 @@ impl<C: ApiClient> ClientBuilder<C> {
             attempt_timeout,
             max_response_body: self.max_response_body,
             jitter: Mutex::new(jitter),
-            sleeper: self.sleeper.unwrap_or_else(|| Arc::new(TokioSleeper)),
+            clock: self.clock.unwrap_or_else(|| Arc::new(SystemClock)),
         }));
         Ok(C::from_parts(base_url.trim_end_matches('/'), http, context))
     }
@@ -382,7 +385,7 @@ struct Runtime {
     attempt_timeout: Option<Duration>,
     max_response_body: usize,
     jitter: Mutex<Jitter>,
-    sleeper: Arc<dyn Sleeper>,
+    clock: Arc<dyn Clock>,
 }
 
 impl fmt::Debug for ClientContext {
@@ -422,13 +425,18 @@ impl ClientContext {
             attempt_timeout: r.attempt_timeout,
             max_response_body: r.max_response_body,
             jitter: Mutex::new(Jitter::seeded(seed)),
-            sleeper: Arc::clone(&r.sleeper),
+            clock: Arc::clone(&r.clock),
         }))
     }
 
-    /// Waits `duration` on the client's clock (the injectable sleeper).
+    /// Waits `duration` on the client's clock.
     pub(crate) async fn sleep(&self, duration: Duration) {
-        self.0.sleeper.sleep(duration).await;
+        self.0.clock.sleep(duration).await;
+    }
+
+    /// The client's clock.
+    pub(crate) fn clock(&self) -> &dyn Clock {
+        self.0.clock.as_ref()
     }
 
     /// Fills in what the caller did not set: credential, User-Agent, `Request-ID`, an
@@ -508,7 +516,8 @@ impl ClientContext {
             let mut shared = r.jitter.lock().unwrap_or_else(|e| e.into_inner());
             Jitter::seeded(shared.next_seed())
         };
-        let started = Instant::now();
+        let clock = r.clock.as_ref();
+        let started = clock.now();
         // One attempt: send, then read the body (capped) inside the attempt, so a connection
         // that drops mid-body is a transport error the retry rules see, and the attempt's
         // timeout, never later than the call's deadline, covers the whole answer.
@@ -516,7 +525,7 @@ impl ClientContext {
             let remaining = r
                 .retry
                 .deadline()
-                .map(|d| d.saturating_sub(started.elapsed()));
+                .map(|d| d.saturating_sub(clock.now().saturating_duration_since(started)));
             let timeout = match (r.attempt_timeout, remaining) {
                 (Some(a), Some(d)) => Some(a.min(d)),
                 (a, d) => a.or(d),
@@ -525,13 +534,28 @@ impl ClientContext {
                 *copy.timeout_mut() = timeout;
             }
             async move {
-                let response = http.execute(copy).await?;
-                let limit = if response.status().is_success() {
-                    r.max_response_body
-                } else {
-                    error::MAX_ERROR_BODY
+                let sent = clock.now();
+                let result = match http.execute(copy).await {
+                    Ok(response) => {
+                        let limit = if response.status().is_success() {
+                            r.max_response_body
+                        } else {
+                            error::MAX_ERROR_BODY
+                        };
+                        read_capped(response, limit).await
+                    }
+                    Err(e) => Err(e),
                 };
-                read_capped(response, limit).await
+                let took_ms = clock.now().saturating_duration_since(sent).as_millis() as u64;
+                match &result {
+                    Ok(response) => {
+                        tracing::debug!(status = response.status().as_u16(), took_ms, "attempt")
+                    }
+                    Err(e) => {
+                        tracing::debug!(error = %error::with_causes(e), took_ms, "attempt failed")
+                    }
+                }
+                result
             }
         };
         let send = async {
@@ -543,8 +567,8 @@ impl ClientContext {
                         &r.retry,
                         safety,
                         &mut jitter,
-                        r.sleeper.as_ref(),
-                        |result| classify(result, SystemTime::now()),
+                        clock,
+                        |result| classify(result, clock.wall()),
                         |n| {
                             let copy = request
                                 .try_clone()
@@ -574,11 +598,12 @@ impl ClientContext {
                     status: None,
                     headers: sent,
                     body: Bytes::new(),
+                    replay_safe: safety == RetrySafety::Idempotent,
+                    received_at: None,
                 });
                 return Err(error);
             }
         };
-        tracing::debug!(status = response.status().as_u16(), "response");
         let headers = response.headers_mut();
         if let Some(id) = sent_request_id {
             headers.entry(REQUEST_ID).or_insert(id);
@@ -587,7 +612,8 @@ impl ClientContext {
             headers.entry(IDEMPOTENCY_KEY).or_insert(key);
         }
         if error::capturing() {
-            capture_response(&mut response).await;
+            let replay_safe = safety == RetrySafety::Idempotent;
+            capture_response(&mut response, replay_safe, clock.wall()).await;
         }
         Ok(response)
     }
@@ -596,7 +622,11 @@ impl ClientContext {
 /// Records status, headers and (for an error status) the raw body of the final response for the
 /// error of a [`Detailed`](super::Detailed) call. The body was read (capped) by the attempt; the
 /// response is rebuilt from the same bytes, so the generated code still decodes it as usual.
-async fn capture_response(response: &mut reqwest::Response) {
+async fn capture_response(
+    response: &mut reqwest::Response,
+    replay_safe: bool,
+    received_at: std::time::SystemTime,
+) {
     let status = response.status();
     let headers = response.headers().clone();
     let mut body = Bytes::new();
@@ -622,6 +652,8 @@ async fn capture_response(response: &mut reqwest::Response) {
         status: Some(status),
         headers,
         body,
+        replay_safe,
+        received_at: Some(received_at),
     });
 }
 

@@ -78,10 +78,43 @@ impl ErrorKind {
     }
 }
 
+/// Whether a failed call may be tried again, as far as the client can tell.
+///
+/// ```
+/// use parcelkit::RetryAdvice;
+///
+/// let advice = RetryAdvice::MayHaveExecuted;
+/// assert!(!advice.is_safe_to_retry());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RetryAdvice {
+    /// Trying again later may succeed and cannot do anything twice: the request never reached
+    /// the server, or it is a read, or a write the server deduplicates by its Idempotency-Key
+    /// (send it with the same key).
+    SafeToRetry,
+    /// The request may have been executed (the connection dropped after it was sent, or the
+    /// server failed midway) and the server does not deduplicate it: find out before sending it
+    /// again (a Phygitals shipping request, say: look for the order).
+    MayHaveExecuted,
+    /// The same request would fail the same way (refused before sending, a 4xx answer, a key
+    /// reused with another payload, a redirect, a body that does not decode).
+    NotRetryable,
+}
+
+impl RetryAdvice {
+    /// Whether this is [`RetryAdvice::SafeToRetry`].
+    pub fn is_safe_to_retry(self) -> bool {
+        self == RetryAdvice::SafeToRetry
+    }
+}
+
 /// A failed call: kind, message, status, Request-ID, headers, raw body and the API's details.
 pub struct ApiError<D> {
     api: &'static str,
     kind: ErrorKind,
+    replay_safe: bool,
+    received_at: Option<std::time::SystemTime>,
     message: String,
     status: Option<StatusCode>,
     headers: HeaderMap,
@@ -131,10 +164,16 @@ impl<D> ApiError<D> {
         &self.message
     }
 
-    /// Whether trying again later may succeed: transport failures, timeouts, and 408, 409, 429
-    /// and 5xx answers. The client has already retried within its policy.
-    pub fn is_retryable(&self) -> bool {
-        match self.kind {
+    /// Whether the same call may succeed later, and whether sending it again is safe: the same
+    /// rule the client's own retries follow (it has already retried within its policy).
+    ///
+    /// - No response, or 408, 409, 429, 5xx: [`SafeToRetry`](RetryAdvice::SafeToRetry) when the
+    ///   request never reached the server (the connection could not be made) or repeating it
+    ///   cannot do anything twice (a GET, or a write with an Idempotency-Key);
+    ///   [`MayHaveExecuted`](RetryAdvice::MayHaveExecuted) otherwise.
+    /// - Anything else: [`NotRetryable`](RetryAdvice::NotRetryable).
+    pub fn retry_advice(&self) -> RetryAdvice {
+        let worth_retrying = match self.kind {
             ErrorKind::Transport | ErrorKind::Timeout => true,
             ErrorKind::Api
             | ErrorKind::UnexpectedResponse
@@ -142,21 +181,37 @@ impl<D> ApiError<D> {
             | ErrorKind::ServerError => self
                 .status
                 .is_some_and(|s| is_retryable_status(s.as_u16()) || s.is_server_error()),
-            ErrorKind::InvalidRequest
-            | ErrorKind::IdempotencyKeyReused
-            | ErrorKind::Authentication
-            | ErrorKind::Redirect => false,
+            _ => false,
+        };
+        let never_sent = self.status.is_none()
+            && self
+                .source
+                .as_deref()
+                .and_then(|e| e.downcast_ref::<reqwest::Error>())
+                .is_some_and(reqwest::Error::is_connect);
+        match (worth_retrying, self.replay_safe || never_sent) {
+            (false, _) => RetryAdvice::NotRetryable,
+            (true, true) => RetryAdvice::SafeToRetry,
+            (true, false) => RetryAdvice::MayHaveExecuted,
         }
     }
 
-    /// How long the server asked the caller to wait (`Retry-After`, seconds or HTTP-date), when
-    /// it did. A wait longer than the retry policy's `max_delay` is not slept through: the call
-    /// returns this error at once, and the decision is the caller's.
+    /// Whether sending the same call again later may succeed and cannot do anything twice:
+    /// [`ApiError::retry_advice`] is [`RetryAdvice::SafeToRetry`].
+    pub fn is_retryable(&self) -> bool {
+        self.retry_advice().is_safe_to_retry()
+    }
+
+    /// How long the server asked the caller to wait (`Retry-After`, seconds or HTTP-date, the
+    /// latter measured from when the answer came), when it did. A wait longer than the retry
+    /// policy's `max_delay` is not slept through: the call returns this error at once, and the
+    /// decision is the caller's.
     pub fn retry_after(&self) -> Option<std::time::Duration> {
+        let at = self.received_at.unwrap_or_else(std::time::SystemTime::now);
         self.headers
             .get(reqwest::header::RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| super::parse_retry_after(v, std::time::SystemTime::now()))
+            .and_then(|v| super::parse_retry_after(v, at))
     }
 
     fn header(&self, name: &reqwest::header::HeaderName) -> Option<&str> {
@@ -230,6 +285,11 @@ pub(crate) struct Captured {
     pub(crate) status: Option<StatusCode>,
     pub(crate) headers: HeaderMap,
     pub(crate) body: Bytes,
+    /// Whether sending the request again cannot do anything twice (a GET, or a write the server
+    /// deduplicates by its Idempotency-Key).
+    pub(crate) replay_safe: bool,
+    /// When the answer came, on the client's wall clock (for an HTTP-date `Retry-After`).
+    pub(crate) received_at: Option<std::time::SystemTime>,
 }
 
 tokio::task_local! {
@@ -288,6 +348,8 @@ fn assemble<E: ErrorBody>(
     let mut out = ApiError {
         api: E::API,
         kind: ErrorKind::UnexpectedResponse,
+        replay_safe: captured.replay_safe,
+        received_at: captured.received_at,
         message: String::new(),
         status: captured.status,
         headers: captured.headers,
@@ -394,7 +456,7 @@ impl<D> ApiError<D> {
 
 /// An error's message with the causes under it (`error sending request: ...: Connection
 /// refused`), each said once.
-fn with_causes(error: &dyn std::error::Error) -> String {
+pub(crate) fn with_causes(error: &dyn std::error::Error) -> String {
     let mut text = error.to_string();
     let mut source = error.source();
     while let Some(cause) = source {

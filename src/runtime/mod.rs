@@ -3,6 +3,7 @@
 //! specific to one API.
 
 mod client;
+mod clock;
 // Public only so the conformance suite can fuzz exactly what `send()` runs; not part of the API.
 #[doc(hidden)]
 pub mod decode;
@@ -19,7 +20,8 @@ mod string_type;
 pub use client::{
     ApiClient, ApiProfile, AuthScheme, BuildError, ClientBuilder, ClientContext, ResponseMeta,
 };
-pub use error::{ApiError, Detailed, ErrorBody, ErrorKind, MAX_ERROR_BODY};
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use error::{ApiError, Detailed, ErrorBody, ErrorKind, MAX_ERROR_BODY, RetryAdvice};
 pub use header_token::InvalidHeaderValue;
 pub use idempotency::{IdempotencyKey, canonical_json};
 pub use language::{AcceptLanguage, InvalidLanguage, LanguagePreference};
@@ -27,8 +29,4 @@ pub(crate) use poll::PollClock;
 pub use poll::PollPolicy;
 pub use request_id::RequestId;
 pub use retry::{Jitter, RetryPolicy, is_retryable_status, parse_retry_after};
-pub use retry_loop::{
-    AttemptOutcome, Decision, RetrySafety, Sleeper, TokioSleeper, classify, decide,
-    run_with_retries,
-};
 pub(crate) use string_type::string_type_impls;

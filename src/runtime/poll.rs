@@ -75,29 +75,31 @@ impl PollPolicy {
     }
 }
 
-/// One wait under a [`PollPolicy`]: hands out the delays and says when the timeout is reached.
-/// Shared by every poll loop, so they all count time alike.
+/// One wait under a [`PollPolicy`]: hands out the delays and says when the timeout is reached,
+/// on the client's clock. Shared by every poll loop, so they all count time alike.
 pub(crate) struct PollClock {
     policy: PollPolicy,
+    context: super::ClientContext,
     started: std::time::Instant,
-    slept: Duration,
     polls: u32,
 }
 
 impl PollClock {
-    pub(crate) fn start(policy: &PollPolicy) -> Self {
+    pub(crate) fn start(policy: &PollPolicy, context: &super::ClientContext) -> Self {
         PollClock {
             policy: policy.clone(),
-            started: std::time::Instant::now(),
-            slept: Duration::ZERO,
+            context: context.clone(),
+            started: context.clock().now(),
             polls: 0,
         }
     }
 
-    /// How long has been waited: the wall clock, or the delays handed out when the client's
-    /// sleeper is not a real clock (tests), whichever is larger.
+    /// How long has been waited, on the client's clock.
     pub(crate) fn waited(&self) -> Duration {
-        self.started.elapsed().max(self.slept)
+        self.context
+            .clock()
+            .now()
+            .saturating_duration_since(self.started)
     }
 
     /// The delay to sleep before the next poll, or `None` when it would pass the timeout.
@@ -107,7 +109,6 @@ impl PollClock {
             return None;
         }
         self.polls += 1;
-        self.slept += delay;
         Some(delay)
     }
 }

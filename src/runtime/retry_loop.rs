@@ -1,16 +1,17 @@
 //! The retry engine: what to do after each attempt, and the loop that does it. Transport-agnostic
 //! at its core ([`decide`] is a pure function), so every rule is tested without a network; the
-//! client hooks feed it `reqwest` results through [`classify`].
+//! client hooks feed it `reqwest` results through [`classify`]. Internal: users choose a
+//! [`RetryPolicy`] and read the outcome on the error.
 
 use std::future::Future;
-use std::pin::Pin;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
+use super::clock::Clock;
 use super::retry::{Jitter, RetryPolicy, is_retryable_status, parse_retry_after};
 
 /// How safe it is to send a request again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RetrySafety {
+pub(crate) enum RetrySafety {
     /// Repeating it cannot do anything twice: a GET, or a write carrying an `Idempotency-Key`
     /// (the server replays instead of executing again).
     Idempotent,
@@ -21,7 +22,7 @@ pub enum RetrySafety {
 
 /// What one attempt came to, as far as retrying is concerned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AttemptOutcome {
+pub(crate) enum AttemptOutcome {
     /// A response to hand to the caller (success, or an error a retry would only repeat).
     Final,
     /// A response whose status is worth another attempt (408, 409, 429, 502, 503, 504), with the
@@ -41,7 +42,7 @@ pub enum AttemptOutcome {
 
 /// The decision after an attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Decision {
+pub(crate) enum Decision {
     /// Hand the attempt's result to the caller.
     Stop,
     /// Wait this long, then send the same request again.
@@ -50,18 +51,7 @@ pub enum Decision {
 
 /// Decides, after `attempts_made` attempts (the one just made included) that took `elapsed` since
 /// the first started, whether and when to try again.
-///
-/// ```
-/// use std::time::Duration;
-/// use parcelkit::runtime::{decide, AttemptOutcome, Decision, RetrySafety};
-/// use parcelkit::{Jitter, RetryPolicy};
-///
-/// let policy = RetryPolicy::default();
-/// let outcome = AttemptOutcome::RetryableStatus { retry_after: Some(Duration::from_secs(2)) };
-/// let decision = decide(&policy, RetrySafety::Idempotent, outcome, 1, Duration::ZERO, &mut Jitter::seeded(1));
-/// assert_eq!(decision, Decision::RetryAfter(Duration::from_secs(2)));
-/// ```
-pub fn decide(
+pub(crate) fn decide(
     policy: &RetryPolicy,
     safety: RetrySafety,
     outcome: AttemptOutcome,
@@ -103,7 +93,10 @@ pub fn decide(
 }
 
 /// Classifies a `reqwest` attempt; `now` is the wall clock for HTTP-date `Retry-After`s.
-pub fn classify(result: &reqwest::Result<reqwest::Response>, now: SystemTime) -> AttemptOutcome {
+pub(crate) fn classify(
+    result: &reqwest::Result<reqwest::Response>,
+    now: SystemTime,
+) -> AttemptOutcome {
     match result {
         Ok(response) if is_retryable_status(response.status().as_u16()) => {
             AttemptOutcome::RetryableStatus {
@@ -121,30 +114,14 @@ pub fn classify(result: &reqwest::Result<reqwest::Response>, now: SystemTime) ->
     }
 }
 
-/// Waits between attempts. Injectable, so tests run the retry loop without sleeping.
-pub trait Sleeper: Send + Sync {
-    /// A future that completes after `duration`.
-    fn sleep(&self, duration: Duration) -> Pin<Box<dyn Future<Output = ()> + Send>>;
-}
-
-/// The real clock: `tokio::time::sleep`.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct TokioSleeper;
-
-impl Sleeper for TokioSleeper {
-    fn sleep(&self, duration: Duration) -> Pin<Box<dyn Future<Output = ()> + Send>> {
-        Box::pin(tokio::time::sleep(duration))
-    }
-}
-
 /// Runs `attempt` until [`decide`] says stop, sleeping between attempts, and returns the last
 /// result. `attempt` receives the 1-based attempt number; it must send the same request each
 /// time (same `Idempotency-Key`), which is what makes retrying safe.
-pub async fn run_with_retries<T, F, Fut>(
+pub(crate) async fn run_with_retries<T, F, Fut>(
     policy: &RetryPolicy,
     safety: RetrySafety,
     jitter: &mut Jitter,
-    sleeper: &dyn Sleeper,
+    clock: &dyn Clock,
     classify: impl Fn(&T) -> AttemptOutcome,
     mut attempt: F,
 ) -> T
@@ -152,31 +129,68 @@ where
     F: FnMut(u32) -> Fut,
     Fut: Future<Output = T>,
 {
-    let started = Instant::now();
+    let started = clock.now();
     let mut attempts_made = 0;
     loop {
         attempts_made += 1;
         let result = attempt(attempts_made).await;
         let outcome = classify(&result);
-        match decide(
-            policy,
-            safety,
-            outcome,
-            attempts_made,
-            started.elapsed(),
-            jitter,
-        ) {
-            Decision::Stop => return result,
-            Decision::RetryAfter(delay) => sleeper.sleep(delay).await,
+        let elapsed = clock.now().saturating_duration_since(started);
+        match decide(policy, safety, outcome, attempts_made, elapsed, jitter) {
+            Decision::Stop => {
+                if !matches!(outcome, AttemptOutcome::Final) {
+                    tracing::debug!(
+                        attempt = attempts_made,
+                        ?outcome,
+                        "giving up: {}",
+                        why_stop(policy, outcome, safety, attempts_made)
+                    );
+                }
+                return result;
+            }
+            Decision::RetryAfter(delay) => {
+                tracing::debug!(
+                    attempt = attempts_made,
+                    ?outcome,
+                    delay_ms = delay.as_millis() as u64,
+                    "retrying"
+                );
+                clock.sleep(delay).await;
+            }
         }
+    }
+}
+
+/// Why the loop stopped on an outcome worth retrying, for the log.
+fn why_stop(
+    policy: &RetryPolicy,
+    outcome: AttemptOutcome,
+    safety: RetrySafety,
+    attempts_made: u32,
+) -> &'static str {
+    match (outcome, safety) {
+        (AttemptOutcome::RetryableStatus { .. }, RetrySafety::OnlyIfNotSent)
+        | (
+            AttemptOutcome::TransportError {
+                reached_server: true,
+            },
+            RetrySafety::OnlyIfNotSent,
+        ) => "the request may have been processed and is not deduplicated",
+        (
+            AttemptOutcome::RetryableStatus {
+                retry_after: Some(wait),
+            },
+            _,
+        ) if wait > policy.max_delay() => "Retry-After is longer than the policy's max delay",
+        _ if attempts_made >= policy.max_attempts() => "no attempts left",
+        _ => "the call's deadline would pass",
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use std::sync::{Arc, Mutex};
-
     use super::*;
+    use crate::runtime::ManualClock;
 
     const RETRY_503: AttemptOutcome = AttemptOutcome::RetryableStatus { retry_after: None };
     const DROPPED: AttemptOutcome = AttemptOutcome::TransportError {
@@ -250,34 +264,23 @@ mod tests {
         assert_eq!(after(999_999), Decision::Stop);
     }
 
-    #[derive(Default)]
-    struct RecordingSleeper(Arc<Mutex<Vec<Duration>>>);
-
-    impl Sleeper for RecordingSleeper {
-        fn sleep(&self, duration: Duration) -> Pin<Box<dyn Future<Output = ()> + Send>> {
-            self.0.lock().unwrap().push(duration);
-            Box::pin(async {})
-        }
-    }
-
     /// Replays `outcomes` one per attempt; returns (attempts made, delays slept).
     async fn run(
         policy: RetryPolicy,
         safety: RetrySafety,
         outcomes: &[AttemptOutcome],
     ) -> (u32, Vec<Duration>) {
-        let sleeper = RecordingSleeper::default();
+        let clock = ManualClock::new();
         let attempts = run_with_retries(
             &policy,
             safety,
             &mut Jitter::seeded(5),
-            &sleeper,
+            &clock,
             |n: &u32| outcomes[(*n - 1) as usize],
             |n| async move { n },
         )
         .await;
-        let slept = sleeper.0.lock().unwrap().clone();
-        (attempts, slept)
+        (attempts, clock.slept())
     }
 
     #[tokio::test]

@@ -120,7 +120,7 @@ impl OperationHandle {
     /// A state the spec does not list counts as not finished. Dropping the returned future stops
     /// polling.
     pub async fn wait(mut self) -> Result<types::Shipment, OperationError> {
-        let mut clock = PollClock::start(&self.policy);
+        let mut clock = PollClock::start(&self.policy, self.client.context());
         loop {
             match self.operation.state {
                 types::OperationState::Succeeded => {

@@ -4,7 +4,6 @@
 
 #![allow(dead_code)] // each test binary uses part of it
 
-use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -243,22 +242,9 @@ async fn read_request(socket: &mut tokio::net::TcpStream) -> Option<Recorded> {
     })
 }
 
-/// Records the delays the client would have slept, and returns at once.
-#[derive(Default, Clone)]
-pub struct RecordingSleeper(pub Arc<Mutex<Vec<Duration>>>);
-
-impl RecordingSleeper {
-    pub fn slept(&self) -> Vec<Duration> {
-        self.0.lock().unwrap().clone()
-    }
-}
-
-impl parcelkit::runtime::Sleeper for RecordingSleeper {
-    fn sleep(&self, duration: Duration) -> Pin<Box<dyn std::future::Future<Output = ()> + Send>> {
-        self.0.lock().unwrap().push(duration);
-        Box::pin(async {})
-    }
-}
+/// The clock tests give clients: every wait returns at once and is recorded.
+#[allow(unused_imports)] // each test binary uses part of it
+pub use parcelkit::runtime::ManualClock;
 
 /// A Phygitals ship request for the sandbox's example quote.
 pub fn ship_request() -> parcelkit::phygitals::types::builder::ShipRequest {
