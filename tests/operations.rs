@@ -194,6 +194,28 @@ async fn a_synchronous_answer_is_booked_at_once() {
     }
 }
 
+/// A clock whose waits end only when the test lets them (one permit per wait).
+#[derive(Clone)]
+struct GatedClock(Arc<tokio::sync::Semaphore>);
+
+impl parcelkit::runtime::Clock for GatedClock {
+    fn now(&self) -> std::time::Instant {
+        std::time::Instant::now()
+    }
+
+    fn wall(&self) -> std::time::SystemTime {
+        std::time::SystemTime::now()
+    }
+
+    fn sleep(
+        &self,
+        _: Duration,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> {
+        let gate = Arc::clone(&self.0);
+        Box::pin(async move { gate.acquire().await.expect("never closed").forget() })
+    }
+}
+
 #[tokio::test]
 async fn dropping_the_wait_stops_polling() {
     let running = json(200, json!({"data": operation("running")}));
@@ -203,26 +225,36 @@ async fn dropping_the_wait_stops_polling() {
             .collect(),
     )
     .await;
-    // The real clock this time: 20 ms between polls.
+    let gate = Arc::new(tokio::sync::Semaphore::new(3));
     let client = smartsend::Client::builder()
         .base_url(&server.base_url)
+        .clock(Arc::new(GatedClock(Arc::clone(&gate))))
         .build()
         .unwrap();
     let BookingOutcome::Accepted(handle) = book(&client).await else {
         panic!("202 must give a handle");
     };
-    let policy = PollPolicy::fixed(Duration::from_millis(20), Duration::from_secs(60));
-    let waited = tokio::time::timeout(
-        Duration::from_millis(300),
-        handle.with_poll_policy(policy).wait(),
-    )
-    .await;
-    assert!(waited.is_err(), "still running when dropped");
-    // A poll already on the wire when the future was dropped may still reach the server: let it
-    // land before taking the count, then make sure nothing follows.
-    tokio::time::sleep(Duration::from_millis(100)).await;
-    let at_drop = server.requests().len();
-    assert!(at_drop >= 3, "it was polling: {at_drop} requests");
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    assert_eq!(server.requests().len(), at_drop, "no poll after the drop");
+    let policy = PollPolicy::fixed(Duration::from_secs(1), Duration::from_secs(60));
+    let waiting = tokio::spawn(handle.with_poll_policy(policy).wait());
+    // Three waits allowed: the booking and three polls, then it waits on the gate.
+    for _ in 0..200 {
+        if server.requests().len() == 4 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(
+        server.requests().len(),
+        4,
+        "it polled once per wait allowed"
+    );
+    waiting.abort();
+    assert!(waiting.await.unwrap_err().is_cancelled());
+    // Every later wait may end now: a poller that outlived its future would poll again.
+    gate.add_permits(10);
+    for _ in 0..5 {
+        tokio::task::yield_now().await;
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(server.requests().len(), 4, "no poll after the drop");
 }
