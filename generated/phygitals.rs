@@ -5866,57 +5866,62 @@ pub mod builder {
         }
 
         ///Sends a `GET` request to `/api/v1/card/{item_id}`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::Card>, Error<types::Error>> {
+        pub async fn send(self) -> Result<ResponseValue<types::Card>, crate::Error> {
             let Self { client, item_id } = self;
-            let item_id = item_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/v1/card/{}", client.baseurl, encode_path(& item_id.to_string()),
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
+            let call = client.for_call();
+            let client = &call;
+            let result: Result<ResponseValue<types::Card>, Error<types::Error>> = async {
+                let item_id = item_id.map_err(Error::InvalidRequest)?;
+                let url = format!(
+                    "{}/api/v1/card/{}", client.baseurl, encode_path(& item_id
+                    .to_string()),
                 );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_card",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => crate::runtime::decode::success(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            crate::runtime::decode::error_response(response).await?,
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+                header_map
+                    .append(
+                        ::reqwest::header::HeaderName::from_static("api-version"),
+                        ::reqwest::header::HeaderValue::from_static(
+                            super::Client::api_version(),
                         ),
+                    );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
                     )
+                    .headers(header_map)
+                    .build()?;
+                let info = OperationInfo {
+                    operation_id: "get_card",
+                };
+                client.pre(&mut request, &info).await?;
+                let result = client.exec(request, &info).await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                match response.status().as_u16() {
+                    200u16 => crate::runtime::decode::success(response).await,
+                    401u16 => {
+                        Err(
+                            Error::ErrorResponse(
+                                crate::runtime::decode::error_response(response).await?,
+                            ),
+                        )
+                    }
+                    404u16 => {
+                        Err(
+                            Error::ErrorResponse(
+                                crate::runtime::decode::error_response(response).await?,
+                            ),
+                        )
+                    }
+                    _ => Err(Error::UnexpectedResponse(response)),
                 }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            crate::runtime::decode::error_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
+                .await;
+            call.finish_call(result)
         }
     }
 
@@ -5952,63 +5957,69 @@ pub mod builder {
         ///Sends a `GET` request to `/api/v1/inventory/{user_id}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::Inventory>, Error<types::Error>> {
+        ) -> Result<ResponseValue<types::Inventory>, crate::Error> {
             let Self { client, user_id } = self;
-            let user_id = user_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/v1/inventory/{}", client.baseurl, encode_path(& user_id
-                .to_string()),
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
+            let call = client.for_call();
+            let client = &call;
+            let result: Result<ResponseValue<types::Inventory>, Error<types::Error>> = async {
+                let user_id = user_id.map_err(Error::InvalidRequest)?;
+                let url = format!(
+                    "{}/api/v1/inventory/{}", client.baseurl, encode_path(& user_id
+                    .to_string()),
                 );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_inventory",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => crate::runtime::decode::success(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            crate::runtime::decode::error_response(response).await?,
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+                header_map
+                    .append(
+                        ::reqwest::header::HeaderName::from_static("api-version"),
+                        ::reqwest::header::HeaderValue::from_static(
+                            super::Client::api_version(),
                         ),
+                    );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
                     )
+                    .headers(header_map)
+                    .build()?;
+                let info = OperationInfo {
+                    operation_id: "get_inventory",
+                };
+                client.pre(&mut request, &info).await?;
+                let result = client.exec(request, &info).await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                match response.status().as_u16() {
+                    200u16 => crate::runtime::decode::success(response).await,
+                    401u16 => {
+                        Err(
+                            Error::ErrorResponse(
+                                crate::runtime::decode::error_response(response).await?,
+                            ),
+                        )
+                    }
+                    404u16 => {
+                        Err(
+                            Error::ErrorResponse(
+                                crate::runtime::decode::error_response(response).await?,
+                            ),
+                        )
+                    }
+                    500u16 => {
+                        Err(
+                            Error::ErrorResponse(
+                                crate::runtime::decode::error_response(response).await?,
+                            ),
+                        )
+                    }
+                    _ => Err(Error::UnexpectedResponse(response)),
                 }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            crate::runtime::decode::error_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            crate::runtime::decode::error_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
+                .await;
+            call.finish_call(result)
         }
     }
 
@@ -6045,63 +6056,72 @@ pub mod builder {
         ///Sends a `GET` request to `/api/v1/ship/order/{order_id}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::ShippingOrder>, Error<types::Error>> {
+        ) -> Result<ResponseValue<types::ShippingOrder>, crate::Error> {
             let Self { client, order_id } = self;
-            let order_id = order_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/v1/ship/order/{}", client.baseurl, encode_path(& order_id
-                .to_string()),
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
+            let call = client.for_call();
+            let client = &call;
+            let result: Result<
+                ResponseValue<types::ShippingOrder>,
+                Error<types::Error>,
+            > = async {
+                let order_id = order_id.map_err(Error::InvalidRequest)?;
+                let url = format!(
+                    "{}/api/v1/ship/order/{}", client.baseurl, encode_path(& order_id
+                    .to_string()),
                 );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_shipping_order",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => crate::runtime::decode::success(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            crate::runtime::decode::error_response(response).await?,
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+                header_map
+                    .append(
+                        ::reqwest::header::HeaderName::from_static("api-version"),
+                        ::reqwest::header::HeaderValue::from_static(
+                            super::Client::api_version(),
                         ),
+                    );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
                     )
+                    .headers(header_map)
+                    .build()?;
+                let info = OperationInfo {
+                    operation_id: "get_shipping_order",
+                };
+                client.pre(&mut request, &info).await?;
+                let result = client.exec(request, &info).await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                match response.status().as_u16() {
+                    200u16 => crate::runtime::decode::success(response).await,
+                    401u16 => {
+                        Err(
+                            Error::ErrorResponse(
+                                crate::runtime::decode::error_response(response).await?,
+                            ),
+                        )
+                    }
+                    404u16 => {
+                        Err(
+                            Error::ErrorResponse(
+                                crate::runtime::decode::error_response(response).await?,
+                            ),
+                        )
+                    }
+                    500u16 => {
+                        Err(
+                            Error::ErrorResponse(
+                                crate::runtime::decode::error_response(response).await?,
+                            ),
+                        )
+                    }
+                    _ => Err(Error::UnexpectedResponse(response)),
                 }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            crate::runtime::decode::error_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            crate::runtime::decode::error_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
+                .await;
+            call.finish_call(result)
         }
     }
 
@@ -6149,75 +6169,81 @@ pub mod builder {
         ///Sends a `POST` request to `/api/v1/ship/quote`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::QuoteResponse>,
-            Error<types::QuoteShippingError>,
-        > {
+        ) -> Result<ResponseValue<types::QuoteResponse>, crate::Error> {
             let Self { client, body } = self;
-            let body = body
-                .and_then(|v| {
-                    types::QuoteRequest::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(Error::InvalidRequest)?;
-            let url = format!("{}/api/v1/ship/quote", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "quote_shipping",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => crate::runtime::decode::success(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            crate::runtime::decode::error_response(response).await?,
+            let call = client.for_call();
+            let client = &call;
+            let result: Result<
+                ResponseValue<types::QuoteResponse>,
+                Error<types::QuoteShippingError>,
+            > = async {
+                let body = body
+                    .and_then(|v| {
+                        types::QuoteRequest::try_from(v).map_err(|e| e.to_string())
+                    })
+                    .map_err(Error::InvalidRequest)?;
+                let url = format!("{}/api/v1/ship/quote", client.baseurl,);
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+                header_map
+                    .append(
+                        ::reqwest::header::HeaderName::from_static("api-version"),
+                        ::reqwest::header::HeaderValue::from_static(
+                            super::Client::api_version(),
                         ),
+                    );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
                     )
+                    .json(&body)
+                    .headers(header_map)
+                    .build()?;
+                let info = OperationInfo {
+                    operation_id: "quote_shipping",
+                };
+                client.pre(&mut request, &info).await?;
+                let result = client.exec(request, &info).await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                match response.status().as_u16() {
+                    200u16 => crate::runtime::decode::success(response).await,
+                    400u16 => {
+                        Err(
+                            Error::ErrorResponse(
+                                crate::runtime::decode::error_response(response).await?,
+                            ),
+                        )
+                    }
+                    401u16 => {
+                        Err(
+                            Error::ErrorResponse(
+                                crate::runtime::decode::error_response(response).await?,
+                            ),
+                        )
+                    }
+                    422u16 => {
+                        Err(
+                            Error::ErrorResponse(
+                                crate::runtime::decode::error_response(response).await?,
+                            ),
+                        )
+                    }
+                    500u16 => {
+                        Err(
+                            Error::ErrorResponse(
+                                crate::runtime::decode::error_response(response).await?,
+                            ),
+                        )
+                    }
+                    _ => Err(Error::UnexpectedResponse(response)),
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            crate::runtime::decode::error_response(response).await?,
-                        ),
-                    )
-                }
-                422u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            crate::runtime::decode::error_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            crate::runtime::decode::error_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
+                .await;
+            call.finish_call(result)
         }
     }
 
@@ -6265,63 +6291,74 @@ pub mod builder {
         ///Sends a `POST` request to `/api/v1/ship/request`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::ShipResponse>, Error<types::Error>> {
+        ) -> Result<ResponseValue<types::ShipResponse>, crate::Error> {
             let Self { client, body } = self;
-            let body = body
-                .and_then(|v| types::ShipRequest::try_from(v).map_err(|e| e.to_string()))
-                .map_err(Error::InvalidRequest)?;
-            let url = format!("{}/api/v1/ship/request", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "request_shipping",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => crate::runtime::decode::success(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            crate::runtime::decode::error_response(response).await?,
+            let call = client.for_call();
+            let client = &call;
+            let result: Result<
+                ResponseValue<types::ShipResponse>,
+                Error<types::Error>,
+            > = async {
+                let body = body
+                    .and_then(|v| {
+                        types::ShipRequest::try_from(v).map_err(|e| e.to_string())
+                    })
+                    .map_err(Error::InvalidRequest)?;
+                let url = format!("{}/api/v1/ship/request", client.baseurl,);
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+                header_map
+                    .append(
+                        ::reqwest::header::HeaderName::from_static("api-version"),
+                        ::reqwest::header::HeaderValue::from_static(
+                            super::Client::api_version(),
                         ),
+                    );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
                     )
+                    .json(&body)
+                    .headers(header_map)
+                    .build()?;
+                let info = OperationInfo {
+                    operation_id: "request_shipping",
+                };
+                client.pre(&mut request, &info).await?;
+                let result = client.exec(request, &info).await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                match response.status().as_u16() {
+                    200u16 => crate::runtime::decode::success(response).await,
+                    400u16 => {
+                        Err(
+                            Error::ErrorResponse(
+                                crate::runtime::decode::error_response(response).await?,
+                            ),
+                        )
+                    }
+                    401u16 => {
+                        Err(
+                            Error::ErrorResponse(
+                                crate::runtime::decode::error_response(response).await?,
+                            ),
+                        )
+                    }
+                    500u16 => {
+                        Err(
+                            Error::ErrorResponse(
+                                crate::runtime::decode::error_response(response).await?,
+                            ),
+                        )
+                    }
+                    _ => Err(Error::UnexpectedResponse(response)),
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            crate::runtime::decode::error_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            crate::runtime::decode::error_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
+                .await;
+            call.finish_call(result)
         }
     }
 
@@ -6359,47 +6396,56 @@ pub mod builder {
         ///Sends a `GET` request to `/api/v1/vm/available`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<::std::vec::Vec<types::Pack>>, Error<types::Error>> {
+        ) -> Result<ResponseValue<::std::vec::Vec<types::Pack>>, crate::Error> {
             let Self { client, platform } = self;
-            let platform = platform.map_err(Error::InvalidRequest)?;
-            let url = format!("{}/api/v1/vm/available", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("platform", &platform))
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "list_available_packs",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => crate::runtime::decode::success(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            crate::runtime::decode::error_response(response).await?,
+            let call = client.for_call();
+            let client = &call;
+            let result: Result<
+                ResponseValue<::std::vec::Vec<types::Pack>>,
+                Error<types::Error>,
+            > = async {
+                let platform = platform.map_err(Error::InvalidRequest)?;
+                let url = format!("{}/api/v1/vm/available", client.baseurl,);
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+                header_map
+                    .append(
+                        ::reqwest::header::HeaderName::from_static("api-version"),
+                        ::reqwest::header::HeaderValue::from_static(
+                            super::Client::api_version(),
                         ),
+                    );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
                     )
+                    .query(&progenitor_client::QueryParam::new("platform", &platform))
+                    .headers(header_map)
+                    .build()?;
+                let info = OperationInfo {
+                    operation_id: "list_available_packs",
+                };
+                client.pre(&mut request, &info).await?;
+                let result = client.exec(request, &info).await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                match response.status().as_u16() {
+                    200u16 => crate::runtime::decode::success(response).await,
+                    401u16 => {
+                        Err(
+                            Error::ErrorResponse(
+                                crate::runtime::decode::error_response(response).await?,
+                            ),
+                        )
+                    }
+                    _ => Err(Error::UnexpectedResponse(response)),
                 }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
+                .await;
+            call.finish_call(result)
         }
     }
 
@@ -6449,58 +6495,68 @@ pub mod builder {
         ///Sends a `POST` request to `/api/v1/vm/buy/init`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::PurchaseInitResponse>, Error<types::Error>> {
+        ) -> Result<ResponseValue<types::PurchaseInitResponse>, crate::Error> {
             let Self { client, body } = self;
-            let body = body
-                .and_then(|v| {
-                    types::PurchaseInitRequest::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(Error::InvalidRequest)?;
-            let url = format!("{}/api/v1/vm/buy/init", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "init_purchase",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => crate::runtime::decode::success(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            crate::runtime::decode::error_response(response).await?,
+            let call = client.for_call();
+            let client = &call;
+            let result: Result<
+                ResponseValue<types::PurchaseInitResponse>,
+                Error<types::Error>,
+            > = async {
+                let body = body
+                    .and_then(|v| {
+                        types::PurchaseInitRequest::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(Error::InvalidRequest)?;
+                let url = format!("{}/api/v1/vm/buy/init", client.baseurl,);
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+                header_map
+                    .append(
+                        ::reqwest::header::HeaderName::from_static("api-version"),
+                        ::reqwest::header::HeaderValue::from_static(
+                            super::Client::api_version(),
                         ),
+                    );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
                     )
+                    .json(&body)
+                    .headers(header_map)
+                    .build()?;
+                let info = OperationInfo {
+                    operation_id: "init_purchase",
+                };
+                client.pre(&mut request, &info).await?;
+                let result = client.exec(request, &info).await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                match response.status().as_u16() {
+                    200u16 => crate::runtime::decode::success(response).await,
+                    400u16 => {
+                        Err(
+                            Error::ErrorResponse(
+                                crate::runtime::decode::error_response(response).await?,
+                            ),
+                        )
+                    }
+                    401u16 => {
+                        Err(
+                            Error::ErrorResponse(
+                                crate::runtime::decode::error_response(response).await?,
+                            ),
+                        )
+                    }
+                    _ => Err(Error::UnexpectedResponse(response)),
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            crate::runtime::decode::error_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
+                .await;
+            call.finish_call(result)
         }
     }
 
@@ -6552,58 +6608,68 @@ pub mod builder {
         ///Sends a `POST` request to `/api/v1/vm/buy/status`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::PurchaseStatusResponse>, Error<types::Error>> {
+        ) -> Result<ResponseValue<types::PurchaseStatusResponse>, crate::Error> {
             let Self { client, body } = self;
-            let body = body
-                .and_then(|v| {
-                    types::PurchaseStatusRequest::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(Error::InvalidRequest)?;
-            let url = format!("{}/api/v1/vm/buy/status", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_purchase_status",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => crate::runtime::decode::success(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            crate::runtime::decode::error_response(response).await?,
+            let call = client.for_call();
+            let client = &call;
+            let result: Result<
+                ResponseValue<types::PurchaseStatusResponse>,
+                Error<types::Error>,
+            > = async {
+                let body = body
+                    .and_then(|v| {
+                        types::PurchaseStatusRequest::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(Error::InvalidRequest)?;
+                let url = format!("{}/api/v1/vm/buy/status", client.baseurl,);
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+                header_map
+                    .append(
+                        ::reqwest::header::HeaderName::from_static("api-version"),
+                        ::reqwest::header::HeaderValue::from_static(
+                            super::Client::api_version(),
                         ),
+                    );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
                     )
+                    .json(&body)
+                    .headers(header_map)
+                    .build()?;
+                let info = OperationInfo {
+                    operation_id: "get_purchase_status",
+                };
+                client.pre(&mut request, &info).await?;
+                let result = client.exec(request, &info).await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                match response.status().as_u16() {
+                    200u16 => crate::runtime::decode::success(response).await,
+                    400u16 => {
+                        Err(
+                            Error::ErrorResponse(
+                                crate::runtime::decode::error_response(response).await?,
+                            ),
+                        )
+                    }
+                    401u16 => {
+                        Err(
+                            Error::ErrorResponse(
+                                crate::runtime::decode::error_response(response).await?,
+                            ),
+                        )
+                    }
+                    _ => Err(Error::UnexpectedResponse(response)),
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            crate::runtime::decode::error_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
+                .await;
+            call.finish_call(result)
         }
     }
 
@@ -6653,72 +6719,81 @@ pub mod builder {
         ///Sends a `POST` request to `/api/v1/vm/buyback`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::BuybackResponse>, Error<types::Error>> {
+        ) -> Result<ResponseValue<types::BuybackResponse>, crate::Error> {
             let Self { client, body } = self;
-            let body = body
-                .and_then(|v| {
-                    types::BuybackRequest::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(Error::InvalidRequest)?;
-            let url = format!("{}/api/v1/vm/buyback", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "buyback_item",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => crate::runtime::decode::success(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            crate::runtime::decode::error_response(response).await?,
+            let call = client.for_call();
+            let client = &call;
+            let result: Result<
+                ResponseValue<types::BuybackResponse>,
+                Error<types::Error>,
+            > = async {
+                let body = body
+                    .and_then(|v| {
+                        types::BuybackRequest::try_from(v).map_err(|e| e.to_string())
+                    })
+                    .map_err(Error::InvalidRequest)?;
+                let url = format!("{}/api/v1/vm/buyback", client.baseurl,);
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+                header_map
+                    .append(
+                        ::reqwest::header::HeaderName::from_static("api-version"),
+                        ::reqwest::header::HeaderValue::from_static(
+                            super::Client::api_version(),
                         ),
+                    );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
                     )
+                    .json(&body)
+                    .headers(header_map)
+                    .build()?;
+                let info = OperationInfo {
+                    operation_id: "buyback_item",
+                };
+                client.pre(&mut request, &info).await?;
+                let result = client.exec(request, &info).await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                match response.status().as_u16() {
+                    200u16 => crate::runtime::decode::success(response).await,
+                    400u16 => {
+                        Err(
+                            Error::ErrorResponse(
+                                crate::runtime::decode::error_response(response).await?,
+                            ),
+                        )
+                    }
+                    401u16 => {
+                        Err(
+                            Error::ErrorResponse(
+                                crate::runtime::decode::error_response(response).await?,
+                            ),
+                        )
+                    }
+                    429u16 => {
+                        Err(
+                            Error::ErrorResponse(
+                                crate::runtime::decode::error_response(response).await?,
+                            ),
+                        )
+                    }
+                    500u16 => {
+                        Err(
+                            Error::ErrorResponse(
+                                crate::runtime::decode::error_response(response).await?,
+                            ),
+                        )
+                    }
+                    _ => Err(Error::UnexpectedResponse(response)),
                 }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            crate::runtime::decode::error_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            crate::runtime::decode::error_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            crate::runtime::decode::error_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
+                .await;
+            call.finish_call(result)
         }
     }
 
@@ -6772,59 +6847,65 @@ pub mod builder {
         ///Sends a `GET` request to `/api/v1/vm/recent-pulls`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<::std::vec::Vec<types::RecentPull>>,
-            Error<types::Error>,
-        > {
+        ) -> Result<ResponseValue<::std::vec::Vec<types::RecentPull>>, crate::Error> {
             let Self { client, claw_ids, limit } = self;
-            let claw_ids = claw_ids.map_err(Error::InvalidRequest)?;
-            let limit = limit.map_err(Error::InvalidRequest)?;
-            let url = format!("{}/api/v1/vm/recent-pulls", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("claw_ids", &claw_ids))
-                .query(&progenitor_client::QueryParam::new("limit", &limit))
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "list_recent_pulls",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => crate::runtime::decode::success(response).await,
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            crate::runtime::decode::error_response(response).await?,
+            let call = client.for_call();
+            let client = &call;
+            let result: Result<
+                ResponseValue<::std::vec::Vec<types::RecentPull>>,
+                Error<types::Error>,
+            > = async {
+                let claw_ids = claw_ids.map_err(Error::InvalidRequest)?;
+                let limit = limit.map_err(Error::InvalidRequest)?;
+                let url = format!("{}/api/v1/vm/recent-pulls", client.baseurl,);
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+                header_map
+                    .append(
+                        ::reqwest::header::HeaderName::from_static("api-version"),
+                        ::reqwest::header::HeaderValue::from_static(
+                            super::Client::api_version(),
                         ),
+                    );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
                     )
+                    .query(&progenitor_client::QueryParam::new("claw_ids", &claw_ids))
+                    .query(&progenitor_client::QueryParam::new("limit", &limit))
+                    .headers(header_map)
+                    .build()?;
+                let info = OperationInfo {
+                    operation_id: "list_recent_pulls",
+                };
+                client.pre(&mut request, &info).await?;
+                let result = client.exec(request, &info).await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                match response.status().as_u16() {
+                    200u16 => crate::runtime::decode::success(response).await,
+                    401u16 => {
+                        Err(
+                            Error::ErrorResponse(
+                                crate::runtime::decode::error_response(response).await?,
+                            ),
+                        )
+                    }
+                    500u16 => {
+                        Err(
+                            Error::ErrorResponse(
+                                crate::runtime::decode::error_response(response).await?,
+                            ),
+                        )
+                    }
+                    _ => Err(Error::UnexpectedResponse(response)),
                 }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            crate::runtime::decode::error_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
             }
+                .await;
+            call.finish_call(result)
         }
     }
 }

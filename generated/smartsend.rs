@@ -10210,7 +10210,7 @@ Generate the key once per operation and reuse it on every retry of that operatio
 derived deterministically from the request, for example the order id plus a hash of the
 payload (`order-4521_9f86d0...`), lets a retry from another process reuse it without
 storing it anywhere. GET requests ignore the header. See
-https://docs.smartsend.io/api-reference/idempotency.
+<https://docs.smartsend.io/api-reference/idempotency>.
 
 - `request_id`: A client-chosen correlation id (1 to 128 letters, digits, `.`, `_`, `-`). The API returns it unchanged in the `Request-ID` response header, on success and on error, so a client can match responses and logs to its requests. Quote it when contacting Smart Send support.
 - `body`
@@ -10294,7 +10294,7 @@ Generate the key once per operation and reuse it on every retry of that operatio
 derived deterministically from the request, for example the order id plus a hash of the
 payload (`order-4521_9f86d0...`), lets a retry from another process reuse it without
 storing it anywhere. GET requests ignore the header. See
-https://docs.smartsend.io/api-reference/idempotency.
+<https://docs.smartsend.io/api-reference/idempotency>.
 
 - `request_id`: A client-chosen correlation id (1 to 128 letters, digits, `.`, `_`, `-`). The API returns it unchanged in the `Request-ID` response header, on success and on error, so a client can match responses and logs to its requests. Quote it when contacting Smart Send support.
 ```ignore
@@ -10342,7 +10342,7 @@ Generate the key once per operation and reuse it on every retry of that operatio
 derived deterministically from the request, for example the order id plus a hash of the
 payload (`order-4521_9f86d0...`), lets a retry from another process reuse it without
 storing it anywhere. GET requests ignore the header. See
-https://docs.smartsend.io/api-reference/idempotency.
+<https://docs.smartsend.io/api-reference/idempotency>.
 
 - `request_id`: A client-chosen correlation id (1 to 128 letters, digits, `.`, `_`, `-`). The API returns it unchanged in the `Request-ID` response header, on success and on error, so a client can match responses and logs to its requests. Quote it when contacting Smart Send support.
 - `body`
@@ -10427,7 +10427,7 @@ Generate the key once per operation and reuse it on every retry of that operatio
 derived deterministically from the request, for example the order id plus a hash of the
 payload (`order-4521_9f86d0...`), lets a retry from another process reuse it without
 storing it anywhere. GET requests ignore the header. See
-https://docs.smartsend.io/api-reference/idempotency.
+<https://docs.smartsend.io/api-reference/idempotency>.
 
 - `request_id`: A client-chosen correlation id (1 to 128 letters, digits, `.`, `_`, `-`). The API returns it unchanged in the `Request-ID` response header, on success and on error, so a client can match responses and logs to its requests. Quote it when contacting Smart Send support.
 - `body`
@@ -10639,7 +10639,7 @@ Generate the key once per operation and reuse it on every retry of that operatio
 derived deterministically from the request, for example the order id plus a hash of the
 payload (`order-4521_9f86d0...`), lets a retry from another process reuse it without
 storing it anywhere. GET requests ignore the header. See
-https://docs.smartsend.io/api-reference/idempotency.
+<https://docs.smartsend.io/api-reference/idempotency>.
 
 - `request_id`: A client-chosen correlation id (1 to 128 letters, digits, `.`, `_`, `-`). The API returns it unchanged in the `Request-ID` response header, on success and on error, so a client can match responses and logs to its requests. Quote it when contacting Smart Send support.
 - `body`
@@ -10695,7 +10695,7 @@ Generate the key once per operation and reuse it on every retry of that operatio
 derived deterministically from the request, for example the order id plus a hash of the
 payload (`order-4521_9f86d0...`), lets a retry from another process reuse it without
 storing it anywhere. GET requests ignore the header. See
-https://docs.smartsend.io/api-reference/idempotency.
+<https://docs.smartsend.io/api-reference/idempotency>.
 
 - `prefer`: `respond-async` asks the API not to wait for the carrier: it answers `202 Accepted` at once with an Operation to poll (its URL in the `Location` header). Without the header the API answers `200` when the booking is done.
 - `request_id`: A client-chosen correlation id (1 to 128 letters, digits, `.`, `_`, `-`). The API returns it unchanged in the `Request-ID` response header, on success and on error, so a client can match responses and logs to its requests. Quote it when contacting Smart Send support.
@@ -10771,7 +10771,7 @@ Generate the key once per operation and reuse it on every retry of that operatio
 derived deterministically from the request, for example the order id plus a hash of the
 payload (`order-4521_9f86d0...`), lets a retry from another process reuse it without
 storing it anywhere. GET requests ignore the header. See
-https://docs.smartsend.io/api-reference/idempotency.
+<https://docs.smartsend.io/api-reference/idempotency>.
 
 - `request_id`: A client-chosen correlation id (1 to 128 letters, digits, `.`, `_`, `-`). The API returns it unchanged in the `Request-ID` response header, on success and on error, so a client can match responses and logs to its requests. Quote it when contacting Smart Send support.
 ```ignore
@@ -10830,7 +10830,7 @@ Generate the key once per operation and reuse it on every retry of that operatio
 derived deterministically from the request, for example the order id plus a hash of the
 payload (`order-4521_9f86d0...`), lets a retry from another process reuse it without
 storing it anywhere. GET requests ignore the header. See
-https://docs.smartsend.io/api-reference/idempotency.
+<https://docs.smartsend.io/api-reference/idempotency>.
 
 - `prefer`: `respond-async` asks the API not to wait for the carrier: it answers `202 Accepted` at once with an Operation to poll (its URL in the `Location` header). Without the header the API answers `200` when the booking is done.
 - `request_id`: A client-chosen correlation id (1 to 128 letters, digits, `.`, `_`, `-`). The API returns it unchanged in the `Request-ID` response header, on success and on error, so a client can match responses and logs to its requests. Quote it when contacting Smart Send support.
@@ -10966,7 +10966,7 @@ pub mod builder {
         ///Sends a `GET` request to `/team/{team}/booking-batches`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::BatchList>, Error<types::Problem>> {
+        ) -> Result<ResponseValue<types::BatchList>, crate::Error> {
             let Self {
                 client,
                 team,
@@ -10976,96 +10976,102 @@ pub mod builder {
                 accept_language,
                 request_id,
             } = self;
-            let team = team.map_err(Error::InvalidRequest)?;
-            let page = page.map_err(Error::InvalidRequest)?;
-            let per_page = per_page.map_err(Error::InvalidRequest)?;
-            let state = state.map_err(Error::InvalidRequest)?;
-            let accept_language = accept_language.map_err(Error::InvalidRequest)?;
-            let request_id = request_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/team/{}/booking-batches", client.baseurl, encode_path(& team
-                .to_string()),
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(3usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
+            let call = client.for_call();
+            let client = &call;
+            let result: Result<ResponseValue<types::BatchList>, Error<types::Problem>> = async {
+                let team = team.map_err(Error::InvalidRequest)?;
+                let page = page.map_err(Error::InvalidRequest)?;
+                let per_page = per_page.map_err(Error::InvalidRequest)?;
+                let state = state.map_err(Error::InvalidRequest)?;
+                let accept_language = accept_language.map_err(Error::InvalidRequest)?;
+                let request_id = request_id.map_err(Error::InvalidRequest)?;
+                let url = format!(
+                    "{}/team/{}/booking-batches", client.baseurl, encode_path(& team
+                    .to_string()),
                 );
-            if let Some(value) = accept_language {
-                header_map.append("Accept-Language", value.to_string().try_into()?);
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(3usize);
+                header_map
+                    .append(
+                        ::reqwest::header::HeaderName::from_static("api-version"),
+                        ::reqwest::header::HeaderValue::from_static(
+                            super::Client::api_version(),
+                        ),
+                    );
+                if let Some(value) = accept_language {
+                    header_map.append("Accept-Language", value.to_string().try_into()?);
+                }
+                if let Some(value) = request_id {
+                    header_map.append("Request-ID", value.to_string().try_into()?);
+                }
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(&progenitor_client::QueryParam::new("page", &page))
+                    .query(&progenitor_client::QueryParam::new("per_page", &per_page))
+                    .query(&progenitor_client::QueryParam::new("state", &state))
+                    .headers(header_map)
+                    .build()?;
+                let info = OperationInfo {
+                    operation_id: "list_booking_batches",
+                };
+                client.pre(&mut request, &info).await?;
+                let result = client.exec(request, &info).await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                match response.status().as_u16() {
+                    200u16 => crate::runtime::decode::success(response).await,
+                    400u16 => {
+                        Err(
+                            Error::ErrorResponse(
+                                crate::runtime::decode::error_response(response).await?,
+                            ),
+                        )
+                    }
+                    401u16 => {
+                        Err(
+                            Error::ErrorResponse(
+                                crate::runtime::decode::error_response(response).await?,
+                            ),
+                        )
+                    }
+                    403u16 => {
+                        Err(
+                            Error::ErrorResponse(
+                                crate::runtime::decode::error_response(response).await?,
+                            ),
+                        )
+                    }
+                    404u16 => {
+                        Err(
+                            Error::ErrorResponse(
+                                crate::runtime::decode::error_response(response).await?,
+                            ),
+                        )
+                    }
+                    429u16 => {
+                        Err(
+                            Error::ErrorResponse(
+                                crate::runtime::decode::error_response(response).await?,
+                            ),
+                        )
+                    }
+                    500u16 => {
+                        Err(
+                            Error::ErrorResponse(
+                                crate::runtime::decode::error_response(response).await?,
+                            ),
+                        )
+                    }
+                    _ => Err(Error::UnexpectedResponse(response)),
+                }
             }
-            if let Some(value) = request_id {
-                header_map.append("Request-ID", value.to_string().try_into()?);
-            }
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("page", &page))
-                .query(&progenitor_client::QueryParam::new("per_page", &per_page))
-                .query(&progenitor_client::QueryParam::new("state", &state))
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "list_booking_batches",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => crate::runtime::decode::success(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            crate::runtime::decode::error_response(response).await?,
-                        ),
-                    )
-                }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            crate::runtime::decode::error_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            crate::runtime::decode::error_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            crate::runtime::decode::error_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            crate::runtime::decode::error_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            crate::runtime::decode::error_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .await;
+            call.finish_call(result)
         }
     }
 
@@ -11173,7 +11179,7 @@ pub mod builder {
         ///Sends a `POST` request to `/team/{team}/booking-batches`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::BatchEnvelope>, Error<types::Problem>> {
+        ) -> Result<ResponseValue<types::BatchEnvelope>, crate::Error> {
             let Self {
                 client,
                 team,
@@ -11182,114 +11188,123 @@ pub mod builder {
                 request_id,
                 body,
             } = self;
-            let team = team.map_err(Error::InvalidRequest)?;
-            let accept_language = accept_language.map_err(Error::InvalidRequest)?;
-            let idempotency_key = idempotency_key.map_err(Error::InvalidRequest)?;
-            let request_id = request_id.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| {
-                    types::BatchRequest::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/team/{}/booking-batches", client.baseurl, encode_path(& team
-                .to_string()),
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(4usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
+            let call = client.for_call();
+            let client = &call;
+            let result: Result<
+                ResponseValue<types::BatchEnvelope>,
+                Error<types::Problem>,
+            > = async {
+                let team = team.map_err(Error::InvalidRequest)?;
+                let accept_language = accept_language.map_err(Error::InvalidRequest)?;
+                let idempotency_key = idempotency_key.map_err(Error::InvalidRequest)?;
+                let request_id = request_id.map_err(Error::InvalidRequest)?;
+                let body = body
+                    .and_then(|v| {
+                        types::BatchRequest::try_from(v).map_err(|e| e.to_string())
+                    })
+                    .map_err(Error::InvalidRequest)?;
+                let url = format!(
+                    "{}/team/{}/booking-batches", client.baseurl, encode_path(& team
+                    .to_string()),
                 );
-            if let Some(value) = accept_language {
-                header_map.append("Accept-Language", value.to_string().try_into()?);
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(4usize);
+                header_map
+                    .append(
+                        ::reqwest::header::HeaderName::from_static("api-version"),
+                        ::reqwest::header::HeaderValue::from_static(
+                            super::Client::api_version(),
+                        ),
+                    );
+                if let Some(value) = accept_language {
+                    header_map.append("Accept-Language", value.to_string().try_into()?);
+                }
+                if let Some(value) = idempotency_key {
+                    header_map.append("Idempotency-Key", value.to_string().try_into()?);
+                }
+                if let Some(value) = request_id {
+                    header_map.append("Request-ID", value.to_string().try_into()?);
+                }
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .headers(header_map)
+                    .build()?;
+                let info = OperationInfo {
+                    operation_id: "create_booking_batch",
+                };
+                client.pre(&mut request, &info).await?;
+                let result = client.exec(request, &info).await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                match response.status().as_u16() {
+                    201u16 => crate::runtime::decode::success(response).await,
+                    400u16 => {
+                        Err(
+                            Error::ErrorResponse(
+                                crate::runtime::decode::error_response(response).await?,
+                            ),
+                        )
+                    }
+                    401u16 => {
+                        Err(
+                            Error::ErrorResponse(
+                                crate::runtime::decode::error_response(response).await?,
+                            ),
+                        )
+                    }
+                    403u16 => {
+                        Err(
+                            Error::ErrorResponse(
+                                crate::runtime::decode::error_response(response).await?,
+                            ),
+                        )
+                    }
+                    404u16 => {
+                        Err(
+                            Error::ErrorResponse(
+                                crate::runtime::decode::error_response(response).await?,
+                            ),
+                        )
+                    }
+                    409u16 => {
+                        Err(
+                            Error::ErrorResponse(
+                                crate::runtime::decode::error_response(response).await?,
+                            ),
+                        )
+                    }
+                    422u16 => {
+                        Err(
+                            Error::ErrorResponse(
+                                crate::runtime::decode::error_response(response).await?,
+                            ),
+                        )
+                    }
+                    429u16 => {
+                        Err(
+                            Error::ErrorResponse(
+                                crate::runtime::decode::error_response(response).await?,
+                            ),
+                        )
+                    }
+                    500u16 => {
+                        Err(
+                            Error::ErrorResponse(
+                                crate::runtime::decode::error_response(response).await?,
+                            ),
+                        )
+                    }
+                    _ => Err(Error::UnexpectedResponse(response)),
+                }
             }
-            if let Some(value) = idempotency_key {
-                header_map.append("Idempotency-Key", value.to_string().try_into()?);
-            }
-            if let Some(value) = request_id {
-                header_map.append("Request-ID", value.to_string().try_into()?);
-            }
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "create_booking_batch",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                201u16 => crate::runtime::decode::success(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            crate::runtime::decode::error_response(response).await?,
-                        ),
-                    )
-                }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            crate::runtime::decode::error_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            crate::runtime::decode::error_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            crate::runtime::decode::error_response(response).await?,
-                        ),
-                    )
-                }
-                409u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            crate::runtime::decode::error_response(response).await?,
-                        ),
-                    )
-                }
-                422u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            crate::runtime::decode::error_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            crate::runtime::decode::error_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            crate::runtime::decode::error_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .await;
+            call.finish_call(result)
         }
     }
 
@@ -11369,93 +11384,102 @@ pub mod builder {
         ///Sends a `GET` request to `/team/{team}/booking-batches/{batch}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::BatchEnvelope>, Error<types::Problem>> {
+        ) -> Result<ResponseValue<types::BatchEnvelope>, crate::Error> {
             let Self { client, team, batch, accept_language, request_id } = self;
-            let team = team.map_err(Error::InvalidRequest)?;
-            let batch = batch.map_err(Error::InvalidRequest)?;
-            let accept_language = accept_language.map_err(Error::InvalidRequest)?;
-            let request_id = request_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/team/{}/booking-batches/{}", client.baseurl, encode_path(& team
-                .to_string()), encode_path(& batch.to_string()),
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(3usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
+            let call = client.for_call();
+            let client = &call;
+            let result: Result<
+                ResponseValue<types::BatchEnvelope>,
+                Error<types::Problem>,
+            > = async {
+                let team = team.map_err(Error::InvalidRequest)?;
+                let batch = batch.map_err(Error::InvalidRequest)?;
+                let accept_language = accept_language.map_err(Error::InvalidRequest)?;
+                let request_id = request_id.map_err(Error::InvalidRequest)?;
+                let url = format!(
+                    "{}/team/{}/booking-batches/{}", client.baseurl, encode_path(& team
+                    .to_string()), encode_path(& batch.to_string()),
                 );
-            if let Some(value) = accept_language {
-                header_map.append("Accept-Language", value.to_string().try_into()?);
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(3usize);
+                header_map
+                    .append(
+                        ::reqwest::header::HeaderName::from_static("api-version"),
+                        ::reqwest::header::HeaderValue::from_static(
+                            super::Client::api_version(),
+                        ),
+                    );
+                if let Some(value) = accept_language {
+                    header_map.append("Accept-Language", value.to_string().try_into()?);
+                }
+                if let Some(value) = request_id {
+                    header_map.append("Request-ID", value.to_string().try_into()?);
+                }
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .headers(header_map)
+                    .build()?;
+                let info = OperationInfo {
+                    operation_id: "get_booking_batch",
+                };
+                client.pre(&mut request, &info).await?;
+                let result = client.exec(request, &info).await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                match response.status().as_u16() {
+                    200u16 => crate::runtime::decode::success(response).await,
+                    400u16 => {
+                        Err(
+                            Error::ErrorResponse(
+                                crate::runtime::decode::error_response(response).await?,
+                            ),
+                        )
+                    }
+                    401u16 => {
+                        Err(
+                            Error::ErrorResponse(
+                                crate::runtime::decode::error_response(response).await?,
+                            ),
+                        )
+                    }
+                    403u16 => {
+                        Err(
+                            Error::ErrorResponse(
+                                crate::runtime::decode::error_response(response).await?,
+                            ),
+                        )
+                    }
+                    404u16 => {
+                        Err(
+                            Error::ErrorResponse(
+                                crate::runtime::decode::error_response(response).await?,
+                            ),
+                        )
+                    }
+                    429u16 => {
+                        Err(
+                            Error::ErrorResponse(
+                                crate::runtime::decode::error_response(response).await?,
+                            ),
+                        )
+                    }
+                    500u16 => {
+                        Err(
+                            Error::ErrorResponse(
+                                crate::runtime::decode::error_response(response).await?,
+                            ),
+                        )
+                    }
+                    _ => Err(Error::UnexpectedResponse(response)),
+                }
             }
-            if let Some(value) = request_id {
-                header_map.append("Request-ID", value.to_string().try_into()?);
-            }
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_booking_batch",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => crate::runtime::decode::success(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            crate::runtime::decode::error_response(response).await?,
-                        ),
-                    )
-                }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            crate::runtime::decode::error_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            crate::runtime::decode::error_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            crate::runtime::decode::error_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            crate::runtime::decode::error_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            crate::runtime::decode::error_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .await;
+            call.finish_call(result)
         }
     }
 
@@ -11552,7 +11576,7 @@ pub mod builder {
         ///Sends a `POST` request to `/team/{team}/booking-batches/{batch}/dispatch`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::BatchEnvelope>, Error<types::Problem>> {
+        ) -> Result<ResponseValue<types::BatchEnvelope>, crate::Error> {
             let Self {
                 client,
                 team,
@@ -11561,109 +11585,118 @@ pub mod builder {
                 idempotency_key,
                 request_id,
             } = self;
-            let team = team.map_err(Error::InvalidRequest)?;
-            let batch = batch.map_err(Error::InvalidRequest)?;
-            let accept_language = accept_language.map_err(Error::InvalidRequest)?;
-            let idempotency_key = idempotency_key.map_err(Error::InvalidRequest)?;
-            let request_id = request_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/team/{}/booking-batches/{}/dispatch", client.baseurl, encode_path(&
-                team.to_string()), encode_path(& batch.to_string()),
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(4usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
+            let call = client.for_call();
+            let client = &call;
+            let result: Result<
+                ResponseValue<types::BatchEnvelope>,
+                Error<types::Problem>,
+            > = async {
+                let team = team.map_err(Error::InvalidRequest)?;
+                let batch = batch.map_err(Error::InvalidRequest)?;
+                let accept_language = accept_language.map_err(Error::InvalidRequest)?;
+                let idempotency_key = idempotency_key.map_err(Error::InvalidRequest)?;
+                let request_id = request_id.map_err(Error::InvalidRequest)?;
+                let url = format!(
+                    "{}/team/{}/booking-batches/{}/dispatch", client.baseurl,
+                    encode_path(& team.to_string()), encode_path(& batch.to_string()),
                 );
-            if let Some(value) = accept_language {
-                header_map.append("Accept-Language", value.to_string().try_into()?);
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(4usize);
+                header_map
+                    .append(
+                        ::reqwest::header::HeaderName::from_static("api-version"),
+                        ::reqwest::header::HeaderValue::from_static(
+                            super::Client::api_version(),
+                        ),
+                    );
+                if let Some(value) = accept_language {
+                    header_map.append("Accept-Language", value.to_string().try_into()?);
+                }
+                if let Some(value) = idempotency_key {
+                    header_map.append("Idempotency-Key", value.to_string().try_into()?);
+                }
+                if let Some(value) = request_id {
+                    header_map.append("Request-ID", value.to_string().try_into()?);
+                }
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .headers(header_map)
+                    .build()?;
+                let info = OperationInfo {
+                    operation_id: "dispatch_booking_batch",
+                };
+                client.pre(&mut request, &info).await?;
+                let result = client.exec(request, &info).await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                match response.status().as_u16() {
+                    202u16 => crate::runtime::decode::success(response).await,
+                    400u16 => {
+                        Err(
+                            Error::ErrorResponse(
+                                crate::runtime::decode::error_response(response).await?,
+                            ),
+                        )
+                    }
+                    401u16 => {
+                        Err(
+                            Error::ErrorResponse(
+                                crate::runtime::decode::error_response(response).await?,
+                            ),
+                        )
+                    }
+                    403u16 => {
+                        Err(
+                            Error::ErrorResponse(
+                                crate::runtime::decode::error_response(response).await?,
+                            ),
+                        )
+                    }
+                    404u16 => {
+                        Err(
+                            Error::ErrorResponse(
+                                crate::runtime::decode::error_response(response).await?,
+                            ),
+                        )
+                    }
+                    409u16 => {
+                        Err(
+                            Error::ErrorResponse(
+                                crate::runtime::decode::error_response(response).await?,
+                            ),
+                        )
+                    }
+                    422u16 => {
+                        Err(
+                            Error::ErrorResponse(
+                                crate::runtime::decode::error_response(response).await?,
+                            ),
+                        )
+                    }
+                    429u16 => {
+                        Err(
+                            Error::ErrorResponse(
+                                crate::runtime::decode::error_response(response).await?,
+                            ),
+                        )
+                    }
+                    500u16 => {
+                        Err(
+                            Error::ErrorResponse(
+                                crate::runtime::decode::error_response(response).await?,
+                            ),
+                        )
+                    }
+                    _ => Err(Error::UnexpectedResponse(response)),
+                }
             }
-            if let Some(value) = idempotency_key {
-                header_map.append("Idempotency-Key", value.to_string().try_into()?);
-            }
-            if let Some(value) = request_id {
-                header_map.append("Request-ID", value.to_string().try_into()?);
-            }
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "dispatch_booking_batch",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                202u16 => crate::runtime::decode::success(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            crate::runtime::decode::error_response(response).await?,
-                        ),
-                    )
-                }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            crate::runtime::decode::error_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            crate::runtime::decode::error_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            crate::runtime::decode::error_response(response).await?,
-                        ),
-                    )
-                }
-                409u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            crate::runtime::decode::error_response(response).await?,
-                        ),
-                    )
-                }
-                422u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            crate::runtime::decode::error_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            crate::runtime::decode::error_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            crate::runtime::decode::error_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .await;
+            call.finish_call(result)
         }
     }
 
@@ -11790,7 +11823,7 @@ pub mod builder {
         ///Sends a `POST` request to `/team/{team}/booking-batches/{batch}/shipments`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::BatchEnvelope>, Error<types::Problem>> {
+        ) -> Result<ResponseValue<types::BatchEnvelope>, crate::Error> {
             let Self {
                 client,
                 team,
@@ -11800,115 +11833,125 @@ pub mod builder {
                 request_id,
                 body,
             } = self;
-            let team = team.map_err(Error::InvalidRequest)?;
-            let batch = batch.map_err(Error::InvalidRequest)?;
-            let accept_language = accept_language.map_err(Error::InvalidRequest)?;
-            let idempotency_key = idempotency_key.map_err(Error::InvalidRequest)?;
-            let request_id = request_id.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| {
-                    types::BatchShipmentsRequest::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/team/{}/booking-batches/{}/shipments", client.baseurl, encode_path(&
-                team.to_string()), encode_path(& batch.to_string()),
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(4usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
+            let call = client.for_call();
+            let client = &call;
+            let result: Result<
+                ResponseValue<types::BatchEnvelope>,
+                Error<types::Problem>,
+            > = async {
+                let team = team.map_err(Error::InvalidRequest)?;
+                let batch = batch.map_err(Error::InvalidRequest)?;
+                let accept_language = accept_language.map_err(Error::InvalidRequest)?;
+                let idempotency_key = idempotency_key.map_err(Error::InvalidRequest)?;
+                let request_id = request_id.map_err(Error::InvalidRequest)?;
+                let body = body
+                    .and_then(|v| {
+                        types::BatchShipmentsRequest::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(Error::InvalidRequest)?;
+                let url = format!(
+                    "{}/team/{}/booking-batches/{}/shipments", client.baseurl,
+                    encode_path(& team.to_string()), encode_path(& batch.to_string()),
                 );
-            if let Some(value) = accept_language {
-                header_map.append("Accept-Language", value.to_string().try_into()?);
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(4usize);
+                header_map
+                    .append(
+                        ::reqwest::header::HeaderName::from_static("api-version"),
+                        ::reqwest::header::HeaderValue::from_static(
+                            super::Client::api_version(),
+                        ),
+                    );
+                if let Some(value) = accept_language {
+                    header_map.append("Accept-Language", value.to_string().try_into()?);
+                }
+                if let Some(value) = idempotency_key {
+                    header_map.append("Idempotency-Key", value.to_string().try_into()?);
+                }
+                if let Some(value) = request_id {
+                    header_map.append("Request-ID", value.to_string().try_into()?);
+                }
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .headers(header_map)
+                    .build()?;
+                let info = OperationInfo {
+                    operation_id: "add_booking_batch_shipments",
+                };
+                client.pre(&mut request, &info).await?;
+                let result = client.exec(request, &info).await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                match response.status().as_u16() {
+                    200u16 => crate::runtime::decode::success(response).await,
+                    400u16 => {
+                        Err(
+                            Error::ErrorResponse(
+                                crate::runtime::decode::error_response(response).await?,
+                            ),
+                        )
+                    }
+                    401u16 => {
+                        Err(
+                            Error::ErrorResponse(
+                                crate::runtime::decode::error_response(response).await?,
+                            ),
+                        )
+                    }
+                    403u16 => {
+                        Err(
+                            Error::ErrorResponse(
+                                crate::runtime::decode::error_response(response).await?,
+                            ),
+                        )
+                    }
+                    404u16 => {
+                        Err(
+                            Error::ErrorResponse(
+                                crate::runtime::decode::error_response(response).await?,
+                            ),
+                        )
+                    }
+                    409u16 => {
+                        Err(
+                            Error::ErrorResponse(
+                                crate::runtime::decode::error_response(response).await?,
+                            ),
+                        )
+                    }
+                    422u16 => {
+                        Err(
+                            Error::ErrorResponse(
+                                crate::runtime::decode::error_response(response).await?,
+                            ),
+                        )
+                    }
+                    429u16 => {
+                        Err(
+                            Error::ErrorResponse(
+                                crate::runtime::decode::error_response(response).await?,
+                            ),
+                        )
+                    }
+                    500u16 => {
+                        Err(
+                            Error::ErrorResponse(
+                                crate::runtime::decode::error_response(response).await?,
+                            ),
+                        )
+                    }
+                    _ => Err(Error::UnexpectedResponse(response)),
+                }
             }
-            if let Some(value) = idempotency_key {
-                header_map.append("Idempotency-Key", value.to_string().try_into()?);
-            }
-            if let Some(value) = request_id {
-                header_map.append("Request-ID", value.to_string().try_into()?);
-            }
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "add_booking_batch_shipments",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => crate::runtime::decode::success(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            crate::runtime::decode::error_response(response).await?,
-                        ),
-                    )
-                }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            crate::runtime::decode::error_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            crate::runtime::decode::error_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            crate::runtime::decode::error_response(response).await?,
-                        ),
-                    )
-                }
-                409u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            crate::runtime::decode::error_response(response).await?,
-                        ),
-                    )
-                }
-                422u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            crate::runtime::decode::error_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            crate::runtime::decode::error_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            crate::runtime::decode::error_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .await;
+            call.finish_call(result)
         }
     }
 
@@ -11988,93 +12031,102 @@ pub mod builder {
         ///Sends a `GET` request to `/team/{team}/operations/{operation}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::OperationEnvelope>, Error<types::Problem>> {
+        ) -> Result<ResponseValue<types::OperationEnvelope>, crate::Error> {
             let Self { client, team, operation, accept_language, request_id } = self;
-            let team = team.map_err(Error::InvalidRequest)?;
-            let operation = operation.map_err(Error::InvalidRequest)?;
-            let accept_language = accept_language.map_err(Error::InvalidRequest)?;
-            let request_id = request_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/team/{}/operations/{}", client.baseurl, encode_path(& team
-                .to_string()), encode_path(& operation.to_string()),
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(3usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
+            let call = client.for_call();
+            let client = &call;
+            let result: Result<
+                ResponseValue<types::OperationEnvelope>,
+                Error<types::Problem>,
+            > = async {
+                let team = team.map_err(Error::InvalidRequest)?;
+                let operation = operation.map_err(Error::InvalidRequest)?;
+                let accept_language = accept_language.map_err(Error::InvalidRequest)?;
+                let request_id = request_id.map_err(Error::InvalidRequest)?;
+                let url = format!(
+                    "{}/team/{}/operations/{}", client.baseurl, encode_path(& team
+                    .to_string()), encode_path(& operation.to_string()),
                 );
-            if let Some(value) = accept_language {
-                header_map.append("Accept-Language", value.to_string().try_into()?);
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(3usize);
+                header_map
+                    .append(
+                        ::reqwest::header::HeaderName::from_static("api-version"),
+                        ::reqwest::header::HeaderValue::from_static(
+                            super::Client::api_version(),
+                        ),
+                    );
+                if let Some(value) = accept_language {
+                    header_map.append("Accept-Language", value.to_string().try_into()?);
+                }
+                if let Some(value) = request_id {
+                    header_map.append("Request-ID", value.to_string().try_into()?);
+                }
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .headers(header_map)
+                    .build()?;
+                let info = OperationInfo {
+                    operation_id: "get_operation",
+                };
+                client.pre(&mut request, &info).await?;
+                let result = client.exec(request, &info).await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                match response.status().as_u16() {
+                    200u16 => crate::runtime::decode::success(response).await,
+                    400u16 => {
+                        Err(
+                            Error::ErrorResponse(
+                                crate::runtime::decode::error_response(response).await?,
+                            ),
+                        )
+                    }
+                    401u16 => {
+                        Err(
+                            Error::ErrorResponse(
+                                crate::runtime::decode::error_response(response).await?,
+                            ),
+                        )
+                    }
+                    403u16 => {
+                        Err(
+                            Error::ErrorResponse(
+                                crate::runtime::decode::error_response(response).await?,
+                            ),
+                        )
+                    }
+                    404u16 => {
+                        Err(
+                            Error::ErrorResponse(
+                                crate::runtime::decode::error_response(response).await?,
+                            ),
+                        )
+                    }
+                    429u16 => {
+                        Err(
+                            Error::ErrorResponse(
+                                crate::runtime::decode::error_response(response).await?,
+                            ),
+                        )
+                    }
+                    500u16 => {
+                        Err(
+                            Error::ErrorResponse(
+                                crate::runtime::decode::error_response(response).await?,
+                            ),
+                        )
+                    }
+                    _ => Err(Error::UnexpectedResponse(response)),
+                }
             }
-            if let Some(value) = request_id {
-                header_map.append("Request-ID", value.to_string().try_into()?);
-            }
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_operation",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => crate::runtime::decode::success(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            crate::runtime::decode::error_response(response).await?,
-                        ),
-                    )
-                }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            crate::runtime::decode::error_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            crate::runtime::decode::error_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            crate::runtime::decode::error_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            crate::runtime::decode::error_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            crate::runtime::decode::error_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .await;
+            call.finish_call(result)
         }
     }
 
@@ -12178,9 +12230,7 @@ pub mod builder {
         }
 
         ///Sends a `POST` request to `/team/{team}/rates`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::RateList>, Error<types::Problem>> {
+        pub async fn send(self) -> Result<ResponseValue<types::RateList>, crate::Error> {
             let Self {
                 client,
                 team,
@@ -12189,111 +12239,119 @@ pub mod builder {
                 request_id,
                 body,
             } = self;
-            let team = team.map_err(Error::InvalidRequest)?;
-            let accept_language = accept_language.map_err(Error::InvalidRequest)?;
-            let idempotency_key = idempotency_key.map_err(Error::InvalidRequest)?;
-            let request_id = request_id.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| types::RateRequest::try_from(v).map_err(|e| e.to_string()))
-                .map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/team/{}/rates", client.baseurl, encode_path(& team.to_string()),
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(4usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
+            let call = client.for_call();
+            let client = &call;
+            let result: Result<ResponseValue<types::RateList>, Error<types::Problem>> = async {
+                let team = team.map_err(Error::InvalidRequest)?;
+                let accept_language = accept_language.map_err(Error::InvalidRequest)?;
+                let idempotency_key = idempotency_key.map_err(Error::InvalidRequest)?;
+                let request_id = request_id.map_err(Error::InvalidRequest)?;
+                let body = body
+                    .and_then(|v| {
+                        types::RateRequest::try_from(v).map_err(|e| e.to_string())
+                    })
+                    .map_err(Error::InvalidRequest)?;
+                let url = format!(
+                    "{}/team/{}/rates", client.baseurl, encode_path(& team.to_string()),
                 );
-            if let Some(value) = accept_language {
-                header_map.append("Accept-Language", value.to_string().try_into()?);
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(4usize);
+                header_map
+                    .append(
+                        ::reqwest::header::HeaderName::from_static("api-version"),
+                        ::reqwest::header::HeaderValue::from_static(
+                            super::Client::api_version(),
+                        ),
+                    );
+                if let Some(value) = accept_language {
+                    header_map.append("Accept-Language", value.to_string().try_into()?);
+                }
+                if let Some(value) = idempotency_key {
+                    header_map.append("Idempotency-Key", value.to_string().try_into()?);
+                }
+                if let Some(value) = request_id {
+                    header_map.append("Request-ID", value.to_string().try_into()?);
+                }
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .headers(header_map)
+                    .build()?;
+                let info = OperationInfo {
+                    operation_id: "get_rates",
+                };
+                client.pre(&mut request, &info).await?;
+                let result = client.exec(request, &info).await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                match response.status().as_u16() {
+                    200u16 => crate::runtime::decode::success(response).await,
+                    400u16 => {
+                        Err(
+                            Error::ErrorResponse(
+                                crate::runtime::decode::error_response(response).await?,
+                            ),
+                        )
+                    }
+                    401u16 => {
+                        Err(
+                            Error::ErrorResponse(
+                                crate::runtime::decode::error_response(response).await?,
+                            ),
+                        )
+                    }
+                    403u16 => {
+                        Err(
+                            Error::ErrorResponse(
+                                crate::runtime::decode::error_response(response).await?,
+                            ),
+                        )
+                    }
+                    404u16 => {
+                        Err(
+                            Error::ErrorResponse(
+                                crate::runtime::decode::error_response(response).await?,
+                            ),
+                        )
+                    }
+                    409u16 => {
+                        Err(
+                            Error::ErrorResponse(
+                                crate::runtime::decode::error_response(response).await?,
+                            ),
+                        )
+                    }
+                    422u16 => {
+                        Err(
+                            Error::ErrorResponse(
+                                crate::runtime::decode::error_response(response).await?,
+                            ),
+                        )
+                    }
+                    429u16 => {
+                        Err(
+                            Error::ErrorResponse(
+                                crate::runtime::decode::error_response(response).await?,
+                            ),
+                        )
+                    }
+                    500u16 => {
+                        Err(
+                            Error::ErrorResponse(
+                                crate::runtime::decode::error_response(response).await?,
+                            ),
+                        )
+                    }
+                    _ => Err(Error::UnexpectedResponse(response)),
+                }
             }
-            if let Some(value) = idempotency_key {
-                header_map.append("Idempotency-Key", value.to_string().try_into()?);
-            }
-            if let Some(value) = request_id {
-                header_map.append("Request-ID", value.to_string().try_into()?);
-            }
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_rates",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => crate::runtime::decode::success(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            crate::runtime::decode::error_response(response).await?,
-                        ),
-                    )
-                }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            crate::runtime::decode::error_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            crate::runtime::decode::error_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            crate::runtime::decode::error_response(response).await?,
-                        ),
-                    )
-                }
-                409u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            crate::runtime::decode::error_response(response).await?,
-                        ),
-                    )
-                }
-                422u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            crate::runtime::decode::error_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            crate::runtime::decode::error_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            crate::runtime::decode::error_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .await;
+            call.finish_call(result)
         }
     }
 
@@ -12359,92 +12417,101 @@ pub mod builder {
         ///Sends a `GET` request to `/team/{team}/routing/services`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::ServiceList>, Error<types::Problem>> {
+        ) -> Result<ResponseValue<types::ServiceList>, crate::Error> {
             let Self { client, team, accept_language, request_id } = self;
-            let team = team.map_err(Error::InvalidRequest)?;
-            let accept_language = accept_language.map_err(Error::InvalidRequest)?;
-            let request_id = request_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/team/{}/routing/services", client.baseurl, encode_path(& team
-                .to_string()),
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(3usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
+            let call = client.for_call();
+            let client = &call;
+            let result: Result<
+                ResponseValue<types::ServiceList>,
+                Error<types::Problem>,
+            > = async {
+                let team = team.map_err(Error::InvalidRequest)?;
+                let accept_language = accept_language.map_err(Error::InvalidRequest)?;
+                let request_id = request_id.map_err(Error::InvalidRequest)?;
+                let url = format!(
+                    "{}/team/{}/routing/services", client.baseurl, encode_path(& team
+                    .to_string()),
                 );
-            if let Some(value) = accept_language {
-                header_map.append("Accept-Language", value.to_string().try_into()?);
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(3usize);
+                header_map
+                    .append(
+                        ::reqwest::header::HeaderName::from_static("api-version"),
+                        ::reqwest::header::HeaderValue::from_static(
+                            super::Client::api_version(),
+                        ),
+                    );
+                if let Some(value) = accept_language {
+                    header_map.append("Accept-Language", value.to_string().try_into()?);
+                }
+                if let Some(value) = request_id {
+                    header_map.append("Request-ID", value.to_string().try_into()?);
+                }
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .headers(header_map)
+                    .build()?;
+                let info = OperationInfo {
+                    operation_id: "list_services",
+                };
+                client.pre(&mut request, &info).await?;
+                let result = client.exec(request, &info).await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                match response.status().as_u16() {
+                    200u16 => crate::runtime::decode::success(response).await,
+                    400u16 => {
+                        Err(
+                            Error::ErrorResponse(
+                                crate::runtime::decode::error_response(response).await?,
+                            ),
+                        )
+                    }
+                    401u16 => {
+                        Err(
+                            Error::ErrorResponse(
+                                crate::runtime::decode::error_response(response).await?,
+                            ),
+                        )
+                    }
+                    403u16 => {
+                        Err(
+                            Error::ErrorResponse(
+                                crate::runtime::decode::error_response(response).await?,
+                            ),
+                        )
+                    }
+                    404u16 => {
+                        Err(
+                            Error::ErrorResponse(
+                                crate::runtime::decode::error_response(response).await?,
+                            ),
+                        )
+                    }
+                    429u16 => {
+                        Err(
+                            Error::ErrorResponse(
+                                crate::runtime::decode::error_response(response).await?,
+                            ),
+                        )
+                    }
+                    500u16 => {
+                        Err(
+                            Error::ErrorResponse(
+                                crate::runtime::decode::error_response(response).await?,
+                            ),
+                        )
+                    }
+                    _ => Err(Error::UnexpectedResponse(response)),
+                }
             }
-            if let Some(value) = request_id {
-                header_map.append("Request-ID", value.to_string().try_into()?);
-            }
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "list_services",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => crate::runtime::decode::success(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            crate::runtime::decode::error_response(response).await?,
-                        ),
-                    )
-                }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            crate::runtime::decode::error_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            crate::runtime::decode::error_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            crate::runtime::decode::error_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            crate::runtime::decode::error_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            crate::runtime::decode::error_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .await;
+            call.finish_call(result)
         }
     }
 
@@ -12589,7 +12656,7 @@ pub mod builder {
         ///Sends a `GET` request to `/team/{team}/service-points`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::ServicePointList>, Error<types::Problem>> {
+        ) -> Result<ResponseValue<types::ServicePointList>, crate::Error> {
             let Self {
                 client,
                 team,
@@ -12601,100 +12668,111 @@ pub mod builder {
                 accept_language,
                 request_id,
             } = self;
-            let team = team.map_err(Error::InvalidRequest)?;
-            let carrier = carrier.map_err(Error::InvalidRequest)?;
-            let country = country.map_err(Error::InvalidRequest)?;
-            let page = page.map_err(Error::InvalidRequest)?;
-            let per_page = per_page.map_err(Error::InvalidRequest)?;
-            let postal_code = postal_code.map_err(Error::InvalidRequest)?;
-            let accept_language = accept_language.map_err(Error::InvalidRequest)?;
-            let request_id = request_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/team/{}/service-points", client.baseurl, encode_path(& team
-                .to_string()),
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(3usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
+            let call = client.for_call();
+            let client = &call;
+            let result: Result<
+                ResponseValue<types::ServicePointList>,
+                Error<types::Problem>,
+            > = async {
+                let team = team.map_err(Error::InvalidRequest)?;
+                let carrier = carrier.map_err(Error::InvalidRequest)?;
+                let country = country.map_err(Error::InvalidRequest)?;
+                let page = page.map_err(Error::InvalidRequest)?;
+                let per_page = per_page.map_err(Error::InvalidRequest)?;
+                let postal_code = postal_code.map_err(Error::InvalidRequest)?;
+                let accept_language = accept_language.map_err(Error::InvalidRequest)?;
+                let request_id = request_id.map_err(Error::InvalidRequest)?;
+                let url = format!(
+                    "{}/team/{}/service-points", client.baseurl, encode_path(& team
+                    .to_string()),
                 );
-            if let Some(value) = accept_language {
-                header_map.append("Accept-Language", value.to_string().try_into()?);
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(3usize);
+                header_map
+                    .append(
+                        ::reqwest::header::HeaderName::from_static("api-version"),
+                        ::reqwest::header::HeaderValue::from_static(
+                            super::Client::api_version(),
+                        ),
+                    );
+                if let Some(value) = accept_language {
+                    header_map.append("Accept-Language", value.to_string().try_into()?);
+                }
+                if let Some(value) = request_id {
+                    header_map.append("Request-ID", value.to_string().try_into()?);
+                }
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(&progenitor_client::QueryParam::new("carrier", &carrier))
+                    .query(&progenitor_client::QueryParam::new("country", &country))
+                    .query(&progenitor_client::QueryParam::new("page", &page))
+                    .query(&progenitor_client::QueryParam::new("per_page", &per_page))
+                    .query(
+                        &progenitor_client::QueryParam::new("postal_code", &postal_code),
+                    )
+                    .headers(header_map)
+                    .build()?;
+                let info = OperationInfo {
+                    operation_id: "list_service_points",
+                };
+                client.pre(&mut request, &info).await?;
+                let result = client.exec(request, &info).await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                match response.status().as_u16() {
+                    200u16 => crate::runtime::decode::success(response).await,
+                    400u16 => {
+                        Err(
+                            Error::ErrorResponse(
+                                crate::runtime::decode::error_response(response).await?,
+                            ),
+                        )
+                    }
+                    401u16 => {
+                        Err(
+                            Error::ErrorResponse(
+                                crate::runtime::decode::error_response(response).await?,
+                            ),
+                        )
+                    }
+                    403u16 => {
+                        Err(
+                            Error::ErrorResponse(
+                                crate::runtime::decode::error_response(response).await?,
+                            ),
+                        )
+                    }
+                    404u16 => {
+                        Err(
+                            Error::ErrorResponse(
+                                crate::runtime::decode::error_response(response).await?,
+                            ),
+                        )
+                    }
+                    429u16 => {
+                        Err(
+                            Error::ErrorResponse(
+                                crate::runtime::decode::error_response(response).await?,
+                            ),
+                        )
+                    }
+                    500u16 => {
+                        Err(
+                            Error::ErrorResponse(
+                                crate::runtime::decode::error_response(response).await?,
+                            ),
+                        )
+                    }
+                    _ => Err(Error::UnexpectedResponse(response)),
+                }
             }
-            if let Some(value) = request_id {
-                header_map.append("Request-ID", value.to_string().try_into()?);
-            }
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("carrier", &carrier))
-                .query(&progenitor_client::QueryParam::new("country", &country))
-                .query(&progenitor_client::QueryParam::new("page", &page))
-                .query(&progenitor_client::QueryParam::new("per_page", &per_page))
-                .query(&progenitor_client::QueryParam::new("postal_code", &postal_code))
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "list_service_points",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => crate::runtime::decode::success(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            crate::runtime::decode::error_response(response).await?,
-                        ),
-                    )
-                }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            crate::runtime::decode::error_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            crate::runtime::decode::error_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            crate::runtime::decode::error_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            crate::runtime::decode::error_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            crate::runtime::decode::error_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .await;
+            call.finish_call(result)
         }
     }
 
@@ -12806,7 +12884,7 @@ pub mod builder {
         ///Sends a `GET` request to `/team/{team}/service-points/{carrier}/{country}/{code}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::ServicePointEnvelope>, Error<types::Problem>> {
+        ) -> Result<ResponseValue<types::ServicePointEnvelope>, crate::Error> {
             let Self {
                 client,
                 team,
@@ -12816,94 +12894,103 @@ pub mod builder {
                 accept_language,
                 request_id,
             } = self;
-            let team = team.map_err(Error::InvalidRequest)?;
-            let carrier = carrier.map_err(Error::InvalidRequest)?;
-            let country = country.map_err(Error::InvalidRequest)?;
-            let code = code.map_err(Error::InvalidRequest)?;
-            let accept_language = accept_language.map_err(Error::InvalidRequest)?;
-            let request_id = request_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/team/{}/service-points/{}/{}/{}", client.baseurl, encode_path(& team
-                .to_string()), encode_path(& carrier.to_string()), encode_path(& country
-                .to_string()), encode_path(& code.to_string()),
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(3usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
+            let call = client.for_call();
+            let client = &call;
+            let result: Result<
+                ResponseValue<types::ServicePointEnvelope>,
+                Error<types::Problem>,
+            > = async {
+                let team = team.map_err(Error::InvalidRequest)?;
+                let carrier = carrier.map_err(Error::InvalidRequest)?;
+                let country = country.map_err(Error::InvalidRequest)?;
+                let code = code.map_err(Error::InvalidRequest)?;
+                let accept_language = accept_language.map_err(Error::InvalidRequest)?;
+                let request_id = request_id.map_err(Error::InvalidRequest)?;
+                let url = format!(
+                    "{}/team/{}/service-points/{}/{}/{}", client.baseurl, encode_path(&
+                    team.to_string()), encode_path(& carrier.to_string()), encode_path(&
+                    country.to_string()), encode_path(& code.to_string()),
                 );
-            if let Some(value) = accept_language {
-                header_map.append("Accept-Language", value.to_string().try_into()?);
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(3usize);
+                header_map
+                    .append(
+                        ::reqwest::header::HeaderName::from_static("api-version"),
+                        ::reqwest::header::HeaderValue::from_static(
+                            super::Client::api_version(),
+                        ),
+                    );
+                if let Some(value) = accept_language {
+                    header_map.append("Accept-Language", value.to_string().try_into()?);
+                }
+                if let Some(value) = request_id {
+                    header_map.append("Request-ID", value.to_string().try_into()?);
+                }
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .headers(header_map)
+                    .build()?;
+                let info = OperationInfo {
+                    operation_id: "get_service_point_by_carrier_code",
+                };
+                client.pre(&mut request, &info).await?;
+                let result = client.exec(request, &info).await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                match response.status().as_u16() {
+                    200u16 => crate::runtime::decode::success(response).await,
+                    400u16 => {
+                        Err(
+                            Error::ErrorResponse(
+                                crate::runtime::decode::error_response(response).await?,
+                            ),
+                        )
+                    }
+                    401u16 => {
+                        Err(
+                            Error::ErrorResponse(
+                                crate::runtime::decode::error_response(response).await?,
+                            ),
+                        )
+                    }
+                    403u16 => {
+                        Err(
+                            Error::ErrorResponse(
+                                crate::runtime::decode::error_response(response).await?,
+                            ),
+                        )
+                    }
+                    404u16 => {
+                        Err(
+                            Error::ErrorResponse(
+                                crate::runtime::decode::error_response(response).await?,
+                            ),
+                        )
+                    }
+                    429u16 => {
+                        Err(
+                            Error::ErrorResponse(
+                                crate::runtime::decode::error_response(response).await?,
+                            ),
+                        )
+                    }
+                    500u16 => {
+                        Err(
+                            Error::ErrorResponse(
+                                crate::runtime::decode::error_response(response).await?,
+                            ),
+                        )
+                    }
+                    _ => Err(Error::UnexpectedResponse(response)),
+                }
             }
-            if let Some(value) = request_id {
-                header_map.append("Request-ID", value.to_string().try_into()?);
-            }
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_service_point_by_carrier_code",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => crate::runtime::decode::success(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            crate::runtime::decode::error_response(response).await?,
-                        ),
-                    )
-                }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            crate::runtime::decode::error_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            crate::runtime::decode::error_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            crate::runtime::decode::error_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            crate::runtime::decode::error_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            crate::runtime::decode::error_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .await;
+            call.finish_call(result)
         }
     }
 
@@ -12984,93 +13071,102 @@ pub mod builder {
         ///Sends a `GET` request to `/team/{team}/service-points/{service_point}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::ServicePointEnvelope>, Error<types::Problem>> {
+        ) -> Result<ResponseValue<types::ServicePointEnvelope>, crate::Error> {
             let Self { client, team, service_point, accept_language, request_id } = self;
-            let team = team.map_err(Error::InvalidRequest)?;
-            let service_point = service_point.map_err(Error::InvalidRequest)?;
-            let accept_language = accept_language.map_err(Error::InvalidRequest)?;
-            let request_id = request_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/team/{}/service-points/{}", client.baseurl, encode_path(& team
-                .to_string()), encode_path(& service_point.to_string()),
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(3usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
+            let call = client.for_call();
+            let client = &call;
+            let result: Result<
+                ResponseValue<types::ServicePointEnvelope>,
+                Error<types::Problem>,
+            > = async {
+                let team = team.map_err(Error::InvalidRequest)?;
+                let service_point = service_point.map_err(Error::InvalidRequest)?;
+                let accept_language = accept_language.map_err(Error::InvalidRequest)?;
+                let request_id = request_id.map_err(Error::InvalidRequest)?;
+                let url = format!(
+                    "{}/team/{}/service-points/{}", client.baseurl, encode_path(& team
+                    .to_string()), encode_path(& service_point.to_string()),
                 );
-            if let Some(value) = accept_language {
-                header_map.append("Accept-Language", value.to_string().try_into()?);
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(3usize);
+                header_map
+                    .append(
+                        ::reqwest::header::HeaderName::from_static("api-version"),
+                        ::reqwest::header::HeaderValue::from_static(
+                            super::Client::api_version(),
+                        ),
+                    );
+                if let Some(value) = accept_language {
+                    header_map.append("Accept-Language", value.to_string().try_into()?);
+                }
+                if let Some(value) = request_id {
+                    header_map.append("Request-ID", value.to_string().try_into()?);
+                }
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .headers(header_map)
+                    .build()?;
+                let info = OperationInfo {
+                    operation_id: "get_service_point",
+                };
+                client.pre(&mut request, &info).await?;
+                let result = client.exec(request, &info).await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                match response.status().as_u16() {
+                    200u16 => crate::runtime::decode::success(response).await,
+                    400u16 => {
+                        Err(
+                            Error::ErrorResponse(
+                                crate::runtime::decode::error_response(response).await?,
+                            ),
+                        )
+                    }
+                    401u16 => {
+                        Err(
+                            Error::ErrorResponse(
+                                crate::runtime::decode::error_response(response).await?,
+                            ),
+                        )
+                    }
+                    403u16 => {
+                        Err(
+                            Error::ErrorResponse(
+                                crate::runtime::decode::error_response(response).await?,
+                            ),
+                        )
+                    }
+                    404u16 => {
+                        Err(
+                            Error::ErrorResponse(
+                                crate::runtime::decode::error_response(response).await?,
+                            ),
+                        )
+                    }
+                    429u16 => {
+                        Err(
+                            Error::ErrorResponse(
+                                crate::runtime::decode::error_response(response).await?,
+                            ),
+                        )
+                    }
+                    500u16 => {
+                        Err(
+                            Error::ErrorResponse(
+                                crate::runtime::decode::error_response(response).await?,
+                            ),
+                        )
+                    }
+                    _ => Err(Error::UnexpectedResponse(response)),
+                }
             }
-            if let Some(value) = request_id {
-                header_map.append("Request-ID", value.to_string().try_into()?);
-            }
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_service_point",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => crate::runtime::decode::success(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            crate::runtime::decode::error_response(response).await?,
-                        ),
-                    )
-                }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            crate::runtime::decode::error_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            crate::runtime::decode::error_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            crate::runtime::decode::error_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            crate::runtime::decode::error_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            crate::runtime::decode::error_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .await;
+            call.finish_call(result)
         }
     }
 
@@ -13168,95 +13264,105 @@ pub mod builder {
         ///Sends a `GET` request to `/team/{team}/shipments`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::ShipmentList>, Error<types::Problem>> {
+        ) -> Result<ResponseValue<types::ShipmentList>, crate::Error> {
             let Self { client, team, page, per_page, accept_language, request_id } = self;
-            let team = team.map_err(Error::InvalidRequest)?;
-            let page = page.map_err(Error::InvalidRequest)?;
-            let per_page = per_page.map_err(Error::InvalidRequest)?;
-            let accept_language = accept_language.map_err(Error::InvalidRequest)?;
-            let request_id = request_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/team/{}/shipments", client.baseurl, encode_path(& team.to_string()),
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(3usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
+            let call = client.for_call();
+            let client = &call;
+            let result: Result<
+                ResponseValue<types::ShipmentList>,
+                Error<types::Problem>,
+            > = async {
+                let team = team.map_err(Error::InvalidRequest)?;
+                let page = page.map_err(Error::InvalidRequest)?;
+                let per_page = per_page.map_err(Error::InvalidRequest)?;
+                let accept_language = accept_language.map_err(Error::InvalidRequest)?;
+                let request_id = request_id.map_err(Error::InvalidRequest)?;
+                let url = format!(
+                    "{}/team/{}/shipments", client.baseurl, encode_path(& team
+                    .to_string()),
                 );
-            if let Some(value) = accept_language {
-                header_map.append("Accept-Language", value.to_string().try_into()?);
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(3usize);
+                header_map
+                    .append(
+                        ::reqwest::header::HeaderName::from_static("api-version"),
+                        ::reqwest::header::HeaderValue::from_static(
+                            super::Client::api_version(),
+                        ),
+                    );
+                if let Some(value) = accept_language {
+                    header_map.append("Accept-Language", value.to_string().try_into()?);
+                }
+                if let Some(value) = request_id {
+                    header_map.append("Request-ID", value.to_string().try_into()?);
+                }
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(&progenitor_client::QueryParam::new("page", &page))
+                    .query(&progenitor_client::QueryParam::new("per_page", &per_page))
+                    .headers(header_map)
+                    .build()?;
+                let info = OperationInfo {
+                    operation_id: "list_shipments",
+                };
+                client.pre(&mut request, &info).await?;
+                let result = client.exec(request, &info).await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                match response.status().as_u16() {
+                    200u16 => crate::runtime::decode::success(response).await,
+                    400u16 => {
+                        Err(
+                            Error::ErrorResponse(
+                                crate::runtime::decode::error_response(response).await?,
+                            ),
+                        )
+                    }
+                    401u16 => {
+                        Err(
+                            Error::ErrorResponse(
+                                crate::runtime::decode::error_response(response).await?,
+                            ),
+                        )
+                    }
+                    403u16 => {
+                        Err(
+                            Error::ErrorResponse(
+                                crate::runtime::decode::error_response(response).await?,
+                            ),
+                        )
+                    }
+                    404u16 => {
+                        Err(
+                            Error::ErrorResponse(
+                                crate::runtime::decode::error_response(response).await?,
+                            ),
+                        )
+                    }
+                    429u16 => {
+                        Err(
+                            Error::ErrorResponse(
+                                crate::runtime::decode::error_response(response).await?,
+                            ),
+                        )
+                    }
+                    500u16 => {
+                        Err(
+                            Error::ErrorResponse(
+                                crate::runtime::decode::error_response(response).await?,
+                            ),
+                        )
+                    }
+                    _ => Err(Error::UnexpectedResponse(response)),
+                }
             }
-            if let Some(value) = request_id {
-                header_map.append("Request-ID", value.to_string().try_into()?);
-            }
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("page", &page))
-                .query(&progenitor_client::QueryParam::new("per_page", &per_page))
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "list_shipments",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => crate::runtime::decode::success(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            crate::runtime::decode::error_response(response).await?,
-                        ),
-                    )
-                }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            crate::runtime::decode::error_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            crate::runtime::decode::error_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            crate::runtime::decode::error_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            crate::runtime::decode::error_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            crate::runtime::decode::error_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .await;
+            call.finish_call(result)
         }
     }
 
@@ -13366,7 +13472,7 @@ pub mod builder {
         ///Sends a `POST` request to `/team/{team}/shipments`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::ShipmentEnvelope>, Error<types::Problem>> {
+        ) -> Result<ResponseValue<types::ShipmentEnvelope>, crate::Error> {
             let Self {
                 client,
                 team,
@@ -13375,114 +13481,124 @@ pub mod builder {
                 request_id,
                 body,
             } = self;
-            let team = team.map_err(Error::InvalidRequest)?;
-            let accept_language = accept_language.map_err(Error::InvalidRequest)?;
-            let idempotency_key = idempotency_key.map_err(Error::InvalidRequest)?;
-            let request_id = request_id.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| {
-                    types::ShipmentRequest::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/team/{}/shipments", client.baseurl, encode_path(& team.to_string()),
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(4usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
+            let call = client.for_call();
+            let client = &call;
+            let result: Result<
+                ResponseValue<types::ShipmentEnvelope>,
+                Error<types::Problem>,
+            > = async {
+                let team = team.map_err(Error::InvalidRequest)?;
+                let accept_language = accept_language.map_err(Error::InvalidRequest)?;
+                let idempotency_key = idempotency_key.map_err(Error::InvalidRequest)?;
+                let request_id = request_id.map_err(Error::InvalidRequest)?;
+                let body = body
+                    .and_then(|v| {
+                        types::ShipmentRequest::try_from(v).map_err(|e| e.to_string())
+                    })
+                    .map_err(Error::InvalidRequest)?;
+                let url = format!(
+                    "{}/team/{}/shipments", client.baseurl, encode_path(& team
+                    .to_string()),
                 );
-            if let Some(value) = accept_language {
-                header_map.append("Accept-Language", value.to_string().try_into()?);
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(4usize);
+                header_map
+                    .append(
+                        ::reqwest::header::HeaderName::from_static("api-version"),
+                        ::reqwest::header::HeaderValue::from_static(
+                            super::Client::api_version(),
+                        ),
+                    );
+                if let Some(value) = accept_language {
+                    header_map.append("Accept-Language", value.to_string().try_into()?);
+                }
+                if let Some(value) = idempotency_key {
+                    header_map.append("Idempotency-Key", value.to_string().try_into()?);
+                }
+                if let Some(value) = request_id {
+                    header_map.append("Request-ID", value.to_string().try_into()?);
+                }
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .headers(header_map)
+                    .build()?;
+                let info = OperationInfo {
+                    operation_id: "create_shipment",
+                };
+                client.pre(&mut request, &info).await?;
+                let result = client.exec(request, &info).await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                match response.status().as_u16() {
+                    200u16 => crate::runtime::decode::success(response).await,
+                    201u16 => crate::runtime::decode::success(response).await,
+                    400u16 => {
+                        Err(
+                            Error::ErrorResponse(
+                                crate::runtime::decode::error_response(response).await?,
+                            ),
+                        )
+                    }
+                    401u16 => {
+                        Err(
+                            Error::ErrorResponse(
+                                crate::runtime::decode::error_response(response).await?,
+                            ),
+                        )
+                    }
+                    403u16 => {
+                        Err(
+                            Error::ErrorResponse(
+                                crate::runtime::decode::error_response(response).await?,
+                            ),
+                        )
+                    }
+                    404u16 => {
+                        Err(
+                            Error::ErrorResponse(
+                                crate::runtime::decode::error_response(response).await?,
+                            ),
+                        )
+                    }
+                    409u16 => {
+                        Err(
+                            Error::ErrorResponse(
+                                crate::runtime::decode::error_response(response).await?,
+                            ),
+                        )
+                    }
+                    422u16 => {
+                        Err(
+                            Error::ErrorResponse(
+                                crate::runtime::decode::error_response(response).await?,
+                            ),
+                        )
+                    }
+                    429u16 => {
+                        Err(
+                            Error::ErrorResponse(
+                                crate::runtime::decode::error_response(response).await?,
+                            ),
+                        )
+                    }
+                    500u16 => {
+                        Err(
+                            Error::ErrorResponse(
+                                crate::runtime::decode::error_response(response).await?,
+                            ),
+                        )
+                    }
+                    _ => Err(Error::UnexpectedResponse(response)),
+                }
             }
-            if let Some(value) = idempotency_key {
-                header_map.append("Idempotency-Key", value.to_string().try_into()?);
-            }
-            if let Some(value) = request_id {
-                header_map.append("Request-ID", value.to_string().try_into()?);
-            }
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "create_shipment",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => crate::runtime::decode::success(response).await,
-                201u16 => crate::runtime::decode::success(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            crate::runtime::decode::error_response(response).await?,
-                        ),
-                    )
-                }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            crate::runtime::decode::error_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            crate::runtime::decode::error_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            crate::runtime::decode::error_response(response).await?,
-                        ),
-                    )
-                }
-                409u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            crate::runtime::decode::error_response(response).await?,
-                        ),
-                    )
-                }
-                422u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            crate::runtime::decode::error_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            crate::runtime::decode::error_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            crate::runtime::decode::error_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .await;
+            call.finish_call(result)
         }
     }
 
@@ -13609,10 +13725,7 @@ pub mod builder {
         ///Sends a `POST` request to `/team/{team}/shipments/booking`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::CreateAndBookShipmentSuccess>,
-            Error<types::Problem>,
-        > {
+        ) -> Result<ResponseValue<types::CreateAndBookShipmentSuccess>, crate::Error> {
             let Self {
                 client,
                 team,
@@ -13622,119 +13735,128 @@ pub mod builder {
                 request_id,
                 body,
             } = self;
-            let team = team.map_err(Error::InvalidRequest)?;
-            let accept_language = accept_language.map_err(Error::InvalidRequest)?;
-            let idempotency_key = idempotency_key.map_err(Error::InvalidRequest)?;
-            let prefer = prefer.map_err(Error::InvalidRequest)?;
-            let request_id = request_id.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| {
-                    types::ShipmentRequest::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/team/{}/shipments/booking", client.baseurl, encode_path(& team
-                .to_string()),
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(5usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
+            let call = client.for_call();
+            let client = &call;
+            let result: Result<
+                ResponseValue<types::CreateAndBookShipmentSuccess>,
+                Error<types::Problem>,
+            > = async {
+                let team = team.map_err(Error::InvalidRequest)?;
+                let accept_language = accept_language.map_err(Error::InvalidRequest)?;
+                let idempotency_key = idempotency_key.map_err(Error::InvalidRequest)?;
+                let prefer = prefer.map_err(Error::InvalidRequest)?;
+                let request_id = request_id.map_err(Error::InvalidRequest)?;
+                let body = body
+                    .and_then(|v| {
+                        types::ShipmentRequest::try_from(v).map_err(|e| e.to_string())
+                    })
+                    .map_err(Error::InvalidRequest)?;
+                let url = format!(
+                    "{}/team/{}/shipments/booking", client.baseurl, encode_path(& team
+                    .to_string()),
                 );
-            if let Some(value) = accept_language {
-                header_map.append("Accept-Language", value.to_string().try_into()?);
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(5usize);
+                header_map
+                    .append(
+                        ::reqwest::header::HeaderName::from_static("api-version"),
+                        ::reqwest::header::HeaderValue::from_static(
+                            super::Client::api_version(),
+                        ),
+                    );
+                if let Some(value) = accept_language {
+                    header_map.append("Accept-Language", value.to_string().try_into()?);
+                }
+                if let Some(value) = idempotency_key {
+                    header_map.append("Idempotency-Key", value.to_string().try_into()?);
+                }
+                if let Some(value) = prefer {
+                    header_map.append("Prefer", value.to_string().try_into()?);
+                }
+                if let Some(value) = request_id {
+                    header_map.append("Request-ID", value.to_string().try_into()?);
+                }
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .headers(header_map)
+                    .build()?;
+                let info = OperationInfo {
+                    operation_id: "create_and_book_shipment",
+                };
+                client.pre(&mut request, &info).await?;
+                let result = client.exec(request, &info).await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                match response.status().as_u16() {
+                    200u16 => crate::runtime::decode::success(response).await,
+                    202u16 => crate::runtime::decode::success(response).await,
+                    400u16 => {
+                        Err(
+                            Error::ErrorResponse(
+                                crate::runtime::decode::error_response(response).await?,
+                            ),
+                        )
+                    }
+                    401u16 => {
+                        Err(
+                            Error::ErrorResponse(
+                                crate::runtime::decode::error_response(response).await?,
+                            ),
+                        )
+                    }
+                    403u16 => {
+                        Err(
+                            Error::ErrorResponse(
+                                crate::runtime::decode::error_response(response).await?,
+                            ),
+                        )
+                    }
+                    404u16 => {
+                        Err(
+                            Error::ErrorResponse(
+                                crate::runtime::decode::error_response(response).await?,
+                            ),
+                        )
+                    }
+                    409u16 => {
+                        Err(
+                            Error::ErrorResponse(
+                                crate::runtime::decode::error_response(response).await?,
+                            ),
+                        )
+                    }
+                    422u16 => {
+                        Err(
+                            Error::ErrorResponse(
+                                crate::runtime::decode::error_response(response).await?,
+                            ),
+                        )
+                    }
+                    429u16 => {
+                        Err(
+                            Error::ErrorResponse(
+                                crate::runtime::decode::error_response(response).await?,
+                            ),
+                        )
+                    }
+                    500u16 => {
+                        Err(
+                            Error::ErrorResponse(
+                                crate::runtime::decode::error_response(response).await?,
+                            ),
+                        )
+                    }
+                    _ => Err(Error::UnexpectedResponse(response)),
+                }
             }
-            if let Some(value) = idempotency_key {
-                header_map.append("Idempotency-Key", value.to_string().try_into()?);
-            }
-            if let Some(value) = prefer {
-                header_map.append("Prefer", value.to_string().try_into()?);
-            }
-            if let Some(value) = request_id {
-                header_map.append("Request-ID", value.to_string().try_into()?);
-            }
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "create_and_book_shipment",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => crate::runtime::decode::success(response).await,
-                202u16 => crate::runtime::decode::success(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            crate::runtime::decode::error_response(response).await?,
-                        ),
-                    )
-                }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            crate::runtime::decode::error_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            crate::runtime::decode::error_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            crate::runtime::decode::error_response(response).await?,
-                        ),
-                    )
-                }
-                409u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            crate::runtime::decode::error_response(response).await?,
-                        ),
-                    )
-                }
-                422u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            crate::runtime::decode::error_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            crate::runtime::decode::error_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            crate::runtime::decode::error_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .await;
+            call.finish_call(result)
         }
     }
 
@@ -13814,93 +13936,102 @@ pub mod builder {
         ///Sends a `GET` request to `/team/{team}/shipments/{shipment}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::ShipmentEnvelope>, Error<types::Problem>> {
+        ) -> Result<ResponseValue<types::ShipmentEnvelope>, crate::Error> {
             let Self { client, team, shipment, accept_language, request_id } = self;
-            let team = team.map_err(Error::InvalidRequest)?;
-            let shipment = shipment.map_err(Error::InvalidRequest)?;
-            let accept_language = accept_language.map_err(Error::InvalidRequest)?;
-            let request_id = request_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/team/{}/shipments/{}", client.baseurl, encode_path(& team
-                .to_string()), encode_path(& shipment.to_string()),
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(3usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
+            let call = client.for_call();
+            let client = &call;
+            let result: Result<
+                ResponseValue<types::ShipmentEnvelope>,
+                Error<types::Problem>,
+            > = async {
+                let team = team.map_err(Error::InvalidRequest)?;
+                let shipment = shipment.map_err(Error::InvalidRequest)?;
+                let accept_language = accept_language.map_err(Error::InvalidRequest)?;
+                let request_id = request_id.map_err(Error::InvalidRequest)?;
+                let url = format!(
+                    "{}/team/{}/shipments/{}", client.baseurl, encode_path(& team
+                    .to_string()), encode_path(& shipment.to_string()),
                 );
-            if let Some(value) = accept_language {
-                header_map.append("Accept-Language", value.to_string().try_into()?);
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(3usize);
+                header_map
+                    .append(
+                        ::reqwest::header::HeaderName::from_static("api-version"),
+                        ::reqwest::header::HeaderValue::from_static(
+                            super::Client::api_version(),
+                        ),
+                    );
+                if let Some(value) = accept_language {
+                    header_map.append("Accept-Language", value.to_string().try_into()?);
+                }
+                if let Some(value) = request_id {
+                    header_map.append("Request-ID", value.to_string().try_into()?);
+                }
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .headers(header_map)
+                    .build()?;
+                let info = OperationInfo {
+                    operation_id: "get_shipment",
+                };
+                client.pre(&mut request, &info).await?;
+                let result = client.exec(request, &info).await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                match response.status().as_u16() {
+                    200u16 => crate::runtime::decode::success(response).await,
+                    400u16 => {
+                        Err(
+                            Error::ErrorResponse(
+                                crate::runtime::decode::error_response(response).await?,
+                            ),
+                        )
+                    }
+                    401u16 => {
+                        Err(
+                            Error::ErrorResponse(
+                                crate::runtime::decode::error_response(response).await?,
+                            ),
+                        )
+                    }
+                    403u16 => {
+                        Err(
+                            Error::ErrorResponse(
+                                crate::runtime::decode::error_response(response).await?,
+                            ),
+                        )
+                    }
+                    404u16 => {
+                        Err(
+                            Error::ErrorResponse(
+                                crate::runtime::decode::error_response(response).await?,
+                            ),
+                        )
+                    }
+                    429u16 => {
+                        Err(
+                            Error::ErrorResponse(
+                                crate::runtime::decode::error_response(response).await?,
+                            ),
+                        )
+                    }
+                    500u16 => {
+                        Err(
+                            Error::ErrorResponse(
+                                crate::runtime::decode::error_response(response).await?,
+                            ),
+                        )
+                    }
+                    _ => Err(Error::UnexpectedResponse(response)),
+                }
             }
-            if let Some(value) = request_id {
-                header_map.append("Request-ID", value.to_string().try_into()?);
-            }
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_shipment",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => crate::runtime::decode::success(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            crate::runtime::decode::error_response(response).await?,
-                        ),
-                    )
-                }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            crate::runtime::decode::error_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            crate::runtime::decode::error_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            crate::runtime::decode::error_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            crate::runtime::decode::error_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            crate::runtime::decode::error_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .await;
+            call.finish_call(result)
         }
     }
 
@@ -13996,7 +14127,7 @@ pub mod builder {
         ///Sends a `DELETE` request to `/team/{team}/shipments/{shipment}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::DeleteResult>, Error<types::Problem>> {
+        ) -> Result<ResponseValue<types::DeleteResult>, crate::Error> {
             let Self {
                 client,
                 team,
@@ -14005,109 +14136,118 @@ pub mod builder {
                 idempotency_key,
                 request_id,
             } = self;
-            let team = team.map_err(Error::InvalidRequest)?;
-            let shipment = shipment.map_err(Error::InvalidRequest)?;
-            let accept_language = accept_language.map_err(Error::InvalidRequest)?;
-            let idempotency_key = idempotency_key.map_err(Error::InvalidRequest)?;
-            let request_id = request_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/team/{}/shipments/{}", client.baseurl, encode_path(& team
-                .to_string()), encode_path(& shipment.to_string()),
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(4usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
+            let call = client.for_call();
+            let client = &call;
+            let result: Result<
+                ResponseValue<types::DeleteResult>,
+                Error<types::Problem>,
+            > = async {
+                let team = team.map_err(Error::InvalidRequest)?;
+                let shipment = shipment.map_err(Error::InvalidRequest)?;
+                let accept_language = accept_language.map_err(Error::InvalidRequest)?;
+                let idempotency_key = idempotency_key.map_err(Error::InvalidRequest)?;
+                let request_id = request_id.map_err(Error::InvalidRequest)?;
+                let url = format!(
+                    "{}/team/{}/shipments/{}", client.baseurl, encode_path(& team
+                    .to_string()), encode_path(& shipment.to_string()),
                 );
-            if let Some(value) = accept_language {
-                header_map.append("Accept-Language", value.to_string().try_into()?);
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(4usize);
+                header_map
+                    .append(
+                        ::reqwest::header::HeaderName::from_static("api-version"),
+                        ::reqwest::header::HeaderValue::from_static(
+                            super::Client::api_version(),
+                        ),
+                    );
+                if let Some(value) = accept_language {
+                    header_map.append("Accept-Language", value.to_string().try_into()?);
+                }
+                if let Some(value) = idempotency_key {
+                    header_map.append("Idempotency-Key", value.to_string().try_into()?);
+                }
+                if let Some(value) = request_id {
+                    header_map.append("Request-ID", value.to_string().try_into()?);
+                }
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .headers(header_map)
+                    .build()?;
+                let info = OperationInfo {
+                    operation_id: "delete_shipment",
+                };
+                client.pre(&mut request, &info).await?;
+                let result = client.exec(request, &info).await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                match response.status().as_u16() {
+                    200u16 => crate::runtime::decode::success(response).await,
+                    400u16 => {
+                        Err(
+                            Error::ErrorResponse(
+                                crate::runtime::decode::error_response(response).await?,
+                            ),
+                        )
+                    }
+                    401u16 => {
+                        Err(
+                            Error::ErrorResponse(
+                                crate::runtime::decode::error_response(response).await?,
+                            ),
+                        )
+                    }
+                    403u16 => {
+                        Err(
+                            Error::ErrorResponse(
+                                crate::runtime::decode::error_response(response).await?,
+                            ),
+                        )
+                    }
+                    404u16 => {
+                        Err(
+                            Error::ErrorResponse(
+                                crate::runtime::decode::error_response(response).await?,
+                            ),
+                        )
+                    }
+                    409u16 => {
+                        Err(
+                            Error::ErrorResponse(
+                                crate::runtime::decode::error_response(response).await?,
+                            ),
+                        )
+                    }
+                    422u16 => {
+                        Err(
+                            Error::ErrorResponse(
+                                crate::runtime::decode::error_response(response).await?,
+                            ),
+                        )
+                    }
+                    429u16 => {
+                        Err(
+                            Error::ErrorResponse(
+                                crate::runtime::decode::error_response(response).await?,
+                            ),
+                        )
+                    }
+                    500u16 => {
+                        Err(
+                            Error::ErrorResponse(
+                                crate::runtime::decode::error_response(response).await?,
+                            ),
+                        )
+                    }
+                    _ => Err(Error::UnexpectedResponse(response)),
+                }
             }
-            if let Some(value) = idempotency_key {
-                header_map.append("Idempotency-Key", value.to_string().try_into()?);
-            }
-            if let Some(value) = request_id {
-                header_map.append("Request-ID", value.to_string().try_into()?);
-            }
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "delete_shipment",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => crate::runtime::decode::success(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            crate::runtime::decode::error_response(response).await?,
-                        ),
-                    )
-                }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            crate::runtime::decode::error_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            crate::runtime::decode::error_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            crate::runtime::decode::error_response(response).await?,
-                        ),
-                    )
-                }
-                409u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            crate::runtime::decode::error_response(response).await?,
-                        ),
-                    )
-                }
-                422u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            crate::runtime::decode::error_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            crate::runtime::decode::error_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            crate::runtime::decode::error_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .await;
+            call.finish_call(result)
         }
     }
 
@@ -14218,7 +14358,7 @@ pub mod builder {
         ///Sends a `POST` request to `/team/{team}/shipments/{shipment}/booking`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::BookShipmentSuccess>, Error<types::Problem>> {
+        ) -> Result<ResponseValue<types::BookShipmentSuccess>, crate::Error> {
             let Self {
                 client,
                 team,
@@ -14228,114 +14368,123 @@ pub mod builder {
                 prefer,
                 request_id,
             } = self;
-            let team = team.map_err(Error::InvalidRequest)?;
-            let shipment = shipment.map_err(Error::InvalidRequest)?;
-            let accept_language = accept_language.map_err(Error::InvalidRequest)?;
-            let idempotency_key = idempotency_key.map_err(Error::InvalidRequest)?;
-            let prefer = prefer.map_err(Error::InvalidRequest)?;
-            let request_id = request_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/team/{}/shipments/{}/booking", client.baseurl, encode_path(& team
-                .to_string()), encode_path(& shipment.to_string()),
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(5usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
+            let call = client.for_call();
+            let client = &call;
+            let result: Result<
+                ResponseValue<types::BookShipmentSuccess>,
+                Error<types::Problem>,
+            > = async {
+                let team = team.map_err(Error::InvalidRequest)?;
+                let shipment = shipment.map_err(Error::InvalidRequest)?;
+                let accept_language = accept_language.map_err(Error::InvalidRequest)?;
+                let idempotency_key = idempotency_key.map_err(Error::InvalidRequest)?;
+                let prefer = prefer.map_err(Error::InvalidRequest)?;
+                let request_id = request_id.map_err(Error::InvalidRequest)?;
+                let url = format!(
+                    "{}/team/{}/shipments/{}/booking", client.baseurl, encode_path(& team
+                    .to_string()), encode_path(& shipment.to_string()),
                 );
-            if let Some(value) = accept_language {
-                header_map.append("Accept-Language", value.to_string().try_into()?);
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(5usize);
+                header_map
+                    .append(
+                        ::reqwest::header::HeaderName::from_static("api-version"),
+                        ::reqwest::header::HeaderValue::from_static(
+                            super::Client::api_version(),
+                        ),
+                    );
+                if let Some(value) = accept_language {
+                    header_map.append("Accept-Language", value.to_string().try_into()?);
+                }
+                if let Some(value) = idempotency_key {
+                    header_map.append("Idempotency-Key", value.to_string().try_into()?);
+                }
+                if let Some(value) = prefer {
+                    header_map.append("Prefer", value.to_string().try_into()?);
+                }
+                if let Some(value) = request_id {
+                    header_map.append("Request-ID", value.to_string().try_into()?);
+                }
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .headers(header_map)
+                    .build()?;
+                let info = OperationInfo {
+                    operation_id: "book_shipment",
+                };
+                client.pre(&mut request, &info).await?;
+                let result = client.exec(request, &info).await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                match response.status().as_u16() {
+                    200u16 => crate::runtime::decode::success(response).await,
+                    202u16 => crate::runtime::decode::success(response).await,
+                    400u16 => {
+                        Err(
+                            Error::ErrorResponse(
+                                crate::runtime::decode::error_response(response).await?,
+                            ),
+                        )
+                    }
+                    401u16 => {
+                        Err(
+                            Error::ErrorResponse(
+                                crate::runtime::decode::error_response(response).await?,
+                            ),
+                        )
+                    }
+                    403u16 => {
+                        Err(
+                            Error::ErrorResponse(
+                                crate::runtime::decode::error_response(response).await?,
+                            ),
+                        )
+                    }
+                    404u16 => {
+                        Err(
+                            Error::ErrorResponse(
+                                crate::runtime::decode::error_response(response).await?,
+                            ),
+                        )
+                    }
+                    409u16 => {
+                        Err(
+                            Error::ErrorResponse(
+                                crate::runtime::decode::error_response(response).await?,
+                            ),
+                        )
+                    }
+                    422u16 => {
+                        Err(
+                            Error::ErrorResponse(
+                                crate::runtime::decode::error_response(response).await?,
+                            ),
+                        )
+                    }
+                    429u16 => {
+                        Err(
+                            Error::ErrorResponse(
+                                crate::runtime::decode::error_response(response).await?,
+                            ),
+                        )
+                    }
+                    500u16 => {
+                        Err(
+                            Error::ErrorResponse(
+                                crate::runtime::decode::error_response(response).await?,
+                            ),
+                        )
+                    }
+                    _ => Err(Error::UnexpectedResponse(response)),
+                }
             }
-            if let Some(value) = idempotency_key {
-                header_map.append("Idempotency-Key", value.to_string().try_into()?);
-            }
-            if let Some(value) = prefer {
-                header_map.append("Prefer", value.to_string().try_into()?);
-            }
-            if let Some(value) = request_id {
-                header_map.append("Request-ID", value.to_string().try_into()?);
-            }
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "book_shipment",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => crate::runtime::decode::success(response).await,
-                202u16 => crate::runtime::decode::success(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            crate::runtime::decode::error_response(response).await?,
-                        ),
-                    )
-                }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            crate::runtime::decode::error_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            crate::runtime::decode::error_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            crate::runtime::decode::error_response(response).await?,
-                        ),
-                    )
-                }
-                409u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            crate::runtime::decode::error_response(response).await?,
-                        ),
-                    )
-                }
-                422u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            crate::runtime::decode::error_response(response).await?,
-                        ),
-                    )
-                }
-                429u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            crate::runtime::decode::error_response(response).await?,
-                        ),
-                    )
-                }
-                500u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            crate::runtime::decode::error_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+                .await;
+            call.finish_call(result)
         }
     }
 }

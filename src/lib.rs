@@ -37,7 +37,9 @@ macro_rules! generated_api {
             include!(concat!(env!("OUT_DIR"), "/", $name, ".rs"));
         }
 
-        pub use generated::{ByteStream, Client, Error, ResponseValue, builder, prelude, types};
+        /// The error of every call: parcelkit's one [`Error`](crate::Error) type.
+        pub use crate::Error;
+        pub use generated::{ByteStream, Client, ResponseValue, builder, prelude, types};
 
         impl Client {
             /// A builder for this API's client: base URL (default: production), credential,
@@ -65,6 +67,23 @@ macro_rules! generated_api {
                     self.client.clone(),
                     self.inner.with_retry_policy(policy),
                 )
+            }
+
+            /// A copy of this client for one call, whose final response is recorded for the
+            /// call's error (used by every generated `send()`).
+            #[doc(hidden)]
+            pub fn for_call(&self) -> Client {
+                Client::new_with_client(&self.baseurl, self.client.clone(), self.inner.for_call())
+            }
+
+            /// Turns the outcome of a call made on [`Client::for_call`]'s copy into parcelkit's
+            /// result (used by every generated `send()`).
+            #[doc(hidden)]
+            pub fn finish_call<T, E: $crate::runtime::ErrorBody>(
+                &self,
+                result: Result<ResponseValue<T>, progenitor_client::Error<E>>,
+            ) -> Result<ResponseValue<T>, $crate::Error> {
+                self.inner.finish(result)
             }
 
             /// This client with another deadline for each call made through it: every attempt
@@ -123,7 +142,7 @@ macro_rules! generated_api {
 pub mod runtime;
 
 pub use runtime::{
-    AcceptLanguage, ApiError, BuildError, Detailed, ErrorKind, IdempotencyKey, InvalidHeaderValue,
+    AcceptLanguage, BuildError, Error, ErrorDetails, ErrorKind, IdempotencyKey, InvalidHeaderValue,
     Jitter, MAX_ERROR_BODY, PollPolicy, RequestId, ResponseMeta, RetryAdvice, RetryPolicy,
     canonical_json, is_retryable_status, parse_retry_after,
 };

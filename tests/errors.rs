@@ -1,4 +1,4 @@
-//! Every failure is an `ApiError` with its kind, status, Request-ID, headers, the raw body
+//! Every failure is a `parcelkit::Error` with its kind, status, Request-ID, headers, the raw body
 //! (bounded) and the API's parsed details; never a panic.
 
 mod support;
@@ -6,9 +6,7 @@ mod support;
 use std::sync::Arc;
 
 use parcelkit::phygitals::{self, PhygitalsError};
-use parcelkit::{
-    Detailed, ErrorKind, IdempotencyKey, MAX_ERROR_BODY, RetryAdvice, RetryPolicy, smartsend,
-};
+use parcelkit::{ErrorKind, IdempotencyKey, MAX_ERROR_BODY, RetryAdvice, RetryPolicy, smartsend};
 use serde_json::json;
 use support::{ManualClock, ScriptedServer, Step, json};
 
@@ -25,17 +23,13 @@ fn smartsend_client(server: &ScriptedServer) -> smartsend::Client {
         .unwrap()
 }
 
-async fn delete(
-    client: &smartsend::Client,
-    key: IdempotencyKey,
-) -> Result<(), smartsend::ApiError> {
+async fn delete(client: &smartsend::Client, key: IdempotencyKey) -> Result<(), parcelkit::Error> {
     client
         .delete_shipment()
         .team(TEAM)
         .shipment(SHIPMENT.parse::<uuid::Uuid>().unwrap())
         .idempotency_key(key)
         .send()
-        .detailed()
         .await
         .map(|_| ())
 }
@@ -101,7 +95,6 @@ async fn an_undecodable_success_body_keeps_status_request_id_and_bytes() {
         .list_services()
         .team(TEAM)
         .send()
-        .detailed()
         .await
         .unwrap_err();
     assert_eq!(error.kind(), ErrorKind::UnexpectedResponse);
@@ -119,13 +112,7 @@ async fn a_non_json_error_body_is_kept_not_a_panic() {
         .retry_policy(RetryPolicy::never())
         .build()
         .unwrap();
-    let error = client
-        .list_services()
-        .team(TEAM)
-        .send()
-        .detailed()
-        .await
-        .unwrap_err();
+    let error = client.list_services().team(TEAM).send().await.unwrap_err();
     // A 500 is a server error whatever its body says; the HTML is kept, not shown as a message.
     assert_eq!(error.kind(), ErrorKind::ServerError);
     assert_eq!(error.message(), "Internal Server Error");
@@ -142,7 +129,6 @@ async fn an_undocumented_status_keeps_its_bounded_body() {
         .list_services()
         .team(TEAM)
         .send()
-        .detailed()
         .await
         .unwrap_err();
     // A 4xx the operation does not list is an API error.
@@ -166,7 +152,6 @@ async fn a_transport_error_still_names_its_request() {
         .request_shipping()
         .body(support::ship_request())
         .send()
-        .detailed()
         .await
         .unwrap_err();
     assert_eq!(error.kind(), ErrorKind::Transport);
@@ -199,7 +184,6 @@ async fn retry_advice_follows_the_retry_rule() {
         .get_inventory()
         .user_id("u1")
         .send()
-        .detailed()
         .await
         .unwrap_err();
     assert_eq!(error.retry_advice(), RetryAdvice::SafeToRetry);
@@ -218,7 +202,6 @@ async fn retry_advice_follows_the_retry_rule() {
         .request_shipping()
         .body(support::ship_request())
         .send()
-        .detailed()
         .await
         .unwrap_err();
     assert_eq!(error.retry_advice(), RetryAdvice::SafeToRetry);
@@ -242,7 +225,6 @@ async fn retry_advice_follows_the_retry_rule() {
         .request_shipping()
         .body(support::ship_request())
         .send()
-        .detailed()
         .await
         .unwrap_err();
     assert_eq!(error.retry_advice(), RetryAdvice::MayHaveExecuted);
@@ -256,7 +238,6 @@ async fn retry_advice_follows_the_retry_rule() {
         .get_shipping_order()
         .order_id("order_AAAAAAAAAAAAAAAA")
         .send()
-        .detailed()
         .await
         .unwrap_err();
     assert_eq!(error.retry_advice(), RetryAdvice::NotRetryable);
@@ -271,7 +252,6 @@ async fn an_invalid_key_is_refused_before_sending() {
         .shipment(SHIPMENT.parse::<uuid::Uuid>().unwrap())
         .idempotency_key("short")
         .send()
-        .detailed()
         .await
         .unwrap_err();
     assert_eq!(error.kind(), ErrorKind::InvalidRequest);
@@ -304,10 +284,9 @@ async fn phygitals_messages_are_typed() {
             .request_shipping()
             .body(support::ship_request())
             .send()
-            .detailed()
     };
     let expired = ship().await.unwrap_err();
-    assert_eq!(expired.details(), Some(&PhygitalsError::QuoteExpired));
+    assert_eq!(expired.phygitals(), Some(&PhygitalsError::QuoteExpired));
     assert!(
         expired
             .to_string()
@@ -316,7 +295,7 @@ async fn phygitals_messages_are_typed() {
     );
     let unknown = ship().await.unwrap_err();
     assert_eq!(
-        unknown.details(),
+        unknown.phygitals(),
         Some(&PhygitalsError::Other("A message from the future".into()))
     );
 }
@@ -341,10 +320,9 @@ async fn an_invalid_destination_carries_details_and_suggestion() {
         .quote_shipping()
         .body(request)
         .send()
-        .detailed()
         .await
         .unwrap_err();
-    match error.details() {
+    match error.phygitals() {
         Some(PhygitalsError::InvalidDestination { details, suggested }) => {
             assert_eq!(
                 details.as_deref(),
@@ -374,7 +352,6 @@ async fn a_malformed_quote_id_is_refused_before_sending_naming_the_rule() {
                 .quote_id("quote_01JQ7ZK4M8P2R5T9V3X6Y1B4CD".to_string()),
         )
         .send()
-        .detailed()
         .await
         .unwrap_err();
     assert_eq!(error.kind(), ErrorKind::InvalidRequest);

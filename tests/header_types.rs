@@ -59,11 +59,11 @@ async fn an_invalid_key_is_refused_before_sending() {
         .send()
         .await;
     match result {
-        Err(parcelkit::smartsend::Error::InvalidRequest(message)) => {
+        Err(error) if error.kind() == parcelkit::ErrorKind::InvalidRequest => {
             // The setter keeps the conversion error, so the rule and the length are named.
             assert_eq!(
-                message,
-                "idempotency_key: invalid Idempotency-Key: 9 characters, but it must be 16 to 128 \
+                error.message(),
+                "refused before sending: idempotency_key: invalid Idempotency-Key: 9 characters, but it must be 16 to 128 \
                  characters from A-Z a-z 0-9 . _ -"
             );
         }

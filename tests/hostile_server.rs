@@ -7,7 +7,7 @@ mod support;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use parcelkit::{Detailed, ErrorKind, MAX_ERROR_BODY, RetryPolicy, phygitals, smartsend};
+use parcelkit::{ErrorKind, MAX_ERROR_BODY, RetryPolicy, phygitals, smartsend};
 use serde_json::json;
 use support::{ManualClock, ScriptedServer, Step, json, json_with, raw, redirect};
 
@@ -84,7 +84,6 @@ async fn a_phygitals_key_never_follows_a_redirect_get_or_post_to_another_origin(
                 .get_inventory()
                 .user_id("u1")
                 .send()
-                .detailed()
                 .await
                 .unwrap_err();
             assert_refused_redirect(&get, get.kind(), &case.target);
@@ -92,7 +91,6 @@ async fn a_phygitals_key_never_follows_a_redirect_get_or_post_to_another_origin(
                 .request_shipping()
                 .body(support::ship_request())
                 .send()
-                .detailed()
                 .await
                 .unwrap_err();
             assert_refused_redirect(&post, post.kind(), &case.target);
@@ -125,7 +123,6 @@ async fn a_smart_send_token_body_and_key_never_follow_a_redirect() {
                 .team(TEAM)
                 .shipment(shipment_uuid())
                 .send()
-                .detailed()
                 .await
                 .unwrap_err();
             assert_refused_redirect(&error, error.kind(), &case.target);
@@ -134,7 +131,6 @@ async fn a_smart_send_token_body_and_key_never_follow_a_redirect() {
                 .team(TEAM)
                 .shipment(shipment_uuid())
                 .send()
-                .detailed()
                 .await
                 .unwrap_err();
             assert_refused_redirect(&error, error.kind(), &case.target);
@@ -162,7 +158,6 @@ async fn a_redirect_loop_costs_one_request() {
         .list_services()
         .team(TEAM)
         .send()
-        .detailed()
         .await
         .unwrap_err();
     assert_eq!(error.kind(), ErrorKind::Redirect);
@@ -227,13 +222,7 @@ async fn a_ten_megabyte_answer_is_never_held_whole_nor_shown() {
         assert!(shown.len() < 8 * 1024, "{status}: {} bytes", shown.len());
         assert!(shown.contains(&status.to_string()), "{shown}");
         // The detailed error keeps at most MAX_ERROR_BODY, and shows an excerpt.
-        let detailed = client
-            .list_services()
-            .team(TEAM)
-            .send()
-            .detailed()
-            .await
-            .unwrap_err();
+        let detailed = client.list_services().team(TEAM).send().await.unwrap_err();
         assert!(detailed.body().len() <= MAX_ERROR_BODY);
         let shown = format!("{detailed} {detailed:?}");
         assert!(shown.len() < 4 * 1024, "{status}: {} bytes", shown.len());
@@ -266,13 +255,7 @@ async fn a_success_body_over_the_limit_is_an_error_that_says_so() {
         .max_response_body(1024)
         .build()
         .unwrap();
-    let error = client
-        .list_services()
-        .team(TEAM)
-        .send()
-        .detailed()
-        .await
-        .unwrap_err();
+    let error = client.list_services().team(TEAM).send().await.unwrap_err();
     assert_eq!(error.kind(), ErrorKind::UnexpectedResponse);
     assert!(
         error
@@ -293,7 +276,6 @@ async fn gateway_errors_are_server_errors_with_the_servers_own_message() {
             .list_services()
             .team(TEAM)
             .send()
-            .detailed()
             .await
             .unwrap_err();
         assert_eq!(error.kind(), ErrorKind::ServerError, "{status}");
@@ -317,7 +299,6 @@ async fn a_plain_text_401_is_an_authentication_error_on_both_apis() {
         .list_services()
         .team(TEAM)
         .send()
-        .detailed()
         .await
         .unwrap_err();
     assert_eq!(error.kind(), ErrorKind::Authentication);
@@ -326,7 +307,6 @@ async fn a_plain_text_401_is_an_authentication_error_on_both_apis() {
         .get_inventory()
         .user_id("u1")
         .send()
-        .detailed()
         .await
         .unwrap_err();
     assert_eq!(error.kind(), ErrorKind::Authentication);
@@ -351,11 +331,10 @@ async fn a_problem_without_status_and_with_string_errors_decodes() {
             .unwrap(),
         )
         .send()
-        .detailed()
         .await
         .unwrap_err();
     assert_eq!(error.kind(), ErrorKind::Api);
-    let details = error.details().expect("the problem decodes");
+    let details = error.problem().expect("the problem decodes");
     assert_eq!(details.status, 422, "taken from the HTTP status");
     assert_eq!(
         error.field_errors("parcels.0.gross_weight"),
@@ -382,13 +361,7 @@ async fn a_retry_after_of_days_is_not_slept_through() {
         .clock(Arc::new(clock.clone()))
         .build()
         .unwrap();
-    let error = client
-        .list_services()
-        .team(TEAM)
-        .send()
-        .detailed()
-        .await
-        .unwrap_err();
+    let error = client.list_services().team(TEAM).send().await.unwrap_err();
     assert_eq!(error.kind(), ErrorKind::ServerError);
     assert_eq!(error.retry_after(), Some(Duration::from_secs(999_999)));
     assert_eq!(server.requests().len(), 1, "no second request");
@@ -405,7 +378,6 @@ async fn a_server_that_never_answers_ends_the_call_at_its_deadline() {
         .list_services()
         .team(TEAM)
         .send()
-        .detailed()
         .await
         .unwrap_err();
     let took = started.elapsed();
@@ -427,7 +399,6 @@ async fn a_transport_error_says_its_root_cause() {
         .list_services()
         .team(TEAM)
         .send()
-        .detailed()
         .await
         .unwrap_err();
     assert_eq!(error.kind(), ErrorKind::Transport);

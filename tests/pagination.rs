@@ -100,6 +100,6 @@ async fn an_error_ends_the_stream() {
     assert_eq!(items.len(), 3);
     assert!(items[..2].iter().all(Result::is_ok));
     assert!(
-        matches!(&items[2], Err(smartsend::Error::ErrorResponse(p)) if p.status().as_u16() == 404)
+        matches!(&items[2], Err(e) if e.status().map(|s| s.as_u16()) == Some(404) && e.problem().is_some())
     );
 }

@@ -2,10 +2,7 @@
 //! variants; an unknown message is kept as [`PhygitalsError::Other`].
 
 use super::types;
-use crate::runtime::ErrorBody;
-
-/// The error of a Phygitals call made with [`Detailed::detailed`](crate::Detailed).
-pub type ApiError = crate::runtime::ApiError<PhygitalsError>;
+use crate::runtime::{ErrorBody, ErrorDetails};
 
 /// A Phygitals error message, typed. The wire strings are matched exactly, as documented.
 ///
@@ -144,7 +141,7 @@ impl PhygitalsError {
 
 impl PhygitalsError {
     /// The message, with the validator's explanation for an invalid destination.
-    fn summary(&self) -> String {
+    pub(crate) fn summary(&self) -> String {
         match self {
             PhygitalsError::InvalidDestination {
                 details: Some(d), ..
@@ -155,24 +152,18 @@ impl PhygitalsError {
 }
 
 impl ErrorBody for types::Error {
-    type Details = PhygitalsError;
     const API: &'static str = "Phygitals";
 
-    fn into_details(self) -> PhygitalsError {
-        PhygitalsError::from_message(&self.error)
-    }
-
-    fn summary(details: &PhygitalsError) -> String {
-        details.summary()
+    fn into_details(self) -> ErrorDetails {
+        ErrorDetails::Phygitals(PhygitalsError::from_message(&self.error))
     }
 }
 
 impl ErrorBody for types::QuoteShippingError {
-    type Details = PhygitalsError;
     const API: &'static str = "Phygitals";
 
-    fn into_details(self) -> PhygitalsError {
-        match self {
+    fn into_details(self) -> ErrorDetails {
+        ErrorDetails::Phygitals(match self {
             types::QuoteShippingError::QuoteValidationError(v) => {
                 match PhygitalsError::from_message(&v.error) {
                     PhygitalsError::InvalidDestination { .. } => {
@@ -185,11 +176,7 @@ impl ErrorBody for types::QuoteShippingError {
                 }
             }
             types::QuoteShippingError::Error(e) => PhygitalsError::from_message(&e.error),
-        }
-    }
-
-    fn summary(details: &PhygitalsError) -> String {
-        details.summary()
+        })
     }
 }
 

@@ -12,7 +12,7 @@ mod errors;
 mod ids;
 mod orders;
 
-pub use errors::{ApiError, PhygitalsError};
+pub use errors::PhygitalsError;
 pub use ids::{
     InvalidOrderId, InvalidQuoteId, OrderId, OrderIdProblem, QuoteId, QuoteIdProblem,
     ShippingQuotes,

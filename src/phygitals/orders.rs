@@ -7,7 +7,8 @@
 use std::fmt;
 use std::time::Duration;
 
-use super::{Client, Error, types};
+use super::{Client, types};
+use crate::Error;
 use crate::PollPolicy;
 use crate::runtime::PollClock;
 
@@ -15,7 +16,7 @@ use crate::runtime::PollClock;
 #[derive(Debug)]
 pub enum OrderWaitError {
     /// Fetching the order failed (after the client's own retries); e.g. `Order not found`.
-    Request(Box<Error<types::Error>>),
+    Request(Box<Error>),
     /// The policy's timeout passed first.
     TimedOut {
         /// The order.

@@ -17,7 +17,7 @@ use tracing::Instrument;
 
 use super::clock::{Clock, SystemClock};
 use super::decode::read_capped;
-use super::error::{self, Captured};
+use super::error::{self, CallRecord, Captured};
 use super::retry_loop::{RetrySafety, classify, run_with_retries};
 use super::{AcceptLanguage, IdempotencyKey, Jitter, RequestId, RetryPolicy};
 
@@ -353,7 +353,7 @@ impl<C: ApiClient> ClientBuilder<C> {
         let jitter = self
             .jitter_seed
             .map_or_else(Jitter::from_entropy, Jitter::seeded);
-        let context = ClientContext(Arc::new(Runtime {
+        let context = ClientContext::new(Arc::new(Runtime {
             profile,
             credential,
             user_agent,
@@ -370,7 +370,11 @@ impl<C: ApiClient> ClientBuilder<C> {
 
 /// The state a generated client carries: shared, cheap to clone, credentials redacted in `Debug`.
 #[derive(Clone)]
-pub struct ClientContext(Arc<Runtime>);
+pub struct ClientContext {
+    runtime: Arc<Runtime>,
+    /// Set on the per-call copy a `send()` runs on: where its final response is recorded.
+    call: Option<Arc<CallRecord>>,
+}
 
 /// The default of [`ClientBuilder::max_response_body`].
 const DEFAULT_MAX_RESPONSE_BODY: usize = 32 * 1024 * 1024;
@@ -390,7 +394,7 @@ struct Runtime {
 
 impl fmt::Debug for ClientContext {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let r = &self.0;
+        let r = &self.runtime;
         f.debug_struct("ClientContext")
             .field("api", &r.profile.name)
             .field("credential", &r.credential.as_ref().map(|_| "<redacted>"))
@@ -402,21 +406,54 @@ impl fmt::Debug for ClientContext {
 }
 
 impl ClientContext {
+    fn new(runtime: Arc<Runtime>) -> ClientContext {
+        ClientContext {
+            runtime,
+            call: None,
+        }
+    }
+
     /// The retry policy in force.
     pub fn retry_policy(&self) -> &RetryPolicy {
-        &self.0.retry
+        &self.runtime.retry
+    }
+
+    /// A copy for one call, with a record of its own (see [`ClientContext::finish`]).
+    pub(crate) fn for_call(&self) -> ClientContext {
+        ClientContext {
+            runtime: Arc::clone(&self.runtime),
+            call: Some(CallRecord::new()),
+        }
+    }
+
+    /// The outcome of a call made on a [`ClientContext::for_call`] copy, with progenitor's error
+    /// made a [`crate::Error`] from what the call recorded.
+    pub(crate) fn finish<T, E: error::ErrorBody>(
+        &self,
+        result: Result<progenitor_client::ResponseValue<T>, progenitor_client::Error<E>>,
+    ) -> Result<progenitor_client::ResponseValue<T>, crate::Error> {
+        match &self.call {
+            Some(record) => record.finish(result),
+            None => CallRecord::new().finish(result),
+        }
+    }
+
+    fn record(&self, captured: Captured) {
+        if let Some(record) = &self.call {
+            record.record(captured);
+        }
     }
 
     /// The same context with another retry policy (and so another deadline); the rest is shared
     /// or copied. Backs the clients' `with_retry_policy` and `with_deadline`.
     pub(crate) fn with_retry_policy(&self, retry: RetryPolicy) -> ClientContext {
-        let r = &self.0;
+        let r = &self.runtime;
         let seed = r
             .jitter
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .next_seed();
-        ClientContext(Arc::new(Runtime {
+        ClientContext::new(Arc::new(Runtime {
             profile: r.profile,
             credential: r.credential.clone(),
             user_agent: r.user_agent.clone(),
@@ -431,19 +468,19 @@ impl ClientContext {
 
     /// Waits `duration` on the client's clock.
     pub(crate) async fn sleep(&self, duration: Duration) {
-        self.0.clock.sleep(duration).await;
+        self.runtime.clock.sleep(duration).await;
     }
 
     /// The client's clock.
     pub(crate) fn clock(&self) -> &dyn Clock {
-        self.0.clock.as_ref()
+        self.runtime.clock.as_ref()
     }
 
     /// Fills in what the caller did not set: credential, User-Agent, `Request-ID`, an
     /// `Idempotency-Key` on writes of an API that deduplicates them, and the default language.
     /// Runs once per call, before the first attempt, so every retry carries the same values.
     pub(crate) fn prepare(&self, request: &mut reqwest::Request) {
-        let r = &self.0;
+        let r = &self.runtime;
         let is_write = matches!(*request.method(), Method::POST | Method::DELETE);
         let bodiless_write = matches!(
             *request.method(),
@@ -493,7 +530,7 @@ impl ClientContext {
         request: reqwest::Request,
         operation_id: &str,
     ) -> reqwest::Result<reqwest::Response> {
-        let r = &self.0;
+        let r = &self.runtime;
         let sent_request_id = request.headers().get(REQUEST_ID).cloned();
         let sent_key = request.headers().get(IDEMPOTENCY_KEY).cloned();
         let safety =
@@ -594,7 +631,7 @@ impl ClientContext {
                 if let Some(key) = sent_key {
                     sent.insert(IDEMPOTENCY_KEY, key);
                 }
-                error::capture(Captured {
+                self.record(Captured {
                     status: None,
                     headers: sent,
                     body: Bytes::new(),
@@ -611,22 +648,22 @@ impl ClientContext {
         if let Some(key) = sent_key {
             headers.entry(IDEMPOTENCY_KEY).or_insert(key);
         }
-        if error::capturing() {
+        if self.call.is_some() {
             let replay_safe = safety == RetrySafety::Idempotent;
-            capture_response(&mut response, replay_safe, clock.wall()).await;
+            self.record(capture_response(&mut response, replay_safe, clock.wall()).await);
         }
         Ok(response)
     }
 }
 
-/// Records status, headers and (for an error status) the raw body of the final response for the
-/// error of a [`Detailed`](super::Detailed) call. The body was read (capped) by the attempt; the
-/// response is rebuilt from the same bytes, so the generated code still decodes it as usual.
+/// Status, headers and (for an error status) the raw body of the final response, for the
+/// call's error. The body was read (capped) by the attempt; the response is rebuilt from the
+/// same bytes, so the generated code still decodes it as usual.
 async fn capture_response(
     response: &mut reqwest::Response,
     replay_safe: bool,
     received_at: std::time::SystemTime,
-) {
+) -> Captured {
     let status = response.status();
     let headers = response.headers().clone();
     let mut body = Bytes::new();
@@ -648,13 +685,13 @@ async fn capture_response(
             .expect("status and version come from a valid response")
             .into();
     }
-    error::capture(Captured {
+    Captured {
         status: Some(status),
         headers,
         body,
         replay_safe,
         received_at: Some(received_at),
-    });
+    }
 }
 
 fn token_header(token: &str) -> HeaderValue {

@@ -10,7 +10,7 @@
 //!   (`at data.parcels[0].state: invalid type: null, ...`), the status, the `Request-ID`, and a
 //!   short excerpt of the body, never the whole of it.
 //!
-//! Bodies are read with a cap ([`read_capped`]) by the client's `exec` hook, before any of this
+//! Bodies are read with a cap (`read_capped`) by the client's `exec` hook, before any of this
 //! runs, so a 10 MB answer is never held whole.
 
 use std::fmt::Write as _;
@@ -140,10 +140,10 @@ impl DecodeFailure {
     }
 }
 
-/// Separates what went wrong from the context in a decode message, so an [`ApiError`]
+/// Separates what went wrong from the context in a decode message, so an [`Error`]
 /// (which shows status and Request-ID itself) can take the first part alone.
 ///
-/// [`ApiError`]: super::ApiError
+/// [`Error`]: super::Error
 pub(crate) const CONTEXT_SEPARATOR: &str = " [status ";
 
 fn decode_message(

@@ -1,15 +1,15 @@
-//! One error type for both APIs: what went wrong ([`ErrorKind`]), and everything known about the
-//! exchange (status, `Request-ID`, `Idempotency-Key`, headers, the raw body, bounded) plus the
-//! API's own parsed details (`D`: Smart Send's problem document, Phygitals' typed message).
+//! One error type for both APIs, [`Error`]: what went wrong ([`ErrorKind`]), whether trying
+//! again is safe ([`RetryAdvice`]), and everything known about the exchange (status,
+//! `Request-ID`, `Idempotency-Key`, headers, the raw body, bounded) plus the API's own parsed
+//! details ([`ErrorDetails`]: Smart Send's problem document, Phygitals' typed message).
 //!
-//! The generated operations return progenitor's error, which drops the raw body of typed error
-//! responses and the status of undecodable ones. [`Detailed::detailed`] runs a `send()` inside a
-//! capture scope: the client's `exec` hook records the final response's status, headers and body
-//! there, and the error is assembled from that record.
+//! Every generated `send()` returns it: parcelkit-codegen rewrites progenitor's `send()` to run
+//! on a per-call copy of the client whose `exec` hook records the final response (status,
+//! headers, bounded body) in that call's record, and to assemble the error from progenitor's
+//! error and the record.
 
-use std::cell::RefCell;
 use std::fmt;
-use std::future::Future;
+use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 use progenitor_client::ResponseValue;
@@ -48,9 +48,9 @@ pub enum ErrorKind {
     Api,
     /// 401 or 403: the credential is missing, wrong or not allowed to do this.
     Authentication,
-    /// 429: too many requests; see [`ApiError::retry_after`].
+    /// 429: too many requests; see [`Error::retry_after`].
     RateLimited,
-    /// 5xx: the service or a gateway in front of it failed; see [`ApiError::retry_after`].
+    /// 5xx: the service or a gateway in front of it failed; see [`Error::retry_after`].
     ServerError,
     /// A 3xx redirect. parcelkit never follows one, so the credential, the body and the
     /// `Idempotency-Key` stay on the base URL's origin; the message names the target.
@@ -109,8 +109,38 @@ impl RetryAdvice {
     }
 }
 
-/// A failed call: kind, message, status, Request-ID, headers, raw body and the API's details.
-pub struct ApiError<D> {
+/// What an API said about a failure, parsed.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum ErrorDetails {
+    /// Smart Send's problem document (RFC 9457).
+    #[cfg(feature = "smartsend")]
+    Problem(crate::smartsend::types::Problem),
+    /// Phygitals' message, typed.
+    #[cfg(feature = "phygitals")]
+    Phygitals(crate::phygitals::PhygitalsError),
+}
+
+/// A failed call of either API: kind, message, status, Request-ID, headers, raw body (bounded)
+/// and the API's parsed details.
+///
+/// ```no_run
+/// # async fn demo(client: parcelkit::smartsend::Client) {
+/// let team = "ad9546c1-393e-49a5-9a72-5cc146c9bec5";
+/// match client.list_services().team(team).send().await {
+///     Ok(services) => println!("{} services", services.data.len()),
+///     Err(e) => eprintln!(
+///         "{e}; retry: {:?}; body: {}",
+///         e.retry_advice(),
+///         String::from_utf8_lossy(e.body())
+///     ),
+/// }
+/// # }
+/// ```
+pub struct Error(Box<Inner>);
+
+/// What an [`Error`] holds, boxed so that a `Result` stays small.
+struct Inner {
     api: &'static str,
     kind: ErrorKind,
     replay_safe: bool,
@@ -119,19 +149,19 @@ pub struct ApiError<D> {
     status: Option<StatusCode>,
     headers: HeaderMap,
     body: Bytes,
-    details: Option<D>,
+    details: Option<ErrorDetails>,
     source: Option<Box<dyn std::error::Error + Send + Sync>>,
 }
 
-impl<D> ApiError<D> {
+impl Error {
     /// What kind of failure.
     pub fn kind(&self) -> ErrorKind {
-        self.kind
+        self.0.kind
     }
 
     /// The HTTP status, when there was a response.
     pub fn status(&self) -> Option<StatusCode> {
-        self.status
+        self.0.status
     }
 
     /// The `Request-ID` (as echoed, or as sent), when the request was sent.
@@ -146,22 +176,57 @@ impl<D> ApiError<D> {
 
     /// The response headers (empty when there was no response).
     pub fn headers(&self) -> &HeaderMap {
-        &self.headers
+        &self.0.headers
     }
 
     /// The raw response body, at most [`MAX_ERROR_BODY`] bytes (empty when there was none).
     pub fn body(&self) -> &[u8] {
-        &self.body
+        &self.0.body
     }
 
     /// The API's parsed error details, when the body decoded.
-    pub fn details(&self) -> Option<&D> {
-        self.details.as_ref()
+    pub fn details(&self) -> Option<&ErrorDetails> {
+        self.0.details.as_ref()
+    }
+
+    /// Smart Send's problem document, when the body was one.
+    #[cfg(feature = "smartsend")]
+    pub fn problem(&self) -> Option<&crate::smartsend::types::Problem> {
+        match self.0.details.as_ref()? {
+            ErrorDetails::Problem(problem) => Some(problem),
+            #[allow(unreachable_patterns)]
+            _ => None,
+        }
+    }
+
+    /// Phygitals' message, typed, when the body was one.
+    #[cfg(feature = "phygitals")]
+    pub fn phygitals(&self) -> Option<&crate::phygitals::PhygitalsError> {
+        match self.0.details.as_ref()? {
+            ErrorDetails::Phygitals(error) => Some(error),
+            #[allow(unreachable_patterns)]
+            _ => None,
+        }
+    }
+
+    /// Whether this is [`ErrorKind::IdempotencyKeyReused`]: the key was used before with a
+    /// different payload, so the write was not executed. Use a new key for a new payload.
+    pub fn is_idempotency_key_reused(&self) -> bool {
+        self.0.kind == ErrorKind::IdempotencyKeyReused
+    }
+
+    /// The validation messages for one field (`parcels.0.gross_weight`, ...), from a Smart Send
+    /// problem's `errors` map.
+    #[cfg(feature = "smartsend")]
+    pub fn field_errors(&self, field: &str) -> &[String] {
+        self.problem()
+            .and_then(|p| p.errors.get(field))
+            .map_or(&[], Vec::as_slice)
     }
 
     /// A readable summary (without status and Request-ID; `Display` adds those).
     pub fn message(&self) -> &str {
-        &self.message
+        &self.0.message
     }
 
     /// Whether the same call may succeed later, and whether sending it again is safe: the same
@@ -173,23 +238,25 @@ impl<D> ApiError<D> {
     ///   [`MayHaveExecuted`](RetryAdvice::MayHaveExecuted) otherwise.
     /// - Anything else: [`NotRetryable`](RetryAdvice::NotRetryable).
     pub fn retry_advice(&self) -> RetryAdvice {
-        let worth_retrying = match self.kind {
+        let worth_retrying = match self.0.kind {
             ErrorKind::Transport | ErrorKind::Timeout => true,
             ErrorKind::Api
             | ErrorKind::UnexpectedResponse
             | ErrorKind::RateLimited
             | ErrorKind::ServerError => self
+                .0
                 .status
                 .is_some_and(|s| is_retryable_status(s.as_u16()) || s.is_server_error()),
             _ => false,
         };
-        let never_sent = self.status.is_none()
+        let never_sent = self.0.status.is_none()
             && self
+                .0
                 .source
                 .as_deref()
                 .and_then(|e| e.downcast_ref::<reqwest::Error>())
                 .is_some_and(reqwest::Error::is_connect);
-        match (worth_retrying, self.replay_safe || never_sent) {
+        match (worth_retrying, self.0.replay_safe || never_sent) {
             (false, _) => RetryAdvice::NotRetryable,
             (true, true) => RetryAdvice::SafeToRetry,
             (true, false) => RetryAdvice::MayHaveExecuted,
@@ -197,7 +264,7 @@ impl<D> ApiError<D> {
     }
 
     /// Whether sending the same call again later may succeed and cannot do anything twice:
-    /// [`ApiError::retry_advice`] is [`RetryAdvice::SafeToRetry`].
+    /// [`Error::retry_advice`] is [`RetryAdvice::SafeToRetry`].
     pub fn is_retryable(&self) -> bool {
         self.retry_advice().is_safe_to_retry()
     }
@@ -207,23 +274,27 @@ impl<D> ApiError<D> {
     /// policy's `max_delay` is not slept through: the call returns this error at once, and the
     /// decision is the caller's.
     pub fn retry_after(&self) -> Option<std::time::Duration> {
-        let at = self.received_at.unwrap_or_else(std::time::SystemTime::now);
-        self.headers
+        let at = self
+            .0
+            .received_at
+            .unwrap_or_else(std::time::SystemTime::now);
+        self.0
+            .headers
             .get(reqwest::header::RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| super::parse_retry_after(v, at))
     }
 
     fn header(&self, name: &reqwest::header::HeaderName) -> Option<&str> {
-        self.headers.get(name).and_then(|v| v.to_str().ok())
+        self.0.headers.get(name).and_then(|v| v.to_str().ok())
     }
 }
 
-impl<D> fmt::Display for ApiError<D> {
+impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.api, self.message)?;
+        write!(f, "{}: {}", self.0.api, self.0.message)?;
         let mut extra = Vec::new();
-        if let Some(status) = self.status {
+        if let Some(status) = self.0.status {
             extra.push(format!("status {}", status.as_u16()));
         }
         if let Some(id) = self.request_id() {
@@ -236,47 +307,58 @@ impl<D> fmt::Display for ApiError<D> {
     }
 }
 
-impl<D: fmt::Debug> fmt::Debug for ApiError<D> {
+impl fmt::Debug for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ApiError")
-            .field("api", &self.api)
-            .field("kind", &self.kind)
-            .field("message", &self.message)
-            .field("status", &self.status)
+        f.debug_struct("Error")
+            .field("api", &self.0.api)
+            .field("kind", &self.0.kind)
+            .field("message", &self.0.message)
+            .field("status", &self.0.status)
             .field("request_id", &self.request_id())
             .field("idempotency_key", &self.idempotency_key())
-            .field("details", &self.details)
+            .field("details", &self.0.details)
             // An excerpt: the whole (bounded) body is `body()`.
-            .field("body", &super::decode::excerpt(&self.body))
+            .field("body", &super::decode::excerpt(&self.0.body))
             .finish()
     }
 }
 
-impl<D: fmt::Debug> std::error::Error for ApiError<D> {
+impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        self.source.as_deref().map(|e| e as _)
+        self.0.source.as_deref().map(|e| e as _)
     }
 }
 
-/// A generated error body type (`smartsend::types::Problem`, `phygitals::types::Error`, ...) and
-/// the details it becomes in an [`ApiError`].
+/// A generated error body type (`smartsend::types::Problem`, `phygitals::types::Error`, ...):
+/// what it becomes in an [`Error`]. Implemented by each API module.
 pub trait ErrorBody: Sized {
-    /// The API's parsed error details.
-    type Details;
     /// The API's name, for messages.
     const API: &'static str;
     /// The details this body carries.
-    fn into_details(self) -> Self::Details;
-    /// A one-line summary of the details.
-    fn summary(details: &Self::Details) -> String;
+    fn into_details(self) -> ErrorDetails;
     /// The kind of an error answer with these details (default: by status,
     /// [`ErrorKind::from_status`]).
-    fn kind(status: StatusCode, _details: &Self::Details) -> ErrorKind {
+    fn kind(status: StatusCode, _details: &ErrorDetails) -> ErrorKind {
         ErrorKind::from_status(status.as_u16())
     }
     /// Mends a documented error body that drifts from its schema within reason, before it is
     /// decoded (default: nothing). Runs only when the body does not decode as it is.
     fn tolerate(_status: StatusCode, _body: &mut serde_json::Value) {}
+}
+
+impl ErrorDetails {
+    /// A one-line summary: the problem's title and detail, or Phygitals' message.
+    fn summary(&self) -> String {
+        match self {
+            #[cfg(feature = "smartsend")]
+            ErrorDetails::Problem(problem) => match &problem.detail {
+                Some(detail) => format!("{}: {detail}", problem.title),
+                None => problem.title.clone(),
+            },
+            #[cfg(feature = "phygitals")]
+            ErrorDetails::Phygitals(error) => error.summary(),
+        }
+    }
 }
 
 /// What the `exec` hook recorded about the final response of a call.
@@ -292,60 +374,41 @@ pub(crate) struct Captured {
     pub(crate) received_at: Option<std::time::SystemTime>,
 }
 
-tokio::task_local! {
-    static CAPTURE: RefCell<Option<Captured>>;
-}
+/// The record of one call: the client's `exec` hook writes the final response here, and the
+/// call's error is assembled from it. One per `send()`, so concurrent calls never mix.
+#[derive(Debug, Default)]
+pub(crate) struct CallRecord(Mutex<Option<Captured>>);
 
-/// Whether the current call runs inside a [`Detailed::detailed`] scope (then `exec` keeps error
-/// bodies for the error).
-pub(crate) fn capturing() -> bool {
-    CAPTURE.try_with(|_| ()).is_ok()
-}
+impl CallRecord {
+    pub(crate) fn new() -> Arc<CallRecord> {
+        Arc::new(CallRecord::default())
+    }
 
-/// Records the final response of the current call (no-op outside a capture scope).
-pub(crate) fn capture(record: Captured) {
-    let _ = CAPTURE.try_with(|cell| *cell.borrow_mut() = Some(record));
-}
+    /// Records the final response (or the request, when there was none) of the call.
+    pub(crate) fn record(&self, captured: Captured) {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = Some(captured);
+    }
 
-/// Turns any generated operation's `send()` into a call whose error is an [`ApiError`].
-///
-/// ```no_run
-/// # async fn demo(client: parcelkit::smartsend::Client) -> Result<(), Box<dyn std::error::Error>> {
-/// use parcelkit::Detailed;
-///
-/// let team = "ad9546c1-393e-49a5-9a72-5cc146c9bec5";
-/// match client.list_services().team(team).send().detailed().await {
-///     Ok(services) => println!("{} services", services.data.len()),
-///     Err(e) => eprintln!("{e}; retryable: {}; body: {}", e.is_retryable(), String::from_utf8_lossy(e.body())),
-/// }
-/// # Ok(()) }
-/// ```
-pub trait Detailed<T, E: ErrorBody>:
-    Future<Output = Result<ResponseValue<T>, progenitor_client::Error<E>>> + Sized
-{
-    /// Runs the call, and on failure returns an [`ApiError`] with everything known.
-    fn detailed(self) -> impl Future<Output = Result<ResponseValue<T>, ApiError<E::Details>>> {
-        CAPTURE.scope(RefCell::new(None), async move {
-            let result = self.await;
-            let captured = CAPTURE
-                .with(|cell| cell.borrow_mut().take())
+    /// The call's outcome with progenitor's error made an [`Error`].
+    pub(crate) fn finish<T, E: ErrorBody>(
+        &self,
+        result: Result<ResponseValue<T>, progenitor_client::Error<E>>,
+    ) -> Result<ResponseValue<T>, Error> {
+        result.map_err(|e| {
+            let captured = self
+                .0
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .take()
                 .unwrap_or_default();
-            result.map_err(|e| assemble(e, captured))
+            assemble(e, captured)
         })
     }
 }
 
-impl<F, T, E: ErrorBody> Detailed<T, E> for F where
-    F: Future<Output = Result<ResponseValue<T>, progenitor_client::Error<E>>>
-{
-}
-
-fn assemble<E: ErrorBody>(
-    error: progenitor_client::Error<E>,
-    captured: Captured,
-) -> ApiError<E::Details> {
+fn assemble<E: ErrorBody>(error: progenitor_client::Error<E>, captured: Captured) -> Error {
     use progenitor_client::Error as P;
-    let mut out = ApiError {
+    let mut out = Error(Box::new(Inner {
         api: E::API,
         kind: ErrorKind::UnexpectedResponse,
         replay_safe: captured.replay_safe,
@@ -356,78 +419,101 @@ fn assemble<E: ErrorBody>(
         body: captured.body,
         details: None,
         source: None,
-    };
+    }));
     match error {
         P::InvalidRequest(message) => {
-            out.kind = ErrorKind::InvalidRequest;
-            out.message = format!("refused before sending: {message}");
+            out.0.kind = ErrorKind::InvalidRequest;
+            out.0.message = format!("refused before sending: {message}");
         }
         P::CommunicationError(e) | P::ResponseBodyError(e) => {
-            out.kind = if e.is_timeout() {
+            out.0.kind = if e.is_timeout() {
                 ErrorKind::Timeout
             } else {
                 ErrorKind::Transport
             };
-            out.message = if e.is_timeout() {
+            out.0.message = if e.is_timeout() {
                 "no response in time (the attempt's timeout or the call's deadline)".into()
             } else {
                 format!("transport error: {}", with_causes(&e))
             };
-            out.source = Some(Box::new(e));
+            out.0.source = Some(Box::new(e));
         }
         P::ErrorResponse(response) => {
-            out.status = Some(response.status());
-            out.headers = response.headers().clone();
+            out.0.status = Some(response.status());
+            out.0.headers = response.headers().clone();
             let status = response.status();
             let details = response.into_inner().into_details();
-            out.kind = E::kind(status, &details);
-            out.message = E::summary(&details);
-            out.details = Some(details);
+            out.0.kind = E::kind(status, &details);
+            out.0.message = details.summary();
+            out.0.details = Some(details);
         }
         P::InvalidResponsePayload(bytes, e) => {
-            if out.body.is_empty() {
-                out.body = bytes;
+            if out.0.body.is_empty() {
+                out.0.body = bytes;
             }
-            match out.status.filter(|s| !s.is_success()) {
+            match out.0.status.filter(|s| !s.is_success()) {
                 // An error answer in another format than documented (a gateway's HTML, a
                 // plain-text 401): its status says what it is.
                 Some(status) => out.describe_status(status),
                 None => {
                     let text = e.to_string();
-                    out.message = match text.rfind(super::decode::CONTEXT_SEPARATOR) {
+                    out.0.message = match text.rfind(super::decode::CONTEXT_SEPARATOR) {
                         Some(at) => text[..at].to_owned(),
                         None => text,
                     };
                 }
             }
-            out.source = Some(Box::new(e));
+            out.0.source = Some(Box::new(e));
         }
         P::UnexpectedResponse(response) => {
-            out.status = Some(response.status());
-            out.headers = response.headers().clone();
+            out.0.status = Some(response.status());
+            out.0.headers = response.headers().clone();
             out.describe_status(response.status());
         }
         P::InvalidUpgrade(e) => {
-            out.message = format!("the connection upgrade failed: {e}");
-            out.source = Some(Box::new(e));
+            out.0.message = format!("the connection upgrade failed: {e}");
+            out.0.source = Some(Box::new(e));
         }
         P::Custom(message) => {
-            out.message = message;
+            out.0.message = message;
         }
     }
     out
 }
 
-impl<D> ApiError<D> {
+impl Error {
+    /// An answer that is well-formed but not what the call can take (a helper's own check),
+    /// with the response's status and headers.
+    pub(crate) fn unexpected_answer(
+        api: &'static str,
+        status: StatusCode,
+        headers: HeaderMap,
+        message: String,
+    ) -> Error {
+        Error(Box::new(Inner {
+            api,
+            kind: ErrorKind::UnexpectedResponse,
+            replay_safe: false,
+            received_at: None,
+            message,
+            status: Some(status),
+            headers,
+            body: Bytes::new(),
+            details: None,
+            source: None,
+        }))
+    }
+
     /// Kind and message of an answer known only by its status (undocumented for the operation,
     /// or a body that is not the documented error format): the server's own words when the body
     /// has some, the status's reason phrase otherwise.
     fn describe_status(&mut self, status: StatusCode) {
-        self.kind = ErrorKind::from_status(status.as_u16());
-        let said = super::decode::server_message(&self.body);
-        self.message = match self.kind {
+        self.0.kind = ErrorKind::from_status(status.as_u16());
+        let said = super::decode::server_message(&self.0.body);
+        self.0.message = match self.0.kind {
             ErrorKind::Redirect => {
                 let target = self
+                    .0
                     .headers
                     .get(reqwest::header::LOCATION)
                     .map(|v| {

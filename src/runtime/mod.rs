@@ -21,7 +21,7 @@ pub use client::{
     ApiClient, ApiProfile, AuthScheme, BuildError, ClientBuilder, ClientContext, ResponseMeta,
 };
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use error::{ApiError, Detailed, ErrorBody, ErrorKind, MAX_ERROR_BODY, RetryAdvice};
+pub use error::{Error, ErrorBody, ErrorDetails, ErrorKind, MAX_ERROR_BODY, RetryAdvice};
 pub use header_token::InvalidHeaderValue;
 pub use idempotency::{IdempotencyKey, canonical_json};
 pub use language::{AcceptLanguage, InvalidLanguage, LanguagePreference};

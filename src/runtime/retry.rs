@@ -6,7 +6,7 @@ use std::time::{Duration, SystemTime};
 /// uniformly random time in `[0, min(max_delay, base_delay * 2^n)]`, so many clients that failed
 /// together do not retry together. A `Retry-After` from the server replaces the computed delay;
 /// one longer than `max_delay` is not waited for: the call returns the answer at once, with the
-/// requested delay on the error (`ApiError::retry_after`). `deadline` bounds the whole call,
+/// requested delay on the error (`Error::retry_after`). `deadline` bounds the whole call,
 /// measured from the first attempt: no retry starts that would pass it, and no attempt runs past
 /// it.
 ///

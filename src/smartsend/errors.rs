@@ -1,22 +1,21 @@
 //! Smart Send's errors: RFC 9457 problem documents (the v2 error format is modelled).
 
 use super::types;
-use crate::runtime::{ErrorBody, ErrorKind};
-
-/// The error of a Smart Send call made with [`Detailed::detailed`](crate::Detailed): kind,
-/// status, Request-ID, headers, raw body and the parsed problem document.
-pub type ApiError = crate::runtime::ApiError<types::Problem>;
+use crate::runtime::{ErrorBody, ErrorDetails, ErrorKind};
 
 impl ErrorBody for types::Problem {
-    type Details = types::Problem;
     const API: &'static str = "Smart Send";
 
-    fn into_details(self) -> types::Problem {
-        self
+    fn into_details(self) -> ErrorDetails {
+        ErrorDetails::Problem(self)
     }
 
     /// The 422 body is modelled: the key-reuse case is told apart by naming the idempotency key.
-    fn kind(status: reqwest::StatusCode, problem: &types::Problem) -> ErrorKind {
+    fn kind(status: reqwest::StatusCode, details: &ErrorDetails) -> ErrorKind {
+        #[allow(irrefutable_let_patterns)]
+        let ErrorDetails::Problem(problem) = details else {
+            return ErrorKind::from_status(status.as_u16());
+        };
         let text = format!(
             "{} {}",
             problem.title,
@@ -46,28 +45,5 @@ impl ErrorBody for types::Problem {
                 }
             }
         }
-    }
-
-    fn summary(problem: &types::Problem) -> String {
-        match &problem.detail {
-            Some(detail) => format!("{}: {detail}", problem.title),
-            None => problem.title.clone(),
-        }
-    }
-}
-
-impl crate::runtime::ApiError<types::Problem> {
-    /// Whether this is [`ErrorKind::IdempotencyKeyReused`]: the key was used before with a
-    /// different payload, so the write was not executed. Use a new key for a new payload.
-    pub fn is_idempotency_key_reused(&self) -> bool {
-        self.kind() == ErrorKind::IdempotencyKeyReused
-    }
-
-    /// The validation messages for one field (`parcels.0.gross_weight`, ...), from the
-    /// problem's `errors` map.
-    pub fn field_errors(&self, field: &str) -> &[String] {
-        self.details()
-            .and_then(|p| p.errors.get(field))
-            .map_or(&[], Vec::as_slice)
     }
 }

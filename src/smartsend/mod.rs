@@ -11,7 +11,6 @@ mod errors;
 mod operations;
 mod pagination;
 
-pub use errors::ApiError;
 pub use operations::{BookingOutcome, OperationError, OperationHandle};
 pub use pagination::Paginate;
 

@@ -13,7 +13,8 @@ use std::time::Duration;
 
 use progenitor_client::ResponseValue;
 
-use super::{Client, Error, types};
+use super::{Client, types};
+use crate::Error;
 use crate::runtime::PollClock;
 use crate::{IdempotencyKey, PollPolicy, ResponseMeta};
 
@@ -30,7 +31,7 @@ pub enum BookingOutcome {
 #[derive(Debug)]
 pub enum OperationError {
     /// A poll request failed (after the client's own retries).
-    Request(Box<Error<types::Problem>>),
+    Request(Box<Error>),
     /// The operation ended in state `failed`; its `error` says why.
     Failed(Box<types::Operation>),
     /// The operation succeeded without a `result` shipment.
@@ -194,7 +195,7 @@ impl Client {
         team: &str,
         shipment: uuid::Uuid,
         key: Option<IdempotencyKey>,
-    ) -> Result<BookingOutcome, Error<types::Problem>> {
+    ) -> Result<BookingOutcome, Error> {
         let response = self
             .book_shipment()
             .team(team)
@@ -207,7 +208,6 @@ impl Client {
             types::BookShipmentSuccess::ShipmentEnvelope(e) => Ok(Box::new(e)),
             types::BookShipmentSuccess::OperationEnvelope(e) => Err(Box::new(e)),
         })
-        .map_err(Error::Custom)
     }
 
     /// Creates and books a shipment in one call with `Prefer: respond-async`; see
@@ -217,7 +217,7 @@ impl Client {
         team: &str,
         request: types::ShipmentRequest,
         key: Option<IdempotencyKey>,
-    ) -> Result<BookingOutcome, Error<types::Problem>> {
+    ) -> Result<BookingOutcome, Error> {
         let response = self
             .create_and_book_shipment()
             .team(team)
@@ -230,7 +230,6 @@ impl Client {
             types::CreateAndBookShipmentSuccess::ShipmentEnvelope(e) => Ok(Box::new(e)),
             types::CreateAndBookShipmentSuccess::OperationEnvelope(e) => Err(Box::new(e)),
         })
-        .map_err(Error::Custom)
     }
 
     /// 200 must carry a shipment, 202 an operation; anything else is a malformed answer.
@@ -239,7 +238,7 @@ impl Client {
         team: &str,
         response: ResponseValue<S>,
         split: impl FnOnce(S) -> Result<Box<types::ShipmentEnvelope>, Box<types::OperationEnvelope>>,
-    ) -> Result<BookingOutcome, String> {
+    ) -> Result<BookingOutcome, Error> {
         let status = response.status();
         let headers = response.headers().clone();
         let request_id = response.request_id().unwrap_or("-").to_owned();
@@ -260,14 +259,19 @@ impl Client {
             (200 | 201, Ok(shipment)) => Ok(BookingOutcome::Booked(Box::new(ResponseValue::new(
                 *shipment, status, headers,
             )))),
-            (code, body) => Err(format!(
-                "booking answered {code} with {} (Request-ID {request_id}); expected 200 with a \
-                 shipment or 202 with an operation",
-                if body.is_ok() {
-                    "a shipment"
-                } else {
-                    "an operation"
-                }
+            (code, body) => Err(Error::unexpected_answer(
+                "Smart Send",
+                status,
+                headers,
+                format!(
+                    "booking answered {code} with {} (Request-ID {request_id}); expected 200 \
+                     with a shipment or 202 with an operation",
+                    if body.is_ok() {
+                        "a shipment"
+                    } else {
+                        "an operation"
+                    }
+                ),
             )),
         }
     }
@@ -286,23 +290,29 @@ impl Client {
         &self,
         url: reqwest::Url,
         operation_id: &str,
-    ) -> Result<ResponseValue<T>, Error<types::Problem>> {
-        let mut request = self
-            .client
-            .get(url)
-            .header(reqwest::header::ACCEPT, "application/json")
-            .build()?;
-        self.inner.prepare(&mut request);
-        let response = self
-            .inner
-            .execute(&self.client, request, operation_id)
-            .await?;
-        match response.status().as_u16() {
-            200..=299 => ResponseValue::from_response(response).await,
-            400..=599 => Err(Error::ErrorResponse(
-                ResponseValue::from_response(response).await?,
-            )),
-            _ => Err(Error::UnexpectedResponse(response)),
+    ) -> Result<ResponseValue<T>, Error> {
+        use progenitor_client::Error as Raw;
+        let call = self.for_call();
+        let result: Result<ResponseValue<T>, Raw<types::Problem>> = async {
+            let mut request = call
+                .client
+                .get(url)
+                .header(reqwest::header::ACCEPT, "application/json")
+                .build()?;
+            call.inner.prepare(&mut request);
+            let response = call
+                .inner
+                .execute(&call.client, request, operation_id)
+                .await?;
+            match response.status().as_u16() {
+                200..=299 => crate::runtime::decode::success(response).await,
+                400..=599 => Err(Raw::ErrorResponse(
+                    crate::runtime::decode::error_response(response).await?,
+                )),
+                _ => Err(Raw::UnexpectedResponse(response)),
+            }
         }
+        .await;
+        call.finish_call(result)
     }
 }

@@ -9,7 +9,8 @@ use std::num::NonZeroU64;
 
 use futures_util::{Stream, TryStreamExt, stream};
 
-use super::{Error, builder, types};
+use super::{builder, types};
+use crate::Error;
 
 /// A list operation whose pages can be walked.
 ///
@@ -29,7 +30,7 @@ pub trait Paginate {
 
     /// The items of every page, from page 1 (any `page` set on the builder is replaced). The
     /// first error ends the stream.
-    fn stream(self) -> impl Stream<Item = Result<Self::Item, Error<types::Problem>>>;
+    fn stream(self) -> impl Stream<Item = Result<Self::Item, Error>>;
 }
 
 macro_rules! paginate {
@@ -37,10 +38,10 @@ macro_rules! paginate {
         impl Paginate for builder::$builder<'_> {
             type Item = $item;
 
-            fn stream(self) -> impl Stream<Item = Result<$item, Error<types::Problem>>> {
+            fn stream(self) -> impl Stream<Item = Result<$item, Error>> {
                 stream::try_unfold(Some((self, NonZeroU64::MIN)), |state| async move {
                     let Some((builder, page)) = state else {
-                        return Ok::<_, Error<types::Problem>>(None);
+                        return Ok::<_, Error>(None);
                     };
                     let list = builder.clone().page(page).send().await?.into_inner();
                     // Advance by the page asked for, not the page reported, so a server that
@@ -51,7 +52,7 @@ macro_rules! paginate {
                         .map(|next| (builder, next));
                     Ok(Some((list.data, next)))
                 })
-                .map_ok(|items| stream::iter(items.into_iter().map(Ok::<_, Error<types::Problem>>)))
+                .map_ok(|items| stream::iter(items.into_iter().map(Ok::<_, Error>)))
                 .try_flatten()
             }
         }

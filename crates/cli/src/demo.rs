@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use parcelkit::phygitals::{self, ShippingQuotes};
 use parcelkit::smartsend::{self, BookingOutcome};
-use parcelkit::{Detailed, IdempotencyKey, PollPolicy, ResponseMeta};
+use parcelkit::{IdempotencyKey, PollPolicy, ResponseMeta};
 use parcelkit_sandbox::{Sandbox, SandboxConfig};
 
 use crate::Failure;
@@ -156,7 +156,6 @@ async fn smartsend_flow(url: &str, token: &str, team: &str) -> Result<(), Failur
         .team(team)
         .body(shipment("Demo-1001"))
         .send()
-        .detailed()
         .await
         .map_err(Failure::api("create_shipment"))?;
     let uuid = created.data.uuid;
@@ -175,7 +174,6 @@ async fn smartsend_flow(url: &str, token: &str, team: &str) -> Result<(), Failur
         .team(team)
         .shipment(uuid)
         .send()
-        .detailed()
         .await
         .map_err(Failure::api("book_shipment"))?;
     let request_id = booked.request_id().map(str::to_owned);
@@ -197,7 +195,6 @@ async fn smartsend_flow(url: &str, token: &str, team: &str) -> Result<(), Failur
         .team(team)
         .shipment(uuid)
         .send()
-        .detailed()
         .await
         .map_err(Failure::api("get_shipment"))?;
     step(
@@ -248,7 +245,6 @@ async fn smartsend_flow(url: &str, token: &str, team: &str) -> Result<(), Failur
         .team(team)
         .body(shipment("Demo-1003"))
         .send()
-        .detailed()
         .await
         .map_err(Failure::api("create_shipment"))?;
     let key =
@@ -290,7 +286,6 @@ async fn phygitals_flow(url: &str, key: &str) -> Result<(), Failure> {
     let packs = client
         .list_available_packs()
         .send()
-        .detailed()
         .await
         .map_err(Failure::api("list_available_packs"))?;
     let pack = packs
@@ -313,7 +308,6 @@ async fn phygitals_flow(url: &str, key: &str) -> Result<(), Failure> {
                 .user_id(user),
         )
         .send()
-        .detailed()
         .await
         .map_err(Failure::api("init_purchase"))?;
     step(
@@ -330,7 +324,6 @@ async fn phygitals_flow(url: &str, key: &str) -> Result<(), Failure> {
         .get_inventory()
         .user_id(user)
         .send()
-        .detailed()
         .await
         .map_err(Failure::api("get_inventory"))?;
     let items: Vec<String> = inventory.items.iter().map(|i| i.id.clone()).collect();
@@ -345,7 +338,6 @@ async fn phygitals_flow(url: &str, key: &str) -> Result<(), Failure> {
                             "phone": "+13055550142", "email": "emily.carter@example.com"}
         })).expect("the demo quote matches the spec"))
         .send()
-        .detailed()
         .await
         .map_err(Failure::api("quote_shipping"))?;
     let quotes = quote.into_inner();
@@ -367,7 +359,6 @@ async fn phygitals_flow(url: &str, key: &str) -> Result<(), Failure> {
         .request_shipping()
         .body(phygitals::types::ShipRequest::builder().quote_id(cheapest.id.clone()))
         .send()
-        .detailed()
         .await
         .map_err(Failure::api("request_shipping"))?;
     step(
@@ -379,7 +370,6 @@ async fn phygitals_flow(url: &str, key: &str) -> Result<(), Failure> {
         .get_shipping_order()
         .order_id(order.order_id.clone())
         .send()
-        .detailed()
         .await
         .map_err(Failure::api("get_shipping_order"))?;
     step(

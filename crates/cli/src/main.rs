@@ -72,8 +72,8 @@ pub enum Failure {
 }
 
 impl Failure {
-    /// Turns an API error into the failure of `operation`; the error's `Display` (an
-    /// `ApiError` from `.detailed()`) carries the status and the Request-ID.
+    /// Turns an API error into the failure of `operation`; the error's `Display` (a
+    /// `parcelkit::Error`) carries the status and the Request-ID.
     pub fn api<E: std::fmt::Display>(operation: &str) -> impl Fn(E) -> Failure + '_ {
         move |e| Failure::Api(format!("{operation}: {e}"))
     }

@@ -49,11 +49,8 @@ macro_rules! api_operations {
                 eprintln!("{}", value.status());
             }
 
-            fn error<T>(&self, value: &parcelkit::$api::Error<T>)
-            where
-                T: schemars::JsonSchema + serde::Serialize + std::fmt::Debug,
-            {
-                report_error(value.status(), value_headers(value), error_body(value));
+            fn error(&self, value: &parcelkit::Error) {
+                report_error(value);
             }
 
             fn list_start<T>(&self)
@@ -75,10 +72,7 @@ macro_rules! api_operations {
             {
             }
 
-            fn list_end_error<T>(&self, value: &parcelkit::$api::Error<T>)
-            where
-                T: schemars::JsonSchema + serde::Serialize + std::fmt::Debug,
-            {
+            fn list_end_error(&self, value: &parcelkit::Error) {
                 self.error(value);
             }
         }
@@ -183,63 +177,7 @@ impl MutArgIfPresent for clap::Command {
     }
 }
 
-fn value_headers<T>(error: &progenitor_client::Error<T>) -> Option<&reqwest::header::HeaderMap> {
-    match error {
-        progenitor_client::Error::ErrorResponse(response) => Some(response.headers()),
-        progenitor_client::Error::UnexpectedResponse(response) => Some(response.headers()),
-        _ => None,
-    }
-}
-
-fn error_body<T: serde::Serialize + std::fmt::Debug>(
-    error: &progenitor_client::Error<T>,
-) -> String {
-    match error {
-        progenitor_client::Error::ErrorResponse(response) => {
-            serde_json::to_string(&**response).unwrap_or_default()
-        }
-        // Said plainly, rather than progenitor's dump of the response's headers.
-        progenitor_client::Error::UnexpectedResponse(response)
-            if response.status().is_redirection() =>
-        {
-            let target = response
-                .headers()
-                .get(reqwest::header::LOCATION)
-                .map(|v| {
-                    String::from_utf8_lossy(v.as_bytes())
-                        .chars()
-                        .take(200)
-                        .collect()
-                })
-                .unwrap_or_else(|| "an unnamed location".to_owned());
-            format!(
-                "refused to follow a redirect to {target}: the credential stays on the base \
-                 URL's origin (check --base-url)"
-            )
-        }
-        progenitor_client::Error::UnexpectedResponse(response) => format!(
-            "{} (not documented for this operation)",
-            response
-                .status()
-                .canonical_reason()
-                .unwrap_or("unknown status")
-        ),
-        other => other.to_string(),
-    }
-}
-
-/// One line on stderr: status, Request-ID and what the API said.
-fn report_error(
-    status: Option<reqwest::StatusCode>,
-    headers: Option<&reqwest::header::HeaderMap>,
-    body: String,
-) {
-    let request_id = headers
-        .and_then(|h| h.get("request-id"))
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("-");
-    match status {
-        Some(status) => eprintln!("parcelkit: {status} (Request-ID {request_id}): {body}"),
-        None => eprintln!("parcelkit: {body}"),
-    }
+/// One line on stderr: the error says its status, Request-ID and what the API said (bounded).
+fn report_error(error: &parcelkit::Error) {
+    eprintln!("parcelkit: {error}");
 }

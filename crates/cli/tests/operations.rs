@@ -175,7 +175,7 @@ async fn errors_exit_1_with_status_and_request_id_and_bad_usage_exits_2() {
     );
     assert_eq!(missing.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&missing.stderr);
-    assert!(stderr.contains("404 Not Found (Request-ID pk-"), "{stderr}");
+    assert!(stderr.contains("(status 404, Request-ID pk-"), "{stderr}");
 
     let bad_key = run(
         &handle,

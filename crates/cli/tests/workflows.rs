@@ -6,7 +6,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use parcelkit::Detailed;
 use parcelkit_sandbox::{Faults, Sandbox, SandboxConfig, SandboxHandle};
 use serde_json::{Value, json};
 
@@ -443,12 +442,7 @@ fn phygitals_ship_quotes_picks_a_rate_and_orders_with_the_address_as_written() {
         .unwrap();
     let user = "collector-7";
     let bought = world.runtime.block_on(async {
-        let packs = client
-            .list_available_packs()
-            .send()
-            .detailed()
-            .await
-            .unwrap();
+        let packs = client.list_available_packs().send().await.unwrap();
         let pack = packs.iter().find(|p| p.in_stock && p.enable).unwrap();
         client
             .init_purchase()
@@ -459,7 +453,6 @@ fn phygitals_ship_quotes_picks_a_rate_and_orders_with_the_address_as_written() {
                     .user_id(user),
             )
             .send()
-            .detailed()
             .await
             .unwrap()
             .into_inner()

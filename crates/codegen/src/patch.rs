@@ -185,3 +185,158 @@ impl VisitMut for DecodePatcher {
         }
     }
 }
+
+/// What a rewritten `send()` returns on failure: parcelkit's one error type.
+pub const CALL_ERROR: &str = "crate::Error";
+
+/// Makes every builder's `send()` return parcelkit's [`CALL_ERROR`] instead of progenitor's
+/// `Error<E>`: the call runs on a per-call copy of the client (`client.for_call()`), whose `exec`
+/// hook records the final response, and `finish_call` assembles the error from progenitor's error
+/// and that record. Returns how many `send()`s were rewritten.
+///
+/// ```
+/// let mut file: syn::File = syn::parse_quote! {
+///     impl<'a> GetThing<'a> {
+///         pub async fn send(self) -> Result<ResponseValue<types::Thing>, Error<types::Problem>> {
+///             let Self { client, id } = self;
+///             let id = id.map_err(Error::InvalidRequest)?;
+///             client.exec(id).await
+///         }
+///     }
+/// };
+/// assert_eq!(parcelkit_codegen::patch::send_returns_call_error(&mut file), 1);
+/// let text = quote::ToTokens::to_token_stream(&file).to_string();
+/// assert!(text.contains("-> Result < ResponseValue < types :: Thing > , crate :: Error >"));
+/// assert!(text.contains("let call = client . for_call () ;"));
+/// assert!(text.contains("call . finish_call (result)"));
+/// ```
+pub fn send_returns_call_error(file: &mut syn::File) -> usize {
+    let mut patcher = SendPatcher { changed: 0 };
+    patcher.visit_file_mut(file);
+    patcher.changed
+}
+
+struct SendPatcher {
+    changed: usize,
+}
+
+/// `T` and `E` of a `Result<ResponseValue<T>, Error<E>>` return type.
+fn send_types(output: &syn::ReturnType) -> Option<(syn::Type, syn::Type)> {
+    let syn::ReturnType::Type(_, ty) = output else {
+        return None;
+    };
+    let only_type = |args: Vec<syn::GenericArgument>| match args.as_slice() {
+        [syn::GenericArgument::Type(t)] => Some(t.clone()),
+        _ => None,
+    };
+    let args = generic_args(ty, "Result")?;
+    let [
+        syn::GenericArgument::Type(ok),
+        syn::GenericArgument::Type(err),
+    ] = args.as_slice()
+    else {
+        return None;
+    };
+    let value = only_type(generic_args(ok, "ResponseValue")?)?;
+    let body = only_type(generic_args(err, "Error")?)?;
+    Some((value, body))
+}
+
+/// The generic arguments of a path type whose last segment is `name`.
+fn generic_args(ty: &syn::Type, name: &str) -> Option<Vec<syn::GenericArgument>> {
+    let syn::Type::Path(path) = ty else {
+        return None;
+    };
+    let last = path.path.segments.last()?;
+    if last.ident != name {
+        return None;
+    }
+    match &last.arguments {
+        syn::PathArguments::AngleBracketed(args) => Some(args.args.iter().cloned().collect()),
+        _ => None,
+    }
+}
+
+/// Whether `stmt` is progenitor's `let Self { client, .. } = self;`.
+fn destructures_self(stmt: &syn::Stmt) -> bool {
+    matches!(
+        stmt,
+        syn::Stmt::Local(syn::Local { pat: syn::Pat::Struct(p), .. })
+            if p.path.is_ident("Self")
+                && p.fields.iter().any(|f| matches!(&f.member, syn::Member::Named(n) if n == "client"))
+    )
+}
+
+impl VisitMut for SendPatcher {
+    fn visit_impl_item_fn_mut(&mut self, function: &mut syn::ImplItemFn) {
+        if function.sig.ident != "send" || function.sig.asyncness.is_none() {
+            return;
+        }
+        let Some((value, body)) = send_types(&function.sig.output) else {
+            return;
+        };
+        let stmts = std::mem::take(&mut function.block.stmts);
+        let Some((first, rest)) = stmts.split_first().filter(|(f, _)| destructures_self(f)) else {
+            function.block.stmts = stmts;
+            return;
+        };
+        let error: syn::Path = syn::parse_str(CALL_ERROR).expect("a path");
+        function.sig.output = syn::parse_quote!(-> Result<ResponseValue<#value>, #error>);
+        function.block = syn::parse_quote!({
+            #first
+            let call = client.for_call();
+            let client = &call;
+            let result: Result<ResponseValue<#value>, Error<#body>> = async { #(#rest)* }.await;
+            call.finish_call(result)
+        });
+        self.changed += 1;
+    }
+}
+
+/// The generated CLI reports a failed `send()` through `CliConfig::error(&Error<T>)` and
+/// `list_end_error(&Error<T>)`; with [`send_returns_call_error`], the error is parcelkit's one
+/// (non-generic) type, so those methods take `&Error` (the API module's alias of it). Returns how
+/// many methods were rewritten.
+///
+/// ```
+/// let mut file: syn::File = syn::parse_quote! {
+///     pub trait CliConfig {
+///         fn error<T>(&self, value: &Error<T>) where T: std::fmt::Debug;
+///     }
+/// };
+/// assert_eq!(parcelkit_codegen::patch::cli_reports_call_errors(&mut file), 1);
+/// let text = quote::ToTokens::to_token_stream(&file).to_string();
+/// assert!(text.contains("fn error (& self , value : & Error) ;"), "{text}");
+/// ```
+pub fn cli_reports_call_errors(file: &mut syn::File) -> usize {
+    let mut patcher = CliErrorPatcher { changed: 0 };
+    patcher.visit_file_mut(file);
+    patcher.changed
+}
+
+struct CliErrorPatcher {
+    changed: usize,
+}
+
+impl VisitMut for CliErrorPatcher {
+    fn visit_trait_item_fn_mut(&mut self, function: &mut syn::TraitItemFn) {
+        if !matches!(
+            function.sig.ident.to_string().as_str(),
+            "error" | "list_end_error"
+        ) {
+            return;
+        }
+        let Some(syn::FnArg::Typed(value)) = function.sig.inputs.iter_mut().nth(1) else {
+            return;
+        };
+        let syn::Type::Reference(reference) = &mut *value.ty else {
+            return;
+        };
+        if generic_args(&reference.elem, "Error").is_none() {
+            return;
+        }
+        *reference.elem = syn::parse_quote!(Error);
+        function.sig.generics = syn::Generics::default();
+        self.changed += 1;
+    }
+}

@@ -120,6 +120,8 @@ fn format_rust(api: &ApiSpec, tokens: TokenStream) -> Result<String, CodegenErro
         .map_err(|e| CodegenError::new(api.spec_path, ErrorKind::Format, e.to_string()))?;
     patch::keep_header_conversion_errors(&mut file);
     patch::decode_with_runtime(&mut file);
+    patch::send_returns_call_error(&mut file);
+    patch::cli_reports_call_errors(&mut file);
     // Responses must survive a vendor's new enum value or dropped null field (issue 10); both
     // rules find their targets by shape, so they apply to whatever a spec adds.
     open_enums::open_string_enums(&mut file);

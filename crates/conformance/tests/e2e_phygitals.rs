@@ -8,16 +8,15 @@
 //! `quote_id` without `_rate_`, unknown destination keys, malformed JSON) goes over a raw
 //! HTTP/1.1 connection instead.
 
-use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use parcelkit::phygitals::ResponseValue;
 use parcelkit::phygitals::{
-    self, ApiError, OrderId, OrderWaitError, PhygitalsError, QuoteId, ShippingQuotes, types,
+    self, OrderId, OrderWaitError, PhygitalsError, QuoteId, ShippingQuotes, types,
 };
-use parcelkit::{Detailed, ErrorKind, PollPolicy};
+use parcelkit::{ErrorKind, PollPolicy};
 use parcelkit_sandbox::{Clock, Sandbox, SandboxConfig, SandboxHandle};
 use serde_json::{Value, json};
 
@@ -68,10 +67,10 @@ fn client(handle: &SandboxHandle, key: &str) -> phygitals::Client {
 
 /// The error of a call that must fail, with its status and typed details checked.
 fn refused<T>(
-    result: Result<ResponseValue<T>, ApiError>,
+    result: Result<ResponseValue<T>, parcelkit::Error>,
     status: u16,
     expected: PhygitalsError,
-) -> ApiError {
+) -> parcelkit::Error {
     let Err(error) = result else {
         panic!("expected {expected:?}, got a success");
     };
@@ -87,7 +86,7 @@ fn refused<T>(
         Some(status),
         "{error:?}"
     );
-    assert_eq!(error.details(), Some(&expected), "{error:?}");
+    assert_eq!(error.phygitals(), Some(&expected), "{error:?}");
     error
 }
 
@@ -147,33 +146,30 @@ async fn quote(
     c: &phygitals::Client,
     items: &[&str],
     destination: Value,
-) -> Result<ResponseValue<types::QuoteResponse>, ApiError> {
+) -> Result<ResponseValue<types::QuoteResponse>, parcelkit::Error> {
     c.quote_shipping()
         .body(quote_request(items, destination))
         .send()
-        .detailed()
         .await
 }
 
 async fn ship(
     c: &phygitals::Client,
     quote_id: &str,
-) -> Result<ResponseValue<types::ShipResponse>, ApiError> {
+) -> Result<ResponseValue<types::ShipResponse>, parcelkit::Error> {
     c.request_shipping()
         .body(types::ShipRequest::builder().quote_id(quote_id.to_owned()))
         .send()
-        .detailed()
         .await
 }
 
 async fn buyback(
     c: &phygitals::Client,
     item: &str,
-) -> Result<ResponseValue<types::BuybackResponse>, ApiError> {
+) -> Result<ResponseValue<types::BuybackResponse>, parcelkit::Error> {
     c.buyback_item()
         .body(types::BuybackRequest::builder().item_id(item.to_owned()))
         .send()
-        .detailed()
         .await
 }
 
@@ -312,7 +308,7 @@ async fn packs_purchase_status_inventory_cards_and_recent_pulls() {
             (item.buyback_price / 0.85 * 100.0).round() / 100.0
         );
     }
-    let missing = c.get_card().item_id("v1|100000000000|9").send().detailed();
+    let missing = c.get_card().item_id("v1|100000000000|9").send();
     refused(missing.await, 404, PhygitalsError::CardNotFound);
 
     // A later purchase of another pack, for another user.
@@ -354,7 +350,6 @@ async fn packs_purchase_status_inventory_cards_and_recent_pulls() {
         .get_purchase_status()
         .body(types::PurchaseStatusRequest::builder().session_id("no-such-session".to_owned()))
         .send()
-        .detailed()
         .await;
     refused(unknown, 400, PhygitalsError::TransactionFailed);
     assert_no_violations(&handle);
@@ -373,7 +368,6 @@ async fn purchases_the_sandbox_refuses() {
                     .user_id("user-1"),
             )
             .send()
-            .detailed()
     };
     for (pack, amount) in [
         ("no-such-pack", 1),
@@ -751,7 +745,7 @@ async fn invalid_destinations_and_unsupported_countries() {
     wrong_zip["postal_code"] = json!("90210");
     let error = quote(&c, &[item], wrong_zip).await.unwrap_err();
     assert_eq!(error.status().map(|s| s.as_u16()), Some(400));
-    let Some(PhygitalsError::InvalidDestination { details, suggested }) = error.details() else {
+    let Some(PhygitalsError::InvalidDestination { details, suggested }) = error.phygitals() else {
         panic!("{error:?}");
     };
     assert_eq!(
@@ -765,7 +759,7 @@ async fn invalid_destinations_and_unsupported_countries() {
     let mut no_number = miami();
     no_number["line1"] = json!("Brickell Avenue");
     let error = quote(&c, &[item], no_number).await.unwrap_err();
-    let Some(PhygitalsError::InvalidDestination { details, suggested }) = error.details() else {
+    let Some(PhygitalsError::InvalidDestination { details, suggested }) = error.phygitals() else {
         panic!("{error:?}");
     };
     assert!(details.as_deref().unwrap().contains("street number"));
@@ -808,7 +802,7 @@ async fn keys_are_checked_and_every_partner_has_its_own_state() {
     // Only `sandbox-` keys.
     let live = client(&handle, "live-abc123");
     refused(
-        live.list_available_packs().send().detailed().await,
+        live.list_available_packs().send().await,
         401,
         PhygitalsError::InvalidApiKey,
     );
@@ -832,7 +826,7 @@ async fn keys_are_checked_and_every_partner_has_its_own_state() {
 
     // Partner B sees none of it.
     refused(
-        b.get_inventory().user_id("user-1").send().detailed().await,
+        b.get_inventory().user_id("user-1").send().await,
         404,
         PhygitalsError::UserNotFound,
     );
@@ -840,7 +834,6 @@ async fn keys_are_checked_and_every_partner_has_its_own_state() {
         b.get_shipping_order()
             .order_id(order_id.as_str())
             .send()
-            .detailed()
             .await,
         404,
         PhygitalsError::OrderNotFound,
@@ -849,7 +842,6 @@ async fn keys_are_checked_and_every_partner_has_its_own_state() {
         b.get_purchase_status()
             .body(types::PurchaseStatusRequest::builder().session_id(bought.session_id.clone()))
             .send()
-            .detailed()
             .await,
         400,
         PhygitalsError::TransactionFailed,

@@ -10,7 +10,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use parcelkit::smartsend::{self, BookingOutcome, types};
-use parcelkit::{Detailed, IdempotencyKey, PollPolicy, ResponseMeta, RetryPolicy};
+use parcelkit::{IdempotencyKey, PollPolicy, ResponseMeta, RetryPolicy};
 use parcelkit_sandbox::{Clock, Faults, Sandbox, SandboxConfig, SandboxHandle};
 
 const TEAM: &str = SandboxConfig::DEFAULT_TEAM;
@@ -339,17 +339,15 @@ async fn shipments_are_created_fetched_listed_across_pages_and_deleted() {
         .team(TEAM)
         .shipment(created[0])
         .send()
-        .detailed()
         .await
         .unwrap_err();
     assert_eq!(gone.status().map(|s| s.as_u16()), Some(404));
-    assert_eq!(gone.details().unwrap().title, "Not Found");
+    assert_eq!(gone.problem().unwrap().title, "Not Found");
     let unknown_delete = client
         .delete_shipment()
         .team(TEAM)
         .shipment(uuid::Uuid::new_v4())
         .send()
-        .detailed()
         .await
         .unwrap_err();
     assert_eq!(unknown_delete.status().map(|s| s.as_u16()), Some(404));
@@ -467,11 +465,10 @@ async fn booking_assigns_tracking_codes_and_a_downloadable_label_and_refuses_a_s
         .team(TEAM)
         .shipment(shipment.uuid)
         .send()
-        .detailed()
         .await
         .unwrap_err();
     assert_eq!(twice.status().map(|s| s.as_u16()), Some(422));
-    let problem = twice.details().unwrap();
+    let problem = twice.problem().unwrap();
     assert_eq!(problem.title, "Unprocessable Entity");
     assert_eq!(
         problem.detail.as_deref(),
@@ -491,7 +488,6 @@ async fn booking_assigns_tracking_codes_and_a_downloadable_label_and_refuses_a_s
         .team(TEAM)
         .shipment(shipment.uuid)
         .send()
-        .detailed()
         .await
         .unwrap_err();
     assert_eq!(delete.status().map(|s| s.as_u16()), Some(422));
@@ -507,7 +503,6 @@ async fn booking_assigns_tracking_codes_and_a_downloadable_label_and_refuses_a_s
         .team(TEAM)
         .shipment(odd.uuid)
         .send()
-        .detailed()
         .await
         .unwrap_err();
     assert_eq!(rejected.status().map(|s| s.as_u16()), Some(422));
@@ -517,7 +512,6 @@ async fn booking_assigns_tracking_codes_and_a_downloadable_label_and_refuses_a_s
         .team(TEAM)
         .shipment(uuid::Uuid::new_v4())
         .send()
-        .detailed()
         .await
         .unwrap_err();
     assert_eq!(unknown.status().map(|s| s.as_u16()), Some(404));
@@ -660,7 +654,6 @@ async fn create_and_book_answers_200_booked_or_202_with_an_operation_the_client_
         .team(TEAM)
         .operation(uuid::Uuid::new_v4())
         .send()
-        .detailed()
         .await
         .unwrap_err();
     assert_eq!(unknown.status().map(|s| s.as_u16()), Some(404));
@@ -777,12 +770,11 @@ async fn a_batch_goes_open_queued_processing_completed_with_counts_and_progress(
         .team(TEAM)
         .batch(batch.uuid)
         .send()
-        .detailed()
         .await
         .unwrap_err();
     assert_eq!(empty.status().map(|s| s.as_u16()), Some(422));
     assert_eq!(
-        empty.details().unwrap().detail.as_deref(),
+        empty.problem().unwrap().detail.as_deref(),
         Some("The booking batch has no shipments.")
     );
 
@@ -797,7 +789,6 @@ async fn a_batch_goes_open_queued_processing_completed_with_counts_and_progress(
             data: vec![shipment_request(), invalid],
         })
         .send()
-        .detailed()
         .await
         .unwrap_err();
     assert_eq!(refused.status().map(|s| s.as_u16()), Some(422));
@@ -881,12 +872,11 @@ async fn a_batch_goes_open_queued_processing_completed_with_counts_and_progress(
             data: vec![shipment_request()],
         })
         .send()
-        .detailed()
         .await
         .unwrap_err();
     assert_eq!(late.status().map(|s| s.as_u16()), Some(422));
     assert_eq!(
-        late.details().unwrap().detail.as_deref(),
+        late.problem().unwrap().detail.as_deref(),
         Some("The booking batch is not open.")
     );
     let redispatch = client
@@ -894,7 +884,6 @@ async fn a_batch_goes_open_queued_processing_completed_with_counts_and_progress(
         .team(TEAM)
         .batch(batch.uuid)
         .send()
-        .detailed()
         .await
         .unwrap_err();
     assert_eq!(redispatch.status().map(|s| s.as_u16()), Some(422));
@@ -999,7 +988,6 @@ async fn a_batch_goes_open_queued_processing_completed_with_counts_and_progress(
         .team(TEAM)
         .batch(uuid::Uuid::new_v4())
         .send()
-        .detailed()
         .await
         .unwrap_err();
     assert_eq!(unknown.status().map(|s| s.as_u16()), Some(404));
@@ -1146,7 +1134,6 @@ async fn rates_services_and_service_points_come_from_the_seeded_catalogue() {
         .country("SE")
         .code("95410")
         .send()
-        .detailed()
         .await
         .unwrap_err();
     assert_eq!(missing.status().map(|s| s.as_u16()), Some(404));
@@ -1155,7 +1142,6 @@ async fn rates_services_and_service_points_come_from_the_seeded_catalogue() {
         .team(TEAM)
         .service_point(uuid::Uuid::new_v4())
         .send()
-        .detailed()
         .await
         .unwrap_err();
     assert_eq!(missing.status().map(|s| s.as_u16()), Some(404));
@@ -1186,7 +1172,6 @@ async fn an_idempotency_key_replays_refuses_another_payload_and_expires_after_24
             .body(request)
             .idempotency_key(k)
             .send()
-            .detailed()
     };
     let first = send(shipment_request(), k.clone()).await.unwrap();
     assert!(!first.replayed());
@@ -1260,12 +1245,11 @@ async fn a_write_still_in_flight_answers_409_and_the_clients_retry_gets_the_repl
         .body(shipment_request())
         .idempotency_key(k.clone())
         .send()
-        .detailed()
         .await
         .unwrap_err();
     assert_eq!(conflict.status().map(|s| s.as_u16()), Some(409));
     assert!(conflict.headers().get("retry-after").is_some());
-    assert_eq!(conflict.details().unwrap().title, "Conflict");
+    assert_eq!(conflict.problem().unwrap().title, "Conflict");
 
     // The client's own retry waits out Retry-After and gets the stored answer.
     let retried = client(&handle)
@@ -1387,19 +1371,12 @@ async fn problems_are_authenticated_team_scoped_validated_and_in_the_negotiated_
         .list_services()
         .team("team-a")
         .send()
-        .detailed()
         .await
         .unwrap_err();
     assert_eq!(unauthenticated.status().map(|s| s.as_u16()), Some(401));
 
     // Another token's team: 404, like a team that does not exist.
-    let other_team = a
-        .list_services()
-        .team("team-b")
-        .send()
-        .detailed()
-        .await
-        .unwrap_err();
+    let other_team = a.list_services().team("team-b").send().await.unwrap_err();
     assert_eq!(other_team.status().map(|s| s.as_u16()), Some(404));
     assert!(a.list_services().team("team-a").send().await.is_ok());
 
@@ -1420,7 +1397,6 @@ async fn problems_are_authenticated_team_scoped_validated_and_in_the_negotiated_
         .team("team-b")
         .shipment(shipment.uuid)
         .send()
-        .detailed()
         .await
         .unwrap_err();
     assert_eq!(not_theirs.status().map(|s| s.as_u16()), Some(404));
@@ -1432,11 +1408,10 @@ async fn problems_are_authenticated_team_scoped_validated_and_in_the_negotiated_
         .shipment(uuid::Uuid::new_v4())
         .accept_language("fr-CA, da-DK;q=0.9, en;q=0.5")
         .send()
-        .detailed()
         .await
         .unwrap_err();
     assert_eq!(danish.status().map(|s| s.as_u16()), Some(404));
-    assert_eq!(danish.details().unwrap().title, "Ikke fundet");
+    assert_eq!(danish.problem().unwrap().title, "Ikke fundet");
     assert_eq!(danish.headers().get("content-language").unwrap(), "da");
 
     // Validation names the fields: through the client (a bad e-mail) ...
@@ -1447,7 +1422,6 @@ async fn problems_are_authenticated_team_scoped_validated_and_in_the_negotiated_
         .body(request)
         .accept_language("da")
         .send()
-        .detailed()
         .await
         .unwrap_err();
     assert_eq!(invalid.status().map(|s| s.as_u16()), Some(422));
@@ -1457,7 +1431,7 @@ async fn problems_are_authenticated_team_scoped_validated_and_in_the_negotiated_
             .is_empty()
     );
     assert_eq!(
-        invalid.details().unwrap().detail.as_deref(),
+        invalid.problem().unwrap().detail.as_deref(),
         Some("De angivne data er ugyldige.")
     );
 

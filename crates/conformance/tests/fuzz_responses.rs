@@ -361,5 +361,5 @@ fn additions_never_break_a_read() {
         )
         .unwrap();
     let added = ENUM_VALUES_ADDED.load(std::sync::atomic::Ordering::Relaxed);
-    assert!(added > 100, "only {added} enum values were replaced");
+    assert!(added >= 20, "only {added} enum values were replaced");
 }

@@ -12,8 +12,7 @@
 use std::time::Duration;
 
 use parcelkit::smartsend::{BookingOutcome, OperationError, types};
-use parcelkit::{Detailed, IdempotencyKey, PollPolicy, ResponseMeta};
-use progenitor_client::ResponseValue;
+use parcelkit::{IdempotencyKey, PollPolicy, ResponseMeta};
 
 use super::spinner;
 use crate::Failure;
@@ -76,7 +75,6 @@ pub async fn run(
         .shipment(args.shipment)
         .idempotency_key(key)
         .send()
-        .detailed()
         .await
         .map_err(Failure::api("book_shipment"))?;
     if response.replayed() {
@@ -96,7 +94,6 @@ pub async fn run(
                 .team(args.team.as_str())
                 .shipment(args.shipment)
                 .send()
-                .detailed()
                 .await
                 .map_err(Failure::api("get_shipment"))?
                 .into_inner()
@@ -122,24 +119,10 @@ async fn book_and_wait(
     client: &parcelkit::smartsend::Client,
     key: IdempotencyKey,
 ) -> Result<types::Shipment, Failure> {
-    // `book_shipment_async` returns the SDK's plain error; running it inside `detailed()` (as
-    // a ResponseValue) gets the ApiError with status, Request-ID and problem details.
-    let outcome = async {
-        client
-            .book_shipment_async(&args.team, args.shipment, Some(key))
-            .await
-            .map(|outcome| {
-                ResponseValue::new(
-                    outcome,
-                    reqwest::StatusCode::OK,
-                    reqwest::header::HeaderMap::new(),
-                )
-            })
-    }
-    .detailed()
-    .await
-    .map_err(Failure::api("book_shipment"))?
-    .into_inner();
+    let outcome = client
+        .book_shipment_async(&args.team, args.shipment, Some(key))
+        .await
+        .map_err(Failure::api("book_shipment"))?;
     let handle = match outcome {
         BookingOutcome::Booked(done) => return Ok(done.into_inner().data),
         BookingOutcome::Accepted(handle) => handle,
@@ -162,37 +145,7 @@ async fn book_and_wait(
             ),
             _ => String::new(),
         };
-        Failure::Api(format!("get_operation: {}{hint}", describe(&e)))
+        // A failed poll's error says its status and Request-ID itself.
+        Failure::Api(format!("get_operation: {e}{hint}"))
     })
-}
-
-/// An operation error with the status and Request-ID of a failed poll, when there was one.
-fn describe(error: &OperationError) -> String {
-    use progenitor_client::Error as P;
-    let OperationError::Request(request) = error else {
-        return error.to_string();
-    };
-    match &**request {
-        P::ErrorResponse(response) => format!(
-            "Smart Send: {}{} (status {}, Request-ID {})",
-            response.title,
-            response
-                .detail
-                .as_deref()
-                .map(|d| format!(": {d}"))
-                .unwrap_or_default(),
-            response.status().as_u16(),
-            response.request_id().unwrap_or("-")
-        ),
-        P::UnexpectedResponse(response) => format!(
-            "Smart Send: an undocumented answer (status {}, Request-ID {})",
-            response.status().as_u16(),
-            response
-                .headers()
-                .get("request-id")
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("-")
-        ),
-        other => format!("polling the operation failed: {other}"),
-    }
 }

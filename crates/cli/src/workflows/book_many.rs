@@ -26,7 +26,7 @@ use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
 use parcelkit::smartsend::types;
-use parcelkit::{Detailed, IdempotencyKey, ResponseMeta};
+use parcelkit::{IdempotencyKey, ResponseMeta};
 use serde::Serialize;
 use serde_json::Value;
 use tokio::task::JoinSet;
@@ -338,7 +338,6 @@ async fn book_one(client: parcelkit::smartsend::Client, team: String, job: Job) 
         .body(job.request)
         .idempotency_key(job.key)
         .send()
-        .detailed()
         .await;
     let response = match result {
         Ok(response) => response,

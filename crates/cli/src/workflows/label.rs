@@ -9,7 +9,6 @@
 
 use std::path::{Path, PathBuf};
 
-use parcelkit::Detailed;
 use parcelkit::smartsend::types;
 use progenitor_client::ClientInfo;
 
@@ -51,7 +50,6 @@ pub async fn run(
         .team(args.team.as_str())
         .shipment(args.shipment)
         .send()
-        .detailed()
         .await
         .map_err(Failure::api("get_shipment"))?
         .into_inner()

@@ -9,7 +9,6 @@
 
 use std::path::PathBuf;
 
-use parcelkit::Detailed;
 use parcelkit::phygitals::{ShippingQuotes, types};
 use progenitor_client::{ClientHooks, ClientInfo, OperationInfo, ResponseValue};
 use serde_json::Value;
@@ -50,7 +49,6 @@ pub async fn run(
         .get_inventory()
         .user_id(args.user.as_str())
         .send()
-        .detailed()
         .await
         .map_err(Failure::api("get_inventory"))?
         .into_inner();
@@ -87,7 +85,6 @@ pub async fn run(
 
     let body = serde_json::json!({"item_ids": items, "destination": destination});
     let quotes = quote(client, &body)
-        .detailed()
         .await
         .map_err(Failure::api("quote_shipping"))?
         .into_inner();
@@ -127,7 +124,6 @@ pub async fn run(
         .request_shipping()
         .body(types::ShipRequest::builder().quote_id(chosen.id.clone()))
         .send()
-        .detailed()
         .await
         .map_err(Failure::api("request_shipping"))?
         .into_inner();
@@ -137,7 +133,6 @@ pub async fn run(
         .get_shipping_order()
         .order_id(shipped.order_id.as_str())
         .send()
-        .detailed()
         .await
     {
         Ok(order) => print_value(&order.into_inner(), OutputFormat::Json),
