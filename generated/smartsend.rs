@@ -7,77 +7,6 @@ use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderE
 /// Types used as operation parameters and responses.
 #[allow(clippy::all)]
 pub mod types {
-    ///`AddBookingBatchShipmentsTeam`
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    #[serde(transparent)]
-    pub struct AddBookingBatchShipmentsTeam(::std::string::String);
-    impl ::std::ops::Deref for AddBookingBatchShipmentsTeam {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-
-    impl ::std::convert::From<AddBookingBatchShipmentsTeam> for ::std::string::String {
-        fn from(value: AddBookingBatchShipmentsTeam) -> Self {
-            value.0
-        }
-    }
-
-    impl ::std::str::FromStr for AddBookingBatchShipmentsTeam {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-
-    impl ::std::convert::TryFrom<&str> for AddBookingBatchShipmentsTeam {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-
-    impl ::std::convert::TryFrom<::std::string::String>
-    for AddBookingBatchShipmentsTeam {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-
-    impl<'de> ::serde::Deserialize<'de> for AddBookingBatchShipmentsTeam {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-
     ///An additional carrier service (notification, insurance, signature, ...).
     #[derive(
         ::schemars::JsonSchema,
@@ -590,76 +519,6 @@ pub mod types {
         }
     }
 
-    ///`BookShipmentTeam`
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    #[serde(transparent)]
-    pub struct BookShipmentTeam(::std::string::String);
-    impl ::std::ops::Deref for BookShipmentTeam {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-
-    impl ::std::convert::From<BookShipmentTeam> for ::std::string::String {
-        fn from(value: BookShipmentTeam) -> Self {
-            value.0
-        }
-    }
-
-    impl ::std::str::FromStr for BookShipmentTeam {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-
-    impl ::std::convert::TryFrom<&str> for BookShipmentTeam {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-
-    impl ::std::convert::TryFrom<::std::string::String> for BookShipmentTeam {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-
-    impl<'de> ::serde::Deserialize<'de> for BookShipmentTeam {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-
     ///A carrier, as shown with its service points.
     #[derive(
         ::schemars::JsonSchema,
@@ -859,216 +718,6 @@ pub mod types {
         }
     }
 
-    ///`CreateAndBookShipmentTeam`
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    #[serde(transparent)]
-    pub struct CreateAndBookShipmentTeam(::std::string::String);
-    impl ::std::ops::Deref for CreateAndBookShipmentTeam {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-
-    impl ::std::convert::From<CreateAndBookShipmentTeam> for ::std::string::String {
-        fn from(value: CreateAndBookShipmentTeam) -> Self {
-            value.0
-        }
-    }
-
-    impl ::std::str::FromStr for CreateAndBookShipmentTeam {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-
-    impl ::std::convert::TryFrom<&str> for CreateAndBookShipmentTeam {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-
-    impl ::std::convert::TryFrom<::std::string::String> for CreateAndBookShipmentTeam {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-
-    impl<'de> ::serde::Deserialize<'de> for CreateAndBookShipmentTeam {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-
-    ///`CreateBookingBatchTeam`
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    #[serde(transparent)]
-    pub struct CreateBookingBatchTeam(::std::string::String);
-    impl ::std::ops::Deref for CreateBookingBatchTeam {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-
-    impl ::std::convert::From<CreateBookingBatchTeam> for ::std::string::String {
-        fn from(value: CreateBookingBatchTeam) -> Self {
-            value.0
-        }
-    }
-
-    impl ::std::str::FromStr for CreateBookingBatchTeam {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-
-    impl ::std::convert::TryFrom<&str> for CreateBookingBatchTeam {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-
-    impl ::std::convert::TryFrom<::std::string::String> for CreateBookingBatchTeam {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-
-    impl<'de> ::serde::Deserialize<'de> for CreateBookingBatchTeam {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-
-    ///`CreateShipmentTeam`
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    #[serde(transparent)]
-    pub struct CreateShipmentTeam(::std::string::String);
-    impl ::std::ops::Deref for CreateShipmentTeam {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-
-    impl ::std::convert::From<CreateShipmentTeam> for ::std::string::String {
-        fn from(value: CreateShipmentTeam) -> Self {
-            value.0
-        }
-    }
-
-    impl ::std::str::FromStr for CreateShipmentTeam {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-
-    impl ::std::convert::TryFrom<&str> for CreateShipmentTeam {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-
-    impl ::std::convert::TryFrom<::std::string::String> for CreateShipmentTeam {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-
-    impl<'de> ::serde::Deserialize<'de> for CreateShipmentTeam {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-
     ///Confirmation of a deletion.
     #[derive(
         ::schemars::JsonSchema,
@@ -1086,76 +735,6 @@ pub mod types {
     impl DeleteResult {
         pub fn builder() -> builder::DeleteResult {
             Default::default()
-        }
-    }
-
-    ///`DeleteShipmentTeam`
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    #[serde(transparent)]
-    pub struct DeleteShipmentTeam(::std::string::String);
-    impl ::std::ops::Deref for DeleteShipmentTeam {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-
-    impl ::std::convert::From<DeleteShipmentTeam> for ::std::string::String {
-        fn from(value: DeleteShipmentTeam) -> Self {
-            value.0
-        }
-    }
-
-    impl ::std::str::FromStr for DeleteShipmentTeam {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-
-    impl ::std::convert::TryFrom<&str> for DeleteShipmentTeam {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-
-    impl ::std::convert::TryFrom<::std::string::String> for DeleteShipmentTeam {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-
-    impl<'de> ::serde::Deserialize<'de> for DeleteShipmentTeam {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
 
@@ -1366,76 +945,6 @@ pub mod types {
         }
     }
 
-    ///`DispatchBookingBatchTeam`
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    #[serde(transparent)]
-    pub struct DispatchBookingBatchTeam(::std::string::String);
-    impl ::std::ops::Deref for DispatchBookingBatchTeam {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-
-    impl ::std::convert::From<DispatchBookingBatchTeam> for ::std::string::String {
-        fn from(value: DispatchBookingBatchTeam) -> Self {
-            value.0
-        }
-    }
-
-    impl ::std::str::FromStr for DispatchBookingBatchTeam {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-
-    impl ::std::convert::TryFrom<&str> for DispatchBookingBatchTeam {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-
-    impl ::std::convert::TryFrom<::std::string::String> for DispatchBookingBatchTeam {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-
-    impl<'de> ::serde::Deserialize<'de> for DispatchBookingBatchTeam {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-
     ///A shipping document of a parcel, to download from `url`.
     #[derive(
         ::schemars::JsonSchema,
@@ -1458,216 +967,6 @@ pub mod types {
     impl Document {
         pub fn builder() -> builder::Document {
             Default::default()
-        }
-    }
-
-    ///`GetBookingBatchTeam`
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    #[serde(transparent)]
-    pub struct GetBookingBatchTeam(::std::string::String);
-    impl ::std::ops::Deref for GetBookingBatchTeam {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-
-    impl ::std::convert::From<GetBookingBatchTeam> for ::std::string::String {
-        fn from(value: GetBookingBatchTeam) -> Self {
-            value.0
-        }
-    }
-
-    impl ::std::str::FromStr for GetBookingBatchTeam {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-
-    impl ::std::convert::TryFrom<&str> for GetBookingBatchTeam {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-
-    impl ::std::convert::TryFrom<::std::string::String> for GetBookingBatchTeam {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-
-    impl<'de> ::serde::Deserialize<'de> for GetBookingBatchTeam {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-
-    ///`GetOperationTeam`
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    #[serde(transparent)]
-    pub struct GetOperationTeam(::std::string::String);
-    impl ::std::ops::Deref for GetOperationTeam {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-
-    impl ::std::convert::From<GetOperationTeam> for ::std::string::String {
-        fn from(value: GetOperationTeam) -> Self {
-            value.0
-        }
-    }
-
-    impl ::std::str::FromStr for GetOperationTeam {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-
-    impl ::std::convert::TryFrom<&str> for GetOperationTeam {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-
-    impl ::std::convert::TryFrom<::std::string::String> for GetOperationTeam {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-
-    impl<'de> ::serde::Deserialize<'de> for GetOperationTeam {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-
-    ///`GetRatesTeam`
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    #[serde(transparent)]
-    pub struct GetRatesTeam(::std::string::String);
-    impl ::std::ops::Deref for GetRatesTeam {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-
-    impl ::std::convert::From<GetRatesTeam> for ::std::string::String {
-        fn from(value: GetRatesTeam) -> Self {
-            value.0
-        }
-    }
-
-    impl ::std::str::FromStr for GetRatesTeam {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-
-    impl ::std::convert::TryFrom<&str> for GetRatesTeam {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-
-    impl ::std::convert::TryFrom<::std::string::String> for GetRatesTeam {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-
-    impl<'de> ::serde::Deserialize<'de> for GetRatesTeam {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
 
@@ -1739,218 +1038,6 @@ pub mod types {
     }
 
     impl<'de> ::serde::Deserialize<'de> for GetServicePointByCarrierCodeCountry {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-
-    ///`GetServicePointByCarrierCodeTeam`
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    #[serde(transparent)]
-    pub struct GetServicePointByCarrierCodeTeam(::std::string::String);
-    impl ::std::ops::Deref for GetServicePointByCarrierCodeTeam {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-
-    impl ::std::convert::From<GetServicePointByCarrierCodeTeam>
-    for ::std::string::String {
-        fn from(value: GetServicePointByCarrierCodeTeam) -> Self {
-            value.0
-        }
-    }
-
-    impl ::std::str::FromStr for GetServicePointByCarrierCodeTeam {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-
-    impl ::std::convert::TryFrom<&str> for GetServicePointByCarrierCodeTeam {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-
-    impl ::std::convert::TryFrom<::std::string::String>
-    for GetServicePointByCarrierCodeTeam {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-
-    impl<'de> ::serde::Deserialize<'de> for GetServicePointByCarrierCodeTeam {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-
-    ///`GetServicePointTeam`
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    #[serde(transparent)]
-    pub struct GetServicePointTeam(::std::string::String);
-    impl ::std::ops::Deref for GetServicePointTeam {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-
-    impl ::std::convert::From<GetServicePointTeam> for ::std::string::String {
-        fn from(value: GetServicePointTeam) -> Self {
-            value.0
-        }
-    }
-
-    impl ::std::str::FromStr for GetServicePointTeam {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-
-    impl ::std::convert::TryFrom<&str> for GetServicePointTeam {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-
-    impl ::std::convert::TryFrom<::std::string::String> for GetServicePointTeam {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-
-    impl<'de> ::serde::Deserialize<'de> for GetServicePointTeam {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-
-    ///`GetShipmentTeam`
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    #[serde(transparent)]
-    pub struct GetShipmentTeam(::std::string::String);
-    impl ::std::ops::Deref for GetShipmentTeam {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-
-    impl ::std::convert::From<GetShipmentTeam> for ::std::string::String {
-        fn from(value: GetShipmentTeam) -> Self {
-            value.0
-        }
-    }
-
-    impl ::std::str::FromStr for GetShipmentTeam {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-
-    impl ::std::convert::TryFrom<&str> for GetShipmentTeam {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-
-    impl ::std::convert::TryFrom<::std::string::String> for GetShipmentTeam {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-
-    impl<'de> ::serde::Deserialize<'de> for GetShipmentTeam {
         fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
         where
             D: ::serde::Deserializer<'de>,
@@ -2136,76 +1223,6 @@ pub mod types {
         }
     }
 
-    ///`ListBookingBatchesTeam`
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    #[serde(transparent)]
-    pub struct ListBookingBatchesTeam(::std::string::String);
-    impl ::std::ops::Deref for ListBookingBatchesTeam {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-
-    impl ::std::convert::From<ListBookingBatchesTeam> for ::std::string::String {
-        fn from(value: ListBookingBatchesTeam) -> Self {
-            value.0
-        }
-    }
-
-    impl ::std::str::FromStr for ListBookingBatchesTeam {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-
-    impl ::std::convert::TryFrom<&str> for ListBookingBatchesTeam {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-
-    impl ::std::convert::TryFrom<::std::string::String> for ListBookingBatchesTeam {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-
-    impl<'de> ::serde::Deserialize<'de> for ListBookingBatchesTeam {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-
     ///`ListServicePointsCarrier`
     #[derive(
         ::schemars::JsonSchema,
@@ -2342,216 +1359,6 @@ pub mod types {
     }
 
     impl<'de> ::serde::Deserialize<'de> for ListServicePointsCountry {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-
-    ///`ListServicePointsTeam`
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    #[serde(transparent)]
-    pub struct ListServicePointsTeam(::std::string::String);
-    impl ::std::ops::Deref for ListServicePointsTeam {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-
-    impl ::std::convert::From<ListServicePointsTeam> for ::std::string::String {
-        fn from(value: ListServicePointsTeam) -> Self {
-            value.0
-        }
-    }
-
-    impl ::std::str::FromStr for ListServicePointsTeam {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-
-    impl ::std::convert::TryFrom<&str> for ListServicePointsTeam {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-
-    impl ::std::convert::TryFrom<::std::string::String> for ListServicePointsTeam {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-
-    impl<'de> ::serde::Deserialize<'de> for ListServicePointsTeam {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-
-    ///`ListServicesTeam`
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    #[serde(transparent)]
-    pub struct ListServicesTeam(::std::string::String);
-    impl ::std::ops::Deref for ListServicesTeam {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-
-    impl ::std::convert::From<ListServicesTeam> for ::std::string::String {
-        fn from(value: ListServicesTeam) -> Self {
-            value.0
-        }
-    }
-
-    impl ::std::str::FromStr for ListServicesTeam {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-
-    impl ::std::convert::TryFrom<&str> for ListServicesTeam {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-
-    impl ::std::convert::TryFrom<::std::string::String> for ListServicesTeam {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-
-    impl<'de> ::serde::Deserialize<'de> for ListServicesTeam {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-
-    ///`ListShipmentsTeam`
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    #[serde(transparent)]
-    pub struct ListShipmentsTeam(::std::string::String);
-    impl ::std::ops::Deref for ListShipmentsTeam {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-
-    impl ::std::convert::From<ListShipmentsTeam> for ::std::string::String {
-        fn from(value: ListShipmentsTeam) -> Self {
-            value.0
-        }
-    }
-
-    impl ::std::str::FromStr for ListShipmentsTeam {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-
-    impl ::std::convert::TryFrom<&str> for ListShipmentsTeam {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-
-    impl ::std::convert::TryFrom<::std::string::String> for ListShipmentsTeam {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-
-    impl<'de> ::serde::Deserialize<'de> for ListShipmentsTeam {
         fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
         where
             D: ::serde::Deserializer<'de>,
@@ -4068,6 +2875,76 @@ state, and booking logic branches on it.
     impl SpecialOpeningHours {
         pub fn builder() -> builder::SpecialOpeningHours {
             Default::default()
+        }
+    }
+
+    ///A team's id: every resource of the API is scoped to a team. A string of at least one character; real ones look like UUIDs. One named schema, so every operation takes the same type.
+    #[derive(
+        ::schemars::JsonSchema,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[serde(transparent)]
+    pub struct TeamId(::std::string::String);
+    impl ::std::ops::Deref for TeamId {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+
+    impl ::std::convert::From<TeamId> for ::std::string::String {
+        fn from(value: TeamId) -> Self {
+            value.0
+        }
+    }
+
+    impl ::std::str::FromStr for TeamId {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+
+    impl ::std::convert::TryFrom<&str> for TeamId {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl ::std::convert::TryFrom<::std::string::String> for TeamId {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+
+    impl<'de> ::serde::Deserialize<'de> for TeamId {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
         }
     }
 
@@ -10865,7 +9742,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct ListBookingBatches<'a> {
         client: &'a super::Client,
-        team: Result<types::ListBookingBatchesTeam, String>,
+        team: Result<types::TeamId, String>,
         page: Result<Option<::std::num::NonZeroU64>, String>,
         per_page: Result<Option<::std::num::NonZeroU64>, String>,
         state: Result<Option<types::BatchState>, String>,
@@ -10877,7 +9754,15 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                team: Err("team was not initialized".to_string()),
+                team: client
+                    .default_team()
+                    .ok_or_else(|| "team was not initialized".to_string())
+                    .and_then(|team| {
+                        team.try_into()
+                            .map_err(|e: types::error::ConversionError| {
+                                format!("team: {e}")
+                            })
+                    }),
                 page: Ok(None),
                 per_page: Ok(None),
                 state: Ok(None),
@@ -10888,13 +9773,10 @@ pub mod builder {
 
         pub fn team<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::ListBookingBatchesTeam>,
+            V: std::convert::TryInto<types::TeamId>,
+            <V as std::convert::TryInto<types::TeamId>>::Error: std::fmt::Display,
         {
-            self.team = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `ListBookingBatchesTeam` for team failed".to_string()
-                });
+            self.team = value.try_into().map_err(|e| format!("team: {}", e));
             self
         }
 
@@ -11081,7 +9963,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct CreateBookingBatch<'a> {
         client: &'a super::Client,
-        team: Result<types::CreateBookingBatchTeam, String>,
+        team: Result<types::TeamId, String>,
         accept_language: Result<Option<::std::string::String>, String>,
         idempotency_key: Result<Option<crate::IdempotencyKey>, String>,
         request_id: Result<Option<crate::RequestId>, String>,
@@ -11092,7 +9974,15 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                team: Err("team was not initialized".to_string()),
+                team: client
+                    .default_team()
+                    .ok_or_else(|| "team was not initialized".to_string())
+                    .and_then(|team| {
+                        team.try_into()
+                            .map_err(|e: types::error::ConversionError| {
+                                format!("team: {e}")
+                            })
+                    }),
                 accept_language: Ok(None),
                 idempotency_key: Ok(None),
                 request_id: Ok(None),
@@ -11102,13 +9992,10 @@ pub mod builder {
 
         pub fn team<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::CreateBookingBatchTeam>,
+            V: std::convert::TryInto<types::TeamId>,
+            <V as std::convert::TryInto<types::TeamId>>::Error: std::fmt::Display,
         {
-            self.team = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `CreateBookingBatchTeam` for team failed".to_string()
-                });
+            self.team = value.try_into().map_err(|e| format!("team: {}", e));
             self
         }
 
@@ -11314,7 +10201,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct GetBookingBatch<'a> {
         client: &'a super::Client,
-        team: Result<types::GetBookingBatchTeam, String>,
+        team: Result<types::TeamId, String>,
         batch: Result<::uuid::Uuid, String>,
         accept_language: Result<Option<::std::string::String>, String>,
         request_id: Result<Option<crate::RequestId>, String>,
@@ -11324,7 +10211,15 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                team: Err("team was not initialized".to_string()),
+                team: client
+                    .default_team()
+                    .ok_or_else(|| "team was not initialized".to_string())
+                    .and_then(|team| {
+                        team.try_into()
+                            .map_err(|e: types::error::ConversionError| {
+                                format!("team: {e}")
+                            })
+                    }),
                 batch: Err("batch was not initialized".to_string()),
                 accept_language: Ok(None),
                 request_id: Ok(None),
@@ -11333,13 +10228,10 @@ pub mod builder {
 
         pub fn team<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::GetBookingBatchTeam>,
+            V: std::convert::TryInto<types::TeamId>,
+            <V as std::convert::TryInto<types::TeamId>>::Error: std::fmt::Display,
         {
-            self.team = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `GetBookingBatchTeam` for team failed".to_string()
-                });
+            self.team = value.try_into().map_err(|e| format!("team: {}", e));
             self
         }
 
@@ -11489,7 +10381,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct DispatchBookingBatch<'a> {
         client: &'a super::Client,
-        team: Result<types::DispatchBookingBatchTeam, String>,
+        team: Result<types::TeamId, String>,
         batch: Result<::uuid::Uuid, String>,
         accept_language: Result<Option<::std::string::String>, String>,
         idempotency_key: Result<Option<crate::IdempotencyKey>, String>,
@@ -11500,7 +10392,15 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                team: Err("team was not initialized".to_string()),
+                team: client
+                    .default_team()
+                    .ok_or_else(|| "team was not initialized".to_string())
+                    .and_then(|team| {
+                        team.try_into()
+                            .map_err(|e: types::error::ConversionError| {
+                                format!("team: {e}")
+                            })
+                    }),
                 batch: Err("batch was not initialized".to_string()),
                 accept_language: Ok(None),
                 idempotency_key: Ok(None),
@@ -11510,14 +10410,10 @@ pub mod builder {
 
         pub fn team<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::DispatchBookingBatchTeam>,
+            V: std::convert::TryInto<types::TeamId>,
+            <V as std::convert::TryInto<types::TeamId>>::Error: std::fmt::Display,
         {
-            self.team = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `DispatchBookingBatchTeam` for team failed"
-                        .to_string()
-                });
+            self.team = value.try_into().map_err(|e| format!("team: {}", e));
             self
         }
 
@@ -11706,7 +10602,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct AddBookingBatchShipments<'a> {
         client: &'a super::Client,
-        team: Result<types::AddBookingBatchShipmentsTeam, String>,
+        team: Result<types::TeamId, String>,
         batch: Result<::uuid::Uuid, String>,
         accept_language: Result<Option<::std::string::String>, String>,
         idempotency_key: Result<Option<crate::IdempotencyKey>, String>,
@@ -11718,7 +10614,15 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                team: Err("team was not initialized".to_string()),
+                team: client
+                    .default_team()
+                    .ok_or_else(|| "team was not initialized".to_string())
+                    .and_then(|team| {
+                        team.try_into()
+                            .map_err(|e: types::error::ConversionError| {
+                                format!("team: {e}")
+                            })
+                    }),
                 batch: Err("batch was not initialized".to_string()),
                 accept_language: Ok(None),
                 idempotency_key: Ok(None),
@@ -11729,14 +10633,10 @@ pub mod builder {
 
         pub fn team<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::AddBookingBatchShipmentsTeam>,
+            V: std::convert::TryInto<types::TeamId>,
+            <V as std::convert::TryInto<types::TeamId>>::Error: std::fmt::Display,
         {
-            self.team = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `AddBookingBatchShipmentsTeam` for team failed"
-                        .to_string()
-                });
+            self.team = value.try_into().map_err(|e| format!("team: {}", e));
             self
         }
 
@@ -11961,7 +10861,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct GetOperation<'a> {
         client: &'a super::Client,
-        team: Result<types::GetOperationTeam, String>,
+        team: Result<types::TeamId, String>,
         operation: Result<::uuid::Uuid, String>,
         accept_language: Result<Option<::std::string::String>, String>,
         request_id: Result<Option<crate::RequestId>, String>,
@@ -11971,7 +10871,15 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                team: Err("team was not initialized".to_string()),
+                team: client
+                    .default_team()
+                    .ok_or_else(|| "team was not initialized".to_string())
+                    .and_then(|team| {
+                        team.try_into()
+                            .map_err(|e: types::error::ConversionError| {
+                                format!("team: {e}")
+                            })
+                    }),
                 operation: Err("operation was not initialized".to_string()),
                 accept_language: Ok(None),
                 request_id: Ok(None),
@@ -11980,13 +10888,10 @@ pub mod builder {
 
         pub fn team<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::GetOperationTeam>,
+            V: std::convert::TryInto<types::TeamId>,
+            <V as std::convert::TryInto<types::TeamId>>::Error: std::fmt::Display,
         {
-            self.team = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `GetOperationTeam` for team failed".to_string()
-                });
+            self.team = value.try_into().map_err(|e| format!("team: {}", e));
             self
         }
 
@@ -12136,7 +11041,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct GetRates<'a> {
         client: &'a super::Client,
-        team: Result<types::GetRatesTeam, String>,
+        team: Result<types::TeamId, String>,
         accept_language: Result<Option<::std::string::String>, String>,
         idempotency_key: Result<Option<crate::IdempotencyKey>, String>,
         request_id: Result<Option<crate::RequestId>, String>,
@@ -12147,7 +11052,15 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                team: Err("team was not initialized".to_string()),
+                team: client
+                    .default_team()
+                    .ok_or_else(|| "team was not initialized".to_string())
+                    .and_then(|team| {
+                        team.try_into()
+                            .map_err(|e: types::error::ConversionError| {
+                                format!("team: {e}")
+                            })
+                    }),
                 accept_language: Ok(None),
                 idempotency_key: Ok(None),
                 request_id: Ok(None),
@@ -12157,11 +11070,10 @@ pub mod builder {
 
         pub fn team<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::GetRatesTeam>,
+            V: std::convert::TryInto<types::TeamId>,
+            <V as std::convert::TryInto<types::TeamId>>::Error: std::fmt::Display,
         {
-            self.team = value
-                .try_into()
-                .map_err(|_| "conversion to `GetRatesTeam` for team failed".to_string());
+            self.team = value.try_into().map_err(|e| format!("team: {}", e));
             self
         }
 
@@ -12361,7 +11273,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct ListServices<'a> {
         client: &'a super::Client,
-        team: Result<types::ListServicesTeam, String>,
+        team: Result<types::TeamId, String>,
         accept_language: Result<Option<::std::string::String>, String>,
         request_id: Result<Option<crate::RequestId>, String>,
     }
@@ -12370,7 +11282,15 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                team: Err("team was not initialized".to_string()),
+                team: client
+                    .default_team()
+                    .ok_or_else(|| "team was not initialized".to_string())
+                    .and_then(|team| {
+                        team.try_into()
+                            .map_err(|e: types::error::ConversionError| {
+                                format!("team: {e}")
+                            })
+                    }),
                 accept_language: Ok(None),
                 request_id: Ok(None),
             }
@@ -12378,13 +11298,10 @@ pub mod builder {
 
         pub fn team<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::ListServicesTeam>,
+            V: std::convert::TryInto<types::TeamId>,
+            <V as std::convert::TryInto<types::TeamId>>::Error: std::fmt::Display,
         {
-            self.team = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `ListServicesTeam` for team failed".to_string()
-                });
+            self.team = value.try_into().map_err(|e| format!("team: {}", e));
             self
         }
 
@@ -12521,7 +11438,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct ListServicePoints<'a> {
         client: &'a super::Client,
-        team: Result<types::ListServicePointsTeam, String>,
+        team: Result<types::TeamId, String>,
         carrier: Result<types::ListServicePointsCarrier, String>,
         country: Result<Option<types::ListServicePointsCountry>, String>,
         page: Result<Option<::std::num::NonZeroU64>, String>,
@@ -12535,7 +11452,15 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                team: Err("team was not initialized".to_string()),
+                team: client
+                    .default_team()
+                    .ok_or_else(|| "team was not initialized".to_string())
+                    .and_then(|team| {
+                        team.try_into()
+                            .map_err(|e: types::error::ConversionError| {
+                                format!("team: {e}")
+                            })
+                    }),
                 carrier: Err("carrier was not initialized".to_string()),
                 country: Ok(None),
                 page: Ok(None),
@@ -12548,13 +11473,10 @@ pub mod builder {
 
         pub fn team<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::ListServicePointsTeam>,
+            V: std::convert::TryInto<types::TeamId>,
+            <V as std::convert::TryInto<types::TeamId>>::Error: std::fmt::Display,
         {
-            self.team = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `ListServicePointsTeam` for team failed".to_string()
-                });
+            self.team = value.try_into().map_err(|e| format!("team: {}", e));
             self
         }
 
@@ -12782,7 +11704,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct GetServicePointByCarrierCode<'a> {
         client: &'a super::Client,
-        team: Result<types::GetServicePointByCarrierCodeTeam, String>,
+        team: Result<types::TeamId, String>,
         carrier: Result<::std::string::String, String>,
         country: Result<types::GetServicePointByCarrierCodeCountry, String>,
         code: Result<::std::string::String, String>,
@@ -12794,7 +11716,15 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                team: Err("team was not initialized".to_string()),
+                team: client
+                    .default_team()
+                    .ok_or_else(|| "team was not initialized".to_string())
+                    .and_then(|team| {
+                        team.try_into()
+                            .map_err(|e: types::error::ConversionError| {
+                                format!("team: {e}")
+                            })
+                    }),
                 carrier: Err("carrier was not initialized".to_string()),
                 country: Err("country was not initialized".to_string()),
                 code: Err("code was not initialized".to_string()),
@@ -12805,14 +11735,10 @@ pub mod builder {
 
         pub fn team<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::GetServicePointByCarrierCodeTeam>,
+            V: std::convert::TryInto<types::TeamId>,
+            <V as std::convert::TryInto<types::TeamId>>::Error: std::fmt::Display,
         {
-            self.team = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `GetServicePointByCarrierCodeTeam` for team failed"
-                        .to_string()
-                });
+            self.team = value.try_into().map_err(|e| format!("team: {}", e));
             self
         }
 
@@ -13000,7 +11926,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct GetServicePoint<'a> {
         client: &'a super::Client,
-        team: Result<types::GetServicePointTeam, String>,
+        team: Result<types::TeamId, String>,
         service_point: Result<::uuid::Uuid, String>,
         accept_language: Result<Option<::std::string::String>, String>,
         request_id: Result<Option<crate::RequestId>, String>,
@@ -13010,7 +11936,15 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                team: Err("team was not initialized".to_string()),
+                team: client
+                    .default_team()
+                    .ok_or_else(|| "team was not initialized".to_string())
+                    .and_then(|team| {
+                        team.try_into()
+                            .map_err(|e: types::error::ConversionError| {
+                                format!("team: {e}")
+                            })
+                    }),
                 service_point: Err("service_point was not initialized".to_string()),
                 accept_language: Ok(None),
                 request_id: Ok(None),
@@ -13019,13 +11953,10 @@ pub mod builder {
 
         pub fn team<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::GetServicePointTeam>,
+            V: std::convert::TryInto<types::TeamId>,
+            <V as std::convert::TryInto<types::TeamId>>::Error: std::fmt::Display,
         {
-            self.team = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `GetServicePointTeam` for team failed".to_string()
-                });
+            self.team = value.try_into().map_err(|e| format!("team: {}", e));
             self
         }
 
@@ -13176,7 +12107,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct ListShipments<'a> {
         client: &'a super::Client,
-        team: Result<types::ListShipmentsTeam, String>,
+        team: Result<types::TeamId, String>,
         page: Result<Option<::std::num::NonZeroU64>, String>,
         per_page: Result<Option<::std::num::NonZeroU64>, String>,
         accept_language: Result<Option<::std::string::String>, String>,
@@ -13187,7 +12118,15 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                team: Err("team was not initialized".to_string()),
+                team: client
+                    .default_team()
+                    .ok_or_else(|| "team was not initialized".to_string())
+                    .and_then(|team| {
+                        team.try_into()
+                            .map_err(|e: types::error::ConversionError| {
+                                format!("team: {e}")
+                            })
+                    }),
                 page: Ok(None),
                 per_page: Ok(None),
                 accept_language: Ok(None),
@@ -13197,13 +12136,10 @@ pub mod builder {
 
         pub fn team<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::ListShipmentsTeam>,
+            V: std::convert::TryInto<types::TeamId>,
+            <V as std::convert::TryInto<types::TeamId>>::Error: std::fmt::Display,
         {
-            self.team = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `ListShipmentsTeam` for team failed".to_string()
-                });
+            self.team = value.try_into().map_err(|e| format!("team: {}", e));
             self
         }
 
@@ -13372,7 +12308,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct CreateShipment<'a> {
         client: &'a super::Client,
-        team: Result<types::CreateShipmentTeam, String>,
+        team: Result<types::TeamId, String>,
         accept_language: Result<Option<::std::string::String>, String>,
         idempotency_key: Result<Option<crate::IdempotencyKey>, String>,
         request_id: Result<Option<crate::RequestId>, String>,
@@ -13383,7 +12319,15 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                team: Err("team was not initialized".to_string()),
+                team: client
+                    .default_team()
+                    .ok_or_else(|| "team was not initialized".to_string())
+                    .and_then(|team| {
+                        team.try_into()
+                            .map_err(|e: types::error::ConversionError| {
+                                format!("team: {e}")
+                            })
+                    }),
                 accept_language: Ok(None),
                 idempotency_key: Ok(None),
                 request_id: Ok(None),
@@ -13393,13 +12337,10 @@ pub mod builder {
 
         pub fn team<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::CreateShipmentTeam>,
+            V: std::convert::TryInto<types::TeamId>,
+            <V as std::convert::TryInto<types::TeamId>>::Error: std::fmt::Display,
         {
-            self.team = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `CreateShipmentTeam` for team failed".to_string()
-                });
+            self.team = value.try_into().map_err(|e| format!("team: {}", e));
             self
         }
 
@@ -13608,7 +12549,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct CreateAndBookShipment<'a> {
         client: &'a super::Client,
-        team: Result<types::CreateAndBookShipmentTeam, String>,
+        team: Result<types::TeamId, String>,
         accept_language: Result<Option<::std::string::String>, String>,
         idempotency_key: Result<Option<crate::IdempotencyKey>, String>,
         prefer: Result<Option<types::CreateAndBookShipmentPrefer>, String>,
@@ -13620,7 +12561,15 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                team: Err("team was not initialized".to_string()),
+                team: client
+                    .default_team()
+                    .ok_or_else(|| "team was not initialized".to_string())
+                    .and_then(|team| {
+                        team.try_into()
+                            .map_err(|e: types::error::ConversionError| {
+                                format!("team: {e}")
+                            })
+                    }),
                 accept_language: Ok(None),
                 idempotency_key: Ok(None),
                 prefer: Ok(None),
@@ -13631,14 +12580,10 @@ pub mod builder {
 
         pub fn team<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::CreateAndBookShipmentTeam>,
+            V: std::convert::TryInto<types::TeamId>,
+            <V as std::convert::TryInto<types::TeamId>>::Error: std::fmt::Display,
         {
-            self.team = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `CreateAndBookShipmentTeam` for team failed"
-                        .to_string()
-                });
+            self.team = value.try_into().map_err(|e| format!("team: {}", e));
             self
         }
 
@@ -13866,7 +12811,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct GetShipment<'a> {
         client: &'a super::Client,
-        team: Result<types::GetShipmentTeam, String>,
+        team: Result<types::TeamId, String>,
         shipment: Result<::uuid::Uuid, String>,
         accept_language: Result<Option<::std::string::String>, String>,
         request_id: Result<Option<crate::RequestId>, String>,
@@ -13876,7 +12821,15 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                team: Err("team was not initialized".to_string()),
+                team: client
+                    .default_team()
+                    .ok_or_else(|| "team was not initialized".to_string())
+                    .and_then(|team| {
+                        team.try_into()
+                            .map_err(|e: types::error::ConversionError| {
+                                format!("team: {e}")
+                            })
+                    }),
                 shipment: Err("shipment was not initialized".to_string()),
                 accept_language: Ok(None),
                 request_id: Ok(None),
@@ -13885,13 +12838,10 @@ pub mod builder {
 
         pub fn team<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::GetShipmentTeam>,
+            V: std::convert::TryInto<types::TeamId>,
+            <V as std::convert::TryInto<types::TeamId>>::Error: std::fmt::Display,
         {
-            self.team = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `GetShipmentTeam` for team failed".to_string()
-                });
+            self.team = value.try_into().map_err(|e| format!("team: {}", e));
             self
         }
 
@@ -14041,7 +12991,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct DeleteShipment<'a> {
         client: &'a super::Client,
-        team: Result<types::DeleteShipmentTeam, String>,
+        team: Result<types::TeamId, String>,
         shipment: Result<::uuid::Uuid, String>,
         accept_language: Result<Option<::std::string::String>, String>,
         idempotency_key: Result<Option<crate::IdempotencyKey>, String>,
@@ -14052,7 +13002,15 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                team: Err("team was not initialized".to_string()),
+                team: client
+                    .default_team()
+                    .ok_or_else(|| "team was not initialized".to_string())
+                    .and_then(|team| {
+                        team.try_into()
+                            .map_err(|e: types::error::ConversionError| {
+                                format!("team: {e}")
+                            })
+                    }),
                 shipment: Err("shipment was not initialized".to_string()),
                 accept_language: Ok(None),
                 idempotency_key: Ok(None),
@@ -14062,13 +13020,10 @@ pub mod builder {
 
         pub fn team<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::DeleteShipmentTeam>,
+            V: std::convert::TryInto<types::TeamId>,
+            <V as std::convert::TryInto<types::TeamId>>::Error: std::fmt::Display,
         {
-            self.team = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `DeleteShipmentTeam` for team failed".to_string()
-                });
+            self.team = value.try_into().map_err(|e| format!("team: {}", e));
             self
         }
 
@@ -14257,7 +13212,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct BookShipment<'a> {
         client: &'a super::Client,
-        team: Result<types::BookShipmentTeam, String>,
+        team: Result<types::TeamId, String>,
         shipment: Result<::uuid::Uuid, String>,
         accept_language: Result<Option<::std::string::String>, String>,
         idempotency_key: Result<Option<crate::IdempotencyKey>, String>,
@@ -14269,7 +13224,15 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                team: Err("team was not initialized".to_string()),
+                team: client
+                    .default_team()
+                    .ok_or_else(|| "team was not initialized".to_string())
+                    .and_then(|team| {
+                        team.try_into()
+                            .map_err(|e: types::error::ConversionError| {
+                                format!("team: {e}")
+                            })
+                    }),
                 shipment: Err("shipment was not initialized".to_string()),
                 accept_language: Ok(None),
                 idempotency_key: Ok(None),
@@ -14280,13 +13243,10 @@ pub mod builder {
 
         pub fn team<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::BookShipmentTeam>,
+            V: std::convert::TryInto<types::TeamId>,
+            <V as std::convert::TryInto<types::TeamId>>::Error: std::fmt::Display,
         {
-            self.team = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `BookShipmentTeam` for team failed".to_string()
-                });
+            self.team = value.try_into().map_err(|e| format!("team: {}", e));
             self
         }
 

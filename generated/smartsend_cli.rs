@@ -93,7 +93,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("team")
                     .long("team")
-                    .value_parser(::clap::value_parser!(types::ListBookingBatchesTeam))
+                    .value_parser(::clap::value_parser!(types::TeamId))
                     .required(true)
                     .help(
                         "The team that owns the resources. Every resource of the API is scoped to a team.",
@@ -152,7 +152,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("team")
                     .long("team")
-                    .value_parser(::clap::value_parser!(types::CreateBookingBatchTeam))
+                    .value_parser(::clap::value_parser!(types::TeamId))
                     .required(true)
                     .help(
                         "The team that owns the resources. Every resource of the API is scoped to a team.",
@@ -207,7 +207,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("team")
                     .long("team")
-                    .value_parser(::clap::value_parser!(types::GetBookingBatchTeam))
+                    .value_parser(::clap::value_parser!(types::TeamId))
                     .required(true)
                     .help(
                         "The team that owns the resources. Every resource of the API is scoped to a team.",
@@ -257,7 +257,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("team")
                     .long("team")
-                    .value_parser(::clap::value_parser!(types::DispatchBookingBatchTeam))
+                    .value_parser(::clap::value_parser!(types::TeamId))
                     .required(true)
                     .help(
                         "The team that owns the resources. Every resource of the API is scoped to a team.",
@@ -307,9 +307,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("team")
                     .long("team")
-                    .value_parser(
-                        ::clap::value_parser!(types::AddBookingBatchShipmentsTeam),
-                    )
+                    .value_parser(::clap::value_parser!(types::TeamId))
                     .required(true)
                     .help(
                         "The team that owns the resources. Every resource of the API is scoped to a team.",
@@ -364,7 +362,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("team")
                     .long("team")
-                    .value_parser(::clap::value_parser!(types::GetOperationTeam))
+                    .value_parser(::clap::value_parser!(types::TeamId))
                     .required(true)
                     .help(
                         "The team that owns the resources. Every resource of the API is scoped to a team.",
@@ -414,7 +412,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("team")
                     .long("team")
-                    .value_parser(::clap::value_parser!(types::GetRatesTeam))
+                    .value_parser(::clap::value_parser!(types::TeamId))
                     .required(true)
                     .help(
                         "The team that owns the resources. Every resource of the API is scoped to a team.",
@@ -462,7 +460,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("team")
                     .long("team")
-                    .value_parser(::clap::value_parser!(types::ListServicesTeam))
+                    .value_parser(::clap::value_parser!(types::TeamId))
                     .required(true)
                     .help(
                         "The team that owns the resources. Every resource of the API is scoped to a team.",
@@ -541,7 +539,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("team")
                     .long("team")
-                    .value_parser(::clap::value_parser!(types::ListServicePointsTeam))
+                    .value_parser(::clap::value_parser!(types::TeamId))
                     .required(true)
                     .help(
                         "The team that owns the resources. Every resource of the API is scoped to a team.",
@@ -598,9 +596,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("team")
                     .long("team")
-                    .value_parser(
-                        ::clap::value_parser!(types::GetServicePointByCarrierCodeTeam),
-                    )
+                    .value_parser(::clap::value_parser!(types::TeamId))
                     .required(true)
                     .help(
                         "The team that owns the resources. Every resource of the API is scoped to a team.",
@@ -643,7 +639,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("team")
                     .long("team")
-                    .value_parser(::clap::value_parser!(types::GetServicePointTeam))
+                    .value_parser(::clap::value_parser!(types::TeamId))
                     .required(true)
                     .help(
                         "The team that owns the resources. Every resource of the API is scoped to a team.",
@@ -695,7 +691,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("team")
                     .long("team")
-                    .value_parser(::clap::value_parser!(types::ListShipmentsTeam))
+                    .value_parser(::clap::value_parser!(types::TeamId))
                     .required(true)
                     .help(
                         "The team that owns the resources. Every resource of the API is scoped to a team.",
@@ -819,7 +815,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("team")
                     .long("team")
-                    .value_parser(::clap::value_parser!(types::CreateShipmentTeam))
+                    .value_parser(::clap::value_parser!(types::TeamId))
                     .required(true)
                     .help(
                         "The team that owns the resources. Every resource of the API is scoped to a team.",
@@ -1008,9 +1004,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("team")
                     .long("team")
-                    .value_parser(
-                        ::clap::value_parser!(types::CreateAndBookShipmentTeam),
-                    )
+                    .value_parser(::clap::value_parser!(types::TeamId))
                     .required(true)
                     .help(
                         "The team that owns the resources. Every resource of the API is scoped to a team.",
@@ -1100,7 +1094,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("team")
                     .long("team")
-                    .value_parser(::clap::value_parser!(types::GetShipmentTeam))
+                    .value_parser(::clap::value_parser!(types::TeamId))
                     .required(true)
                     .help(
                         "The team that owns the resources. Every resource of the API is scoped to a team.",
@@ -1150,7 +1144,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("team")
                     .long("team")
-                    .value_parser(::clap::value_parser!(types::DeleteShipmentTeam))
+                    .value_parser(::clap::value_parser!(types::TeamId))
                     .required(true)
                     .help(
                         "The team that owns the resources. Every resource of the API is scoped to a team.",
@@ -1216,7 +1210,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("team")
                     .long("team")
-                    .value_parser(::clap::value_parser!(types::BookShipmentTeam))
+                    .value_parser(::clap::value_parser!(types::TeamId))
                     .required(true)
                     .help(
                         "The team that owns the resources. Every resource of the API is scoped to a team.",
@@ -1293,7 +1287,7 @@ impl<T: CliConfig> Cli<T> {
             request = request.state(value.clone());
         }
 
-        if let Some(value) = matches.get_one::<types::ListBookingBatchesTeam>("team") {
+        if let Some(value) = matches.get_one::<types::TeamId>("team") {
             request = request.team(value.clone());
         }
 
@@ -1338,7 +1332,7 @@ impl<T: CliConfig> Cli<T> {
             request = request.request_id(value.clone());
         }
 
-        if let Some(value) = matches.get_one::<types::CreateBookingBatchTeam>("team") {
+        if let Some(value) = matches.get_one::<types::TeamId>("team") {
             request = request.team(value.clone());
         }
 
@@ -1382,7 +1376,7 @@ impl<T: CliConfig> Cli<T> {
             request = request.request_id(value.clone());
         }
 
-        if let Some(value) = matches.get_one::<types::GetBookingBatchTeam>("team") {
+        if let Some(value) = matches.get_one::<types::TeamId>("team") {
             request = request.team(value.clone());
         }
 
@@ -1423,7 +1417,7 @@ impl<T: CliConfig> Cli<T> {
             request = request.request_id(value.clone());
         }
 
-        if let Some(value) = matches.get_one::<types::DispatchBookingBatchTeam>("team") {
+        if let Some(value) = matches.get_one::<types::TeamId>("team") {
             request = request.team(value.clone());
         }
 
@@ -1464,9 +1458,7 @@ impl<T: CliConfig> Cli<T> {
             request = request.request_id(value.clone());
         }
 
-        if let Some(value) = matches
-            .get_one::<types::AddBookingBatchShipmentsTeam>("team")
-        {
+        if let Some(value) = matches.get_one::<types::TeamId>("team") {
             request = request.team(value.clone());
         }
 
@@ -1512,7 +1504,7 @@ impl<T: CliConfig> Cli<T> {
             request = request.request_id(value.clone());
         }
 
-        if let Some(value) = matches.get_one::<types::GetOperationTeam>("team") {
+        if let Some(value) = matches.get_one::<types::TeamId>("team") {
             request = request.team(value.clone());
         }
 
@@ -1553,7 +1545,7 @@ impl<T: CliConfig> Cli<T> {
             request = request.request_id(value.clone());
         }
 
-        if let Some(value) = matches.get_one::<types::GetRatesTeam>("team") {
+        if let Some(value) = matches.get_one::<types::TeamId>("team") {
             request = request.team(value.clone());
         }
 
@@ -1593,7 +1585,7 @@ impl<T: CliConfig> Cli<T> {
             request = request.request_id(value.clone());
         }
 
-        if let Some(value) = matches.get_one::<types::ListServicesTeam>("team") {
+        if let Some(value) = matches.get_one::<types::TeamId>("team") {
             request = request.team(value.clone());
         }
 
@@ -1649,7 +1641,7 @@ impl<T: CliConfig> Cli<T> {
             request = request.request_id(value.clone());
         }
 
-        if let Some(value) = matches.get_one::<types::ListServicePointsTeam>("team") {
+        if let Some(value) = matches.get_one::<types::TeamId>("team") {
             request = request.team(value.clone());
         }
 
@@ -1695,9 +1687,7 @@ impl<T: CliConfig> Cli<T> {
             request = request.request_id(value.clone());
         }
 
-        if let Some(value) = matches
-            .get_one::<types::GetServicePointByCarrierCodeTeam>("team")
-        {
+        if let Some(value) = matches.get_one::<types::TeamId>("team") {
             request = request.team(value.clone());
         }
 
@@ -1733,7 +1723,7 @@ impl<T: CliConfig> Cli<T> {
             request = request.service_point(value.clone());
         }
 
-        if let Some(value) = matches.get_one::<types::GetServicePointTeam>("team") {
+        if let Some(value) = matches.get_one::<types::TeamId>("team") {
             request = request.team(value.clone());
         }
 
@@ -1773,7 +1763,7 @@ impl<T: CliConfig> Cli<T> {
             request = request.request_id(value.clone());
         }
 
-        if let Some(value) = matches.get_one::<types::ListShipmentsTeam>("team") {
+        if let Some(value) = matches.get_one::<types::TeamId>("team") {
             request = request.team(value.clone());
         }
 
@@ -1850,7 +1840,7 @@ impl<T: CliConfig> Cli<T> {
             request = request.body_map(|body| { body.tax_amount(value.clone()) });
         }
 
-        if let Some(value) = matches.get_one::<types::CreateShipmentTeam>("team") {
+        if let Some(value) = matches.get_one::<types::TeamId>("team") {
             request = request.team(value.clone());
         }
 
@@ -1953,8 +1943,7 @@ impl<T: CliConfig> Cli<T> {
             request = request.body_map(|body| { body.tax_amount(value.clone()) });
         }
 
-        if let Some(value) = matches.get_one::<types::CreateAndBookShipmentTeam>("team")
-        {
+        if let Some(value) = matches.get_one::<types::TeamId>("team") {
             request = request.team(value.clone());
         }
 
@@ -2010,7 +1999,7 @@ impl<T: CliConfig> Cli<T> {
             request = request.shipment(value.clone());
         }
 
-        if let Some(value) = matches.get_one::<types::GetShipmentTeam>("team") {
+        if let Some(value) = matches.get_one::<types::TeamId>("team") {
             request = request.team(value.clone());
         }
 
@@ -2051,7 +2040,7 @@ impl<T: CliConfig> Cli<T> {
             request = request.shipment(value.clone());
         }
 
-        if let Some(value) = matches.get_one::<types::DeleteShipmentTeam>("team") {
+        if let Some(value) = matches.get_one::<types::TeamId>("team") {
             request = request.team(value.clone());
         }
 
@@ -2096,7 +2085,7 @@ impl<T: CliConfig> Cli<T> {
             request = request.shipment(value.clone());
         }
 
-        if let Some(value) = matches.get_one::<types::BookShipmentTeam>("team") {
+        if let Some(value) = matches.get_one::<types::TeamId>("team") {
             request = request.team(value.clone());
         }
 

@@ -22,7 +22,7 @@ pub mod operations {
             self.0
         }
 
-        pub fn team(self, value: &types::ListBookingBatchesTeam) -> Self {
+        pub fn team(self, value: &types::TeamId) -> Self {
             let re = regex::Regex::new(
                     &format!("^/team/{}/booking-batches$", value.to_string()),
                 )
@@ -183,7 +183,7 @@ pub mod operations {
             self.0
         }
 
-        pub fn team(self, value: &types::CreateBookingBatchTeam) -> Self {
+        pub fn team(self, value: &types::TeamId) -> Self {
             let re = regex::Regex::new(
                     &format!("^/team/{}/booking-batches$", value.to_string()),
                 )
@@ -346,7 +346,7 @@ pub mod operations {
             self.0
         }
 
-        pub fn team(self, value: &types::GetBookingBatchTeam) -> Self {
+        pub fn team(self, value: &types::TeamId) -> Self {
             let re = regex::Regex::new(
                     &format!("^/team/{}/booking-batches/.*$", value.to_string()),
                 )
@@ -483,7 +483,7 @@ pub mod operations {
             self.0
         }
 
-        pub fn team(self, value: &types::DispatchBookingBatchTeam) -> Self {
+        pub fn team(self, value: &types::TeamId) -> Self {
             let re = regex::Regex::new(
                     &format!("^/team/{}/booking-batches/.*/dispatch$", value.to_string()),
                 )
@@ -653,7 +653,7 @@ pub mod operations {
             self.0
         }
 
-        pub fn team(self, value: &types::AddBookingBatchShipmentsTeam) -> Self {
+        pub fn team(self, value: &types::TeamId) -> Self {
             let re = regex::Regex::new(
                     &format!(
                         "^/team/{}/booking-batches/.*/shipments$", value.to_string()
@@ -828,7 +828,7 @@ pub mod operations {
             self.0
         }
 
-        pub fn team(self, value: &types::GetOperationTeam) -> Self {
+        pub fn team(self, value: &types::TeamId) -> Self {
             let re = regex::Regex::new(
                     &format!("^/team/{}/operations/.*$", value.to_string()),
                 )
@@ -962,7 +962,7 @@ pub mod operations {
             self.0
         }
 
-        pub fn team(self, value: &types::GetRatesTeam) -> Self {
+        pub fn team(self, value: &types::TeamId) -> Self {
             let re = regex::Regex::new(&format!("^/team/{}/rates$", value.to_string()))
                 .unwrap();
             Self(self.0.path_matches(re))
@@ -1123,7 +1123,7 @@ pub mod operations {
             self.0
         }
 
-        pub fn team(self, value: &types::ListServicesTeam) -> Self {
+        pub fn team(self, value: &types::TeamId) -> Self {
             let re = regex::Regex::new(
                     &format!("^/team/{}/routing/services$", value.to_string()),
                 )
@@ -1251,7 +1251,7 @@ pub mod operations {
             self.0
         }
 
-        pub fn team(self, value: &types::ListServicePointsTeam) -> Self {
+        pub fn team(self, value: &types::TeamId) -> Self {
             let re = regex::Regex::new(
                     &format!("^/team/{}/service-points$", value.to_string()),
                 )
@@ -1430,7 +1430,7 @@ pub mod operations {
             self.0
         }
 
-        pub fn team(self, value: &types::GetServicePointByCarrierCodeTeam) -> Self {
+        pub fn team(self, value: &types::TeamId) -> Self {
             let re = regex::Regex::new(
                     &format!("^/team/{}/service-points/.*/.*/.*$", value.to_string()),
                 )
@@ -1585,7 +1585,7 @@ pub mod operations {
             self.0
         }
 
-        pub fn team(self, value: &types::GetServicePointTeam) -> Self {
+        pub fn team(self, value: &types::TeamId) -> Self {
             let re = regex::Regex::new(
                     &format!("^/team/{}/service-points/.*$", value.to_string()),
                 )
@@ -1719,7 +1719,7 @@ pub mod operations {
             self.0
         }
 
-        pub fn team(self, value: &types::ListShipmentsTeam) -> Self {
+        pub fn team(self, value: &types::TeamId) -> Self {
             let re = regex::Regex::new(
                     &format!("^/team/{}/shipments$", value.to_string()),
                 )
@@ -1867,7 +1867,7 @@ pub mod operations {
             self.0
         }
 
-        pub fn team(self, value: &types::CreateShipmentTeam) -> Self {
+        pub fn team(self, value: &types::TeamId) -> Self {
             let re = regex::Regex::new(
                     &format!("^/team/{}/shipments$", value.to_string()),
                 )
@@ -2040,7 +2040,7 @@ pub mod operations {
             self.0
         }
 
-        pub fn team(self, value: &types::CreateAndBookShipmentTeam) -> Self {
+        pub fn team(self, value: &types::TeamId) -> Self {
             let re = regex::Regex::new(
                     &format!("^/team/{}/shipments/booking$", value.to_string()),
                 )
@@ -2224,7 +2224,7 @@ pub mod operations {
             self.0
         }
 
-        pub fn team(self, value: &types::GetShipmentTeam) -> Self {
+        pub fn team(self, value: &types::TeamId) -> Self {
             let re = regex::Regex::new(
                     &format!("^/team/{}/shipments/.*$", value.to_string()),
                 )
@@ -2360,7 +2360,7 @@ pub mod operations {
             self.0
         }
 
-        pub fn team(self, value: &types::DeleteShipmentTeam) -> Self {
+        pub fn team(self, value: &types::TeamId) -> Self {
             let re = regex::Regex::new(
                     &format!("^/team/{}/shipments/.*$", value.to_string()),
                 )
@@ -2528,7 +2528,7 @@ pub mod operations {
             self.0
         }
 
-        pub fn team(self, value: &types::BookShipmentTeam) -> Self {
+        pub fn team(self, value: &types::TeamId) -> Self {
             let re = regex::Regex::new(
                     &format!("^/team/{}/shipments/.*/booking$", value.to_string()),
                 )

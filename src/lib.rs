@@ -86,6 +86,24 @@ macro_rules! generated_api {
                 self.inner.finish(result)
             }
 
+            /// This client with another timeout for each attempt of the calls made through it
+            /// (from sending to the last byte of the answer; the call's deadline still bounds
+            /// the whole call). For one call: `client.with_timeout(d).get_shipment()...`.
+            pub fn with_timeout(&self, timeout: std::time::Duration) -> Client {
+                Client::new_with_client(
+                    &self.baseurl,
+                    self.client.clone(),
+                    self.inner.with_attempt_timeout(timeout),
+                )
+            }
+
+            /// The default team its operations use unless they set their own (for a Smart Send
+            /// client: every resource belongs to a team).
+            #[doc(hidden)]
+            pub fn default_team(&self) -> Option<&str> {
+                self.inner.default_team()
+            }
+
             /// This client with another deadline for each call made through it: every attempt
             /// and every wait between attempts ends by then (`None`: no deadline). For one
             /// call: `client.with_deadline(Some(Duration::from_secs(5))).get_shipment()...`.

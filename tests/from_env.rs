@@ -1,4 +1,4 @@
-//! `Client::from_env()` reads the credential and base URL variables. One test in its own binary:
+//! `Client::from_env()` reads the credential, base URL and team variables. One test in its own binary:
 //! the environment is process-wide, so nothing else may run beside it.
 
 mod support;
@@ -14,6 +14,7 @@ async fn clients_are_configured_from_the_environment() {
     unsafe {
         std::env::remove_var("SMARTSEND_TOKEN");
         std::env::remove_var("PHYGITALS_API_KEY");
+        std::env::remove_var("SMARTSEND_TEAM");
     }
     let missing = smartsend::Client::from_env().unwrap_err();
     assert_eq!(missing, BuildError::MissingEnv("SMARTSEND_TOKEN"));
@@ -26,7 +27,7 @@ async fn clients_are_configured_from_the_environment() {
         BuildError::MissingEnv("PHYGITALS_API_KEY")
     );
 
-    let server = ScriptedServer::start(vec![json(200, json!({"data": []})), json(200, json!({"id": "card-1", "name": "Charizard", "image": "https://img.example/c.png", "back_image": null, "fmv": 120.5, "metadata": {}}))]).await;
+    let server = ScriptedServer::start(vec![json(200, json!({"data": []})), json(200, json!({"data": []})), json(200, json!({"id": "card-1", "name": "Charizard", "image": "https://img.example/c.png", "back_image": null, "fmv": 120.5, "metadata": {}}))]).await;
     unsafe {
         std::env::set_var("SMARTSEND_TOKEN", "env-token");
         std::env::set_var(
@@ -46,6 +47,14 @@ async fn clients_are_configured_from_the_environment() {
         .send()
         .await
         .unwrap();
+    // With SMARTSEND_TEAM, operations need no team.
+    unsafe { std::env::set_var("SMARTSEND_TEAM", "env-team") };
+    smartsend::Client::from_env()
+        .unwrap()
+        .list_services()
+        .send()
+        .await
+        .unwrap();
     let _ = phygitals::Client::from_env()
         .unwrap()
         .get_card()
@@ -58,6 +67,10 @@ async fn clients_are_configured_from_the_environment() {
         requests[0].header("authorization"),
         Some("Bearer env-token")
     );
-    assert_eq!(requests[1].path, "/phygitals/api/v1/card/card-1");
-    assert_eq!(requests[1].header("x-api-key"), Some("sandbox-env-key"));
+    assert_eq!(
+        requests[1].path,
+        "/smartsend/team/env-team/routing/services"
+    );
+    assert_eq!(requests[2].path, "/phygitals/api/v1/card/card-1");
+    assert_eq!(requests[2].header("x-api-key"), Some("sandbox-env-key"));
 }

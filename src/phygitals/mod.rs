@@ -27,6 +27,7 @@ pub const PROFILE: crate::runtime::ApiProfile = crate::runtime::ApiProfile {
     idempotent_writes: false,
     credential_env: "PHYGITALS_API_KEY",
     base_url_env: "PHYGITALS_BASE_URL",
+    team_env: None,
 };
 
 /// The vendor's online sandbox, which mirrors every route under `/_`.

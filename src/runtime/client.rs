@@ -52,6 +52,9 @@ pub struct ApiProfile {
     pub credential_env: &'static str,
     /// The environment variable that overrides the base URL.
     pub base_url_env: &'static str,
+    /// The environment variable [`ClientBuilder::from_env`] reads the default team from, for an
+    /// API whose resources belong to a team (Smart Send: `SMARTSEND_TEAM`).
+    pub team_env: Option<&'static str>,
 }
 
 /// A generated API client the shared builder can construct.
@@ -138,6 +141,7 @@ pub struct ClientBuilder<C> {
     connect_timeout: Duration,
     retry: RetryPolicy,
     language: Option<AcceptLanguage>,
+    team: Option<String>,
     max_response_body: usize,
     http: Option<reqwest::Client>,
     clock: Option<Arc<dyn Clock>>,
@@ -178,6 +182,7 @@ impl<C: ApiClient> ClientBuilder<C> {
             connect_timeout: Duration::from_secs(10),
             retry: RetryPolicy::default(),
             language: None,
+            team: None,
             max_response_body: DEFAULT_MAX_RESPONSE_BODY,
             http: None,
             clock: None,
@@ -187,7 +192,8 @@ impl<C: ApiClient> ClientBuilder<C> {
     }
 
     /// Reads the credential (`SMARTSEND_TOKEN` / `PHYGITALS_API_KEY`) and, when set, the base URL
-    /// (`SMARTSEND_BASE_URL` / `PHYGITALS_BASE_URL`) from the environment.
+    /// (`SMARTSEND_BASE_URL` / `PHYGITALS_BASE_URL`) and Smart Send's default team
+    /// (`SMARTSEND_TEAM`) from the environment.
     pub fn from_env() -> Result<Self, BuildError> {
         let profile = C::PROFILE;
         let credential = std::env::var(profile.credential_env)
@@ -200,6 +206,13 @@ impl<C: ApiClient> ClientBuilder<C> {
             .filter(|v| !v.is_empty())
         {
             builder = builder.base_url(url);
+        }
+        if let Some(team) = profile
+            .team_env
+            .and_then(|var| std::env::var(var).ok())
+            .filter(|v| !v.is_empty())
+        {
+            builder = builder.team(team);
         }
         Ok(builder)
     }
@@ -259,6 +272,13 @@ impl<C: ApiClient> ClientBuilder<C> {
     /// `.accept_language(..)` on the operation).
     pub fn language(mut self, accept_language: AcceptLanguage) -> Self {
         self.language = Some(accept_language);
+        self
+    }
+
+    /// The team every operation uses unless it sets its own (Smart Send scopes every resource to
+    /// a team): operations then need no `.team(..)`. See also `Client::team`.
+    pub fn team(mut self, team: impl Into<String>) -> Self {
+        self.team = Some(team.into());
         self
     }
 
@@ -360,6 +380,7 @@ impl<C: ApiClient> ClientBuilder<C> {
             language,
             retry: self.retry,
             attempt_timeout,
+            team: self.team,
             max_response_body: self.max_response_body,
             jitter: Mutex::new(jitter),
             clock: self.clock.unwrap_or_else(|| Arc::new(SystemClock)),
@@ -387,6 +408,8 @@ struct Runtime {
     retry: RetryPolicy,
     /// Per attempt; `None` when the caller's own `reqwest::Client` sets its timeouts.
     attempt_timeout: Option<Duration>,
+    /// The team operations use when they set none.
+    team: Option<String>,
     max_response_body: usize,
     jitter: Mutex<Jitter>,
     clock: Arc<dyn Clock>,
@@ -400,6 +423,7 @@ impl fmt::Debug for ClientContext {
             .field("credential", &r.credential.as_ref().map(|_| "<redacted>"))
             .field("user_agent", &r.user_agent)
             .field("language", &r.language)
+            .field("team", &r.team)
             .field("retry", &r.retry)
             .finish_non_exhaustive()
     }
@@ -444,26 +468,49 @@ impl ClientContext {
         }
     }
 
-    /// The same context with another retry policy (and so another deadline); the rest is shared
-    /// or copied. Backs the clients' `with_retry_policy` and `with_deadline`.
+    /// The same context with another retry policy (and so another deadline).
     pub(crate) fn with_retry_policy(&self, retry: RetryPolicy) -> ClientContext {
+        self.copy_with(|r| r.retry = retry)
+    }
+
+    /// The same context with another timeout per attempt.
+    pub(crate) fn with_attempt_timeout(&self, timeout: Duration) -> ClientContext {
+        self.copy_with(|r| r.attempt_timeout = Some(timeout))
+    }
+
+    /// The same context with another default team.
+    pub(crate) fn with_team(&self, team: String) -> ClientContext {
+        self.copy_with(|r| r.team = Some(team))
+    }
+
+    /// The default team, if one is set.
+    pub(crate) fn default_team(&self) -> Option<&str> {
+        self.runtime.team.as_deref()
+    }
+
+    /// A copy of the runtime with `change` applied; the rest is shared or copied. Backs the
+    /// clients' `with_*` methods and `team`.
+    fn copy_with(&self, change: impl FnOnce(&mut Runtime)) -> ClientContext {
         let r = &self.runtime;
         let seed = r
             .jitter
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .next_seed();
-        ClientContext::new(Arc::new(Runtime {
+        let mut runtime = Runtime {
             profile: r.profile,
             credential: r.credential.clone(),
             user_agent: r.user_agent.clone(),
             language: r.language.clone(),
-            retry,
+            retry: r.retry.clone(),
             attempt_timeout: r.attempt_timeout,
+            team: r.team.clone(),
             max_response_body: r.max_response_body,
             jitter: Mutex::new(Jitter::seeded(seed)),
             clock: Arc::clone(&r.clock),
-        }))
+        };
+        change(&mut runtime);
+        ClientContext::new(Arc::new(runtime))
     }
 
     /// Waits `duration` on the client's clock.

@@ -22,4 +22,27 @@ pub const PROFILE: crate::runtime::ApiProfile = crate::runtime::ApiProfile {
     idempotent_writes: true,
     credential_env: "SMARTSEND_TOKEN",
     base_url_env: "SMARTSEND_BASE_URL",
+    team_env: Some("SMARTSEND_TEAM"),
 };
+
+impl Client {
+    /// This client scoped to `team`: its operations need no `.team(..)` (one can still set
+    /// another). A cheap copy: the connection pool and credentials are shared. A default team
+    /// can also come from the builder (`.team(..)`) or `SMARTSEND_TEAM` (`from_env`).
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+    /// let client = parcelkit::smartsend::Client::builder().token("my-token").build()?;
+    /// let shop = client.team("ad9546c1-393e-49a5-9a72-5cc146c9bec5");
+    /// let services = shop.list_services().send().await?;
+    /// println!("{} services", services.data.len());
+    /// # Ok(()) }
+    /// ```
+    pub fn team(&self, team: impl Into<String>) -> Client {
+        Client::new_with_client(
+            &self.baseurl,
+            self.client.clone(),
+            self.inner.with_team(team.into()),
+        )
+    }
+}

@@ -13,6 +13,10 @@ use syn::visit_mut::VisitMut;
 
 use crate::settings::TOKEN_CONVERSIONS;
 
+/// Generated types whose conversion error is worth keeping too: the team id (an empty one says
+/// what is wrong instead of "conversion to `TeamId` for team failed").
+pub const EXPLAINED_CONVERSIONS: [&str; 1] = ["types::TeamId"];
+
 /// Rewrites the header-type setters of `file`; returns how many setters were changed.
 ///
 /// ```
@@ -56,6 +60,7 @@ fn header_type(function: &syn::ImplItemFn) -> Option<&'static str> {
     TOKEN_CONVERSIONS
         .iter()
         .map(|(_, _, type_name)| *type_name)
+        .chain(EXPLAINED_CONVERSIONS)
         .find(|type_name| bounds.contains(&format!("TryInto<{type_name}>")))
 }
 
@@ -338,5 +343,65 @@ impl VisitMut for CliErrorPatcher {
         *reference.elem = syn::parse_quote!(Error);
         function.sig.generics = syn::Generics::default();
         self.changed += 1;
+    }
+}
+
+/// Lets a builder start from the client's default team (`Client::team(..)`, or
+/// `SMARTSEND_TEAM` through `from_env`): the `team` field of every operation builder is
+/// initialised from `client.default_team()` instead of "team was not initialized", so an
+/// operation needs no `.team(..)` on a team-scoped client. Returns how many builders changed.
+///
+/// ```
+/// let mut file: syn::File = syn::parse_quote! {
+///     impl<'a> ListThings<'a> {
+///         pub fn new(client: &'a super::Client) -> Self {
+///             Self {
+///                 client: client,
+///                 team: Err("team was not initialized".to_string()),
+///             }
+///         }
+///     }
+/// };
+/// assert_eq!(parcelkit_codegen::patch::team_from_client(&mut file), 1);
+/// let text = quote::ToTokens::to_token_stream(&file).to_string();
+/// assert!(text.contains("client . default_team ()"), "{text}");
+/// ```
+pub fn team_from_client(file: &mut syn::File) -> usize {
+    let mut patcher = TeamPatcher { changed: 0 };
+    patcher.visit_file_mut(file);
+    patcher.changed
+}
+
+struct TeamPatcher {
+    changed: usize,
+}
+
+impl VisitMut for TeamPatcher {
+    fn visit_impl_item_fn_mut(&mut self, function: &mut syn::ImplItemFn) {
+        if function.sig.ident != "new" {
+            return;
+        }
+        syn::visit_mut::visit_impl_item_fn_mut(self, function);
+    }
+
+    fn visit_field_value_mut(&mut self, field: &mut syn::FieldValue) {
+        let is_team = matches!(&field.member, syn::Member::Named(n) if n == "team");
+        let uninitialised = field
+            .expr
+            .to_token_stream()
+            .to_string()
+            .contains("team was not initialized");
+        if is_team && uninitialised {
+            field.expr = syn::parse_quote!(
+                client
+                    .default_team()
+                    .ok_or_else(|| "team was not initialized".to_string())
+                    .and_then(|team| {
+                        team.try_into()
+                            .map_err(|e: types::error::ConversionError| format!("team: {e}"))
+                    })
+            );
+            self.changed += 1;
+        }
     }
 }

@@ -22,7 +22,15 @@ fn every_generated_type_has_the_fields_and_required_ness_of_its_schema() {
         }
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
-    assert_eq!(compared, 55 + 35, "every component schema of both specs");
+    let schemas: usize = Api::ALL
+        .iter()
+        .map(|api| {
+            api.normalised_spec()["components"]["schemas"]
+                .as_object()
+                .map_or(0, |m| m.len())
+        })
+        .sum();
+    assert_eq!(compared, schemas, "every component schema of both specs");
 }
 
 /// The comparison must be able to fail: each kind of drift, made by hand in a derived schema,

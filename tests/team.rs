@@ -1,0 +1,86 @@
+//! A team-scoped Smart Send client: its operations need no team, one team type serves every
+//! operation, and a missing or empty team is refused before sending with a message that says so.
+
+mod support;
+
+use parcelkit::{ErrorKind, smartsend};
+use serde_json::json;
+use support::{ScriptedServer, json};
+
+const TEAM: &str = "ad9546c1-393e-49a5-9a72-5cc146c9bec5";
+
+fn client(server: &ScriptedServer) -> smartsend::Client {
+    smartsend::Client::builder()
+        .base_url(&server.base_url)
+        .token("t")
+        .build()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_team_scoped_client_fills_in_the_team_and_a_call_may_still_set_another() {
+    let server = ScriptedServer::start(vec![json(200, json!({"data": []})); 3]).await;
+    let shop = client(&server).team(TEAM);
+    shop.list_services().send().await.unwrap();
+    shop.list_services()
+        .team("other-team")
+        .send()
+        .await
+        .unwrap();
+    // The builder's default does the same.
+    smartsend::Client::builder()
+        .base_url(&server.base_url)
+        .token("t")
+        .team("from-builder")
+        .build()
+        .unwrap()
+        .list_services()
+        .send()
+        .await
+        .unwrap();
+    let paths: Vec<String> = server.requests().into_iter().map(|r| r.path).collect();
+    assert_eq!(
+        paths,
+        [
+            format!("/team/{TEAM}/routing/services"),
+            "/team/other-team/routing/services".to_owned(),
+            "/team/from-builder/routing/services".to_owned(),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn every_operation_takes_the_one_team_type() {
+    let team: smartsend::types::TeamId = TEAM.parse().unwrap();
+    let server = ScriptedServer::start(vec![json(200, json!({"data": []})); 2]).await;
+    let client = client(&server);
+    client
+        .list_services()
+        .team(team.clone())
+        .send()
+        .await
+        .unwrap();
+    let _ = client.list_shipments().team(team).send().await;
+    assert_eq!(server.requests().len(), 2);
+}
+
+#[tokio::test]
+async fn a_missing_or_empty_team_is_refused_before_sending_and_says_why() {
+    let server = ScriptedServer::start(vec![]).await;
+    let client = client(&server);
+    let missing = client.list_services().send().await.unwrap_err();
+    assert_eq!(missing.kind(), ErrorKind::InvalidRequest);
+    assert!(
+        missing.message().contains("team was not initialized"),
+        "{missing}"
+    );
+    let empty = client.list_services().team("").send().await.unwrap_err();
+    assert_eq!(empty.kind(), ErrorKind::InvalidRequest);
+    assert_eq!(
+        empty.message(),
+        "refused before sending: team: shorter than 1 characters"
+    );
+    let scoped_empty = client.team("").list_services().send().await.unwrap_err();
+    assert_eq!(scoped_empty.message(), empty.message());
+    assert!(server.requests().is_empty(), "nothing was sent");
+}
