@@ -10062,7 +10062,7 @@ Arguments:
 - `page`: Page to return, counting from 1.
 - `per_page`: Number of items per page.
 - `state`: Only batches in this state.
-- `accept_language`: Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor gives `en` as the default; when the header is left out, the team's default language is used.
+- `accept_language`: Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor gives `en` as the default; when the header is left out, the team's default language is used. The syntax is the `Accept-Language` field of RFC 9110 §12.5.4 (a list of language ranges, each with an optional `;q=` weight of 0 to 1 with at most 3 decimals), named by `format: accept-language`.
 - `request_id`: A client-chosen correlation id (1 to 128 letters, digits, `.`, `_`, `-`). The API returns it unchanged in the `Request-ID` response header, on success and on error, so a client can match responses and logs to its requests. Quote it when contacting Smart Send support.
 ```ignore
 let response = client.list_booking_batches()
@@ -10091,7 +10091,7 @@ Sends a `POST` request to `/team/{team}/booking-batches`
 
 Arguments:
 - `team`: The team that owns the resources. Every resource of the API is scoped to a team.
-- `accept_language`: Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor gives `en` as the default; when the header is left out, the team's default language is used.
+- `accept_language`: Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor gives `en` as the default; when the header is left out, the team's default language is used. The syntax is the `Accept-Language` field of RFC 9110 §12.5.4 (a list of language ranges, each with an optional `;q=` weight of 0 to 1 with at most 3 decimals), named by `format: accept-language`.
 - `idempotency_key`: Makes this write safe to retry. The key is chosen by the client: 16 to 128 letters, digits,
 `.`, `_` or `-`, case-sensitive, unique per logical operation of one client. Without it,
 requests are not deduplicated.
@@ -10136,7 +10136,7 @@ Sends a `GET` request to `/team/{team}/booking-batches/{batch}`
 Arguments:
 - `team`: The team that owns the resources. Every resource of the API is scoped to a team.
 - `batch`: The booking batch's uuid (`Batch.uuid`).
-- `accept_language`: Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor gives `en` as the default; when the header is left out, the team's default language is used.
+- `accept_language`: Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor gives `en` as the default; when the header is left out, the team's default language is used. The syntax is the `Accept-Language` field of RFC 9110 §12.5.4 (a list of language ranges, each with an optional `;q=` weight of 0 to 1 with at most 3 decimals), named by `format: accept-language`.
 - `request_id`: A client-chosen correlation id (1 to 128 letters, digits, `.`, `_`, `-`). The API returns it unchanged in the `Request-ID` response header, on success and on error, so a client can match responses and logs to its requests. Quote it when contacting Smart Send support.
 ```ignore
 let response = client.get_booking_batch()
@@ -10174,7 +10174,7 @@ Sends a `POST` request to `/team/{team}/booking-batches/{batch}/dispatch`
 Arguments:
 - `team`: The team that owns the resources. Every resource of the API is scoped to a team.
 - `batch`: The booking batch's uuid (`Batch.uuid`).
-- `accept_language`: Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor gives `en` as the default; when the header is left out, the team's default language is used.
+- `accept_language`: Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor gives `en` as the default; when the header is left out, the team's default language is used. The syntax is the `Accept-Language` field of RFC 9110 §12.5.4 (a list of language ranges, each with an optional `;q=` weight of 0 to 1 with at most 3 decimals), named by `format: accept-language`.
 - `idempotency_key`: Makes this write safe to retry. The key is chosen by the client: 16 to 128 letters, digits,
 `.`, `_` or `-`, case-sensitive, unique per logical operation of one client. Without it,
 requests are not deduplicated.
@@ -10221,7 +10221,7 @@ Sends a `POST` request to `/team/{team}/booking-batches/{batch}/shipments`
 Arguments:
 - `team`: The team that owns the resources. Every resource of the API is scoped to a team.
 - `batch`: The booking batch's uuid (`Batch.uuid`).
-- `accept_language`: Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor gives `en` as the default; when the header is left out, the team's default language is used.
+- `accept_language`: Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor gives `en` as the default; when the header is left out, the team's default language is used. The syntax is the `Accept-Language` field of RFC 9110 §12.5.4 (a list of language ranges, each with an optional `;q=` weight of 0 to 1 with at most 3 decimals), named by `format: accept-language`.
 - `idempotency_key`: Makes this write safe to retry. The key is chosen by the client: 16 to 128 letters, digits,
 `.`, `_` or `-`, case-sensitive, unique per logical operation of one client. Without it,
 requests are not deduplicated.
@@ -10274,7 +10274,7 @@ Sends a `GET` request to `/team/{team}/operations/{operation}`
 Arguments:
 - `team`: The team that owns the resources. Every resource of the API is scoped to a team.
 - `operation`: The operation's uuid (`Operation.uuid`).
-- `accept_language`: Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor gives `en` as the default; when the header is left out, the team's default language is used.
+- `accept_language`: Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor gives `en` as the default; when the header is left out, the team's default language is used. The syntax is the `Accept-Language` field of RFC 9110 §12.5.4 (a list of language ranges, each with an optional `;q=` weight of 0 to 1 with at most 3 decimals), named by `format: accept-language`.
 - `request_id`: A client-chosen correlation id (1 to 128 letters, digits, `.`, `_`, `-`). The API returns it unchanged in the `Request-ID` response header, on success and on error, so a client can match responses and logs to its requests. Quote it when contacting Smart Send support.
 ```ignore
 let response = client.get_operation()
@@ -10305,7 +10305,7 @@ Sends a `POST` request to `/team/{team}/rates`
 
 Arguments:
 - `team`: The team that owns the resources. Every resource of the API is scoped to a team.
-- `accept_language`: Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor gives `en` as the default; when the header is left out, the team's default language is used.
+- `accept_language`: Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor gives `en` as the default; when the header is left out, the team's default language is used. The syntax is the `Accept-Language` field of RFC 9110 §12.5.4 (a list of language ranges, each with an optional `;q=` weight of 0 to 1 with at most 3 decimals), named by `format: accept-language`.
 - `idempotency_key`: Makes this write safe to retry. The key is chosen by the client: 16 to 128 letters, digits,
 `.`, `_` or `-`, case-sensitive, unique per logical operation of one client. Without it,
 requests are not deduplicated.
@@ -10349,7 +10349,7 @@ Sends a `GET` request to `/team/{team}/routing/services`
 
 Arguments:
 - `team`: The team that owns the resources. Every resource of the API is scoped to a team.
-- `accept_language`: Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor gives `en` as the default; when the header is left out, the team's default language is used.
+- `accept_language`: Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor gives `en` as the default; when the header is left out, the team's default language is used. The syntax is the `Accept-Language` field of RFC 9110 §12.5.4 (a list of language ranges, each with an optional `;q=` weight of 0 to 1 with at most 3 decimals), named by `format: accept-language`.
 - `request_id`: A client-chosen correlation id (1 to 128 letters, digits, `.`, `_`, `-`). The API returns it unchanged in the `Request-ID` response header, on success and on error, so a client can match responses and logs to its requests. Quote it when contacting Smart Send support.
 ```ignore
 let response = client.list_services()
@@ -10383,7 +10383,7 @@ Arguments:
 - `page`: Page to return, counting from 1. Modelled: the vendor documents this list as paginated but not its query parameters; parcelkit copies `page` from the booking-batch list.
 - `per_page`: Number of items per page. Modelled: the vendor documents this list as paginated but not its query parameters; parcelkit copies `per_page` (1 to 1000, default 100) from the booking-batch list.
 - `postal_code`: Only service points with this postal code. Modelled: not published by the vendor; parcelkit follows the postal-code lookups common to carrier service-point APIs.
-- `accept_language`: Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor gives `en` as the default; when the header is left out, the team's default language is used.
+- `accept_language`: Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor gives `en` as the default; when the header is left out, the team's default language is used. The syntax is the `Accept-Language` field of RFC 9110 §12.5.4 (a list of language ranges, each with an optional `;q=` weight of 0 to 1 with at most 3 decimals), named by `format: accept-language`.
 - `request_id`: A client-chosen correlation id (1 to 128 letters, digits, `.`, `_`, `-`). The API returns it unchanged in the `Request-ID` response header, on success and on error, so a client can match responses and logs to its requests. Quote it when contacting Smart Send support.
 ```ignore
 let response = client.list_service_points()
@@ -10417,7 +10417,7 @@ Arguments:
 - `carrier`: Carrier code, e.g. `postnord`, `gls`, `bring`.
 - `country`: Country of the service point, ISO 3166-1 alpha-2.
 - `code`: The carrier's own identifier of the service point.
-- `accept_language`: Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor gives `en` as the default; when the header is left out, the team's default language is used.
+- `accept_language`: Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor gives `en` as the default; when the header is left out, the team's default language is used. The syntax is the `Accept-Language` field of RFC 9110 §12.5.4 (a list of language ranges, each with an optional `;q=` weight of 0 to 1 with at most 3 decimals), named by `format: accept-language`.
 - `request_id`: A client-chosen correlation id (1 to 128 letters, digits, `.`, `_`, `-`). The API returns it unchanged in the `Request-ID` response header, on success and on error, so a client can match responses and logs to its requests. Quote it when contacting Smart Send support.
 ```ignore
 let response = client.get_service_point_by_carrier_code()
@@ -10447,7 +10447,7 @@ Sends a `GET` request to `/team/{team}/service-points/{service_point}`
 Arguments:
 - `team`: The team that owns the resources. Every resource of the API is scoped to a team.
 - `service_point`: The service point's Smart Send uuid (`ServicePoint.uuid`).
-- `accept_language`: Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor gives `en` as the default; when the header is left out, the team's default language is used.
+- `accept_language`: Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor gives `en` as the default; when the header is left out, the team's default language is used. The syntax is the `Accept-Language` field of RFC 9110 §12.5.4 (a list of language ranges, each with an optional `;q=` weight of 0 to 1 with at most 3 decimals), named by `format: accept-language`.
 - `request_id`: A client-chosen correlation id (1 to 128 letters, digits, `.`, `_`, `-`). The API returns it unchanged in the `Request-ID` response header, on success and on error, so a client can match responses and logs to its requests. Quote it when contacting Smart Send support.
 ```ignore
 let response = client.get_service_point()
@@ -10479,7 +10479,7 @@ Arguments:
 - `team`: The team that owns the resources. Every resource of the API is scoped to a team.
 - `page`: Page to return, counting from 1. Modelled: the vendor documents this list as paginated but not its query parameters; parcelkit copies `page` from the booking-batch list.
 - `per_page`: Number of items per page. Modelled: the vendor documents this list as paginated but not its query parameters; parcelkit copies `per_page` (1 to 1000, default 100) from the booking-batch list.
-- `accept_language`: Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor gives `en` as the default; when the header is left out, the team's default language is used.
+- `accept_language`: Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor gives `en` as the default; when the header is left out, the team's default language is used. The syntax is the `Accept-Language` field of RFC 9110 §12.5.4 (a list of language ranges, each with an optional `;q=` weight of 0 to 1 with at most 3 decimals), named by `format: accept-language`.
 - `request_id`: A client-chosen correlation id (1 to 128 letters, digits, `.`, `_`, `-`). The API returns it unchanged in the `Request-ID` response header, on success and on error, so a client can match responses and logs to its requests. Quote it when contacting Smart Send support.
 ```ignore
 let response = client.list_shipments()
@@ -10516,7 +10516,7 @@ Sends a `POST` request to `/team/{team}/shipments`
 
 Arguments:
 - `team`: The team that owns the resources. Every resource of the API is scoped to a team.
-- `accept_language`: Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor gives `en` as the default; when the header is left out, the team's default language is used.
+- `accept_language`: Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor gives `en` as the default; when the header is left out, the team's default language is used. The syntax is the `Accept-Language` field of RFC 9110 §12.5.4 (a list of language ranges, each with an optional `;q=` weight of 0 to 1 with at most 3 decimals), named by `format: accept-language`.
 - `idempotency_key`: Makes this write safe to retry. The key is chosen by the client: 16 to 128 letters, digits,
 `.`, `_` or `-`, case-sensitive, unique per logical operation of one client. Without it,
 requests are not deduplicated.
@@ -10571,7 +10571,7 @@ Sends a `POST` request to `/team/{team}/shipments/booking`
 
 Arguments:
 - `team`: The team that owns the resources. Every resource of the API is scoped to a team.
-- `accept_language`: Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor gives `en` as the default; when the header is left out, the team's default language is used.
+- `accept_language`: Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor gives `en` as the default; when the header is left out, the team's default language is used. The syntax is the `Accept-Language` field of RFC 9110 §12.5.4 (a list of language ranges, each with an optional `;q=` weight of 0 to 1 with at most 3 decimals), named by `format: accept-language`.
 - `idempotency_key`: Makes this write safe to retry. The key is chosen by the client: 16 to 128 letters, digits,
 `.`, `_` or `-`, case-sensitive, unique per logical operation of one client. Without it,
 requests are not deduplicated.
@@ -10617,7 +10617,7 @@ Sends a `GET` request to `/team/{team}/shipments/{shipment}`
 Arguments:
 - `team`: The team that owns the resources. Every resource of the API is scoped to a team.
 - `shipment`: The shipment's uuid (`Shipment.uuid`).
-- `accept_language`: Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor gives `en` as the default; when the header is left out, the team's default language is used.
+- `accept_language`: Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor gives `en` as the default; when the header is left out, the team's default language is used. The syntax is the `Accept-Language` field of RFC 9110 §12.5.4 (a list of language ranges, each with an optional `;q=` weight of 0 to 1 with at most 3 decimals), named by `format: accept-language`.
 - `request_id`: A client-chosen correlation id (1 to 128 letters, digits, `.`, `_`, `-`). The API returns it unchanged in the `Request-ID` response header, on success and on error, so a client can match responses and logs to its requests. Quote it when contacting Smart Send support.
 ```ignore
 let response = client.get_shipment()
@@ -10646,7 +10646,7 @@ Sends a `DELETE` request to `/team/{team}/shipments/{shipment}`
 Arguments:
 - `team`: The team that owns the resources. Every resource of the API is scoped to a team.
 - `shipment`: The shipment's uuid (`Shipment.uuid`).
-- `accept_language`: Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor gives `en` as the default; when the header is left out, the team's default language is used.
+- `accept_language`: Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor gives `en` as the default; when the header is left out, the team's default language is used. The syntax is the `Accept-Language` field of RFC 9110 §12.5.4 (a list of language ranges, each with an optional `;q=` weight of 0 to 1 with at most 3 decimals), named by `format: accept-language`.
 - `idempotency_key`: Makes this write safe to retry. The key is chosen by the client: 16 to 128 letters, digits,
 `.`, `_` or `-`, case-sensitive, unique per logical operation of one client. Without it,
 requests are not deduplicated.
@@ -10704,7 +10704,7 @@ Sends a `POST` request to `/team/{team}/shipments/{shipment}/booking`
 Arguments:
 - `team`: The team that owns the resources. Every resource of the API is scoped to a team.
 - `shipment`: The shipment's uuid (`Shipment.uuid`).
-- `accept_language`: Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor gives `en` as the default; when the header is left out, the team's default language is used.
+- `accept_language`: Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor gives `en` as the default; when the header is left out, the team's default language is used. The syntax is the `Accept-Language` field of RFC 9110 §12.5.4 (a list of language ranges, each with an optional `;q=` weight of 0 to 1 with at most 3 decimals), named by `format: accept-language`.
 - `idempotency_key`: Makes this write safe to retry. The key is chosen by the client: 16 to 128 letters, digits,
 `.`, `_` or `-`, case-sensitive, unique per logical operation of one client. Without it,
 requests are not deduplicated.
@@ -10757,7 +10757,7 @@ pub mod builder {
         page: Result<Option<::std::num::NonZeroU64>, String>,
         per_page: Result<Option<::std::num::NonZeroU64>, String>,
         state: Result<Option<types::BatchState>, String>,
-        accept_language: Result<Option<::std::string::String>, String>,
+        accept_language: Result<Option<crate::AcceptLanguage>, String>,
         request_id: Result<Option<crate::RequestId>, String>,
     }
 
@@ -10827,15 +10827,15 @@ pub mod builder {
 
         pub fn accept_language<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<crate::AcceptLanguage>,
+            <V as std::convert::TryInto<
+                crate::AcceptLanguage,
+            >>::Error: std::fmt::Display,
         {
             self.accept_language = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for accept_language failed"
-                        .to_string()
-                });
+                .map_err(|e| format!("accept_language: {}", e));
             self
         }
 
@@ -10964,7 +10964,7 @@ pub mod builder {
     pub struct CreateBookingBatch<'a> {
         client: &'a super::Client,
         team: Result<types::CreateBookingBatchTeam, String>,
-        accept_language: Result<Option<::std::string::String>, String>,
+        accept_language: Result<Option<crate::AcceptLanguage>, String>,
         idempotency_key: Result<Option<crate::IdempotencyKey>, String>,
         request_id: Result<Option<crate::RequestId>, String>,
         body: Result<types::builder::BatchRequest, String>,
@@ -10996,15 +10996,15 @@ pub mod builder {
 
         pub fn accept_language<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<crate::AcceptLanguage>,
+            <V as std::convert::TryInto<
+                crate::AcceptLanguage,
+            >>::Error: std::fmt::Display,
         {
             self.accept_language = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for accept_language failed"
-                        .to_string()
-                });
+                .map_err(|e| format!("accept_language: {}", e));
             self
         }
 
@@ -11189,7 +11189,7 @@ pub mod builder {
         client: &'a super::Client,
         team: Result<types::GetBookingBatchTeam, String>,
         batch: Result<::uuid::Uuid, String>,
-        accept_language: Result<Option<::std::string::String>, String>,
+        accept_language: Result<Option<crate::AcceptLanguage>, String>,
         request_id: Result<Option<crate::RequestId>, String>,
     }
 
@@ -11230,15 +11230,15 @@ pub mod builder {
 
         pub fn accept_language<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<crate::AcceptLanguage>,
+            <V as std::convert::TryInto<
+                crate::AcceptLanguage,
+            >>::Error: std::fmt::Display,
         {
             self.accept_language = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for accept_language failed"
-                        .to_string()
-                });
+                .map_err(|e| format!("accept_language: {}", e));
             self
         }
 
@@ -11355,7 +11355,7 @@ pub mod builder {
         client: &'a super::Client,
         team: Result<types::DispatchBookingBatchTeam, String>,
         batch: Result<::uuid::Uuid, String>,
-        accept_language: Result<Option<::std::string::String>, String>,
+        accept_language: Result<Option<crate::AcceptLanguage>, String>,
         idempotency_key: Result<Option<crate::IdempotencyKey>, String>,
         request_id: Result<Option<crate::RequestId>, String>,
     }
@@ -11399,15 +11399,15 @@ pub mod builder {
 
         pub fn accept_language<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<crate::AcceptLanguage>,
+            <V as std::convert::TryInto<
+                crate::AcceptLanguage,
+            >>::Error: std::fmt::Display,
         {
             self.accept_language = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for accept_language failed"
-                        .to_string()
-                });
+                .map_err(|e| format!("accept_language: {}", e));
             self
         }
 
@@ -11563,7 +11563,7 @@ pub mod builder {
         client: &'a super::Client,
         team: Result<types::AddBookingBatchShipmentsTeam, String>,
         batch: Result<::uuid::Uuid, String>,
-        accept_language: Result<Option<::std::string::String>, String>,
+        accept_language: Result<Option<crate::AcceptLanguage>, String>,
         idempotency_key: Result<Option<crate::IdempotencyKey>, String>,
         request_id: Result<Option<crate::RequestId>, String>,
         body: Result<types::builder::BatchShipmentsRequest, String>,
@@ -11609,15 +11609,15 @@ pub mod builder {
 
         pub fn accept_language<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<crate::AcceptLanguage>,
+            <V as std::convert::TryInto<
+                crate::AcceptLanguage,
+            >>::Error: std::fmt::Display,
         {
             self.accept_language = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for accept_language failed"
-                        .to_string()
-                });
+                .map_err(|e| format!("accept_language: {}", e));
             self
         }
 
@@ -11808,7 +11808,7 @@ pub mod builder {
         client: &'a super::Client,
         team: Result<types::GetOperationTeam, String>,
         operation: Result<::uuid::Uuid, String>,
-        accept_language: Result<Option<::std::string::String>, String>,
+        accept_language: Result<Option<crate::AcceptLanguage>, String>,
         request_id: Result<Option<crate::RequestId>, String>,
     }
 
@@ -11849,15 +11849,15 @@ pub mod builder {
 
         pub fn accept_language<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<crate::AcceptLanguage>,
+            <V as std::convert::TryInto<
+                crate::AcceptLanguage,
+            >>::Error: std::fmt::Display,
         {
             self.accept_language = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for accept_language failed"
-                        .to_string()
-                });
+                .map_err(|e| format!("accept_language: {}", e));
             self
         }
 
@@ -11973,7 +11973,7 @@ pub mod builder {
     pub struct GetRates<'a> {
         client: &'a super::Client,
         team: Result<types::GetRatesTeam, String>,
-        accept_language: Result<Option<::std::string::String>, String>,
+        accept_language: Result<Option<crate::AcceptLanguage>, String>,
         idempotency_key: Result<Option<crate::IdempotencyKey>, String>,
         request_id: Result<Option<crate::RequestId>, String>,
         body: Result<types::builder::RateRequest, String>,
@@ -12003,15 +12003,15 @@ pub mod builder {
 
         pub fn accept_language<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<crate::AcceptLanguage>,
+            <V as std::convert::TryInto<
+                crate::AcceptLanguage,
+            >>::Error: std::fmt::Display,
         {
             self.accept_language = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for accept_language failed"
-                        .to_string()
-                });
+                .map_err(|e| format!("accept_language: {}", e));
             self
         }
 
@@ -12192,7 +12192,7 @@ pub mod builder {
     pub struct ListServices<'a> {
         client: &'a super::Client,
         team: Result<types::ListServicesTeam, String>,
-        accept_language: Result<Option<::std::string::String>, String>,
+        accept_language: Result<Option<crate::AcceptLanguage>, String>,
         request_id: Result<Option<crate::RequestId>, String>,
     }
 
@@ -12220,15 +12220,15 @@ pub mod builder {
 
         pub fn accept_language<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<crate::AcceptLanguage>,
+            <V as std::convert::TryInto<
+                crate::AcceptLanguage,
+            >>::Error: std::fmt::Display,
         {
             self.accept_language = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for accept_language failed"
-                        .to_string()
-                });
+                .map_err(|e| format!("accept_language: {}", e));
             self
         }
 
@@ -12348,7 +12348,7 @@ pub mod builder {
         page: Result<Option<::std::num::NonZeroU64>, String>,
         per_page: Result<Option<::std::num::NonZeroU64>, String>,
         postal_code: Result<Option<::std::string::String>, String>,
-        accept_language: Result<Option<::std::string::String>, String>,
+        accept_language: Result<Option<crate::AcceptLanguage>, String>,
         request_id: Result<Option<crate::RequestId>, String>,
     }
 
@@ -12450,15 +12450,15 @@ pub mod builder {
 
         pub fn accept_language<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<crate::AcceptLanguage>,
+            <V as std::convert::TryInto<
+                crate::AcceptLanguage,
+            >>::Error: std::fmt::Display,
         {
             self.accept_language = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for accept_language failed"
-                        .to_string()
-                });
+                .map_err(|e| format!("accept_language: {}", e));
             self
         }
 
@@ -12596,7 +12596,7 @@ pub mod builder {
         carrier: Result<::std::string::String, String>,
         country: Result<types::GetServicePointByCarrierCodeCountry, String>,
         code: Result<::std::string::String, String>,
-        accept_language: Result<Option<::std::string::String>, String>,
+        accept_language: Result<Option<crate::AcceptLanguage>, String>,
         request_id: Result<Option<crate::RequestId>, String>,
     }
 
@@ -12667,15 +12667,15 @@ pub mod builder {
 
         pub fn accept_language<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<crate::AcceptLanguage>,
+            <V as std::convert::TryInto<
+                crate::AcceptLanguage,
+            >>::Error: std::fmt::Display,
         {
             self.accept_language = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for accept_language failed"
-                        .to_string()
-                });
+                .map_err(|e| format!("accept_language: {}", e));
             self
         }
 
@@ -12803,7 +12803,7 @@ pub mod builder {
         client: &'a super::Client,
         team: Result<types::GetServicePointTeam, String>,
         service_point: Result<::uuid::Uuid, String>,
-        accept_language: Result<Option<::std::string::String>, String>,
+        accept_language: Result<Option<crate::AcceptLanguage>, String>,
         request_id: Result<Option<crate::RequestId>, String>,
     }
 
@@ -12845,15 +12845,15 @@ pub mod builder {
 
         pub fn accept_language<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<crate::AcceptLanguage>,
+            <V as std::convert::TryInto<
+                crate::AcceptLanguage,
+            >>::Error: std::fmt::Display,
         {
             self.accept_language = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for accept_language failed"
-                        .to_string()
-                });
+                .map_err(|e| format!("accept_language: {}", e));
             self
         }
 
@@ -12971,7 +12971,7 @@ pub mod builder {
         team: Result<types::ListShipmentsTeam, String>,
         page: Result<Option<::std::num::NonZeroU64>, String>,
         per_page: Result<Option<::std::num::NonZeroU64>, String>,
-        accept_language: Result<Option<::std::string::String>, String>,
+        accept_language: Result<Option<crate::AcceptLanguage>, String>,
         request_id: Result<Option<crate::RequestId>, String>,
     }
 
@@ -13029,15 +13029,15 @@ pub mod builder {
 
         pub fn accept_language<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<crate::AcceptLanguage>,
+            <V as std::convert::TryInto<
+                crate::AcceptLanguage,
+            >>::Error: std::fmt::Display,
         {
             self.accept_language = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for accept_language failed"
-                        .to_string()
-                });
+                .map_err(|e| format!("accept_language: {}", e));
             self
         }
 
@@ -13155,7 +13155,7 @@ pub mod builder {
     pub struct CreateShipment<'a> {
         client: &'a super::Client,
         team: Result<types::CreateShipmentTeam, String>,
-        accept_language: Result<Option<::std::string::String>, String>,
+        accept_language: Result<Option<crate::AcceptLanguage>, String>,
         idempotency_key: Result<Option<crate::IdempotencyKey>, String>,
         request_id: Result<Option<crate::RequestId>, String>,
         body: Result<types::builder::ShipmentRequest, String>,
@@ -13187,15 +13187,15 @@ pub mod builder {
 
         pub fn accept_language<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<crate::AcceptLanguage>,
+            <V as std::convert::TryInto<
+                crate::AcceptLanguage,
+            >>::Error: std::fmt::Display,
         {
             self.accept_language = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for accept_language failed"
-                        .to_string()
-                });
+                .map_err(|e| format!("accept_language: {}", e));
             self
         }
 
@@ -13381,7 +13381,7 @@ pub mod builder {
     pub struct CreateAndBookShipment<'a> {
         client: &'a super::Client,
         team: Result<types::CreateAndBookShipmentTeam, String>,
-        accept_language: Result<Option<::std::string::String>, String>,
+        accept_language: Result<Option<crate::AcceptLanguage>, String>,
         idempotency_key: Result<Option<crate::IdempotencyKey>, String>,
         prefer: Result<Option<types::CreateAndBookShipmentPrefer>, String>,
         request_id: Result<Option<crate::RequestId>, String>,
@@ -13416,15 +13416,15 @@ pub mod builder {
 
         pub fn accept_language<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<crate::AcceptLanguage>,
+            <V as std::convert::TryInto<
+                crate::AcceptLanguage,
+            >>::Error: std::fmt::Display,
         {
             self.accept_language = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for accept_language failed"
-                        .to_string()
-                });
+                .map_err(|e| format!("accept_language: {}", e));
             self
         }
 
@@ -13634,7 +13634,7 @@ pub mod builder {
         client: &'a super::Client,
         team: Result<types::GetShipmentTeam, String>,
         shipment: Result<::uuid::Uuid, String>,
-        accept_language: Result<Option<::std::string::String>, String>,
+        accept_language: Result<Option<crate::AcceptLanguage>, String>,
         request_id: Result<Option<crate::RequestId>, String>,
     }
 
@@ -13675,15 +13675,15 @@ pub mod builder {
 
         pub fn accept_language<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<crate::AcceptLanguage>,
+            <V as std::convert::TryInto<
+                crate::AcceptLanguage,
+            >>::Error: std::fmt::Display,
         {
             self.accept_language = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for accept_language failed"
-                        .to_string()
-                });
+                .map_err(|e| format!("accept_language: {}", e));
             self
         }
 
@@ -13800,7 +13800,7 @@ pub mod builder {
         client: &'a super::Client,
         team: Result<types::DeleteShipmentTeam, String>,
         shipment: Result<::uuid::Uuid, String>,
-        accept_language: Result<Option<::std::string::String>, String>,
+        accept_language: Result<Option<crate::AcceptLanguage>, String>,
         idempotency_key: Result<Option<crate::IdempotencyKey>, String>,
         request_id: Result<Option<crate::RequestId>, String>,
     }
@@ -13843,15 +13843,15 @@ pub mod builder {
 
         pub fn accept_language<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<crate::AcceptLanguage>,
+            <V as std::convert::TryInto<
+                crate::AcceptLanguage,
+            >>::Error: std::fmt::Display,
         {
             self.accept_language = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for accept_language failed"
-                        .to_string()
-                });
+                .map_err(|e| format!("accept_language: {}", e));
             self
         }
 
@@ -14007,7 +14007,7 @@ pub mod builder {
         client: &'a super::Client,
         team: Result<types::BookShipmentTeam, String>,
         shipment: Result<::uuid::Uuid, String>,
-        accept_language: Result<Option<::std::string::String>, String>,
+        accept_language: Result<Option<crate::AcceptLanguage>, String>,
         idempotency_key: Result<Option<crate::IdempotencyKey>, String>,
         prefer: Result<Option<types::BookShipmentPrefer>, String>,
         request_id: Result<Option<crate::RequestId>, String>,
@@ -14052,15 +14052,15 @@ pub mod builder {
 
         pub fn accept_language<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<crate::AcceptLanguage>,
+            <V as std::convert::TryInto<
+                crate::AcceptLanguage,
+            >>::Error: std::fmt::Display,
         {
             self.accept_language = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for accept_language failed"
-                        .to_string()
-                });
+                .map_err(|e| format!("accept_language: {}", e));
             self
         }
 

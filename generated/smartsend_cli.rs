@@ -43,10 +43,10 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("accept-language")
                     .long("accept-language")
-                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .value_parser(::clap::value_parser!(crate ::AcceptLanguage))
                     .required(false)
                     .help(
-                        "Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor gives `en` as the default; when the header is left out, the team's default language is used.",
+                        "Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor gives `en` as the default; when the header is left out, the team's default language is used. The syntax is the `Accept-Language` field of RFC 9110 §12.5.4 (a list of language ranges, each with an optional `;q=` weight of 0 to 1 with at most 3 decimals), named by `format: accept-language`.",
                     ),
             )
             .arg(
@@ -109,10 +109,10 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("accept-language")
                     .long("accept-language")
-                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .value_parser(::clap::value_parser!(crate ::AcceptLanguage))
                     .required(false)
                     .help(
-                        "Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor gives `en` as the default; when the header is left out, the team's default language is used.",
+                        "Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor gives `en` as the default; when the header is left out, the team's default language is used. The syntax is the `Accept-Language` field of RFC 9110 §12.5.4 (a list of language ranges, each with an optional `;q=` weight of 0 to 1 with at most 3 decimals), named by `format: accept-language`.",
                     ),
             )
             .arg(
@@ -180,10 +180,10 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("accept-language")
                     .long("accept-language")
-                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .value_parser(::clap::value_parser!(crate ::AcceptLanguage))
                     .required(false)
                     .help(
-                        "Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor gives `en` as the default; when the header is left out, the team's default language is used.",
+                        "Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor gives `en` as the default; when the header is left out, the team's default language is used. The syntax is the `Accept-Language` field of RFC 9110 §12.5.4 (a list of language ranges, each with an optional `;q=` weight of 0 to 1 with at most 3 decimals), named by `format: accept-language`.",
                     ),
             )
             .arg(
@@ -221,10 +221,10 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("accept-language")
                     .long("accept-language")
-                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .value_parser(::clap::value_parser!(crate ::AcceptLanguage))
                     .required(false)
                     .help(
-                        "Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor gives `en` as the default; when the header is left out, the team's default language is used.",
+                        "Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor gives `en` as the default; when the header is left out, the team's default language is used. The syntax is the `Accept-Language` field of RFC 9110 §12.5.4 (a list of language ranges, each with an optional `;q=` weight of 0 to 1 with at most 3 decimals), named by `format: accept-language`.",
                     ),
             )
             .arg(
@@ -271,10 +271,10 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("accept-language")
                     .long("accept-language")
-                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .value_parser(::clap::value_parser!(crate ::AcceptLanguage))
                     .required(false)
                     .help(
-                        "Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor gives `en` as the default; when the header is left out, the team's default language is used.",
+                        "Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor gives `en` as the default; when the header is left out, the team's default language is used. The syntax is the `Accept-Language` field of RFC 9110 §12.5.4 (a list of language ranges, each with an optional `;q=` weight of 0 to 1 with at most 3 decimals), named by `format: accept-language`.",
                     ),
             )
             .arg(
@@ -337,10 +337,10 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("accept-language")
                     .long("accept-language")
-                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .value_parser(::clap::value_parser!(crate ::AcceptLanguage))
                     .required(false)
                     .help(
-                        "Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor gives `en` as the default; when the header is left out, the team's default language is used.",
+                        "Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor gives `en` as the default; when the header is left out, the team's default language is used. The syntax is the `Accept-Language` field of RFC 9110 §12.5.4 (a list of language ranges, each with an optional `;q=` weight of 0 to 1 with at most 3 decimals), named by `format: accept-language`.",
                     ),
             )
             .arg(
@@ -378,10 +378,10 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("accept-language")
                     .long("accept-language")
-                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .value_parser(::clap::value_parser!(crate ::AcceptLanguage))
                     .required(false)
                     .help(
-                        "Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor gives `en` as the default; when the header is left out, the team's default language is used.",
+                        "Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor gives `en` as the default; when the header is left out, the team's default language is used. The syntax is the `Accept-Language` field of RFC 9110 §12.5.4 (a list of language ranges, each with an optional `;q=` weight of 0 to 1 with at most 3 decimals), named by `format: accept-language`.",
                     ),
             )
             .arg(
@@ -442,10 +442,10 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("accept-language")
                     .long("accept-language")
-                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .value_parser(::clap::value_parser!(crate ::AcceptLanguage))
                     .required(false)
                     .help(
-                        "Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor gives `en` as the default; when the header is left out, the team's default language is used.",
+                        "Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor gives `en` as the default; when the header is left out, the team's default language is used. The syntax is the `Accept-Language` field of RFC 9110 §12.5.4 (a list of language ranges, each with an optional `;q=` weight of 0 to 1 with at most 3 decimals), named by `format: accept-language`.",
                     ),
             )
             .arg(
@@ -476,10 +476,10 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("accept-language")
                     .long("accept-language")
-                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .value_parser(::clap::value_parser!(crate ::AcceptLanguage))
                     .required(false)
                     .help(
-                        "Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor gives `en` as the default; when the header is left out, the team's default language is used.",
+                        "Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor gives `en` as the default; when the header is left out, the team's default language is used. The syntax is the `Accept-Language` field of RFC 9110 §12.5.4 (a list of language ranges, each with an optional `;q=` weight of 0 to 1 with at most 3 decimals), named by `format: accept-language`.",
                     ),
             )
             .arg(
@@ -555,10 +555,10 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("accept-language")
                     .long("accept-language")
-                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .value_parser(::clap::value_parser!(crate ::AcceptLanguage))
                     .required(false)
                     .help(
-                        "Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor gives `en` as the default; when the header is left out, the team's default language is used.",
+                        "Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor gives `en` as the default; when the header is left out, the team's default language is used. The syntax is the `Accept-Language` field of RFC 9110 §12.5.4 (a list of language ranges, each with an optional `;q=` weight of 0 to 1 with at most 3 decimals), named by `format: accept-language`.",
                     ),
             )
             .arg(
@@ -614,10 +614,10 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("accept-language")
                     .long("accept-language")
-                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .value_parser(::clap::value_parser!(crate ::AcceptLanguage))
                     .required(false)
                     .help(
-                        "Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor gives `en` as the default; when the header is left out, the team's default language is used.",
+                        "Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor gives `en` as the default; when the header is left out, the team's default language is used. The syntax is the `Accept-Language` field of RFC 9110 §12.5.4 (a list of language ranges, each with an optional `;q=` weight of 0 to 1 with at most 3 decimals), named by `format: accept-language`.",
                     ),
             )
             .arg(
@@ -655,10 +655,10 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("accept-language")
                     .long("accept-language")
-                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .value_parser(::clap::value_parser!(crate ::AcceptLanguage))
                     .required(false)
                     .help(
-                        "Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor gives `en` as the default; when the header is left out, the team's default language is used.",
+                        "Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor gives `en` as the default; when the header is left out, the team's default language is used. The syntax is the `Accept-Language` field of RFC 9110 §12.5.4 (a list of language ranges, each with an optional `;q=` weight of 0 to 1 with at most 3 decimals), named by `format: accept-language`.",
                     ),
             )
             .arg(
@@ -707,10 +707,10 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("accept-language")
                     .long("accept-language")
-                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .value_parser(::clap::value_parser!(crate ::AcceptLanguage))
                     .required(false)
                     .help(
-                        "Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor gives `en` as the default; when the header is left out, the team's default language is used.",
+                        "Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor gives `en` as the default; when the header is left out, the team's default language is used. The syntax is the `Accept-Language` field of RFC 9110 §12.5.4 (a list of language ranges, each with an optional `;q=` weight of 0 to 1 with at most 3 decimals), named by `format: accept-language`.",
                     ),
             )
             .arg(
@@ -880,10 +880,10 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("accept-language")
                     .long("accept-language")
-                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .value_parser(::clap::value_parser!(crate ::AcceptLanguage))
                     .required(false)
                     .help(
-                        "Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor gives `en` as the default; when the header is left out, the team's default language is used.",
+                        "Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor gives `en` as the default; when the header is left out, the team's default language is used. The syntax is the `Accept-Language` field of RFC 9110 §12.5.4 (a list of language ranges, each with an optional `;q=` weight of 0 to 1 with at most 3 decimals), named by `format: accept-language`.",
                     ),
             )
             .arg(
@@ -1071,10 +1071,10 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("accept-language")
                     .long("accept-language")
-                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .value_parser(::clap::value_parser!(crate ::AcceptLanguage))
                     .required(false)
                     .help(
-                        "Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor gives `en` as the default; when the header is left out, the team's default language is used.",
+                        "Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor gives `en` as the default; when the header is left out, the team's default language is used. The syntax is the `Accept-Language` field of RFC 9110 §12.5.4 (a list of language ranges, each with an optional `;q=` weight of 0 to 1 with at most 3 decimals), named by `format: accept-language`.",
                     ),
             )
             .arg(
@@ -1112,10 +1112,10 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("accept-language")
                     .long("accept-language")
-                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .value_parser(::clap::value_parser!(crate ::AcceptLanguage))
                     .required(false)
                     .help(
-                        "Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor gives `en` as the default; when the header is left out, the team's default language is used.",
+                        "Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor gives `en` as the default; when the header is left out, the team's default language is used. The syntax is the `Accept-Language` field of RFC 9110 §12.5.4 (a list of language ranges, each with an optional `;q=` weight of 0 to 1 with at most 3 decimals), named by `format: accept-language`.",
                     ),
             )
             .arg(
@@ -1162,10 +1162,10 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("accept-language")
                     .long("accept-language")
-                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .value_parser(::clap::value_parser!(crate ::AcceptLanguage))
                     .required(false)
                     .help(
-                        "Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor gives `en` as the default; when the header is left out, the team's default language is used.",
+                        "Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor gives `en` as the default; when the header is left out, the team's default language is used. The syntax is the `Accept-Language` field of RFC 9110 §12.5.4 (a list of language ranges, each with an optional `;q=` weight of 0 to 1 with at most 3 decimals), named by `format: accept-language`.",
                     ),
             )
             .arg(
@@ -1268,7 +1268,7 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.list_booking_batches();
-        if let Some(value) = matches.get_one::<::std::string::String>("accept-language")
+        if let Some(value) = matches.get_one::<crate::AcceptLanguage>("accept-language")
         {
             request = request.accept_language(value.clone());
         }
@@ -1312,7 +1312,7 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_booking_batch();
-        if let Some(value) = matches.get_one::<::std::string::String>("accept-language")
+        if let Some(value) = matches.get_one::<crate::AcceptLanguage>("accept-language")
         {
             request = request.accept_language(value.clone());
         }
@@ -1365,7 +1365,7 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.get_booking_batch();
-        if let Some(value) = matches.get_one::<::std::string::String>("accept-language")
+        if let Some(value) = matches.get_one::<crate::AcceptLanguage>("accept-language")
         {
             request = request.accept_language(value.clone());
         }
@@ -1401,7 +1401,7 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.dispatch_booking_batch();
-        if let Some(value) = matches.get_one::<::std::string::String>("accept-language")
+        if let Some(value) = matches.get_one::<crate::AcceptLanguage>("accept-language")
         {
             request = request.accept_language(value.clone());
         }
@@ -1442,7 +1442,7 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.add_booking_batch_shipments();
-        if let Some(value) = matches.get_one::<::std::string::String>("accept-language")
+        if let Some(value) = matches.get_one::<crate::AcceptLanguage>("accept-language")
         {
             request = request.accept_language(value.clone());
         }
@@ -1495,7 +1495,7 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.get_operation();
-        if let Some(value) = matches.get_one::<::std::string::String>("accept-language")
+        if let Some(value) = matches.get_one::<crate::AcceptLanguage>("accept-language")
         {
             request = request.accept_language(value.clone());
         }
@@ -1531,7 +1531,7 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.get_rates();
-        if let Some(value) = matches.get_one::<::std::string::String>("accept-language")
+        if let Some(value) = matches.get_one::<crate::AcceptLanguage>("accept-language")
         {
             request = request.accept_language(value.clone());
         }
@@ -1580,7 +1580,7 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.list_services();
-        if let Some(value) = matches.get_one::<::std::string::String>("accept-language")
+        if let Some(value) = matches.get_one::<crate::AcceptLanguage>("accept-language")
         {
             request = request.accept_language(value.clone());
         }
@@ -1612,7 +1612,7 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.list_service_points();
-        if let Some(value) = matches.get_one::<::std::string::String>("accept-language")
+        if let Some(value) = matches.get_one::<crate::AcceptLanguage>("accept-language")
         {
             request = request.accept_language(value.clone());
         }
@@ -1666,7 +1666,7 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.get_service_point_by_carrier_code();
-        if let Some(value) = matches.get_one::<::std::string::String>("accept-language")
+        if let Some(value) = matches.get_one::<crate::AcceptLanguage>("accept-language")
         {
             request = request.accept_language(value.clone());
         }
@@ -1714,7 +1714,7 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.get_service_point();
-        if let Some(value) = matches.get_one::<::std::string::String>("accept-language")
+        if let Some(value) = matches.get_one::<crate::AcceptLanguage>("accept-language")
         {
             request = request.accept_language(value.clone());
         }
@@ -1750,7 +1750,7 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.list_shipments();
-        if let Some(value) = matches.get_one::<::std::string::String>("accept-language")
+        if let Some(value) = matches.get_one::<crate::AcceptLanguage>("accept-language")
         {
             request = request.accept_language(value.clone());
         }
@@ -1790,7 +1790,7 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_shipment();
-        if let Some(value) = matches.get_one::<::std::string::String>("accept-language")
+        if let Some(value) = matches.get_one::<crate::AcceptLanguage>("accept-language")
         {
             request = request.accept_language(value.clone());
         }
@@ -1887,7 +1887,7 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_and_book_shipment();
-        if let Some(value) = matches.get_one::<::std::string::String>("accept-language")
+        if let Some(value) = matches.get_one::<crate::AcceptLanguage>("accept-language")
         {
             request = request.accept_language(value.clone());
         }
@@ -1991,7 +1991,7 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.get_shipment();
-        if let Some(value) = matches.get_one::<::std::string::String>("accept-language")
+        if let Some(value) = matches.get_one::<crate::AcceptLanguage>("accept-language")
         {
             request = request.accept_language(value.clone());
         }
@@ -2027,7 +2027,7 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.delete_shipment();
-        if let Some(value) = matches.get_one::<::std::string::String>("accept-language")
+        if let Some(value) = matches.get_one::<crate::AcceptLanguage>("accept-language")
         {
             request = request.accept_language(value.clone());
         }
@@ -2068,7 +2068,7 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.book_shipment();
-        if let Some(value) = matches.get_one::<::std::string::String>("accept-language")
+        if let Some(value) = matches.get_one::<crate::AcceptLanguage>("accept-language")
         {
             request = request.accept_language(value.clone());
         }

@@ -274,9 +274,24 @@ impl TryFrom<&str> for AcceptLanguage {
     }
 }
 
-/// The header text, so a typed list can be passed to an operation's `.accept_language(..)`
-/// (the generated setter takes a string). An empty list becomes an empty string, which the
-/// server treats like no preference.
+impl TryFrom<String> for AcceptLanguage {
+    type Error = InvalidLanguage;
+
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        s.parse()
+    }
+}
+
+/// Lets a borrowed list go into an operation's `.accept_language(&languages)`, whose setter takes
+/// its value by `TryInto<AcceptLanguage>` (a `&str` or `String` is parsed there, and refused with
+/// the reason before anything is sent).
+impl From<&AcceptLanguage> for AcceptLanguage {
+    fn from(list: &AcceptLanguage) -> AcceptLanguage {
+        list.clone()
+    }
+}
+
+/// The header text. An empty list becomes an empty string.
 impl From<AcceptLanguage> for String {
     fn from(list: AcceptLanguage) -> String {
         list.to_string()

@@ -97,10 +97,13 @@ pub async fn run(
                 .quotes
                 .iter()
                 .map(|q| {
-                    let key = parcelkit::phygitals::QuoteId::parse(&q.id)
-                        .map(|id| id.rate_key().to_owned())
-                        .unwrap_or_else(|_| q.id.clone());
-                    format!("{key} ({} {}, {:.2})", q.carrier, q.service, q.amount)
+                    format!(
+                        "{} ({} {}, {:.2})",
+                        q.id.rate_key(),
+                        q.carrier,
+                        q.service,
+                        q.amount
+                    )
                 })
                 .collect();
             Failure::Api(format!(
@@ -125,7 +128,7 @@ pub async fn run(
 
     let shipped = client
         .request_shipping()
-        .body(types::ShipRequest::builder().quote_id(chosen.id.clone()))
+        .body(types::ShipRequest::builder().quote_id(&chosen.id))
         .send()
         .detailed()
         .await
@@ -135,7 +138,7 @@ pub async fn run(
     // than fail a command whose write succeeded.
     match client
         .get_shipping_order()
-        .order_id(shipped.order_id.as_str())
+        .order_id(&shipped.order_id)
         .send()
         .detailed()
         .await
