@@ -113,7 +113,13 @@ impl FromStr for LanguagePreference {
 ///
 /// An empty list is a valid builder state but not a header: [`to_header_value`] refuses it
 /// (a request without `Accept-Language` already means "any language"), and parsing a value
-/// without any language fails the same way. Duplicates and the order are kept as given, since
+/// without any language fails the same way. (Given to an operation's `.accept_language(..)`, an
+/// empty list goes out as an empty header, which RFC 9110's list syntax allows; leave the
+/// setter out instead.)
+///
+/// Every operation's `.accept_language(..)` takes this type, or a `&str`/`String` that it parses
+/// before anything is sent: `.accept_language("da;q=5")` fails the call with
+/// `accept_language: q 5 for "da" is outside 0..=1`. Duplicates and the order are kept as given, since
 /// the header grammar allows both and the server decides what they mean.
 ///
 /// [`to_header_value`]: AcceptLanguage::to_header_value
