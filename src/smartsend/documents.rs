@@ -52,10 +52,18 @@ impl fmt::Debug for DownloadedDocument {
 impl Client {
     /// Downloads a parcel document (a label, say) from its `url`.
     ///
-    /// The bearer token is sent only when the URL is on the client's own origin; a document
-    /// elsewhere is fetched without it (see the [module docs](self) for why). Redirects are not
-    /// followed, the body is capped at the client's `max_response_body`, and failures are retried
-    /// like every GET. A URL that is not `http` or `https` is refused before sending.
+    /// The bearer token is sent only when the URL is on the client's own origin (scheme, host
+    /// and port of the base URL); a document elsewhere is fetched without it, and without a
+    /// Request-ID. A download link on a file host (Smart Send's examples use
+    /// `files.smartsend.io`) is meant to work on its own, like a signed URL: refusing it would
+    /// leave such labels unreachable, and sending the token would hand the API credential to
+    /// whichever host an answer names. An `http` link from an `https` client is another origin,
+    /// so the token never travels in clear text.
+    ///
+    /// Redirects are not followed (a 3xx is an error of kind `Redirect`), the body is capped at
+    /// the client's `max_response_body` (a larger file is an error, never a part), and failures
+    /// are retried like every GET. A URL that is not `http` or `https` is refused before
+    /// sending.
     ///
     /// ```no_run
     /// # async fn demo(client: parcelkit::smartsend::Client) -> Result<(), Box<dyn std::error::Error>> {
