@@ -465,76 +465,6 @@ example, so they are not required here.
         }
     }
 
-    ///`GetShippingOrderOrderId`
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    #[serde(transparent)]
-    pub struct GetShippingOrderOrderId(::std::string::String);
-    impl ::std::ops::Deref for GetShippingOrderOrderId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-
-    impl ::std::convert::From<GetShippingOrderOrderId> for ::std::string::String {
-        fn from(value: GetShippingOrderOrderId) -> Self {
-            value.0
-        }
-    }
-
-    impl ::std::str::FromStr for GetShippingOrderOrderId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-
-    impl ::std::convert::TryFrom<&str> for GetShippingOrderOrderId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-
-    impl ::std::convert::TryFrom<::std::string::String> for GetShippingOrderOrderId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-
-    impl<'de> ::serde::Deserialize<'de> for GetShippingOrderOrderId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-
     ///A user's available items.
     #[derive(
         ::schemars::JsonSchema,
@@ -1406,85 +1336,12 @@ of an invalid address. The known properties are those of `Destination`.
         PartialEq
     )]
     pub struct ShipRequest {
-        ///A rate id (`quotes[].id`) from `quote_shipping`. The server rejects a value without the `_rate_` separator as `quote_id is required`.
-        pub quote_id: ShipRequestQuoteId,
+        pub quote_id: crate::phygitals::QuoteId,
     }
 
     impl ShipRequest {
         pub fn builder() -> builder::ShipRequest {
             Default::default()
-        }
-    }
-
-    ///A rate id (`quotes[].id`) from `quote_shipping`. The server rejects a value without the `_rate_` separator as `quote_id is required`.
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
-    #[serde(transparent)]
-    pub struct ShipRequestQuoteId(::std::string::String);
-    impl ::std::ops::Deref for ShipRequestQuoteId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-
-    impl ::std::convert::From<ShipRequestQuoteId> for ::std::string::String {
-        fn from(value: ShipRequestQuoteId) -> Self {
-            value.0
-        }
-    }
-
-    impl ::std::str::FromStr for ShipRequestQuoteId {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^.*_rate_.*$").unwrap() });
-            if PATTERN.find(value).is_none() {
-                return Err("doesn't match pattern \"^.*_rate_.*$\"".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-
-    impl ::std::convert::TryFrom<&str> for ShipRequestQuoteId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-
-    impl ::std::convert::TryFrom<::std::string::String> for ShipRequestQuoteId {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-
-    impl<'de> ::serde::Deserialize<'de> for ShipRequestQuoteId {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
 
@@ -1498,8 +1355,7 @@ of an invalid address. The known properties are those of `Destination`.
         PartialEq
     )]
     pub struct ShipResponse {
-        ///The new order's id, for `get_shipping_order` (sandbox: `order_<16 base64url characters>`).
-        pub order_id: ::std::string::String,
+        pub order_id: crate::phygitals::OrderId,
         ///Always `success` on a 2xx answer.
         pub status: ShipResponseStatus,
     }
@@ -1632,8 +1488,7 @@ of an invalid address. The known properties are those of `Destination`.
         pub error_message: ::std::option::Option<::std::string::String>,
         ///The items in this shipment.
         pub items: ::std::vec::Vec<OrderItem>,
-        ///The order's id.
-        pub order_id: ::std::string::String,
+        pub order_id: crate::phygitals::OrderId,
         ///Service level of the chosen rate.
         pub service: ::std::string::String,
         ///When the shipment left fulfilment; null until then.
@@ -1889,8 +1744,7 @@ of an invalid address. The known properties are those of `Destination`.
         pub estimated_days_max: i64,
         ///Fewest business days to delivery.
         pub estimated_days_min: i64,
-        ///The rate's id, `<session_id>_rate_<key>` (keys seen: `standard`, `priority`, `express`). Pass it as `quote_id` to `request_shipping`.
-        pub id: ::std::string::String,
+        pub id: crate::phygitals::QuoteId,
         ///Whether the rate includes carrier insurance.
         pub insured: bool,
         ///The carrier's service level, e.g. `Priority Mail`.
@@ -4864,7 +4718,7 @@ of an invalid address. The known properties are those of `Destination`.
         #[derive(Clone, Debug)]
         pub struct ShipRequest {
             quote_id: ::std::result::Result<
-                super::ShipRequestQuoteId,
+                crate::phygitals::QuoteId,
                 ::std::string::String,
             >,
         }
@@ -4880,7 +4734,7 @@ of an invalid address. The known properties are those of `Destination`.
         impl ShipRequest {
             pub fn quote_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::ShipRequestQuoteId>,
+                T: ::std::convert::TryInto<crate::phygitals::QuoteId>,
                 T::Error: ::std::fmt::Display,
             {
                 self.quote_id = value
@@ -4912,7 +4766,7 @@ of an invalid address. The known properties are those of `Destination`.
         #[derive(Clone, Debug)]
         pub struct ShipResponse {
             order_id: ::std::result::Result<
-                ::std::string::String,
+                crate::phygitals::OrderId,
                 ::std::string::String,
             >,
             status: ::std::result::Result<
@@ -4933,7 +4787,7 @@ of an invalid address. The known properties are those of `Destination`.
         impl ShipResponse {
             pub fn order_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::string::String>,
+                T: ::std::convert::TryInto<crate::phygitals::OrderId>,
                 T::Error: ::std::fmt::Display,
             {
                 self.order_id = value
@@ -5007,7 +4861,7 @@ of an invalid address. The known properties are those of `Destination`.
                 ::std::string::String,
             >,
             order_id: ::std::result::Result<
-                ::std::string::String,
+                crate::phygitals::OrderId,
                 ::std::string::String,
             >,
             service: ::std::result::Result<::std::string::String, ::std::string::String>,
@@ -5155,7 +5009,7 @@ of an invalid address. The known properties are those of `Destination`.
             }
             pub fn order_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::string::String>,
+                T: ::std::convert::TryInto<crate::phygitals::OrderId>,
                 T::Error: ::std::fmt::Display,
             {
                 self.order_id = value
@@ -5282,7 +5136,7 @@ of an invalid address. The known properties are those of `Destination`.
             carrier: ::std::result::Result<::std::string::String, ::std::string::String>,
             estimated_days_max: ::std::result::Result<i64, ::std::string::String>,
             estimated_days_min: ::std::result::Result<i64, ::std::string::String>,
-            id: ::std::result::Result<::std::string::String, ::std::string::String>,
+            id: ::std::result::Result<crate::phygitals::QuoteId, ::std::string::String>,
             insured: ::std::result::Result<bool, ::std::string::String>,
             service: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
@@ -5360,7 +5214,7 @@ of an invalid address. The known properties are those of `Destination`.
             }
             pub fn id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::string::String>,
+                T: ::std::convert::TryInto<crate::phygitals::QuoteId>,
                 T::Error: ::std::fmt::Display,
             {
                 self.id = value
@@ -6029,7 +5883,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct GetShippingOrder<'a> {
         client: &'a super::Client,
-        order_id: Result<types::GetShippingOrderOrderId, String>,
+        order_id: Result<crate::phygitals::OrderId, String>,
     }
 
     impl<'a> GetShippingOrder<'a> {
@@ -6042,14 +5896,12 @@ pub mod builder {
 
         pub fn order_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::GetShippingOrderOrderId>,
+            V: std::convert::TryInto<crate::phygitals::OrderId>,
+            <V as std::convert::TryInto<
+                crate::phygitals::OrderId,
+            >>::Error: std::fmt::Display,
         {
-            self.order_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `GetShippingOrderOrderId` for order_id failed"
-                        .to_string()
-                });
+            self.order_id = value.try_into().map_err(|e| format!("order_id: {}", e));
             self
         }
 

@@ -65,7 +65,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("order-id")
                     .long("order-id")
-                    .value_parser(::clap::value_parser!(types::GetShippingOrderOrderId))
+                    .value_parser(::clap::value_parser!(crate ::phygitals::OrderId))
                     .required(true)
                     .help("The `order_id` returned by `request_shipping`."),
             )
@@ -100,11 +100,8 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("quote-id")
                     .long("quote-id")
-                    .value_parser(::clap::value_parser!(types::ShipRequestQuoteId))
-                    .required_unless_present("json-body")
-                    .help(
-                        "A rate id (`quotes[].id`) from `quote_shipping`. The server rejects a value without the `_rate_` separator as `quote_id is required`.",
-                    ),
+                    .value_parser(::clap::value_parser!(crate ::phygitals::QuoteId))
+                    .required_unless_present("json-body"),
             )
             .arg(
                 ::clap::Arg::new("json-body")
@@ -339,9 +336,7 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.get_shipping_order();
-        if let Some(value) = matches
-            .get_one::<types::GetShippingOrderOrderId>("order-id")
-        {
+        if let Some(value) = matches.get_one::<crate::phygitals::OrderId>("order-id") {
             request = request.order_id(value.clone());
         }
 
@@ -391,7 +386,7 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.request_shipping();
-        if let Some(value) = matches.get_one::<types::ShipRequestQuoteId>("quote-id") {
+        if let Some(value) = matches.get_one::<crate::phygitals::QuoteId>("quote-id") {
             request = request.body_map(|body| { body.quote_id(value.clone()) });
         }
 

@@ -161,7 +161,7 @@ pub mod operations {
             self.0
         }
 
-        pub fn order_id(self, value: &types::GetShippingOrderOrderId) -> Self {
+        pub fn order_id(self, value: &crate::phygitals::OrderId) -> Self {
             let re = regex::Regex::new(
                     &format!("^/api/v1/ship/order/{}$", value.to_string()),
                 )

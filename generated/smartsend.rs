@@ -9043,7 +9043,7 @@ Arguments:
 - `page`: Page to return, counting from 1.
 - `per_page`: Number of items per page.
 - `state`: Only batches in this state.
-- `accept_language`: Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor's reference gives the schema `default: en` and, in its prose, says that when the header is left out the team's default language is used; parcelkit keeps both as written and sends the header only when the caller sets one.
+- `accept_language`: Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor's reference gives the schema `default: en` and, in its prose, says that when the header is left out the team's default language is used; parcelkit keeps both as written and sends the header only when the caller sets one. The syntax is the `Accept-Language` field of RFC 9110 §12.5.4 (a list of language ranges, each with an optional `;q=` weight of 0 to 1 with at most 3 decimals), named by `format: accept-language`.
 - `request_id`: A client-chosen correlation id (1 to 128 letters, digits, `.`, `_`, `-`). The API returns it unchanged in the `Request-ID` response header, on success and on error, so a client can match responses and logs to its requests. Quote it when contacting Smart Send support.
 ```ignore
 let response = client.list_booking_batches()
@@ -9072,7 +9072,7 @@ Sends a `POST` request to `/team/{team}/booking-batches`
 
 Arguments:
 - `team`: The team that owns the resources. Every resource of the API is scoped to a team.
-- `accept_language`: Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor's reference gives the schema `default: en` and, in its prose, says that when the header is left out the team's default language is used; parcelkit keeps both as written and sends the header only when the caller sets one.
+- `accept_language`: Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor's reference gives the schema `default: en` and, in its prose, says that when the header is left out the team's default language is used; parcelkit keeps both as written and sends the header only when the caller sets one. The syntax is the `Accept-Language` field of RFC 9110 §12.5.4 (a list of language ranges, each with an optional `;q=` weight of 0 to 1 with at most 3 decimals), named by `format: accept-language`.
 - `idempotency_key`: Makes this write safe to retry. The key is chosen by the client: 16 to 128 letters, digits,
 `.`, `_` or `-`, case-sensitive, unique per logical operation of one client. Without it,
 requests are not deduplicated.
@@ -9118,7 +9118,7 @@ Sends a `GET` request to `/team/{team}/booking-batches/{batch}`
 Arguments:
 - `team`: The team that owns the resources. Every resource of the API is scoped to a team.
 - `batch`: The booking batch's uuid (`Batch.uuid`).
-- `accept_language`: Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor's reference gives the schema `default: en` and, in its prose, says that when the header is left out the team's default language is used; parcelkit keeps both as written and sends the header only when the caller sets one.
+- `accept_language`: Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor's reference gives the schema `default: en` and, in its prose, says that when the header is left out the team's default language is used; parcelkit keeps both as written and sends the header only when the caller sets one. The syntax is the `Accept-Language` field of RFC 9110 §12.5.4 (a list of language ranges, each with an optional `;q=` weight of 0 to 1 with at most 3 decimals), named by `format: accept-language`.
 - `request_id`: A client-chosen correlation id (1 to 128 letters, digits, `.`, `_`, `-`). The API returns it unchanged in the `Request-ID` response header, on success and on error, so a client can match responses and logs to its requests. Quote it when contacting Smart Send support.
 ```ignore
 let response = client.get_booking_batch()
@@ -9156,7 +9156,7 @@ Sends a `POST` request to `/team/{team}/booking-batches/{batch}/dispatch`
 Arguments:
 - `team`: The team that owns the resources. Every resource of the API is scoped to a team.
 - `batch`: The booking batch's uuid (`Batch.uuid`).
-- `accept_language`: Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor's reference gives the schema `default: en` and, in its prose, says that when the header is left out the team's default language is used; parcelkit keeps both as written and sends the header only when the caller sets one.
+- `accept_language`: Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor's reference gives the schema `default: en` and, in its prose, says that when the header is left out the team's default language is used; parcelkit keeps both as written and sends the header only when the caller sets one. The syntax is the `Accept-Language` field of RFC 9110 §12.5.4 (a list of language ranges, each with an optional `;q=` weight of 0 to 1 with at most 3 decimals), named by `format: accept-language`.
 - `idempotency_key`: Makes this write safe to retry. The key is chosen by the client: 16 to 128 letters, digits,
 `.`, `_` or `-`, case-sensitive, unique per logical operation of one client. Without it,
 requests are not deduplicated.
@@ -9204,7 +9204,7 @@ Sends a `POST` request to `/team/{team}/booking-batches/{batch}/shipments`
 Arguments:
 - `team`: The team that owns the resources. Every resource of the API is scoped to a team.
 - `batch`: The booking batch's uuid (`Batch.uuid`).
-- `accept_language`: Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor's reference gives the schema `default: en` and, in its prose, says that when the header is left out the team's default language is used; parcelkit keeps both as written and sends the header only when the caller sets one.
+- `accept_language`: Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor's reference gives the schema `default: en` and, in its prose, says that when the header is left out the team's default language is used; parcelkit keeps both as written and sends the header only when the caller sets one. The syntax is the `Accept-Language` field of RFC 9110 §12.5.4 (a list of language ranges, each with an optional `;q=` weight of 0 to 1 with at most 3 decimals), named by `format: accept-language`.
 - `idempotency_key`: Makes this write safe to retry. The key is chosen by the client: 16 to 128 letters, digits,
 `.`, `_` or `-`, case-sensitive, unique per logical operation of one client. Without it,
 requests are not deduplicated.
@@ -9258,7 +9258,7 @@ Sends a `GET` request to `/team/{team}/operations/{operation}`
 Arguments:
 - `team`: The team that owns the resources. Every resource of the API is scoped to a team.
 - `operation`: The operation's uuid (`Operation.uuid`).
-- `accept_language`: Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor's reference gives the schema `default: en` and, in its prose, says that when the header is left out the team's default language is used; parcelkit keeps both as written and sends the header only when the caller sets one.
+- `accept_language`: Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor's reference gives the schema `default: en` and, in its prose, says that when the header is left out the team's default language is used; parcelkit keeps both as written and sends the header only when the caller sets one. The syntax is the `Accept-Language` field of RFC 9110 §12.5.4 (a list of language ranges, each with an optional `;q=` weight of 0 to 1 with at most 3 decimals), named by `format: accept-language`.
 - `request_id`: A client-chosen correlation id (1 to 128 letters, digits, `.`, `_`, `-`). The API returns it unchanged in the `Request-ID` response header, on success and on error, so a client can match responses and logs to its requests. Quote it when contacting Smart Send support.
 ```ignore
 let response = client.get_operation()
@@ -9289,7 +9289,7 @@ Sends a `POST` request to `/team/{team}/rates`
 
 Arguments:
 - `team`: The team that owns the resources. Every resource of the API is scoped to a team.
-- `accept_language`: Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor's reference gives the schema `default: en` and, in its prose, says that when the header is left out the team's default language is used; parcelkit keeps both as written and sends the header only when the caller sets one.
+- `accept_language`: Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor's reference gives the schema `default: en` and, in its prose, says that when the header is left out the team's default language is used; parcelkit keeps both as written and sends the header only when the caller sets one. The syntax is the `Accept-Language` field of RFC 9110 §12.5.4 (a list of language ranges, each with an optional `;q=` weight of 0 to 1 with at most 3 decimals), named by `format: accept-language`.
 - `idempotency_key`: Makes this write safe to retry. The key is chosen by the client: 16 to 128 letters, digits,
 `.`, `_` or `-`, case-sensitive, unique per logical operation of one client. Without it,
 requests are not deduplicated.
@@ -9334,7 +9334,7 @@ Sends a `GET` request to `/team/{team}/routing/services`
 
 Arguments:
 - `team`: The team that owns the resources. Every resource of the API is scoped to a team.
-- `accept_language`: Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor's reference gives the schema `default: en` and, in its prose, says that when the header is left out the team's default language is used; parcelkit keeps both as written and sends the header only when the caller sets one.
+- `accept_language`: Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor's reference gives the schema `default: en` and, in its prose, says that when the header is left out the team's default language is used; parcelkit keeps both as written and sends the header only when the caller sets one. The syntax is the `Accept-Language` field of RFC 9110 §12.5.4 (a list of language ranges, each with an optional `;q=` weight of 0 to 1 with at most 3 decimals), named by `format: accept-language`.
 - `request_id`: A client-chosen correlation id (1 to 128 letters, digits, `.`, `_`, `-`). The API returns it unchanged in the `Request-ID` response header, on success and on error, so a client can match responses and logs to its requests. Quote it when contacting Smart Send support.
 ```ignore
 let response = client.list_services()
@@ -9368,7 +9368,7 @@ Arguments:
 - `page`: Page to return, counting from 1. Modelled: the vendor documents this list as paginated but not its query parameters; parcelkit copies `page` from the booking-batch list.
 - `per_page`: Number of items per page. Modelled: the vendor documents this list as paginated but not its query parameters; parcelkit copies `per_page` (1 to 1000, default 100) from the booking-batch list.
 - `postal_code`: Only service points with this postal code. Modelled: not published by the vendor; parcelkit follows the postal-code lookups common to carrier service-point APIs.
-- `accept_language`: Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor's reference gives the schema `default: en` and, in its prose, says that when the header is left out the team's default language is used; parcelkit keeps both as written and sends the header only when the caller sets one.
+- `accept_language`: Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor's reference gives the schema `default: en` and, in its prose, says that when the header is left out the team's default language is used; parcelkit keeps both as written and sends the header only when the caller sets one. The syntax is the `Accept-Language` field of RFC 9110 §12.5.4 (a list of language ranges, each with an optional `;q=` weight of 0 to 1 with at most 3 decimals), named by `format: accept-language`.
 - `request_id`: A client-chosen correlation id (1 to 128 letters, digits, `.`, `_`, `-`). The API returns it unchanged in the `Request-ID` response header, on success and on error, so a client can match responses and logs to its requests. Quote it when contacting Smart Send support.
 ```ignore
 let response = client.list_service_points()
@@ -9402,7 +9402,7 @@ Arguments:
 - `carrier`: Carrier code, e.g. `postnord`, `gls`, `bring`.
 - `country`: Country of the service point, ISO 3166-1 alpha-2.
 - `code`: The carrier's own identifier of the service point.
-- `accept_language`: Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor's reference gives the schema `default: en` and, in its prose, says that when the header is left out the team's default language is used; parcelkit keeps both as written and sends the header only when the caller sets one.
+- `accept_language`: Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor's reference gives the schema `default: en` and, in its prose, says that when the header is left out the team's default language is used; parcelkit keeps both as written and sends the header only when the caller sets one. The syntax is the `Accept-Language` field of RFC 9110 §12.5.4 (a list of language ranges, each with an optional `;q=` weight of 0 to 1 with at most 3 decimals), named by `format: accept-language`.
 - `request_id`: A client-chosen correlation id (1 to 128 letters, digits, `.`, `_`, `-`). The API returns it unchanged in the `Request-ID` response header, on success and on error, so a client can match responses and logs to its requests. Quote it when contacting Smart Send support.
 ```ignore
 let response = client.get_service_point_by_carrier_code()
@@ -9432,7 +9432,7 @@ Sends a `GET` request to `/team/{team}/service-points/{service_point}`
 Arguments:
 - `team`: The team that owns the resources. Every resource of the API is scoped to a team.
 - `service_point`: The service point's Smart Send uuid (`ServicePoint.uuid`). The vendor's reference names this path parameter `uuid`; a path parameter's name never reaches the wire, and parcelkit names it `service_point`, like `shipment`, `batch` and `operation`, so that the generated setter (`.service_point(..)`) and CLI flag (`--service-point`) say whose uuid it is.
-- `accept_language`: Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor's reference gives the schema `default: en` and, in its prose, says that when the header is left out the team's default language is used; parcelkit keeps both as written and sends the header only when the caller sets one.
+- `accept_language`: Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor's reference gives the schema `default: en` and, in its prose, says that when the header is left out the team's default language is used; parcelkit keeps both as written and sends the header only when the caller sets one. The syntax is the `Accept-Language` field of RFC 9110 §12.5.4 (a list of language ranges, each with an optional `;q=` weight of 0 to 1 with at most 3 decimals), named by `format: accept-language`.
 - `request_id`: A client-chosen correlation id (1 to 128 letters, digits, `.`, `_`, `-`). The API returns it unchanged in the `Request-ID` response header, on success and on error, so a client can match responses and logs to its requests. Quote it when contacting Smart Send support.
 ```ignore
 let response = client.get_service_point()
@@ -9464,7 +9464,7 @@ Arguments:
 - `team`: The team that owns the resources. Every resource of the API is scoped to a team.
 - `page`: Page to return, counting from 1. Modelled: the vendor documents this list as paginated but not its query parameters; parcelkit copies `page` from the booking-batch list.
 - `per_page`: Number of items per page. Modelled: the vendor documents this list as paginated but not its query parameters; parcelkit copies `per_page` (1 to 1000, default 100) from the booking-batch list.
-- `accept_language`: Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor's reference gives the schema `default: en` and, in its prose, says that when the header is left out the team's default language is used; parcelkit keeps both as written and sends the header only when the caller sets one.
+- `accept_language`: Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor's reference gives the schema `default: en` and, in its prose, says that when the header is left out the team's default language is used; parcelkit keeps both as written and sends the header only when the caller sets one. The syntax is the `Accept-Language` field of RFC 9110 §12.5.4 (a list of language ranges, each with an optional `;q=` weight of 0 to 1 with at most 3 decimals), named by `format: accept-language`.
 - `request_id`: A client-chosen correlation id (1 to 128 letters, digits, `.`, `_`, `-`). The API returns it unchanged in the `Request-ID` response header, on success and on error, so a client can match responses and logs to its requests. Quote it when contacting Smart Send support.
 ```ignore
 let response = client.list_shipments()
@@ -9501,7 +9501,7 @@ Sends a `POST` request to `/team/{team}/shipments`
 
 Arguments:
 - `team`: The team that owns the resources. Every resource of the API is scoped to a team.
-- `accept_language`: Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor's reference gives the schema `default: en` and, in its prose, says that when the header is left out the team's default language is used; parcelkit keeps both as written and sends the header only when the caller sets one.
+- `accept_language`: Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor's reference gives the schema `default: en` and, in its prose, says that when the header is left out the team's default language is used; parcelkit keeps both as written and sends the header only when the caller sets one. The syntax is the `Accept-Language` field of RFC 9110 §12.5.4 (a list of language ranges, each with an optional `;q=` weight of 0 to 1 with at most 3 decimals), named by `format: accept-language`.
 - `idempotency_key`: Makes this write safe to retry. The key is chosen by the client: 16 to 128 letters, digits,
 `.`, `_` or `-`, case-sensitive, unique per logical operation of one client. Without it,
 requests are not deduplicated.
@@ -9557,7 +9557,7 @@ Sends a `POST` request to `/team/{team}/shipments/booking`
 
 Arguments:
 - `team`: The team that owns the resources. Every resource of the API is scoped to a team.
-- `accept_language`: Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor's reference gives the schema `default: en` and, in its prose, says that when the header is left out the team's default language is used; parcelkit keeps both as written and sends the header only when the caller sets one.
+- `accept_language`: Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor's reference gives the schema `default: en` and, in its prose, says that when the header is left out the team's default language is used; parcelkit keeps both as written and sends the header only when the caller sets one. The syntax is the `Accept-Language` field of RFC 9110 §12.5.4 (a list of language ranges, each with an optional `;q=` weight of 0 to 1 with at most 3 decimals), named by `format: accept-language`.
 - `idempotency_key`: Makes this write safe to retry. The key is chosen by the client: 16 to 128 letters, digits,
 `.`, `_` or `-`, case-sensitive, unique per logical operation of one client. Without it,
 requests are not deduplicated.
@@ -9604,7 +9604,7 @@ Sends a `GET` request to `/team/{team}/shipments/{shipment}`
 Arguments:
 - `team`: The team that owns the resources. Every resource of the API is scoped to a team.
 - `shipment`: The shipment's uuid (`Shipment.uuid`).
-- `accept_language`: Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor's reference gives the schema `default: en` and, in its prose, says that when the header is left out the team's default language is used; parcelkit keeps both as written and sends the header only when the caller sets one.
+- `accept_language`: Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor's reference gives the schema `default: en` and, in its prose, says that when the header is left out the team's default language is used; parcelkit keeps both as written and sends the header only when the caller sets one. The syntax is the `Accept-Language` field of RFC 9110 §12.5.4 (a list of language ranges, each with an optional `;q=` weight of 0 to 1 with at most 3 decimals), named by `format: accept-language`.
 - `request_id`: A client-chosen correlation id (1 to 128 letters, digits, `.`, `_`, `-`). The API returns it unchanged in the `Request-ID` response header, on success and on error, so a client can match responses and logs to its requests. Quote it when contacting Smart Send support.
 ```ignore
 let response = client.get_shipment()
@@ -9633,7 +9633,7 @@ Sends a `DELETE` request to `/team/{team}/shipments/{shipment}`
 Arguments:
 - `team`: The team that owns the resources. Every resource of the API is scoped to a team.
 - `shipment`: The shipment's uuid (`Shipment.uuid`).
-- `accept_language`: Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor's reference gives the schema `default: en` and, in its prose, says that when the header is left out the team's default language is used; parcelkit keeps both as written and sends the header only when the caller sets one.
+- `accept_language`: Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor's reference gives the schema `default: en` and, in its prose, says that when the header is left out the team's default language is used; parcelkit keeps both as written and sends the header only when the caller sets one. The syntax is the `Accept-Language` field of RFC 9110 §12.5.4 (a list of language ranges, each with an optional `;q=` weight of 0 to 1 with at most 3 decimals), named by `format: accept-language`.
 - `idempotency_key`: Makes this write safe to retry. The key is chosen by the client: 16 to 128 letters, digits,
 `.`, `_` or `-`, case-sensitive, unique per logical operation of one client. Without it,
 requests are not deduplicated.
@@ -9692,7 +9692,7 @@ Sends a `POST` request to `/team/{team}/shipments/{shipment}/booking`
 Arguments:
 - `team`: The team that owns the resources. Every resource of the API is scoped to a team.
 - `shipment`: The shipment's uuid (`Shipment.uuid`).
-- `accept_language`: Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor's reference gives the schema `default: en` and, in its prose, says that when the header is left out the team's default language is used; parcelkit keeps both as written and sends the header only when the caller sets one.
+- `accept_language`: Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor's reference gives the schema `default: en` and, in its prose, says that when the header is left out the team's default language is used; parcelkit keeps both as written and sends the header only when the caller sets one. The syntax is the `Accept-Language` field of RFC 9110 §12.5.4 (a list of language ranges, each with an optional `;q=` weight of 0 to 1 with at most 3 decimals), named by `format: accept-language`.
 - `idempotency_key`: Makes this write safe to retry. The key is chosen by the client: 16 to 128 letters, digits,
 `.`, `_` or `-`, case-sensitive, unique per logical operation of one client. Without it,
 requests are not deduplicated.
@@ -9746,7 +9746,7 @@ pub mod builder {
         page: Result<Option<::std::num::NonZeroU64>, String>,
         per_page: Result<Option<::std::num::NonZeroU64>, String>,
         state: Result<Option<types::BatchState>, String>,
-        accept_language: Result<Option<::std::string::String>, String>,
+        accept_language: Result<Option<crate::AcceptLanguage>, String>,
         request_id: Result<Option<crate::RequestId>, String>,
     }
 
@@ -9821,15 +9821,15 @@ pub mod builder {
 
         pub fn accept_language<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<crate::AcceptLanguage>,
+            <V as std::convert::TryInto<
+                crate::AcceptLanguage,
+            >>::Error: std::fmt::Display,
         {
             self.accept_language = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for accept_language failed"
-                        .to_string()
-                });
+                .map_err(|e| format!("accept_language: {}", e));
             self
         }
 
@@ -9964,7 +9964,7 @@ pub mod builder {
     pub struct CreateBookingBatch<'a> {
         client: &'a super::Client,
         team: Result<types::TeamId, String>,
-        accept_language: Result<Option<::std::string::String>, String>,
+        accept_language: Result<Option<crate::AcceptLanguage>, String>,
         idempotency_key: Result<Option<crate::IdempotencyKey>, String>,
         request_id: Result<Option<crate::RequestId>, String>,
         body: Result<types::builder::BatchRequest, String>,
@@ -10001,15 +10001,15 @@ pub mod builder {
 
         pub fn accept_language<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<crate::AcceptLanguage>,
+            <V as std::convert::TryInto<
+                crate::AcceptLanguage,
+            >>::Error: std::fmt::Display,
         {
             self.accept_language = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for accept_language failed"
-                        .to_string()
-                });
+                .map_err(|e| format!("accept_language: {}", e));
             self
         }
 
@@ -10203,7 +10203,7 @@ pub mod builder {
         client: &'a super::Client,
         team: Result<types::TeamId, String>,
         batch: Result<::uuid::Uuid, String>,
-        accept_language: Result<Option<::std::string::String>, String>,
+        accept_language: Result<Option<crate::AcceptLanguage>, String>,
         request_id: Result<Option<crate::RequestId>, String>,
     }
 
@@ -10249,15 +10249,15 @@ pub mod builder {
 
         pub fn accept_language<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<crate::AcceptLanguage>,
+            <V as std::convert::TryInto<
+                crate::AcceptLanguage,
+            >>::Error: std::fmt::Display,
         {
             self.accept_language = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for accept_language failed"
-                        .to_string()
-                });
+                .map_err(|e| format!("accept_language: {}", e));
             self
         }
 
@@ -10383,7 +10383,7 @@ pub mod builder {
         client: &'a super::Client,
         team: Result<types::TeamId, String>,
         batch: Result<::uuid::Uuid, String>,
-        accept_language: Result<Option<::std::string::String>, String>,
+        accept_language: Result<Option<crate::AcceptLanguage>, String>,
         idempotency_key: Result<Option<crate::IdempotencyKey>, String>,
         request_id: Result<Option<crate::RequestId>, String>,
     }
@@ -10431,15 +10431,15 @@ pub mod builder {
 
         pub fn accept_language<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<crate::AcceptLanguage>,
+            <V as std::convert::TryInto<
+                crate::AcceptLanguage,
+            >>::Error: std::fmt::Display,
         {
             self.accept_language = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for accept_language failed"
-                        .to_string()
-                });
+                .map_err(|e| format!("accept_language: {}", e));
             self
         }
 
@@ -10604,7 +10604,7 @@ pub mod builder {
         client: &'a super::Client,
         team: Result<types::TeamId, String>,
         batch: Result<::uuid::Uuid, String>,
-        accept_language: Result<Option<::std::string::String>, String>,
+        accept_language: Result<Option<crate::AcceptLanguage>, String>,
         idempotency_key: Result<Option<crate::IdempotencyKey>, String>,
         request_id: Result<Option<crate::RequestId>, String>,
         body: Result<types::builder::BatchShipmentsRequest, String>,
@@ -10654,15 +10654,15 @@ pub mod builder {
 
         pub fn accept_language<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<crate::AcceptLanguage>,
+            <V as std::convert::TryInto<
+                crate::AcceptLanguage,
+            >>::Error: std::fmt::Display,
         {
             self.accept_language = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for accept_language failed"
-                        .to_string()
-                });
+                .map_err(|e| format!("accept_language: {}", e));
             self
         }
 
@@ -10863,7 +10863,7 @@ pub mod builder {
         client: &'a super::Client,
         team: Result<types::TeamId, String>,
         operation: Result<::uuid::Uuid, String>,
-        accept_language: Result<Option<::std::string::String>, String>,
+        accept_language: Result<Option<crate::AcceptLanguage>, String>,
         request_id: Result<Option<crate::RequestId>, String>,
     }
 
@@ -10909,15 +10909,15 @@ pub mod builder {
 
         pub fn accept_language<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<crate::AcceptLanguage>,
+            <V as std::convert::TryInto<
+                crate::AcceptLanguage,
+            >>::Error: std::fmt::Display,
         {
             self.accept_language = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for accept_language failed"
-                        .to_string()
-                });
+                .map_err(|e| format!("accept_language: {}", e));
             self
         }
 
@@ -11042,7 +11042,7 @@ pub mod builder {
     pub struct GetRates<'a> {
         client: &'a super::Client,
         team: Result<types::TeamId, String>,
-        accept_language: Result<Option<::std::string::String>, String>,
+        accept_language: Result<Option<crate::AcceptLanguage>, String>,
         idempotency_key: Result<Option<crate::IdempotencyKey>, String>,
         request_id: Result<Option<crate::RequestId>, String>,
         body: Result<types::builder::RateRequest, String>,
@@ -11079,15 +11079,15 @@ pub mod builder {
 
         pub fn accept_language<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<crate::AcceptLanguage>,
+            <V as std::convert::TryInto<
+                crate::AcceptLanguage,
+            >>::Error: std::fmt::Display,
         {
             self.accept_language = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for accept_language failed"
-                        .to_string()
-                });
+                .map_err(|e| format!("accept_language: {}", e));
             self
         }
 
@@ -11274,7 +11274,7 @@ pub mod builder {
     pub struct ListServices<'a> {
         client: &'a super::Client,
         team: Result<types::TeamId, String>,
-        accept_language: Result<Option<::std::string::String>, String>,
+        accept_language: Result<Option<crate::AcceptLanguage>, String>,
         request_id: Result<Option<crate::RequestId>, String>,
     }
 
@@ -11307,15 +11307,15 @@ pub mod builder {
 
         pub fn accept_language<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<crate::AcceptLanguage>,
+            <V as std::convert::TryInto<
+                crate::AcceptLanguage,
+            >>::Error: std::fmt::Display,
         {
             self.accept_language = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for accept_language failed"
-                        .to_string()
-                });
+                .map_err(|e| format!("accept_language: {}", e));
             self
         }
 
@@ -11444,7 +11444,7 @@ pub mod builder {
         page: Result<Option<::std::num::NonZeroU64>, String>,
         per_page: Result<Option<::std::num::NonZeroU64>, String>,
         postal_code: Result<Option<::std::string::String>, String>,
-        accept_language: Result<Option<::std::string::String>, String>,
+        accept_language: Result<Option<crate::AcceptLanguage>, String>,
         request_id: Result<Option<crate::RequestId>, String>,
     }
 
@@ -11551,15 +11551,15 @@ pub mod builder {
 
         pub fn accept_language<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<crate::AcceptLanguage>,
+            <V as std::convert::TryInto<
+                crate::AcceptLanguage,
+            >>::Error: std::fmt::Display,
         {
             self.accept_language = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for accept_language failed"
-                        .to_string()
-                });
+                .map_err(|e| format!("accept_language: {}", e));
             self
         }
 
@@ -11708,7 +11708,7 @@ pub mod builder {
         carrier: Result<::std::string::String, String>,
         country: Result<types::GetServicePointByCarrierCodeCountry, String>,
         code: Result<::std::string::String, String>,
-        accept_language: Result<Option<::std::string::String>, String>,
+        accept_language: Result<Option<crate::AcceptLanguage>, String>,
         request_id: Result<Option<crate::RequestId>, String>,
     }
 
@@ -11783,15 +11783,15 @@ pub mod builder {
 
         pub fn accept_language<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<crate::AcceptLanguage>,
+            <V as std::convert::TryInto<
+                crate::AcceptLanguage,
+            >>::Error: std::fmt::Display,
         {
             self.accept_language = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for accept_language failed"
-                        .to_string()
-                });
+                .map_err(|e| format!("accept_language: {}", e));
             self
         }
 
@@ -11928,7 +11928,7 @@ pub mod builder {
         client: &'a super::Client,
         team: Result<types::TeamId, String>,
         service_point: Result<::uuid::Uuid, String>,
-        accept_language: Result<Option<::std::string::String>, String>,
+        accept_language: Result<Option<crate::AcceptLanguage>, String>,
         request_id: Result<Option<crate::RequestId>, String>,
     }
 
@@ -11975,15 +11975,15 @@ pub mod builder {
 
         pub fn accept_language<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<crate::AcceptLanguage>,
+            <V as std::convert::TryInto<
+                crate::AcceptLanguage,
+            >>::Error: std::fmt::Display,
         {
             self.accept_language = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for accept_language failed"
-                        .to_string()
-                });
+                .map_err(|e| format!("accept_language: {}", e));
             self
         }
 
@@ -12110,7 +12110,7 @@ pub mod builder {
         team: Result<types::TeamId, String>,
         page: Result<Option<::std::num::NonZeroU64>, String>,
         per_page: Result<Option<::std::num::NonZeroU64>, String>,
-        accept_language: Result<Option<::std::string::String>, String>,
+        accept_language: Result<Option<crate::AcceptLanguage>, String>,
         request_id: Result<Option<crate::RequestId>, String>,
     }
 
@@ -12173,15 +12173,15 @@ pub mod builder {
 
         pub fn accept_language<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<crate::AcceptLanguage>,
+            <V as std::convert::TryInto<
+                crate::AcceptLanguage,
+            >>::Error: std::fmt::Display,
         {
             self.accept_language = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for accept_language failed"
-                        .to_string()
-                });
+                .map_err(|e| format!("accept_language: {}", e));
             self
         }
 
@@ -12309,7 +12309,7 @@ pub mod builder {
     pub struct CreateShipment<'a> {
         client: &'a super::Client,
         team: Result<types::TeamId, String>,
-        accept_language: Result<Option<::std::string::String>, String>,
+        accept_language: Result<Option<crate::AcceptLanguage>, String>,
         idempotency_key: Result<Option<crate::IdempotencyKey>, String>,
         request_id: Result<Option<crate::RequestId>, String>,
         body: Result<types::builder::ShipmentRequest, String>,
@@ -12346,15 +12346,15 @@ pub mod builder {
 
         pub fn accept_language<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<crate::AcceptLanguage>,
+            <V as std::convert::TryInto<
+                crate::AcceptLanguage,
+            >>::Error: std::fmt::Display,
         {
             self.accept_language = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for accept_language failed"
-                        .to_string()
-                });
+                .map_err(|e| format!("accept_language: {}", e));
             self
         }
 
@@ -12550,7 +12550,7 @@ pub mod builder {
     pub struct CreateAndBookShipment<'a> {
         client: &'a super::Client,
         team: Result<types::TeamId, String>,
-        accept_language: Result<Option<::std::string::String>, String>,
+        accept_language: Result<Option<crate::AcceptLanguage>, String>,
         idempotency_key: Result<Option<crate::IdempotencyKey>, String>,
         prefer: Result<Option<types::CreateAndBookShipmentPrefer>, String>,
         request_id: Result<Option<crate::RequestId>, String>,
@@ -12589,15 +12589,15 @@ pub mod builder {
 
         pub fn accept_language<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<crate::AcceptLanguage>,
+            <V as std::convert::TryInto<
+                crate::AcceptLanguage,
+            >>::Error: std::fmt::Display,
         {
             self.accept_language = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for accept_language failed"
-                        .to_string()
-                });
+                .map_err(|e| format!("accept_language: {}", e));
             self
         }
 
@@ -12813,7 +12813,7 @@ pub mod builder {
         client: &'a super::Client,
         team: Result<types::TeamId, String>,
         shipment: Result<::uuid::Uuid, String>,
-        accept_language: Result<Option<::std::string::String>, String>,
+        accept_language: Result<Option<crate::AcceptLanguage>, String>,
         request_id: Result<Option<crate::RequestId>, String>,
     }
 
@@ -12859,15 +12859,15 @@ pub mod builder {
 
         pub fn accept_language<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<crate::AcceptLanguage>,
+            <V as std::convert::TryInto<
+                crate::AcceptLanguage,
+            >>::Error: std::fmt::Display,
         {
             self.accept_language = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for accept_language failed"
-                        .to_string()
-                });
+                .map_err(|e| format!("accept_language: {}", e));
             self
         }
 
@@ -12993,7 +12993,7 @@ pub mod builder {
         client: &'a super::Client,
         team: Result<types::TeamId, String>,
         shipment: Result<::uuid::Uuid, String>,
-        accept_language: Result<Option<::std::string::String>, String>,
+        accept_language: Result<Option<crate::AcceptLanguage>, String>,
         idempotency_key: Result<Option<crate::IdempotencyKey>, String>,
         request_id: Result<Option<crate::RequestId>, String>,
     }
@@ -13041,15 +13041,15 @@ pub mod builder {
 
         pub fn accept_language<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<crate::AcceptLanguage>,
+            <V as std::convert::TryInto<
+                crate::AcceptLanguage,
+            >>::Error: std::fmt::Display,
         {
             self.accept_language = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for accept_language failed"
-                        .to_string()
-                });
+                .map_err(|e| format!("accept_language: {}", e));
             self
         }
 
@@ -13214,7 +13214,7 @@ pub mod builder {
         client: &'a super::Client,
         team: Result<types::TeamId, String>,
         shipment: Result<::uuid::Uuid, String>,
-        accept_language: Result<Option<::std::string::String>, String>,
+        accept_language: Result<Option<crate::AcceptLanguage>, String>,
         idempotency_key: Result<Option<crate::IdempotencyKey>, String>,
         prefer: Result<Option<types::BookShipmentPrefer>, String>,
         request_id: Result<Option<crate::RequestId>, String>,
@@ -13264,15 +13264,15 @@ pub mod builder {
 
         pub fn accept_language<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::string::String>,
+            V: std::convert::TryInto<crate::AcceptLanguage>,
+            <V as std::convert::TryInto<
+                crate::AcceptLanguage,
+            >>::Error: std::fmt::Display,
         {
             self.accept_language = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for accept_language failed"
-                        .to_string()
-                });
+                .map_err(|e| format!("accept_language: {}", e));
             self
         }
 

@@ -43,10 +43,10 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("accept-language")
                     .long("accept-language")
-                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .value_parser(::clap::value_parser!(crate ::AcceptLanguage))
                     .required(false)
                     .help(
-                        "Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor's reference gives the schema `default: en` and, in its prose, says that when the header is left out the team's default language is used; parcelkit keeps both as written and sends the header only when the caller sets one.",
+                        "Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor's reference gives the schema `default: en` and, in its prose, says that when the header is left out the team's default language is used; parcelkit keeps both as written and sends the header only when the caller sets one. The syntax is the `Accept-Language` field of RFC 9110 §12.5.4 (a list of language ranges, each with an optional `;q=` weight of 0 to 1 with at most 3 decimals), named by `format: accept-language`.",
                     ),
             )
             .arg(
@@ -109,10 +109,10 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("accept-language")
                     .long("accept-language")
-                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .value_parser(::clap::value_parser!(crate ::AcceptLanguage))
                     .required(false)
                     .help(
-                        "Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor's reference gives the schema `default: en` and, in its prose, says that when the header is left out the team's default language is used; parcelkit keeps both as written and sends the header only when the caller sets one.",
+                        "Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor's reference gives the schema `default: en` and, in its prose, says that when the header is left out the team's default language is used; parcelkit keeps both as written and sends the header only when the caller sets one. The syntax is the `Accept-Language` field of RFC 9110 §12.5.4 (a list of language ranges, each with an optional `;q=` weight of 0 to 1 with at most 3 decimals), named by `format: accept-language`.",
                     ),
             )
             .arg(
@@ -182,10 +182,10 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("accept-language")
                     .long("accept-language")
-                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .value_parser(::clap::value_parser!(crate ::AcceptLanguage))
                     .required(false)
                     .help(
-                        "Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor's reference gives the schema `default: en` and, in its prose, says that when the header is left out the team's default language is used; parcelkit keeps both as written and sends the header only when the caller sets one.",
+                        "Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor's reference gives the schema `default: en` and, in its prose, says that when the header is left out the team's default language is used; parcelkit keeps both as written and sends the header only when the caller sets one. The syntax is the `Accept-Language` field of RFC 9110 §12.5.4 (a list of language ranges, each with an optional `;q=` weight of 0 to 1 with at most 3 decimals), named by `format: accept-language`.",
                     ),
             )
             .arg(
@@ -223,10 +223,10 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("accept-language")
                     .long("accept-language")
-                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .value_parser(::clap::value_parser!(crate ::AcceptLanguage))
                     .required(false)
                     .help(
-                        "Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor's reference gives the schema `default: en` and, in its prose, says that when the header is left out the team's default language is used; parcelkit keeps both as written and sends the header only when the caller sets one.",
+                        "Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor's reference gives the schema `default: en` and, in its prose, says that when the header is left out the team's default language is used; parcelkit keeps both as written and sends the header only when the caller sets one. The syntax is the `Accept-Language` field of RFC 9110 §12.5.4 (a list of language ranges, each with an optional `;q=` weight of 0 to 1 with at most 3 decimals), named by `format: accept-language`.",
                     ),
             )
             .arg(
@@ -273,10 +273,10 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("accept-language")
                     .long("accept-language")
-                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .value_parser(::clap::value_parser!(crate ::AcceptLanguage))
                     .required(false)
                     .help(
-                        "Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor's reference gives the schema `default: en` and, in its prose, says that when the header is left out the team's default language is used; parcelkit keeps both as written and sends the header only when the caller sets one.",
+                        "Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor's reference gives the schema `default: en` and, in its prose, says that when the header is left out the team's default language is used; parcelkit keeps both as written and sends the header only when the caller sets one. The syntax is the `Accept-Language` field of RFC 9110 §12.5.4 (a list of language ranges, each with an optional `;q=` weight of 0 to 1 with at most 3 decimals), named by `format: accept-language`.",
                     ),
             )
             .arg(
@@ -337,10 +337,10 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("accept-language")
                     .long("accept-language")
-                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .value_parser(::clap::value_parser!(crate ::AcceptLanguage))
                     .required(false)
                     .help(
-                        "Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor's reference gives the schema `default: en` and, in its prose, says that when the header is left out the team's default language is used; parcelkit keeps both as written and sends the header only when the caller sets one.",
+                        "Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor's reference gives the schema `default: en` and, in its prose, says that when the header is left out the team's default language is used; parcelkit keeps both as written and sends the header only when the caller sets one. The syntax is the `Accept-Language` field of RFC 9110 §12.5.4 (a list of language ranges, each with an optional `;q=` weight of 0 to 1 with at most 3 decimals), named by `format: accept-language`.",
                     ),
             )
             .arg(
@@ -378,10 +378,10 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("accept-language")
                     .long("accept-language")
-                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .value_parser(::clap::value_parser!(crate ::AcceptLanguage))
                     .required(false)
                     .help(
-                        "Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor's reference gives the schema `default: en` and, in its prose, says that when the header is left out the team's default language is used; parcelkit keeps both as written and sends the header only when the caller sets one.",
+                        "Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor's reference gives the schema `default: en` and, in its prose, says that when the header is left out the team's default language is used; parcelkit keeps both as written and sends the header only when the caller sets one. The syntax is the `Accept-Language` field of RFC 9110 §12.5.4 (a list of language ranges, each with an optional `;q=` weight of 0 to 1 with at most 3 decimals), named by `format: accept-language`.",
                     ),
             )
             .arg(
@@ -442,10 +442,10 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("accept-language")
                     .long("accept-language")
-                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .value_parser(::clap::value_parser!(crate ::AcceptLanguage))
                     .required(false)
                     .help(
-                        "Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor's reference gives the schema `default: en` and, in its prose, says that when the header is left out the team's default language is used; parcelkit keeps both as written and sends the header only when the caller sets one.",
+                        "Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor's reference gives the schema `default: en` and, in its prose, says that when the header is left out the team's default language is used; parcelkit keeps both as written and sends the header only when the caller sets one. The syntax is the `Accept-Language` field of RFC 9110 §12.5.4 (a list of language ranges, each with an optional `;q=` weight of 0 to 1 with at most 3 decimals), named by `format: accept-language`.",
                     ),
             )
             .arg(
@@ -476,10 +476,10 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("accept-language")
                     .long("accept-language")
-                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .value_parser(::clap::value_parser!(crate ::AcceptLanguage))
                     .required(false)
                     .help(
-                        "Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor's reference gives the schema `default: en` and, in its prose, says that when the header is left out the team's default language is used; parcelkit keeps both as written and sends the header only when the caller sets one.",
+                        "Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor's reference gives the schema `default: en` and, in its prose, says that when the header is left out the team's default language is used; parcelkit keeps both as written and sends the header only when the caller sets one. The syntax is the `Accept-Language` field of RFC 9110 §12.5.4 (a list of language ranges, each with an optional `;q=` weight of 0 to 1 with at most 3 decimals), named by `format: accept-language`.",
                     ),
             )
             .arg(
@@ -555,10 +555,10 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("accept-language")
                     .long("accept-language")
-                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .value_parser(::clap::value_parser!(crate ::AcceptLanguage))
                     .required(false)
                     .help(
-                        "Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor's reference gives the schema `default: en` and, in its prose, says that when the header is left out the team's default language is used; parcelkit keeps both as written and sends the header only when the caller sets one.",
+                        "Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor's reference gives the schema `default: en` and, in its prose, says that when the header is left out the team's default language is used; parcelkit keeps both as written and sends the header only when the caller sets one. The syntax is the `Accept-Language` field of RFC 9110 §12.5.4 (a list of language ranges, each with an optional `;q=` weight of 0 to 1 with at most 3 decimals), named by `format: accept-language`.",
                     ),
             )
             .arg(
@@ -612,10 +612,10 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("accept-language")
                     .long("accept-language")
-                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .value_parser(::clap::value_parser!(crate ::AcceptLanguage))
                     .required(false)
                     .help(
-                        "Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor's reference gives the schema `default: en` and, in its prose, says that when the header is left out the team's default language is used; parcelkit keeps both as written and sends the header only when the caller sets one.",
+                        "Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor's reference gives the schema `default: en` and, in its prose, says that when the header is left out the team's default language is used; parcelkit keeps both as written and sends the header only when the caller sets one. The syntax is the `Accept-Language` field of RFC 9110 §12.5.4 (a list of language ranges, each with an optional `;q=` weight of 0 to 1 with at most 3 decimals), named by `format: accept-language`.",
                     ),
             )
             .arg(
@@ -655,10 +655,10 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("accept-language")
                     .long("accept-language")
-                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .value_parser(::clap::value_parser!(crate ::AcceptLanguage))
                     .required(false)
                     .help(
-                        "Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor's reference gives the schema `default: en` and, in its prose, says that when the header is left out the team's default language is used; parcelkit keeps both as written and sends the header only when the caller sets one.",
+                        "Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor's reference gives the schema `default: en` and, in its prose, says that when the header is left out the team's default language is used; parcelkit keeps both as written and sends the header only when the caller sets one. The syntax is the `Accept-Language` field of RFC 9110 §12.5.4 (a list of language ranges, each with an optional `;q=` weight of 0 to 1 with at most 3 decimals), named by `format: accept-language`.",
                     ),
             )
             .arg(
@@ -707,10 +707,10 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("accept-language")
                     .long("accept-language")
-                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .value_parser(::clap::value_parser!(crate ::AcceptLanguage))
                     .required(false)
                     .help(
-                        "Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor's reference gives the schema `default: en` and, in its prose, says that when the header is left out the team's default language is used; parcelkit keeps both as written and sends the header only when the caller sets one.",
+                        "Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor's reference gives the schema `default: en` and, in its prose, says that when the header is left out the team's default language is used; parcelkit keeps both as written and sends the header only when the caller sets one. The syntax is the `Accept-Language` field of RFC 9110 §12.5.4 (a list of language ranges, each with an optional `;q=` weight of 0 to 1 with at most 3 decimals), named by `format: accept-language`.",
                     ),
             )
             .arg(
@@ -880,10 +880,10 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("accept-language")
                     .long("accept-language")
-                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .value_parser(::clap::value_parser!(crate ::AcceptLanguage))
                     .required(false)
                     .help(
-                        "Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor's reference gives the schema `default: en` and, in its prose, says that when the header is left out the team's default language is used; parcelkit keeps both as written and sends the header only when the caller sets one.",
+                        "Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor's reference gives the schema `default: en` and, in its prose, says that when the header is left out the team's default language is used; parcelkit keeps both as written and sends the header only when the caller sets one. The syntax is the `Accept-Language` field of RFC 9110 §12.5.4 (a list of language ranges, each with an optional `;q=` weight of 0 to 1 with at most 3 decimals), named by `format: accept-language`.",
                     ),
             )
             .arg(
@@ -1069,10 +1069,10 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("accept-language")
                     .long("accept-language")
-                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .value_parser(::clap::value_parser!(crate ::AcceptLanguage))
                     .required(false)
                     .help(
-                        "Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor's reference gives the schema `default: en` and, in its prose, says that when the header is left out the team's default language is used; parcelkit keeps both as written and sends the header only when the caller sets one.",
+                        "Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor's reference gives the schema `default: en` and, in its prose, says that when the header is left out the team's default language is used; parcelkit keeps both as written and sends the header only when the caller sets one. The syntax is the `Accept-Language` field of RFC 9110 §12.5.4 (a list of language ranges, each with an optional `;q=` weight of 0 to 1 with at most 3 decimals), named by `format: accept-language`.",
                     ),
             )
             .arg(
@@ -1110,10 +1110,10 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("accept-language")
                     .long("accept-language")
-                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .value_parser(::clap::value_parser!(crate ::AcceptLanguage))
                     .required(false)
                     .help(
-                        "Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor's reference gives the schema `default: en` and, in its prose, says that when the header is left out the team's default language is used; parcelkit keeps both as written and sends the header only when the caller sets one.",
+                        "Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor's reference gives the schema `default: en` and, in its prose, says that when the header is left out the team's default language is used; parcelkit keeps both as written and sends the header only when the caller sets one. The syntax is the `Accept-Language` field of RFC 9110 §12.5.4 (a list of language ranges, each with an optional `;q=` weight of 0 to 1 with at most 3 decimals), named by `format: accept-language`.",
                     ),
             )
             .arg(
@@ -1160,10 +1160,10 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("accept-language")
                     .long("accept-language")
-                    .value_parser(::clap::value_parser!(::std::string::String))
+                    .value_parser(::clap::value_parser!(crate ::AcceptLanguage))
                     .required(false)
                     .help(
-                        "Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor's reference gives the schema `default: en` and, in its prose, says that when the header is left out the team's default language is used; parcelkit keeps both as written and sends the header only when the caller sets one.",
+                        "Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor's reference gives the schema `default: en` and, in its prose, says that when the header is left out the team's default language is used; parcelkit keeps both as written and sends the header only when the caller sets one. The syntax is the `Accept-Language` field of RFC 9110 §12.5.4 (a list of language ranges, each with an optional `;q=` weight of 0 to 1 with at most 3 decimals), named by `format: accept-language`.",
                     ),
             )
             .arg(
@@ -1266,7 +1266,7 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.list_booking_batches();
-        if let Some(value) = matches.get_one::<::std::string::String>("accept-language")
+        if let Some(value) = matches.get_one::<crate::AcceptLanguage>("accept-language")
         {
             request = request.accept_language(value.clone());
         }
@@ -1310,7 +1310,7 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_booking_batch();
-        if let Some(value) = matches.get_one::<::std::string::String>("accept-language")
+        if let Some(value) = matches.get_one::<crate::AcceptLanguage>("accept-language")
         {
             request = request.accept_language(value.clone());
         }
@@ -1363,7 +1363,7 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.get_booking_batch();
-        if let Some(value) = matches.get_one::<::std::string::String>("accept-language")
+        if let Some(value) = matches.get_one::<crate::AcceptLanguage>("accept-language")
         {
             request = request.accept_language(value.clone());
         }
@@ -1399,7 +1399,7 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.dispatch_booking_batch();
-        if let Some(value) = matches.get_one::<::std::string::String>("accept-language")
+        if let Some(value) = matches.get_one::<crate::AcceptLanguage>("accept-language")
         {
             request = request.accept_language(value.clone());
         }
@@ -1440,7 +1440,7 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.add_booking_batch_shipments();
-        if let Some(value) = matches.get_one::<::std::string::String>("accept-language")
+        if let Some(value) = matches.get_one::<crate::AcceptLanguage>("accept-language")
         {
             request = request.accept_language(value.clone());
         }
@@ -1491,7 +1491,7 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.get_operation();
-        if let Some(value) = matches.get_one::<::std::string::String>("accept-language")
+        if let Some(value) = matches.get_one::<crate::AcceptLanguage>("accept-language")
         {
             request = request.accept_language(value.clone());
         }
@@ -1527,7 +1527,7 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.get_rates();
-        if let Some(value) = matches.get_one::<::std::string::String>("accept-language")
+        if let Some(value) = matches.get_one::<crate::AcceptLanguage>("accept-language")
         {
             request = request.accept_language(value.clone());
         }
@@ -1576,7 +1576,7 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.list_services();
-        if let Some(value) = matches.get_one::<::std::string::String>("accept-language")
+        if let Some(value) = matches.get_one::<crate::AcceptLanguage>("accept-language")
         {
             request = request.accept_language(value.clone());
         }
@@ -1608,7 +1608,7 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.list_service_points();
-        if let Some(value) = matches.get_one::<::std::string::String>("accept-language")
+        if let Some(value) = matches.get_one::<crate::AcceptLanguage>("accept-language")
         {
             request = request.accept_language(value.clone());
         }
@@ -1664,7 +1664,7 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.get_service_point_by_carrier_code();
-        if let Some(value) = matches.get_one::<::std::string::String>("accept-language")
+        if let Some(value) = matches.get_one::<crate::AcceptLanguage>("accept-language")
         {
             request = request.accept_language(value.clone());
         }
@@ -1710,7 +1710,7 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.get_service_point();
-        if let Some(value) = matches.get_one::<::std::string::String>("accept-language")
+        if let Some(value) = matches.get_one::<crate::AcceptLanguage>("accept-language")
         {
             request = request.accept_language(value.clone());
         }
@@ -1746,7 +1746,7 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.list_shipments();
-        if let Some(value) = matches.get_one::<::std::string::String>("accept-language")
+        if let Some(value) = matches.get_one::<crate::AcceptLanguage>("accept-language")
         {
             request = request.accept_language(value.clone());
         }
@@ -1786,7 +1786,7 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_shipment();
-        if let Some(value) = matches.get_one::<::std::string::String>("accept-language")
+        if let Some(value) = matches.get_one::<crate::AcceptLanguage>("accept-language")
         {
             request = request.accept_language(value.clone());
         }
@@ -1883,7 +1883,7 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.create_and_book_shipment();
-        if let Some(value) = matches.get_one::<::std::string::String>("accept-language")
+        if let Some(value) = matches.get_one::<crate::AcceptLanguage>("accept-language")
         {
             request = request.accept_language(value.clone());
         }
@@ -1986,7 +1986,7 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.get_shipment();
-        if let Some(value) = matches.get_one::<::std::string::String>("accept-language")
+        if let Some(value) = matches.get_one::<crate::AcceptLanguage>("accept-language")
         {
             request = request.accept_language(value.clone());
         }
@@ -2022,7 +2022,7 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.delete_shipment();
-        if let Some(value) = matches.get_one::<::std::string::String>("accept-language")
+        if let Some(value) = matches.get_one::<crate::AcceptLanguage>("accept-language")
         {
             request = request.accept_language(value.clone());
         }
@@ -2063,7 +2063,7 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.book_shipment();
-        if let Some(value) = matches.get_one::<::std::string::String>("accept-language")
+        if let Some(value) = matches.get_one::<crate::AcceptLanguage>("accept-language")
         {
             request = request.accept_language(value.clone());
         }

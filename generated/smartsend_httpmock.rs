@@ -65,7 +65,7 @@ pub mod operations {
 
         pub fn accept_language<'a, T>(self, value: T) -> Self
         where
-            T: Into<Option<&'a str>>,
+            T: Into<Option<&'a crate::AcceptLanguage>>,
         {
             if let Some(value) = value.into() {
                 Self(self.0.header("Accept-Language", value.to_string()))
@@ -193,7 +193,7 @@ pub mod operations {
 
         pub fn accept_language<'a, T>(self, value: T) -> Self
         where
-            T: Into<Option<&'a str>>,
+            T: Into<Option<&'a crate::AcceptLanguage>>,
         {
             if let Some(value) = value.into() {
                 Self(self.0.header("Accept-Language", value.to_string()))
@@ -364,7 +364,7 @@ pub mod operations {
 
         pub fn accept_language<'a, T>(self, value: T) -> Self
         where
-            T: Into<Option<&'a str>>,
+            T: Into<Option<&'a crate::AcceptLanguage>>,
         {
             if let Some(value) = value.into() {
                 Self(self.0.header("Accept-Language", value.to_string()))
@@ -501,7 +501,7 @@ pub mod operations {
 
         pub fn accept_language<'a, T>(self, value: T) -> Self
         where
-            T: Into<Option<&'a str>>,
+            T: Into<Option<&'a crate::AcceptLanguage>>,
         {
             if let Some(value) = value.into() {
                 Self(self.0.header("Accept-Language", value.to_string()))
@@ -675,7 +675,7 @@ pub mod operations {
 
         pub fn accept_language<'a, T>(self, value: T) -> Self
         where
-            T: Into<Option<&'a str>>,
+            T: Into<Option<&'a crate::AcceptLanguage>>,
         {
             if let Some(value) = value.into() {
                 Self(self.0.header("Accept-Language", value.to_string()))
@@ -846,7 +846,7 @@ pub mod operations {
 
         pub fn accept_language<'a, T>(self, value: T) -> Self
         where
-            T: Into<Option<&'a str>>,
+            T: Into<Option<&'a crate::AcceptLanguage>>,
         {
             if let Some(value) = value.into() {
                 Self(self.0.header("Accept-Language", value.to_string()))
@@ -970,7 +970,7 @@ pub mod operations {
 
         pub fn accept_language<'a, T>(self, value: T) -> Self
         where
-            T: Into<Option<&'a str>>,
+            T: Into<Option<&'a crate::AcceptLanguage>>,
         {
             if let Some(value) = value.into() {
                 Self(self.0.header("Accept-Language", value.to_string()))
@@ -1133,7 +1133,7 @@ pub mod operations {
 
         pub fn accept_language<'a, T>(self, value: T) -> Self
         where
-            T: Into<Option<&'a str>>,
+            T: Into<Option<&'a crate::AcceptLanguage>>,
         {
             if let Some(value) = value.into() {
                 Self(self.0.header("Accept-Language", value.to_string()))
@@ -1309,7 +1309,7 @@ pub mod operations {
 
         pub fn accept_language<'a, T>(self, value: T) -> Self
         where
-            T: Into<Option<&'a str>>,
+            T: Into<Option<&'a crate::AcceptLanguage>>,
         {
             if let Some(value) = value.into() {
                 Self(self.0.header("Accept-Language", value.to_string()))
@@ -1467,7 +1467,7 @@ pub mod operations {
 
         pub fn accept_language<'a, T>(self, value: T) -> Self
         where
-            T: Into<Option<&'a str>>,
+            T: Into<Option<&'a crate::AcceptLanguage>>,
         {
             if let Some(value) = value.into() {
                 Self(self.0.header("Accept-Language", value.to_string()))
@@ -1603,7 +1603,7 @@ pub mod operations {
 
         pub fn accept_language<'a, T>(self, value: T) -> Self
         where
-            T: Into<Option<&'a str>>,
+            T: Into<Option<&'a crate::AcceptLanguage>>,
         {
             if let Some(value) = value.into() {
                 Self(self.0.header("Accept-Language", value.to_string()))
@@ -1751,7 +1751,7 @@ pub mod operations {
 
         pub fn accept_language<'a, T>(self, value: T) -> Self
         where
-            T: Into<Option<&'a str>>,
+            T: Into<Option<&'a crate::AcceptLanguage>>,
         {
             if let Some(value) = value.into() {
                 Self(self.0.header("Accept-Language", value.to_string()))
@@ -1877,7 +1877,7 @@ pub mod operations {
 
         pub fn accept_language<'a, T>(self, value: T) -> Self
         where
-            T: Into<Option<&'a str>>,
+            T: Into<Option<&'a crate::AcceptLanguage>>,
         {
             if let Some(value) = value.into() {
                 Self(self.0.header("Accept-Language", value.to_string()))
@@ -2050,7 +2050,7 @@ pub mod operations {
 
         pub fn accept_language<'a, T>(self, value: T) -> Self
         where
-            T: Into<Option<&'a str>>,
+            T: Into<Option<&'a crate::AcceptLanguage>>,
         {
             if let Some(value) = value.into() {
                 Self(self.0.header("Accept-Language", value.to_string()))
@@ -2242,7 +2242,7 @@ pub mod operations {
 
         pub fn accept_language<'a, T>(self, value: T) -> Self
         where
-            T: Into<Option<&'a str>>,
+            T: Into<Option<&'a crate::AcceptLanguage>>,
         {
             if let Some(value) = value.into() {
                 Self(self.0.header("Accept-Language", value.to_string()))
@@ -2378,7 +2378,7 @@ pub mod operations {
 
         pub fn accept_language<'a, T>(self, value: T) -> Self
         where
-            T: Into<Option<&'a str>>,
+            T: Into<Option<&'a crate::AcceptLanguage>>,
         {
             if let Some(value) = value.into() {
                 Self(self.0.header("Accept-Language", value.to_string()))
@@ -2546,7 +2546,7 @@ pub mod operations {
 
         pub fn accept_language<'a, T>(self, value: T) -> Self
         where
-            T: Into<Option<&'a str>>,
+            T: Into<Option<&'a crate::AcceptLanguage>>,
         {
             if let Some(value) = value.into() {
                 Self(self.0.header("Accept-Language", value.to_string()))

@@ -17,6 +17,10 @@ const TEAM: &str = "ad9546c1-393e-49a5-9a72-5cc146c9bec5";
 const SHIPMENT: &str = "550e8400-e29b-41d4-a716-446655440000";
 const ORDER: &str = "order_Zk3pQ9vX2mB7tL1c";
 
+fn order_id() -> parcelkit::phygitals::OrderId {
+    ORDER.parse().unwrap()
+}
+
 fn smartsend_example(schema: &str) -> Value {
     support::schema_example("smartsend", schema)
 }
@@ -245,7 +249,7 @@ async fn an_order_in_an_unknown_status_is_polled_to_the_timeout_which_names_it()
     let clock = ManualClock::new();
     let error = phygitals_client(&server, &clock)
         .wait_for_order(
-            ORDER,
+            &order_id(),
             PollPolicy::fixed(Duration::from_secs(10), Duration::from_secs(25)),
         )
         .await
@@ -280,7 +284,7 @@ async fn an_order_in_an_unknown_status_is_polled_to_the_timeout_which_names_it()
 async fn an_order_passing_through_an_unknown_status_still_ends() {
     let server = ScriptedServer::start(vec![order_step("on_hold"), order_step("delivered")]).await;
     let order = phygitals_client(&server, &ManualClock::new())
-        .wait_for_order(ORDER, PollPolicy::default())
+        .wait_for_order(&order_id(), PollPolicy::default())
         .await
         .expect("delivered after the unknown status");
     assert_eq!(

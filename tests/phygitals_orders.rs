@@ -12,6 +12,10 @@ use support::{ManualClock, ScriptedServer, Step, json};
 
 const ORDER: &str = "order_Zk3pQ9vX2mB7tL1c";
 
+fn order_id() -> parcelkit::phygitals::OrderId {
+    ORDER.parse().unwrap()
+}
+
 fn order(status: &str) -> Step {
     let mut o: Value = support::schema_example("phygitals", "ShippingOrder");
     o["status"] = json!(status);
@@ -39,7 +43,7 @@ async fn waits_until_an_end_state() {
     let clock = ManualClock::new();
     let done = client(&server, &clock)
         .wait_for_order(
-            ORDER,
+            &order_id(),
             PollPolicy::fixed(Duration::from_secs(5), Duration::from_secs(60)),
         )
         .await
@@ -64,7 +68,7 @@ async fn waits_until_a_chosen_status() {
     .await;
     let clock = ManualClock::new();
     let labelled = client(&server, &clock)
-        .wait_for_order_until(ORDER, PollPolicy::default(), |s| {
+        .wait_for_order_until(&order_id(), PollPolicy::default(), |s| {
             s != ShippingOrderStatus::Queued
         })
         .await
@@ -79,7 +83,7 @@ async fn a_sandbox_order_that_stays_queued_times_out() {
     let clock = ManualClock::new();
     let result = client(&server, &clock)
         .wait_for_order(
-            ORDER,
+            &order_id(),
             PollPolicy::fixed(Duration::from_secs(10), Duration::from_secs(25)),
         )
         .await;
@@ -105,7 +109,7 @@ async fn a_sandbox_order_that_stays_queued_times_out() {
 async fn an_unknown_order_is_a_request_error() {
     let server = ScriptedServer::start(vec![json(404, json!({"error": "Order not found"}))]).await;
     let result = client(&server, &ManualClock::new())
-        .wait_for_order(ORDER, PollPolicy::default())
+        .wait_for_order(&order_id(), PollPolicy::default())
         .await;
     match result {
         Err(OrderWaitError::Request(e)) => assert!(e.to_string().contains("404"), "{e}"),

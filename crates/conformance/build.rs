@@ -39,12 +39,13 @@ fn main() {
             } else {
                 String::new()
             };
-            writeln!(
-                out,
-                "    SchemaType::of::<parcelkit::{}::types::{name}>({name:?}){error},",
-                api.name
-            )
-            .unwrap();
+            // A schema codegen replaces with a hand-written type has no generated one.
+            let rust_type = parcelkit_codegen::settings::REPLACEMENTS
+                .iter()
+                .find(|(schema, _)| schema == name)
+                .map(|(_, type_name)| type_name.replacen("crate::", "parcelkit::", 1))
+                .unwrap_or_else(|| format!("parcelkit::{}::types::{name}", api.name));
+            writeln!(out, "    SchemaType::of::<{rust_type}>({name:?}){error},").unwrap();
         }
         out.push_str("];\n");
     }

@@ -1,14 +1,14 @@
-//! Typed identifiers for shipping: rate ids ([`QuoteId`]) and order ids ([`OrderId`]), and
-//! helpers for choosing a rate from a quote ([`ShippingQuotes`]).
+//! Typed identifiers for shipping: rate ids ([`QuoteId`]) and order ids ([`OrderId`]).
 //!
-//! The wire carries both ids as plain strings. Checking them once, where they enter a program,
-//! turns a malformed id into a clear local error instead of the server's vague
-//! `quote_id is required` or `Order not found`.
+//! The wire carries both ids as plain strings; the generated client reads and takes these types
+//! wherever the spec's `QuoteId` and `OrderId` schemas appear (codegen replaces them). Checking
+//! an id once, where it enters a program, turns a malformed id into a clear local error instead
+//! of the server's vague `quote_id is required` or `Order not found`.
 
-use std::cmp::Ordering;
 use std::fmt;
 
-use super::types;
+use schemars::JsonSchema;
+use schemars::schema::{InstanceType, Schema, SchemaObject, StringValidation};
 
 /// The text between a rate id's session id and its rate key.
 const RATE_SEPARATOR: &str = "_rate_";
@@ -22,7 +22,8 @@ const SANDBOX_ORDER_SUFFIX_LEN: usize = 16;
 // ---------------------------------------------------------------------------------------------
 // QuoteId
 
-/// A shipping rate id (`quotes[].id` of a quote, `quote_id` of a ship request):
+/// A shipping rate id (`ShippingQuote::id` of a quote, `ShipRequest::quote_id` of a ship
+/// request):
 /// `<session_id>_rate_<key>`, e.g. `quote_01JQ7ZK4M8P2R5T9V3X6Y1B4CD_rate_priority`.
 ///
 /// # Which `_rate_` separates
@@ -144,16 +145,36 @@ impl QuoteId {
 
 crate::runtime::string_type_impls!(QuoteId, InvalidQuoteId, parse: QuoteId::parse, parse_owned: QuoteId::from_string);
 
-/// Lets a `QuoteId` go straight into a ship request: `.body_map(|b| b.quote_id(&id))`.
-///
-/// Fallible only in theory: the spec's pattern `^.*_rate_.*$` does not let `.` match a line
-/// break, which a `QuoteId` does not exclude.
-impl TryFrom<&QuoteId> for types::ShipRequestQuoteId {
-    type Error = types::error::ConversionError;
-
-    fn try_from(value: &QuoteId) -> Result<Self, Self::Error> {
-        value.as_str().parse()
+/// Lets a borrowed id go into a setter (`.quote_id(&id)`), which takes its value by `TryInto`.
+impl From<&QuoteId> for QuoteId {
+    fn from(value: &QuoteId) -> Self {
+        value.clone()
     }
+}
+
+/// The spec's `QuoteId` schema, for the conformance suite's comparison of derived schemas with
+/// the spec: the server's own rule (a `_rate_` somewhere). [`QuoteId::parse`] is stricter.
+impl JsonSchema for QuoteId {
+    fn schema_name() -> String {
+        "QuoteId".to_owned()
+    }
+
+    fn json_schema(_: &mut schemars::r#gen::SchemaGenerator) -> Schema {
+        string_schema(Some("^.*_rate_.*$"), None)
+    }
+}
+
+/// A string schema with a pattern or a minimum length.
+fn string_schema(pattern: Option<&str>, min_length: Option<u32>) -> Schema {
+    Schema::Object(SchemaObject {
+        instance_type: Some(InstanceType::String.into()),
+        string: Some(Box::new(StringValidation {
+            pattern: pattern.map(str::to_owned),
+            min_length,
+            max_length: None,
+        })),
+        ..SchemaObject::default()
+    })
 }
 
 impl serde::Serialize for QuoteId {
@@ -249,7 +270,8 @@ impl std::error::Error for InvalidQuoteId {}
 // ---------------------------------------------------------------------------------------------
 // OrderId
 
-/// A shipping order id, as returned by `request_shipping` and taken by `get_shipping_order`.
+/// A shipping order id, as returned by `request_shipping` (and in every `ShippingOrder`) and
+/// taken by `get_shipping_order` and [`Client::wait_for_order`](super::Client::wait_for_order).
 ///
 /// Sandbox ids are `order_` followed by 16 base64url characters (see
 /// [`is_sandbox_format`](Self::is_sandbox_format)); the production format is not documented, so
@@ -325,11 +347,21 @@ impl OrderId {
 
 crate::runtime::string_type_impls!(OrderId, InvalidOrderId, parse: OrderId::parse, parse_owned: OrderId::from_string);
 
-/// Lets an `OrderId` go straight into `get_shipping_order().order_id(&id)`.
-impl From<&OrderId> for types::GetShippingOrderOrderId {
+/// Lets a borrowed id go into a setter (`.order_id(&id)`), which takes its value by `TryInto`.
+impl From<&OrderId> for OrderId {
     fn from(value: &OrderId) -> Self {
-        // The generated type only requires a non-empty string, which an OrderId always is.
-        value.as_str().parse().expect("an OrderId is never empty")
+        value.clone()
+    }
+}
+
+/// The spec's `OrderId` schema (a non-empty string); [`OrderId::parse`] is stricter.
+impl JsonSchema for OrderId {
+    fn schema_name() -> String {
+        "OrderId".to_owned()
+    }
+
+    fn json_schema(_: &mut schemars::r#gen::SchemaGenerator) -> Schema {
+        string_schema(None, Some(1))
     }
 }
 
@@ -412,124 +444,6 @@ impl fmt::Display for InvalidOrderId {
 }
 
 impl std::error::Error for InvalidOrderId {}
-
-// ---------------------------------------------------------------------------------------------
-// Choosing a rate
-
-mod sealed {
-    pub trait Sealed {}
-    impl Sealed for [super::types::ShippingQuote] {}
-    impl Sealed for super::types::QuoteResponse {}
-}
-
-/// Choosing among the rates of a quote; implemented for `[ShippingQuote]` (so also for the
-/// `Vec` in `QuoteResponse::quotes`) and for `QuoteResponse` itself.
-///
-/// Every choice is deterministic, whatever the order of the rates: ties are broken down to the
-/// rate id. A NaN `amount` (which JSON cannot carry, but a hand-built value can) counts as the
-/// highest price.
-///
-/// ```
-/// use parcelkit::phygitals::{ShippingQuotes, types};
-///
-/// let response: types::QuoteResponse = serde_json::from_value(serde_json::json!({
-///     "session_id": "quote_01JQ7ZK4M8P2R5T9V3X6Y1B4CD",
-///     "expires_at": "2026-03-04T09:30:00Z",
-///     "quotes": [
-///         {"id": "quote_01JQ7ZK4M8P2R5T9V3X6Y1B4CD_rate_standard", "carrier": "USPS",
-///          "service": "Ground Advantage", "amount": 6.45,
-///          "estimated_days_min": 3, "estimated_days_max": 5, "insured": false},
-///         {"id": "quote_01JQ7ZK4M8P2R5T9V3X6Y1B4CD_rate_priority", "carrier": "USPS",
-///          "service": "Priority Mail", "amount": 10.2,
-///          "estimated_days_min": 1, "estimated_days_max": 3, "insured": true},
-///         {"id": "quote_01JQ7ZK4M8P2R5T9V3X6Y1B4CD_rate_express", "carrier": "FedEx",
-///          "service": "Standard Overnight", "amount": 38.9,
-///          "estimated_days_min": 1, "estimated_days_max": 1, "insured": true}
-///     ]
-/// }))?;
-///
-/// assert_eq!(response.cheapest().unwrap().service, "Ground Advantage");
-/// assert_eq!(response.fastest().unwrap().service, "Standard Overnight");
-/// assert_eq!(response.by_rate_key("priority").unwrap().amount, 10.2);
-/// let prices: Vec<f64> = response.quotes.sorted_by_price().iter().map(|q| q.amount).collect();
-/// assert_eq!(prices, [6.45, 10.2, 38.9]);
-/// # Ok::<(), serde_json::Error>(())
-/// ```
-pub trait ShippingQuotes: sealed::Sealed {
-    /// The rates to choose from.
-    fn rates(&self) -> &[types::ShippingQuote];
-
-    /// The lowest-priced rate; among equal prices the one with the fewest
-    /// `estimated_days_max`, then the smallest id. `None` when there is no rate with a
-    /// non-NaN amount.
-    fn cheapest(&self) -> Option<&types::ShippingQuote> {
-        // A NaN price is no price: such a rate must not be chosen as the cheap one.
-        self.rates()
-            .iter()
-            .filter(|q| !q.amount.is_nan())
-            .min_by(|a, b| by_price(a, b))
-    }
-
-    /// The rate with the fewest `estimated_days_max`; among equals the lowest amount (NaN
-    /// last), then the smallest id. `None` when there are no rates.
-    fn fastest(&self) -> Option<&types::ShippingQuote> {
-        self.rates().iter().min_by(|a, b| by_speed(a, b))
-    }
-
-    /// All rates, cheapest first, in the order [`cheapest`](Self::cheapest) uses; rates with a
-    /// NaN amount come last.
-    fn sorted_by_price(&self) -> Vec<&types::ShippingQuote> {
-        let mut sorted: Vec<_> = self.rates().iter().collect();
-        sorted.sort_by(|a, b| by_price(a, b));
-        sorted
-    }
-
-    /// The first rate whose id parses as a [`QuoteId`] with this rate key (e.g. `priority`);
-    /// rates with unparsable ids are skipped.
-    fn by_rate_key(&self, rate_key: &str) -> Option<&types::ShippingQuote> {
-        self.rates()
-            .iter()
-            .find(|q| QuoteId::parse(&q.id).is_ok_and(|id| id.rate_key() == rate_key))
-    }
-}
-
-impl ShippingQuotes for [types::ShippingQuote] {
-    fn rates(&self) -> &[types::ShippingQuote] {
-        self
-    }
-}
-
-impl ShippingQuotes for types::QuoteResponse {
-    fn rates(&self) -> &[types::ShippingQuote] {
-        &self.quotes
-    }
-}
-
-/// Orders amounts ascending with NaN after every number, so sorting is total.
-fn cmp_amount(a: f64, b: f64) -> Ordering {
-    match (a.is_nan(), b.is_nan()) {
-        (true, true) => Ordering::Equal,
-        (true, false) => Ordering::Greater,
-        (false, true) => Ordering::Less,
-        // Neither is NaN, so `partial_cmp` answers; `0.0` and `-0.0` count as one price.
-        (false, false) => a.partial_cmp(&b).unwrap_or(Ordering::Equal),
-    }
-}
-
-/// Price, then speed, then id.
-fn by_price(a: &types::ShippingQuote, b: &types::ShippingQuote) -> Ordering {
-    cmp_amount(a.amount, b.amount)
-        .then(a.estimated_days_max.cmp(&b.estimated_days_max))
-        .then_with(|| a.id.cmp(&b.id))
-}
-
-/// Speed, then price, then id.
-fn by_speed(a: &types::ShippingQuote, b: &types::ShippingQuote) -> Ordering {
-    a.estimated_days_max
-        .cmp(&b.estimated_days_max)
-        .then(cmp_amount(a.amount, b.amount))
-        .then_with(|| a.id.cmp(&b.id))
-}
 
 #[cfg(test)]
 mod tests {
@@ -713,19 +627,6 @@ mod tests {
         assert!(err.to_string().contains("separator is missing"), "{err}");
     }
 
-    #[test]
-    fn quote_id_converts_into_the_ship_request_type() {
-        let id = QuoteId::new(SESSION, "priority").unwrap();
-        let wire = types::ShipRequestQuoteId::try_from(&id).unwrap();
-        assert_eq!(wire.as_str(), id.as_str());
-        let body = types::ShipRequest::builder().quote_id(&id);
-        let body = types::ShipRequest::try_from(body).unwrap();
-        assert_eq!(
-            serde_json::to_value(&body).unwrap(),
-            serde_json::json!({"quote_id": format!("{SESSION}_rate_priority")})
-        );
-    }
-
     // --- OrderId ------------------------------------------------------------------------------
 
     #[test]
@@ -809,7 +710,7 @@ mod tests {
     }
 
     #[test]
-    fn order_id_serde_and_client_type() {
+    fn order_id_serde_checks_the_id() {
         let id: OrderId = serde_json::from_str("\"order_Zk3pQ9vX2mB7tL1c\"").unwrap();
         assert_eq!(
             serde_json::to_string(&id).unwrap(),
@@ -817,204 +718,5 @@ mod tests {
         );
         assert!(serde_json::from_str::<OrderId>("\"a/b\"").is_err());
         assert!(serde_json::from_str::<OrderId>("\"\"").is_err());
-
-        let wire = types::GetShippingOrderOrderId::from(&id);
-        assert_eq!(wire.as_str(), "order_Zk3pQ9vX2mB7tL1c");
-    }
-
-    // --- ShippingQuotes -----------------------------------------------------------------------
-
-    fn quote(key: &str, amount: f64, days_max: i64) -> types::ShippingQuote {
-        types::ShippingQuote {
-            id: format!("{SESSION}_rate_{key}"),
-            carrier: "USPS".into(),
-            service: key.into(),
-            amount,
-            estimated_days_min: 1,
-            estimated_days_max: days_max,
-            insured: false,
-        }
-    }
-
-    fn keys(quotes: &[&types::ShippingQuote]) -> Vec<String> {
-        quotes
-            .iter()
-            .map(|q| QuoteId::parse(&q.id).unwrap().rate_key().to_owned())
-            .collect()
-    }
-
-    fn key_of(q: Option<&types::ShippingQuote>) -> Option<String> {
-        q.map(|q| QuoteId::parse(&q.id).unwrap().rate_key().to_owned())
-    }
-
-    /// Every rotation and the reverse of `quotes`, so tie-breaks cannot rest on input order.
-    fn orderings(quotes: &[types::ShippingQuote]) -> Vec<Vec<types::ShippingQuote>> {
-        let mut all = Vec::new();
-        for start in 0..quotes.len() {
-            let mut rotated = quotes.to_vec();
-            rotated.rotate_left(start);
-            all.push(rotated.clone());
-            rotated.reverse();
-            all.push(rotated);
-        }
-        all
-    }
-
-    #[test]
-    fn empty_quotes_choose_nothing() {
-        let none: &[types::ShippingQuote] = &[];
-        assert!(none.cheapest().is_none());
-        assert!(none.fastest().is_none());
-        assert!(none.sorted_by_price().is_empty());
-        assert!(none.by_rate_key("standard").is_none());
-    }
-
-    #[test]
-    fn cheapest_takes_the_lowest_amount() {
-        let quotes = [
-            quote("priority", 10.2, 3),
-            quote("standard", 6.45, 5),
-            quote("express", 38.9, 1),
-        ];
-        for q in orderings(&quotes) {
-            assert_eq!(key_of(q.cheapest()).as_deref(), Some("standard"));
-        }
-    }
-
-    #[test]
-    fn cheapest_breaks_ties_by_days_then_id() {
-        // Same price: fewer days wins.
-        let quotes = [
-            quote("slow", 5.0, 7),
-            quote("quick", 5.0, 2),
-            quote("dear", 9.0, 1),
-        ];
-        for q in orderings(&quotes) {
-            assert_eq!(key_of(q.cheapest()).as_deref(), Some("quick"));
-        }
-        // Same price and days: the smaller id wins.
-        let quotes = [quote("b", 5.0, 2), quote("a", 5.0, 2), quote("c", 5.0, 2)];
-        for q in orderings(&quotes) {
-            assert_eq!(key_of(q.cheapest()).as_deref(), Some("a"));
-        }
-        // Negative zero and zero are one price.
-        let quotes = [quote("b", 0.0, 2), quote("a", -0.0, 3)];
-        for q in orderings(&quotes) {
-            assert_eq!(key_of(q.cheapest()).as_deref(), Some("b"));
-        }
-    }
-
-    #[test]
-    fn nan_amounts_never_win_cheapest() {
-        let quotes = [
-            quote("broken", f64::NAN, 1),
-            quote("standard", 6.45, 5),
-            quote("express", 38.9, 1),
-        ];
-        for q in orderings(&quotes) {
-            assert_eq!(key_of(q.cheapest()).as_deref(), Some("standard"));
-        }
-        // Not even against infinity.
-        let quotes = [
-            quote("broken", f64::NAN, 1),
-            quote("huge", f64::INFINITY, 9),
-        ];
-        for q in orderings(&quotes) {
-            assert_eq!(key_of(q.cheapest()).as_deref(), Some("huge"));
-        }
-        // Only NaN: no cheapest rate at all.
-        let quotes = [quote("a", f64::NAN, 1), quote("b", f64::NAN, 2)];
-        assert!(quotes.cheapest().is_none());
-    }
-
-    #[test]
-    fn fastest_takes_fewest_max_days_then_lowest_amount_then_id() {
-        let quotes = [
-            quote("standard", 6.45, 5),
-            quote("express", 38.9, 1),
-            quote("overnight", 25.0, 1),
-            quote("priority", 10.2, 3),
-        ];
-        for q in orderings(&quotes) {
-            assert_eq!(key_of(q.fastest()).as_deref(), Some("overnight"));
-        }
-        let quotes = [quote("b", 9.0, 1), quote("a", 9.0, 1), quote("c", 9.0, 4)];
-        for q in orderings(&quotes) {
-            assert_eq!(key_of(q.fastest()).as_deref(), Some("a"));
-        }
-    }
-
-    #[test]
-    fn fastest_ranks_nan_amounts_last_among_equals() {
-        let quotes = [quote("a_broken", f64::NAN, 1), quote("z_priced", 50.0, 1)];
-        for q in orderings(&quotes) {
-            assert_eq!(key_of(q.fastest()).as_deref(), Some("z_priced"));
-        }
-        // Speed comes first: a faster NaN-priced rate is still the fastest.
-        let quotes = [quote("broken", f64::NAN, 1), quote("standard", 6.45, 5)];
-        for q in orderings(&quotes) {
-            assert_eq!(key_of(q.fastest()).as_deref(), Some("broken"));
-        }
-    }
-
-    #[test]
-    fn sorted_by_price_orders_all_rates_with_nan_last() {
-        let quotes = [
-            quote("express", 38.9, 1),
-            quote("broken", f64::NAN, 1),
-            quote("slow", 6.45, 9),
-            quote("standard", 6.45, 5),
-            quote("priority", 10.2, 3),
-        ];
-        for q in orderings(&quotes) {
-            let sorted = q.sorted_by_price();
-            assert_eq!(
-                keys(&sorted),
-                ["standard", "slow", "priority", "express", "broken"]
-            );
-            assert_eq!(sorted.first().copied(), q.cheapest());
-        }
-    }
-
-    #[test]
-    fn by_rate_key_matches_the_parsed_key_only() {
-        let mut odd = quote("unused", 1.0, 1);
-        odd.id = "no-separator-here".into();
-        let mut nested = quote("unused", 2.0, 1);
-        nested.id = "quote_X_rate_priority_rate_express".into();
-        let quotes = [
-            odd,
-            quote("standard", 6.45, 5),
-            nested,
-            quote("priority", 10.2, 3),
-        ];
-
-        assert_eq!(quotes.by_rate_key("standard").unwrap().amount, 6.45);
-        // `priority` is not the key of the nested id (that is `express`), so the real one wins.
-        assert_eq!(quotes.by_rate_key("priority").unwrap().amount, 10.2);
-        assert_eq!(quotes.by_rate_key("express").unwrap().amount, 2.0);
-        // Keys match exactly, not by prefix or case.
-        assert!(quotes.by_rate_key("prio").is_none());
-        assert!(quotes.by_rate_key("Priority").is_none());
-        assert!(quotes.by_rate_key("").is_none());
-        assert!(quotes.by_rate_key("no-separator-here").is_none());
-    }
-
-    #[test]
-    fn quote_response_delegates_to_its_quotes() {
-        let response = types::QuoteResponse::builder()
-            .session_id(SESSION)
-            .expires_at(
-                chrono::DateTime::parse_from_rfc3339("2026-03-04T09:30:00Z")
-                    .unwrap()
-                    .to_utc(),
-            )
-            .quotes(vec![quote("priority", 10.2, 3), quote("standard", 6.45, 5)]);
-        let response = types::QuoteResponse::try_from(response).unwrap();
-        assert_eq!(key_of(response.cheapest()).as_deref(), Some("standard"));
-        assert_eq!(key_of(response.fastest()).as_deref(), Some("priority"));
-        assert_eq!(keys(&response.sorted_by_price()), ["standard", "priority"]);
-        assert_eq!(response.by_rate_key("priority").unwrap().amount, 10.2);
-        assert_eq!(response.rates().len(), 2);
     }
 }

@@ -11,13 +11,12 @@ generated_api!("phygitals");
 mod errors;
 mod ids;
 mod orders;
+mod quotes;
 
 pub use errors::PhygitalsError;
-pub use ids::{
-    InvalidOrderId, InvalidQuoteId, OrderId, OrderIdProblem, QuoteId, QuoteIdProblem,
-    ShippingQuotes,
-};
+pub use ids::{InvalidOrderId, InvalidQuoteId, OrderId, OrderIdProblem, QuoteId, QuoteIdProblem};
 pub use orders::{OrderWaitError, is_terminal};
+pub use quotes::ShippingQuotes;
 
 /// How the shared runtime treats Phygitals.
 pub const PROFILE: crate::runtime::ApiProfile = crate::runtime::ApiProfile {

@@ -7,7 +7,7 @@
 use std::fmt;
 use std::time::Duration;
 
-use super::{Client, types};
+use super::{Client, OrderId, types};
 use crate::Error;
 use crate::PollPolicy;
 use crate::runtime::PollClock;
@@ -20,7 +20,7 @@ pub enum OrderWaitError {
     /// The policy's timeout passed first.
     TimedOut {
         /// The order.
-        order_id: String,
+        order_id: OrderId,
         /// Its status at the last poll.
         last_status: types::ShippingOrderStatus,
         /// How long was waited.
@@ -75,13 +75,14 @@ impl Client {
     /// use parcelkit::PollPolicy;
     ///
     /// let policy = PollPolicy::default().with_interval(Duration::from_secs(30)).with_timeout(Duration::from_secs(3600));
-    /// let order = client.wait_for_order("order_Zk3pQ9vX2mB7tL1c", policy).await?;
+    /// let order_id: parcelkit::phygitals::OrderId = "order_Zk3pQ9vX2mB7tL1c".parse()?;
+    /// let order = client.wait_for_order(&order_id, policy).await?;
     /// println!("{} {:?}", order.status, order.tracking_number);
     /// # Ok(()) }
     /// ```
     pub async fn wait_for_order(
         &self,
-        order_id: &str,
+        order_id: &OrderId,
         policy: PollPolicy,
     ) -> Result<types::ShippingOrder, OrderWaitError> {
         self.wait_for_order_until(order_id, policy, is_terminal)
@@ -92,7 +93,7 @@ impl Client {
     /// A status the spec does not list reaches nothing unless `reached` says so.
     pub async fn wait_for_order_until(
         &self,
-        order_id: &str,
+        order_id: &OrderId,
         policy: PollPolicy,
         reached: impl Fn(types::ShippingOrderStatus) -> bool,
     ) -> Result<types::ShippingOrder, OrderWaitError> {
@@ -111,7 +112,7 @@ impl Client {
             }
             let Some(delay) = clock.next_delay() else {
                 return Err(OrderWaitError::TimedOut {
-                    order_id: order_id.to_owned(),
+                    order_id: order_id.clone(),
                     last_status: order.status,
                     waited: clock.waited(),
                 });

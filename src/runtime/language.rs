@@ -113,7 +113,13 @@ impl FromStr for LanguagePreference {
 ///
 /// An empty list is a valid builder state but not a header: [`to_header_value`] refuses it
 /// (a request without `Accept-Language` already means "any language"), and parsing a value
-/// without any language fails the same way. Duplicates and the order are kept as given, since
+/// without any language fails the same way. (Given to an operation's `.accept_language(..)`, an
+/// empty list goes out as an empty header, which RFC 9110's list syntax allows; leave the
+/// setter out instead.)
+///
+/// Every operation's `.accept_language(..)` takes this type, or a `&str`/`String` that it parses
+/// before anything is sent: `.accept_language("da;q=5")` fails the call with
+/// `accept_language: q 5 for "da" is outside 0..=1`. Duplicates and the order are kept as given, since
 /// the header grammar allows both and the server decides what they mean.
 ///
 /// [`to_header_value`]: AcceptLanguage::to_header_value
@@ -274,9 +280,24 @@ impl TryFrom<&str> for AcceptLanguage {
     }
 }
 
-/// The header text, so a typed list can be passed to an operation's `.accept_language(..)`
-/// (the generated setter takes a string). An empty list becomes an empty string, which the
-/// server treats like no preference.
+impl TryFrom<String> for AcceptLanguage {
+    type Error = InvalidLanguage;
+
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        s.parse()
+    }
+}
+
+/// Lets a borrowed list go into an operation's `.accept_language(&languages)`, whose setter takes
+/// its value by `TryInto<AcceptLanguage>` (a `&str` or `String` is parsed there, and refused with
+/// the reason before anything is sent).
+impl From<&AcceptLanguage> for AcceptLanguage {
+    fn from(list: &AcceptLanguage) -> AcceptLanguage {
+        list.clone()
+    }
+}
+
+/// The header text. An empty list becomes an empty string.
 impl From<AcceptLanguage> for String {
     fn from(list: AcceptLanguage) -> String {
         list.to_string()

@@ -7,10 +7,12 @@
 
 generated_api!("smartsend");
 
+mod documents;
 mod errors;
 mod operations;
 mod pagination;
 
+pub use documents::DownloadedDocument;
 pub use operations::{BookingOutcome, OperationError, OperationHandle};
 pub use pagination::Paginate;
 

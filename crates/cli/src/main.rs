@@ -14,8 +14,12 @@ mod operations;
 mod output;
 mod workflows;
 
-// The generated operation commands name parcelkit's header types as `crate::...`.
-pub use parcelkit::{IdempotencyKey, RequestId};
+// The generated operation commands name parcelkit's hand-written types as `crate::...`.
+pub use parcelkit::{AcceptLanguage, IdempotencyKey, RequestId};
+/// The Phygitals ids, where the generated commands look for them (`crate::phygitals::QuoteId`).
+pub mod phygitals {
+    pub use parcelkit::phygitals::{OrderId, QuoteId};
+}
 
 /// Drive the Smart Send API v2 and the Phygitals Partner API from a shell.
 #[derive(Debug, Parser)]

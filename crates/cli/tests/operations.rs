@@ -199,6 +199,31 @@ async fn errors_exit_1_with_status_and_request_id_and_bad_usage_exits_2() {
     );
     assert_eq!(handle.ledger().total("smartsend", "delete_shipment"), 0);
 
+    // A language or an order id that breaks its rule is a usage error naming the rule.
+    for (api, args, rule) in [
+        (
+            "smartsend",
+            &[
+                "list-services",
+                "--team",
+                "sandbox-team",
+                "--accept-language",
+                "da;q=5,,,",
+            ][..],
+            r#"q 5 for "da" is outside 0..=1"#,
+        ),
+        (
+            "phygitals",
+            &["get-shipping-order", "--order-id", ".."][..],
+            "it must not be `.` or `..`",
+        ),
+    ] {
+        let refused = run(&handle, api, args, None);
+        assert_eq!(refused.status.code(), Some(2), "{args:?}");
+        let stderr = String::from_utf8_lossy(&refused.stderr);
+        assert!(stderr.contains(rule), "{stderr}");
+    }
+
     let no_token = Command::new(BINARY)
         .args([
             "smartsend",

@@ -2,8 +2,11 @@
 //! in-process sandbox on 127.0.0.1 (any free port), whose ledger says what really executed.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::io::{Read, Write};
+use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use parcelkit_sandbox::{Faults, Sandbox, SandboxConfig, SandboxHandle};
@@ -198,6 +201,113 @@ fn book_waits_for_the_async_booking_and_label_downloads_the_pdfs() {
     let (code, _, stderr) = run(world.smartsend(&["label", TEAM, &draft]));
     assert_eq!(code, Some(1), "{stderr}");
     assert!(stderr.contains("is not booked"), "{stderr}");
+}
+
+/// A one-thread HTTP server on 127.0.0.1 that answers the n-th connection with `answers[n]` (the
+/// last one again after that) and records each request's head. Every answer closes its
+/// connection, so each request comes on a connection of its own.
+fn scripted(answers: Vec<Vec<u8>>) -> (String, Arc<Mutex<Vec<String>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let record = Arc::clone(&seen);
+    std::thread::spawn(move || {
+        for (n, mut stream) in listener.incoming().flatten().enumerate() {
+            let mut head = Vec::new();
+            let mut byte = [0u8; 1];
+            while !head.ends_with(b"\r\n\r\n") && stream.read(&mut byte).unwrap_or(0) == 1 {
+                head.push(byte[0]);
+            }
+            record.lock().unwrap().push(text(&head));
+            let answer = &answers[n.min(answers.len() - 1)];
+            let _ = stream.write_all(answer);
+        }
+    });
+    (url, seen)
+}
+
+fn answer(status: &str, headers: &str, body: &[u8]) -> Vec<u8> {
+    let mut out = format!(
+        "HTTP/1.1 {status}\r\n{headers}content-length: {}\r\nconnection: close\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    out.extend_from_slice(body);
+    out
+}
+
+/// A label on a file host (another origin) goes through the SDK's download: fetched without the
+/// token, and retried after a 503 like every GET.
+#[test]
+fn label_on_another_origin_is_fetched_without_the_token_and_retried() {
+    let world = World::start("label-elsewhere", SandboxConfig::default());
+    let client = world.smartsend_client();
+    let request: parcelkit::smartsend::types::ShipmentRequest =
+        serde_json::from_value(shipment("Elsewhere-1", 1)).unwrap();
+    let uuid = world.runtime.block_on(async {
+        let created = client
+            .create_shipment()
+            .team(TEAM)
+            .body(request)
+            .send()
+            .await;
+        let uuid = created.unwrap().data.uuid;
+        client
+            .book_shipment()
+            .team(TEAM)
+            .shipment(uuid)
+            .send()
+            .await
+            .unwrap();
+        uuid
+    });
+    let mut envelope = world.runtime.block_on(async {
+        let got = client.get_shipment().team(TEAM).shipment(uuid).send().await;
+        serde_json::to_value(got.unwrap().into_inner()).unwrap()
+    });
+
+    let pdf = b"%PDF-1.4\n% from the file host\n%%EOF\n";
+    let (files, file_requests) = scripted(vec![
+        answer("503 Service Unavailable", "retry-after: 0\r\n", b"busy"),
+        answer("200 OK", "content-type: application/pdf\r\n", pdf),
+    ]);
+    envelope["data"]["parcels"][0]["documents"][0]["url"] =
+        json!(format!("{files}/labels/{uuid}.pdf?signature=abc"));
+    let (api, api_requests) = scripted(vec![answer(
+        "200 OK",
+        "content-type: application/json\r\n",
+        envelope.to_string().as_bytes(),
+    )]);
+
+    let label = world.path("elsewhere.pdf");
+    let uuid = uuid.to_string();
+    let (code, stdout, stderr) = run(parcelkit()
+        .args(["smartsend", "--base-url", &api])
+        .args(["--token", SandboxConfig::DEFAULT_TOKEN])
+        .args(["label", TEAM, &uuid, "-o", label.to_str().unwrap()]));
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(stdout.trim(), label.to_str().unwrap());
+    assert_eq!(std::fs::read(&label).unwrap(), pdf);
+
+    let api_requests = api_requests.lock().unwrap();
+    assert_eq!(api_requests.len(), 1);
+    assert!(api_requests[0].contains(SandboxConfig::DEFAULT_TOKEN));
+    let file_requests = file_requests.lock().unwrap();
+    assert_eq!(file_requests.len(), 2, "the 503 was retried");
+    for head in file_requests.iter() {
+        assert!(
+            head.starts_with(&format!("GET /labels/{uuid}.pdf?signature=abc ")),
+            "{head}"
+        );
+        assert!(
+            !head.contains(SandboxConfig::DEFAULT_TOKEN),
+            "token sent elsewhere: {head}"
+        );
+        assert!(
+            !head.to_ascii_lowercase().contains("authorization"),
+            "{head}"
+        );
+    }
 }
 
 #[test]

@@ -1,7 +1,7 @@
 //! Small, checked rewrites of progenitor's output, for what its settings cannot say.
 //!
-//! - A builder setter whose value converts into one of parcelkit's header types
-//!   (`IdempotencyKey`, `RequestId`) throws the conversion error away and records only
+//! - A builder setter whose value converts into one of parcelkit's validated types
+//!   (`IdempotencyKey`, `RequestId`, `AcceptLanguage`, `QuoteId`, `OrderId`) throws the conversion error away and records only
 //!   "conversion to `crate :: IdempotencyKey` for idempotency_key failed". Rewritten, it keeps the
 //!   error's text, which names the rule the value broke and the offending character or length.
 //! - `send()` decodes bodies with `ResponseValue::from_response` (a plain `serde_json::from_slice`
@@ -10,8 +10,6 @@
 
 use quote::ToTokens;
 use syn::visit_mut::VisitMut;
-
-use crate::settings::TOKEN_CONVERSIONS;
 
 /// Generated types whose conversion error is worth keeping too: the team id (an empty one says
 /// what is wrong instead of "conversion to `TeamId` for team failed").
@@ -57,9 +55,7 @@ fn header_type(function: &syn::ImplItemFn) -> Option<&'static str> {
         .to_token_stream()
         .to_string()
         .replace(' ', "");
-    TOKEN_CONVERSIONS
-        .iter()
-        .map(|(_, _, type_name)| *type_name)
+    crate::settings::validated_types()
         .chain(EXPLAINED_CONVERSIONS)
         .find(|type_name| bounds.contains(&format!("TryInto<{type_name}>")))
 }

@@ -11,6 +11,38 @@ pub const TOKEN_CONVERSIONS: [(u32, u32, &str); 2] = [
     (1, 128, "crate::RequestId"),
 ];
 
+/// The `Accept-Language` header schema (`type: string, format: accept-language`) becomes
+/// parcelkit's `AcceptLanguage`, so a per-call value is parsed (and refused with the reason)
+/// before anything is sent.
+pub const ACCEPT_LANGUAGE_CONVERSION: (&str, &str) = ("accept-language", "crate::AcceptLanguage");
+
+/// Named component schemas replaced by a hand-written type: `(schema, type)`. The Phygitals ids
+/// are one type each wherever they appear (the rate id of a quote and of a ship request, the
+/// order id of a ship answer, an order and the order path), so a value read from one answer goes
+/// into the next request as it is.
+pub const REPLACEMENTS: [(&str, &str); 2] = [
+    ("QuoteId", "crate::phygitals::QuoteId"),
+    ("OrderId", "crate::phygitals::OrderId"),
+];
+
+/// Every hand-written type a builder setter converts into with `TryInto`, whose conversion
+/// error [`crate::patch::keep_header_conversion_errors`] keeps.
+pub fn validated_types() -> impl Iterator<Item = &'static str> {
+    TOKEN_CONVERSIONS
+        .iter()
+        .map(|(_, _, type_name)| *type_name)
+        .chain([ACCEPT_LANGUAGE_CONVERSION.1])
+        .chain(REPLACEMENTS.iter().map(|(_, type_name)| *type_name))
+}
+
+fn format_schema(format: &str) -> SchemaObject {
+    SchemaObject {
+        instance_type: Some(InstanceType::String.into()),
+        format: Some(format.to_owned()),
+        ..SchemaObject::default()
+    }
+}
+
 fn token_schema(min: u32, max: u32) -> SchemaObject {
     SchemaObject {
         instance_type: Some(InstanceType::String.into()),
@@ -33,7 +65,9 @@ fn token_schema(min: u32, max: u32) -> SchemaObject {
 ///   headers, retries), and forgetting it is a compile error rather than a silent no-op;
 /// - the `Idempotency-Key` and `Request-ID` schemas become parcelkit's own `IdempotencyKey` and
 ///   `RequestId` (valid by construction, one type each) instead of a validating newtype per
-///   operation whose error would only say "conversion failed";
+///   operation whose error would only say "conversion failed"; likewise `Accept-Language`
+///   becomes `AcceptLanguage`, and the Phygitals `QuoteId` and `OrderId` schemas the
+///   hand-written `phygitals::QuoteId` and `phygitals::OrderId`;
 /// - `BTreeMap` for maps (`additionalProperties`), so a value serializes the same way every time:
 ///   stable request bodies, logs and snapshots, where `HashMap` would shuffle the keys per run;
 /// - `PartialEq` on every type, so tests compare values, not their JSON, and
@@ -55,6 +89,18 @@ pub fn generation_settings() -> GenerationSettings {
     for (min, max, type_name) in TOKEN_CONVERSIONS {
         settings.with_conversion(
             token_schema(min, max),
+            type_name,
+            [TypeImpl::Display, TypeImpl::FromStr].into_iter(),
+        );
+    }
+    settings.with_conversion(
+        format_schema(ACCEPT_LANGUAGE_CONVERSION.0),
+        ACCEPT_LANGUAGE_CONVERSION.1,
+        [TypeImpl::Display, TypeImpl::FromStr].into_iter(),
+    );
+    for (schema, type_name) in REPLACEMENTS {
+        settings.with_replacement(
+            schema,
             type_name,
             [TypeImpl::Display, TypeImpl::FromStr].into_iter(),
         );

@@ -462,3 +462,51 @@ fn phygitals_errors_carry_exact_messages() {
     }
     assert!(problems.is_empty(), "{problems:#?}");
 }
+
+/// The schema shapes the codegen settings turn into parcelkit's own types, wherever the values
+/// appear: a spec edit that writes one of them inline (`type: string`) would silently give the
+/// client a plain `String` there again.
+#[test]
+fn typed_values_use_the_schemas_codegen_replaces() {
+    let mut problems = Vec::new();
+    let mut accept_language = 0;
+    for api in APIS {
+        let spec = raw(api.name);
+        for operation in operations(&spec) {
+            for p in parameters(&spec, &operation) {
+                if p["name"] == "Accept-Language" {
+                    accept_language += 1;
+                    let s = &p["schema"];
+                    // The vendor's default (`en`) stays beside the format (issue 11).
+                    let typed = serde_json::json!(
+                        {"type": "string", "format": "accept-language", "default": "en"}
+                    );
+                    if *s != typed {
+                        problems.push(format!("{}: Accept-Language is {s}", operation.label));
+                    }
+                }
+                if p["name"] == "order_id" && p["schema"]["$ref"] != "#/components/schemas/OrderId"
+                {
+                    problems.push(format!("{}: the order_id parameter", operation.label));
+                }
+            }
+        }
+    }
+    let spec = raw("phygitals");
+    let schemas = spec["components"]["schemas"].as_object().unwrap();
+    for (name, schema) in schemas {
+        for (property, value) in schema["properties"].as_object().into_iter().flatten() {
+            let wanted = match (name.as_str(), property.as_str()) {
+                (_, "order_id") => "#/components/schemas/OrderId",
+                (_, "quote_id") | ("ShippingQuote", "id") => "#/components/schemas/QuoteId",
+                _ => continue,
+            };
+            if value["$ref"] != wanted {
+                problems.push(format!("phygitals {name}.{property} is not {wanted}"));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{problems:#?}");
+    // Smart Send documents Accept-Language on all 17 operations.
+    assert_eq!(accept_language, 17);
+}

@@ -13,9 +13,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use parcelkit::phygitals::ResponseValue;
-use parcelkit::phygitals::{
-    self, OrderId, OrderWaitError, PhygitalsError, QuoteId, ShippingQuotes, types,
-};
+use parcelkit::phygitals::{self, OrderWaitError, PhygitalsError, QuoteId, ShippingQuotes, types};
 use parcelkit::{ErrorKind, PollPolicy};
 use parcelkit_sandbox::{Clock, Sandbox, SandboxConfig, SandboxHandle};
 use serde_json::{Value, json};
@@ -155,10 +153,10 @@ async fn quote(
 
 async fn ship(
     c: &phygitals::Client,
-    quote_id: &str,
+    quote_id: &QuoteId,
 ) -> Result<ResponseValue<types::ShipResponse>, parcelkit::Error> {
     c.request_shipping()
-        .body(types::ShipRequest::builder().quote_id(quote_id.to_owned()))
+        .body(types::ShipRequest::builder().quote_id(quote_id))
         .send()
         .await
 }
@@ -476,9 +474,8 @@ async fn quote_cheapest_rate_ship_and_follow_the_queued_order() {
         .quotes
         .iter()
         .map(|q| {
-            let id = QuoteId::parse(&q.id).unwrap();
-            assert_eq!(id.session_id(), session);
-            id.rate_key().to_owned()
+            assert_eq!(q.id.session_id(), session);
+            q.id.rate_key().to_owned()
         })
         .collect();
     keys.sort();
@@ -493,9 +490,9 @@ async fn quote_cheapest_rate_ship_and_follow_the_queued_order() {
     assert_eq!(inventory(&c, "user-1").await.len(), 2);
 
     let cheapest = quoted.cheapest().unwrap().clone();
-    assert_eq!(QuoteId::parse(&cheapest.id).unwrap().rate_key(), "standard");
+    assert_eq!(cheapest.id.rate_key(), "standard");
     let fastest = quoted.fastest().unwrap();
-    assert_eq!(QuoteId::parse(&fastest.id).unwrap().rate_key(), "express");
+    assert_eq!(fastest.id.rate_key(), "express");
     assert_eq!(
         quoted.by_rate_key("priority").unwrap().service,
         "Priority Mail"
@@ -503,7 +500,7 @@ async fn quote_cheapest_rate_ship_and_follow_the_queued_order() {
 
     let shipped = ship(&c, &cheapest.id).await.unwrap().into_inner();
     assert_eq!(shipped.status, types::ShipResponseStatus::Success);
-    let order_id = OrderId::parse(&shipped.order_id).unwrap();
+    let order_id = shipped.order_id;
     assert!(order_id.is_sandbox_format(), "{order_id}");
     assert_eq!(
         handle
@@ -519,7 +516,7 @@ async fn quote_cheapest_rate_ship_and_follow_the_queued_order() {
         .await
         .unwrap()
         .into_inner();
-    assert_eq!(order.order_id, order_id.as_str());
+    assert_eq!(order.order_id, order_id);
     assert_eq!(order.status, types::ShippingOrderStatus::Queued);
     assert_eq!(
         (order.carrier.as_str(), order.service.as_str()),
@@ -543,7 +540,7 @@ async fn quote_cheapest_rate_ship_and_follow_the_queued_order() {
     // Orders never advance in the sandbox: a bounded wait ends in a timeout at `queued`.
     let waited = c
         .wait_for_order(
-            order_id.as_str(),
+            &order_id,
             PollPolicy::fixed(Duration::from_secs(10), Duration::from_secs(25)),
         )
         .await;
@@ -563,12 +560,12 @@ async fn quote_cheapest_rate_ship_and_follow_the_queued_order() {
         other => panic!("expected a timeout, got {other:?}"),
     }
     let queued = c
-        .wait_for_order_until(order_id.as_str(), PollPolicy::default(), |s| {
+        .wait_for_order_until(&order_id, PollPolicy::default(), |s| {
             s == types::ShippingOrderStatus::Queued
         })
         .await
         .unwrap();
-    assert_eq!(queued.order_id, order_id.as_str());
+    assert_eq!(queued.order_id, order_id);
     assert_no_violations(&handle);
 }
 
@@ -597,12 +594,12 @@ async fn the_destination_is_echoed_exactly_unknown_keys_included() {
     )
     .await;
     assert_eq!(status, 200, "{quoted}");
-    let rate = format!("{}_rate_priority", quoted["session_id"].as_str().unwrap());
+    let rate = QuoteId::new(quoted["session_id"].as_str().unwrap(), "priority").unwrap();
 
     let order_id = ship(&c, &rate).await.unwrap().into_inner().order_id;
     let order = c
         .get_shipping_order()
-        .order_id(order_id.as_str())
+        .order_id(&order_id)
         .send()
         .await
         .unwrap()
@@ -634,12 +631,16 @@ async fn a_quote_expires_after_15_minutes() {
     // Unknown rate key and unknown session: `Quote expired` too.
     let overnight = QuoteId::new(&first.session_id, "overnight").unwrap();
     refused(
-        ship(&c, overnight.as_str()).await,
+        ship(&c, &overnight).await,
         400,
         PhygitalsError::QuoteExpired,
     );
     refused(
-        ship(&c, "quote_01KJVZ9Q0000000000000000AA_rate_standard").await,
+        ship(
+            &c,
+            &QuoteId::parse("quote_01KJVZ9Q0000000000000000AA_rate_standard").unwrap(),
+        )
+        .await,
         400,
         PhygitalsError::QuoteExpired,
     );
@@ -721,7 +722,7 @@ async fn shipped_items_are_locked() {
         .order_id;
     let order = c
         .get_shipping_order()
-        .order_id(order_id.as_str())
+        .order_id(&order_id)
         .send()
         .await
         .unwrap()
@@ -831,10 +832,7 @@ async fn keys_are_checked_and_every_partner_has_its_own_state() {
         PhygitalsError::UserNotFound,
     );
     refused(
-        b.get_shipping_order()
-            .order_id(order_id.as_str())
-            .send()
-            .await,
+        b.get_shipping_order().order_id(&order_id).send().await,
         404,
         PhygitalsError::OrderNotFound,
     );

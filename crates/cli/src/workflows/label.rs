@@ -10,7 +10,6 @@
 use std::path::{Path, PathBuf};
 
 use parcelkit::smartsend::types;
-use progenitor_client::ClientInfo;
 
 use crate::Failure;
 
@@ -36,7 +35,7 @@ pub struct LabelArgs {
 /// One label to fetch.
 struct Label {
     parcel: uuid::Uuid,
-    url: String,
+    document: types::Document,
 }
 
 /// Runs `parcelkit smartsend label`.
@@ -71,7 +70,7 @@ pub async fn run(
                 .filter(|d| d.type_.eq_ignore_ascii_case("label"))
                 .map(|d| Label {
                     parcel: parcel.uuid,
-                    url: d.url.clone(),
+                    document: d.clone(),
                 })
         })
         .collect();
@@ -90,7 +89,7 @@ pub async fn run(
         )));
     }
     for (index, label) in labels.iter().enumerate() {
-        let bytes = download(client, label).await?;
+        let bytes = download(client, label).await?.bytes;
         if to_stdout {
             use std::io::Write;
             std::io::stdout()
@@ -110,33 +109,22 @@ pub async fn run(
     Ok(())
 }
 
-/// Fetches one label. The URL is a public download link (possibly on another host), so it is
-/// fetched without the API's credentials: the plain HTTP client, never the API hooks.
+/// Fetches one label with the SDK's download, under the rules of every request: the token only
+/// to the API's own origin (a label on a file host is fetched without it), no redirects, the
+/// body capped, failures retried.
 async fn download(
     client: &parcelkit::smartsend::Client,
     label: &Label,
-) -> Result<Vec<u8>, Failure> {
-    let failed = |what: String| {
-        Failure::Api(format!(
-            "downloading the label of parcel {} from {}: {what}",
-            label.parcel, label.url
-        ))
-    };
-    let response = client
-        .client()
-        .get(&label.url)
-        .send()
+) -> Result<parcelkit::smartsend::DownloadedDocument, Failure> {
+    client
+        .download_document(&label.document)
         .await
-        .map_err(|e| failed(e.to_string()))?;
-    let status = response.status();
-    if !status.is_success() {
-        return Err(failed(format!("status {}", status.as_u16())));
-    }
-    response
-        .bytes()
-        .await
-        .map(|b| b.to_vec())
-        .map_err(|e| failed(e.to_string()))
+        .map_err(|e| {
+            Failure::Api(format!(
+                "downloading the label of parcel {}: {e}",
+                label.parcel
+            ))
+        })
 }
 
 /// `label.pdf` and 2 -> `label-2.pdf` (`label` -> `label-2`), in the same directory.

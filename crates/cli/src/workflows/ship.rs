@@ -94,10 +94,13 @@ pub async fn run(
                 .quotes
                 .iter()
                 .map(|q| {
-                    let key = parcelkit::phygitals::QuoteId::parse(&q.id)
-                        .map(|id| id.rate_key().to_owned())
-                        .unwrap_or_else(|_| q.id.clone());
-                    format!("{key} ({} {}, {:.2})", q.carrier, q.service, q.amount)
+                    format!(
+                        "{} ({} {}, {:.2})",
+                        q.id.rate_key(),
+                        q.carrier,
+                        q.service,
+                        q.amount
+                    )
                 })
                 .collect();
             Failure::Api(format!(
@@ -122,7 +125,7 @@ pub async fn run(
 
     let shipped = client
         .request_shipping()
-        .body(types::ShipRequest::builder().quote_id(chosen.id.clone()))
+        .body(types::ShipRequest::builder().quote_id(&chosen.id))
         .send()
         .await
         .map_err(Failure::api("request_shipping"))?
@@ -131,7 +134,7 @@ pub async fn run(
     // than fail a command whose write succeeded.
     match client
         .get_shipping_order()
-        .order_id(shipped.order_id.as_str())
+        .order_id(&shipped.order_id)
         .send()
         .await
     {
