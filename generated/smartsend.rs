@@ -8,17 +8,8 @@ use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderE
 #[allow(clippy::all)]
 pub mod types {
     ///`AddBookingBatchShipmentsTeam`
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     #[serde(transparent)]
     pub struct AddBookingBatchShipmentsTeam(::std::string::String);
     impl ::std::ops::Deref for AddBookingBatchShipmentsTeam {
@@ -79,14 +70,8 @@ pub mod types {
     }
 
     ///An additional carrier service (notification, insurance, signature, ...).
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub struct Addon {
         ///Addon code.
         pub code: ::std::string::String,
@@ -101,14 +86,8 @@ pub mod types {
     }
 
     ///An addon to book, named by its code (`Addon.code`). Modelled: the vendor shows `delivery.addons` in requests without expanding it; as its delivery schema is shared by requests and responses, parcelkit models a request addon as the `code` of a response Addon.
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub struct AddonRequest {
         ///Addon code.
         pub code: ::std::string::String,
@@ -121,14 +100,8 @@ pub mod types {
     }
 
     ///A postal address, used by receivers, pickups, service points and rate requests. A response carries every member (null when unset); a request must give `city` and `country` and may leave out the rest.
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub struct Address {
         ///Street, number, floor and door, one line per element.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -152,17 +125,8 @@ pub mod types {
     }
 
     ///Country, ISO 3166-1 alpha-2.
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     #[serde(transparent)]
     pub struct AddressCountry(::std::string::String);
     impl ::std::ops::Deref for AddressCountry {
@@ -224,14 +188,8 @@ pub mod types {
     }
 
     ///A booking batch: a set of shipments booked together in the background. Counters and `progress` move while the batch is processed; `started_at` and `finished_at` are null until processing starts and ends.
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub struct Batch {
         ///Number of the batch's shipments booked so far.
         pub completed_count: i64,
@@ -265,14 +223,8 @@ pub mod types {
     }
 
     ///A single booking batch.
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub struct BatchEnvelope {
         pub data: Batch,
     }
@@ -284,14 +236,8 @@ pub mod types {
     }
 
     ///One page of booking batches.
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub struct BatchList {
         pub data: ::std::vec::Vec<Batch>,
         pub meta: PaginationMeta,
@@ -304,14 +250,8 @@ pub mod types {
     }
 
     ///Body of `create_booking_batch`: how to recognise the batch. The vendor does not say which member is required; parcelkit requires `reference` so that every batch can be told apart.
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub struct BatchRequest {
         ///The batch's id in the client's own system.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -327,14 +267,8 @@ pub mod types {
     }
 
     ///Body of `add_booking_batch_shipments`.
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub struct BatchShipmentsRequest {
         ///The shipments to add, each as for `create_shipment`.
         pub data: ::std::vec::Vec<ShipmentRequest>,
@@ -354,20 +288,21 @@ pub mod types {
   shipment fared.
 - `failed`: the batch as a whole could not be processed.
 */
-    #[derive(::schemars::JsonSchema, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub enum BatchState {
-        #[serde(rename = "open")]
+        #[cfg_attr(feature = "json-schema", serde(rename = "open"))]
         Open,
-        #[serde(rename = "queued")]
+        #[cfg_attr(feature = "json-schema", serde(rename = "queued"))]
         Queued,
-        #[serde(rename = "processing")]
+        #[cfg_attr(feature = "json-schema", serde(rename = "processing"))]
         Processing,
-        #[serde(rename = "completed")]
+        #[cfg_attr(feature = "json-schema", serde(rename = "completed"))]
         Completed,
-        #[serde(rename = "failed")]
+        #[cfg_attr(feature = "json-schema", serde(rename = "failed"))]
         Failed,
         /// A value this version of the spec does not list, kept as received and serialized back unchanged. Parsing (`FromStr`, `TryFrom`) never makes one: build `Unknown` on purpose to send an undocumented value.
-        #[schemars(skip)]
+        #[cfg_attr(feature = "json-schema", schemars(skip))]
         Unknown(::std::string::String),
     }
 
@@ -469,12 +404,13 @@ pub mod types {
     }
 
     ///`BookShipmentPrefer`
-    #[derive(::schemars::JsonSchema, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub enum BookShipmentPrefer {
-        #[serde(rename = "respond-async")]
+        #[cfg_attr(feature = "json-schema", serde(rename = "respond-async"))]
         RespondAsync,
         /// A value this version of the spec does not list, kept as received and serialized back unchanged. Parsing (`FromStr`, `TryFrom`) never makes one: build `Unknown` on purpose to send an undocumented value.
-        #[schemars(skip)]
+        #[cfg_attr(feature = "json-schema", schemars(skip))]
         Unknown(::std::string::String),
     }
 
@@ -564,14 +500,8 @@ pub mod types {
     }
 
     ///Synthesised by parcelkit-codegen: the success bodies of `book_shipment` (200 JSON ShipmentEnvelope, 202 JSON OperationEnvelope). Decide which applies by the status code, not by the variant.
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     #[serde(untagged)]
     pub enum BookShipmentSuccess {
         ShipmentEnvelope(ShipmentEnvelope),
@@ -591,17 +521,8 @@ pub mod types {
     }
 
     ///`BookShipmentTeam`
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     #[serde(transparent)]
     pub struct BookShipmentTeam(::std::string::String);
     impl ::std::ops::Deref for BookShipmentTeam {
@@ -661,14 +582,8 @@ pub mod types {
     }
 
     ///A carrier, as shown with its service points.
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub struct Carrier {
         ///Carrier code, e.g. `postnord`, `gls`, `dao`, `bring`.
         pub code: ::std::string::String,
@@ -687,14 +602,8 @@ pub mod types {
     }
 
     ///How to reach a party. A response carries every member (null when unset); a request must give `name_lines` and may leave out the rest.
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub struct Contact {
         ///Company name, for business receivers.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -716,14 +625,8 @@ pub mod types {
     }
 
     ///A position in decimal degrees (WGS 84).
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub struct Coordinates {
         ///Latitude in decimal degrees.
         pub latitude: f64,
@@ -738,12 +641,13 @@ pub mod types {
     }
 
     ///`CreateAndBookShipmentPrefer`
-    #[derive(::schemars::JsonSchema, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub enum CreateAndBookShipmentPrefer {
-        #[serde(rename = "respond-async")]
+        #[cfg_attr(feature = "json-schema", serde(rename = "respond-async"))]
         RespondAsync,
         /// A value this version of the spec does not list, kept as received and serialized back unchanged. Parsing (`FromStr`, `TryFrom`) never makes one: build `Unknown` on purpose to send an undocumented value.
-        #[schemars(skip)]
+        #[cfg_attr(feature = "json-schema", schemars(skip))]
         Unknown(::std::string::String),
     }
 
@@ -833,14 +737,8 @@ pub mod types {
     }
 
     ///Synthesised by parcelkit-codegen: the success bodies of `create_and_book_shipment` (200 JSON ShipmentEnvelope, 202 JSON OperationEnvelope). Decide which applies by the status code, not by the variant.
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     #[serde(untagged)]
     pub enum CreateAndBookShipmentSuccess {
         ShipmentEnvelope(ShipmentEnvelope),
@@ -860,17 +758,8 @@ pub mod types {
     }
 
     ///`CreateAndBookShipmentTeam`
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     #[serde(transparent)]
     pub struct CreateAndBookShipmentTeam(::std::string::String);
     impl ::std::ops::Deref for CreateAndBookShipmentTeam {
@@ -930,17 +819,8 @@ pub mod types {
     }
 
     ///`CreateBookingBatchTeam`
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     #[serde(transparent)]
     pub struct CreateBookingBatchTeam(::std::string::String);
     impl ::std::ops::Deref for CreateBookingBatchTeam {
@@ -1000,17 +880,8 @@ pub mod types {
     }
 
     ///`CreateShipmentTeam`
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     #[serde(transparent)]
     pub struct CreateShipmentTeam(::std::string::String);
     impl ::std::ops::Deref for CreateShipmentTeam {
@@ -1070,14 +941,8 @@ pub mod types {
     }
 
     ///Confirmation of a deletion.
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub struct DeleteResult {
         ///Human-readable confirmation, translated per `Accept-Language` where available.
         pub message: ::std::string::String,
@@ -1090,17 +955,8 @@ pub mod types {
     }
 
     ///`DeleteShipmentTeam`
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     #[serde(transparent)]
     pub struct DeleteShipmentTeam(::std::string::String);
     impl ::std::ops::Deref for DeleteShipmentTeam {
@@ -1160,14 +1016,8 @@ pub mod types {
     }
 
     ///The carrier service a shipment is (or would be) delivered with, resolved to codes, display names and logos, with its addons. Part of a Shipment and of a Rate; a Rate's delivery has no `incoterm`.
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub struct Delivery {
         ///Addons booked with (or, in a Rate, included in) the service.
         pub addons: ::std::vec::Vec<Addon>,
@@ -1199,14 +1049,8 @@ pub mod types {
     }
 
     ///How a new shipment is to be delivered: the carrier and service to book with (codes as listed by `list_services`), the addons to add and, for shipments through customs, the incoterm.
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub struct DeliveryRequest {
         ///Addons to book with the service, by code.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1227,14 +1071,8 @@ pub mod types {
     }
 
     ///The span in which delivery is expected. Modelled: the shape of `Rate.delivery_window` is not published; parcelkit models the usual earliest/latest pair.
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub struct DeliveryWindow {
         ///Earliest expected delivery.
         pub earliest: ::chrono::DateTime<::chrono::offset::Utc>,
@@ -1249,18 +1087,19 @@ pub mod types {
     }
 
     ///Unit of dimensions: millimetres, centimetres, metres or inches.
-    #[derive(::schemars::JsonSchema, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub enum DimensionUnit {
-        #[serde(rename = "mm")]
+        #[cfg_attr(feature = "json-schema", serde(rename = "mm"))]
         Mm,
-        #[serde(rename = "cm")]
+        #[cfg_attr(feature = "json-schema", serde(rename = "cm"))]
         Cm,
-        #[serde(rename = "m")]
+        #[cfg_attr(feature = "json-schema", serde(rename = "m"))]
         M,
-        #[serde(rename = "in")]
+        #[cfg_attr(feature = "json-schema", serde(rename = "in"))]
         In,
         /// A value this version of the spec does not list, kept as received and serialized back unchanged. Parsing (`FromStr`, `TryFrom`) never makes one: build `Unknown` on purpose to send an undocumented value.
-        #[schemars(skip)]
+        #[cfg_attr(feature = "json-schema", schemars(skip))]
         Unknown(::std::string::String),
     }
 
@@ -1359,17 +1198,8 @@ pub mod types {
     }
 
     ///`DispatchBookingBatchTeam`
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     #[serde(transparent)]
     pub struct DispatchBookingBatchTeam(::std::string::String);
     impl ::std::ops::Deref for DispatchBookingBatchTeam {
@@ -1429,14 +1259,8 @@ pub mod types {
     }
 
     ///A shipping document of a parcel, to download from `url`.
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub struct Document {
         ///File format, e.g. `pdf`.
         pub format: ::std::string::String,
@@ -1454,17 +1278,8 @@ pub mod types {
     }
 
     ///`GetBookingBatchTeam`
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     #[serde(transparent)]
     pub struct GetBookingBatchTeam(::std::string::String);
     impl ::std::ops::Deref for GetBookingBatchTeam {
@@ -1524,17 +1339,8 @@ pub mod types {
     }
 
     ///`GetOperationTeam`
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     #[serde(transparent)]
     pub struct GetOperationTeam(::std::string::String);
     impl ::std::ops::Deref for GetOperationTeam {
@@ -1594,17 +1400,8 @@ pub mod types {
     }
 
     ///`GetRatesTeam`
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     #[serde(transparent)]
     pub struct GetRatesTeam(::std::string::String);
     impl ::std::ops::Deref for GetRatesTeam {
@@ -1664,17 +1461,8 @@ pub mod types {
     }
 
     ///`GetServicePointByCarrierCodeCountry`
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     #[serde(transparent)]
     pub struct GetServicePointByCarrierCodeCountry(::std::string::String);
     impl ::std::ops::Deref for GetServicePointByCarrierCodeCountry {
@@ -1744,17 +1532,8 @@ pub mod types {
     }
 
     ///`GetServicePointByCarrierCodeTeam`
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     #[serde(transparent)]
     pub struct GetServicePointByCarrierCodeTeam(::std::string::String);
     impl ::std::ops::Deref for GetServicePointByCarrierCodeTeam {
@@ -1816,17 +1595,8 @@ pub mod types {
     }
 
     ///`GetServicePointTeam`
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     #[serde(transparent)]
     pub struct GetServicePointTeam(::std::string::String);
     impl ::std::ops::Deref for GetServicePointTeam {
@@ -1886,17 +1656,8 @@ pub mod types {
     }
 
     ///`GetShipmentTeam`
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     #[serde(transparent)]
     pub struct GetShipmentTeam(::std::string::String);
     impl ::std::ops::Deref for GetShipmentTeam {
@@ -1956,15 +1717,8 @@ pub mod types {
     }
 
     ///Tax and customs registration numbers of a party, needed for some shipments through customs. No member is required (the vendor marks all of them nullable), so this schema has no `required` list; a response carries every member, null when unset.
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Default,
-        PartialEq
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub struct Identifiers {
         ///EU EORI number.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1990,15 +1744,8 @@ pub mod types {
     }
 
     ///One line of goods in a parcel, as used on customs documents and packing lists. Amounts and `net_weight` cover the whole line (all `quantity` units), in the shipment's currency and weight unit. Used in requests and responses: a response carries every member (null when unset). The vendor marks no member as required, so this schema has no `required` list.
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Default,
-        PartialEq
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub struct Item {
         ///What the goods on the line cost the seller (cost price), excluding tax.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2057,17 +1804,8 @@ pub mod types {
     }
 
     ///Country where the goods were made, ISO 3166-1 alpha-2.
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     #[serde(transparent)]
     pub struct ItemCountryOfOrigin(::std::string::String);
     impl ::std::ops::Deref for ItemCountryOfOrigin {
@@ -2129,17 +1867,8 @@ pub mod types {
     }
 
     ///`ListBookingBatchesTeam`
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     #[serde(transparent)]
     pub struct ListBookingBatchesTeam(::std::string::String);
     impl ::std::ops::Deref for ListBookingBatchesTeam {
@@ -2199,17 +1928,8 @@ pub mod types {
     }
 
     ///`ListServicePointsCountry`
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     #[serde(transparent)]
     pub struct ListServicePointsCountry(::std::string::String);
     impl ::std::ops::Deref for ListServicePointsCountry {
@@ -2277,17 +1997,8 @@ pub mod types {
     }
 
     ///`ListServicePointsTeam`
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     #[serde(transparent)]
     pub struct ListServicePointsTeam(::std::string::String);
     impl ::std::ops::Deref for ListServicePointsTeam {
@@ -2347,17 +2058,8 @@ pub mod types {
     }
 
     ///`ListServicesTeam`
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     #[serde(transparent)]
     pub struct ListServicesTeam(::std::string::String);
     impl ::std::ops::Deref for ListServicesTeam {
@@ -2417,17 +2119,8 @@ pub mod types {
     }
 
     ///`ListShipmentsTeam`
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     #[serde(transparent)]
     pub struct ListShipmentsTeam(::std::string::String);
     impl ::std::ops::Deref for ListShipmentsTeam {
@@ -2487,14 +2180,8 @@ pub mod types {
     }
 
     ///The weekly opening hours of a service point and the exceptions to them (holidays). Modelled: the vendor's reference leaves `opening_hours` unspecified on these endpoints; the shape follows the one expanded example it shows, on its closest-service-points endpoint.
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub struct OpeningHours {
         ///The usual hours per weekday; a weekday that is missing is closed.
         pub regular_opening_hours: ::std::vec::Vec<RegularOpeningHours>,
@@ -2509,14 +2196,8 @@ pub mod types {
     }
 
     ///One opening period within a day, in the service point's local time. Modelled: see OpeningHours; the vendor does not give the time format (`HH:MM` or `HH:MM:SS`).
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub struct OpeningPeriod {
         ///Local closing time.
         pub closing_time: ::std::string::String,
@@ -2541,14 +2222,8 @@ Modelled: the vendor documents that asynchronous requests return an Operation fo
 but not its members; parcelkit models it after RFC 7240 (`Prefer: respond-async`) and the
 long-running-operation resources of other APIs.
 */
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub struct Operation {
         ///When the operation reached `succeeded` or `failed`; null before.
         pub completed_at: ::std::option::Option<
@@ -2578,14 +2253,8 @@ long-running-operation resources of other APIs.
     }
 
     ///A single operation. Modelled: wraps parcelkit's Operation model in the `{data}` envelope every other single-resource response of the API uses.
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub struct OperationEnvelope {
         pub data: Operation,
     }
@@ -2605,18 +2274,19 @@ long-running-operation resources of other APIs.
 Modelled: the vendor publishes no Operation schema; parcelkit uses the states common to
 long-running-operation APIs.
 */
-    #[derive(::schemars::JsonSchema, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub enum OperationState {
-        #[serde(rename = "pending")]
+        #[cfg_attr(feature = "json-schema", serde(rename = "pending"))]
         Pending,
-        #[serde(rename = "running")]
+        #[cfg_attr(feature = "json-schema", serde(rename = "running"))]
         Running,
-        #[serde(rename = "succeeded")]
+        #[cfg_attr(feature = "json-schema", serde(rename = "succeeded"))]
         Succeeded,
-        #[serde(rename = "failed")]
+        #[cfg_attr(feature = "json-schema", serde(rename = "failed"))]
         Failed,
         /// A value this version of the spec does not list, kept as received and serialized back unchanged. Parsing (`FromStr`, `TryFrom`) never makes one: build `Unknown` on purpose to send an undocumented value.
-        #[schemars(skip)]
+        #[cfg_attr(feature = "json-schema", schemars(skip))]
         Unknown(::std::string::String),
     }
 
@@ -2715,14 +2385,8 @@ long-running-operation APIs.
     }
 
     ///Where a page sits in a paginated list. `from` and `to` are the 1-based positions of the page's first and last items in the whole list, null when the page is empty.
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub struct PaginationMeta {
         ///The page returned.
         pub current_page: ::std::num::NonZeroU64,
@@ -2745,14 +2409,8 @@ long-running-operation APIs.
     }
 
     ///One parcel of a shipment. Once the shipment is booked, `tracking_code` and `tracking_url` are set and `documents` holds its label(s). Weight in the shipment's `weight_unit`, dimensions in its `dimension_unit`, amounts in its `currency`.
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub struct Parcel {
         ///Shipping documents of the parcel (labels, customs forms); empty until booked.
         pub documents: ::std::vec::Vec<Document>,
@@ -2793,15 +2451,8 @@ long-running-operation APIs.
     }
 
     ///One parcel of a new shipment. Weight in the shipment's `weight_unit`, dimensions in its `dimension_unit`, amounts in its `currency`. The vendor marks every member nullable, so this schema has no `required` list, but carriers need a weight (and often dimensions) to book.
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Default,
-        PartialEq
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub struct ParcelRequest {
         ///Customs duty on the parcel's goods.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2848,14 +2499,8 @@ long-running-operation APIs.
     }
 
     ///Who receives the shipment and, for service-point deliveries, where it is to be collected. Used in requests and responses: a response carries both members (`pickup` null when there is none); a request may leave `pickup` out.
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub struct Parties {
         ///The service point the receiver collects the shipment from; null for home delivery.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2870,14 +2515,8 @@ long-running-operation APIs.
     }
 
     ///The carrier service point a shipment is delivered to for collection, named by the carrier's code (`ServicePoint.code`). Used in requests and responses: a response carries every member (null when unset, with `company` and `address` filled in by Smart Send when known); a request needs only `service_point_code`.
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub struct Pickup {
         ///Address of the service point.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2914,14 +2553,8 @@ use. A client must therefore survive any error body (another JSON shape, HTML fr
 proxy, an empty body): decide by HTTP status, parse this shape when it fits, and keep
 the raw bytes otherwise.
 */
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub struct Problem {
         ///Explanation of this occurrence of the problem, for people.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2954,14 +2587,8 @@ the raw bytes otherwise.
     }
 
     ///The price and delivery estimate of one carrier service for the parcels of a rate request. When `available` is false the service cannot take them; its price and estimates may then be null.
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub struct Rate {
         ///Addons that can be booked with the service. Modelled: the vendor names the field but not its items; parcelkit uses the `{code, name}` Addon of a delivery.
         pub addons: ::std::vec::Vec<Addon>,
@@ -2983,14 +2610,8 @@ the raw bytes otherwise.
     }
 
     ///The booking deadline for the next carrier pickup. Modelled: the shape of `Rate.cutoff` is not published; parcelkit models the deadline and the day the parcels then ship.
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub struct RateCutoff {
         ///Book before this moment for the parcels to leave with the next pickup.
         pub at: ::chrono::DateTime<::chrono::offset::Utc>,
@@ -3005,14 +2626,8 @@ the raw bytes otherwise.
     }
 
     ///The rates of a rate request, one per carrier service.
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub struct RateList {
         pub data: ::std::vec::Vec<Rate>,
     }
@@ -3024,15 +2639,8 @@ the raw bytes otherwise.
     }
 
     ///A parcel to price: weight, dimensions and optionally its items. The vendor marks every member nullable, so this schema has no `required` list; a rate without a weight is of little use.
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Default,
-        PartialEq
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub struct RateParcel {
         ///Weight including packaging.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -3058,14 +2666,8 @@ the raw bytes otherwise.
     }
 
     ///The parties of a rate request; only the receiver matters.
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub struct RateParties {
         pub receiver: RateReceiver,
     }
@@ -3077,14 +2679,8 @@ the raw bytes otherwise.
     }
 
     ///An amount of money split into net and tax. Modelled: the shape of `Rate.cost_price` is not published; parcelkit follows the net/tax split of the API's other amounts.
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub struct RatePrice {
         ///ISO 4217 currency code, the one asked for in the request.
         pub currency: RatePriceCurrency,
@@ -3101,17 +2697,8 @@ the raw bytes otherwise.
     }
 
     ///ISO 4217 currency code, the one asked for in the request.
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     #[serde(transparent)]
     pub struct RatePriceCurrency(::std::string::String);
     impl ::std::ops::Deref for RatePriceCurrency {
@@ -3173,14 +2760,8 @@ the raw bytes otherwise.
     }
 
     ///The receiver of a rate request, reduced to the address being shipped to.
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub struct RateReceiver {
         pub address: Address,
     }
@@ -3192,14 +2773,8 @@ the raw bytes otherwise.
     }
 
     ///Body of `get_rates`: the currency to price in, where the parcels go and what they are.
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub struct RateRequest {
         ///ISO 4217 code of the currency to price in.
         pub currency: RateRequestCurrency,
@@ -3215,17 +2790,8 @@ the raw bytes otherwise.
     }
 
     ///ISO 4217 code of the currency to price in.
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     #[serde(transparent)]
     pub struct RateRequestCurrency(::std::string::String);
     impl ::std::ops::Deref for RateRequestCurrency {
@@ -3287,14 +2853,8 @@ the raw bytes otherwise.
     }
 
     ///The receiver of a shipment (a party): address, contact and, for shipments through customs, tax and customs identifiers. Used in requests and responses: a response carries every member (null when unset); a request must give `address` and `contact` and may leave out the rest.
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub struct Receiver {
         pub address: Address,
         pub contact: Contact,
@@ -3319,14 +2879,8 @@ the raw bytes otherwise.
     }
 
     ///The opening periods of one weekday. Modelled: see OpeningHours.
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub struct RegularOpeningHours {
         ///The periods the service point is open that day, in order.
         pub periods: ::std::vec::Vec<OpeningPeriod>,
@@ -3341,14 +2895,8 @@ the raw bytes otherwise.
     }
 
     ///Names the resource an operation acts on. Modelled: part of parcelkit's Operation model.
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub struct ResourceRef {
         ///Kind of resource, e.g. `shipment`.
         #[serde(rename = "type")]
@@ -3364,14 +2912,8 @@ the raw bytes otherwise.
     }
 
     ///A carrier service the team can book, with its carrier.
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub struct Service {
         ///Carrier code, for `delivery.carrier` in a ShipmentRequest.
         pub carrier_code: ::std::string::String,
@@ -3398,14 +2940,8 @@ the raw bytes otherwise.
     }
 
     ///The carrier services available to the team.
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub struct ServiceList {
         pub data: ::std::vec::Vec<Service>,
     }
@@ -3417,14 +2953,8 @@ the raw bytes otherwise.
     }
 
     ///A carrier's service point (parcel shop, post office, locker) where parcels can be collected or handed in.
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub struct ServicePoint {
         pub address: Address,
         pub carrier: Carrier,
@@ -3453,14 +2983,8 @@ the raw bytes otherwise.
     }
 
     ///A single service point.
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub struct ServicePointEnvelope {
         pub data: ServicePoint,
     }
@@ -3472,14 +2996,8 @@ the raw bytes otherwise.
     }
 
     ///One page of service points.
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub struct ServicePointList {
         pub data: ::std::vec::Vec<ServicePoint>,
         pub meta: PaginationMeta,
@@ -3496,14 +3014,8 @@ after which its parcels carry tracking codes and documents and `booked_at` is se
 Amounts are in `currency`, weights in `weight_unit`, dimensions in `dimension_unit`.
 Every property is always present; the nullable ones are null when unknown or not yet set.
 */
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub struct Shipment {
         ///When the shipment was booked with the carrier; null until then.
         pub booked_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
@@ -3559,17 +3071,8 @@ than fail.
     }
 
     ///ISO 4217 code of the currency of every amount in the shipment.
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     #[serde(transparent)]
     pub struct ShipmentCurrency(::std::string::String);
     impl ::std::ops::Deref for ShipmentCurrency {
@@ -3631,14 +3134,8 @@ than fail.
     }
 
     ///A single shipment.
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub struct ShipmentEnvelope {
         pub data: Shipment,
     }
@@ -3650,14 +3147,8 @@ than fail.
     }
 
     ///One page of shipments.
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub struct ShipmentList {
         pub data: ::std::vec::Vec<Shipment>,
         pub meta: PaginationMeta,
@@ -3678,14 +3169,8 @@ The vendor's reference shows `currency`, `delivery`, `parties` and `parcels` as 
 non-nullable members; parcelkit requires those four and lets a client leave out (or send
 null for) every other one.
 */
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub struct ShipmentRequest {
         ///ISO 4217 code of the currency of every amount in the shipment.
         pub currency: ShipmentRequestCurrency,
@@ -3735,17 +3220,8 @@ null for) every other one.
     }
 
     ///ISO 4217 code of the currency of every amount in the shipment.
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     #[serde(transparent)]
     pub struct ShipmentRequestCurrency(::std::string::String);
     impl ::std::ops::Deref for ShipmentRequestCurrency {
@@ -3817,18 +3293,19 @@ are parcelkit's model of the states that booking (synchronous, asynchronous and 
 batches) needs. Clients should treat an unknown value as "not booked yet" rather
 than fail.
 */
-    #[derive(::schemars::JsonSchema, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub enum ShipmentState {
-        #[serde(rename = "open")]
+        #[cfg_attr(feature = "json-schema", serde(rename = "open"))]
         Open,
-        #[serde(rename = "booking")]
+        #[cfg_attr(feature = "json-schema", serde(rename = "booking"))]
         Booking,
-        #[serde(rename = "booked")]
+        #[cfg_attr(feature = "json-schema", serde(rename = "booked"))]
         Booked,
-        #[serde(rename = "failed")]
+        #[cfg_attr(feature = "json-schema", serde(rename = "failed"))]
         Failed,
         /// A value this version of the spec does not list, kept as received and serialized back unchanged. Parsing (`FromStr`, `TryFrom`) never makes one: build `Unknown` on purpose to send an undocumented value.
-        #[schemars(skip)]
+        #[cfg_attr(feature = "json-schema", schemars(skip))]
         Unknown(::std::string::String),
     }
 
@@ -3927,14 +3404,8 @@ than fail.
     }
 
     ///Exceptional hours for a range of dates, e.g. a holiday closure. Modelled: see OpeningHours.
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub struct SpecialOpeningHours {
         ///Local closing time on these dates; null when closed.
         pub close_time: ::std::option::Option<::std::string::String>,
@@ -3955,18 +3426,19 @@ than fail.
     }
 
     ///Unit of weights: grams, kilograms, pounds or ounces.
-    #[derive(::schemars::JsonSchema, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub enum WeightUnit {
-        #[serde(rename = "g")]
+        #[cfg_attr(feature = "json-schema", serde(rename = "g"))]
         G,
-        #[serde(rename = "kg")]
+        #[cfg_attr(feature = "json-schema", serde(rename = "kg"))]
         Kg,
-        #[serde(rename = "lb")]
+        #[cfg_attr(feature = "json-schema", serde(rename = "lb"))]
         Lb,
-        #[serde(rename = "oz")]
+        #[cfg_attr(feature = "json-schema", serde(rename = "oz"))]
         Oz,
         /// A value this version of the spec does not list, kept as received and serialized back unchanged. Parsing (`FromStr`, `TryFrom`) never makes one: build `Unknown` on purpose to send an undocumented value.
-        #[schemars(skip)]
+        #[cfg_attr(feature = "json-schema", schemars(skip))]
         Unknown(::std::string::String),
     }
 
