@@ -1,7 +1,8 @@
 //! Every operation of both specs as a subcommand (`parcelkit smartsend get-shipment --team T
 //! --shipment S`), generated from the specs by progenitor's CLI generator: a new operation in a
-//! spec appears here with no hand work. Output is JSON (pretty on a terminal, compact in a pipe),
-//! or a table for lists with `--output table`; API errors go to stderr with status and Request-ID.
+//! spec appears here with no hand work once `cargo xtask regen` has rewritten `generated/`.
+//! Output is JSON (pretty on a terminal, compact in a pipe), or a table for lists with
+//! `--output table`; API errors go to stderr with status and Request-ID.
 
 use clap::{ArgMatches, FromArgMatches, Subcommand};
 
@@ -34,7 +35,11 @@ macro_rules! api_operations {
             mod generated {
                 // The committed copy, kept current by `cargo xtask regen --check` (CI); rustc
                 // records an included file, so editing it rebuilds this crate.
-                include!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../generated/", $file));
+                include!(concat!(
+                    env!("CARGO_MANIFEST_DIR"),
+                    "/../../generated/",
+                    $file
+                ));
             }
             pub use generated::{Cli, CliCommand, CliConfig};
         }
