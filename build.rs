@@ -1,7 +1,7 @@
 //! Generates the API clients from `openapi/*.yaml` into `OUT_DIR` with parcelkit-codegen, the
 //! same code `cargo xtask regen` uses to write the reviewed copy in `generated/`.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 fn main() {
     let root = PathBuf::from(
@@ -19,7 +19,13 @@ fn main() {
         match parcelkit_codegen::generate(api, &root) {
             Ok(files) => {
                 for file in files {
-                    write_if_changed(&out_dir.join(&file.name), &file.contents);
+                    // Written every time: when this script reruns, cargo recompiles the crate
+                    // whatever the files hold, so comparing first would save nothing.
+                    let path = out_dir.join(&file.name);
+                    if let Err(e) = std::fs::write(&path, &file.contents) {
+                        eprintln!("error: cannot write {}: {e}", path.display());
+                        std::process::exit(1);
+                    }
                 }
             }
             Err(error) => {
@@ -28,17 +34,5 @@ fn main() {
                 std::process::exit(1);
             }
         }
-    }
-}
-
-/// Leaves an unchanged file's mtime alone, so an edit that does not change the generated code does
-/// not recompile the crate.
-fn write_if_changed(path: &Path, contents: &str) {
-    if std::fs::read_to_string(path).is_ok_and(|old| old == contents) {
-        return;
-    }
-    if let Err(e) = std::fs::write(path, contents) {
-        eprintln!("error: cannot write {}: {e}", path.display());
-        std::process::exit(1);
     }
 }

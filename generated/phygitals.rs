@@ -8,14 +8,8 @@ use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderE
 #[allow(clippy::all)]
 pub mod types {
     ///One trait of a card.
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub struct Attribute {
         ///The trait's name, e.g. `Year`.
         pub trait_type: ::std::string::String,
@@ -30,14 +24,8 @@ pub mod types {
     }
 
     ///The item to sell back.
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub struct BuybackRequest {
         ///The item's id, from `get_inventory` (`items[].id`) or a purchase (`nfts[].id`).
         pub item_id: ::std::string::String,
@@ -50,14 +38,8 @@ pub mod types {
     }
 
     ///A completed sell-back.
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub struct BuybackResponse {
         ///What was paid for the item, in USD (sandbox: the `buyback_price` fixed at purchase).
         pub amount: f64,
@@ -72,14 +54,8 @@ pub mod types {
     }
 
     ///The full record of a card.
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub struct Card {
         ///URL of the back image; null when there is none.
         pub back_image: ::std::option::Option<::std::string::String>,
@@ -101,14 +77,8 @@ pub mod types {
     }
 
     ///NFT-style card metadata. `attributes` is not required: the vendor's purchase-status example leaves it out.
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub struct CardMetadata {
         ///Traits of the card, such as year, grader or grade.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -128,15 +98,8 @@ pub mod types {
     }
 
     ///Direct CDN links to the card images, mirroring `metadata`. Neither link is promised: the sandbox fills `image` on inventory items only, so no property is required; prefer `metadata.image` and use these as a fallback.
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Default,
-        PartialEq
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub struct ContentLinks {
         ///URL of the back image; null when there is none.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -157,14 +120,8 @@ Modelled: the vendor lists these fields but not which are required; we require `
 `line1`, `city`, `postal_code` and `country`, the minimum a carrier label needs, and
 treat `line2`, `state`, `phone` and `email` as optional.
 */
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub struct Destination {
         ///City or town.
         pub city: ::std::string::String,
@@ -197,17 +154,8 @@ treat `line2`, `state`, `phone` and `email` as optional.
     }
 
     ///Two-letter country code, e.g. `US`. A country the vendor does not ship to answers 422 `Country not supported`.
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     #[serde(transparent)]
     pub struct DestinationCountry(::std::string::String);
     impl ::std::ops::Deref for DestinationCountry {
@@ -270,14 +218,8 @@ treat `line2`, `state`, `phone` and `email` as optional.
     }
 
     ///Every error body. `error` is a fixed English message per cause; each error response lists the messages it can carry (`x-parcelkit-messages` and its examples). The set is not closed: accept, and keep, a message you do not know.
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub struct Error {
         ///The error message, e.g. `Quote expired`.
         pub error: ::std::string::String,
@@ -293,14 +235,8 @@ treat `line2`, `state`, `phone` and `email` as optional.
 belong to the vendor's item description but are missing from its purchase-status
 example, so they are not required here.
 */
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub struct FulfilledNft {
         ///Sell-back value in USD.
         pub buyback_price: f64,
@@ -326,17 +262,8 @@ example, so they are not required here.
     }
 
     ///`GetCardItemId`
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     #[serde(transparent)]
     pub struct GetCardItemId(::std::string::String);
     impl ::std::ops::Deref for GetCardItemId {
@@ -396,17 +323,8 @@ example, so they are not required here.
     }
 
     ///`GetInventoryUserId`
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     #[serde(transparent)]
     pub struct GetInventoryUserId(::std::string::String);
     impl ::std::ops::Deref for GetInventoryUserId {
@@ -466,14 +384,8 @@ example, so they are not required here.
     }
 
     ///A user's available items.
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub struct Inventory {
         ///The items the user holds now; sold-back items and items in an active shipping order are not listed.
         pub items: ::std::vec::Vec<InventoryItem>,
@@ -491,14 +403,8 @@ example, so they are not required here.
 part of the vendor's item description but missing from its inventory example, so they
 are not required here.
 */
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub struct InventoryItem {
         ///After this moment the item can no longer be sold back; null when there is no limit. Sandbox: always `purchased_at` plus 7 days.
         pub buyback_expires_at: ::std::option::Option<
@@ -534,14 +440,8 @@ are not required here.
     }
 
     ///The card's metadata and direct image links. `links` is always present on inventory items; on purchase-status items the vendor does not promise it, so it is optional.
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub struct ItemContent {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub links: ::std::option::Option<ContentLinks>,
@@ -555,20 +455,21 @@ are not required here.
     }
 
     ///Where the item comes from.
-    #[derive(::schemars::JsonSchema, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub enum ItemType {
-        #[serde(rename = "enft")]
+        #[cfg_attr(feature = "json-schema", serde(rename = "enft"))]
         Enft,
-        #[serde(rename = "ebay")]
+        #[cfg_attr(feature = "json-schema", serde(rename = "ebay"))]
         Ebay,
-        #[serde(rename = "fanatics")]
+        #[cfg_attr(feature = "json-schema", serde(rename = "fanatics"))]
         Fanatics,
-        #[serde(rename = "alt")]
+        #[cfg_attr(feature = "json-schema", serde(rename = "alt"))]
         Alt,
-        #[serde(rename = "external")]
+        #[cfg_attr(feature = "json-schema", serde(rename = "external"))]
         External,
         /// A value this version of the spec does not list, kept as received and serialized back unchanged. Parsing (`FromStr`, `TryFrom`) never makes one: build `Unknown` on purpose to send an undocumented value.
-        #[schemars(skip)]
+        #[cfg_attr(feature = "json-schema", schemars(skip))]
         Unknown(::std::string::String),
     }
 
@@ -670,14 +571,8 @@ are not required here.
     }
 
     ///An item in a shipping order.
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub struct OrderItem {
         ///URL of the card's back image; null when there is none.
         pub back_image: ::std::option::Option<::std::string::String>,
@@ -696,14 +591,8 @@ are not required here.
     }
 
     ///A pack that can be bought.
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub struct Pack {
         ///Share of a card's fair market value paid on sell-back, as a fraction (0.85 means 85 %).
         pub buyback_percent: f64,
@@ -754,14 +643,8 @@ partner who sent `zip` instead of `postal_code` gets `zip` back; keys that were 
 are absent; production may normalise it in the future), and the `suggested` correction
 of an invalid address. The known properties are those of `Destination`.
 */
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub struct PartialDestination {
         ///City or town.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -801,14 +684,8 @@ of an invalid address. The known properties are those of `Destination`.
     }
 
     ///What to buy, and for whom.
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub struct PurchaseInitRequest {
         ///Number of pulls, from 1 up to the pack's `max_per_mint`. Modelled: the vendor types this as a JSON number; since it counts pulls we make it an integer.
         pub amount: ::std::num::NonZeroU64,
@@ -825,17 +702,8 @@ of an invalid address. The known properties are those of `Destination`.
     }
 
     ///The partner's own identifier for the buyer. The pulled items are filed under it for `get_inventory`, `buyback_item` and shipping.
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     #[serde(transparent)]
     pub struct PurchaseInitRequestUserId(::std::string::String);
     impl ::std::ops::Deref for PurchaseInitRequestUserId {
@@ -895,14 +763,8 @@ of an invalid address. The known properties are those of `Destination`.
     }
 
     ///A started purchase and the cards it pulled.
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub struct PurchaseInitResponse {
         ///The pulled cards.
         pub nfts: ::std::vec::Vec<PurchasedNft>,
@@ -917,14 +779,8 @@ of an invalid address. The known properties are those of `Destination`.
     }
 
     ///A fulfilled purchase.
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub struct PurchaseResult {
         ///The pulled items.
         pub nfts: ::std::vec::Vec<FulfilledNft>,
@@ -945,14 +801,8 @@ of an invalid address. The known properties are those of `Destination`.
     }
 
     ///The purchase is fulfilled.
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub struct PurchaseStatusComplete {
         pub result: PurchaseResult,
     }
@@ -964,14 +814,8 @@ of an invalid address. The known properties are those of `Destination`.
     }
 
     ///The purchase is still being fulfilled; ask again in a few seconds (never sent by the sandbox).
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub struct PurchaseStatusPending {
         ///Always `pending`.
         pub status: PurchaseStatusPendingStatus,
@@ -984,12 +828,13 @@ of an invalid address. The known properties are those of `Destination`.
     }
 
     ///Always `pending`.
-    #[derive(::schemars::JsonSchema, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub enum PurchaseStatusPendingStatus {
-        #[serde(rename = "pending")]
+        #[cfg_attr(feature = "json-schema", serde(rename = "pending"))]
         Pending,
         /// A value this version of the spec does not list, kept as received and serialized back unchanged. Parsing (`FromStr`, `TryFrom`) never makes one: build `Unknown` on purpose to send an undocumented value.
-        #[schemars(skip)]
+        #[cfg_attr(feature = "json-schema", schemars(skip))]
         Unknown(::std::string::String),
     }
 
@@ -1079,14 +924,8 @@ of an invalid address. The known properties are those of `Destination`.
     }
 
     ///The purchase session to look at.
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub struct PurchaseStatusRequest {
         ///The `session_id` returned by `init_purchase`.
         pub session_id: ::std::string::String,
@@ -1099,14 +938,8 @@ of an invalid address. The known properties are those of `Destination`.
     }
 
     ///Either the fulfilled purchase (`result`) or a not-yet answer (`status: pending`). The two shapes share no property, so exactly one matches.
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     #[serde(untagged)]
     pub enum PurchaseStatusResponse {
         Complete(PurchaseStatusComplete),
@@ -1126,14 +959,8 @@ of an invalid address. The known properties are those of `Destination`.
     }
 
     ///A card pulled by `init_purchase`.
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub struct PurchasedNft {
         ///Sell-back value in USD at the time of the pull.
         pub buyback_price: f64,
@@ -1149,14 +976,8 @@ of an invalid address. The known properties are those of `Destination`.
     }
 
     ///The metadata of a freshly pulled card.
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub struct PurchasedNftContent {
         pub metadata: CardMetadata,
     }
@@ -1168,14 +989,8 @@ of an invalid address. The known properties are those of `Destination`.
     }
 
     ///The items to ship and where to.
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub struct QuoteRequest {
         pub destination: Destination,
         ///Ids of the user's items to ship together, from `get_inventory` (`items[].id`) or `get_purchase_status` (`result.nfts[].id`).
@@ -1189,14 +1004,8 @@ of an invalid address. The known properties are those of `Destination`.
     }
 
     ///A quote session and the rates on offer.
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub struct QuoteResponse {
         ///When every rate of the session stops being usable (sandbox: 15 minutes after the quote).
         pub expires_at: ::chrono::DateTime<::chrono::offset::Utc>,
@@ -1213,14 +1022,8 @@ of an invalid address. The known properties are those of `Destination`.
     }
 
     ///Synthesised by parcelkit-codegen: the error bodies of `quote_shipping` (400 JSON QuoteValidationError, 401 JSON Error, 422 JSON Error, 500 JSON Error). Decide which applies by the status code, not by the variant.
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     #[serde(untagged)]
     pub enum QuoteShippingError {
         QuoteValidationError(QuoteValidationError),
@@ -1240,14 +1043,8 @@ of an invalid address. The known properties are those of `Destination`.
     }
 
     ///The 400 body of `quote_shipping`. Besides `error` it carries `details`, and possibly `suggested`, when the message is `Invalid destination address`; for the other 400 messages only `error` is present.
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub struct QuoteValidationError {
         ///Readable explanation of why the address failed validation.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1266,14 +1063,8 @@ of an invalid address. The known properties are those of `Destination`.
     }
 
     ///One rarity tier of a pack.
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub struct RarityTier {
         ///Display colour as a hex code, e.g. `#A855F7`.
         pub color: ::std::string::String,
@@ -1296,14 +1087,8 @@ of an invalid address. The known properties are those of `Destination`.
     }
 
     ///A card someone pulled recently.
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub struct RecentPull {
         ///Sell-back price in USD, `value` times the pack's `buyback_percent`.
         pub buyback_price: f64,
@@ -1327,14 +1112,8 @@ of an invalid address. The known properties are those of `Destination`.
     }
 
     ///The rate to ship with.
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub struct ShipRequest {
         pub quote_id: crate::phygitals::QuoteId,
     }
@@ -1346,14 +1125,8 @@ of an invalid address. The known properties are those of `Destination`.
     }
 
     ///The shipping order that was created.
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub struct ShipResponse {
         pub order_id: crate::phygitals::OrderId,
         ///Always `success` on a 2xx answer.
@@ -1367,12 +1140,13 @@ of an invalid address. The known properties are those of `Destination`.
     }
 
     ///Always `success` on a 2xx answer.
-    #[derive(::schemars::JsonSchema, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub enum ShipResponseStatus {
-        #[serde(rename = "success")]
+        #[cfg_attr(feature = "json-schema", serde(rename = "success"))]
         Success,
         /// A value this version of the spec does not list, kept as received and serialized back unchanged. Parsing (`FromStr`, `TryFrom`) never makes one: build `Unknown` on purpose to send an undocumented value.
-        #[schemars(skip)]
+        #[cfg_attr(feature = "json-schema", schemars(skip))]
         Unknown(::std::string::String),
     }
 
@@ -1462,14 +1236,8 @@ of an invalid address. The known properties are those of `Destination`.
     }
 
     ///A shipping order and how far it has got.
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub struct ShippingOrder {
         ///Shipping cost in USD, invoiced to the partner.
         pub amount: f64,
@@ -1508,12 +1276,13 @@ of an invalid address. The known properties are those of `Destination`.
     }
 
     ///Currency of `amount`; always `USD`.
-    #[derive(::schemars::JsonSchema, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub enum ShippingOrderCurrency {
-        #[serde(rename = "USD")]
+        #[cfg_attr(feature = "json-schema", serde(rename = "USD"))]
         Usd,
         /// A value this version of the spec does not list, kept as received and serialized back unchanged. Parsing (`FromStr`, `TryFrom`) never makes one: build `Unknown` on purpose to send an undocumented value.
-        #[schemars(skip)]
+        #[cfg_attr(feature = "json-schema", schemars(skip))]
         Unknown(::std::string::String),
     }
 
@@ -1602,24 +1371,25 @@ of an invalid address. The known properties are those of `Destination`.
     }
 
     ///Where the order stands. Production moves through `queued`, `processing`, `label_created`, `shipped`, `delivered`, or ends in `cancelled` or `failed`; the sandbox only ever reports `queued`.
-    #[derive(::schemars::JsonSchema, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub enum ShippingOrderStatus {
-        #[serde(rename = "queued")]
+        #[cfg_attr(feature = "json-schema", serde(rename = "queued"))]
         Queued,
-        #[serde(rename = "processing")]
+        #[cfg_attr(feature = "json-schema", serde(rename = "processing"))]
         Processing,
-        #[serde(rename = "label_created")]
+        #[cfg_attr(feature = "json-schema", serde(rename = "label_created"))]
         LabelCreated,
-        #[serde(rename = "shipped")]
+        #[cfg_attr(feature = "json-schema", serde(rename = "shipped"))]
         Shipped,
-        #[serde(rename = "delivered")]
+        #[cfg_attr(feature = "json-schema", serde(rename = "delivered"))]
         Delivered,
-        #[serde(rename = "cancelled")]
+        #[cfg_attr(feature = "json-schema", serde(rename = "cancelled"))]
         Cancelled,
-        #[serde(rename = "failed")]
+        #[cfg_attr(feature = "json-schema", serde(rename = "failed"))]
         Failed,
         /// A value this version of the spec does not list, kept as received and serialized back unchanged. Parsing (`FromStr`, `TryFrom`) never makes one: build `Unknown` on purpose to send an undocumented value.
-        #[schemars(skip)]
+        #[cfg_attr(feature = "json-schema", schemars(skip))]
         Unknown(::std::string::String),
     }
 
@@ -1727,14 +1497,8 @@ of an invalid address. The known properties are those of `Destination`.
     }
 
     ///One shipping rate of a quote session.
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub struct ShippingQuote {
         ///Price in USD, invoiced to the partner.
         pub amount: f64,

@@ -8,14 +8,8 @@ use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderE
 #[allow(clippy::all)]
 pub mod types {
     ///An additional carrier service (notification, insurance, signature, ...).
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub struct Addon {
         ///Addon code.
         pub code: ::std::string::String,
@@ -30,14 +24,8 @@ pub mod types {
     }
 
     ///An addon to book, named by its code (`Addon.code`). Modelled: the vendor shows `delivery.addons` in requests without expanding it; as its delivery schema is shared by requests and responses, parcelkit models a request addon as the `code` of a response Addon.
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub struct AddonRequest {
         ///Addon code.
         pub code: ::std::string::String,
@@ -50,14 +38,8 @@ pub mod types {
     }
 
     ///A postal address, used by receivers, pickups, service points and rate requests. A response carries every member (null when unset); a request must give `city` and `country` and may leave out the rest.
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub struct Address {
         ///Street, number, floor and door, one line per element.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -81,17 +63,8 @@ pub mod types {
     }
 
     ///Country, ISO 3166-1 alpha-2. Modelled: required. The vendor does not mark it required (in a response only `data` is); parcelkit requires it in requests and responses alike, because no carrier can route a parcel without the country, and rates and service points depend on it.
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     #[serde(transparent)]
     pub struct AddressCountry(::std::string::String);
     impl ::std::ops::Deref for AddressCountry {
@@ -153,14 +126,8 @@ pub mod types {
     }
 
     ///A booking batch: a set of shipments booked together in the background. Counters and `progress` move while the batch is processed; `started_at` and `finished_at` are null until processing starts and ends.
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub struct Batch {
         ///Number of the batch's shipments booked so far.
         pub completed_count: i64,
@@ -194,14 +161,8 @@ pub mod types {
     }
 
     ///A single booking batch.
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub struct BatchEnvelope {
         pub data: Batch,
     }
@@ -213,14 +174,8 @@ pub mod types {
     }
 
     ///One page of booking batches.
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub struct BatchList {
         pub data: ::std::vec::Vec<Batch>,
         pub meta: PaginationMeta,
@@ -233,14 +188,8 @@ pub mod types {
     }
 
     ///Body of `create_booking_batch`: how to recognise the batch. The vendor does not say which member is required; parcelkit requires `reference` (see its marker).
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub struct BatchRequest {
         ///The batch's id in the client's own system.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -256,14 +205,8 @@ pub mod types {
     }
 
     ///Body of `add_booking_batch_shipments`.
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub struct BatchShipmentsRequest {
         ///The shipments to add, each as for `create_shipment`.
         pub data: ::std::vec::Vec<ShipmentRequest>,
@@ -283,20 +226,21 @@ pub mod types {
   shipment fared.
 - `failed`: the batch as a whole could not be processed.
 */
-    #[derive(::schemars::JsonSchema, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub enum BatchState {
-        #[serde(rename = "open")]
+        #[cfg_attr(feature = "json-schema", serde(rename = "open"))]
         Open,
-        #[serde(rename = "queued")]
+        #[cfg_attr(feature = "json-schema", serde(rename = "queued"))]
         Queued,
-        #[serde(rename = "processing")]
+        #[cfg_attr(feature = "json-schema", serde(rename = "processing"))]
         Processing,
-        #[serde(rename = "completed")]
+        #[cfg_attr(feature = "json-schema", serde(rename = "completed"))]
         Completed,
-        #[serde(rename = "failed")]
+        #[cfg_attr(feature = "json-schema", serde(rename = "failed"))]
         Failed,
         /// A value this version of the spec does not list, kept as received and serialized back unchanged. Parsing (`FromStr`, `TryFrom`) never makes one: build `Unknown` on purpose to send an undocumented value.
-        #[schemars(skip)]
+        #[cfg_attr(feature = "json-schema", schemars(skip))]
         Unknown(::std::string::String),
     }
 
@@ -398,12 +342,13 @@ pub mod types {
     }
 
     ///`BookShipmentPrefer`
-    #[derive(::schemars::JsonSchema, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub enum BookShipmentPrefer {
-        #[serde(rename = "respond-async")]
+        #[cfg_attr(feature = "json-schema", serde(rename = "respond-async"))]
         RespondAsync,
         /// A value this version of the spec does not list, kept as received and serialized back unchanged. Parsing (`FromStr`, `TryFrom`) never makes one: build `Unknown` on purpose to send an undocumented value.
-        #[schemars(skip)]
+        #[cfg_attr(feature = "json-schema", schemars(skip))]
         Unknown(::std::string::String),
     }
 
@@ -493,14 +438,8 @@ pub mod types {
     }
 
     ///Synthesised by parcelkit-codegen: the success bodies of `book_shipment` (200 JSON ShipmentEnvelope, 202 JSON OperationEnvelope). Decide which applies by the status code, not by the variant.
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     #[serde(untagged)]
     pub enum BookShipmentSuccess {
         ShipmentEnvelope(ShipmentEnvelope),
@@ -520,14 +459,8 @@ pub mod types {
     }
 
     ///A carrier, as shown with its service points.
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub struct Carrier {
         ///Carrier code, e.g. `postnord`, `gls`, `dao`, `bring`.
         pub code: ::std::string::String,
@@ -546,14 +479,8 @@ pub mod types {
     }
 
     ///How to reach a party. A response carries every member (null when unset); a request must give `name_lines` and may leave out the rest.
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub struct Contact {
         ///Company name, for business receivers.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -575,14 +502,8 @@ pub mod types {
     }
 
     ///A position in decimal degrees (WGS 84).
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub struct Coordinates {
         ///Latitude in decimal degrees.
         pub latitude: f64,
@@ -597,12 +518,13 @@ pub mod types {
     }
 
     ///`CreateAndBookShipmentPrefer`
-    #[derive(::schemars::JsonSchema, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub enum CreateAndBookShipmentPrefer {
-        #[serde(rename = "respond-async")]
+        #[cfg_attr(feature = "json-schema", serde(rename = "respond-async"))]
         RespondAsync,
         /// A value this version of the spec does not list, kept as received and serialized back unchanged. Parsing (`FromStr`, `TryFrom`) never makes one: build `Unknown` on purpose to send an undocumented value.
-        #[schemars(skip)]
+        #[cfg_attr(feature = "json-schema", schemars(skip))]
         Unknown(::std::string::String),
     }
 
@@ -692,14 +614,8 @@ pub mod types {
     }
 
     ///Synthesised by parcelkit-codegen: the success bodies of `create_and_book_shipment` (200 JSON ShipmentEnvelope, 202 JSON OperationEnvelope). Decide which applies by the status code, not by the variant.
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     #[serde(untagged)]
     pub enum CreateAndBookShipmentSuccess {
         ShipmentEnvelope(ShipmentEnvelope),
@@ -719,14 +635,8 @@ pub mod types {
     }
 
     ///Confirmation of a deletion.
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub struct DeleteResult {
         ///Human-readable confirmation, translated per `Accept-Language` where available.
         pub message: ::std::string::String,
@@ -739,14 +649,8 @@ pub mod types {
     }
 
     ///The carrier service a shipment is (or would be) delivered with, resolved to codes, display names and logos, with its addons. Part of a Shipment and of a Rate; a Rate's delivery has no `incoterm`.
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub struct Delivery {
         ///Addons booked with (or, in a Rate, included in) the service. Modelled: required. The vendor marks only the envelope's `data` required; its example shows the list, and an empty list says "no addons" without an Option around it.
         pub addons: ::std::vec::Vec<Addon>,
@@ -786,14 +690,8 @@ pub mod types {
     }
 
     ///How a new shipment is to be delivered: the carrier and service to book with (codes as listed by `list_services`), the addons to add and, for shipments through customs, the incoterm.
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub struct DeliveryRequest {
         ///Addons to book with the service, by code.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -814,14 +712,8 @@ pub mod types {
     }
 
     ///The span in which delivery is expected. Modelled: the shape of `Rate.delivery_window` is not published; parcelkit models the usual earliest/latest pair.
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub struct DeliveryWindow {
         ///Earliest expected delivery.
         pub earliest: ::chrono::DateTime<::chrono::offset::Utc>,
@@ -836,18 +728,19 @@ pub mod types {
     }
 
     ///Unit of dimensions: millimetres, centimetres, metres or inches.
-    #[derive(::schemars::JsonSchema, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub enum DimensionUnit {
-        #[serde(rename = "mm")]
+        #[cfg_attr(feature = "json-schema", serde(rename = "mm"))]
         Mm,
-        #[serde(rename = "cm")]
+        #[cfg_attr(feature = "json-schema", serde(rename = "cm"))]
         Cm,
-        #[serde(rename = "m")]
+        #[cfg_attr(feature = "json-schema", serde(rename = "m"))]
         M,
-        #[serde(rename = "in")]
+        #[cfg_attr(feature = "json-schema", serde(rename = "in"))]
         In,
         /// A value this version of the spec does not list, kept as received and serialized back unchanged. Parsing (`FromStr`, `TryFrom`) never makes one: build `Unknown` on purpose to send an undocumented value.
-        #[schemars(skip)]
+        #[cfg_attr(feature = "json-schema", schemars(skip))]
         Unknown(::std::string::String),
     }
 
@@ -946,14 +839,8 @@ pub mod types {
     }
 
     ///A shipping document of a parcel, to download from `url`.
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub struct Document {
         ///File format, e.g. `pdf`.
         pub format: ::std::string::String,
@@ -971,17 +858,8 @@ pub mod types {
     }
 
     ///`GetServicePointByCarrierCodeCountry`
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     #[serde(transparent)]
     pub struct GetServicePointByCarrierCodeCountry(::std::string::String);
     impl ::std::ops::Deref for GetServicePointByCarrierCodeCountry {
@@ -1051,15 +929,8 @@ pub mod types {
     }
 
     ///Tax and customs registration numbers of a party, needed for some shipments through customs. No member is required (the vendor marks all of them nullable), so this schema has no `required` list; a response carries every member, null when unset.
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Default,
-        PartialEq
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub struct Identifiers {
         ///EU EORI number.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1085,15 +956,8 @@ pub mod types {
     }
 
     ///One line of goods in a parcel, as used on customs documents and packing lists. Amounts and `net_weight` cover the whole line (all `quantity` units), in the shipment's currency and weight unit. Used in requests and responses: a response carries every member (null when unset). The vendor marks no member as required, so this schema has no `required` list.
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Default,
-        PartialEq
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub struct Item {
         ///What the goods on the line cost the seller (cost price), excluding tax.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1152,17 +1016,8 @@ pub mod types {
     }
 
     ///Country where the goods were made, ISO 3166-1 alpha-2.
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     #[serde(transparent)]
     pub struct ItemCountryOfOrigin(::std::string::String);
     impl ::std::ops::Deref for ItemCountryOfOrigin {
@@ -1224,17 +1079,8 @@ pub mod types {
     }
 
     ///`ListServicePointsCarrier`
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     #[serde(transparent)]
     pub struct ListServicePointsCarrier(::std::string::String);
     impl ::std::ops::Deref for ListServicePointsCarrier {
@@ -1294,17 +1140,8 @@ pub mod types {
     }
 
     ///`ListServicePointsCountry`
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     #[serde(transparent)]
     pub struct ListServicePointsCountry(::std::string::String);
     impl ::std::ops::Deref for ListServicePointsCountry {
@@ -1372,14 +1209,8 @@ pub mod types {
     }
 
     ///The weekly opening hours of a service point and the exceptions to them (holidays). Modelled: the vendor's reference leaves `opening_hours` unspecified on these endpoints; the shape follows the one expanded example it shows, on its closest-service-points endpoint.
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub struct OpeningHours {
         ///The usual hours per weekday; a weekday that is missing is closed.
         pub regular_opening_hours: ::std::vec::Vec<RegularOpeningHours>,
@@ -1394,14 +1225,8 @@ pub mod types {
     }
 
     ///One opening period within a day, in the service point's local time. Modelled: see OpeningHours; the vendor does not give the time format (`HH:MM` or `HH:MM:SS`).
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub struct OpeningPeriod {
         ///Local closing time.
         pub closing_time: ::std::string::String,
@@ -1426,14 +1251,8 @@ Modelled: the vendor documents that asynchronous requests return an Operation fo
 but not its members; parcelkit models it after RFC 7240 (`Prefer: respond-async`) and the
 long-running-operation resources of other APIs.
 */
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub struct Operation {
         ///When the operation reached `succeeded` or `failed`; null before.
         pub completed_at: ::std::option::Option<
@@ -1463,14 +1282,8 @@ long-running-operation resources of other APIs.
     }
 
     ///A single operation. Modelled: wraps parcelkit's Operation model in the `{data}` envelope every other single-resource response of the API uses.
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub struct OperationEnvelope {
         pub data: Operation,
     }
@@ -1490,18 +1303,19 @@ long-running-operation resources of other APIs.
 Modelled: the vendor publishes no Operation schema; parcelkit uses the states common to
 long-running-operation APIs.
 */
-    #[derive(::schemars::JsonSchema, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub enum OperationState {
-        #[serde(rename = "pending")]
+        #[cfg_attr(feature = "json-schema", serde(rename = "pending"))]
         Pending,
-        #[serde(rename = "running")]
+        #[cfg_attr(feature = "json-schema", serde(rename = "running"))]
         Running,
-        #[serde(rename = "succeeded")]
+        #[cfg_attr(feature = "json-schema", serde(rename = "succeeded"))]
         Succeeded,
-        #[serde(rename = "failed")]
+        #[cfg_attr(feature = "json-schema", serde(rename = "failed"))]
         Failed,
         /// A value this version of the spec does not list, kept as received and serialized back unchanged. Parsing (`FromStr`, `TryFrom`) never makes one: build `Unknown` on purpose to send an undocumented value.
-        #[schemars(skip)]
+        #[cfg_attr(feature = "json-schema", schemars(skip))]
         Unknown(::std::string::String),
     }
 
@@ -1600,14 +1414,8 @@ long-running-operation APIs.
     }
 
     ///Where a page sits in a paginated list. `from` and `to` are the 1-based positions of the page's first and last items in the whole list, null when the page is empty.
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub struct PaginationMeta {
         ///The page returned.
         pub current_page: ::std::num::NonZeroU64,
@@ -1630,14 +1438,8 @@ long-running-operation APIs.
     }
 
     ///One parcel of a shipment. Once the shipment is booked, `tracking_code` and `tracking_url` are set and `documents` holds its label(s). Weight in the shipment's `weight_unit`, dimensions in its `dimension_unit`, amounts in its `currency`.
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub struct Parcel {
         ///Shipping documents of the parcel (labels, customs forms); empty until booked. Modelled: required. The vendor marks only `data` required; its example shows the list, empty until booking, and clients look for labels in it.
         pub documents: ::std::vec::Vec<Document>,
@@ -1691,15 +1493,8 @@ long-running-operation APIs.
 
     /**One parcel of a new shipment. Weight in the shipment's `weight_unit`, dimensions in its `dimension_unit`, amounts in its `currency`. The vendor marks every member nullable, so this schema has no `required` list, but carriers need a weight (and often dimensions) to book.
 The lower bounds on weights, dimensions and quantities here and in Parcel, RateParcel and Item are modelled: the vendor publishes none, but its reference's generated example shows `1` for exactly these fields (and `123` for amounts), which suggests one, and a parcel of no weight or size cannot be booked. parcelkit refuses 0 and below (a weight or dimension must be greater than 0, a quantity at least 1) and guesses no higher bound.*/
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Default,
-        PartialEq
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub struct ParcelRequest {
         ///Customs duty on the parcel's goods.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1746,14 +1541,8 @@ The lower bounds on weights, dimensions and quantities here and in Parcel, RateP
     }
 
     ///Who receives the shipment and, for service-point deliveries, where it is to be collected. Used in requests and responses: a response carries both members (`pickup` null when there is none); a request may leave `pickup` out.
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub struct Parties {
         ///The service point the receiver collects the shipment from; null for home delivery.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1768,14 +1557,8 @@ The lower bounds on weights, dimensions and quantities here and in Parcel, RateP
     }
 
     ///The carrier service point a shipment is delivered to for collection, named by the carrier's code (`ServicePoint.code`). Used in requests and responses: a response carries every member (null when unset, with `company` and `address` filled in by Smart Send when known); a request needs only `service_point_code`.
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub struct Pickup {
         ///Address of the service point.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1812,14 +1595,8 @@ use. A client must therefore survive any error body (another JSON shape, HTML fr
 proxy, an empty body): decide by HTTP status, parse this shape when it fits, and keep
 the raw bytes otherwise.
 */
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub struct Problem {
         ///Explanation of this occurrence of the problem, for people.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1852,14 +1629,8 @@ the raw bytes otherwise.
     }
 
     ///The price and delivery estimate of one carrier service for the parcels of a rate request. When `available` is false the service cannot take them; its price and estimates may then be null.
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub struct Rate {
         ///Addons that can be booked with the service. Modelled: the vendor names the field but not its items; parcelkit uses the `{code, name}` Addon of a delivery.
         pub addons: ::std::vec::Vec<Addon>,
@@ -1881,14 +1652,8 @@ the raw bytes otherwise.
     }
 
     ///The booking deadline for the next carrier pickup. Modelled: the shape of `Rate.cutoff` is not published; parcelkit models the deadline and the day the parcels then ship.
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub struct RateCutoff {
         ///Book before this moment for the parcels to leave with the next pickup.
         pub at: ::chrono::DateTime<::chrono::offset::Utc>,
@@ -1903,14 +1668,8 @@ the raw bytes otherwise.
     }
 
     ///The rates of a rate request, one per carrier service.
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub struct RateList {
         pub data: ::std::vec::Vec<Rate>,
     }
@@ -1922,15 +1681,8 @@ the raw bytes otherwise.
     }
 
     ///A parcel to price: weight, dimensions and optionally its items. The vendor marks every member nullable, so this schema has no `required` list; a rate without a weight is of little use.
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Default,
-        PartialEq
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub struct RateParcel {
         ///Weight including packaging. Modelled: greater than 0. See ParcelRequest for why.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1956,14 +1708,8 @@ the raw bytes otherwise.
     }
 
     ///The parties of a rate request; only the receiver matters.
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub struct RateParties {
         pub receiver: RateReceiver,
     }
@@ -1975,14 +1721,8 @@ the raw bytes otherwise.
     }
 
     ///An amount of money split into net and tax. Modelled: the shape of `Rate.cost_price` is not published; parcelkit follows the net/tax split of the API's other amounts.
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub struct RatePrice {
         ///ISO 4217 currency code, the one asked for in the request.
         pub currency: RatePriceCurrency,
@@ -1999,17 +1739,8 @@ the raw bytes otherwise.
     }
 
     ///ISO 4217 currency code, the one asked for in the request.
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     #[serde(transparent)]
     pub struct RatePriceCurrency(::std::string::String);
     impl ::std::ops::Deref for RatePriceCurrency {
@@ -2071,14 +1802,8 @@ the raw bytes otherwise.
     }
 
     ///The receiver of a rate request, reduced to the address being shipped to.
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub struct RateReceiver {
         pub address: Address,
     }
@@ -2090,14 +1815,8 @@ the raw bytes otherwise.
     }
 
     ///Body of `get_rates`: the currency to price in, where the parcels go and what they are.
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub struct RateRequest {
         ///ISO 4217 code of the currency to price in.
         pub currency: RateRequestCurrency,
@@ -2113,17 +1832,8 @@ the raw bytes otherwise.
     }
 
     ///ISO 4217 code of the currency to price in.
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     #[serde(transparent)]
     pub struct RateRequestCurrency(::std::string::String);
     impl ::std::ops::Deref for RateRequestCurrency {
@@ -2185,14 +1895,8 @@ the raw bytes otherwise.
     }
 
     ///The receiver of a shipment (a party): address, contact and, for shipments through customs, tax and customs identifiers. Used in requests and responses: a response carries every member (null when unset); a request must give `address` and `contact` and may leave out the rest.
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub struct Receiver {
         ///Modelled: required. The vendor does not mark it required (in a response only `data` is); parcelkit requires it in requests and responses alike, because a carrier cannot deliver without it.
         pub address: Address,
@@ -2219,14 +1923,8 @@ the raw bytes otherwise.
     }
 
     ///The opening periods of one weekday. Modelled: see OpeningHours.
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub struct RegularOpeningHours {
         ///The periods the service point is open that day, in order.
         pub periods: ::std::vec::Vec<OpeningPeriod>,
@@ -2241,14 +1939,8 @@ the raw bytes otherwise.
     }
 
     ///Names the resource an operation acts on. Modelled: part of parcelkit's Operation model.
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub struct ResourceRef {
         ///Kind of resource, e.g. `shipment`.
         #[serde(rename = "type")]
@@ -2264,14 +1956,8 @@ the raw bytes otherwise.
     }
 
     ///A carrier service the team can book, with its carrier.
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub struct Service {
         ///Carrier code, for `delivery.carrier` in a ShipmentRequest.
         pub carrier_code: ::std::string::String,
@@ -2298,14 +1984,8 @@ the raw bytes otherwise.
     }
 
     ///The carrier services available to the team.
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub struct ServiceList {
         pub data: ::std::vec::Vec<Service>,
     }
@@ -2317,14 +1997,8 @@ the raw bytes otherwise.
     }
 
     ///A carrier's service point (parcel shop, post office, locker) where parcels can be collected or handed in.
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub struct ServicePoint {
         pub address: Address,
         pub carrier: Carrier,
@@ -2353,14 +2027,8 @@ the raw bytes otherwise.
     }
 
     ///A single service point.
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub struct ServicePointEnvelope {
         pub data: ServicePoint,
     }
@@ -2372,14 +2040,8 @@ the raw bytes otherwise.
     }
 
     ///One page of service points.
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub struct ServicePointList {
         pub data: ::std::vec::Vec<ServicePoint>,
         pub meta: PaginationMeta,
@@ -2399,14 +2061,8 @@ set, but its reference marks only the envelope's `data` required. parcelkit requ
 non-null members a client cannot do without (each marked modelled) and no nullable one,
 so an answer that leaves out a null member still parses.
 */
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub struct Shipment {
         ///When the shipment was booked with the carrier; null until then.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2480,17 +2136,8 @@ state, and booking logic branches on it.
     }
 
     ///ISO 4217 code of the currency of every amount in the shipment. Modelled: required. The vendor marks only `data` required, but a ShipmentRequest cannot leave `currency` out, so every shipment has one, and its amounts mean nothing without it.
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     #[serde(transparent)]
     pub struct ShipmentCurrency(::std::string::String);
     impl ::std::ops::Deref for ShipmentCurrency {
@@ -2552,14 +2199,8 @@ state, and booking logic branches on it.
     }
 
     ///A single shipment.
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub struct ShipmentEnvelope {
         pub data: Shipment,
     }
@@ -2571,14 +2212,8 @@ state, and booking logic branches on it.
     }
 
     ///One page of shipments.
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub struct ShipmentList {
         pub data: ::std::vec::Vec<Shipment>,
         pub meta: PaginationMeta,
@@ -2599,14 +2234,8 @@ The vendor's reference shows `currency`, `delivery`, `parties` and `parcels` as 
 non-nullable members; parcelkit requires those four and lets a client leave out (or send
 null for) every other one.
 */
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub struct ShipmentRequest {
         ///ISO 4217 code of the currency of every amount in the shipment.
         pub currency: ShipmentRequestCurrency,
@@ -2656,17 +2285,8 @@ null for) every other one.
     }
 
     ///ISO 4217 code of the currency of every amount in the shipment.
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     #[serde(transparent)]
     pub struct ShipmentRequestCurrency(::std::string::String);
     impl ::std::ops::Deref for ShipmentRequestCurrency {
@@ -2741,18 +2361,19 @@ than fail.
 Modelled: required. The vendor marks only `data` required; every shipment is in some
 state, and booking logic branches on it.
 */
-    #[derive(::schemars::JsonSchema, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub enum ShipmentState {
-        #[serde(rename = "open")]
+        #[cfg_attr(feature = "json-schema", serde(rename = "open"))]
         Open,
-        #[serde(rename = "booking")]
+        #[cfg_attr(feature = "json-schema", serde(rename = "booking"))]
         Booking,
-        #[serde(rename = "booked")]
+        #[cfg_attr(feature = "json-schema", serde(rename = "booked"))]
         Booked,
-        #[serde(rename = "failed")]
+        #[cfg_attr(feature = "json-schema", serde(rename = "failed"))]
         Failed,
         /// A value this version of the spec does not list, kept as received and serialized back unchanged. Parsing (`FromStr`, `TryFrom`) never makes one: build `Unknown` on purpose to send an undocumented value.
-        #[schemars(skip)]
+        #[cfg_attr(feature = "json-schema", schemars(skip))]
         Unknown(::std::string::String),
     }
 
@@ -2851,14 +2472,8 @@ state, and booking logic branches on it.
     }
 
     ///Exceptional hours for a range of dates, e.g. a holiday closure. Modelled: see OpeningHours.
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        PartialEq
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub struct SpecialOpeningHours {
         ///Local closing time on these dates; null when closed.
         pub close_time: ::std::option::Option<::std::string::String>,
@@ -2879,17 +2494,8 @@ state, and booking logic branches on it.
     }
 
     ///A team's id: every resource of the API is scoped to a team. A string of at least one character; real ones look like UUIDs. One named schema, so every operation takes the same type.
-    #[derive(
-        ::schemars::JsonSchema,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     #[serde(transparent)]
     pub struct TeamId(::std::string::String);
     impl ::std::ops::Deref for TeamId {
@@ -2949,18 +2555,19 @@ state, and booking logic branches on it.
     }
 
     ///Unit of weights: grams, kilograms, pounds or ounces.
-    #[derive(::schemars::JsonSchema, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub enum WeightUnit {
-        #[serde(rename = "g")]
+        #[cfg_attr(feature = "json-schema", serde(rename = "g"))]
         G,
-        #[serde(rename = "kg")]
+        #[cfg_attr(feature = "json-schema", serde(rename = "kg"))]
         Kg,
-        #[serde(rename = "lb")]
+        #[cfg_attr(feature = "json-schema", serde(rename = "lb"))]
         Lb,
-        #[serde(rename = "oz")]
+        #[cfg_attr(feature = "json-schema", serde(rename = "oz"))]
         Oz,
         /// A value this version of the spec does not list, kept as received and serialized back unchanged. Parsing (`FromStr`, `TryFrom`) never makes one: build `Unknown` on purpose to send an undocumented value.
-        #[schemars(skip)]
+        #[cfg_attr(feature = "json-schema", schemars(skip))]
         Unknown(::std::string::String),
     }
 

@@ -8,6 +8,10 @@
 //! stays honest), [`preflight::check`] (constructs progenitor would panic on become errors), then
 //! progenitor with the settings from [`settings::generation_settings`], formatted by prettyplease.
 //!
+//! Cargo features: `generator` (default) is everything that emits code, and links progenitor.
+//! Without it the crate is the spec helpers alone ([`load_spec`], [`yaml_to_json`], [`normalise`],
+//! [`json_schema`], [`spec_walk`], [`stats`]), which is what the sandbox needs at run time.
+//!
 //! ```no_run
 //! use std::path::Path;
 //!
@@ -22,24 +26,33 @@
 
 #![warn(missing_docs)]
 
-use std::path::Path;
-
+// The spec helpers: no progenitor, for the sandbox and the conformance tests.
 pub mod json_schema;
 pub mod normalise;
-pub mod nullable_fields;
-pub mod open_enums;
-pub mod patch;
 pub mod preflight;
-pub mod settings;
 pub mod spec_walk;
 pub mod stats;
 
+// Code generation: progenitor and syn, behind the `generator` feature (on by default).
+#[cfg(feature = "generator")]
+pub mod derive_gate;
+#[cfg(feature = "generator")]
+pub mod nullable_fields;
+#[cfg(feature = "generator")]
+pub mod open_enums;
+#[cfg(feature = "generator")]
+pub mod patch;
+#[cfg(feature = "generator")]
+pub mod settings;
+
 mod error;
 mod load;
+#[cfg(feature = "generator")]
 mod render;
 
 pub use error::{CodegenError, ErrorKind};
 pub use load::{load_spec, load_spec_str, yaml_to_json};
+#[cfg(feature = "generator")]
 pub use render::{GeneratedFile, generate_from_spec};
 
 /// One API that parcelkit generates a client for.
@@ -78,7 +91,11 @@ pub const REGEN_COMMAND: &str = "cargo xtask regen";
 ///
 /// `workspace_root` is the directory holding `openapi/`. The returned contents do not depend on
 /// where the workspace lives, so `build.rs` and `xtask` produce the same bytes.
-pub fn generate(api: &ApiSpec, workspace_root: &Path) -> Result<Vec<GeneratedFile>, CodegenError> {
+#[cfg(feature = "generator")]
+pub fn generate(
+    api: &ApiSpec,
+    workspace_root: &std::path::Path,
+) -> Result<Vec<GeneratedFile>, CodegenError> {
     let spec = load_spec(&workspace_root.join(api.spec_path), api.spec_path)?;
     generate_from_spec(api, &spec)
 }

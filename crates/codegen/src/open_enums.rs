@@ -17,7 +17,7 @@
 //! - `as_str()` and `is_unknown()` helpers;
 //! - `Copy` is dropped (the catch-all owns a `String`);
 //! - the `schemars::JsonSchema` derive stays and skips the catch-all, so the derived schema lists
-//!   exactly the spec's values.
+//!   exactly the spec's values ([`crate::derive_gate`] then puts both behind a feature).
 //!
 //! An enum qualifies when every variant is a unit variant whose serde attributes are at most a
 //! `rename`, and it derives both serde traits without container attributes: the shape typify

@@ -5,8 +5,8 @@ use proc_macro2::TokenStream;
 use progenitor_impl::Generator;
 
 use crate::{
-    ApiSpec, CodegenError, ErrorKind, REGEN_COMMAND, normalise, nullable_fields, open_enums, patch,
-    preflight, settings,
+    ApiSpec, CodegenError, ErrorKind, REGEN_COMMAND, derive_gate, normalise, nullable_fields,
+    open_enums, patch, preflight, settings,
 };
 
 /// One file of generated output.
@@ -127,6 +127,9 @@ fn format_rust(api: &ApiSpec, tokens: TokenStream) -> Result<String, CodegenErro
     // rules find their targets by shape, so they apply to whatever a spec adds.
     open_enums::open_string_enums(&mut file);
     nullable_fields::tolerate_missing_nullable(&mut file);
+    // After open_enums, which adds `#[schemars(skip)]` and leaves serde renames to schemars.
+    derive_gate::gate_json_schema(&mut file);
+    derive_gate::strip_json_schema_bounds(&mut file);
     let pretty = prettyplease::unparse(&file);
     progenitor_impl::space_out_items(pretty)
         .map_err(|e| CodegenError::new(api.spec_path, ErrorKind::Format, e.to_string()))

@@ -71,7 +71,8 @@ fn token_schema(min: u32, max: u32) -> SchemaObject {
 /// - `BTreeMap` for maps (`additionalProperties`), so a value serializes the same way every time:
 ///   stable request bodies, logs and snapshots, where `HashMap` would shuffle the keys per run;
 /// - `PartialEq` on every type, so tests compare values, not their JSON, and
-///   `schemars::JsonSchema`, so the conformance tests can hold the Rust types against the spec.
+///   `schemars::JsonSchema`, so the conformance tests can hold the Rust types against the spec
+///   (moved behind the `json-schema` feature afterwards, see [`crate::derive_gate`]).
 ///
 /// ```
 /// let _settings = parcelkit_codegen::settings::generation_settings();
