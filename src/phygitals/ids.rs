@@ -7,7 +7,9 @@
 
 use std::fmt;
 
+#[cfg(feature = "json-schema")]
 use schemars::JsonSchema;
+#[cfg(feature = "json-schema")]
 use schemars::schema::{InstanceType, Schema, SchemaObject, StringValidation};
 
 /// The text between a rate id's session id and its rate key.
@@ -154,6 +156,7 @@ impl From<&QuoteId> for QuoteId {
 
 /// The spec's `QuoteId` schema, for the conformance suite's comparison of derived schemas with
 /// the spec: the server's own rule (a `_rate_` somewhere). [`QuoteId::parse`] is stricter.
+#[cfg(feature = "json-schema")]
 impl JsonSchema for QuoteId {
     fn schema_name() -> String {
         "QuoteId".to_owned()
@@ -165,6 +168,7 @@ impl JsonSchema for QuoteId {
 }
 
 /// A string schema with a pattern or a minimum length.
+#[cfg(feature = "json-schema")]
 fn string_schema(pattern: Option<&str>, min_length: Option<u32>) -> Schema {
     Schema::Object(SchemaObject {
         instance_type: Some(InstanceType::String.into()),
@@ -355,6 +359,7 @@ impl From<&OrderId> for OrderId {
 }
 
 /// The spec's `OrderId` schema (a non-empty string); [`OrderId::parse`] is stricter.
+#[cfg(feature = "json-schema")]
 impl JsonSchema for OrderId {
     fn schema_name() -> String {
         "OrderId".to_owned()
