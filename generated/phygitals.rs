@@ -1724,14 +1724,11 @@ of an invalid address. The known properties are those of `Destination`.
         impl Card {
             pub fn back_image<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::runtime::OptionalText,
             {
-                self.back_image = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for back_image: {e}")
-                    });
+                self.back_image = Ok(
+                    crate::runtime::OptionalText::into_optional_text(value),
+                );
                 self
             }
             pub fn fmv<T>(mut self, value: T) -> Self
@@ -1863,14 +1860,11 @@ of an invalid address. The known properties are those of `Destination`.
             }
             pub fn back_image<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::runtime::OptionalText,
             {
-                self.back_image = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for back_image: {e}")
-                    });
+                self.back_image = Ok(
+                    crate::runtime::OptionalText::into_optional_text(value),
+                );
                 self
             }
             pub fn image<T>(mut self, value: T) -> Self
@@ -1948,26 +1942,18 @@ of an invalid address. The known properties are those of `Destination`.
         impl ContentLinks {
             pub fn back_image<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::runtime::OptionalText,
             {
-                self.back_image = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for back_image: {e}")
-                    });
+                self.back_image = Ok(
+                    crate::runtime::OptionalText::into_optional_text(value),
+                );
                 self
             }
             pub fn image<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::runtime::OptionalText,
             {
-                self.image = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for image: {e}")
-                    });
+                self.image = Ok(crate::runtime::OptionalText::into_optional_text(value));
                 self
             }
         }
@@ -2067,14 +2053,9 @@ of an invalid address. The known properties are those of `Destination`.
             }
             pub fn email<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::runtime::OptionalText,
             {
-                self.email = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for email: {e}")
-                    });
+                self.email = Ok(crate::runtime::OptionalText::into_optional_text(value));
                 self
             }
             pub fn line1<T>(mut self, value: T) -> Self
@@ -2091,14 +2072,9 @@ of an invalid address. The known properties are those of `Destination`.
             }
             pub fn line2<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::runtime::OptionalText,
             {
-                self.line2 = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for line2: {e}")
-                    });
+                self.line2 = Ok(crate::runtime::OptionalText::into_optional_text(value));
                 self
             }
             pub fn name<T>(mut self, value: T) -> Self
@@ -2115,14 +2091,9 @@ of an invalid address. The known properties are those of `Destination`.
             }
             pub fn phone<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::runtime::OptionalText,
             {
-                self.phone = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for phone: {e}")
-                    });
+                self.phone = Ok(crate::runtime::OptionalText::into_optional_text(value));
                 self
             }
             pub fn postal_code<T>(mut self, value: T) -> Self
@@ -2139,14 +2110,9 @@ of an invalid address. The known properties are those of `Destination`.
             }
             pub fn state<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::runtime::OptionalText,
             {
-                self.state = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for state: {e}")
-                    });
+                self.state = Ok(crate::runtime::OptionalText::into_optional_text(value));
                 self
             }
         }
@@ -2283,16 +2249,11 @@ of an invalid address. The known properties are those of `Destination`.
             }
             pub fn collection_address<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::runtime::OptionalText,
             {
-                self.collection_address = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for collection_address: {e}"
-                        )
-                    });
+                self.collection_address = Ok(
+                    crate::runtime::OptionalText::into_optional_text(value),
+                );
                 self
             }
             pub fn content<T>(mut self, value: T) -> Self
@@ -2319,28 +2280,20 @@ of an invalid address. The known properties are those of `Destination`.
             }
             pub fn mint_address<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::runtime::OptionalText,
             {
-                self.mint_address = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for mint_address: {e}")
-                    });
+                self.mint_address = Ok(
+                    crate::runtime::OptionalText::into_optional_text(value),
+                );
                 self
             }
             pub fn token_standard<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::runtime::OptionalText,
             {
-                self.token_standard = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for token_standard: {e}"
-                        )
-                    });
+                self.token_standard = Ok(
+                    crate::runtime::OptionalText::into_optional_text(value),
+                );
                 self
             }
             pub fn type_<T>(mut self, value: T) -> Self
@@ -2555,28 +2508,20 @@ of an invalid address. The known properties are those of `Destination`.
             }
             pub fn claw_slug<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::runtime::OptionalText,
             {
-                self.claw_slug = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for claw_slug: {e}")
-                    });
+                self.claw_slug = Ok(
+                    crate::runtime::OptionalText::into_optional_text(value),
+                );
                 self
             }
             pub fn collection_address<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::runtime::OptionalText,
             {
-                self.collection_address = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for collection_address: {e}"
-                        )
-                    });
+                self.collection_address = Ok(
+                    crate::runtime::OptionalText::into_optional_text(value),
+                );
                 self
             }
             pub fn content<T>(mut self, value: T) -> Self
@@ -2603,14 +2548,11 @@ of an invalid address. The known properties are those of `Destination`.
             }
             pub fn mint_address<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::runtime::OptionalText,
             {
-                self.mint_address = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for mint_address: {e}")
-                    });
+                self.mint_address = Ok(
+                    crate::runtime::OptionalText::into_optional_text(value),
+                );
                 self
             }
             pub fn purchased_at<T>(mut self, value: T) -> Self
@@ -2627,16 +2569,11 @@ of an invalid address. The known properties are those of `Destination`.
             }
             pub fn token_standard<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::runtime::OptionalText,
             {
-                self.token_standard = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for token_standard: {e}"
-                        )
-                    });
+                self.token_standard = Ok(
+                    crate::runtime::OptionalText::into_optional_text(value),
+                );
                 self
             }
             pub fn type_<T>(mut self, value: T) -> Self
@@ -2783,14 +2720,11 @@ of an invalid address. The known properties are those of `Destination`.
         impl OrderItem {
             pub fn back_image<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::runtime::OptionalText,
             {
-                self.back_image = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for back_image: {e}")
-                    });
+                self.back_image = Ok(
+                    crate::runtime::OptionalText::into_optional_text(value),
+                );
                 self
             }
             pub fn image<T>(mut self, value: T) -> Self
@@ -3130,14 +3064,9 @@ of an invalid address. The known properties are those of `Destination`.
             }
             pub fn slug<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::runtime::OptionalText,
             {
-                self.slug = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for slug: {e}")
-                    });
+                self.slug = Ok(crate::runtime::OptionalText::into_optional_text(value));
                 self
             }
         }
@@ -3257,110 +3186,69 @@ of an invalid address. The known properties are those of `Destination`.
         impl PartialDestination {
             pub fn city<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::runtime::OptionalText,
             {
-                self.city = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for city: {e}")
-                    });
+                self.city = Ok(crate::runtime::OptionalText::into_optional_text(value));
                 self
             }
             pub fn country<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::runtime::OptionalText,
             {
-                self.country = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for country: {e}")
-                    });
+                self.country = Ok(
+                    crate::runtime::OptionalText::into_optional_text(value),
+                );
                 self
             }
             pub fn email<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::runtime::OptionalText,
             {
-                self.email = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for email: {e}")
-                    });
+                self.email = Ok(crate::runtime::OptionalText::into_optional_text(value));
                 self
             }
             pub fn line1<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::runtime::OptionalText,
             {
-                self.line1 = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for line1: {e}")
-                    });
+                self.line1 = Ok(crate::runtime::OptionalText::into_optional_text(value));
                 self
             }
             pub fn line2<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::runtime::OptionalText,
             {
-                self.line2 = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for line2: {e}")
-                    });
+                self.line2 = Ok(crate::runtime::OptionalText::into_optional_text(value));
                 self
             }
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::runtime::OptionalText,
             {
-                self.name = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for name: {e}")
-                    });
+                self.name = Ok(crate::runtime::OptionalText::into_optional_text(value));
                 self
             }
             pub fn phone<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::runtime::OptionalText,
             {
-                self.phone = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for phone: {e}")
-                    });
+                self.phone = Ok(crate::runtime::OptionalText::into_optional_text(value));
                 self
             }
             pub fn postal_code<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::runtime::OptionalText,
             {
-                self.postal_code = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for postal_code: {e}")
-                    });
+                self.postal_code = Ok(
+                    crate::runtime::OptionalText::into_optional_text(value),
+                );
                 self
             }
             pub fn state<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::runtime::OptionalText,
             {
-                self.state = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for state: {e}")
-                    });
+                self.state = Ok(crate::runtime::OptionalText::into_optional_text(value));
                 self
             }
             pub fn extra<T>(mut self, value: T) -> Self
@@ -4143,14 +4031,11 @@ of an invalid address. The known properties are those of `Destination`.
         impl QuoteValidationError {
             pub fn details<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::runtime::OptionalText,
             {
-                self.details = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for details: {e}")
-                    });
+                self.details = Ok(
+                    crate::runtime::OptionalText::into_optional_text(value),
+                );
                 self
             }
             pub fn error<T>(mut self, value: T) -> Self
@@ -4390,14 +4275,11 @@ of an invalid address. The known properties are those of `Destination`.
             }
             pub fn claw_slug<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::runtime::OptionalText,
             {
-                self.claw_slug = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for claw_slug: {e}")
-                    });
+                self.claw_slug = Ok(
+                    crate::runtime::OptionalText::into_optional_text(value),
+                );
                 self
             }
             pub fn created_at<T>(mut self, value: T) -> Self
@@ -4749,14 +4631,11 @@ of an invalid address. The known properties are those of `Destination`.
             }
             pub fn error_message<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::runtime::OptionalText,
             {
-                self.error_message = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for error_message: {e}")
-                    });
+                self.error_message = Ok(
+                    crate::runtime::OptionalText::into_optional_text(value),
+                );
                 self
             }
             pub fn items<T>(mut self, value: T) -> Self
@@ -4823,28 +4702,20 @@ of an invalid address. The known properties are those of `Destination`.
             }
             pub fn tracking_number<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::runtime::OptionalText,
             {
-                self.tracking_number = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for tracking_number: {e}"
-                        )
-                    });
+                self.tracking_number = Ok(
+                    crate::runtime::OptionalText::into_optional_text(value),
+                );
                 self
             }
             pub fn tracking_url<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::runtime::OptionalText,
             {
-                self.tracking_url = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for tracking_url: {e}")
-                    });
+                self.tracking_url = Ok(
+                    crate::runtime::OptionalText::into_optional_text(value),
+                );
                 self
             }
         }

@@ -2820,16 +2820,11 @@ state, and booking logic branches on it.
             }
             pub fn administrative_area<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::runtime::OptionalText,
             {
-                self.administrative_area = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for administrative_area: {e}"
-                        )
-                    });
+                self.administrative_area = Ok(
+                    crate::runtime::OptionalText::into_optional_text(value),
+                );
                 self
             }
             pub fn city<T>(mut self, value: T) -> Self
@@ -2858,14 +2853,11 @@ state, and booking logic branches on it.
             }
             pub fn postal_code<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::runtime::OptionalText,
             {
-                self.postal_code = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for postal_code: {e}")
-                    });
+                self.postal_code = Ok(
+                    crate::runtime::OptionalText::into_optional_text(value),
+                );
                 self
             }
         }
@@ -3002,14 +2994,11 @@ state, and booking logic branches on it.
             }
             pub fn identifier<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::runtime::OptionalText,
             {
-                self.identifier = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for identifier: {e}")
-                    });
+                self.identifier = Ok(
+                    crate::runtime::OptionalText::into_optional_text(value),
+                );
                 self
             }
             pub fn progress<T>(mut self, value: T) -> Self
@@ -3026,14 +3015,11 @@ state, and booking logic branches on it.
             }
             pub fn reference<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::runtime::OptionalText,
             {
-                self.reference = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for reference: {e}")
-                    });
+                self.reference = Ok(
+                    crate::runtime::OptionalText::into_optional_text(value),
+                );
                 self
             }
             pub fn started_at<T>(mut self, value: T) -> Self
@@ -3260,14 +3246,11 @@ state, and booking logic branches on it.
         impl BatchRequest {
             pub fn identifier<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::runtime::OptionalText,
             {
-                self.identifier = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for identifier: {e}")
-                    });
+                self.identifier = Ok(
+                    crate::runtime::OptionalText::into_optional_text(value),
+                );
                 self
             }
             pub fn reference<T>(mut self, value: T) -> Self
@@ -3393,26 +3376,20 @@ state, and booking logic branches on it.
             }
             pub fn icon_url<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::runtime::OptionalText,
             {
-                self.icon_url = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for icon_url: {e}")
-                    });
+                self.icon_url = Ok(
+                    crate::runtime::OptionalText::into_optional_text(value),
+                );
                 self
             }
             pub fn logo_url<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::runtime::OptionalText,
             {
-                self.logo_url = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for logo_url: {e}")
-                    });
+                self.logo_url = Ok(
+                    crate::runtime::OptionalText::into_optional_text(value),
+                );
                 self
             }
             pub fn name<T>(mut self, value: T) -> Self
@@ -3488,26 +3465,18 @@ state, and booking logic branches on it.
         impl Contact {
             pub fn company<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::runtime::OptionalText,
             {
-                self.company = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for company: {e}")
-                    });
+                self.company = Ok(
+                    crate::runtime::OptionalText::into_optional_text(value),
+                );
                 self
             }
             pub fn email<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::runtime::OptionalText,
             {
-                self.email = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for email: {e}")
-                    });
+                self.email = Ok(crate::runtime::OptionalText::into_optional_text(value));
                 self
             }
             pub fn name_lines<T>(mut self, value: T) -> Self
@@ -3524,14 +3493,9 @@ state, and booking logic branches on it.
             }
             pub fn phone<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::runtime::OptionalText,
             {
-                self.phone = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for phone: {e}")
-                    });
+                self.phone = Ok(crate::runtime::OptionalText::into_optional_text(value));
                 self
             }
         }
@@ -3743,66 +3707,47 @@ state, and booking logic branches on it.
             }
             pub fn carrier_code<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::runtime::OptionalText,
             {
-                self.carrier_code = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for carrier_code: {e}")
-                    });
+                self.carrier_code = Ok(
+                    crate::runtime::OptionalText::into_optional_text(value),
+                );
                 self
             }
             pub fn carrier_icon_url<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::runtime::OptionalText,
             {
-                self.carrier_icon_url = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for carrier_icon_url: {e}"
-                        )
-                    });
+                self.carrier_icon_url = Ok(
+                    crate::runtime::OptionalText::into_optional_text(value),
+                );
                 self
             }
             pub fn carrier_logo_url<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::runtime::OptionalText,
             {
-                self.carrier_logo_url = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for carrier_logo_url: {e}"
-                        )
-                    });
+                self.carrier_logo_url = Ok(
+                    crate::runtime::OptionalText::into_optional_text(value),
+                );
                 self
             }
             pub fn carrier_name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::runtime::OptionalText,
             {
-                self.carrier_name = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for carrier_name: {e}")
-                    });
+                self.carrier_name = Ok(
+                    crate::runtime::OptionalText::into_optional_text(value),
+                );
                 self
             }
             pub fn incoterm<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::runtime::OptionalText,
             {
-                self.incoterm = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for incoterm: {e}")
-                    });
+                self.incoterm = Ok(
+                    crate::runtime::OptionalText::into_optional_text(value),
+                );
                 self
             }
             pub fn is_pickup<T>(mut self, value: T) -> Self
@@ -3831,26 +3776,20 @@ state, and booking logic branches on it.
             }
             pub fn service_code<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::runtime::OptionalText,
             {
-                self.service_code = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for service_code: {e}")
-                    });
+                self.service_code = Ok(
+                    crate::runtime::OptionalText::into_optional_text(value),
+                );
                 self
             }
             pub fn service_name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::runtime::OptionalText,
             {
-                self.service_name = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for service_name: {e}")
-                    });
+                self.service_name = Ok(
+                    crate::runtime::OptionalText::into_optional_text(value),
+                );
                 self
             }
         }
@@ -3946,14 +3885,11 @@ state, and booking logic branches on it.
             }
             pub fn incoterm<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::runtime::OptionalText,
             {
-                self.incoterm = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for incoterm: {e}")
-                    });
+                self.incoterm = Ok(
+                    crate::runtime::OptionalText::into_optional_text(value),
+                );
                 self
             }
             pub fn service<T>(mut self, value: T) -> Self
@@ -4182,62 +4118,41 @@ state, and booking logic branches on it.
         impl Identifiers {
             pub fn eori<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::runtime::OptionalText,
             {
-                self.eori = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for eori: {e}")
-                    });
+                self.eori = Ok(crate::runtime::OptionalText::into_optional_text(value));
                 self
             }
             pub fn gb_eori<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::runtime::OptionalText,
             {
-                self.gb_eori = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for gb_eori: {e}")
-                    });
+                self.gb_eori = Ok(
+                    crate::runtime::OptionalText::into_optional_text(value),
+                );
                 self
             }
             pub fn tax_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::runtime::OptionalText,
             {
-                self.tax_id = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for tax_id: {e}")
-                    });
+                self.tax_id = Ok(
+                    crate::runtime::OptionalText::into_optional_text(value),
+                );
                 self
             }
             pub fn vat<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::runtime::OptionalText,
             {
-                self.vat = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for vat: {e}")
-                    });
+                self.vat = Ok(crate::runtime::OptionalText::into_optional_text(value));
                 self
             }
             pub fn voec<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::runtime::OptionalText,
             {
-                self.voec = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for voec: {e}")
-                    });
+                self.voec = Ok(crate::runtime::OptionalText::into_optional_text(value));
                 self
             }
         }
@@ -4391,14 +4306,11 @@ state, and booking logic branches on it.
             }
             pub fn description<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::runtime::OptionalText,
             {
-                self.description = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for description: {e}")
-                    });
+                self.description = Ok(
+                    crate::runtime::OptionalText::into_optional_text(value),
+                );
                 self
             }
             pub fn duty_amount<T>(mut self, value: T) -> Self
@@ -4415,50 +4327,36 @@ state, and booking logic branches on it.
             }
             pub fn identifier<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::runtime::OptionalText,
             {
-                self.identifier = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for identifier: {e}")
-                    });
+                self.identifier = Ok(
+                    crate::runtime::OptionalText::into_optional_text(value),
+                );
                 self
             }
             pub fn image_url<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::runtime::OptionalText,
             {
-                self.image_url = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for image_url: {e}")
-                    });
+                self.image_url = Ok(
+                    crate::runtime::OptionalText::into_optional_text(value),
+                );
                 self
             }
             pub fn location<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::runtime::OptionalText,
             {
-                self.location = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for location: {e}")
-                    });
+                self.location = Ok(
+                    crate::runtime::OptionalText::into_optional_text(value),
+                );
                 self
             }
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::runtime::OptionalText,
             {
-                self.name = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for name: {e}")
-                    });
+                self.name = Ok(crate::runtime::OptionalText::into_optional_text(value));
                 self
             }
             pub fn net_weight<T>(mut self, value: T) -> Self
@@ -4489,38 +4387,27 @@ state, and booking logic branches on it.
             }
             pub fn reference<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::runtime::OptionalText,
             {
-                self.reference = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for reference: {e}")
-                    });
+                self.reference = Ok(
+                    crate::runtime::OptionalText::into_optional_text(value),
+                );
                 self
             }
             pub fn sku<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::runtime::OptionalText,
             {
-                self.sku = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for sku: {e}")
-                    });
+                self.sku = Ok(crate::runtime::OptionalText::into_optional_text(value));
                 self
             }
             pub fn tariff_code<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::runtime::OptionalText,
             {
-                self.tariff_code = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for tariff_code: {e}")
-                    });
+                self.tariff_code = Ok(
+                    crate::runtime::OptionalText::into_optional_text(value),
+                );
                 self
             }
             pub fn tax_amount<T>(mut self, value: T) -> Self
@@ -4551,14 +4438,9 @@ state, and booking logic branches on it.
             }
             pub fn uri<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::runtime::OptionalText,
             {
-                self.uri = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for uri: {e}")
-                    });
+                self.uri = Ok(crate::runtime::OptionalText::into_optional_text(value));
                 self
             }
         }
@@ -5247,14 +5129,11 @@ state, and booking logic branches on it.
             }
             pub fn freetext<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::runtime::OptionalText,
             {
-                self.freetext = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for freetext: {e}")
-                    });
+                self.freetext = Ok(
+                    crate::runtime::OptionalText::into_optional_text(value),
+                );
                 self
             }
             pub fn gross_weight<T>(mut self, value: T) -> Self
@@ -5283,14 +5162,11 @@ state, and booking logic branches on it.
             }
             pub fn identifier<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::runtime::OptionalText,
             {
-                self.identifier = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for identifier: {e}")
-                    });
+                self.identifier = Ok(
+                    crate::runtime::OptionalText::into_optional_text(value),
+                );
                 self
             }
             pub fn items<T>(mut self, value: T) -> Self
@@ -5319,14 +5195,11 @@ state, and booking logic branches on it.
             }
             pub fn reference<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::runtime::OptionalText,
             {
-                self.reference = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for reference: {e}")
-                    });
+                self.reference = Ok(
+                    crate::runtime::OptionalText::into_optional_text(value),
+                );
                 self
             }
             pub fn tax_amount<T>(mut self, value: T) -> Self
@@ -5357,26 +5230,20 @@ state, and booking logic branches on it.
             }
             pub fn tracking_code<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::runtime::OptionalText,
             {
-                self.tracking_code = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for tracking_code: {e}")
-                    });
+                self.tracking_code = Ok(
+                    crate::runtime::OptionalText::into_optional_text(value),
+                );
                 self
             }
             pub fn tracking_url<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::runtime::OptionalText,
             {
-                self.tracking_url = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for tracking_url: {e}")
-                    });
+                self.tracking_url = Ok(
+                    crate::runtime::OptionalText::into_optional_text(value),
+                );
                 self
             }
             pub fn uuid<T>(mut self, value: T) -> Self
@@ -5538,14 +5405,11 @@ state, and booking logic branches on it.
             }
             pub fn freetext<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::runtime::OptionalText,
             {
-                self.freetext = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for freetext: {e}")
-                    });
+                self.freetext = Ok(
+                    crate::runtime::OptionalText::into_optional_text(value),
+                );
                 self
             }
             pub fn gross_weight<T>(mut self, value: T) -> Self
@@ -5574,14 +5438,11 @@ state, and booking logic branches on it.
             }
             pub fn identifier<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::runtime::OptionalText,
             {
-                self.identifier = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for identifier: {e}")
-                    });
+                self.identifier = Ok(
+                    crate::runtime::OptionalText::into_optional_text(value),
+                );
                 self
             }
             pub fn items<T>(mut self, value: T) -> Self
@@ -5612,14 +5473,11 @@ state, and booking logic branches on it.
             }
             pub fn reference<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::runtime::OptionalText,
             {
-                self.reference = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for reference: {e}")
-                    });
+                self.reference = Ok(
+                    crate::runtime::OptionalText::into_optional_text(value),
+                );
                 self
             }
             pub fn tax_amount<T>(mut self, value: T) -> Self
@@ -5650,14 +5508,11 @@ state, and booking logic branches on it.
             }
             pub fn tracking_url<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::runtime::OptionalText,
             {
-                self.tracking_url = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for tracking_url: {e}")
-                    });
+                self.tracking_url = Ok(
+                    crate::runtime::OptionalText::into_optional_text(value),
+                );
                 self
             }
             pub fn width<T>(mut self, value: T) -> Self
@@ -5839,38 +5694,29 @@ state, and booking logic branches on it.
             }
             pub fn company<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::runtime::OptionalText,
             {
-                self.company = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for company: {e}")
-                    });
+                self.company = Ok(
+                    crate::runtime::OptionalText::into_optional_text(value),
+                );
                 self
             }
             pub fn identifier<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::runtime::OptionalText,
             {
-                self.identifier = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for identifier: {e}")
-                    });
+                self.identifier = Ok(
+                    crate::runtime::OptionalText::into_optional_text(value),
+                );
                 self
             }
             pub fn reference<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::runtime::OptionalText,
             {
-                self.reference = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for reference: {e}")
-                    });
+                self.reference = Ok(
+                    crate::runtime::OptionalText::into_optional_text(value),
+                );
                 self
             }
             pub fn service_point_code<T>(mut self, value: T) -> Self
@@ -5889,14 +5735,9 @@ state, and booking logic branches on it.
             }
             pub fn uri<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::runtime::OptionalText,
             {
-                self.uri = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for uri: {e}")
-                    });
+                self.uri = Ok(crate::runtime::OptionalText::into_optional_text(value));
                 self
             }
         }
@@ -5968,14 +5809,11 @@ state, and booking logic branches on it.
         impl Problem {
             pub fn detail<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::runtime::OptionalText,
             {
-                self.detail = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for detail: {e}")
-                    });
+                self.detail = Ok(
+                    crate::runtime::OptionalText::into_optional_text(value),
+                );
                 self
             }
             pub fn errors<T>(mut self, value: T) -> Self
@@ -5997,14 +5835,11 @@ state, and booking logic branches on it.
             }
             pub fn instance<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::runtime::OptionalText,
             {
-                self.instance = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for instance: {e}")
-                    });
+                self.instance = Ok(
+                    crate::runtime::OptionalText::into_optional_text(value),
+                );
                 self
             }
             pub fn status<T>(mut self, value: T) -> Self
@@ -6775,14 +6610,11 @@ state, and booking logic branches on it.
             }
             pub fn identifier<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::runtime::OptionalText,
             {
-                self.identifier = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for identifier: {e}")
-                    });
+                self.identifier = Ok(
+                    crate::runtime::OptionalText::into_optional_text(value),
+                );
                 self
             }
             pub fn identifiers<T>(mut self, value: T) -> Self
@@ -6799,26 +6631,18 @@ state, and booking logic branches on it.
             }
             pub fn reference<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::runtime::OptionalText,
             {
-                self.reference = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for reference: {e}")
-                    });
+                self.reference = Ok(
+                    crate::runtime::OptionalText::into_optional_text(value),
+                );
                 self
             }
             pub fn uri<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::runtime::OptionalText,
             {
-                self.uri = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for uri: {e}")
-                    });
+                self.uri = Ok(crate::runtime::OptionalText::into_optional_text(value));
                 self
             }
         }
@@ -7703,28 +7527,20 @@ state, and booking logic branches on it.
             }
             pub fn identifier<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::runtime::OptionalText,
             {
-                self.identifier = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for identifier: {e}")
-                    });
+                self.identifier = Ok(
+                    crate::runtime::OptionalText::into_optional_text(value),
+                );
                 self
             }
             pub fn invoice_number<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::runtime::OptionalText,
             {
-                self.invoice_number = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for invoice_number: {e}"
-                        )
-                    });
+                self.invoice_number = Ok(
+                    crate::runtime::OptionalText::into_optional_text(value),
+                );
                 self
             }
             pub fn parcels<T>(mut self, value: T) -> Self
@@ -7753,14 +7569,11 @@ state, and booking logic branches on it.
             }
             pub fn reference<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::runtime::OptionalText,
             {
-                self.reference = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for reference: {e}")
-                    });
+                self.reference = Ok(
+                    crate::runtime::OptionalText::into_optional_text(value),
+                );
                 self
             }
             pub fn shipping_net_amount<T>(mut self, value: T) -> Self
@@ -7831,14 +7644,9 @@ state, and booking logic branches on it.
             }
             pub fn uri<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::runtime::OptionalText,
             {
-                self.uri = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for uri: {e}")
-                    });
+                self.uri = Ok(crate::runtime::OptionalText::into_optional_text(value));
                 self
             }
             pub fn uuid<T>(mut self, value: T) -> Self
@@ -8167,28 +7975,20 @@ state, and booking logic branches on it.
             }
             pub fn identifier<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::runtime::OptionalText,
             {
-                self.identifier = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for identifier: {e}")
-                    });
+                self.identifier = Ok(
+                    crate::runtime::OptionalText::into_optional_text(value),
+                );
                 self
             }
             pub fn invoice_number<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::runtime::OptionalText,
             {
-                self.invoice_number = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for invoice_number: {e}"
-                        )
-                    });
+                self.invoice_number = Ok(
+                    crate::runtime::OptionalText::into_optional_text(value),
+                );
                 self
             }
             pub fn parcels<T>(mut self, value: T) -> Self
@@ -8217,14 +8017,11 @@ state, and booking logic branches on it.
             }
             pub fn reference<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::runtime::OptionalText,
             {
-                self.reference = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for reference: {e}")
-                    });
+                self.reference = Ok(
+                    crate::runtime::OptionalText::into_optional_text(value),
+                );
                 self
             }
             pub fn shipping_net_amount<T>(mut self, value: T) -> Self
@@ -8283,14 +8080,9 @@ state, and booking logic branches on it.
             }
             pub fn uri<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::runtime::OptionalText,
             {
-                self.uri = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for uri: {e}")
-                    });
+                self.uri = Ok(crate::runtime::OptionalText::into_optional_text(value));
                 self
             }
             pub fn weight_unit<T>(mut self, value: T) -> Self
@@ -8390,14 +8182,11 @@ state, and booking logic branches on it.
         impl SpecialOpeningHours {
             pub fn close_time<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::runtime::OptionalText,
             {
-                self.close_time = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for close_time: {e}")
-                    });
+                self.close_time = Ok(
+                    crate::runtime::OptionalText::into_optional_text(value),
+                );
                 self
             }
             pub fn end_date<T>(mut self, value: T) -> Self
@@ -8426,14 +8215,11 @@ state, and booking logic branches on it.
             }
             pub fn open_time<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::runtime::OptionalText,
             {
-                self.open_time = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for open_time: {e}")
-                    });
+                self.open_time = Ok(
+                    crate::runtime::OptionalText::into_optional_text(value),
+                );
                 self
             }
             pub fn start_date<T>(mut self, value: T) -> Self

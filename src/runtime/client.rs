@@ -754,7 +754,7 @@ fn token_header(token: &str) -> HeaderValue {
 /// let created = client
 ///     .create_shipment()
 ///     .team("ad9546c1-393e-49a5-9a72-5cc146c9bec5")
-///     .body_map(|b| b.currency("DKK".to_string()))
+///     .body_map(|b| b.currency("DKK").reference("Order-5521"))
 ///     .send()
 ///     .await?;
 /// println!("request {:?}, key {:?}, replayed: {}", created.request_id(), created.idempotency_key(), created.replayed());

@@ -16,6 +16,7 @@ mod request_id;
 mod retry;
 mod retry_loop;
 mod string_type;
+mod text;
 
 pub use client::{
     ApiClient, ApiProfile, AuthScheme, BuildError, ClientBuilder, ClientContext, ResponseMeta,
@@ -30,3 +31,4 @@ pub use poll::PollPolicy;
 pub use request_id::RequestId;
 pub use retry::{Jitter, RetryPolicy, is_retryable_status, parse_retry_after};
 pub(crate) use string_type::string_type_impls;
+pub use text::OptionalText;

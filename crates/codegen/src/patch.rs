@@ -401,3 +401,67 @@ impl VisitMut for TeamPatcher {
         }
     }
 }
+
+/// The trait an optional text setter takes after [`optional_text_setters`].
+pub const OPTIONAL_TEXT: &str = "crate::runtime::OptionalText";
+
+/// Makes every body-builder setter of an optional text field (typify's `where T:
+/// TryInto<Option<String>>`, which refuses a plain `&str`) take [`OPTIONAL_TEXT`] instead: a
+/// `&str`, a `String`, or an `Option` of either. Returns how many setters were rewritten.
+///
+/// ```
+/// let mut file: syn::File = syn::parse_quote! {
+///     impl ShipmentRequest {
+///         pub fn reference<T>(mut self, value: T) -> Self
+///         where
+///             T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+///             T::Error: ::std::fmt::Display,
+///         {
+///             self.reference = value
+///                 .try_into()
+///                 .map_err(|e| format!("error converting supplied value for reference: {e}"));
+///             self
+///         }
+///     }
+/// };
+/// assert_eq!(parcelkit_codegen::patch::optional_text_setters(&mut file), 1);
+/// let text = quote::ToTokens::to_token_stream(&file).to_string();
+/// assert!(text.contains("T : crate :: runtime :: OptionalText"), "{text}");
+/// assert!(text.contains("self . reference = Ok (crate :: runtime :: OptionalText :: into_optional_text (value))"), "{text}");
+/// ```
+pub fn optional_text_setters(file: &mut syn::File) -> usize {
+    let mut patcher = OptionalTextPatcher { changed: 0 };
+    patcher.visit_file_mut(file);
+    patcher.changed
+}
+
+struct OptionalTextPatcher {
+    changed: usize,
+}
+
+impl VisitMut for OptionalTextPatcher {
+    fn visit_impl_item_fn_mut(&mut self, function: &mut syn::ImplItemFn) {
+        let Some(clause) = &function.sig.generics.where_clause else {
+            return;
+        };
+        let bounds = clause.to_token_stream().to_string().replace(' ', "");
+        if !bounds
+            .contains("T:::std::convert::TryInto<::std::option::Option<::std::string::String>>")
+        {
+            return;
+        }
+        // `self.<field> = value.try_into().map_err(..); self`
+        let [syn::Stmt::Expr(syn::Expr::Assign(assign), _), _] = function.block.stmts.as_slice()
+        else {
+            return;
+        };
+        let field = assign.left.clone();
+        let text: syn::Path = syn::parse_str(OPTIONAL_TEXT).expect("a path");
+        function.sig.generics.where_clause = Some(syn::parse_quote!(where T: #text));
+        function.block = syn::parse_quote!({
+            #field = Ok(#text::into_optional_text(value));
+            self
+        });
+        self.changed += 1;
+    }
+}

@@ -122,6 +122,7 @@ fn format_rust(api: &ApiSpec, tokens: TokenStream) -> Result<String, CodegenErro
     patch::decode_with_runtime(&mut file);
     patch::send_returns_call_error(&mut file);
     patch::team_from_client(&mut file);
+    patch::optional_text_setters(&mut file);
     patch::cli_reports_call_errors(&mut file);
     // Responses must survive a vendor's new enum value or dropped null field (issue 10); both
     // rules find their targets by shape, so they apply to whatever a spec adds.
