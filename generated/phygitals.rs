@@ -4996,6 +4996,7 @@ impl Client {
     /// `baseurl` is the base URL provided to the internal
     /// `reqwest::Client`, and should include a scheme and hostname,
     /// as well as port and a path stem if applicable.
+    #[doc(hidden)]
     pub fn new(baseurl: &str, inner: crate::runtime::ClientContext) -> Self {
         #[cfg(not(target_arch = "wasm32"))]
         let client = {
@@ -5013,6 +5014,7 @@ impl Client {
     /// `baseurl` is the base URL provided to the internal
     /// `reqwest::Client`, and should include a scheme and hostname,
     /// as well as port and a path stem if applicable.
+    #[doc(hidden)]
     pub fn new_with_client(
         baseurl: &str,
         client: reqwest::Client,
@@ -5062,13 +5064,7 @@ an on-chain mint address; when neither matches the answer is 404 `Card not found
 Sends a `GET` request to `/api/v1/card/{item_id}`
 
 Arguments:
-- `item_id`: The card's item id, from `get_inventory` (`items[].id`) or `get_purchase_status` (`result.nfts[].id`): a mint address for on-chain items, otherwise a source listing id.
-```ignore
-let response = client.get_card()
-    .item_id(item_id)
-    .send()
-    .await;
-```*/
+- `item_id`: The card's item id, from `get_inventory` (`items[].id`) or `get_purchase_status` (`result.nfts[].id`): a mint address for on-chain items, otherwise a source listing id.*/
     pub fn get_card(&self) -> builder::GetCard<'_> {
         builder::GetCard::new(self)
     }
@@ -5087,13 +5083,7 @@ Sandbox: `buyback_expires_at` is always `purchased_at` plus 7 days, never null;
 Sends a `GET` request to `/api/v1/inventory/{user_id}`
 
 Arguments:
-- `user_id`: The partner's own identifier for the user, as passed to `init_purchase`.
-```ignore
-let response = client.get_inventory()
-    .user_id(user_id)
-    .send()
-    .await;
-```*/
+- `user_id`: The partner's own identifier for the user, as passed to `init_purchase`.*/
     pub fn get_inventory(&self) -> builder::GetInventory<'_> {
         builder::GetInventory::new(self)
     }
@@ -5113,13 +5103,7 @@ Sandbox: the only status ever returned is `queued`; `tracking_number`, `tracking
 Sends a `GET` request to `/api/v1/ship/order/{order_id}`
 
 Arguments:
-- `order_id`: The `order_id` returned by `request_shipping`.
-```ignore
-let response = client.get_shipping_order()
-    .order_id(order_id)
-    .send()
-    .await;
-```*/
+- `order_id`: The `order_id` returned by `request_shipping`.*/
     pub fn get_shipping_order(&self) -> builder::GetShippingOrder<'_> {
         builder::GetShippingOrder::new(self)
     }
@@ -5140,14 +5124,7 @@ Sandbox: a quote session expires 15 minutes after it is created. The country che
 requires `country` to be a two-character string; any such value (even `ZZ`) is accepted.
 
 
-Sends a `POST` request to `/api/v1/ship/quote`
-
-```ignore
-let response = client.quote_shipping()
-    .body(body)
-    .send()
-    .await;
-```*/
+Sends a `POST` request to `/api/v1/ship/quote`*/
     pub fn quote_shipping(&self) -> builder::QuoteShipping<'_> {
         builder::QuoteShipping::new(self)
     }
@@ -5171,14 +5148,7 @@ created as `queued` and stays there, with all tracking fields null, for the life
 sandbox process.
 
 
-Sends a `POST` request to `/api/v1/ship/request`
-
-```ignore
-let response = client.request_shipping()
-    .body(body)
-    .send()
-    .await;
-```*/
+Sends a `POST` request to `/api/v1/ship/request`*/
     pub fn request_shipping(&self) -> builder::RequestShipping<'_> {
         builder::RequestShipping::new(self)
     }
@@ -5193,13 +5163,7 @@ sell-back rate and the rarity tiers of each pack. A pack can be bought with
 Sends a `GET` request to `/api/v1/vm/available`
 
 Arguments:
-- `platform`: Which platform's packs to list. Omitted, the server uses `mainnet`.
-```ignore
-let response = client.list_available_packs()
-    .platform(platform)
-    .send()
-    .await;
-```*/
+- `platform`: Which platform's packs to list. Omitted, the server uses `mainnet`.*/
     pub fn list_available_packs(&self) -> builder::ListAvailablePacks<'_> {
         builder::ListAvailablePacks::new(self)
     }
@@ -5219,14 +5183,7 @@ underlying listing to different users. Each item's `buyback_price` is fixed here
 what a later sandbox sell-back pays.
 
 
-Sends a `POST` request to `/api/v1/vm/buy/init`
-
-```ignore
-let response = client.init_purchase()
-    .body(body)
-    .send()
-    .await;
-```*/
+Sends a `POST` request to `/api/v1/vm/buy/init`*/
     pub fn init_purchase(&self) -> builder::InitPurchase<'_> {
         builder::InitPurchase::new(self)
     }
@@ -5248,14 +5205,7 @@ already fulfilled. `tx_hash` is a made-up identifier of the form
 `session_id` answers 400 `Transaction failed` straight away.
 
 
-Sends a `POST` request to `/api/v1/vm/buy/status`
-
-```ignore
-let response = client.get_purchase_status()
-    .body(body)
-    .send()
-    .await;
-```*/
+Sends a `POST` request to `/api/v1/vm/buy/status`*/
     pub fn get_purchase_status(&self) -> builder::GetPurchaseStatus<'_> {
         builder::GetPurchaseStatus::new(self)
     }
@@ -5276,14 +5226,7 @@ sandbox never answers `Transaction failed`, `Item already has an active buyback 
 or 429.
 
 
-Sends a `POST` request to `/api/v1/vm/buyback`
-
-```ignore
-let response = client.buyback_item()
-    .body(body)
-    .send()
-    .await;
-```*/
+Sends a `POST` request to `/api/v1/vm/buyback`*/
     pub fn buyback_item(&self) -> builder::BuybackItem<'_> {
         builder::BuybackItem::new(self)
     }
@@ -5303,14 +5246,7 @@ Sends a `GET` request to `/api/v1/vm/recent-pulls`
 
 Arguments:
 - `claw_ids`: Only pulls from these packs (pack `id`s from `list_available_packs`). Repeat the parameter for several packs (`?claw_ids=A&claw_ids=B`); omit it for all packs.
-- `limit`: How many pulls to return at most. The server clamps the value into 1..100 and falls back to 20 when it is missing or not a number; the client sends only values in range.
-```ignore
-let response = client.list_recent_pulls()
-    .claw_ids(claw_ids)
-    .limit(limit)
-    .send()
-    .await;
-```*/
+- `limit`: How many pulls to return at most. The server clamps the value into 1..100 and falls back to 20 when it is missing or not a number; the client sends only values in range.*/
     pub fn list_recent_pulls(&self) -> builder::ListRecentPulls<'_> {
         builder::ListRecentPulls::new(self)
     }

@@ -8366,6 +8366,7 @@ impl Client {
     /// `baseurl` is the base URL provided to the internal
     /// `reqwest::Client`, and should include a scheme and hostname,
     /// as well as port and a path stem if applicable.
+    #[doc(hidden)]
     pub fn new(baseurl: &str, inner: crate::runtime::ClientContext) -> Self {
         #[cfg(not(target_arch = "wasm32"))]
         let client = {
@@ -8383,6 +8384,7 @@ impl Client {
     /// `baseurl` is the base URL provided to the internal
     /// `reqwest::Client`, and should include a scheme and hostname,
     /// as well as port and a path stem if applicable.
+    #[doc(hidden)]
     pub fn new_with_client(
         baseurl: &str,
         client: reqwest::Client,
@@ -8437,18 +8439,7 @@ Arguments:
 - `per_page`: Number of items per page.
 - `state`: Only batches in this state.
 - `accept_language`: Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor's reference gives the schema `default: en` and, in its prose, says that when the header is left out the team's default language is used; parcelkit keeps both as written and sends the header only when the caller sets one. The syntax is the `Accept-Language` field of RFC 9110 §12.5.4 (a list of language ranges, each with an optional `;q=` weight of 0 to 1 with at most 3 decimals), named by `format: accept-language`.
-- `request_id`: A client-chosen correlation id (1 to 128 letters, digits, `.`, `_`, `-`). The API returns it unchanged in the `Request-ID` response header, on success and on error, so a client can match responses and logs to its requests. Quote it when contacting Smart Send support.
-```ignore
-let response = client.list_booking_batches()
-    .team(team)
-    .page(page)
-    .per_page(per_page)
-    .state(state)
-    .accept_language(accept_language)
-    .request_id(request_id)
-    .send()
-    .await;
-```*/
+- `request_id`: A client-chosen correlation id (1 to 128 letters, digits, `.`, `_`, `-`). The API returns it unchanged in the `Request-ID` response header, on success and on error, so a client can match responses and logs to its requests. Quote it when contacting Smart Send support.*/
     pub fn list_booking_batches(&self) -> builder::ListBookingBatches<'_> {
         builder::ListBookingBatches::new(self)
     }
@@ -8483,17 +8474,7 @@ storing it anywhere. GET requests ignore the header. See
 <https://docs.smartsend.io/api-reference/idempotency>.
 
 - `request_id`: A client-chosen correlation id (1 to 128 letters, digits, `.`, `_`, `-`). The API returns it unchanged in the `Request-ID` response header, on success and on error, so a client can match responses and logs to its requests. Quote it when contacting Smart Send support.
-- `body`
-```ignore
-let response = client.create_booking_batch()
-    .team(team)
-    .accept_language(accept_language)
-    .idempotency_key(idempotency_key)
-    .request_id(request_id)
-    .body(body)
-    .send()
-    .await;
-```*/
+- `body`*/
     pub fn create_booking_batch(&self) -> builder::CreateBookingBatch<'_> {
         builder::CreateBookingBatch::new(self)
     }
@@ -8512,16 +8493,7 @@ Arguments:
 - `team`: The team that owns the resources. Every resource of the API is scoped to a team.
 - `batch`: The booking batch's uuid (`Batch.uuid`).
 - `accept_language`: Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor's reference gives the schema `default: en` and, in its prose, says that when the header is left out the team's default language is used; parcelkit keeps both as written and sends the header only when the caller sets one. The syntax is the `Accept-Language` field of RFC 9110 §12.5.4 (a list of language ranges, each with an optional `;q=` weight of 0 to 1 with at most 3 decimals), named by `format: accept-language`.
-- `request_id`: A client-chosen correlation id (1 to 128 letters, digits, `.`, `_`, `-`). The API returns it unchanged in the `Request-ID` response header, on success and on error, so a client can match responses and logs to its requests. Quote it when contacting Smart Send support.
-```ignore
-let response = client.get_booking_batch()
-    .team(team)
-    .batch(batch)
-    .accept_language(accept_language)
-    .request_id(request_id)
-    .send()
-    .await;
-```*/
+- `request_id`: A client-chosen correlation id (1 to 128 letters, digits, `.`, `_`, `-`). The API returns it unchanged in the `Request-ID` response header, on success and on error, so a client can match responses and logs to its requests. Quote it when contacting Smart Send support.*/
     pub fn get_booking_batch(&self) -> builder::GetBookingBatch<'_> {
         builder::GetBookingBatch::new(self)
     }
@@ -8566,17 +8538,7 @@ payload (`order-4521_9f86d0...`), lets a retry from another process reuse it wit
 storing it anywhere. GET requests ignore the header. See
 <https://docs.smartsend.io/api-reference/idempotency>.
 
-- `request_id`: A client-chosen correlation id (1 to 128 letters, digits, `.`, `_`, `-`). The API returns it unchanged in the `Request-ID` response header, on success and on error, so a client can match responses and logs to its requests. Quote it when contacting Smart Send support.
-```ignore
-let response = client.dispatch_booking_batch()
-    .team(team)
-    .batch(batch)
-    .accept_language(accept_language)
-    .idempotency_key(idempotency_key)
-    .request_id(request_id)
-    .send()
-    .await;
-```*/
+- `request_id`: A client-chosen correlation id (1 to 128 letters, digits, `.`, `_`, `-`). The API returns it unchanged in the `Request-ID` response header, on success and on error, so a client can match responses and logs to its requests. Quote it when contacting Smart Send support.*/
     pub fn dispatch_booking_batch(&self) -> builder::DispatchBookingBatch<'_> {
         builder::DispatchBookingBatch::new(self)
     }
@@ -8615,18 +8577,7 @@ storing it anywhere. GET requests ignore the header. See
 <https://docs.smartsend.io/api-reference/idempotency>.
 
 - `request_id`: A client-chosen correlation id (1 to 128 letters, digits, `.`, `_`, `-`). The API returns it unchanged in the `Request-ID` response header, on success and on error, so a client can match responses and logs to its requests. Quote it when contacting Smart Send support.
-- `body`
-```ignore
-let response = client.add_booking_batch_shipments()
-    .team(team)
-    .batch(batch)
-    .accept_language(accept_language)
-    .idempotency_key(idempotency_key)
-    .request_id(request_id)
-    .body(body)
-    .send()
-    .await;
-```*/
+- `body`*/
     pub fn add_booking_batch_shipments(&self) -> builder::AddBookingBatchShipments<'_> {
         builder::AddBookingBatchShipments::new(self)
     }
@@ -8652,16 +8603,7 @@ Arguments:
 - `team`: The team that owns the resources. Every resource of the API is scoped to a team.
 - `operation`: The operation's uuid (`Operation.uuid`).
 - `accept_language`: Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor's reference gives the schema `default: en` and, in its prose, says that when the header is left out the team's default language is used; parcelkit keeps both as written and sends the header only when the caller sets one. The syntax is the `Accept-Language` field of RFC 9110 §12.5.4 (a list of language ranges, each with an optional `;q=` weight of 0 to 1 with at most 3 decimals), named by `format: accept-language`.
-- `request_id`: A client-chosen correlation id (1 to 128 letters, digits, `.`, `_`, `-`). The API returns it unchanged in the `Request-ID` response header, on success and on error, so a client can match responses and logs to its requests. Quote it when contacting Smart Send support.
-```ignore
-let response = client.get_operation()
-    .team(team)
-    .operation(operation)
-    .accept_language(accept_language)
-    .request_id(request_id)
-    .send()
-    .await;
-```*/
+- `request_id`: A client-chosen correlation id (1 to 128 letters, digits, `.`, `_`, `-`). The API returns it unchanged in the `Request-ID` response header, on success and on error, so a client can match responses and logs to its requests. Quote it when contacting Smart Send support.*/
     pub fn get_operation(&self) -> builder::GetOperation<'_> {
         builder::GetOperation::new(self)
     }
@@ -8700,17 +8642,7 @@ storing it anywhere. GET requests ignore the header. See
 <https://docs.smartsend.io/api-reference/idempotency>.
 
 - `request_id`: A client-chosen correlation id (1 to 128 letters, digits, `.`, `_`, `-`). The API returns it unchanged in the `Request-ID` response header, on success and on error, so a client can match responses and logs to its requests. Quote it when contacting Smart Send support.
-- `body`
-```ignore
-let response = client.get_rates()
-    .team(team)
-    .accept_language(accept_language)
-    .idempotency_key(idempotency_key)
-    .request_id(request_id)
-    .body(body)
-    .send()
-    .await;
-```*/
+- `body`*/
     pub fn get_rates(&self) -> builder::GetRates<'_> {
         builder::GetRates::new(self)
     }
@@ -8728,15 +8660,7 @@ Sends a `GET` request to `/team/{team}/routing/services`
 Arguments:
 - `team`: The team that owns the resources. Every resource of the API is scoped to a team.
 - `accept_language`: Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor's reference gives the schema `default: en` and, in its prose, says that when the header is left out the team's default language is used; parcelkit keeps both as written and sends the header only when the caller sets one. The syntax is the `Accept-Language` field of RFC 9110 §12.5.4 (a list of language ranges, each with an optional `;q=` weight of 0 to 1 with at most 3 decimals), named by `format: accept-language`.
-- `request_id`: A client-chosen correlation id (1 to 128 letters, digits, `.`, `_`, `-`). The API returns it unchanged in the `Request-ID` response header, on success and on error, so a client can match responses and logs to its requests. Quote it when contacting Smart Send support.
-```ignore
-let response = client.list_services()
-    .team(team)
-    .accept_language(accept_language)
-    .request_id(request_id)
-    .send()
-    .await;
-```*/
+- `request_id`: A client-chosen correlation id (1 to 128 letters, digits, `.`, `_`, `-`). The API returns it unchanged in the `Request-ID` response header, on success and on error, so a client can match responses and logs to its requests. Quote it when contacting Smart Send support.*/
     pub fn list_services(&self) -> builder::ListServices<'_> {
         builder::ListServices::new(self)
     }
@@ -8762,20 +8686,7 @@ Arguments:
 - `per_page`: Number of items per page. Modelled: the vendor documents this list as paginated but not its query parameters; parcelkit copies `per_page` (1 to 1000, default 100) from the booking-batch list.
 - `postal_code`: Only service points with this postal code. Modelled: not published by the vendor; parcelkit follows the postal-code lookups common to carrier service-point APIs.
 - `accept_language`: Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor's reference gives the schema `default: en` and, in its prose, says that when the header is left out the team's default language is used; parcelkit keeps both as written and sends the header only when the caller sets one. The syntax is the `Accept-Language` field of RFC 9110 §12.5.4 (a list of language ranges, each with an optional `;q=` weight of 0 to 1 with at most 3 decimals), named by `format: accept-language`.
-- `request_id`: A client-chosen correlation id (1 to 128 letters, digits, `.`, `_`, `-`). The API returns it unchanged in the `Request-ID` response header, on success and on error, so a client can match responses and logs to its requests. Quote it when contacting Smart Send support.
-```ignore
-let response = client.list_service_points()
-    .team(team)
-    .carrier(carrier)
-    .country(country)
-    .page(page)
-    .per_page(per_page)
-    .postal_code(postal_code)
-    .accept_language(accept_language)
-    .request_id(request_id)
-    .send()
-    .await;
-```*/
+- `request_id`: A client-chosen correlation id (1 to 128 letters, digits, `.`, `_`, `-`). The API returns it unchanged in the `Request-ID` response header, on success and on error, so a client can match responses and logs to its requests. Quote it when contacting Smart Send support.*/
     pub fn list_service_points(&self) -> builder::ListServicePoints<'_> {
         builder::ListServicePoints::new(self)
     }
@@ -8796,18 +8707,7 @@ Arguments:
 - `country`: Country of the service point, ISO 3166-1 alpha-2.
 - `code`: The carrier's own identifier of the service point.
 - `accept_language`: Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor's reference gives the schema `default: en` and, in its prose, says that when the header is left out the team's default language is used; parcelkit keeps both as written and sends the header only when the caller sets one. The syntax is the `Accept-Language` field of RFC 9110 §12.5.4 (a list of language ranges, each with an optional `;q=` weight of 0 to 1 with at most 3 decimals), named by `format: accept-language`.
-- `request_id`: A client-chosen correlation id (1 to 128 letters, digits, `.`, `_`, `-`). The API returns it unchanged in the `Request-ID` response header, on success and on error, so a client can match responses and logs to its requests. Quote it when contacting Smart Send support.
-```ignore
-let response = client.get_service_point_by_carrier_code()
-    .team(team)
-    .carrier(carrier)
-    .country(country)
-    .code(code)
-    .accept_language(accept_language)
-    .request_id(request_id)
-    .send()
-    .await;
-```*/
+- `request_id`: A client-chosen correlation id (1 to 128 letters, digits, `.`, `_`, `-`). The API returns it unchanged in the `Request-ID` response header, on success and on error, so a client can match responses and logs to its requests. Quote it when contacting Smart Send support.*/
     pub fn get_service_point_by_carrier_code(
         &self,
     ) -> builder::GetServicePointByCarrierCode<'_> {
@@ -8826,16 +8726,7 @@ Arguments:
 - `team`: The team that owns the resources. Every resource of the API is scoped to a team.
 - `service_point`: The service point's Smart Send uuid (`ServicePoint.uuid`). The vendor's reference names this path parameter `uuid`; a path parameter's name never reaches the wire, and parcelkit names it `service_point`, like `shipment`, `batch` and `operation`, so that the generated setter (`.service_point(..)`) and CLI flag (`--service-point`) say whose uuid it is.
 - `accept_language`: Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor's reference gives the schema `default: en` and, in its prose, says that when the header is left out the team's default language is used; parcelkit keeps both as written and sends the header only when the caller sets one. The syntax is the `Accept-Language` field of RFC 9110 §12.5.4 (a list of language ranges, each with an optional `;q=` weight of 0 to 1 with at most 3 decimals), named by `format: accept-language`.
-- `request_id`: A client-chosen correlation id (1 to 128 letters, digits, `.`, `_`, `-`). The API returns it unchanged in the `Request-ID` response header, on success and on error, so a client can match responses and logs to its requests. Quote it when contacting Smart Send support.
-```ignore
-let response = client.get_service_point()
-    .team(team)
-    .service_point(service_point)
-    .accept_language(accept_language)
-    .request_id(request_id)
-    .send()
-    .await;
-```*/
+- `request_id`: A client-chosen correlation id (1 to 128 letters, digits, `.`, `_`, `-`). The API returns it unchanged in the `Request-ID` response header, on success and on error, so a client can match responses and logs to its requests. Quote it when contacting Smart Send support.*/
     pub fn get_service_point(&self) -> builder::GetServicePoint<'_> {
         builder::GetServicePoint::new(self)
     }
@@ -8858,17 +8749,7 @@ Arguments:
 - `page`: Page to return, counting from 1. Modelled: the vendor documents this list as paginated but not its query parameters; parcelkit copies `page` from the booking-batch list.
 - `per_page`: Number of items per page. Modelled: the vendor documents this list as paginated but not its query parameters; parcelkit copies `per_page` (1 to 1000, default 100) from the booking-batch list.
 - `accept_language`: Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor's reference gives the schema `default: en` and, in its prose, says that when the header is left out the team's default language is used; parcelkit keeps both as written and sends the header only when the caller sets one. The syntax is the `Accept-Language` field of RFC 9110 §12.5.4 (a list of language ranges, each with an optional `;q=` weight of 0 to 1 with at most 3 decimals), named by `format: accept-language`.
-- `request_id`: A client-chosen correlation id (1 to 128 letters, digits, `.`, `_`, `-`). The API returns it unchanged in the `Request-ID` response header, on success and on error, so a client can match responses and logs to its requests. Quote it when contacting Smart Send support.
-```ignore
-let response = client.list_shipments()
-    .team(team)
-    .page(page)
-    .per_page(per_page)
-    .accept_language(accept_language)
-    .request_id(request_id)
-    .send()
-    .await;
-```*/
+- `request_id`: A client-chosen correlation id (1 to 128 letters, digits, `.`, `_`, `-`). The API returns it unchanged in the `Request-ID` response header, on success and on error, so a client can match responses and logs to its requests. Quote it when contacting Smart Send support.*/
     pub fn list_shipments(&self) -> builder::ListShipments<'_> {
         builder::ListShipments::new(self)
     }
@@ -8912,17 +8793,7 @@ storing it anywhere. GET requests ignore the header. See
 <https://docs.smartsend.io/api-reference/idempotency>.
 
 - `request_id`: A client-chosen correlation id (1 to 128 letters, digits, `.`, `_`, `-`). The API returns it unchanged in the `Request-ID` response header, on success and on error, so a client can match responses and logs to its requests. Quote it when contacting Smart Send support.
-- `body`
-```ignore
-let response = client.create_shipment()
-    .team(team)
-    .accept_language(accept_language)
-    .idempotency_key(idempotency_key)
-    .request_id(request_id)
-    .body(body)
-    .send()
-    .await;
-```*/
+- `body`*/
     pub fn create_shipment(&self) -> builder::CreateShipment<'_> {
         builder::CreateShipment::new(self)
     }
@@ -8969,18 +8840,7 @@ storing it anywhere. GET requests ignore the header. See
 
 - `prefer`: `respond-async` asks the API not to wait for the carrier: it answers `202 Accepted` at once with an Operation to poll (its URL in the `Location` header). Without the header the API answers `200` when the booking is done.
 - `request_id`: A client-chosen correlation id (1 to 128 letters, digits, `.`, `_`, `-`). The API returns it unchanged in the `Request-ID` response header, on success and on error, so a client can match responses and logs to its requests. Quote it when contacting Smart Send support.
-- `body`
-```ignore
-let response = client.create_and_book_shipment()
-    .team(team)
-    .accept_language(accept_language)
-    .idempotency_key(idempotency_key)
-    .prefer(prefer)
-    .request_id(request_id)
-    .body(body)
-    .send()
-    .await;
-```*/
+- `body`*/
     pub fn create_and_book_shipment(&self) -> builder::CreateAndBookShipment<'_> {
         builder::CreateAndBookShipment::new(self)
     }
@@ -8998,16 +8858,7 @@ Arguments:
 - `team`: The team that owns the resources. Every resource of the API is scoped to a team.
 - `shipment`: The shipment's uuid (`Shipment.uuid`).
 - `accept_language`: Preferred languages for translatable texts (service names, messages), as BCP 47 tags with optional q-values. The API picks the best match among the team's language and the available translations. The vendor's reference gives the schema `default: en` and, in its prose, says that when the header is left out the team's default language is used; parcelkit keeps both as written and sends the header only when the caller sets one. The syntax is the `Accept-Language` field of RFC 9110 §12.5.4 (a list of language ranges, each with an optional `;q=` weight of 0 to 1 with at most 3 decimals), named by `format: accept-language`.
-- `request_id`: A client-chosen correlation id (1 to 128 letters, digits, `.`, `_`, `-`). The API returns it unchanged in the `Request-ID` response header, on success and on error, so a client can match responses and logs to its requests. Quote it when contacting Smart Send support.
-```ignore
-let response = client.get_shipment()
-    .team(team)
-    .shipment(shipment)
-    .accept_language(accept_language)
-    .request_id(request_id)
-    .send()
-    .await;
-```*/
+- `request_id`: A client-chosen correlation id (1 to 128 letters, digits, `.`, `_`, `-`). The API returns it unchanged in the `Request-ID` response header, on success and on error, so a client can match responses and logs to its requests. Quote it when contacting Smart Send support.*/
     pub fn get_shipment(&self) -> builder::GetShipment<'_> {
         builder::GetShipment::new(self)
     }
@@ -9043,17 +8894,7 @@ payload (`order-4521_9f86d0...`), lets a retry from another process reuse it wit
 storing it anywhere. GET requests ignore the header. See
 <https://docs.smartsend.io/api-reference/idempotency>.
 
-- `request_id`: A client-chosen correlation id (1 to 128 letters, digits, `.`, `_`, `-`). The API returns it unchanged in the `Request-ID` response header, on success and on error, so a client can match responses and logs to its requests. Quote it when contacting Smart Send support.
-```ignore
-let response = client.delete_shipment()
-    .team(team)
-    .shipment(shipment)
-    .accept_language(accept_language)
-    .idempotency_key(idempotency_key)
-    .request_id(request_id)
-    .send()
-    .await;
-```*/
+- `request_id`: A client-chosen correlation id (1 to 128 letters, digits, `.`, `_`, `-`). The API returns it unchanged in the `Request-ID` response header, on success and on error, so a client can match responses and logs to its requests. Quote it when contacting Smart Send support.*/
     pub fn delete_shipment(&self) -> builder::DeleteShipment<'_> {
         builder::DeleteShipment::new(self)
     }
@@ -9103,18 +8944,7 @@ storing it anywhere. GET requests ignore the header. See
 <https://docs.smartsend.io/api-reference/idempotency>.
 
 - `prefer`: `respond-async` asks the API not to wait for the carrier: it answers `202 Accepted` at once with an Operation to poll (its URL in the `Location` header). Without the header the API answers `200` when the booking is done.
-- `request_id`: A client-chosen correlation id (1 to 128 letters, digits, `.`, `_`, `-`). The API returns it unchanged in the `Request-ID` response header, on success and on error, so a client can match responses and logs to its requests. Quote it when contacting Smart Send support.
-```ignore
-let response = client.book_shipment()
-    .team(team)
-    .shipment(shipment)
-    .accept_language(accept_language)
-    .idempotency_key(idempotency_key)
-    .prefer(prefer)
-    .request_id(request_id)
-    .send()
-    .await;
-```*/
+- `request_id`: A client-chosen correlation id (1 to 128 letters, digits, `.`, `_`, `-`). The API returns it unchanged in the `Request-ID` response header, on success and on error, so a client can match responses and logs to its requests. Quote it when contacting Smart Send support.*/
     pub fn book_shipment(&self) -> builder::BookShipment<'_> {
         builder::BookShipment::new(self)
     }

@@ -465,3 +465,97 @@ impl VisitMut for OptionalTextPatcher {
         self.changed += 1;
     }
 }
+
+/// Drops the ```` ```ignore ```` templates progenitor writes into each operation's docs
+/// (`let response = client.get_inventory().user_id(user_id)...`: placeholder variables that
+/// never compile, so rustdoc lists every one as an ignored test). The argument list above each
+/// stays. Returns how many templates were removed.
+///
+/// ```
+/// let mut file: syn::File = syn::parse_quote! {
+///     impl Client {
+///         #[doc = "List things\n\nArguments:\n- `id`: the id\n```ignore\nlet r = client.list().id(id).send().await;\n```"]
+///         pub fn list(&self) {}
+///     }
+/// };
+/// assert_eq!(parcelkit_codegen::patch::drop_ignored_templates(&mut file), 1);
+/// let text = quote::ToTokens::to_token_stream(&file).to_string();
+/// assert!(!text.contains("ignore") && text.contains("Arguments"), "{text}");
+/// ```
+pub fn drop_ignored_templates(file: &mut syn::File) -> usize {
+    let mut patcher = TemplatePatcher { changed: 0 };
+    patcher.visit_file_mut(file);
+    patcher.changed
+}
+
+struct TemplatePatcher {
+    changed: usize,
+}
+
+impl VisitMut for TemplatePatcher {
+    fn visit_attribute_mut(&mut self, attribute: &mut syn::Attribute) {
+        let syn::Meta::NameValue(doc) = &mut attribute.meta else {
+            return;
+        };
+        if !doc.path.is_ident("doc") {
+            return;
+        }
+        let syn::Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Str(text),
+            ..
+        }) = &doc.value
+        else {
+            return;
+        };
+        let mut value = text.value();
+        let Some(start) = value.find("```ignore") else {
+            return;
+        };
+        let end = value[start + 3..]
+            .find("```")
+            .map_or(value.len(), |at| start + 3 + at + 3);
+        value.replace_range(start..end, "");
+        let trimmed = value.trim_end().to_owned();
+        doc.value = syn::parse_quote!(#trimmed);
+        self.changed += 1;
+    }
+}
+
+/// Hides progenitor's `Client::new(baseurl, inner)` and `Client::new_with_client(..)` from the
+/// docs: a user cannot build the `ClientContext` they take, and `Client::builder()` is the way
+/// in. They stay callable (the runtime builds clients through them). Returns how many were
+/// hidden.
+///
+/// ```
+/// let mut file: syn::File = syn::parse_quote! {
+///     impl Client {
+///         pub fn new(baseurl: &str, inner: Context) -> Self { todo!() }
+///     }
+/// };
+/// assert_eq!(parcelkit_codegen::patch::hide_raw_constructors(&mut file), 1);
+/// let text = quote::ToTokens::to_token_stream(&file).to_string();
+/// assert!(text.contains("# [doc (hidden)]"), "{text}");
+/// ```
+pub fn hide_raw_constructors(file: &mut syn::File) -> usize {
+    let mut patcher = ConstructorPatcher { changed: 0 };
+    patcher.visit_file_mut(file);
+    patcher.changed
+}
+
+struct ConstructorPatcher {
+    changed: usize,
+}
+
+impl VisitMut for ConstructorPatcher {
+    fn visit_impl_item_fn_mut(&mut self, function: &mut syn::ImplItemFn) {
+        let takes_base_url = matches!(
+            function.sig.inputs.first(),
+            Some(syn::FnArg::Typed(arg)) if arg.pat.to_token_stream().to_string() == "baseurl"
+        );
+        let name = function.sig.ident.to_string();
+        if takes_base_url && (name == "new" || name == "new_with_client") {
+            function.attrs.push(syn::parse_quote!(#[doc(hidden)]));
+            self.changed += 1;
+        }
+    }
+}

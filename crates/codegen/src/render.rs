@@ -123,6 +123,8 @@ fn format_rust(api: &ApiSpec, tokens: TokenStream) -> Result<String, CodegenErro
     patch::send_returns_call_error(&mut file);
     patch::team_from_client(&mut file);
     patch::optional_text_setters(&mut file);
+    patch::drop_ignored_templates(&mut file);
+    patch::hide_raw_constructors(&mut file);
     patch::cli_reports_call_errors(&mut file);
     // Responses must survive a vendor's new enum value or dropped null field (issue 10); both
     // rules find their targets by shape, so they apply to whatever a spec adds.
