@@ -21,11 +21,7 @@ use super::error::{self, CallRecord, Captured};
 use super::retry_loop::{RetrySafety, classify, run_with_retries};
 use super::{AcceptLanguage, IdempotencyKey, Jitter, RequestId, RetryPolicy};
 
-pub(crate) const REQUEST_ID: HeaderName = HeaderName::from_static("request-id");
-pub(crate) const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
-const IDEMPOTENCY_REPLAYED: &str = "idempotency-replayed";
-/// Added by progenitor to every request; removed before sending (see `ClientContext::prepare`).
-const API_VERSION: HeaderName = HeaderName::from_static("api-version");
+use super::headers::{API_VERSION, IDEMPOTENCY_KEY, IDEMPOTENCY_REPLAYED, REQUEST_ID};
 
 /// How an API authenticates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -21,8 +21,8 @@ use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
 use serde::de::DeserializeOwned;
 
-use super::client::REQUEST_ID;
 use super::error::ErrorBody;
+use super::headers::REQUEST_ID;
 
 /// The most of a body an error message shows (an excerpt, for people); the error itself keeps up
 /// to [`MAX_ERROR_BODY`](super::MAX_ERROR_BODY) bytes.

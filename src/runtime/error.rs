@@ -15,7 +15,7 @@ use bytes::Bytes;
 use progenitor_client::ResponseValue;
 use reqwest::StatusCode;
 
-use super::client::{IDEMPOTENCY_KEY, REQUEST_ID};
+use super::headers::{IDEMPOTENCY_KEY, REQUEST_ID};
 use super::is_retryable_status;
 use reqwest::header::HeaderMap;
 

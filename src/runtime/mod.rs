@@ -9,6 +9,7 @@ mod clock;
 pub mod decode;
 mod error;
 mod header_token;
+mod headers;
 mod idempotency;
 mod language;
 mod poll;
