@@ -16,7 +16,7 @@ use reqwest::header::{
 use tracing::Instrument;
 
 use super::clock::{Clock, SystemClock};
-use super::decode::read_capped;
+use super::decode::{in_memory, read_capped};
 use super::error::{self, CallRecord, Captured};
 use super::retry_loop::{RetrySafety, classify, run_with_retries};
 use super::{AcceptLanguage, IdempotencyKey, Jitter, RequestId, RetryPolicy};
@@ -716,17 +716,7 @@ async fn capture_response(
         let version = taken.version();
         // Already in memory: this cannot fail on the network.
         body = taken.bytes().await.unwrap_or_default();
-        let mut rebuilt = http::Response::builder().status(status).version(version);
-        if let Some(h) = rebuilt.headers_mut() {
-            *h = headers.clone();
-        }
-        if let Some(e) = rebuilt.extensions_mut() {
-            *e = extensions;
-        }
-        *response = rebuilt
-            .body(body.clone())
-            .expect("status and version come from a valid response")
-            .into();
+        *response = in_memory(status, version, headers.clone(), extensions, body.clone());
     }
     Captured {
         status: Some(status),

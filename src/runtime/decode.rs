@@ -57,17 +57,38 @@ pub(crate) async fn read_capped(
         }
         body.extend_from_slice(&chunk);
     }
+    let mut extensions = http::Extensions::new();
+    if cut {
+        extensions.insert(BodyCut { limit });
+    }
+    Ok(in_memory(
+        status,
+        version,
+        headers,
+        extensions,
+        body.freeze(),
+    ))
+}
+
+/// A response whose body is already in memory, so the generated code can read it as usual.
+pub(crate) fn in_memory(
+    status: StatusCode,
+    version: http::Version,
+    headers: HeaderMap,
+    extensions: http::Extensions,
+    body: Bytes,
+) -> reqwest::Response {
     let mut rebuilt = http::Response::builder().status(status).version(version);
     if let Some(h) = rebuilt.headers_mut() {
         *h = headers;
     }
-    if cut && let Some(extensions) = rebuilt.extensions_mut() {
-        extensions.insert(BodyCut { limit });
+    if let Some(e) = rebuilt.extensions_mut() {
+        *e = extensions;
     }
-    let rebuilt = rebuilt
-        .body(body.freeze())
-        .expect("status and version come from a valid response");
-    Ok(reqwest::Response::from(rebuilt))
+    rebuilt
+        .body(body)
+        .expect("status and version come from a valid response")
+        .into()
 }
 
 /// Decodes a success body into the operation's type (called by the generated `send()`).
