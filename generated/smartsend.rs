@@ -11838,7 +11838,7 @@ pub mod builder {
             self
         }
 
-        pub fn prefer<V>(mut self, value: V) -> Self
+        fn prefer<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::CreateAndBookShipmentPrefer>,
         {
@@ -11890,8 +11890,7 @@ pub mod builder {
             self
         }
 
-        ///Sends a `POST` request to `/team/{team}/shipments/booking`
-        pub async fn send(
+        async fn send_any(
             self,
         ) -> Result<ResponseValue<types::CreateAndBookShipmentSuccess>, crate::Error> {
             let Self {
@@ -12025,6 +12024,19 @@ pub mod builder {
             }
                 .await;
             call.finish_call(result)
+        }
+
+        /// Sends the request and returns the finished result (`200`, `ShipmentEnvelope`). No `Prefer` header is sent, so the server answers when the work is done; for an answer before that, see [`Self::respond_async`].
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::ShipmentEnvelope>, crate::Error> {
+            crate::smartsend::respond_async::finished(self).await
+        }
+
+        /// Asks the server not to wait (`Prefer: respond-async`): the returned request's
+        /// `send()` gives the finished result (`200`) or an accepted operation to poll (`202`).
+        pub fn respond_async(self) -> crate::smartsend::RespondAsync<Self> {
+            crate::smartsend::RespondAsync::new(self)
         }
     }
 
@@ -12513,7 +12525,7 @@ pub mod builder {
             self
         }
 
-        pub fn prefer<V>(mut self, value: V) -> Self
+        fn prefer<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::BookShipmentPrefer>,
         {
@@ -12538,8 +12550,7 @@ pub mod builder {
             self
         }
 
-        ///Sends a `POST` request to `/team/{team}/shipments/{shipment}/booking`
-        pub async fn send(
+        async fn send_any(
             self,
         ) -> Result<ResponseValue<types::BookShipmentSuccess>, crate::Error> {
             let Self {
@@ -12668,6 +12679,75 @@ pub mod builder {
             }
                 .await;
             call.finish_call(result)
+        }
+
+        /// Sends the request and returns the finished result (`200`, `ShipmentEnvelope`). No `Prefer` header is sent, so the server answers when the work is done; for an answer before that, see [`Self::respond_async`].
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::ShipmentEnvelope>, crate::Error> {
+            crate::smartsend::respond_async::finished(self).await
+        }
+
+        /// Asks the server not to wait (`Prefer: respond-async`): the returned request's
+        /// `send()` gives the finished result (`200`) or an accepted operation to poll (`202`).
+        pub fn respond_async(self) -> crate::smartsend::RespondAsync<Self> {
+            crate::smartsend::RespondAsync::new(self)
+        }
+    }
+
+    impl<'a> crate::smartsend::respond_async::Request for CreateAndBookShipment<'a> {
+        fn scope(&self) -> (super::Client, Option<types::TeamId>) {
+            (self.client.clone(), self.team.as_ref().ok().cloned())
+        }
+
+        async fn send_preferring(
+            self,
+            respond_async: bool,
+        ) -> Result<
+            ResponseValue<Result<types::ShipmentEnvelope, types::OperationEnvelope>>,
+            crate::Error,
+        > {
+            let request = if respond_async {
+                self.prefer(types::CreateAndBookShipmentPrefer::RespondAsync)
+            } else {
+                self
+            };
+            let response = request.send_any().await?;
+            let status = response.status();
+            let headers = response.headers().clone();
+            let body = match response.into_inner() {
+                types::CreateAndBookShipmentSuccess::ShipmentEnvelope(body) => Ok(body),
+                types::CreateAndBookShipmentSuccess::OperationEnvelope(body) => Err(body),
+            };
+            Ok(ResponseValue::new(body, status, headers))
+        }
+    }
+
+    impl<'a> crate::smartsend::respond_async::Request for BookShipment<'a> {
+        fn scope(&self) -> (super::Client, Option<types::TeamId>) {
+            (self.client.clone(), self.team.as_ref().ok().cloned())
+        }
+
+        async fn send_preferring(
+            self,
+            respond_async: bool,
+        ) -> Result<
+            ResponseValue<Result<types::ShipmentEnvelope, types::OperationEnvelope>>,
+            crate::Error,
+        > {
+            let request = if respond_async {
+                self.prefer(types::BookShipmentPrefer::RespondAsync)
+            } else {
+                self
+            };
+            let response = request.send_any().await?;
+            let status = response.status();
+            let headers = response.headers().clone();
+            let body = match response.into_inner() {
+                types::BookShipmentSuccess::ShipmentEnvelope(body) => Ok(body),
+                types::BookShipmentSuccess::OperationEnvelope(body) => Err(body),
+            };
+            Ok(ResponseValue::new(body, status, headers))
         }
     }
 }

@@ -947,22 +947,6 @@ impl<T: CliConfig> Cli<T> {
                     .help("Invoice or order number, as printed on customs documents."),
             )
             .arg(
-                ::clap::Arg::new("prefer")
-                    .long("prefer")
-                    .value_parser(
-                        ::clap::builder::TypedValueParser::map(
-                            ::clap::builder::PossibleValuesParser::new([
-                                types::CreateAndBookShipmentPrefer::RespondAsync.to_string(),
-                            ]),
-                            |s| types::CreateAndBookShipmentPrefer::try_from(s).unwrap(),
-                        ),
-                    )
-                    .required(false)
-                    .help(
-                        "`respond-async` asks the API not to wait for the carrier: it answers `202 Accepted` at once with an Operation to poll (its URL in the `Location` header). Without the header the API answers `200` when the booking is done.",
-                    ),
-            )
-            .arg(
                 ::clap::Arg::new("reference")
                     .long("reference")
                     .value_parser(::clap::value_parser!(::std::string::String))
@@ -1173,22 +1157,6 @@ impl<T: CliConfig> Cli<T> {
                     .required(false)
                     .help(
                         "Makes this write safe to retry. The key is chosen by the client: 16 to 128 letters, digits,\n`.`, `_` or `-`, case-sensitive, unique per logical operation of one client. Without it,\nrequests are not deduplicated.\n- Same key and identical payload within 24 hours: the API does not run the operation again\n  but returns the response it stored for the first request, with the response header\n  `Idempotency-Replayed: true`.\n- Same key with a different payload: 422, and the operation does not run.\n- Same key while the first request is still being processed: 409 with `Retry-After`; wait\n  that long and retry with the same key.\n\nGenerate the key once per operation and reuse it on every retry of that operation. A key\nderived deterministically from the request, for example the order id plus a hash of the\npayload (`order-4521_9f86d0...`), lets a retry from another process reuse it without\nstoring it anywhere. GET requests ignore the header. See\n<https://docs.smartsend.io/api-reference/idempotency>.\n",
-                    ),
-            )
-            .arg(
-                ::clap::Arg::new("prefer")
-                    .long("prefer")
-                    .value_parser(
-                        ::clap::builder::TypedValueParser::map(
-                            ::clap::builder::PossibleValuesParser::new([
-                                types::BookShipmentPrefer::RespondAsync.to_string(),
-                            ]),
-                            |s| types::BookShipmentPrefer::try_from(s).unwrap(),
-                        ),
-                    )
-                    .required(false)
-                    .help(
-                        "`respond-async` asks the API not to wait for the carrier: it answers `202 Accepted` at once with an Operation to poll (its URL in the `Location` header). Without the header the API answers `200` when the booking is done.",
                     ),
             )
             .arg(
@@ -1915,12 +1883,6 @@ impl<T: CliConfig> Cli<T> {
             request = request.body_map(|body| { body.invoice_number(value.clone()) });
         }
 
-        if let Some(value) = matches
-            .get_one::<types::CreateAndBookShipmentPrefer>("prefer")
-        {
-            request = request.prefer(value.clone());
-        }
-
         if let Some(value) = matches.get_one::<::std::string::String>("reference") {
             request = request.body_map(|body| { body.reference(value.clone()) });
         }
@@ -2071,10 +2033,6 @@ impl<T: CliConfig> Cli<T> {
         if let Some(value) = matches.get_one::<crate::IdempotencyKey>("idempotency-key")
         {
             request = request.idempotency_key(value.clone());
-        }
-
-        if let Some(value) = matches.get_one::<types::BookShipmentPrefer>("prefer") {
-            request = request.prefer(value.clone());
         }
 
         if let Some(value) = matches.get_one::<crate::RequestId>("request-id") {

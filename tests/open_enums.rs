@@ -173,7 +173,11 @@ fn operation(state: &str) -> Value {
 
 async fn accepted(server: &ScriptedServer, clock: &ManualClock) -> smartsend::OperationHandle {
     let outcome = smartsend_client(server, clock)
-        .book_shipment_async(TEAM, SHIPMENT.parse().unwrap(), None)
+        .book_shipment()
+        .team(TEAM)
+        .shipment(SHIPMENT.parse::<uuid::Uuid>().unwrap())
+        .respond_async()
+        .send()
         .await
         .expect("the booking is answered");
     let BookingOutcome::Accepted(handle) = outcome else {

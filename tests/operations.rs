@@ -1,5 +1,7 @@
-//! `Prefer: respond-async` bookings: 200 is booked, 202 is polled (following Location) to a
-//! shipment, a failure, or a timeout; dropping the wait stops polling.
+//! Bookings: `send()` sends no `Prefer` and gives the booked shipment (following a 202 it did not
+//! ask for); `respond_async().send()` sends `Prefer: respond-async`, where 200 is booked and 202
+//! is polled (following Location) to a shipment, a failure, or a timeout; dropping the wait stops
+//! polling.
 
 mod support;
 
@@ -46,7 +48,11 @@ fn client(server: &ScriptedServer, clock: &ManualClock) -> smartsend::Client {
 
 async fn book(client: &smartsend::Client) -> BookingOutcome {
     client
-        .book_shipment_async(TEAM, SHIPMENT.parse().unwrap(), None)
+        .book_shipment()
+        .team(TEAM)
+        .shipment(SHIPMENT.parse::<uuid::Uuid>().unwrap())
+        .respond_async()
+        .send()
         .await
         .expect("the booking is answered")
 }
@@ -188,10 +194,91 @@ async fn a_location_on_another_origin_is_not_followed() {
 #[tokio::test]
 async fn a_synchronous_answer_is_booked_at_once() {
     let server = ScriptedServer::start(vec![json(200, json!({"data": example("Shipment")}))]).await;
-    match book(&client(&server, &ManualClock::new())).await {
-        BookingOutcome::Booked(done) => assert_eq!(done.status().as_u16(), 200),
-        BookingOutcome::Accepted(_) => panic!("200 is booked"),
-    }
+    let BookingOutcome::Booked(done) = book(&client(&server, &ManualClock::new())).await else {
+        panic!("200 is booked");
+    };
+    assert_eq!(done.status().as_u16(), 200);
+}
+
+#[tokio::test]
+async fn send_asks_for_no_prefer_and_returns_the_shipment() {
+    let server = ScriptedServer::start(vec![json(200, json!({"data": example("Shipment")}))]).await;
+    let booked = client(&server, &ManualClock::new())
+        .team(TEAM)
+        .create_and_book_shipment()
+        .body(
+            serde_json::from_value::<smartsend::types::ShipmentRequest>(example("ShipmentRequest"))
+                .unwrap(),
+        )
+        .send()
+        .await
+        .expect("booked");
+    assert_eq!(booked.status().as_u16(), 200);
+    assert_eq!(
+        booked.data.uuid.to_string(),
+        example("Shipment")["uuid"].as_str().unwrap()
+    );
+    let requests = server.requests();
+    assert_eq!(requests.len(), 1);
+    assert_eq!(
+        requests[0].header("prefer"),
+        None,
+        "send() must not ask for 202"
+    );
+    assert!(requests[0].header("idempotency-key").is_some());
+}
+
+#[tokio::test]
+async fn send_follows_a_202_it_did_not_ask_for_to_the_shipment() {
+    // A key first used with respond_async replays its stored 202 to a plain send().
+    let pending = operation("pending");
+    let loc = location(&pending);
+    let server = ScriptedServer::start(vec![
+        json_with(202, &[("Location", &loc)], json!({"data": pending})),
+        json(200, json!({"data": operation("succeeded")})),
+    ])
+    .await;
+    let booked = client(&server, &ManualClock::new())
+        .book_shipment()
+        .team(TEAM)
+        .shipment(SHIPMENT.parse::<uuid::Uuid>().unwrap())
+        .send()
+        .await
+        .expect("followed to the end");
+    assert_eq!(booked.status().as_u16(), 202, "the booking's own status");
+    assert_eq!(
+        booked.data.uuid.to_string(),
+        example("Shipment")["uuid"].as_str().unwrap()
+    );
+    let requests = server.requests();
+    assert_eq!(requests.len(), 2);
+    assert_eq!(requests[1].path, loc);
+}
+
+#[tokio::test]
+async fn send_reports_a_failed_202_with_the_operations_reason() {
+    let pending = operation("pending");
+    let server = ScriptedServer::start(vec![
+        json_with(
+            202,
+            &[("Location", &location(&pending))],
+            json!({"data": pending}),
+        ),
+        json(200, json!({"data": operation("failed")})),
+    ])
+    .await;
+    let err = client(&server, &ManualClock::new())
+        .book_shipment()
+        .team(TEAM)
+        .shipment(SHIPMENT.parse::<uuid::Uuid>().unwrap())
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), parcelkit::ErrorKind::UnexpectedResponse);
+    assert!(
+        err.to_string().contains("postal code does not match city"),
+        "{err}"
+    );
 }
 
 /// A clock whose waits end only when the test lets them (one permit per wait).

@@ -11,10 +11,12 @@ mod documents;
 mod errors;
 mod operations;
 mod pagination;
+mod respond_async;
 
 pub use documents::DownloadedDocument;
 pub use operations::{BookingOutcome, OperationError, OperationHandle};
 pub use pagination::Paginate;
+pub use respond_async::RespondAsync;
 
 /// How the shared runtime treats Smart Send.
 pub const PROFILE: crate::runtime::ApiProfile = crate::runtime::ApiProfile {

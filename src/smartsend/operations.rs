@@ -1,9 +1,9 @@
 //! Asynchronous booking: `Prefer: respond-async` turns a booking into an operation to poll.
 //!
-//! [`Client::book_shipment_async`] and [`Client::create_and_book_shipment_async`] return a
-//! [`BookingOutcome`]: the booked shipment when the server finished within the request (200), or
-//! an [`OperationHandle`] when it accepted the work for later (202). Which one is decided by the
-//! status code, never by the shape of the body. The handle polls the operation, following the
+//! `.respond_async().send()` on a booking request returns a [`BookingOutcome`]: the booked
+//! shipment when the server finished within the request (200), or an [`OperationHandle`] when it
+//! accepted the work for later (202). Which one is decided by the status code, never by the
+//! shape of the body. The handle polls the operation, following the
 //! `Location` the server gave (when it is on the client's own origin) or else the modelled
 //! `GET /team/{team}/operations/{operation}`, until it succeeds, fails or times out. Dropping the
 //! future returned by [`OperationHandle::wait`] stops polling.
@@ -15,11 +15,12 @@ use progenitor_client::ResponseValue;
 
 use super::{Client, types};
 use crate::Error;
+use crate::PollPolicy;
 use crate::runtime::PollClock;
-use crate::{IdempotencyKey, PollPolicy, ResponseMeta};
 
-/// What a booking came to.
+/// What a booking sent with `Prefer: respond-async` came to.
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum BookingOutcome {
     /// 200: booked within the request.
     Booked(Box<ResponseValue<types::ShipmentEnvelope>>),
@@ -27,8 +28,30 @@ pub enum BookingOutcome {
     Accepted(Box<OperationHandle>),
 }
 
+impl BookingOutcome {
+    /// The booked shipment: at once when the server finished within the request, else by
+    /// polling the handle with its policy ([`OperationHandle::wait`]).
+    ///
+    /// ```no_run
+    /// # async fn demo(client: parcelkit::smartsend::Client) -> Result<(), Box<dyn std::error::Error>> {
+    /// let shop = client.team("ad9546c1-393e-49a5-9a72-5cc146c9bec5");
+    /// let shipment: uuid::Uuid = "550e8400-e29b-41d4-a716-446655440000".parse()?;
+    /// let outcome = shop.book_shipment().shipment(shipment).respond_async().send().await?;
+    /// let booked = outcome.wait().await?;
+    /// println!("{:?}", booked.parcels[0].tracking_code);
+    /// # Ok(()) }
+    /// ```
+    pub async fn wait(self) -> Result<types::Shipment, OperationError> {
+        match self {
+            BookingOutcome::Booked(done) => Ok(done.into_inner().data),
+            BookingOutcome::Accepted(handle) => handle.wait().await,
+        }
+    }
+}
+
 /// Why waiting for an operation did not produce a shipment.
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum OperationError {
     /// A poll request failed (after the client's own retries).
     Request(Box<Error>),
@@ -94,13 +117,34 @@ impl std::error::Error for OperationError {}
 #[derive(Debug, Clone)]
 pub struct OperationHandle {
     client: Client,
-    team: String,
+    team: Option<types::TeamId>,
     operation: types::Operation,
     location: Option<reqwest::Url>,
     policy: PollPolicy,
 }
 
 impl OperationHandle {
+    /// A handle for `operation`, accepted with `headers`: it polls their `Location` when that is
+    /// on the client's origin (the credential never goes elsewhere), else `get_operation`.
+    pub(super) fn new(
+        client: Client,
+        team: Option<types::TeamId>,
+        operation: types::Operation,
+        headers: &reqwest::header::HeaderMap,
+    ) -> OperationHandle {
+        let location = headers
+            .get(reqwest::header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|l| client.same_origin_url(l));
+        OperationHandle {
+            client,
+            team,
+            operation,
+            location,
+            policy: PollPolicy::default(),
+        }
+    }
+
     /// The operation as last seen.
     pub fn operation(&self) -> &types::Operation {
         &self.operation
@@ -159,12 +203,11 @@ impl OperationHandle {
                     .await
             }
             None => {
-                self.client
-                    .get_operation()
-                    .team(self.team.as_str())
-                    .operation(self.operation.uuid)
-                    .send()
-                    .await
+                let mut request = self.client.get_operation();
+                if let Some(team) = &self.team {
+                    request = request.team(team.clone());
+                }
+                request.operation(self.operation.uuid).send().await
             }
         };
         response
@@ -174,108 +217,6 @@ impl OperationHandle {
 }
 
 impl Client {
-    /// Books an existing shipment with `Prefer: respond-async` and an Idempotency-Key (yours,
-    /// or a fresh one), deciding by status code whether it is done (200) or accepted (202).
-    ///
-    /// ```no_run
-    /// # async fn demo(client: parcelkit::smartsend::Client) -> Result<(), Box<dyn std::error::Error>> {
-    /// use parcelkit::smartsend::BookingOutcome;
-    ///
-    /// let team = "ad9546c1-393e-49a5-9a72-5cc146c9bec5";
-    /// let shipment = "550e8400-e29b-41d4-a716-446655440000".parse()?;
-    /// let booked = match client.book_shipment_async(team, shipment, None).await? {
-    ///     BookingOutcome::Booked(done) => done.into_inner().data,
-    ///     BookingOutcome::Accepted(handle) => handle.wait().await?,
-    /// };
-    /// println!("{:?}", booked.parcels[0].tracking_code);
-    /// # Ok(()) }
-    /// ```
-    pub async fn book_shipment_async(
-        &self,
-        team: &str,
-        shipment: uuid::Uuid,
-        key: Option<IdempotencyKey>,
-    ) -> Result<BookingOutcome, Error> {
-        let response = self
-            .book_shipment()
-            .team(team)
-            .shipment(shipment)
-            .prefer(types::BookShipmentPrefer::RespondAsync)
-            .idempotency_key(key.unwrap_or_else(IdempotencyKey::new_random))
-            .send()
-            .await?;
-        self.outcome(team, response, |s| match s {
-            types::BookShipmentSuccess::ShipmentEnvelope(e) => Ok(Box::new(e)),
-            types::BookShipmentSuccess::OperationEnvelope(e) => Err(Box::new(e)),
-        })
-    }
-
-    /// Creates and books a shipment in one call with `Prefer: respond-async`; see
-    /// [`Client::book_shipment_async`].
-    pub async fn create_and_book_shipment_async(
-        &self,
-        team: &str,
-        request: types::ShipmentRequest,
-        key: Option<IdempotencyKey>,
-    ) -> Result<BookingOutcome, Error> {
-        let response = self
-            .create_and_book_shipment()
-            .team(team)
-            .body(request)
-            .prefer(types::CreateAndBookShipmentPrefer::RespondAsync)
-            .idempotency_key(key.unwrap_or_else(IdempotencyKey::new_random))
-            .send()
-            .await?;
-        self.outcome(team, response, |s| match s {
-            types::CreateAndBookShipmentSuccess::ShipmentEnvelope(e) => Ok(Box::new(e)),
-            types::CreateAndBookShipmentSuccess::OperationEnvelope(e) => Err(Box::new(e)),
-        })
-    }
-
-    /// 200 must carry a shipment, 202 an operation; anything else is a malformed answer.
-    fn outcome<S>(
-        &self,
-        team: &str,
-        response: ResponseValue<S>,
-        split: impl FnOnce(S) -> Result<Box<types::ShipmentEnvelope>, Box<types::OperationEnvelope>>,
-    ) -> Result<BookingOutcome, Error> {
-        let status = response.status();
-        let headers = response.headers().clone();
-        let request_id = response.request_id().unwrap_or("-").to_owned();
-        match (status.as_u16(), split(response.into_inner())) {
-            (202, Err(op)) => {
-                let location = headers
-                    .get(reqwest::header::LOCATION)
-                    .and_then(|v| v.to_str().ok())
-                    .and_then(|l| self.same_origin_url(l));
-                Ok(BookingOutcome::Accepted(Box::new(OperationHandle {
-                    client: self.clone(),
-                    team: team.to_owned(),
-                    operation: op.data,
-                    location,
-                    policy: PollPolicy::default(),
-                })))
-            }
-            (200 | 201, Ok(shipment)) => Ok(BookingOutcome::Booked(Box::new(ResponseValue::new(
-                *shipment, status, headers,
-            )))),
-            (code, body) => Err(Error::unexpected_answer(
-                "Smart Send",
-                status,
-                headers,
-                format!(
-                    "booking answered {code} with {} (Request-ID {request_id}); expected 200 \
-                     with a shipment or 202 with an operation",
-                    if body.is_ok() {
-                        "a shipment"
-                    } else {
-                        "an operation"
-                    }
-                ),
-            )),
-        }
-    }
-
     /// Resolves `location` against the base URL; `None` when it points elsewhere, so the
     /// credential is never sent to another origin.
     fn same_origin_url(&self, location: &str) -> Option<reqwest::Url> {

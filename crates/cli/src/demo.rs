@@ -176,19 +176,11 @@ async fn smartsend_flow(url: &str, token: &str, team: &str) -> Result<(), Failur
         .send()
         .await
         .map_err(Failure::api("book_shipment"))?;
-    let request_id = booked.request_id().map(str::to_owned);
-    match booked.into_inner() {
-        smartsend::types::BookShipmentSuccess::ShipmentEnvelope(done) => step(
-            "book_shipment (sync)",
-            format!("{}: {}", done.data.state, tracking(&done.data)),
-            request_id.as_deref(),
-        ),
-        smartsend::types::BookShipmentSuccess::OperationEnvelope(op) => step(
-            "book_shipment",
-            format!("accepted as operation {}", op.data.uuid),
-            request_id.as_deref(),
-        ),
-    }
+    step(
+        "book_shipment (sync)",
+        format!("{}: {}", booked.data.state, tracking(&booked.data)),
+        booked.request_id(),
+    );
 
     let fetched = client
         .get_shipment()
@@ -204,7 +196,11 @@ async fn smartsend_flow(url: &str, token: &str, team: &str) -> Result<(), Failur
     );
 
     let accepted = client
-        .create_and_book_shipment_async(team, shipment("Demo-1002"), None)
+        .create_and_book_shipment()
+        .team(team)
+        .body(shipment("Demo-1002"))
+        .respond_async()
+        .send()
         .await
         .map_err(Failure::api("create_and_book_shipment"))?;
     match accepted {
@@ -230,12 +226,12 @@ async fn smartsend_flow(url: &str, token: &str, team: &str) -> Result<(), Failur
                 None,
             );
         }
-        BookingOutcome::Booked(done) => {
-            step(
-                "create_and_book (sync)",
-                tracking(&done.data),
-                done.request_id(),
-            );
+        done => {
+            let shipment = done
+                .wait()
+                .await
+                .map_err(|e| Failure::Api(format!("create_and_book_shipment: {e}")))?;
+            step("create_and_book (sync)", tracking(&shipment), None);
         }
     }
 
@@ -259,17 +255,10 @@ async fn smartsend_flow(url: &str, token: &str, team: &str) -> Result<(), Failur
             .await
             .map_err(Failure::api("book_shipment"))?;
         let replayed = response.replayed();
-        let request_id = response.request_id().map(str::to_owned);
-        let state = match response.into_inner() {
-            smartsend::types::BookShipmentSuccess::ShipmentEnvelope(e) => tracking(&e.data),
-            smartsend::types::BookShipmentSuccess::OperationEnvelope(op) => {
-                format!("operation {}", op.data.uuid)
-            }
-        };
         step(
             attempt,
-            format!("replayed: {replayed}; {state}"),
-            request_id.as_deref(),
+            format!("replayed: {replayed}; {}", tracking(&response.data)),
+            response.request_id(),
         );
     }
     Ok(())

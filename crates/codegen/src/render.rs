@@ -6,7 +6,7 @@ use progenitor_impl::Generator;
 
 use crate::{
     ApiSpec, CodegenError, ErrorKind, REGEN_COMMAND, derive_gate, normalise, nullable_fields,
-    open_enums, patch, preflight, settings,
+    open_enums, patch, preflight, respond_async, settings,
 };
 
 /// One file of generated output.
@@ -33,6 +33,13 @@ pub fn generate_from_spec(
             problems.join("; "),
         ));
     }
+    let async_operations = respond_async::operations(&serde_json::to_value(spec).map_err(|e| {
+        CodegenError::new(
+            api.spec_path,
+            ErrorKind::Format,
+            format!("spec as JSON: {e}"),
+        )
+    })?);
     let settings = settings::generation_settings();
     let client = guarded(api, || {
         Generator::new(&settings).generate_tokens(&normalised)
@@ -67,15 +74,28 @@ pub fn generate_from_spec(
     Ok(vec![
         GeneratedFile {
             name: format!("{}.rs", api.name),
-            contents: format!("// {origin}\n\n{}", format_rust(api, client)?),
+            contents: format!(
+                "// {origin}\n\n{}",
+                format_rust(api, client, |file| {
+                    respond_async::split_client(file, &async_operations, api.module_path);
+                })?
+            ),
         },
         GeneratedFile {
             name: format!("{}_httpmock.rs", api.name),
-            contents: format!("// {origin}\n{reduced_notes}\n{}", format_rust(api, mock)?),
+            contents: format!(
+                "// {origin}\n{reduced_notes}\n{}",
+                format_rust(api, mock, |_| {})?
+            ),
         },
         GeneratedFile {
             name: format!("{}_cli.rs", api.name),
-            contents: format!("// {origin}\n{reduced_notes}\n{}", format_rust(api, cli)?),
+            contents: format!(
+                "// {origin}\n{reduced_notes}\n{}",
+                format_rust(api, cli, |file| {
+                    respond_async::split_cli(file, &async_operations);
+                })?
+            ),
         },
         GeneratedFile {
             name: format!("{}.normalised.yaml", api.name),
@@ -115,7 +135,13 @@ fn guarded(
     }
 }
 
-fn format_rust(api: &ApiSpec, tokens: TokenStream) -> Result<String, CodegenError> {
+/// Parses progenitor's output, applies parcelkit's rewrites (`specific`: those of one kind of
+/// output) and formats it.
+fn format_rust(
+    api: &ApiSpec,
+    tokens: TokenStream,
+    specific: impl FnOnce(&mut syn::File),
+) -> Result<String, CodegenError> {
     let mut file: syn::File = syn::parse2(tokens)
         .map_err(|e| CodegenError::new(api.spec_path, ErrorKind::Format, e.to_string()))?;
     patch::keep_header_conversion_errors(&mut file);
@@ -126,6 +152,8 @@ fn format_rust(api: &ApiSpec, tokens: TokenStream) -> Result<String, CodegenErro
     patch::drop_ignored_templates(&mut file);
     patch::hide_raw_constructors(&mut file);
     patch::cli_reports_call_errors(&mut file);
+    // After send_returns_call_error: the split renames the `send()` that rule rewrites.
+    specific(&mut file);
     // Responses must survive a vendor's new enum value or dropped null field (issue 10); both
     // rules find their targets by shape, so they apply to whatever a spec adds.
     open_enums::open_string_enums(&mut file);
@@ -209,6 +237,52 @@ components:
             "problem+json is typed"
         );
         assert!(files[3].contents.contains("x-parcelkit-synthesised: true"));
+    }
+
+    #[test]
+    fn a_respond_async_operation_gets_two_modes() {
+        let spec = load_spec_str(
+            r#"
+openapi: 3.0.3
+info: {title: demo, version: '1'}
+paths:
+  /jobs:
+    post:
+      operationId: start_job
+      parameters:
+        - {in: header, name: Prefer, schema: {type: string, enum: [respond-async]}}
+      responses:
+        '200': {description: done, content: {application/json: {schema: {$ref: '#/components/schemas/Done'}}}}
+        '202': {description: queued, content: {application/json: {schema: {$ref: '#/components/schemas/Queued'}}}}
+components:
+  schemas:
+    Done: {type: object, required: [id], properties: {id: {type: string}}}
+    Queued: {type: object, required: [ticket], properties: {ticket: {type: string}}}
+"#,
+            "openapi/demo.yaml",
+        )
+        .unwrap();
+        let files = generate_from_spec(&API, &spec).unwrap();
+        let client = files[0].contents.replace(char::is_whitespace, "");
+        assert!(
+            client
+                .contains("pubasyncfnsend(self)->Result<ResponseValue<types::Done>,crate::Error>"),
+            "send() returns the 200 body"
+        );
+        assert!(client.contains("pubfnrespond_async(self)->crate::demo::RespondAsync<Self>"));
+        assert!(client.contains("impl<'a>crate::demo::respond_async::RequestforStartJob<'a>"));
+        assert!(
+            !client.contains("pubfnprefer"),
+            "Prefer is not a public setter"
+        );
+        assert!(
+            !client.contains("pubasyncfnsend_any"),
+            "the raw send is private"
+        );
+        assert!(
+            !files[2].contents.contains("\"prefer\""),
+            "the CLI has no --prefer flag"
+        );
     }
 
     #[test]

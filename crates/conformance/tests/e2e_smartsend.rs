@@ -118,11 +118,8 @@ async fn create(client: &smartsend::Client, request: types::ShipmentRequest) -> 
         .data
 }
 
-fn booked(success: types::BookShipmentSuccess) -> types::Shipment {
-    match success {
-        types::BookShipmentSuccess::ShipmentEnvelope(e) => e.data,
-        types::BookShipmentSuccess::OperationEnvelope(op) => panic!("not booked: {op:?}"),
-    }
+fn booked(envelope: types::ShipmentEnvelope) -> types::Shipment {
+    envelope.data
 }
 
 /// A raw HTTP/1.1 exchange.
@@ -537,7 +534,7 @@ async fn create_and_book_answers_200_booked_or_202_with_an_operation_the_client_
         .await
         .unwrap();
     assert_eq!(sync.status().as_u16(), 200);
-    let sync = booked_create(sync.into_inner());
+    let sync = sync.into_inner().data;
     assert_eq!(sync.state, types::ShipmentState::Booked);
     assert_eq!(
         sync.parcels[0].tracking_code.as_deref().map(str::len),
@@ -554,11 +551,11 @@ async fn create_and_book_answers_200_booked_or_202_with_an_operation_the_client_
 
     // Asynchronously: 202, Location on the client's origin, polled to the booked shipment.
     let outcome = client
-        .create_and_book_shipment_async(
-            TEAM,
-            with_service(shipment_request(), "bring", "pickup"),
-            None,
-        )
+        .create_and_book_shipment()
+        .team(TEAM)
+        .body(with_service(shipment_request(), "bring", "pickup"))
+        .respond_async()
+        .send()
         .await
         .unwrap();
     let BookingOutcome::Accepted(handle_op) = outcome else {
@@ -615,7 +612,11 @@ async fn create_and_book_answers_200_booked_or_202_with_an_operation_the_client_
     // book_shipment with Prefer: an existing shipment, booked in the background.
     let open = create(&client, shipment_request()).await;
     let BookingOutcome::Accepted(pending) = client
-        .book_shipment_async(TEAM, open.uuid, None)
+        .book_shipment()
+        .team(TEAM)
+        .shipment(open.uuid)
+        .respond_async()
+        .send()
         .await
         .unwrap()
     else {
@@ -637,7 +638,11 @@ async fn create_and_book_answers_200_booked_or_202_with_an_operation_the_client_
     // An asynchronous booking the carrier rejects ends as a failed operation with a problem.
     let odd = create(&client, with_service(shipment_request(), "dao", "teleport")).await;
     let BookingOutcome::Accepted(failing) = client
-        .book_shipment_async(TEAM, odd.uuid, None)
+        .book_shipment()
+        .team(TEAM)
+        .shipment(odd.uuid)
+        .respond_async()
+        .send()
         .await
         .unwrap()
     else {
@@ -660,43 +665,34 @@ async fn create_and_book_answers_200_booked_or_202_with_an_operation_the_client_
     assert_no_violations(&handle);
 }
 
-fn booked_create(success: types::CreateAndBookShipmentSuccess) -> types::Shipment {
-    match success {
-        types::CreateAndBookShipmentSuccess::ShipmentEnvelope(e) => e.data,
-        types::CreateAndBookShipmentSuccess::OperationEnvelope(op) => panic!("not booked: {op:?}"),
-    }
-}
-
 #[tokio::test]
 async fn an_asynchronous_booking_follows_the_clock_pending_running_succeeded() {
     let handle = fixed_sandbox().await;
     let client = client(&handle);
     let shipment = create(&client, shipment_request()).await;
-    let accepted = client
+    let outcome = client
         .book_shipment()
         .team(TEAM)
         .shipment(shipment.uuid)
-        .prefer(types::BookShipmentPrefer::RespondAsync)
+        .respond_async()
         .send()
         .await
         .unwrap();
-    assert_eq!(accepted.status().as_u16(), 202);
-    let location = accepted
-        .headers()
-        .get("location")
-        .unwrap()
-        .to_str()
-        .unwrap()
-        .to_owned();
-    let types::BookShipmentSuccess::OperationEnvelope(op) = accepted.into_inner() else {
-        panic!("an operation");
+    let BookingOutcome::Accepted(accepted) = outcome else {
+        panic!("Prefer: respond-async must answer 202, got {outcome:?}");
     };
-    assert!(location.ends_with(&format!("/operations/{}", op.data.uuid)));
+    let location = accepted.location().expect("a same-origin Location").clone();
+    let op = accepted.operation().clone();
+    assert!(
+        location
+            .path()
+            .ends_with(&format!("/operations/{}", op.uuid))
+    );
     let poll = || async {
         client
             .get_operation()
             .team(TEAM)
-            .operation(op.data.uuid)
+            .operation(op.uuid)
             .send()
             .await
             .unwrap()

@@ -444,7 +444,7 @@ mod smartsend {
             .team(call.text("team"))
             .shipment(call.uuid("shipment"))
             .idempotency_key(call.text("Idempotency-Key"))
-            .prefer(call.text("Prefer"))
+            .respond_async()
             .send()
             .await;
         call.finish(sent);
@@ -458,8 +458,8 @@ mod smartsend {
             .create_and_book_shipment()
             .team(call.text("team"))
             .idempotency_key(call.text("Idempotency-Key"))
-            .prefer(call.text("Prefer"))
             .body(call.body::<types::ShipmentRequest>())
+            .respond_async()
             .send()
             .await;
         call.finish(sent);

@@ -82,34 +82,8 @@ pub async fn run(
             "parcelkit: replayed: this key booked the shipment before; nothing was booked again"
         );
     }
-    match response.into_inner() {
-        types::BookShipmentSuccess::ShipmentEnvelope(envelope) => {
-            print_value(&envelope.data, OutputFormat::Json);
-        }
-        // Only `Prefer: respond-async` asks for this, but a key first used with --wait replays
-        // its stored 202, whose operation may long be done: look at the shipment itself.
-        types::BookShipmentSuccess::OperationEnvelope(envelope) => {
-            let shipment = client
-                .get_shipment()
-                .team(args.team.as_str())
-                .shipment(args.shipment)
-                .send()
-                .await
-                .map_err(Failure::api("get_shipment"))?
-                .into_inner()
-                .data;
-            if shipment.state == types::ShipmentState::Booked {
-                print_value(&shipment, OutputFormat::Json);
-            } else {
-                eprintln!(
-                    "parcelkit: the booking was accepted as operation {} and is not done yet \
-                     (shipment {}); rerun with --wait to follow it",
-                    envelope.data.uuid, shipment.state
-                );
-                print_value(&envelope.data, OutputFormat::Json);
-            }
-        }
-    }
+    // A key first used with --wait replays its stored 202: the SDK follows that operation.
+    print_value(&response.data, OutputFormat::Json);
     Ok(())
 }
 
@@ -120,12 +94,19 @@ async fn book_and_wait(
     key: IdempotencyKey,
 ) -> Result<types::Shipment, Failure> {
     let outcome = client
-        .book_shipment_async(&args.team, args.shipment, Some(key))
+        .book_shipment()
+        .team(args.team.as_str())
+        .shipment(args.shipment)
+        .idempotency_key(key)
+        .respond_async()
+        .send()
         .await
         .map_err(Failure::api("book_shipment"))?;
-    let handle = match outcome {
-        BookingOutcome::Booked(done) => return Ok(done.into_inner().data),
-        BookingOutcome::Accepted(handle) => handle,
+    let BookingOutcome::Accepted(handle) = outcome else {
+        return outcome
+            .wait()
+            .await
+            .map_err(|e| Failure::Api(format!("book_shipment: {e}")));
     };
     let operation = handle.operation().uuid;
     let spinner = spinner(format!("booking {}: operation {operation}", args.shipment));

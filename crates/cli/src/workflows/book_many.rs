@@ -349,27 +349,16 @@ async fn book_one(client: parcelkit::smartsend::Client, team: String, job: Job) 
     };
     entry.replayed = response.replayed();
     entry.request_id = response.request_id().map(str::to_owned);
-    match response.into_inner() {
-        types::CreateAndBookShipmentSuccess::ShipmentEnvelope(envelope) => {
-            let shipment = envelope.data;
-            entry.shipment = Some(shipment.uuid);
-            entry.tracking_codes = tracking_codes(&shipment);
-            if shipment.state == types::ShipmentState::Booked {
-                entry.status = Status::Booked;
-            } else {
-                entry.error = Some(format!(
-                    "created, but the shipment is {} rather than booked",
-                    shipment.state
-                ));
-            }
-        }
-        types::CreateAndBookShipmentSuccess::OperationEnvelope(envelope) => {
-            entry.error = Some(format!(
-                "the server accepted it as operation {} instead of booking it at once; follow \
-                 it with get-operation",
-                envelope.data.uuid
-            ));
-        }
+    let shipment = response.into_inner().data;
+    entry.shipment = Some(shipment.uuid);
+    entry.tracking_codes = tracking_codes(&shipment);
+    if shipment.state == types::ShipmentState::Booked {
+        entry.status = Status::Booked;
+    } else {
+        entry.error = Some(format!(
+            "created, but the shipment is {} rather than booked",
+            shipment.state
+        ));
     }
     entry
 }

@@ -1,0 +1,274 @@
+//! Typed outcomes for operations that accept `Prefer: respond-async` (RFC 7240).
+//!
+//! Such an operation answers `200` with the finished resource or, only when the request asked
+//! for it, `202` with an operation to poll. progenitor gives it one `send()` returning the merged
+//! union of both bodies, so every caller had to handle a `202` it never asked for. The rule here
+//! splits the two modes by what the caller chooses:
+//! - `send()` never sends `Prefer` and returns the `200` body's type;
+//! - `respond_async()` sends `Prefer: respond-async` and hands the request to the API module's
+//!   `RespondAsync`, whose `send()` returns the outcome (done, or accepted with a handle).
+//!
+//! The `prefer` setter becomes private, so the header cannot be set behind `send()`'s back, and
+//! the generated CLI loses its `--prefer` flag (its commands print the `200` body).
+//! Operations are found in the spec: a `Prefer` header parameter whose enum holds
+//! `respond-async`, with JSON `200` and `202` bodies that are component schemas.
+
+use heck::ToUpperCamelCase;
+use quote::{ToTokens, format_ident};
+use serde_json::Value;
+use syn::visit_mut::VisitMut;
+
+use crate::spec_walk;
+
+/// One operation that accepts `Prefer: respond-async`, by the Rust names of what it generates.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AsyncOperation {
+    /// The operation id (`book_shipment`).
+    pub operation_id: String,
+    /// The body type of `200` (`ShipmentEnvelope`): a finished request.
+    pub done: String,
+    /// The body type of `202` (`OperationEnvelope`): accepted, to poll.
+    pub accepted: String,
+}
+
+impl AsyncOperation {
+    fn builder(&self) -> syn::Ident {
+        format_ident!("{}", self.operation_id.to_upper_camel_case())
+    }
+}
+
+/// The JSON body schema name of `status` in `operation`, when it is a component schema.
+fn body_schema<'a>(
+    spec: &'a Value,
+    operation: &spec_walk::Operation<'a>,
+    status: &str,
+) -> Option<&'a str> {
+    let response = spec_walk::resolve(spec, operation.op.get("responses")?.get(status)?);
+    let content = response.get("content")?.as_object()?;
+    let (_, media) = content
+        .iter()
+        .find(|(media_type, _)| media_type.contains("json"))?;
+    spec_walk::component_name(media.get("schema")?)
+}
+
+/// Every operation of `spec` (as JSON) that accepts `Prefer: respond-async`.
+///
+/// ```
+/// let spec = serde_json::json!({
+///   "paths": {"/things": {"post": {
+///     "operationId": "book_thing",
+///     "parameters": [{"in": "header", "name": "Prefer",
+///                     "schema": {"type": "string", "enum": ["respond-async"]}}],
+///     "responses": {
+///       "200": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Thing"}}}},
+///       "202": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Job"}}}}
+///     }}}}});
+/// let ops = parcelkit_codegen::respond_async::operations(&spec);
+/// assert_eq!((ops[0].done.as_str(), ops[0].accepted.as_str()), ("Thing", "Job"));
+/// ```
+pub fn operations(spec: &Value) -> Vec<AsyncOperation> {
+    spec_walk::operations(spec)
+        .iter()
+        .filter(|operation| {
+            spec_walk::header(spec, operation, "Prefer").is_some_and(|p| {
+                spec_walk::resolve(spec, &p["schema"])["enum"]
+                    .as_array()
+                    .is_some_and(|values| values.iter().any(|v| v == "respond-async"))
+            })
+        })
+        .filter_map(|operation| {
+            Some(AsyncOperation {
+                operation_id: operation.op.get("operationId")?.as_str()?.to_owned(),
+                done: body_schema(spec, operation, "200")?.to_owned(),
+                accepted: body_schema(spec, operation, "202")?.to_owned(),
+            })
+        })
+        .collect()
+}
+
+/// Splits each of `operations`' builders into the two modes (see the module docs); returns how
+/// many builders were rewritten. `api_module` is the path of the module holding `RespondAsync`
+/// and the `respond_async::Request` trait the builders implement.
+pub fn split_client(
+    file: &mut syn::File,
+    operations: &[AsyncOperation],
+    api_module: &str,
+) -> usize {
+    let module: syn::Path = syn::parse_str(api_module).expect("a module path");
+    let mut changed = 0;
+    for item in &mut file.items {
+        let syn::Item::Mod(builder_mod) = item else {
+            continue;
+        };
+        if builder_mod.ident != "builder" {
+            continue;
+        }
+        let Some((_, items)) = builder_mod.content.as_mut() else {
+            continue;
+        };
+        for operation in operations {
+            if let Some(trait_impl) = split_builder(items, operation, &module) {
+                items.push(trait_impl);
+                changed += 1;
+            }
+        }
+    }
+    changed
+}
+
+/// Rewrites the inherent impl of `operation`'s builder; returns the trait impl to add beside it.
+fn split_builder(
+    items: &mut [syn::Item],
+    operation: &AsyncOperation,
+    module: &syn::Path,
+) -> Option<syn::Item> {
+    let builder = operation.builder();
+    let has_team = items.iter().any(|item| {
+        matches!(item, syn::Item::Struct(s) if s.ident == builder
+            && s.fields.iter().any(|f| f.ident.as_ref().is_some_and(|i| i == "team")))
+    });
+    let block = items.iter_mut().find_map(|item| match item {
+        syn::Item::Impl(block)
+            if block.trait_.is_none()
+                && matches!(&*block.self_ty, syn::Type::Path(p)
+                    if p.path.segments.last().is_some_and(|s| s.ident == builder)) =>
+        {
+            Some(block)
+        }
+        _ => None,
+    })?;
+    let mut found_send = false;
+    let mut found_prefer = false;
+    for member in &mut block.items {
+        let syn::ImplItem::Fn(function) = member else {
+            continue;
+        };
+        if function.sig.ident == "send" {
+            function.sig.ident = format_ident!("send_any");
+            function.vis = syn::Visibility::Inherited;
+            function.attrs.retain(|a| !a.path().is_ident("doc"));
+            found_send = true;
+        } else if function.sig.ident == "prefer" {
+            function.vis = syn::Visibility::Inherited;
+            found_prefer = true;
+        }
+    }
+    if !(found_send && found_prefer) {
+        return None;
+    }
+    let team: syn::Expr = if has_team {
+        syn::parse_quote!(self.team.as_ref().ok().cloned())
+    } else {
+        syn::parse_quote!(None)
+    };
+    let done = format_ident!("{}", operation.done);
+    let accepted = format_ident!("{}", operation.accepted);
+    let success = format_ident!("{}Success", operation.operation_id.to_upper_camel_case());
+    let prefer = format_ident!("{}Prefer", operation.operation_id.to_upper_camel_case());
+    let send_doc = format!(
+        " Sends the request and returns the finished result (`200`, `{}`). No `Prefer` header \
+         is sent, so the server answers when the work is done; for an answer before that, see \
+         [`Self::respond_async`].",
+        operation.done
+    );
+    block.items.push(syn::parse_quote! {
+        #[doc = #send_doc]
+        pub async fn send(self) -> Result<ResponseValue<types::#done>, crate::Error> {
+            #module::respond_async::finished(self).await
+        }
+    });
+    block.items.push(syn::parse_quote! {
+        /// Asks the server not to wait (`Prefer: respond-async`): the returned request's
+        /// `send()` gives the finished result (`200`) or an accepted operation to poll (`202`).
+        pub fn respond_async(self) -> #module::RespondAsync<Self> {
+            #module::RespondAsync::new(self)
+        }
+    });
+    Some(syn::parse_quote! {
+        impl<'a> #module::respond_async::Request for #builder<'a> {
+            fn scope(&self) -> (super::Client, Option<types::TeamId>) {
+                (self.client.clone(), #team)
+            }
+
+            async fn send_preferring(
+                self,
+                respond_async: bool,
+            ) -> Result<ResponseValue<Result<types::#done, types::#accepted>>, crate::Error> {
+                let request = if respond_async {
+                    self.prefer(types::#prefer::RespondAsync)
+                } else {
+                    self
+                };
+                let response = request.send_any().await?;
+                let status = response.status();
+                let headers = response.headers().clone();
+                let body = match response.into_inner() {
+                    types::#success::#done(body) => Ok(body),
+                    types::#success::#accepted(body) => Err(body),
+                };
+                Ok(ResponseValue::new(body, status, headers))
+            }
+        }
+    })
+}
+
+/// Drops the `--prefer` flag of `operations`' generated CLI commands (the builders' `prefer`
+/// setter is private: a command prints the `200` body); returns how many flags went.
+pub fn split_cli(file: &mut syn::File, operations: &[AsyncOperation]) -> usize {
+    let mut dropper = PreferFlagDropper {
+        commands: operations
+            .iter()
+            .flat_map(|op| {
+                [
+                    format!("cli_{}", op.operation_id),
+                    format!("execute_{}", op.operation_id),
+                ]
+            })
+            .collect(),
+        inside: false,
+        changed: 0,
+    };
+    dropper.visit_file_mut(file);
+    dropper.changed
+}
+
+struct PreferFlagDropper {
+    commands: Vec<String>,
+    inside: bool,
+    changed: usize,
+}
+
+fn mentions_prefer(tokens: &impl ToTokens) -> bool {
+    tokens.to_token_stream().to_string().contains("\"prefer\"")
+}
+
+impl VisitMut for PreferFlagDropper {
+    fn visit_impl_item_fn_mut(&mut self, function: &mut syn::ImplItemFn) {
+        let outer = self.inside;
+        self.inside = self.commands.contains(&function.sig.ident.to_string());
+        if self.inside {
+            let before = function.block.stmts.len();
+            function.block.stmts.retain(|stmt| {
+                !(matches!(stmt, syn::Stmt::Expr(syn::Expr::If(_), _)) && mentions_prefer(stmt))
+            });
+            self.changed += before - function.block.stmts.len();
+        }
+        syn::visit_mut::visit_impl_item_fn_mut(self, function);
+        self.inside = outer;
+    }
+
+    fn visit_expr_mut(&mut self, expr: &mut syn::Expr) {
+        if self.inside
+            && let syn::Expr::MethodCall(call) = expr
+            && call.method == "arg"
+            && call.args.len() == 1
+            && mentions_prefer(&call.args[0])
+        {
+            *expr = (*call.receiver).clone();
+            self.changed += 1;
+            self.visit_expr_mut(expr);
+            return;
+        }
+        syn::visit_mut::visit_expr_mut(self, expr);
+    }
+}
