@@ -158,10 +158,22 @@ treat `line2`, `state`, `phone` and `email` as optional.
     #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     #[serde(transparent)]
     pub struct DestinationCountry(::std::string::String);
-    impl ::std::ops::Deref for DestinationCountry {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
+    impl DestinationCountry {
+        /// The value as a string slice.
+        pub fn as_str(&self) -> &str {
             &self.0
+        }
+    }
+
+    impl ::std::convert::AsRef<str> for DestinationCountry {
+        fn as_ref(&self) -> &str {
+            &self.0
+        }
+    }
+
+    impl ::std::fmt::Display for DestinationCountry {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(&self.0)
         }
     }
 
@@ -266,10 +278,22 @@ example, so they are not required here.
     #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     #[serde(transparent)]
     pub struct GetCardItemId(::std::string::String);
-    impl ::std::ops::Deref for GetCardItemId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
+    impl GetCardItemId {
+        /// The value as a string slice.
+        pub fn as_str(&self) -> &str {
             &self.0
+        }
+    }
+
+    impl ::std::convert::AsRef<str> for GetCardItemId {
+        fn as_ref(&self) -> &str {
+            &self.0
+        }
+    }
+
+    impl ::std::fmt::Display for GetCardItemId {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(&self.0)
         }
     }
 
@@ -327,10 +351,22 @@ example, so they are not required here.
     #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     #[serde(transparent)]
     pub struct GetInventoryUserId(::std::string::String);
-    impl ::std::ops::Deref for GetInventoryUserId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
+    impl GetInventoryUserId {
+        /// The value as a string slice.
+        pub fn as_str(&self) -> &str {
             &self.0
+        }
+    }
+
+    impl ::std::convert::AsRef<str> for GetInventoryUserId {
+        fn as_ref(&self) -> &str {
+            &self.0
+        }
+    }
+
+    impl ::std::fmt::Display for GetInventoryUserId {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(&self.0)
         }
     }
 
@@ -706,10 +742,22 @@ of an invalid address. The known properties are those of `Destination`.
     #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     #[serde(transparent)]
     pub struct PurchaseInitRequestUserId(::std::string::String);
-    impl ::std::ops::Deref for PurchaseInitRequestUserId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
+    impl PurchaseInitRequestUserId {
+        /// The value as a string slice.
+        pub fn as_str(&self) -> &str {
             &self.0
+        }
+    }
+
+    impl ::std::convert::AsRef<str> for PurchaseInitRequestUserId {
+        fn as_ref(&self) -> &str {
+            &self.0
+        }
+    }
+
+    impl ::std::fmt::Display for PurchaseInitRequestUserId {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(&self.0)
         }
     }
 

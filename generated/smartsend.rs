@@ -67,10 +67,22 @@ pub mod types {
     #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     #[serde(transparent)]
     pub struct AddressCountry(::std::string::String);
-    impl ::std::ops::Deref for AddressCountry {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
+    impl AddressCountry {
+        /// The value as a string slice.
+        pub fn as_str(&self) -> &str {
             &self.0
+        }
+    }
+
+    impl ::std::convert::AsRef<str> for AddressCountry {
+        fn as_ref(&self) -> &str {
+            &self.0
+        }
+    }
+
+    impl ::std::fmt::Display for AddressCountry {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(&self.0)
         }
     }
 
@@ -862,10 +874,22 @@ pub mod types {
     #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     #[serde(transparent)]
     pub struct GetServicePointByCarrierCodeCountry(::std::string::String);
-    impl ::std::ops::Deref for GetServicePointByCarrierCodeCountry {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
+    impl GetServicePointByCarrierCodeCountry {
+        /// The value as a string slice.
+        pub fn as_str(&self) -> &str {
             &self.0
+        }
+    }
+
+    impl ::std::convert::AsRef<str> for GetServicePointByCarrierCodeCountry {
+        fn as_ref(&self) -> &str {
+            &self.0
+        }
+    }
+
+    impl ::std::fmt::Display for GetServicePointByCarrierCodeCountry {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(&self.0)
         }
     }
 
@@ -1020,10 +1044,22 @@ pub mod types {
     #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     #[serde(transparent)]
     pub struct ItemCountryOfOrigin(::std::string::String);
-    impl ::std::ops::Deref for ItemCountryOfOrigin {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
+    impl ItemCountryOfOrigin {
+        /// The value as a string slice.
+        pub fn as_str(&self) -> &str {
             &self.0
+        }
+    }
+
+    impl ::std::convert::AsRef<str> for ItemCountryOfOrigin {
+        fn as_ref(&self) -> &str {
+            &self.0
+        }
+    }
+
+    impl ::std::fmt::Display for ItemCountryOfOrigin {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(&self.0)
         }
     }
 
@@ -1083,10 +1119,22 @@ pub mod types {
     #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     #[serde(transparent)]
     pub struct ListServicePointsCarrier(::std::string::String);
-    impl ::std::ops::Deref for ListServicePointsCarrier {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
+    impl ListServicePointsCarrier {
+        /// The value as a string slice.
+        pub fn as_str(&self) -> &str {
             &self.0
+        }
+    }
+
+    impl ::std::convert::AsRef<str> for ListServicePointsCarrier {
+        fn as_ref(&self) -> &str {
+            &self.0
+        }
+    }
+
+    impl ::std::fmt::Display for ListServicePointsCarrier {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(&self.0)
         }
     }
 
@@ -1144,10 +1192,22 @@ pub mod types {
     #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     #[serde(transparent)]
     pub struct ListServicePointsCountry(::std::string::String);
-    impl ::std::ops::Deref for ListServicePointsCountry {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
+    impl ListServicePointsCountry {
+        /// The value as a string slice.
+        pub fn as_str(&self) -> &str {
             &self.0
+        }
+    }
+
+    impl ::std::convert::AsRef<str> for ListServicePointsCountry {
+        fn as_ref(&self) -> &str {
+            &self.0
+        }
+    }
+
+    impl ::std::fmt::Display for ListServicePointsCountry {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(&self.0)
         }
     }
 
@@ -1743,10 +1803,22 @@ the raw bytes otherwise.
     #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     #[serde(transparent)]
     pub struct RatePriceCurrency(::std::string::String);
-    impl ::std::ops::Deref for RatePriceCurrency {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
+    impl RatePriceCurrency {
+        /// The value as a string slice.
+        pub fn as_str(&self) -> &str {
             &self.0
+        }
+    }
+
+    impl ::std::convert::AsRef<str> for RatePriceCurrency {
+        fn as_ref(&self) -> &str {
+            &self.0
+        }
+    }
+
+    impl ::std::fmt::Display for RatePriceCurrency {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(&self.0)
         }
     }
 
@@ -1836,10 +1908,22 @@ the raw bytes otherwise.
     #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     #[serde(transparent)]
     pub struct RateRequestCurrency(::std::string::String);
-    impl ::std::ops::Deref for RateRequestCurrency {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
+    impl RateRequestCurrency {
+        /// The value as a string slice.
+        pub fn as_str(&self) -> &str {
             &self.0
+        }
+    }
+
+    impl ::std::convert::AsRef<str> for RateRequestCurrency {
+        fn as_ref(&self) -> &str {
+            &self.0
+        }
+    }
+
+    impl ::std::fmt::Display for RateRequestCurrency {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(&self.0)
         }
     }
 
@@ -2140,10 +2224,22 @@ state, and booking logic branches on it.
     #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     #[serde(transparent)]
     pub struct ShipmentCurrency(::std::string::String);
-    impl ::std::ops::Deref for ShipmentCurrency {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
+    impl ShipmentCurrency {
+        /// The value as a string slice.
+        pub fn as_str(&self) -> &str {
             &self.0
+        }
+    }
+
+    impl ::std::convert::AsRef<str> for ShipmentCurrency {
+        fn as_ref(&self) -> &str {
+            &self.0
+        }
+    }
+
+    impl ::std::fmt::Display for ShipmentCurrency {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(&self.0)
         }
     }
 
@@ -2289,10 +2385,22 @@ null for) every other one.
     #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     #[serde(transparent)]
     pub struct ShipmentRequestCurrency(::std::string::String);
-    impl ::std::ops::Deref for ShipmentRequestCurrency {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
+    impl ShipmentRequestCurrency {
+        /// The value as a string slice.
+        pub fn as_str(&self) -> &str {
             &self.0
+        }
+    }
+
+    impl ::std::convert::AsRef<str> for ShipmentRequestCurrency {
+        fn as_ref(&self) -> &str {
+            &self.0
+        }
+    }
+
+    impl ::std::fmt::Display for ShipmentRequestCurrency {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(&self.0)
         }
     }
 
@@ -2498,10 +2606,22 @@ state, and booking logic branches on it.
     #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     #[serde(transparent)]
     pub struct TeamId(::std::string::String);
-    impl ::std::ops::Deref for TeamId {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
+    impl TeamId {
+        /// The value as a string slice.
+        pub fn as_str(&self) -> &str {
             &self.0
+        }
+    }
+
+    impl ::std::convert::AsRef<str> for TeamId {
+        fn as_ref(&self) -> &str {
+            &self.0
+        }
+    }
+
+    impl ::std::fmt::Display for TeamId {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(&self.0)
         }
     }
 

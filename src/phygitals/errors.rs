@@ -17,6 +17,7 @@ use crate::runtime::{ErrorBody, ErrorDetails};
 /// );
 /// ```
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum PhygitalsError {
     /// `Invalid API key` (401).
     InvalidApiKey,

@@ -14,6 +14,7 @@ use crate::runtime::PollClock;
 
 /// Why waiting for an order did not end in the awaited status.
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum OrderWaitError {
     /// Fetching the order failed (after the client's own retries); e.g. `Order not found`.
     Request(Box<Error>),

@@ -25,6 +25,7 @@ use super::headers::{API_VERSION, IDEMPOTENCY_KEY, IDEMPOTENCY_REPLAYED, REQUEST
 
 /// How an API authenticates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum AuthScheme {
     /// `Authorization: Bearer <token>` (Smart Send).
     Bearer,
@@ -74,6 +75,7 @@ impl fmt::Debug for Secret {
 
 /// Why a client could not be built.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum BuildError {
     /// The base URL does not parse or is not http(s).
     InvalidBaseUrl(String),

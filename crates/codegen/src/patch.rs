@@ -559,3 +559,92 @@ impl VisitMut for ConstructorPatcher {
         }
     }
 }
+
+/// Replaces typify's `impl Deref<Target = String>` on a string newtype (`TeamId`, a country
+/// code, ...) with `as_str()`, `AsRef<str>` and `Display`: through `Deref`, each newtype's page
+/// listed every `String` method (hundreds of KB of rustdoc) and a `&TeamId` silently became a
+/// `&String`. Returns how many newtypes were changed.
+///
+/// ```
+/// let mut file: syn::File = syn::parse_quote! {
+///     pub mod types {
+///         pub struct TeamId(::std::string::String);
+///         impl ::std::ops::Deref for TeamId {
+///             type Target = ::std::string::String;
+///             fn deref(&self) -> &::std::string::String { &self.0 }
+///         }
+///     }
+/// };
+/// assert_eq!(parcelkit_codegen::patch::string_newtypes_without_deref(&mut file), 1);
+/// let text = quote::ToTokens::to_token_stream(&file).to_string();
+/// assert!(!text.contains("Deref"), "{text}");
+/// assert!(text.contains("pub fn as_str (& self) -> & str"), "{text}");
+/// assert!(text.contains("AsRef < str > for TeamId"), "{text}");
+/// assert!(text.contains("fmt :: Display for TeamId"), "{text}");
+/// ```
+pub fn string_newtypes_without_deref(file: &mut syn::File) -> usize {
+    let mut patcher = DerefPatcher { changed: 0 };
+    patcher.visit_file_mut(file);
+    patcher.changed
+}
+
+struct DerefPatcher {
+    changed: usize,
+}
+
+/// The newtype of an `impl Deref for X { type Target = String; .. }`.
+fn string_deref_target(item: &syn::Item) -> Option<syn::Type> {
+    let syn::Item::Impl(block) = item else {
+        return None;
+    };
+    let (path, _) = block.trait_.as_ref()?;
+    if path.segments.last()?.ident != "Deref" {
+        return None;
+    }
+    let target = block.items.iter().find_map(|i| match i {
+        syn::ImplItem::Type(t) if t.ident == "Target" => Some(&t.ty),
+        _ => None,
+    })?;
+    let is_string = matches!(target, syn::Type::Path(p)
+        if p.path.segments.last().is_some_and(|s| s.ident == "String"));
+    is_string.then(|| (*block.self_ty).clone())
+}
+
+impl VisitMut for DerefPatcher {
+    fn visit_item_mod_mut(&mut self, module: &mut syn::ItemMod) {
+        if let Some((_, items)) = module.content.as_mut() {
+            let mut rewritten = Vec::with_capacity(items.len());
+            for item in std::mem::take(items) {
+                let Some(newtype) = string_deref_target(&item) else {
+                    rewritten.push(item);
+                    continue;
+                };
+                rewritten.push(syn::parse_quote! {
+                    impl #newtype {
+                        /// The value as a string slice.
+                        pub fn as_str(&self) -> &str {
+                            &self.0
+                        }
+                    }
+                });
+                rewritten.push(syn::parse_quote! {
+                    impl ::std::convert::AsRef<str> for #newtype {
+                        fn as_ref(&self) -> &str {
+                            &self.0
+                        }
+                    }
+                });
+                rewritten.push(syn::parse_quote! {
+                    impl ::std::fmt::Display for #newtype {
+                        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                            f.write_str(&self.0)
+                        }
+                    }
+                });
+                self.changed += 1;
+            }
+            *items = rewritten;
+        }
+        syn::visit_mut::visit_item_mod_mut(self, module);
+    }
+}
