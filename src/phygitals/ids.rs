@@ -198,7 +198,6 @@ impl<'de> serde::Deserialize<'de> for QuoteId {
 /// Why a text is not a [`QuoteId`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
-#[non_exhaustive]
 pub enum QuoteIdProblem {
     /// The id is the empty string.
     Empty,
@@ -387,7 +386,6 @@ impl<'de> serde::Deserialize<'de> for OrderId {
 
 /// Why a text is not an [`OrderId`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
 #[non_exhaustive]
 pub enum OrderIdProblem {
     /// The id is the empty string.
