@@ -1894,16 +1894,26 @@ of an invalid address. The known properties are those of `Destination`.
         }
 
         impl CardMetadata {
-            pub fn attributes<T>(mut self, value: T) -> Self
+            pub fn attributes<T, I>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<super::Attribute>>,
-                T::Error: ::std::fmt::Display,
+                T: ::std::iter::IntoIterator<Item = I>,
+                I: ::std::convert::TryInto<super::Attribute>,
+                I::Error: ::std::fmt::Display,
             {
                 self.attributes = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for attributes: {e}")
-                    });
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, item)| {
+                        item
+                            .try_into()
+                            .map_err(|e| {
+                                format!(
+                                    "error converting supplied value for attributes[{}]: {}", i,
+                                    e
+                                )
+                            })
+                    })
+                    .collect::<Result<Vec<_>, String>>();
                 self
             }
             pub fn back_image<T>(mut self, value: T) -> Self
@@ -2408,16 +2418,25 @@ of an invalid address. The known properties are those of `Destination`.
         }
 
         impl Inventory {
-            pub fn items<T>(mut self, value: T) -> Self
+            pub fn items<T, I>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<super::InventoryItem>>,
-                T::Error: ::std::fmt::Display,
+                T: ::std::iter::IntoIterator<Item = I>,
+                I: ::std::convert::TryInto<super::InventoryItem>,
+                I::Error: ::std::fmt::Display,
             {
                 self.items = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for items: {e}")
-                    });
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, item)| {
+                        item
+                            .try_into()
+                            .map_err(|e| {
+                                format!(
+                                    "error converting supplied value for items[{}]: {}", i, e
+                                )
+                            })
+                    })
+                    .collect::<Result<Vec<_>, String>>();
                 self
             }
             pub fn user_id<T>(mut self, value: T) -> Self
@@ -2930,16 +2949,26 @@ of an invalid address. The known properties are those of `Destination`.
                     });
                 self
             }
-            pub fn categories<T>(mut self, value: T) -> Self
+            pub fn categories<T, I>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: ::std::iter::IntoIterator<Item = I>,
+                I: ::std::convert::TryInto<::std::string::String>,
+                I::Error: ::std::fmt::Display,
             {
                 self.categories = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for categories: {e}")
-                    });
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, item)| {
+                        item
+                            .try_into()
+                            .map_err(|e| {
+                                format!(
+                                    "error converting supplied value for categories[{}]: {}", i,
+                                    e
+                                )
+                            })
+                    })
+                    .collect::<Result<Vec<_>, String>>();
                 self
             }
             pub fn claw_image_url<T>(mut self, value: T) -> Self
@@ -3096,18 +3125,26 @@ of an invalid address. The known properties are those of `Destination`.
                     });
                 self
             }
-            pub fn rarity_distribution<T>(mut self, value: T) -> Self
+            pub fn rarity_distribution<T, I>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<super::RarityTier>>,
-                T::Error: ::std::fmt::Display,
+                T: ::std::iter::IntoIterator<Item = I>,
+                I: ::std::convert::TryInto<super::RarityTier>,
+                I::Error: ::std::fmt::Display,
             {
                 self.rarity_distribution = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for rarity_distribution: {e}"
-                        )
-                    });
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, item)| {
+                        item
+                            .try_into()
+                            .map_err(|e| {
+                                format!(
+                                    "error converting supplied value for rarity_distribution[{}]: {}",
+                                    i, e
+                                )
+                            })
+                    })
+                    .collect::<Result<Vec<_>, String>>();
                 self
             }
             pub fn slug<T>(mut self, value: T) -> Self
@@ -3455,16 +3492,25 @@ of an invalid address. The known properties are those of `Destination`.
         }
 
         impl PurchaseInitResponse {
-            pub fn nfts<T>(mut self, value: T) -> Self
+            pub fn nfts<T, I>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<super::PurchasedNft>>,
-                T::Error: ::std::fmt::Display,
+                T: ::std::iter::IntoIterator<Item = I>,
+                I: ::std::convert::TryInto<super::PurchasedNft>,
+                I::Error: ::std::fmt::Display,
             {
                 self.nfts = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for nfts: {e}")
-                    });
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, item)| {
+                        item
+                            .try_into()
+                            .map_err(|e| {
+                                format!(
+                                    "error converting supplied value for nfts[{}]: {}", i, e
+                                )
+                            })
+                    })
+                    .collect::<Result<Vec<_>, String>>();
                 self
             }
             pub fn session_id<T>(mut self, value: T) -> Self
@@ -3534,16 +3580,25 @@ of an invalid address. The known properties are those of `Destination`.
         }
 
         impl PurchaseResult {
-            pub fn nfts<T>(mut self, value: T) -> Self
+            pub fn nfts<T, I>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<super::FulfilledNft>>,
-                T::Error: ::std::fmt::Display,
+                T: ::std::iter::IntoIterator<Item = I>,
+                I: ::std::convert::TryInto<super::FulfilledNft>,
+                I::Error: ::std::fmt::Display,
             {
                 self.nfts = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for nfts: {e}")
-                    });
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, item)| {
+                        item
+                            .try_into()
+                            .map_err(|e| {
+                                format!(
+                                    "error converting supplied value for nfts[{}]: {}", i, e
+                                )
+                            })
+                    })
+                    .collect::<Result<Vec<_>, String>>();
                 self
             }
             pub fn public_id<T>(mut self, value: T) -> Self
@@ -3930,16 +3985,25 @@ of an invalid address. The known properties are those of `Destination`.
                     });
                 self
             }
-            pub fn item_ids<T>(mut self, value: T) -> Self
+            pub fn item_ids<T, I>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: ::std::iter::IntoIterator<Item = I>,
+                I: ::std::convert::TryInto<::std::string::String>,
+                I::Error: ::std::fmt::Display,
             {
                 self.item_ids = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for item_ids: {e}")
-                    });
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, item)| {
+                        item
+                            .try_into()
+                            .map_err(|e| {
+                                format!(
+                                    "error converting supplied value for item_ids[{}]: {}", i, e
+                                )
+                            })
+                    })
+                    .collect::<Result<Vec<_>, String>>();
                 self
             }
         }
@@ -4004,16 +4068,25 @@ of an invalid address. The known properties are those of `Destination`.
                     });
                 self
             }
-            pub fn quotes<T>(mut self, value: T) -> Self
+            pub fn quotes<T, I>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<super::ShippingQuote>>,
-                T::Error: ::std::fmt::Display,
+                T: ::std::iter::IntoIterator<Item = I>,
+                I: ::std::convert::TryInto<super::ShippingQuote>,
+                I::Error: ::std::fmt::Display,
             {
                 self.quotes = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for quotes: {e}")
-                    });
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, item)| {
+                        item
+                            .try_into()
+                            .map_err(|e| {
+                                format!(
+                                    "error converting supplied value for quotes[{}]: {}", i, e
+                                )
+                            })
+                    })
+                    .collect::<Result<Vec<_>, String>>();
                 self
             }
             pub fn session_id<T>(mut self, value: T) -> Self
@@ -4686,16 +4759,25 @@ of an invalid address. The known properties are those of `Destination`.
                 );
                 self
             }
-            pub fn items<T>(mut self, value: T) -> Self
+            pub fn items<T, I>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<super::OrderItem>>,
-                T::Error: ::std::fmt::Display,
+                T: ::std::iter::IntoIterator<Item = I>,
+                I: ::std::convert::TryInto<super::OrderItem>,
+                I::Error: ::std::fmt::Display,
             {
                 self.items = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for items: {e}")
-                    });
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, item)| {
+                        item
+                            .try_into()
+                            .map_err(|e| {
+                                format!(
+                                    "error converting supplied value for items[{}]: {}", i, e
+                                )
+                            })
+                    })
+                    .collect::<Result<Vec<_>, String>>();
                 self
             }
             pub fn order_id<T>(mut self, value: T) -> Self

@@ -2924,18 +2924,27 @@ state, and booking logic branches on it.
         }
 
         impl Address {
-            pub fn address_lines<T>(mut self, value: T) -> Self
+            pub fn address_lines<T, I>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<::std::vec::Vec<::std::string::String>>,
-                >,
-                T::Error: ::std::fmt::Display,
+                T: ::std::iter::IntoIterator<Item = I>,
+                I: ::std::convert::TryInto<::std::string::String>,
+                I::Error: ::std::fmt::Display,
             {
                 self.address_lines = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for address_lines: {e}")
-                    });
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, item)| {
+                        item
+                            .try_into()
+                            .map_err(|e| {
+                                format!(
+                                    "error converting supplied value for address_lines[{}]: {}",
+                                    i, e
+                                )
+                            })
+                    })
+                    .collect::<Result<Vec<_>, String>>()
+                    .map(Some);
                 self
             }
             pub fn administrative_area<T>(mut self, value: T) -> Self
@@ -3295,16 +3304,25 @@ state, and booking logic branches on it.
         }
 
         impl BatchList {
-            pub fn data<T>(mut self, value: T) -> Self
+            pub fn data<T, I>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<super::Batch>>,
-                T::Error: ::std::fmt::Display,
+                T: ::std::iter::IntoIterator<Item = I>,
+                I: ::std::convert::TryInto<super::Batch>,
+                I::Error: ::std::fmt::Display,
             {
                 self.data = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for data: {e}")
-                    });
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, item)| {
+                        item
+                            .try_into()
+                            .map_err(|e| {
+                                format!(
+                                    "error converting supplied value for data[{}]: {}", i, e
+                                )
+                            })
+                    })
+                    .collect::<Result<Vec<_>, String>>();
                 self
             }
             pub fn meta<T>(mut self, value: T) -> Self
@@ -3425,16 +3443,25 @@ state, and booking logic branches on it.
         }
 
         impl BatchShipmentsRequest {
-            pub fn data<T>(mut self, value: T) -> Self
+            pub fn data<T, I>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<super::ShipmentRequest>>,
-                T::Error: ::std::fmt::Display,
+                T: ::std::iter::IntoIterator<Item = I>,
+                I: ::std::convert::TryInto<super::ShipmentRequest>,
+                I::Error: ::std::fmt::Display,
             {
                 self.data = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for data: {e}")
-                    });
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, item)| {
+                        item
+                            .try_into()
+                            .map_err(|e| {
+                                format!(
+                                    "error converting supplied value for data[{}]: {}", i, e
+                                )
+                            })
+                    })
+                    .collect::<Result<Vec<_>, String>>();
                 self
             }
         }
@@ -3599,16 +3626,26 @@ state, and booking logic branches on it.
                 self.email = Ok(crate::runtime::OptionalText::into_optional_text(value));
                 self
             }
-            pub fn name_lines<T>(mut self, value: T) -> Self
+            pub fn name_lines<T, I>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: ::std::iter::IntoIterator<Item = I>,
+                I: ::std::convert::TryInto<::std::string::String>,
+                I::Error: ::std::fmt::Display,
             {
                 self.name_lines = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for name_lines: {e}")
-                    });
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, item)| {
+                        item
+                            .try_into()
+                            .map_err(|e| {
+                                format!(
+                                    "error converting supplied value for name_lines[{}]: {}", i,
+                                    e
+                                )
+                            })
+                    })
+                    .collect::<Result<Vec<_>, String>>();
                 self
             }
             pub fn phone<T>(mut self, value: T) -> Self
@@ -3813,16 +3850,25 @@ state, and booking logic branches on it.
         }
 
         impl Delivery {
-            pub fn addons<T>(mut self, value: T) -> Self
+            pub fn addons<T, I>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<super::Addon>>,
-                T::Error: ::std::fmt::Display,
+                T: ::std::iter::IntoIterator<Item = I>,
+                I: ::std::convert::TryInto<super::Addon>,
+                I::Error: ::std::fmt::Display,
             {
                 self.addons = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for addons: {e}")
-                    });
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, item)| {
+                        item
+                            .try_into()
+                            .map_err(|e| {
+                                format!(
+                                    "error converting supplied value for addons[{}]: {}", i, e
+                                )
+                            })
+                    })
+                    .collect::<Result<Vec<_>, String>>();
                 self
             }
             pub fn carrier_code<T>(mut self, value: T) -> Self
@@ -3977,18 +4023,26 @@ state, and booking logic branches on it.
         }
 
         impl DeliveryRequest {
-            pub fn addons<T>(mut self, value: T) -> Self
+            pub fn addons<T, I>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<::std::vec::Vec<super::AddonRequest>>,
-                >,
-                T::Error: ::std::fmt::Display,
+                T: ::std::iter::IntoIterator<Item = I>,
+                I: ::std::convert::TryInto<super::AddonRequest>,
+                I::Error: ::std::fmt::Display,
             {
                 self.addons = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for addons: {e}")
-                    });
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, item)| {
+                        item
+                            .try_into()
+                            .map_err(|e| {
+                                format!(
+                                    "error converting supplied value for addons[{}]: {}", i, e
+                                )
+                            })
+                    })
+                    .collect::<Result<Vec<_>, String>>()
+                    .map(Some);
                 self
             }
             pub fn carrier<T>(mut self, value: T) -> Self
@@ -4640,32 +4694,48 @@ state, and booking logic branches on it.
         }
 
         impl OpeningHours {
-            pub fn regular_opening_hours<T>(mut self, value: T) -> Self
+            pub fn regular_opening_hours<T, I>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<super::RegularOpeningHours>>,
-                T::Error: ::std::fmt::Display,
+                T: ::std::iter::IntoIterator<Item = I>,
+                I: ::std::convert::TryInto<super::RegularOpeningHours>,
+                I::Error: ::std::fmt::Display,
             {
                 self.regular_opening_hours = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for regular_opening_hours: {e}"
-                        )
-                    });
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, item)| {
+                        item
+                            .try_into()
+                            .map_err(|e| {
+                                format!(
+                                    "error converting supplied value for regular_opening_hours[{}]: {}",
+                                    i, e
+                                )
+                            })
+                    })
+                    .collect::<Result<Vec<_>, String>>();
                 self
             }
-            pub fn special_opening_hours<T>(mut self, value: T) -> Self
+            pub fn special_opening_hours<T, I>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<super::SpecialOpeningHours>>,
-                T::Error: ::std::fmt::Display,
+                T: ::std::iter::IntoIterator<Item = I>,
+                I: ::std::convert::TryInto<super::SpecialOpeningHours>,
+                I::Error: ::std::fmt::Display,
             {
                 self.special_opening_hours = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for special_opening_hours: {e}"
-                        )
-                    });
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, item)| {
+                        item
+                            .try_into()
+                            .map_err(|e| {
+                                format!(
+                                    "error converting supplied value for special_opening_hours[{}]: {}",
+                                    i, e
+                                )
+                            })
+                    })
+                    .collect::<Result<Vec<_>, String>>();
                 self
             }
         }
@@ -5223,16 +5293,26 @@ state, and booking logic branches on it.
         }
 
         impl Parcel {
-            pub fn documents<T>(mut self, value: T) -> Self
+            pub fn documents<T, I>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<super::Document>>,
-                T::Error: ::std::fmt::Display,
+                T: ::std::iter::IntoIterator<Item = I>,
+                I: ::std::convert::TryInto<super::Document>,
+                I::Error: ::std::fmt::Display,
             {
                 self.documents = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for documents: {e}")
-                    });
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, item)| {
+                        item
+                            .try_into()
+                            .map_err(|e| {
+                                format!(
+                                    "error converting supplied value for documents[{}]: {}", i,
+                                    e
+                                )
+                            })
+                    })
+                    .collect::<Result<Vec<_>, String>>();
                 self
             }
             pub fn duty_amount<T>(mut self, value: T) -> Self
@@ -5289,16 +5369,25 @@ state, and booking logic branches on it.
                 );
                 self
             }
-            pub fn items<T>(mut self, value: T) -> Self
+            pub fn items<T, I>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<super::Item>>,
-                T::Error: ::std::fmt::Display,
+                T: ::std::iter::IntoIterator<Item = I>,
+                I: ::std::convert::TryInto<super::Item>,
+                I::Error: ::std::fmt::Display,
             {
                 self.items = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for items: {e}")
-                    });
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, item)| {
+                        item
+                            .try_into()
+                            .map_err(|e| {
+                                format!(
+                                    "error converting supplied value for items[{}]: {}", i, e
+                                )
+                            })
+                    })
+                    .collect::<Result<Vec<_>, String>>();
                 self
             }
             pub fn length<T>(mut self, value: T) -> Self
@@ -5565,18 +5654,26 @@ state, and booking logic branches on it.
                 );
                 self
             }
-            pub fn items<T>(mut self, value: T) -> Self
+            pub fn items<T, I>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<::std::vec::Vec<super::Item>>,
-                >,
-                T::Error: ::std::fmt::Display,
+                T: ::std::iter::IntoIterator<Item = I>,
+                I: ::std::convert::TryInto<super::Item>,
+                I::Error: ::std::fmt::Display,
             {
                 self.items = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for items: {e}")
-                    });
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, item)| {
+                        item
+                            .try_into()
+                            .map_err(|e| {
+                                format!(
+                                    "error converting supplied value for items[{}]: {}", i, e
+                                )
+                            })
+                    })
+                    .collect::<Result<Vec<_>, String>>()
+                    .map(Some);
                 self
             }
             pub fn length<T>(mut self, value: T) -> Self
@@ -6067,16 +6164,25 @@ state, and booking logic branches on it.
         }
 
         impl Rate {
-            pub fn addons<T>(mut self, value: T) -> Self
+            pub fn addons<T, I>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<super::Addon>>,
-                T::Error: ::std::fmt::Display,
+                T: ::std::iter::IntoIterator<Item = I>,
+                I: ::std::convert::TryInto<super::Addon>,
+                I::Error: ::std::fmt::Display,
             {
                 self.addons = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for addons: {e}")
-                    });
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, item)| {
+                        item
+                            .try_into()
+                            .map_err(|e| {
+                                format!(
+                                    "error converting supplied value for addons[{}]: {}", i, e
+                                )
+                            })
+                    })
+                    .collect::<Result<Vec<_>, String>>();
                 self
             }
             pub fn available<T>(mut self, value: T) -> Self
@@ -6256,16 +6362,25 @@ state, and booking logic branches on it.
         }
 
         impl RateList {
-            pub fn data<T>(mut self, value: T) -> Self
+            pub fn data<T, I>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<super::Rate>>,
-                T::Error: ::std::fmt::Display,
+                T: ::std::iter::IntoIterator<Item = I>,
+                I: ::std::convert::TryInto<super::Rate>,
+                I::Error: ::std::fmt::Display,
             {
                 self.data = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for data: {e}")
-                    });
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, item)| {
+                        item
+                            .try_into()
+                            .map_err(|e| {
+                                format!(
+                                    "error converting supplied value for data[{}]: {}", i, e
+                                )
+                            })
+                    })
+                    .collect::<Result<Vec<_>, String>>();
                 self
             }
         }
@@ -6346,18 +6461,26 @@ state, and booking logic branches on it.
                     });
                 self
             }
-            pub fn items<T>(mut self, value: T) -> Self
+            pub fn items<T, I>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<::std::vec::Vec<super::Item>>,
-                >,
-                T::Error: ::std::fmt::Display,
+                T: ::std::iter::IntoIterator<Item = I>,
+                I: ::std::convert::TryInto<super::Item>,
+                I::Error: ::std::fmt::Display,
             {
                 self.items = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for items: {e}")
-                    });
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, item)| {
+                        item
+                            .try_into()
+                            .map_err(|e| {
+                                format!(
+                                    "error converting supplied value for items[{}]: {}", i, e
+                                )
+                            })
+                    })
+                    .collect::<Result<Vec<_>, String>>()
+                    .map(Some);
                 self
             }
             pub fn length<T>(mut self, value: T) -> Self
@@ -6619,16 +6742,25 @@ state, and booking logic branches on it.
                     });
                 self
             }
-            pub fn parcels<T>(mut self, value: T) -> Self
+            pub fn parcels<T, I>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<super::RateParcel>>,
-                T::Error: ::std::fmt::Display,
+                T: ::std::iter::IntoIterator<Item = I>,
+                I: ::std::convert::TryInto<super::RateParcel>,
+                I::Error: ::std::fmt::Display,
             {
                 self.parcels = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for parcels: {e}")
-                    });
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, item)| {
+                        item
+                            .try_into()
+                            .map_err(|e| {
+                                format!(
+                                    "error converting supplied value for parcels[{}]: {}", i, e
+                                )
+                            })
+                    })
+                    .collect::<Result<Vec<_>, String>>();
                 self
             }
             pub fn parties<T>(mut self, value: T) -> Self
@@ -6815,16 +6947,25 @@ state, and booking logic branches on it.
         }
 
         impl RegularOpeningHours {
-            pub fn periods<T>(mut self, value: T) -> Self
+            pub fn periods<T, I>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<super::OpeningPeriod>>,
-                T::Error: ::std::fmt::Display,
+                T: ::std::iter::IntoIterator<Item = I>,
+                I: ::std::convert::TryInto<super::OpeningPeriod>,
+                I::Error: ::std::fmt::Display,
             {
                 self.periods = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for periods: {e}")
-                    });
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, item)| {
+                        item
+                            .try_into()
+                            .map_err(|e| {
+                                format!(
+                                    "error converting supplied value for periods[{}]: {}", i, e
+                                )
+                            })
+                    })
+                    .collect::<Result<Vec<_>, String>>();
                 self
             }
             pub fn weekday<T>(mut self, value: T) -> Self
@@ -7128,16 +7269,25 @@ state, and booking logic branches on it.
         }
 
         impl ServiceList {
-            pub fn data<T>(mut self, value: T) -> Self
+            pub fn data<T, I>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<super::Service>>,
-                T::Error: ::std::fmt::Display,
+                T: ::std::iter::IntoIterator<Item = I>,
+                I: ::std::convert::TryInto<super::Service>,
+                I::Error: ::std::fmt::Display,
             {
                 self.data = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for data: {e}")
-                    });
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, item)| {
+                        item
+                            .try_into()
+                            .map_err(|e| {
+                                format!(
+                                    "error converting supplied value for data[{}]: {}", i, e
+                                )
+                            })
+                    })
+                    .collect::<Result<Vec<_>, String>>();
                 self
             }
         }
@@ -7427,16 +7577,25 @@ state, and booking logic branches on it.
         }
 
         impl ServicePointList {
-            pub fn data<T>(mut self, value: T) -> Self
+            pub fn data<T, I>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<super::ServicePoint>>,
-                T::Error: ::std::fmt::Display,
+                T: ::std::iter::IntoIterator<Item = I>,
+                I: ::std::convert::TryInto<super::ServicePoint>,
+                I::Error: ::std::fmt::Display,
             {
                 self.data = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for data: {e}")
-                    });
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, item)| {
+                        item
+                            .try_into()
+                            .map_err(|e| {
+                                format!(
+                                    "error converting supplied value for data[{}]: {}", i, e
+                                )
+                            })
+                    })
+                    .collect::<Result<Vec<_>, String>>();
                 self
             }
             pub fn meta<T>(mut self, value: T) -> Self
@@ -7663,16 +7822,25 @@ state, and booking logic branches on it.
                 );
                 self
             }
-            pub fn parcels<T>(mut self, value: T) -> Self
+            pub fn parcels<T, I>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<super::Parcel>>,
-                T::Error: ::std::fmt::Display,
+                T: ::std::iter::IntoIterator<Item = I>,
+                I: ::std::convert::TryInto<super::Parcel>,
+                I::Error: ::std::fmt::Display,
             {
                 self.parcels = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for parcels: {e}")
-                    });
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, item)| {
+                        item
+                            .try_into()
+                            .map_err(|e| {
+                                format!(
+                                    "error converting supplied value for parcels[{}]: {}", i, e
+                                )
+                            })
+                    })
+                    .collect::<Result<Vec<_>, String>>();
                 self
             }
             pub fn parties<T>(mut self, value: T) -> Self
@@ -7912,16 +8080,25 @@ state, and booking logic branches on it.
         }
 
         impl ShipmentList {
-            pub fn data<T>(mut self, value: T) -> Self
+            pub fn data<T, I>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<super::Shipment>>,
-                T::Error: ::std::fmt::Display,
+                T: ::std::iter::IntoIterator<Item = I>,
+                I: ::std::convert::TryInto<super::Shipment>,
+                I::Error: ::std::fmt::Display,
             {
                 self.data = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for data: {e}")
-                    });
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, item)| {
+                        item
+                            .try_into()
+                            .map_err(|e| {
+                                format!(
+                                    "error converting supplied value for data[{}]: {}", i, e
+                                )
+                            })
+                    })
+                    .collect::<Result<Vec<_>, String>>();
                 self
             }
             pub fn meta<T>(mut self, value: T) -> Self
@@ -8111,16 +8288,25 @@ state, and booking logic branches on it.
                 );
                 self
             }
-            pub fn parcels<T>(mut self, value: T) -> Self
+            pub fn parcels<T, I>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<super::ParcelRequest>>,
-                T::Error: ::std::fmt::Display,
+                T: ::std::iter::IntoIterator<Item = I>,
+                I: ::std::convert::TryInto<super::ParcelRequest>,
+                I::Error: ::std::fmt::Display,
             {
                 self.parcels = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for parcels: {e}")
-                    });
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, item)| {
+                        item
+                            .try_into()
+                            .map_err(|e| {
+                                format!(
+                                    "error converting supplied value for parcels[{}]: {}", i, e
+                                )
+                            })
+                    })
+                    .collect::<Result<Vec<_>, String>>();
                 self
             }
             pub fn parties<T>(mut self, value: T) -> Self

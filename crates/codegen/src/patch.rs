@@ -648,3 +648,127 @@ impl VisitMut for DerefPatcher {
         syn::visit_mut::visit_item_mod_mut(self, module);
     }
 }
+
+/// Makes typify's body-builder setters of list fields take any iterable of items that convert
+/// into the element type: `parcels([ParcelRequest::builder().weight(1.2)])` and a `Vec` of built
+/// values both work. typify's own setter wants `TryInto<Vec<ParcelRequest>>`, which a `Vec` of
+/// builders never is, and its compiler error names two types called `ParcelRequest`. An item
+/// that does not convert is reported with its index (`parcels[1]: no value supplied for
+/// weight`). A nullable list's setter sets a list (its default stays `null`). Returns how many
+/// setters were rewritten.
+///
+/// ```
+/// let mut file: syn::File = syn::parse_quote! {
+///     impl Shipment {
+///         pub fn parcels<T>(mut self, value: T) -> Self
+///         where
+///             T: ::std::convert::TryInto<::std::vec::Vec<super::Parcel>>,
+///             T::Error: ::std::fmt::Display,
+///         {
+///             self.parcels = value.try_into().map_err(|e| format!("error converting supplied value for parcels: {e}"));
+///             self
+///         }
+///     }
+/// };
+/// assert_eq!(parcelkit_codegen::patch::list_setters_take_items(&mut file), 1);
+/// let text = quote::ToTokens::to_token_stream(&file).to_string();
+/// assert!(text.contains("T : :: std :: iter :: IntoIterator < Item = I >"), "{text}");
+/// assert!(text.contains("I : :: std :: convert :: TryInto < super :: Parcel >"), "{text}");
+/// ```
+pub fn list_setters_take_items(file: &mut syn::File) -> usize {
+    let mut patcher = ListSetterPatcher { changed: 0 };
+    patcher.visit_file_mut(file);
+    patcher.changed
+}
+
+struct ListSetterPatcher {
+    changed: usize,
+}
+
+/// `X` of a setter's `where T: TryInto<Vec<X>>` bound, the shape typify gives a list field, and
+/// whether the field is nullable (`TryInto<Option<Vec<X>>>`).
+fn list_element(function: &syn::ImplItemFn) -> Option<(syn::Type, bool)> {
+    let generics = &function.sig.generics;
+    if generics.params.len() != 1
+        || !matches!(generics.params.first(), Some(syn::GenericParam::Type(t)) if t.ident == "T")
+    {
+        return None;
+    }
+    generics
+        .where_clause
+        .as_ref()?
+        .predicates
+        .iter()
+        .find_map(|predicate| {
+            let syn::WherePredicate::Type(p) = predicate else {
+                return None;
+            };
+            if p.bounded_ty.to_token_stream().to_string() != "T" {
+                return None;
+            }
+            p.bounds.iter().find_map(|bound| {
+                let syn::TypeParamBound::Trait(t) = bound else {
+                    return None;
+                };
+                let last = t.path.segments.last()?;
+                if last.ident != "TryInto" {
+                    return None;
+                }
+                let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
+                    return None;
+                };
+                let Some(syn::GenericArgument::Type(target)) = args.args.first() else {
+                    return None;
+                };
+                let option = generic_args(target, "Option");
+                let (list, optional) = match option.as_deref() {
+                    Some([syn::GenericArgument::Type(inner)]) => (inner, true),
+                    _ => (target, false),
+                };
+                match generic_args(list, "Vec")?.as_slice() {
+                    [syn::GenericArgument::Type(element)] => Some((element.clone(), optional)),
+                    _ => None,
+                }
+            })
+        })
+}
+
+impl VisitMut for ListSetterPatcher {
+    fn visit_impl_item_fn_mut(&mut self, function: &mut syn::ImplItemFn) {
+        let Some((element, optional)) = list_element(function) else {
+            return;
+        };
+        let field = function.sig.ident.clone();
+        let prefix = syn::LitStr::new(
+            &format!("error converting supplied value for {field}[{{}}]: {{}}"),
+            proc_macro2::Span::call_site(),
+        );
+        function.sig.generics = syn::parse_quote!(<T, I>);
+        function.sig.generics.where_clause = Some(syn::parse_quote! {
+            where
+                T: ::std::iter::IntoIterator<Item = I>,
+                I: ::std::convert::TryInto<#element>,
+                I::Error: ::std::fmt::Display,
+        });
+        let collected: syn::Expr = syn::parse_quote! {
+            value
+                .into_iter()
+                .enumerate()
+                .map(|(i, item)| item.try_into().map_err(|e| format!(#prefix, i, e)))
+                .collect::<Result<Vec<_>, String>>()
+        };
+        // A nullable list set through its setter is a list: the field's default stays `null`.
+        function.block = if optional {
+            syn::parse_quote!({
+                self.#field = #collected.map(Some);
+                self
+            })
+        } else {
+            syn::parse_quote!({
+                self.#field = #collected;
+                self
+            })
+        };
+        self.changed += 1;
+    }
+}

@@ -152,6 +152,7 @@ fn format_rust(
     patch::drop_ignored_templates(&mut file);
     patch::hide_raw_constructors(&mut file);
     patch::string_newtypes_without_deref(&mut file);
+    patch::list_setters_take_items(&mut file);
     patch::cli_reports_call_errors(&mut file);
     // After send_returns_call_error: the split renames the `send()` that rule rewrites.
     specific(&mut file);
