@@ -1677,7 +1677,15 @@ the raw bytes otherwise.
         pub status: i64,
         ///Short summary of the kind of problem.
         pub title: ::std::string::String,
-        ///URI identifying the kind of problem; `about:blank` means the HTTP status says it all.
+        /**URI identifying the kind of problem; `about:blank` means the HTTP status says it all.
+One kind has its own type, because a client must tell it apart from every other 422:
+`https://docs.smartsend.io/api-reference/idempotency#key-reused` is an `Idempotency-Key` already used with a different payload (the operation
+did not run; a new payload needs a new key).
+
+Modelled: the vendor documents the 422 for key reuse but no problem types; parcelkit
+names this one after the vendor's idempotency page. Matching the `type`, not the
+words of `title` or `detail`, keeps a client working whatever language those are in.
+*/
         #[serde(rename = "type", default = "defaults::problem_type")]
         pub type_: ::std::string::String,
     }

@@ -36,7 +36,7 @@ async fn delete(client: &smartsend::Client, key: IdempotencyKey) -> Result<(), p
 
 #[tokio::test]
 async fn a_reused_key_is_a_typed_final_error_with_everything_known() {
-    let body = json!({"type": "about:blank", "title": "Unprocessable Entity", "status": 422,
+    let body = json!({"type": smartsend::KEY_REUSED_PROBLEM_TYPE, "title": "Unprocessable Entity", "status": 422,
         "detail": "The Idempotency-Key order-4521-delete-0001 was already used with a different request payload."});
     let server = ScriptedServer::start(vec![
         json(422, body.clone()),
@@ -85,6 +85,27 @@ async fn a_validation_422_is_not_mistaken_for_key_reuse() {
         ["must be positive"]
     );
     assert!(error.field_errors("nope").is_empty());
+}
+
+#[tokio::test]
+async fn key_reuse_is_told_by_the_problem_type_not_by_its_words() {
+    // Words about the key without the type (another cause, another wording): not key reuse.
+    let prose = json!({"type": "about:blank", "title": "Unprocessable Entity", "status": 422,
+        "detail": "The Idempotency-Key header must be sent with this request."});
+    // The type with words in another language: key reuse.
+    let typed = json!({"type": smartsend::KEY_REUSED_PROBLEM_TYPE, "title": "Data kan ikke behandles",
+        "status": 422, "detail": "Nøglen er allerede brugt med et andet indhold."});
+    let server = ScriptedServer::start(vec![json(422, prose), json(422, typed)]).await;
+    let client = smartsend_client(&server);
+    let first = delete(&client, IdempotencyKey::new_random())
+        .await
+        .unwrap_err();
+    assert_eq!(first.kind(), ErrorKind::Api);
+    assert!(!first.is_idempotency_key_reused());
+    let second = delete(&client, IdempotencyKey::new_random())
+        .await
+        .unwrap_err();
+    assert_eq!(second.kind(), ErrorKind::IdempotencyKeyReused);
 }
 
 #[tokio::test]

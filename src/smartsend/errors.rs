@@ -3,6 +3,17 @@
 use super::types;
 use crate::runtime::{ErrorBody, ErrorDetails, ErrorKind};
 
+/// The problem `type` of a 422 for an `Idempotency-Key` already used with a different payload
+/// ([`ErrorKind::IdempotencyKeyReused`]). Modelled: Smart Send documents the 422 but publishes no
+/// problem types, so parcelkit names this one after the vendor's idempotency page (the spec's
+/// `Problem.type` says so).
+///
+/// ```
+/// assert!(parcelkit::smartsend::KEY_REUSED_PROBLEM_TYPE.ends_with("#key-reused"));
+/// ```
+pub const KEY_REUSED_PROBLEM_TYPE: &str =
+    "https://docs.smartsend.io/api-reference/idempotency#key-reused";
+
 impl ErrorBody for types::Problem {
     const API: &'static str = "Smart Send";
 
@@ -10,18 +21,14 @@ impl ErrorBody for types::Problem {
         ErrorDetails::Problem(self)
     }
 
-    /// The 422 body is modelled: the key-reuse case is told apart by naming the idempotency key.
+    /// Key reuse is a 422 whose problem `type` is [`KEY_REUSED_PROBLEM_TYPE`] (modelled); the
+    /// words of `title` and `detail` are for people, in the caller's language, and decide nothing.
     fn kind(status: reqwest::StatusCode, details: &ErrorDetails) -> ErrorKind {
         #[allow(irrefutable_let_patterns)]
         let ErrorDetails::Problem(problem) = details else {
             return ErrorKind::from_status(status.as_u16());
         };
-        let text = format!(
-            "{} {}",
-            problem.title,
-            problem.detail.as_deref().unwrap_or("")
-        );
-        if status.as_u16() == 422 && text.to_ascii_lowercase().contains("idempotency") {
+        if status.as_u16() == 422 && problem.type_ == KEY_REUSED_PROBLEM_TYPE {
             ErrorKind::IdempotencyKeyReused
         } else {
             ErrorKind::from_status(status.as_u16())

@@ -14,6 +14,7 @@ mod pagination;
 mod respond_async;
 
 pub use documents::DownloadedDocument;
+pub use errors::KEY_REUSED_PROBLEM_TYPE;
 pub use operations::{BookingOutcome, OperationError, OperationHandle};
 pub use pagination::Paginate;
 pub use respond_async::RespondAsync;

@@ -1183,6 +1183,11 @@ async fn an_idempotency_key_replays_refuses_another_payload_and_expires_after_24
     let reused = send(other, k.clone()).await.unwrap_err();
     assert_eq!(reused.status().map(|s| s.as_u16()), Some(422));
     assert!(reused.is_idempotency_key_reused());
+    assert_eq!(
+        reused.problem().map(|p| p.type_.as_str()),
+        Some(smartsend::KEY_REUSED_PROBLEM_TYPE),
+        "the sandbox names key reuse by the spec's problem type"
+    );
 
     // 25 hours later the key is forgotten: the same request executes again.
     handle.clock().advance(chrono::Duration::hours(25));

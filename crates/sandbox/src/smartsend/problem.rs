@@ -128,6 +128,17 @@ impl Kind {
         }
     }
 
+    /// The problem `type`: its own for key reuse (modelled in the spec's `Problem.type`), so a
+    /// client tells it from every other 422 without reading prose; `about:blank` otherwise.
+    pub fn problem_type(self) -> &'static str {
+        match self {
+            Kind::IdempotencyKeyReused => {
+                "https://docs.smartsend.io/api-reference/idempotency#key-reused"
+            }
+            _ => "about:blank",
+        }
+    }
+
     /// (title, detail) in `language`.
     fn texts(self, language: Language) -> (&'static str, &'static str) {
         use Language::{Da, En};
@@ -182,7 +193,6 @@ impl Kind {
                 "Data kan ikke behandles",
                 "Bookingbatchen har ingen forsendelser.",
             ),
-            // Both texts name the header: clients recognise key reuse by it.
             (Kind::IdempotencyKeyReused, En) => (
                 "Unprocessable Entity",
                 "The Idempotency-Key was already used with a different request payload.",
@@ -293,7 +303,7 @@ impl Problem {
     pub fn into_response_parts(self) -> (StatusCode, serde_json::Value) {
         let (title, standard_detail) = self.kind.texts(self.language);
         let mut body = json!({
-            "type": "about:blank",
+            "type": self.kind.problem_type(),
             "title": title,
             "status": self.kind.status().as_u16(),
             "detail": self.detail.as_deref().unwrap_or(standard_detail),
