@@ -42,7 +42,7 @@ pub mod types {
     #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub struct BuybackResponse {
         ///What was paid for the item, in USD (sandbox: the `buyback_price` fixed at purchase).
-        pub amount: f64,
+        pub amount: crate::Decimal,
         ///Always `true` on a 2xx answer.
         pub success: bool,
     }
@@ -60,7 +60,7 @@ pub mod types {
         ///URL of the back image; null when there is none.
         pub back_image: ::std::option::Option<::std::string::String>,
         ///Fair market value in USD.
-        pub fmv: f64,
+        pub fmv: crate::Decimal,
         ///The card's id, usable as `item_id` for `buyback_item`.
         pub id: ::std::string::String,
         ///URL of the front image.
@@ -251,7 +251,7 @@ example, so they are not required here.
     #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub struct FulfilledNft {
         ///Sell-back value in USD.
-        pub buyback_price: f64,
+        pub buyback_price: crate::Decimal,
         ///On-chain collection address, for on-chain items.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub collection_address: ::std::option::Option<::std::string::String>,
@@ -447,7 +447,7 @@ are not required here.
             ::chrono::DateTime<::chrono::offset::Utc>,
         >,
         ///What a sell-back would pay now, in USD.
-        pub buyback_price: f64,
+        pub buyback_price: crate::Decimal,
         ///Id of the pack the item was pulled from.
         pub claw_id: ::std::string::String,
         ///The pack's `slug`; null for a pack without one.
@@ -641,7 +641,7 @@ are not required here.
         ///Whether the pack is switched on for sale.
         pub enable: bool,
         ///Expected value of one pull, in USD.
-        pub ev: f64,
+        pub ev: crate::Decimal,
         ///When the expected values were last computed.
         pub ev_updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
         ///The pack's id (`id` for `init_purchase`, `claw_id` elsewhere).
@@ -649,13 +649,13 @@ are not required here.
         ///Whether the pack has cards left to pull.
         pub in_stock: bool,
         ///High end of the expected-value estimate, in USD.
-        pub max_ev: f64,
+        pub max_ev: crate::Decimal,
         ///Most pulls one `init_purchase` may ask for.
         pub max_per_mint: ::std::num::NonZeroU64,
         ///Low end of the expected-value estimate, in USD.
-        pub min_ev: f64,
+        pub min_ev: crate::Decimal,
         ///Price of one pull, in USD.
-        pub mint_price: f64,
+        pub mint_price: crate::Decimal,
         ///Display name.
         pub name: ::std::string::String,
         ///The platform the pack belongs to, e.g. `mainnet`.
@@ -1011,7 +1011,7 @@ of an invalid address. The known properties are those of `Destination`.
     #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub struct PurchasedNft {
         ///Sell-back value in USD at the time of the pull.
-        pub buyback_price: f64,
+        pub buyback_price: crate::Decimal,
         pub content: PurchasedNftContent,
         ///The item's id (for `buyback_item`, `quote_shipping` and `get_card`).
         pub id: ::std::string::String,
@@ -1139,7 +1139,7 @@ of an invalid address. The known properties are those of `Destination`.
     #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub struct RecentPull {
         ///Sell-back price in USD, `value` times the pack's `buyback_percent`.
-        pub buyback_price: f64,
+        pub buyback_price: crate::Decimal,
         ///Id of the pack it was pulled from.
         pub claw_id: ::std::string::String,
         ///The pack's `slug`; null for a pack without one.
@@ -1150,7 +1150,7 @@ of an invalid address. The known properties are those of `Destination`.
         pub id: ::std::string::String,
         pub metadata: CardMetadata,
         ///The card's fair market value in USD (sandbox-made pulls: `buyback_price / 0.85`).
-        pub value: f64,
+        pub value: crate::Decimal,
     }
 
     impl RecentPull {
@@ -1288,7 +1288,7 @@ of an invalid address. The known properties are those of `Destination`.
     #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub struct ShippingOrder {
         ///Shipping cost in USD, invoiced to the partner.
-        pub amount: f64,
+        pub amount: crate::Decimal,
         ///Carrier of the chosen rate.
         pub carrier: ::std::string::String,
         ///When the order was created.
@@ -1549,7 +1549,7 @@ of an invalid address. The known properties are those of `Destination`.
     #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub struct ShippingQuote {
         ///Price in USD, invoiced to the partner.
-        pub amount: f64,
+        pub amount: crate::Decimal,
         ///Carrier name, e.g. `USPS` or `FedEx`.
         pub carrier: ::std::string::String,
         ///Most business days to delivery.
@@ -1682,7 +1682,7 @@ of an invalid address. The known properties are those of `Destination`.
 
         #[derive(Clone, Debug)]
         pub struct BuybackResponse {
-            amount: ::std::result::Result<f64, ::std::string::String>,
+            amount: ::std::result::Result<crate::Decimal, ::std::string::String>,
             success: ::std::result::Result<bool, ::std::string::String>,
         }
 
@@ -1698,7 +1698,7 @@ of an invalid address. The known properties are those of `Destination`.
         impl BuybackResponse {
             pub fn amount<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<f64>,
+                T: ::std::convert::TryInto<crate::Decimal>,
                 T::Error: ::std::fmt::Display,
             {
                 self.amount = value
@@ -1749,7 +1749,7 @@ of an invalid address. The known properties are those of `Destination`.
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
-            fmv: ::std::result::Result<f64, ::std::string::String>,
+            fmv: ::std::result::Result<crate::Decimal, ::std::string::String>,
             id: ::std::result::Result<::std::string::String, ::std::string::String>,
             image: ::std::result::Result<::std::string::String, ::std::string::String>,
             metadata: ::std::result::Result<super::CardMetadata, ::std::string::String>,
@@ -1781,7 +1781,7 @@ of an invalid address. The known properties are those of `Destination`.
             }
             pub fn fmv<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<f64>,
+                T: ::std::convert::TryInto<crate::Decimal>,
                 T::Error: ::std::fmt::Display,
             {
                 self.fmv = value
@@ -2255,7 +2255,7 @@ of an invalid address. The known properties are those of `Destination`.
 
         #[derive(Clone, Debug)]
         pub struct FulfilledNft {
-            buyback_price: ::std::result::Result<f64, ::std::string::String>,
+            buyback_price: ::std::result::Result<crate::Decimal, ::std::string::String>,
             collection_address: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
@@ -2295,7 +2295,7 @@ of an invalid address. The known properties are those of `Destination`.
         impl FulfilledNft {
             pub fn buyback_price<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<f64>,
+                T: ::std::convert::TryInto<crate::Decimal>,
                 T::Error: ::std::fmt::Display,
             {
                 self.buyback_price = value
@@ -2480,7 +2480,7 @@ of an invalid address. The known properties are those of `Destination`.
                 ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
                 ::std::string::String,
             >,
-            buyback_price: ::std::result::Result<f64, ::std::string::String>,
+            buyback_price: ::std::result::Result<crate::Decimal, ::std::string::String>,
             claw_id: ::std::result::Result<::std::string::String, ::std::string::String>,
             claw_slug: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
@@ -2551,7 +2551,7 @@ of an invalid address. The known properties are those of `Destination`.
             }
             pub fn buyback_price<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<f64>,
+                T: ::std::convert::TryInto<crate::Decimal>,
                 T::Error: ::std::fmt::Display,
             {
                 self.buyback_price = value
@@ -2873,20 +2873,20 @@ of an invalid address. The known properties are those of `Destination`.
                 ::std::string::String,
             >,
             enable: ::std::result::Result<bool, ::std::string::String>,
-            ev: ::std::result::Result<f64, ::std::string::String>,
+            ev: ::std::result::Result<crate::Decimal, ::std::string::String>,
             ev_updated_at: ::std::result::Result<
                 ::chrono::DateTime<::chrono::offset::Utc>,
                 ::std::string::String,
             >,
             id: ::std::result::Result<::std::string::String, ::std::string::String>,
             in_stock: ::std::result::Result<bool, ::std::string::String>,
-            max_ev: ::std::result::Result<f64, ::std::string::String>,
+            max_ev: ::std::result::Result<crate::Decimal, ::std::string::String>,
             max_per_mint: ::std::result::Result<
                 ::std::num::NonZeroU64,
                 ::std::string::String,
             >,
-            min_ev: ::std::result::Result<f64, ::std::string::String>,
-            mint_price: ::std::result::Result<f64, ::std::string::String>,
+            min_ev: ::std::result::Result<crate::Decimal, ::std::string::String>,
+            mint_price: ::std::result::Result<crate::Decimal, ::std::string::String>,
             name: ::std::result::Result<::std::string::String, ::std::string::String>,
             platform: ::std::result::Result<
                 ::std::string::String,
@@ -3011,7 +3011,7 @@ of an invalid address. The known properties are those of `Destination`.
             }
             pub fn ev<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<f64>,
+                T: ::std::convert::TryInto<crate::Decimal>,
                 T::Error: ::std::fmt::Display,
             {
                 self.ev = value
@@ -3055,7 +3055,7 @@ of an invalid address. The known properties are those of `Destination`.
             }
             pub fn max_ev<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<f64>,
+                T: ::std::convert::TryInto<crate::Decimal>,
                 T::Error: ::std::fmt::Display,
             {
                 self.max_ev = value
@@ -3079,7 +3079,7 @@ of an invalid address. The known properties are those of `Destination`.
             }
             pub fn min_ev<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<f64>,
+                T: ::std::convert::TryInto<crate::Decimal>,
                 T::Error: ::std::fmt::Display,
             {
                 self.min_ev = value
@@ -3091,7 +3091,7 @@ of an invalid address. The known properties are those of `Destination`.
             }
             pub fn mint_price<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<f64>,
+                T: ::std::convert::TryInto<crate::Decimal>,
                 T::Error: ::std::fmt::Display,
             {
                 self.mint_price = value
@@ -3825,7 +3825,7 @@ of an invalid address. The known properties are those of `Destination`.
 
         #[derive(Clone, Debug)]
         pub struct PurchasedNft {
-            buyback_price: ::std::result::Result<f64, ::std::string::String>,
+            buyback_price: ::std::result::Result<crate::Decimal, ::std::string::String>,
             content: ::std::result::Result<
                 super::PurchasedNftContent,
                 ::std::string::String,
@@ -3848,7 +3848,7 @@ of an invalid address. The known properties are those of `Destination`.
         impl PurchasedNft {
             pub fn buyback_price<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<f64>,
+                T: ::std::convert::TryInto<crate::Decimal>,
                 T::Error: ::std::fmt::Display,
             {
                 self.buyback_price = value
@@ -4338,7 +4338,7 @@ of an invalid address. The known properties are those of `Destination`.
 
         #[derive(Clone, Debug)]
         pub struct RecentPull {
-            buyback_price: ::std::result::Result<f64, ::std::string::String>,
+            buyback_price: ::std::result::Result<crate::Decimal, ::std::string::String>,
             claw_id: ::std::result::Result<::std::string::String, ::std::string::String>,
             claw_slug: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
@@ -4350,7 +4350,7 @@ of an invalid address. The known properties are those of `Destination`.
             >,
             id: ::std::result::Result<::std::string::String, ::std::string::String>,
             metadata: ::std::result::Result<super::CardMetadata, ::std::string::String>,
-            value: ::std::result::Result<f64, ::std::string::String>,
+            value: ::std::result::Result<crate::Decimal, ::std::string::String>,
         }
 
         impl ::std::default::Default for RecentPull {
@@ -4372,7 +4372,7 @@ of an invalid address. The known properties are those of `Destination`.
         impl RecentPull {
             pub fn buyback_price<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<f64>,
+                T: ::std::convert::TryInto<crate::Decimal>,
                 T::Error: ::std::fmt::Display,
             {
                 self.buyback_price = value
@@ -4439,7 +4439,7 @@ of an invalid address. The known properties are those of `Destination`.
             }
             pub fn value<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<f64>,
+                T: ::std::convert::TryInto<crate::Decimal>,
                 T::Error: ::std::fmt::Display,
             {
                 self.value = value
@@ -4601,7 +4601,7 @@ of an invalid address. The known properties are those of `Destination`.
 
         #[derive(Clone, Debug)]
         pub struct ShippingOrder {
-            amount: ::std::result::Result<f64, ::std::string::String>,
+            amount: ::std::result::Result<crate::Decimal, ::std::string::String>,
             carrier: ::std::result::Result<::std::string::String, ::std::string::String>,
             created_at: ::std::result::Result<
                 ::chrono::DateTime<::chrono::offset::Utc>,
@@ -4678,7 +4678,7 @@ of an invalid address. The known properties are those of `Destination`.
         impl ShippingOrder {
             pub fn amount<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<f64>,
+                T: ::std::convert::TryInto<crate::Decimal>,
                 T::Error: ::std::fmt::Display,
             {
                 self.amount = value
@@ -4897,7 +4897,7 @@ of an invalid address. The known properties are those of `Destination`.
 
         #[derive(Clone, Debug)]
         pub struct ShippingQuote {
-            amount: ::std::result::Result<f64, ::std::string::String>,
+            amount: ::std::result::Result<crate::Decimal, ::std::string::String>,
             carrier: ::std::result::Result<::std::string::String, ::std::string::String>,
             estimated_days_max: ::std::result::Result<i64, ::std::string::String>,
             estimated_days_min: ::std::result::Result<i64, ::std::string::String>,
@@ -4927,7 +4927,7 @@ of an invalid address. The known properties are those of `Destination`.
         impl ShippingQuote {
             pub fn amount<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<f64>,
+                T: ::std::convert::TryInto<crate::Decimal>,
                 T::Error: ::std::fmt::Display,
             {
                 self.amount = value
@@ -5102,6 +5102,8 @@ Legend:
 - `x-parcelkit-messages` on an error response lists the exact `error` strings that status is
   documented to carry for that operation. Error bodies are `{"error": "<message>"}`; the
   lists are for tooling and tests, and clients must still accept a message they do not know.
+- Money: prices and amounts are JSON numbers in US dollars, written `format: decimal` (a
+  format of parcelkit's: an exact decimal, not a binary float, so `19.85` stays `19.85`).
 - A member that may be null says `nullable: true` beside its `type`; one that refers to another
   schema is written `oneOf: [{$ref: ...}, {enum: [null]}]`, because OpenAPI 3.0.3's `nullable`
   admits null only to the `type` beside it, and a `$ref` has none.

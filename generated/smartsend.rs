@@ -985,7 +985,7 @@ pub mod types {
     pub struct Item {
         ///What the goods on the line cost the seller (cost price), excluding tax.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub cost_amount: ::std::option::Option<f64>,
+        pub cost_amount: ::std::option::Option<crate::Decimal>,
         ///Country where the goods were made, ISO 3166-1 alpha-2.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub country_of_origin: ::std::option::Option<ItemCountryOfOrigin>,
@@ -994,7 +994,7 @@ pub mod types {
         pub description: ::std::option::Option<::std::string::String>,
         ///Customs duty on the line.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub duty_amount: ::std::option::Option<f64>,
+        pub duty_amount: ::std::option::Option<crate::Decimal>,
         ///The line's id in the client's own system.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub identifier: ::std::option::Option<::std::string::String>,
@@ -1024,10 +1024,10 @@ pub mod types {
         pub tariff_code: ::std::option::Option<::std::string::String>,
         ///Tax on the line.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub tax_amount: ::std::option::Option<f64>,
+        pub tax_amount: ::std::option::Option<crate::Decimal>,
         ///Value of the line excluding tax.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub total_net_amount: ::std::option::Option<f64>,
+        pub total_net_amount: ::std::option::Option<crate::Decimal>,
         ///Link to the product in the source system.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub uri: ::std::option::Option<::std::string::String>,
@@ -1505,7 +1505,7 @@ long-running-operation APIs.
         pub documents: ::std::vec::Vec<Document>,
         ///Customs duty on the parcel's goods.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub duty_amount: ::std::option::Option<f64>,
+        pub duty_amount: ::std::option::Option<crate::Decimal>,
         ///Free text for the carrier.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub freetext: ::std::option::Option<::std::string::String>,
@@ -1528,10 +1528,10 @@ long-running-operation APIs.
         pub reference: ::std::option::Option<::std::string::String>,
         ///Tax on the parcel's goods.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub tax_amount: ::std::option::Option<f64>,
+        pub tax_amount: ::std::option::Option<crate::Decimal>,
         ///Value of the parcel's goods excluding tax.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub total_net_amount: ::std::option::Option<f64>,
+        pub total_net_amount: ::std::option::Option<crate::Decimal>,
         ///The carrier's tracking number; null until the shipment is booked.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub tracking_code: ::std::option::Option<::std::string::String>,
@@ -1558,7 +1558,7 @@ The lower bounds on weights, dimensions and quantities here and in Parcel, RateP
     pub struct ParcelRequest {
         ///Customs duty on the parcel's goods.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub duty_amount: ::std::option::Option<f64>,
+        pub duty_amount: ::std::option::Option<crate::Decimal>,
         ///Free text for the carrier, e.g. handling instructions.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub freetext: ::std::option::Option<::std::string::String>,
@@ -1582,10 +1582,10 @@ The lower bounds on weights, dimensions and quantities here and in Parcel, RateP
         pub reference: ::std::option::Option<::std::string::String>,
         ///Tax on the parcel's goods.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub tax_amount: ::std::option::Option<f64>,
+        pub tax_amount: ::std::option::Option<crate::Decimal>,
         ///Value of the parcel's goods excluding tax.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub total_net_amount: ::std::option::Option<f64>,
+        pub total_net_amount: ::std::option::Option<crate::Decimal>,
         ///A tracking URL of the client's own (for example a branded tracking page); the vendor lists it among the request members without further explanation.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub tracking_url: ::std::option::Option<::std::string::String>,
@@ -1795,9 +1795,9 @@ words of `title` or `detail`, keeps a client working whatever language those are
         ///ISO 4217 currency code, the one asked for in the request.
         pub currency: RatePriceCurrency,
         ///Amount excluding tax.
-        pub net_amount: f64,
+        pub net_amount: crate::Decimal,
         ///Tax on the amount.
-        pub tax_amount: f64,
+        pub tax_amount: crate::Decimal,
     }
 
     impl RatePrice {
@@ -2170,7 +2170,7 @@ so an answer that leaves out a null member still parses.
         pub dimension_unit: ::std::option::Option<DimensionUnit>,
         ///Customs duty on the goods.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub duty_amount: ::std::option::Option<f64>,
+        pub duty_amount: ::std::option::Option<crate::Decimal>,
         ///The shipment's id in the client's own system.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub identifier: ::std::option::Option<::std::string::String>,
@@ -2186,10 +2186,10 @@ so an answer that leaves out a null member still parses.
         pub reference: ::std::option::Option<::std::string::String>,
         ///Shipping charged to the receiver, excluding tax.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub shipping_net_amount: ::std::option::Option<f64>,
+        pub shipping_net_amount: ::std::option::Option<crate::Decimal>,
         ///Tax on the shipping charged to the receiver.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub shipping_tax_amount: ::std::option::Option<f64>,
+        pub shipping_tax_amount: ::std::option::Option<crate::Decimal>,
         /**Where the shipment is in its life cycle:
 - `open`: created, not transmitted to the carrier; can be booked or deleted.
 - `booking`: a booking is in progress (asynchronous booking, or a dispatched batch).
@@ -2207,10 +2207,10 @@ state, and booking logic branches on it.
         pub state: ShipmentState,
         ///Tax on the goods.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub tax_amount: ::std::option::Option<f64>,
+        pub tax_amount: ::std::option::Option<crate::Decimal>,
         ///Value of the goods excluding tax.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub total_net_amount: ::std::option::Option<f64>,
+        pub total_net_amount: ::std::option::Option<crate::Decimal>,
         ///Link back to the source of the shipment.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub uri: ::std::option::Option<::std::string::String>,
@@ -2349,7 +2349,7 @@ null for) every other one.
         pub dimension_unit: ::std::option::Option<DimensionUnit>,
         ///Customs duty on the goods.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub duty_amount: ::std::option::Option<f64>,
+        pub duty_amount: ::std::option::Option<crate::Decimal>,
         ///The shipment's id in the client's own system, for integrations; not shown externally.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub identifier: ::std::option::Option<::std::string::String>,
@@ -2364,16 +2364,16 @@ null for) every other one.
         pub reference: ::std::option::Option<::std::string::String>,
         ///Shipping charged to the receiver, excluding tax.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub shipping_net_amount: ::std::option::Option<f64>,
+        pub shipping_net_amount: ::std::option::Option<crate::Decimal>,
         ///Tax on the shipping charged to the receiver.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub shipping_tax_amount: ::std::option::Option<f64>,
+        pub shipping_tax_amount: ::std::option::Option<crate::Decimal>,
         ///Tax on the goods.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub tax_amount: ::std::option::Option<f64>,
+        pub tax_amount: ::std::option::Option<crate::Decimal>,
         ///Value of the goods excluding tax.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub total_net_amount: ::std::option::Option<f64>,
+        pub total_net_amount: ::std::option::Option<crate::Decimal>,
         ///Where the shipment came from, as a URI of any scheme: the order page in the web shop, a deep link into an ERP, and so on.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub uri: ::std::option::Option<::std::string::String>,
@@ -4369,7 +4369,7 @@ state, and booking logic branches on it.
         #[derive(Clone, Debug)]
         pub struct Item {
             cost_amount: ::std::result::Result<
-                ::std::option::Option<f64>,
+                ::std::option::Option<crate::Decimal>,
                 ::std::string::String,
             >,
             country_of_origin: ::std::result::Result<
@@ -4381,7 +4381,7 @@ state, and booking logic branches on it.
                 ::std::string::String,
             >,
             duty_amount: ::std::result::Result<
-                ::std::option::Option<f64>,
+                ::std::option::Option<crate::Decimal>,
                 ::std::string::String,
             >,
             identifier: ::std::result::Result<
@@ -4421,11 +4421,11 @@ state, and booking logic branches on it.
                 ::std::string::String,
             >,
             tax_amount: ::std::result::Result<
-                ::std::option::Option<f64>,
+                ::std::option::Option<crate::Decimal>,
                 ::std::string::String,
             >,
             total_net_amount: ::std::result::Result<
-                ::std::option::Option<f64>,
+                ::std::option::Option<crate::Decimal>,
                 ::std::string::String,
             >,
             uri: ::std::result::Result<
@@ -4460,7 +4460,7 @@ state, and booking logic branches on it.
         impl Item {
             pub fn cost_amount<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<f64>>,
+                T: ::std::convert::TryInto<::std::option::Option<crate::Decimal>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.cost_amount = value
@@ -4497,7 +4497,7 @@ state, and booking logic branches on it.
             }
             pub fn duty_amount<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<f64>>,
+                T: ::std::convert::TryInto<::std::option::Option<crate::Decimal>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.duty_amount = value
@@ -4594,7 +4594,7 @@ state, and booking logic branches on it.
             }
             pub fn tax_amount<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<f64>>,
+                T: ::std::convert::TryInto<::std::option::Option<crate::Decimal>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.tax_amount = value
@@ -4606,7 +4606,7 @@ state, and booking logic branches on it.
             }
             pub fn total_net_amount<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<f64>>,
+                T: ::std::convert::TryInto<::std::option::Option<crate::Decimal>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.total_net_amount = value
@@ -5224,7 +5224,7 @@ state, and booking logic branches on it.
                 ::std::string::String,
             >,
             duty_amount: ::std::result::Result<
-                ::std::option::Option<f64>,
+                ::std::option::Option<crate::Decimal>,
                 ::std::string::String,
             >,
             freetext: ::std::result::Result<
@@ -5256,11 +5256,11 @@ state, and booking logic branches on it.
                 ::std::string::String,
             >,
             tax_amount: ::std::result::Result<
-                ::std::option::Option<f64>,
+                ::std::option::Option<crate::Decimal>,
                 ::std::string::String,
             >,
             total_net_amount: ::std::result::Result<
-                ::std::option::Option<f64>,
+                ::std::option::Option<crate::Decimal>,
                 ::std::string::String,
             >,
             tracking_code: ::std::result::Result<
@@ -5325,7 +5325,7 @@ state, and booking logic branches on it.
             }
             pub fn duty_amount<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<f64>>,
+                T: ::std::convert::TryInto<::std::option::Option<crate::Decimal>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.duty_amount = value
@@ -5421,7 +5421,7 @@ state, and booking logic branches on it.
             }
             pub fn tax_amount<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<f64>>,
+                T: ::std::convert::TryInto<::std::option::Option<crate::Decimal>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.tax_amount = value
@@ -5433,7 +5433,7 @@ state, and booking logic branches on it.
             }
             pub fn total_net_amount<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<f64>>,
+                T: ::std::convert::TryInto<::std::option::Option<crate::Decimal>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.total_net_amount = value
@@ -5539,7 +5539,7 @@ state, and booking logic branches on it.
         #[derive(Clone, Debug)]
         pub struct ParcelRequest {
             duty_amount: ::std::result::Result<
-                ::std::option::Option<f64>,
+                ::std::option::Option<crate::Decimal>,
                 ::std::string::String,
             >,
             freetext: ::std::result::Result<
@@ -5571,11 +5571,11 @@ state, and booking logic branches on it.
                 ::std::string::String,
             >,
             tax_amount: ::std::result::Result<
-                ::std::option::Option<f64>,
+                ::std::option::Option<crate::Decimal>,
                 ::std::string::String,
             >,
             total_net_amount: ::std::result::Result<
-                ::std::option::Option<f64>,
+                ::std::option::Option<crate::Decimal>,
                 ::std::string::String,
             >,
             tracking_url: ::std::result::Result<
@@ -5610,7 +5610,7 @@ state, and booking logic branches on it.
         impl ParcelRequest {
             pub fn duty_amount<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<f64>>,
+                T: ::std::convert::TryInto<::std::option::Option<crate::Decimal>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.duty_amount = value
@@ -5707,7 +5707,7 @@ state, and booking logic branches on it.
             }
             pub fn tax_amount<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<f64>>,
+                T: ::std::convert::TryInto<::std::option::Option<crate::Decimal>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.tax_amount = value
@@ -5719,7 +5719,7 @@ state, and booking logic branches on it.
             }
             pub fn total_net_amount<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<f64>>,
+                T: ::std::convert::TryInto<::std::option::Option<crate::Decimal>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.total_net_amount = value
@@ -6595,8 +6595,8 @@ state, and booking logic branches on it.
                 super::RatePriceCurrency,
                 ::std::string::String,
             >,
-            net_amount: ::std::result::Result<f64, ::std::string::String>,
-            tax_amount: ::std::result::Result<f64, ::std::string::String>,
+            net_amount: ::std::result::Result<crate::Decimal, ::std::string::String>,
+            tax_amount: ::std::result::Result<crate::Decimal, ::std::string::String>,
         }
 
         impl ::std::default::Default for RatePrice {
@@ -6624,7 +6624,7 @@ state, and booking logic branches on it.
             }
             pub fn net_amount<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<f64>,
+                T: ::std::convert::TryInto<crate::Decimal>,
                 T::Error: ::std::fmt::Display,
             {
                 self.net_amount = value
@@ -6636,7 +6636,7 @@ state, and booking logic branches on it.
             }
             pub fn tax_amount<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<f64>,
+                T: ::std::convert::TryInto<crate::Decimal>,
                 T::Error: ::std::fmt::Display,
             {
                 self.tax_amount = value
@@ -7661,7 +7661,7 @@ state, and booking logic branches on it.
                 ::std::string::String,
             >,
             duty_amount: ::std::result::Result<
-                ::std::option::Option<f64>,
+                ::std::option::Option<crate::Decimal>,
                 ::std::string::String,
             >,
             identifier: ::std::result::Result<
@@ -7682,20 +7682,20 @@ state, and booking logic branches on it.
                 ::std::string::String,
             >,
             shipping_net_amount: ::std::result::Result<
-                ::std::option::Option<f64>,
+                ::std::option::Option<crate::Decimal>,
                 ::std::string::String,
             >,
             shipping_tax_amount: ::std::result::Result<
-                ::std::option::Option<f64>,
+                ::std::option::Option<crate::Decimal>,
                 ::std::string::String,
             >,
             state: ::std::result::Result<super::ShipmentState, ::std::string::String>,
             tax_amount: ::std::result::Result<
-                ::std::option::Option<f64>,
+                ::std::option::Option<crate::Decimal>,
                 ::std::string::String,
             >,
             total_net_amount: ::std::result::Result<
-                ::std::option::Option<f64>,
+                ::std::option::Option<crate::Decimal>,
                 ::std::string::String,
             >,
             uri: ::std::result::Result<
@@ -7802,7 +7802,7 @@ state, and booking logic branches on it.
             }
             pub fn duty_amount<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<f64>>,
+                T: ::std::convert::TryInto<::std::option::Option<crate::Decimal>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.duty_amount = value
@@ -7874,7 +7874,7 @@ state, and booking logic branches on it.
             }
             pub fn shipping_net_amount<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<f64>>,
+                T: ::std::convert::TryInto<::std::option::Option<crate::Decimal>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.shipping_net_amount = value
@@ -7888,7 +7888,7 @@ state, and booking logic branches on it.
             }
             pub fn shipping_tax_amount<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<f64>>,
+                T: ::std::convert::TryInto<::std::option::Option<crate::Decimal>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.shipping_tax_amount = value
@@ -7914,7 +7914,7 @@ state, and booking logic branches on it.
             }
             pub fn tax_amount<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<f64>>,
+                T: ::std::convert::TryInto<::std::option::Option<crate::Decimal>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.tax_amount = value
@@ -7926,7 +7926,7 @@ state, and booking logic branches on it.
             }
             pub fn total_net_amount<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<f64>>,
+                T: ::std::convert::TryInto<::std::option::Option<crate::Decimal>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.total_net_amount = value
@@ -8159,7 +8159,7 @@ state, and booking logic branches on it.
                 ::std::string::String,
             >,
             duty_amount: ::std::result::Result<
-                ::std::option::Option<f64>,
+                ::std::option::Option<crate::Decimal>,
                 ::std::string::String,
             >,
             identifier: ::std::result::Result<
@@ -8180,19 +8180,19 @@ state, and booking logic branches on it.
                 ::std::string::String,
             >,
             shipping_net_amount: ::std::result::Result<
-                ::std::option::Option<f64>,
+                ::std::option::Option<crate::Decimal>,
                 ::std::string::String,
             >,
             shipping_tax_amount: ::std::result::Result<
-                ::std::option::Option<f64>,
+                ::std::option::Option<crate::Decimal>,
                 ::std::string::String,
             >,
             tax_amount: ::std::result::Result<
-                ::std::option::Option<f64>,
+                ::std::option::Option<crate::Decimal>,
                 ::std::string::String,
             >,
             total_net_amount: ::std::result::Result<
-                ::std::option::Option<f64>,
+                ::std::option::Option<crate::Decimal>,
                 ::std::string::String,
             >,
             uri: ::std::result::Result<
@@ -8268,7 +8268,7 @@ state, and booking logic branches on it.
             }
             pub fn duty_amount<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<f64>>,
+                T: ::std::convert::TryInto<::std::option::Option<crate::Decimal>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.duty_amount = value
@@ -8340,7 +8340,7 @@ state, and booking logic branches on it.
             }
             pub fn shipping_net_amount<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<f64>>,
+                T: ::std::convert::TryInto<::std::option::Option<crate::Decimal>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.shipping_net_amount = value
@@ -8354,7 +8354,7 @@ state, and booking logic branches on it.
             }
             pub fn shipping_tax_amount<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<f64>>,
+                T: ::std::convert::TryInto<::std::option::Option<crate::Decimal>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.shipping_tax_amount = value
@@ -8368,7 +8368,7 @@ state, and booking logic branches on it.
             }
             pub fn tax_amount<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<f64>>,
+                T: ::std::convert::TryInto<::std::option::Option<crate::Decimal>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.tax_amount = value
@@ -8380,7 +8380,7 @@ state, and booking logic branches on it.
             }
             pub fn total_net_amount<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<f64>>,
+                T: ::std::convert::TryInto<::std::option::Option<crate::Decimal>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.total_net_amount = value
@@ -8662,6 +8662,9 @@ Conventions across the API:
   `per_page` and answers `{data: [...], meta: {...}}`.
 - Errors: the v2 error body is not published; this spec models it as RFC 9457 problem
   details (`application/problem+json`). Clients must accept any error body, JSON or not.
+- Money: amounts are JSON numbers in the currency the resource names, written
+  `format: decimal` (a format of parcelkit's: an exact decimal, not a binary float, so
+  `19.85` stays `19.85`).
 - Null: a member that may be null says `nullable: true` beside its `type`. One that refers to
   another schema is written `oneOf: [{$ref: ...}, {enum: [null]}]`, because OpenAPI 3.0.3's
   `nullable` admits null only to the `type` beside it, and a `$ref` has none.

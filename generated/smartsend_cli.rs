@@ -744,7 +744,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("duty-amount")
                     .long("duty-amount")
-                    .value_parser(::clap::value_parser!(f64))
+                    .value_parser(::clap::value_parser!(crate ::Decimal))
                     .required(false)
                     .help("Customs duty on the goods."),
             )
@@ -794,21 +794,21 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("shipping-net-amount")
                     .long("shipping-net-amount")
-                    .value_parser(::clap::value_parser!(f64))
+                    .value_parser(::clap::value_parser!(crate ::Decimal))
                     .required(false)
                     .help("Shipping charged to the receiver, excluding tax."),
             )
             .arg(
                 ::clap::Arg::new("shipping-tax-amount")
                     .long("shipping-tax-amount")
-                    .value_parser(::clap::value_parser!(f64))
+                    .value_parser(::clap::value_parser!(crate ::Decimal))
                     .required(false)
                     .help("Tax on the shipping charged to the receiver."),
             )
             .arg(
                 ::clap::Arg::new("tax-amount")
                     .long("tax-amount")
-                    .value_parser(::clap::value_parser!(f64))
+                    .value_parser(::clap::value_parser!(crate ::Decimal))
                     .required(false)
                     .help("Tax on the goods."),
             )
@@ -824,7 +824,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("total-net-amount")
                     .long("total-net-amount")
-                    .value_parser(::clap::value_parser!(f64))
+                    .value_parser(::clap::value_parser!(crate ::Decimal))
                     .required(false)
                     .help("Value of the goods excluding tax."),
             )
@@ -917,7 +917,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("duty-amount")
                     .long("duty-amount")
-                    .value_parser(::clap::value_parser!(f64))
+                    .value_parser(::clap::value_parser!(crate ::Decimal))
                     .required(false)
                     .help("Customs duty on the goods."),
             )
@@ -967,21 +967,21 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("shipping-net-amount")
                     .long("shipping-net-amount")
-                    .value_parser(::clap::value_parser!(f64))
+                    .value_parser(::clap::value_parser!(crate ::Decimal))
                     .required(false)
                     .help("Shipping charged to the receiver, excluding tax."),
             )
             .arg(
                 ::clap::Arg::new("shipping-tax-amount")
                     .long("shipping-tax-amount")
-                    .value_parser(::clap::value_parser!(f64))
+                    .value_parser(::clap::value_parser!(crate ::Decimal))
                     .required(false)
                     .help("Tax on the shipping charged to the receiver."),
             )
             .arg(
                 ::clap::Arg::new("tax-amount")
                     .long("tax-amount")
-                    .value_parser(::clap::value_parser!(f64))
+                    .value_parser(::clap::value_parser!(crate ::Decimal))
                     .required(false)
                     .help("Tax on the goods."),
             )
@@ -997,7 +997,7 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("total-net-amount")
                     .long("total-net-amount")
-                    .value_parser(::clap::value_parser!(f64))
+                    .value_parser(::clap::value_parser!(crate ::Decimal))
                     .required(false)
                     .help("Value of the goods excluding tax."),
             )
@@ -1769,7 +1769,7 @@ impl<T: CliConfig> Cli<T> {
             request = request.body_map(|body| { body.dimension_unit(value.clone()) });
         }
 
-        if let Some(value) = matches.get_one::<f64>("duty-amount") {
+        if let Some(value) = matches.get_one::<crate::Decimal>("duty-amount") {
             request = request.body_map(|body| { body.duty_amount(value.clone()) });
         }
 
@@ -1794,17 +1794,17 @@ impl<T: CliConfig> Cli<T> {
             request = request.request_id(value.clone());
         }
 
-        if let Some(value) = matches.get_one::<f64>("shipping-net-amount") {
+        if let Some(value) = matches.get_one::<crate::Decimal>("shipping-net-amount") {
             request = request
                 .body_map(|body| { body.shipping_net_amount(value.clone()) });
         }
 
-        if let Some(value) = matches.get_one::<f64>("shipping-tax-amount") {
+        if let Some(value) = matches.get_one::<crate::Decimal>("shipping-tax-amount") {
             request = request
                 .body_map(|body| { body.shipping_tax_amount(value.clone()) });
         }
 
-        if let Some(value) = matches.get_one::<f64>("tax-amount") {
+        if let Some(value) = matches.get_one::<crate::Decimal>("tax-amount") {
             request = request.body_map(|body| { body.tax_amount(value.clone()) });
         }
 
@@ -1812,7 +1812,7 @@ impl<T: CliConfig> Cli<T> {
             request = request.team(value.clone());
         }
 
-        if let Some(value) = matches.get_one::<f64>("total-net-amount") {
+        if let Some(value) = matches.get_one::<crate::Decimal>("total-net-amount") {
             request = request.body_map(|body| { body.total_net_amount(value.clone()) });
         }
 
@@ -1866,7 +1866,7 @@ impl<T: CliConfig> Cli<T> {
             request = request.body_map(|body| { body.dimension_unit(value.clone()) });
         }
 
-        if let Some(value) = matches.get_one::<f64>("duty-amount") {
+        if let Some(value) = matches.get_one::<crate::Decimal>("duty-amount") {
             request = request.body_map(|body| { body.duty_amount(value.clone()) });
         }
 
@@ -1891,17 +1891,17 @@ impl<T: CliConfig> Cli<T> {
             request = request.request_id(value.clone());
         }
 
-        if let Some(value) = matches.get_one::<f64>("shipping-net-amount") {
+        if let Some(value) = matches.get_one::<crate::Decimal>("shipping-net-amount") {
             request = request
                 .body_map(|body| { body.shipping_net_amount(value.clone()) });
         }
 
-        if let Some(value) = matches.get_one::<f64>("shipping-tax-amount") {
+        if let Some(value) = matches.get_one::<crate::Decimal>("shipping-tax-amount") {
             request = request
                 .body_map(|body| { body.shipping_tax_amount(value.clone()) });
         }
 
-        if let Some(value) = matches.get_one::<f64>("tax-amount") {
+        if let Some(value) = matches.get_one::<crate::Decimal>("tax-amount") {
             request = request.body_map(|body| { body.tax_amount(value.clone()) });
         }
 
@@ -1909,7 +1909,7 @@ impl<T: CliConfig> Cli<T> {
             request = request.team(value.clone());
         }
 
-        if let Some(value) = matches.get_one::<f64>("total-net-amount") {
+        if let Some(value) = matches.get_one::<crate::Decimal>("total-net-amount") {
             request = request.body_map(|body| { body.total_net_amount(value.clone()) });
         }
 

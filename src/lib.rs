@@ -165,6 +165,19 @@ pub use runtime::{
     canonical_json, is_retryable_status, parse_retry_after,
 };
 
+/// Money in both APIs (`format: decimal` in the specs): an exact decimal, read and sent as a
+/// JSON number, so `19.85` stays `19.85` and sums do not drift.
+///
+/// ```
+/// use parcelkit::Decimal;
+///
+/// let net: Decimal = "399.20".parse().unwrap();
+/// let tax = net * Decimal::new(25, 2); // 25 % VAT
+/// assert_eq!(tax.to_string(), "99.8000");
+/// assert_eq!(serde_json::to_string(&tax.normalize()).unwrap(), "99.8");
+/// ```
+pub use rust_decimal::Decimal;
+
 #[cfg(feature = "smartsend")]
 pub mod smartsend;
 

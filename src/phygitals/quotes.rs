@@ -14,8 +14,7 @@ mod sealed {
 /// `Vec` in `QuoteResponse::quotes`) and for `QuoteResponse` itself.
 ///
 /// Every choice is deterministic, whatever the order of the rates: ties are broken down to the
-/// rate id. A NaN `amount` (which JSON cannot carry, but a hand-built value can) counts as the
-/// highest price.
+/// rate id. Amounts are exact decimals, so equal prices are equal.
 ///
 /// ```
 /// use parcelkit::phygitals::{ShippingQuotes, types};
@@ -38,9 +37,10 @@ mod sealed {
 ///
 /// assert_eq!(response.cheapest().unwrap().service, "Ground Advantage");
 /// assert_eq!(response.fastest().unwrap().service, "Standard Overnight");
-/// assert_eq!(response.by_rate_key("priority").unwrap().amount, 10.2);
-/// let prices: Vec<f64> = response.quotes.sorted_by_price().iter().map(|q| q.amount).collect();
-/// assert_eq!(prices, [6.45, 10.2, 38.9]);
+/// assert_eq!(response.by_rate_key("priority").unwrap().amount.to_string(), "10.2");
+/// let prices: Vec<String> =
+///     response.quotes.sorted_by_price().iter().map(|q| q.amount.to_string()).collect();
+/// assert_eq!(prices, ["6.45", "10.2", "38.9"]);
 /// # Ok::<(), serde_json::Error>(())
 /// ```
 pub trait ShippingQuotes: sealed::Sealed {
@@ -48,24 +48,18 @@ pub trait ShippingQuotes: sealed::Sealed {
     fn rates(&self) -> &[types::ShippingQuote];
 
     /// The lowest-priced rate; among equal prices the one with the fewest
-    /// `estimated_days_max`, then the smallest id. `None` when there is no rate with a
-    /// non-NaN amount.
+    /// `estimated_days_max`, then the smallest id. `None` when there are no rates.
     fn cheapest(&self) -> Option<&types::ShippingQuote> {
-        // A NaN price is no price: such a rate must not be chosen as the cheap one.
-        self.rates()
-            .iter()
-            .filter(|q| !q.amount.is_nan())
-            .min_by(|a, b| by_price(a, b))
+        self.rates().iter().min_by(|a, b| by_price(a, b))
     }
 
-    /// The rate with the fewest `estimated_days_max`; among equals the lowest amount (NaN
-    /// last), then the smallest id. `None` when there are no rates.
+    /// The rate with the fewest `estimated_days_max`; among equals the lowest amount, then the
+    /// smallest id. `None` when there are no rates.
     fn fastest(&self) -> Option<&types::ShippingQuote> {
         self.rates().iter().min_by(|a, b| by_speed(a, b))
     }
 
-    /// All rates, cheapest first, in the order [`cheapest`](Self::cheapest) uses; rates with a
-    /// NaN amount come last.
+    /// All rates, cheapest first, in the order [`cheapest`](Self::cheapest) uses.
     fn sorted_by_price(&self) -> Vec<&types::ShippingQuote> {
         let mut sorted: Vec<_> = self.rates().iter().collect();
         sorted.sort_by(|a, b| by_price(a, b));
@@ -91,20 +85,10 @@ impl ShippingQuotes for types::QuoteResponse {
     }
 }
 
-/// Orders amounts ascending with NaN after every number, so sorting is total.
-fn cmp_amount(a: f64, b: f64) -> Ordering {
-    match (a.is_nan(), b.is_nan()) {
-        (true, true) => Ordering::Equal,
-        (true, false) => Ordering::Greater,
-        (false, true) => Ordering::Less,
-        // Neither is NaN, so `partial_cmp` answers; `0.0` and `-0.0` count as one price.
-        (false, false) => a.partial_cmp(&b).unwrap_or(Ordering::Equal),
-    }
-}
-
 /// Price, then speed, then id.
 fn by_price(a: &types::ShippingQuote, b: &types::ShippingQuote) -> Ordering {
-    cmp_amount(a.amount, b.amount)
+    a.amount
+        .cmp(&b.amount)
         .then(a.estimated_days_max.cmp(&b.estimated_days_max))
         .then_with(|| a.id.cmp(&b.id))
 }
@@ -113,7 +97,7 @@ fn by_price(a: &types::ShippingQuote, b: &types::ShippingQuote) -> Ordering {
 fn by_speed(a: &types::ShippingQuote, b: &types::ShippingQuote) -> Ordering {
     a.estimated_days_max
         .cmp(&b.estimated_days_max)
-        .then(cmp_amount(a.amount, b.amount))
+        .then(a.amount.cmp(&b.amount))
         .then_with(|| a.id.cmp(&b.id))
 }
 
@@ -123,12 +107,12 @@ mod tests {
 
     const SESSION: &str = "quote_01JQ7ZK4M8P2R5T9V3X6Y1B4CD";
 
-    fn quote(key: &str, amount: f64, days_max: i64) -> types::ShippingQuote {
+    fn quote(key: &str, amount: &str, days_max: i64) -> types::ShippingQuote {
         types::ShippingQuote {
             id: format!("{SESSION}_rate_{key}").parse().unwrap(),
             carrier: "USPS".into(),
             service: key.into(),
-            amount,
+            amount: amount.parse().unwrap(),
             estimated_days_min: 1,
             estimated_days_max: days_max,
             insured: false,
@@ -168,9 +152,9 @@ mod tests {
     #[test]
     fn cheapest_takes_the_lowest_amount() {
         let quotes = [
-            quote("priority", 10.2, 3),
-            quote("standard", 6.45, 5),
-            quote("express", 38.9, 1),
+            quote("priority", "10.2", 3),
+            quote("standard", "6.45", 5),
+            quote("express", "38.9", 1),
         ];
         for q in orderings(&quotes) {
             assert_eq!(key_of(q.cheapest()).as_deref(), Some("standard"));
@@ -181,111 +165,88 @@ mod tests {
     fn cheapest_breaks_ties_by_days_then_id() {
         // Same price: fewer days wins.
         let quotes = [
-            quote("slow", 5.0, 7),
-            quote("quick", 5.0, 2),
-            quote("dear", 9.0, 1),
+            quote("slow", "5.0", 7),
+            quote("quick", "5.0", 2),
+            quote("dear", "9.0", 1),
         ];
         for q in orderings(&quotes) {
             assert_eq!(key_of(q.cheapest()).as_deref(), Some("quick"));
         }
         // Same price and days: the smaller id wins.
-        let quotes = [quote("b", 5.0, 2), quote("a", 5.0, 2), quote("c", 5.0, 2)];
+        let quotes = [
+            quote("b", "5.0", 2),
+            quote("a", "5.0", 2),
+            quote("c", "5.0", 2),
+        ];
         for q in orderings(&quotes) {
             assert_eq!(key_of(q.cheapest()).as_deref(), Some("a"));
         }
         // Negative zero and zero are one price.
-        let quotes = [quote("b", 0.0, 2), quote("a", -0.0, 3)];
+        let quotes = [quote("b", "0.0", 2), quote("a", "-0.0", 3)];
         for q in orderings(&quotes) {
             assert_eq!(key_of(q.cheapest()).as_deref(), Some("b"));
         }
     }
 
     #[test]
-    fn nan_amounts_never_win_cheapest() {
-        let quotes = [
-            quote("broken", f64::NAN, 1),
-            quote("standard", 6.45, 5),
-            quote("express", 38.9, 1),
-        ];
-        for q in orderings(&quotes) {
-            assert_eq!(key_of(q.cheapest()).as_deref(), Some("standard"));
-        }
-        // Not even against infinity.
-        let quotes = [
-            quote("broken", f64::NAN, 1),
-            quote("huge", f64::INFINITY, 9),
-        ];
-        for q in orderings(&quotes) {
-            assert_eq!(key_of(q.cheapest()).as_deref(), Some("huge"));
-        }
-        // Only NaN: no cheapest rate at all.
-        let quotes = [quote("a", f64::NAN, 1), quote("b", f64::NAN, 2)];
-        assert!(quotes.cheapest().is_none());
-    }
-
-    #[test]
     fn fastest_takes_fewest_max_days_then_lowest_amount_then_id() {
         let quotes = [
-            quote("standard", 6.45, 5),
-            quote("express", 38.9, 1),
-            quote("overnight", 25.0, 1),
-            quote("priority", 10.2, 3),
+            quote("standard", "6.45", 5),
+            quote("express", "38.9", 1),
+            quote("overnight", "25.0", 1),
+            quote("priority", "10.2", 3),
         ];
         for q in orderings(&quotes) {
             assert_eq!(key_of(q.fastest()).as_deref(), Some("overnight"));
         }
-        let quotes = [quote("b", 9.0, 1), quote("a", 9.0, 1), quote("c", 9.0, 4)];
+        let quotes = [
+            quote("b", "9.0", 1),
+            quote("a", "9.0", 1),
+            quote("c", "9.0", 4),
+        ];
         for q in orderings(&quotes) {
             assert_eq!(key_of(q.fastest()).as_deref(), Some("a"));
         }
     }
 
     #[test]
-    fn fastest_ranks_nan_amounts_last_among_equals() {
-        let quotes = [quote("a_broken", f64::NAN, 1), quote("z_priced", 50.0, 1)];
-        for q in orderings(&quotes) {
-            assert_eq!(key_of(q.fastest()).as_deref(), Some("z_priced"));
-        }
-        // Speed comes first: a faster NaN-priced rate is still the fastest.
-        let quotes = [quote("broken", f64::NAN, 1), quote("standard", 6.45, 5)];
-        for q in orderings(&quotes) {
-            assert_eq!(key_of(q.fastest()).as_deref(), Some("broken"));
-        }
-    }
-
-    #[test]
-    fn sorted_by_price_orders_all_rates_with_nan_last() {
+    fn sorted_by_price_orders_all_rates() {
         let quotes = [
-            quote("express", 38.9, 1),
-            quote("broken", f64::NAN, 1),
-            quote("slow", 6.45, 9),
-            quote("standard", 6.45, 5),
-            quote("priority", 10.2, 3),
+            quote("express", "38.9", 1),
+            quote("slow", "6.45", 9),
+            quote("standard", "6.45", 5),
+            quote("priority", "10.2", 3),
         ];
         for q in orderings(&quotes) {
             let sorted = q.sorted_by_price();
-            assert_eq!(
-                keys(&sorted),
-                ["standard", "slow", "priority", "express", "broken"]
-            );
+            assert_eq!(keys(&sorted), ["standard", "slow", "priority", "express"]);
             assert_eq!(sorted.first().copied(), q.cheapest());
         }
     }
 
     #[test]
     fn by_rate_key_matches_the_parsed_key_only() {
-        let mut nested = quote("unused", 2.0, 1);
+        let mut nested = quote("unused", "2.0", 1);
         nested.id = "quote_X_rate_priority_rate_express".parse().unwrap();
         let quotes = [
-            quote("standard", 6.45, 5),
+            quote("standard", "6.45", 5),
             nested,
-            quote("priority", 10.2, 3),
+            quote("priority", "10.2", 3),
         ];
 
-        assert_eq!(quotes.by_rate_key("standard").unwrap().amount, 6.45);
+        assert_eq!(
+            quotes.by_rate_key("standard").unwrap().amount.to_string(),
+            "6.45"
+        );
         // `priority` is not the key of the nested id (that is `express`), so the real one wins.
-        assert_eq!(quotes.by_rate_key("priority").unwrap().amount, 10.2);
-        assert_eq!(quotes.by_rate_key("express").unwrap().amount, 2.0);
+        assert_eq!(
+            quotes.by_rate_key("priority").unwrap().amount.to_string(),
+            "10.2"
+        );
+        assert_eq!(
+            quotes.by_rate_key("express").unwrap().amount.to_string(),
+            "2.0"
+        );
         // Keys match exactly, not by prefix or case.
         assert!(quotes.by_rate_key("prio").is_none());
         assert!(quotes.by_rate_key("Priority").is_none());
@@ -301,12 +262,18 @@ mod tests {
                     .unwrap()
                     .to_utc(),
             )
-            .quotes(vec![quote("priority", 10.2, 3), quote("standard", 6.45, 5)]);
+            .quotes(vec![
+                quote("priority", "10.2", 3),
+                quote("standard", "6.45", 5),
+            ]);
         let response = types::QuoteResponse::try_from(response).unwrap();
         assert_eq!(key_of(response.cheapest()).as_deref(), Some("standard"));
         assert_eq!(key_of(response.fastest()).as_deref(), Some("priority"));
         assert_eq!(keys(&response.sorted_by_price()), ["standard", "priority"]);
-        assert_eq!(response.by_rate_key("priority").unwrap().amount, 10.2);
+        assert_eq!(
+            response.by_rate_key("priority").unwrap().amount.to_string(),
+            "10.2"
+        );
         assert_eq!(response.rates().len(), 2);
     }
 }

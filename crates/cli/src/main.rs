@@ -15,7 +15,7 @@ mod output;
 mod workflows;
 
 // The generated operation commands name parcelkit's hand-written types as `crate::...`.
-pub use parcelkit::{AcceptLanguage, IdempotencyKey, RequestId};
+pub use parcelkit::{AcceptLanguage, Decimal, IdempotencyKey, RequestId};
 /// The Phygitals ids, where the generated commands look for them (`crate::phygitals::QuoteId`).
 pub mod phygitals {
     pub use parcelkit::phygitals::{OrderId, QuoteId};

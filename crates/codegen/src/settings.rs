@@ -16,6 +16,10 @@ pub const TOKEN_CONVERSIONS: [(u32, u32, &str); 2] = [
 /// before anything is sent.
 pub const ACCEPT_LANGUAGE_CONVERSION: (&str, &str) = ("accept-language", "crate::AcceptLanguage");
 
+/// Money (`type: number, format: decimal`) becomes an exact decimal: `19.85` is read and sent
+/// as `19.85`, and sums of amounts do not drift as binary floats do.
+pub const DECIMAL_CONVERSION: (&str, &str) = ("decimal", "crate::Decimal");
+
 /// Named component schemas replaced by a hand-written type: `(schema, type)`. The Phygitals ids
 /// are one type each wherever they appear (the rate id of a quote and of a ship request, the
 /// order id of a ship answer, an order and the order path), so a value read from one answer goes
@@ -67,7 +71,8 @@ fn token_schema(min: u32, max: u32) -> SchemaObject {
 ///   `RequestId` (valid by construction, one type each) instead of a validating newtype per
 ///   operation whose error would only say "conversion failed"; likewise `Accept-Language`
 ///   becomes `AcceptLanguage`, and the Phygitals `QuoteId` and `OrderId` schemas the
-///   hand-written `phygitals::QuoteId` and `phygitals::OrderId`;
+///   hand-written `phygitals::QuoteId` and `phygitals::OrderId`; money (`format: decimal`)
+///   becomes `rust_decimal::Decimal`;
 /// - `BTreeMap` for maps (`additionalProperties`), so a value serializes the same way every time:
 ///   stable request bodies, logs and snapshots, where `HashMap` would shuffle the keys per run;
 /// - `PartialEq` on every type, so tests compare values, not their JSON, and
@@ -94,6 +99,15 @@ pub fn generation_settings() -> GenerationSettings {
             [TypeImpl::Display, TypeImpl::FromStr].into_iter(),
         );
     }
+    settings.with_conversion(
+        SchemaObject {
+            instance_type: Some(InstanceType::Number.into()),
+            format: Some(DECIMAL_CONVERSION.0.to_owned()),
+            ..SchemaObject::default()
+        },
+        DECIMAL_CONVERSION.1,
+        [TypeImpl::Display, TypeImpl::FromStr].into_iter(),
+    );
     settings.with_conversion(
         format_schema(ACCEPT_LANGUAGE_CONVERSION.0),
         ACCEPT_LANGUAGE_CONVERSION.1,

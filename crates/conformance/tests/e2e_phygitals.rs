@@ -301,10 +301,7 @@ async fn packs_purchase_status_inventory_cards_and_recent_pulls() {
             .into_inner();
         assert_eq!(card.id, item.id);
         assert_eq!(card.name, item.content.metadata.name);
-        assert_eq!(
-            card.fmv,
-            (item.buyback_price / 0.85 * 100.0).round() / 100.0
-        );
+        assert_eq!(card.fmv, market_value(item.buyback_price));
     }
     let missing = c.get_card().item_id("v1|100000000000|9").send();
     refused(missing.await, 404, PhygitalsError::CardNotFound);
@@ -329,10 +326,7 @@ async fn packs_purchase_status_inventory_cards_and_recent_pulls() {
     assert!(all[..2].iter().all(|p| p.claw_id == PRIZM));
     assert!(all.iter().any(|p| p.id == later.nfts[0].id));
     for pull in &all {
-        assert_eq!(
-            pull.value,
-            (pull.buyback_price / 0.85 * 100.0).round() / 100.0
-        );
+        assert_eq!(pull.value, market_value(pull.buyback_price));
     }
     let bowman = pulls(vec![BOWMAN], None).await;
     assert_eq!(bowman.len(), 3);
@@ -1016,4 +1010,12 @@ async fn bad_input_is_a_4xx_in_the_api_format_never_a_500() {
         assert_eq!(pulls.as_array().unwrap().len(), expected, "{query}");
     }
     assert_no_violations(&handle);
+}
+
+/// The sandbox's market value of a card: its buyback price over the 85 % share, to the cent
+/// (half up: prices are positive).
+fn market_value(buyback_price: parcelkit::Decimal) -> parcelkit::Decimal {
+    use parcelkit::Decimal;
+    let cents = buyback_price * Decimal::from(100) / Decimal::new(85, 2) + Decimal::new(5, 1);
+    cents.floor() / Decimal::from(100)
 }

@@ -1018,8 +1018,13 @@ async fn rates_services_and_service_points_come_from_the_seeded_catalogue() {
     assert!(collect.available);
     let price = collect.cost_price.as_ref().unwrap();
     assert_eq!(
-        (price.net_amount, price.tax_amount, price.currency.as_str()),
-        (42.2, 10.55, "DKK")
+        (
+            price.net_amount.to_string(),
+            price.tax_amount.to_string(),
+            price.currency.as_str()
+        ),
+        ("42.2".into(), "10.55".into(), "DKK"),
+        "exact amounts (42.20 is sent as the number 42.2)"
     );
     let cutoff = collect.cutoff.as_ref().unwrap();
     assert_eq!(

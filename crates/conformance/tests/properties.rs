@@ -1331,3 +1331,48 @@ proptest! {
         prop_assert!(AcceptLanguage::new().with(&tag, q).is_err());
     }
 }
+
+/// A money amount as a server writes it: up to 13 integer digits and 0 to 2 decimals (any
+/// amount of either API in a currency's minor unit), or up to 4 decimals (a unit price).
+fn amount_text() -> impl Strategy<Value = String> {
+    (
+        0u64..10_000_000_000_000,
+        0u32..=4,
+        any::<u16>(),
+        any::<bool>(),
+    )
+        .prop_map(|(whole, scale, fraction, negative)| {
+            let whole = whole / 10u64.pow(scale); // at most 13 significant digits in all
+            let sign = if negative { "-" } else { "" };
+            match scale {
+                0 => format!("{sign}{whole}"),
+                _ => format!(
+                    "{sign}{whole}.{:0width$}",
+                    u32::from(fraction) % 10u32.pow(scale),
+                    width = scale as usize
+                ),
+            }
+        })
+}
+
+proptest! {
+    #![proptest_config(config(2_000))]
+
+    /// Money is exact through a round trip: the amount a server sends is the `Decimal` its text
+    /// says, and what the client sends back is that same number.
+    #[test]
+    fn money_reads_and_writes_exactly(text in amount_text()) {
+        use parcelkit::Decimal;
+        let expected = Decimal::from_str(&text).unwrap();
+        let mut wire = parcelkit_conformance::Api::Phygitals.schema("ShippingQuote")["example"].clone();
+        wire["amount"] = serde_json::from_str(&text).unwrap();
+        let quote: parcelkit::phygitals::types::ShippingQuote =
+            serde_json::from_value(wire).unwrap();
+        prop_assert_eq!(quote.amount, expected, "read {}", text);
+        let sent = serde_json::to_value(&quote).unwrap();
+        let sent_text = sent["amount"].to_string();
+        prop_assert_eq!(Decimal::from_str(&sent_text).unwrap(), expected, "sent {}", sent_text);
+        let summed = quote.amount + quote.amount;
+        prop_assert_eq!(summed, expected * Decimal::from(2), "arithmetic is exact");
+    }
+}
