@@ -373,9 +373,9 @@ pub(super) fn rates(
                         .as_str()
                         .parse()
                         .expect("validated currency"),
-                    net_amount: parcelkit::Decimal::new(net_ore as i64, 2),
+                    net_amount: parcelkit::Decimal::new(net_ore, 2),
                     // 25 % VAT, rounded half up to the øre (prices are positive).
-                    tax_amount: parcelkit::Decimal::new((net_ore as i64 * 25 + 50) / 100, 2),
+                    tax_amount: parcelkit::Decimal::new((net_ore * 25 + 50) / 100, 2),
                 }),
                 cutoff: Some(types::RateCutoff {
                     at: cutoff_at,
