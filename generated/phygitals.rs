@@ -5433,14 +5433,7 @@ pub mod builder {
                     "{}/api/v1/card/{}", client.baseurl, encode_path(& item_id
                     .to_string()),
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
+                let header_map = ::reqwest::header::HeaderMap::new();
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -5524,14 +5517,7 @@ pub mod builder {
                     "{}/api/v1/inventory/{}", client.baseurl, encode_path(& user_id
                     .to_string()),
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
+                let header_map = ::reqwest::header::HeaderMap::new();
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -5624,14 +5610,7 @@ pub mod builder {
                     "{}/api/v1/ship/order/{}", client.baseurl, encode_path(& order_id
                     .to_string()),
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
+                let header_map = ::reqwest::header::HeaderMap::new();
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -5738,14 +5717,7 @@ pub mod builder {
                     })
                     .map_err(Error::InvalidRequest)?;
                 let url = format!("{}/api/v1/ship/quote", client.baseurl,);
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
+                let header_map = ::reqwest::header::HeaderMap::new();
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -5860,14 +5832,7 @@ pub mod builder {
                     })
                     .map_err(Error::InvalidRequest)?;
                 let url = format!("{}/api/v1/ship/request", client.baseurl,);
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
+                let header_map = ::reqwest::header::HeaderMap::new();
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -5961,14 +5926,7 @@ pub mod builder {
             > = async {
                 let platform = platform.map_err(Error::InvalidRequest)?;
                 let url = format!("{}/api/v1/vm/available", client.baseurl,);
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
+                let header_map = ::reqwest::header::HeaderMap::new();
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -6065,14 +6023,7 @@ pub mod builder {
                     })
                     .map_err(Error::InvalidRequest)?;
                 let url = format!("{}/api/v1/vm/buy/init", client.baseurl,);
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
+                let header_map = ::reqwest::header::HeaderMap::new();
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -6178,14 +6129,7 @@ pub mod builder {
                     })
                     .map_err(Error::InvalidRequest)?;
                 let url = format!("{}/api/v1/vm/buy/status", client.baseurl,);
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
+                let header_map = ::reqwest::header::HeaderMap::new();
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -6288,14 +6232,7 @@ pub mod builder {
                     })
                     .map_err(Error::InvalidRequest)?;
                 let url = format!("{}/api/v1/vm/buyback", client.baseurl,);
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
+                let header_map = ::reqwest::header::HeaderMap::new();
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -6413,14 +6350,7 @@ pub mod builder {
                 let claw_ids = claw_ids.map_err(Error::InvalidRequest)?;
                 let limit = limit.map_err(Error::InvalidRequest)?;
                 let url = format!("{}/api/v1/vm/recent-pulls", client.baseurl,);
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
+                let header_map = ::reqwest::header::HeaderMap::new();
                 #[allow(unused_mut)]
                 let mut request = client
                     .client

@@ -9411,14 +9411,7 @@ pub mod builder {
                     "{}/team/{}/booking-batches", client.baseurl, encode_path(& team
                     .to_string()),
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(3usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
                 if let Some(value) = accept_language {
                     header_map.append("Accept-Language", value.to_string().try_into()?);
                 }
@@ -9634,14 +9627,7 @@ pub mod builder {
                     "{}/team/{}/booking-batches", client.baseurl, encode_path(& team
                     .to_string()),
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(4usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(3usize);
                 if let Some(value) = accept_language {
                     header_map.append("Accept-Language", value.to_string().try_into()?);
                 }
@@ -9832,14 +9818,7 @@ pub mod builder {
                     "{}/team/{}/booking-batches/{}", client.baseurl, encode_path(& team
                     .to_string()), encode_path(& batch.to_string()),
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(3usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
                 if let Some(value) = accept_language {
                     header_map.append("Accept-Language", value.to_string().try_into()?);
                 }
@@ -10036,14 +10015,7 @@ pub mod builder {
                     "{}/team/{}/booking-batches/{}/dispatch", client.baseurl,
                     encode_path(& team.to_string()), encode_path(& batch.to_string()),
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(4usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(3usize);
                 if let Some(value) = accept_language {
                     header_map.append("Accept-Language", value.to_string().try_into()?);
                 }
@@ -10294,14 +10266,7 @@ pub mod builder {
                     "{}/team/{}/booking-batches/{}/shipments", client.baseurl,
                     encode_path(& team.to_string()), encode_path(& batch.to_string()),
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(4usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(3usize);
                 if let Some(value) = accept_language {
                     header_map.append("Accept-Language", value.to_string().try_into()?);
                 }
@@ -10492,14 +10457,7 @@ pub mod builder {
                     "{}/team/{}/operations/{}", client.baseurl, encode_path(& team
                     .to_string()), encode_path(& operation.to_string()),
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(3usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
                 if let Some(value) = accept_language {
                     header_map.append("Accept-Language", value.to_string().try_into()?);
                 }
@@ -10706,14 +10664,7 @@ pub mod builder {
                 let url = format!(
                     "{}/team/{}/rates", client.baseurl, encode_path(& team.to_string()),
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(4usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(3usize);
                 if let Some(value) = accept_language {
                     header_map.append("Accept-Language", value.to_string().try_into()?);
                 }
@@ -10889,14 +10840,7 @@ pub mod builder {
                     "{}/team/{}/routing/services", client.baseurl, encode_path(& team
                     .to_string()),
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(3usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
                 if let Some(value) = accept_language {
                     header_map.append("Accept-Language", value.to_string().try_into()?);
                 }
@@ -11148,14 +11092,7 @@ pub mod builder {
                     "{}/team/{}/service-points", client.baseurl, encode_path(& team
                     .to_string()),
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(3usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
                 if let Some(value) = accept_language {
                     header_map.append("Accept-Language", value.to_string().try_into()?);
                 }
@@ -11377,14 +11314,7 @@ pub mod builder {
                     team.to_string()), encode_path(& carrier.to_string()), encode_path(&
                     country.to_string()), encode_path(& code.to_string()),
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(3usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
                 if let Some(value) = accept_language {
                     header_map.append("Accept-Language", value.to_string().try_into()?);
                 }
@@ -11558,14 +11488,7 @@ pub mod builder {
                     "{}/team/{}/service-points/{}", client.baseurl, encode_path(& team
                     .to_string()), encode_path(& service_point.to_string()),
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(3usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
                 if let Some(value) = accept_language {
                     header_map.append("Accept-Language", value.to_string().try_into()?);
                 }
@@ -11757,14 +11680,7 @@ pub mod builder {
                     "{}/team/{}/shipments", client.baseurl, encode_path(& team
                     .to_string()),
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(3usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
                 if let Some(value) = accept_language {
                     header_map.append("Accept-Language", value.to_string().try_into()?);
                 }
@@ -11981,14 +11897,7 @@ pub mod builder {
                     "{}/team/{}/shipments", client.baseurl, encode_path(& team
                     .to_string()),
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(4usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(3usize);
                 if let Some(value) = accept_language {
                     header_map.append("Accept-Language", value.to_string().try_into()?);
                 }
@@ -12239,14 +12148,7 @@ pub mod builder {
                     "{}/team/{}/shipments/booking", client.baseurl, encode_path(& team
                     .to_string()),
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(5usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(4usize);
                 if let Some(value) = accept_language {
                     header_map.append("Accept-Language", value.to_string().try_into()?);
                 }
@@ -12454,14 +12356,7 @@ pub mod builder {
                     "{}/team/{}/shipments/{}", client.baseurl, encode_path(& team
                     .to_string()), encode_path(& shipment.to_string()),
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(3usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
                 if let Some(value) = accept_language {
                     header_map.append("Accept-Language", value.to_string().try_into()?);
                 }
@@ -12658,14 +12553,7 @@ pub mod builder {
                     "{}/team/{}/shipments/{}", client.baseurl, encode_path(& team
                     .to_string()), encode_path(& shipment.to_string()),
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(4usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(3usize);
                 if let Some(value) = accept_language {
                     header_map.append("Accept-Language", value.to_string().try_into()?);
                 }
@@ -12895,14 +12783,7 @@ pub mod builder {
                     "{}/team/{}/shipments/{}/booking", client.baseurl, encode_path(& team
                     .to_string()), encode_path(& shipment.to_string()),
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(5usize);
-                header_map
-                    .append(
-                        ::reqwest::header::HeaderName::from_static("api-version"),
-                        ::reqwest::header::HeaderValue::from_static(
-                            super::Client::api_version(),
-                        ),
-                    );
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(4usize);
                 if let Some(value) = accept_language {
                     header_map.append("Accept-Language", value.to_string().try_into()?);
                 }

@@ -21,7 +21,7 @@ use super::error::{self, CallRecord, Captured};
 use super::retry_loop::{RetrySafety, classify, run_with_retries};
 use super::{AcceptLanguage, IdempotencyKey, Jitter, RequestId, RetryPolicy};
 
-use super::headers::{API_VERSION, IDEMPOTENCY_KEY, IDEMPOTENCY_REPLAYED, REQUEST_ID};
+use super::headers::{IDEMPOTENCY_KEY, IDEMPOTENCY_REPLAYED, REQUEST_ID};
 
 /// How an API authenticates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -537,9 +537,6 @@ impl ClientContext {
         if bodiless_write {
             headers.insert(CONTENT_LENGTH, HeaderValue::from_static("0"));
         }
-        // progenitor stamps every request with `api-version: <the spec's info.version>`. Neither
-        // API documents such a header, and the value is our spec's version, not the vendor's.
-        headers.remove(API_VERSION);
         if let Some(credential) = &r.credential {
             let name = match r.profile.auth {
                 AuthScheme::Bearer => AUTHORIZATION,
@@ -640,11 +637,12 @@ impl ClientContext {
                 result
             }
         };
+        // A streaming body cannot be sent twice: one attempt only.
+        let replayable = request.body().is_none_or(|b| b.as_bytes().is_some());
         let send = async {
-            match request.try_clone() {
-                // A streaming body cannot be sent twice: one attempt only.
-                None => attempt(request).await,
-                Some(_) => {
+            match replayable {
+                false => attempt(request).await,
+                true => {
                     run_with_retries(
                         &r.retry,
                         safety,

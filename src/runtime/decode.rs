@@ -46,28 +46,42 @@ pub(crate) async fn read_capped(
     let version = response.version();
     let headers = std::mem::take(response.headers_mut());
     let announced = response.content_length();
-    let mut body = BytesMut::with_capacity(announced.map_or(0, |n| n.min(limit as u64) as usize));
+    // Most answers arrive as one chunk: kept as it is, not copied.
+    let mut first: Option<Bytes> = None;
+    let mut body = BytesMut::new();
     let mut cut = false;
     while let Some(chunk) = response.chunk().await? {
-        let room = limit - body.len();
-        if chunk.len() > room {
-            body.extend_from_slice(&chunk[..room]);
+        let held = first.as_ref().map_or(0, Bytes::len) + body.len();
+        let room = limit - held;
+        let (chunk, last) = if chunk.len() > room {
             cut = true;
+            (chunk.slice(..room), true)
+        } else {
+            (chunk, false)
+        };
+        match first.take() {
+            None if body.is_empty() => first = Some(chunk),
+            earlier => {
+                if let Some(earlier) = earlier {
+                    body.reserve(announced.map_or(0, |n| n.min(limit as u64) as usize));
+                    body.extend_from_slice(&earlier);
+                }
+                body.extend_from_slice(&chunk);
+            }
+        }
+        if last {
             break;
         }
-        body.extend_from_slice(&chunk);
     }
+    let body = match first {
+        Some(only) => only,
+        None => body.freeze(),
+    };
     let mut extensions = http::Extensions::new();
     if cut {
         extensions.insert(BodyCut { limit });
     }
-    Ok(in_memory(
-        status,
-        version,
-        headers,
-        extensions,
-        body.freeze(),
-    ))
+    Ok(in_memory(status, version, headers, extensions, body))
 }
 
 /// A response whose body is already in memory, so the generated code can read it as usual.
@@ -98,9 +112,10 @@ pub async fn success<T: DeserializeOwned, E>(
     response: reqwest::Response,
 ) -> Result<ResponseValue<T>, Error<E>> {
     let (status, headers, cut, body) = take(response).await?;
-    decode::<T>(&body, cut, |_| {})
-        .map(|value| ResponseValue::new(value, status, headers.clone()))
-        .map_err(|failure| failure.into_error(status, &headers, &body))
+    match decode::<T>(&body, cut, |_| {}) {
+        Ok(value) => Ok(ResponseValue::new(value, status, headers)),
+        Err(failure) => Err(failure.into_error(status, &headers, &body)),
+    }
 }
 
 /// Decodes a documented error body (called by the generated `send()`): like [`success`], and
@@ -111,16 +126,17 @@ pub async fn error_response<B: ErrorBody + DeserializeOwned, E>(
     response: reqwest::Response,
 ) -> Result<ResponseValue<B>, Error<E>> {
     let (status, headers, cut, body) = take(response).await?;
-    decode::<B>(&body, cut, |value| B::tolerate(status, value))
-        .map(|value| ResponseValue::new(value, status, headers.clone()))
-        .map_err(|failure| failure.into_error(status, &headers, &body))
+    match decode::<B>(&body, cut, |value| B::tolerate(status, value)) {
+        Ok(value) => Ok(ResponseValue::new(value, status, headers)),
+        Err(failure) => Err(failure.into_error(status, &headers, &body)),
+    }
 }
 
 async fn take<E>(
-    response: reqwest::Response,
+    mut response: reqwest::Response,
 ) -> Result<(StatusCode, HeaderMap, Option<BodyCut>, Bytes), Error<E>> {
     let status = response.status();
-    let headers = response.headers().clone();
+    let headers = std::mem::take(response.headers_mut());
     let cut = response.extensions().get::<BodyCut>().copied();
     let body = response.bytes().await.map_err(Error::ResponseBodyError)?;
     Ok((status, headers, cut, body))

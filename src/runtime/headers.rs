@@ -9,5 +9,3 @@ pub(crate) const REQUEST_ID: HeaderName = HeaderName::from_static("request-id");
 pub(crate) const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
 /// `Idempotency-Replayed: true`: the server answered from its idempotency store.
 pub(crate) const IDEMPOTENCY_REPLAYED: &str = "idempotency-replayed";
-/// Added by progenitor to every request; removed before sending (see `ClientContext::prepare`).
-pub(crate) const API_VERSION: HeaderName = HeaderName::from_static("api-version");

@@ -772,3 +772,87 @@ impl VisitMut for ListSetterPatcher {
         self.changed += 1;
     }
 }
+
+/// Drops the `api-version: <the spec's info.version>` header progenitor adds to every request:
+/// neither API documents it, and the value is our spec's version, not the vendor's. (It was
+/// removed again on every request before; not adding it costs nothing.) Returns how many
+/// statements went.
+///
+/// ```
+/// let mut file: syn::File = syn::parse_quote! {
+///     fn send() {
+///         let mut header_map = HeaderMap::with_capacity(1usize);
+///         header_map.append(HeaderName::from_static("api-version"), HeaderValue::from_static(Client::api_version()));
+///     }
+/// };
+/// assert_eq!(parcelkit_codegen::patch::drop_api_version_header(&mut file), 1);
+/// let text = quote::ToTokens::to_token_stream(&file).to_string();
+/// assert!(!text.contains("api-version"), "{text}");
+/// assert!(text.contains("let header_map = :: reqwest :: header :: HeaderMap :: new ()"), "{text}");
+/// ```
+pub fn drop_api_version_header(file: &mut syn::File) -> usize {
+    let mut patcher = ApiVersionPatcher { changed: 0 };
+    patcher.visit_file_mut(file);
+    patcher.changed
+}
+
+struct ApiVersionPatcher {
+    changed: usize,
+}
+
+impl VisitMut for ApiVersionPatcher {
+    fn visit_block_mut(&mut self, block: &mut syn::Block) {
+        let before = block.stmts.len();
+        block.stmts.retain(|stmt| {
+            !matches!(stmt, syn::Stmt::Expr(syn::Expr::MethodCall(call), _)
+                if call.method == "append"
+                    && call.args.first().is_some_and(|a| a.to_token_stream().to_string().contains("\"api-version\"")))
+        });
+        let dropped = before - block.stmts.len();
+        if dropped > 0 {
+            shrink_header_map(block, dropped);
+        }
+        self.changed += dropped;
+        syn::visit_mut::visit_block_mut(self, block);
+    }
+}
+
+/// The block's `let mut header_map = HeaderMap::with_capacity(N)` sized for `dropped` headers
+/// fewer; with none left, an unallocated, immutable `HeaderMap::new()`.
+fn shrink_header_map(block: &mut syn::Block, dropped: usize) {
+    for stmt in &mut block.stmts {
+        let syn::Stmt::Local(local) = stmt else {
+            continue;
+        };
+        let syn::Pat::Ident(name) = &mut local.pat else {
+            continue;
+        };
+        if name.ident != "header_map" {
+            continue;
+        }
+        let Some(init) = &mut local.init else {
+            continue;
+        };
+        let syn::Expr::Call(call) = &mut *init.expr else {
+            continue;
+        };
+        let Some(syn::Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Int(capacity),
+            ..
+        })) = call.args.first()
+        else {
+            continue;
+        };
+        let Ok(capacity) = capacity.base10_parse::<usize>() else {
+            continue;
+        };
+        let left = capacity.saturating_sub(dropped);
+        if left == 0 {
+            name.mutability = None;
+            *init.expr = syn::parse_quote!(::reqwest::header::HeaderMap::new());
+        } else {
+            let left = syn::LitInt::new(&format!("{left}usize"), proc_macro2::Span::call_site());
+            call.args = syn::parse_quote!(#left);
+        }
+    }
+}

@@ -147,6 +147,7 @@ fn format_rust(
     patch::keep_header_conversion_errors(&mut file);
     patch::decode_with_runtime(&mut file);
     patch::send_returns_call_error(&mut file);
+    patch::drop_api_version_header(&mut file);
     patch::team_from_client(&mut file);
     patch::optional_text_setters(&mut file);
     patch::drop_ignored_templates(&mut file);

@@ -1,0 +1,224 @@
+//! What the client costs over hand-written reqwest + serde_json doing the same requests.
+//!
+//! Both talk to the in-process sandbox (on a runtime and thread of its own) with the same
+//! connection settings and decode into the same generated types, so the difference is
+//! parcelkit's own work: Request-ID and Idempotency-Key, the retry loop, the call deadline,
+//! the capped body read, the error capture. Rounds interleave the two (alternating which goes
+//! first) and each round gives a ratio of throughputs; the median is reported.
+//!
+//! ```sh
+//! cargo run --release -p parcelkit-bench --bin overhead -- [rounds] [requests per run]
+//! ```
+
+use std::time::Instant;
+
+use futures_util::{StreamExt, TryStreamExt, stream};
+use parcelkit::smartsend::{self, types};
+use parcelkit_sandbox::{Sandbox, SandboxConfig};
+
+type Result<T, E = Box<dyn std::error::Error + Send + Sync>> = std::result::Result<T, E>;
+
+const TOKEN: &str = SandboxConfig::DEFAULT_TOKEN;
+const TEAM: &str = SandboxConfig::DEFAULT_TEAM;
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Operation {
+    GetShipment,
+    CreateShipment,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Side {
+    Client,
+    HandWritten,
+}
+
+struct Bench {
+    base: String,
+    client: smartsend::Client,
+    http: reqwest::Client,
+    shipments: Vec<uuid::Uuid>,
+    body: types::ShipmentRequest,
+}
+
+fn shipment_request() -> types::ShipmentRequest {
+    serde_json::from_value(serde_json::json!({
+        "reference": "bench",
+        "currency": "DKK",
+        "delivery": {"carrier": "postnord", "service": "home"},
+        "parties": {"receiver": {
+            "address": {"address_lines": ["Vestergade 12"], "postal_code": "8000", "city": "Aarhus", "country": "DK"},
+            "contact": {"name_lines": ["Jane Doe"], "email": "jane@example.com"}
+        }},
+        "parcels": [{"gross_weight": 1250, "total_net_amount": 399.2}]
+    }))
+    .expect("a valid ShipmentRequest")
+}
+
+impl Bench {
+    async fn one(&self, side: Side, op: Operation, i: usize) -> Result<()> {
+        let shipment = self.shipments[i % self.shipments.len()];
+        match (side, op) {
+            (Side::Client, Operation::GetShipment) => {
+                self.client.get_shipment().shipment(shipment).send().await?;
+            }
+            (Side::Client, Operation::CreateShipment) => {
+                self.client
+                    .create_shipment()
+                    .body(self.body.clone())
+                    .send()
+                    .await?;
+            }
+            (Side::HandWritten, Operation::GetShipment) => {
+                let url = format!("{}/team/{TEAM}/shipments/{shipment}", self.base);
+                let response = self
+                    .http
+                    .get(url)
+                    .bearer_auth(TOKEN)
+                    .header(reqwest::header::ACCEPT, "application/json")
+                    .send()
+                    .await?
+                    .error_for_status()?;
+                let bytes = response.bytes().await?;
+                serde_json::from_slice::<types::ShipmentEnvelope>(&bytes)?;
+            }
+            (Side::HandWritten, Operation::CreateShipment) => {
+                let url = format!("{}/team/{TEAM}/shipments", self.base);
+                // A hand-written client must send a key too, or a retry could duplicate.
+                let key = uuid::Uuid::new_v4().to_string();
+                let response = self
+                    .http
+                    .post(url)
+                    .bearer_auth(TOKEN)
+                    .header(reqwest::header::ACCEPT, "application/json")
+                    .header("Idempotency-Key", key)
+                    .json(&self.body)
+                    .send()
+                    .await?
+                    .error_for_status()?;
+                let bytes = response.bytes().await?;
+                serde_json::from_slice::<types::ShipmentEnvelope>(&bytes)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Requests per second of `requests` calls, `concurrency` at a time.
+    async fn run(
+        &self,
+        side: Side,
+        op: Operation,
+        concurrency: usize,
+        requests: usize,
+    ) -> Result<f64> {
+        let started = Instant::now();
+        stream::iter(0..requests)
+            .map(|i| self.one(side, op, i))
+            .buffer_unordered(concurrency)
+            .try_for_each(|()| async { Ok(()) })
+            .await?;
+        Ok(requests as f64 / started.elapsed().as_secs_f64())
+    }
+}
+
+fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
+fn main() -> Result<()> {
+    let mut args = std::env::args().skip(1);
+    let rounds: usize = args.next().map(|a| a.parse()).transpose()?.unwrap_or(7);
+    let requests: usize = args.next().map(|a| a.parse()).transpose()?.unwrap_or(2_000);
+
+    // The sandbox on a thread and runtime of its own: on 2 cores, one for each side.
+    let (url_tx, url_rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("sandbox")
+            .enable_all()
+            .build()
+            .expect("a runtime");
+        runtime.block_on(async {
+            let sandbox = Sandbox::start(SandboxConfig::default())
+                .await
+                .expect("the sandbox starts");
+            url_tx.send(sandbox.smartsend_url()).expect("main waits");
+            std::future::pending::<()>().await;
+        });
+    });
+    let base = url_rx.recv()?;
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .thread_name("bench-client")
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let client = smartsend::Client::builder()
+            .base_url(&base)
+            .token(TOKEN)
+            .team(TEAM)
+            .build()?;
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()?;
+        let body = shipment_request();
+        let mut shipments = Vec::new();
+        for _ in 0..100 {
+            let created = client.create_shipment().body(body.clone()).send().await?;
+            shipments.push(created.data.uuid);
+        }
+        let bench = Bench {
+            base,
+            client,
+            http,
+            shipments,
+            body,
+        };
+
+        println!("parcelkit client vs hand-written reqwest + serde_json, against the sandbox");
+        println!("{rounds} interleaved rounds of {requests} requests each; medians\n");
+        println!("| operation | concurrency | client req/s | hand-written req/s | ratio |");
+        println!("|---|---:|---:|---:|---:|");
+        for op in [Operation::GetShipment, Operation::CreateShipment] {
+            for concurrency in [1, 32] {
+                // Warm-up: connections, allocator, caches.
+                bench
+                    .run(Side::Client, op, concurrency, requests / 4)
+                    .await?;
+                bench
+                    .run(Side::HandWritten, op, concurrency, requests / 4)
+                    .await?;
+                let (mut ours, mut theirs, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+                for round in 0..rounds {
+                    let order = if round % 2 == 0 {
+                        [Side::Client, Side::HandWritten]
+                    } else {
+                        [Side::HandWritten, Side::Client]
+                    };
+                    let mut measured = [0.0; 2];
+                    for side in order {
+                        let rate = bench.run(side, op, concurrency, requests).await?;
+                        measured[usize::from(side == Side::HandWritten)] = rate;
+                    }
+                    ours.push(measured[0]);
+                    theirs.push(measured[1]);
+                    ratios.push(measured[0] / measured[1]);
+                }
+                let name = match op {
+                    Operation::GetShipment => "get_shipment",
+                    Operation::CreateShipment => "create_shipment",
+                };
+                println!(
+                    "| {name} | {concurrency} | {:.0} | {:.0} | {:.2}x |",
+                    median(&mut ours),
+                    median(&mut theirs),
+                    median(&mut ratios)
+                );
+            }
+        }
+        Ok(())
+    })
+}
