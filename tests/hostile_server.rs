@@ -388,6 +388,30 @@ async fn a_server_that_never_answers_ends_the_call_at_its_deadline() {
 }
 
 #[tokio::test]
+async fn an_attempt_that_times_out_is_retried_and_a_last_one_is_a_timeout_error() {
+    let answer = support::json(200, serde_json::json!({"data": []}));
+    let server = ScriptedServer::start(vec![Step::Hang, answer, Step::Hang, Step::Hang]).await;
+    let client = smartsend_client(&server.base_url).with_timeout(Duration::from_millis(200));
+    let services = client.list_services().team(TEAM).send().await;
+    assert!(services.is_ok(), "the second attempt answers: {services:?}");
+    assert_eq!(server.requests().len(), 2);
+
+    let client = client.with_retry_policy(RetryPolicy::never());
+    let error = client.list_services().team(TEAM).send().await.unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Timeout, "{error}");
+    assert!(
+        error.is_retryable(),
+        "a GET that timed out may be sent again"
+    );
+    let shown = format!("{error} {error:?}");
+    assert!(shown.contains("no response in time"), "{shown}");
+    assert!(
+        !shown.contains("parcelkit-timed-out"),
+        "the stand-in never shows: {shown}"
+    );
+}
+
+#[tokio::test]
 async fn a_transport_error_says_its_root_cause() {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()

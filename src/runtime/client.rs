@@ -18,7 +18,7 @@ use tracing::Instrument;
 use super::clock::{Clock, SystemClock};
 use super::decode::{in_memory, read_capped};
 use super::error::{self, CallRecord, Captured};
-use super::retry_loop::{RetrySafety, classify, run_with_retries};
+use super::retry_loop::{AttemptOutcome, RetrySafety, classify, run_with_retries};
 use super::{AcceptLanguage, IdempotencyKey, Jitter, RequestId, RetryPolicy};
 
 use super::headers::{IDEMPOTENCY_KEY, IDEMPOTENCY_REPLAYED, REQUEST_ID};
@@ -600,39 +600,43 @@ impl ClientContext {
         // One attempt: send, then read the body (capped) inside the attempt, so a connection
         // that drops mid-body is a transport error the retry rules see, and the attempt's
         // timeout, never later than the call's deadline, covers the whole answer.
-        let attempt = |mut copy: reqwest::Request| {
+        let attempt = |copy: reqwest::Request| {
             let remaining = r
                 .retry
                 .deadline()
                 .map(|d| d.saturating_sub(clock.now().saturating_duration_since(started)));
-            let timeout = match (r.attempt_timeout, remaining) {
+            let limit = match (r.attempt_timeout, remaining) {
                 (Some(a), Some(d)) => Some(a.min(d)),
                 (a, d) => a.or(d),
             };
-            if timeout.is_some() {
-                *copy.timeout_mut() = timeout;
-            }
             async move {
                 let sent = clock.now();
-                let result = match http.execute(copy).await {
-                    Ok(response) => {
-                        let limit = if response.status().is_success() {
-                            r.max_response_body
-                        } else {
-                            error::MAX_ERROR_BODY
-                        };
-                        read_capped(response, limit).await
-                    }
-                    Err(e) => Err(e),
+                let exchange = async {
+                    let response = http.execute(copy).await?;
+                    let cap = if response.status().is_success() {
+                        r.max_response_body
+                    } else {
+                        error::MAX_ERROR_BODY
+                    };
+                    read_capped(response, cap).await
+                };
+                // One timer around the whole exchange, answer and body: reqwest's own
+                // per-request timeout costs a boxed timer and a wrapper on every body read.
+                let result = match limit {
+                    Some(limit) => tokio::time::timeout(limit, exchange)
+                        .await
+                        .map_or(Attempt::TimedOut, Attempt::Done),
+                    None => Attempt::Done(exchange.await),
                 };
                 let took_ms = clock.now().saturating_duration_since(sent).as_millis() as u64;
                 match &result {
-                    Ok(response) => {
+                    Attempt::Done(Ok(response)) => {
                         tracing::debug!(status = response.status().as_u16(), took_ms, "attempt")
                     }
-                    Err(e) => {
+                    Attempt::Done(Err(e)) => {
                         tracing::debug!(error = %error::with_causes(e), took_ms, "attempt failed")
                     }
+                    Attempt::TimedOut => tracing::debug!(took_ms, "attempt timed out"),
                 }
                 result
             }
@@ -648,7 +652,13 @@ impl ClientContext {
                         safety,
                         &mut jitter,
                         clock,
-                        |result| classify(result, clock.wall()),
+                        |result| match result {
+                            Attempt::Done(result) => classify(result, clock.wall()),
+                            // The request went out: only a safe request is sent again.
+                            Attempt::TimedOut => AttemptOutcome::TransportError {
+                                reached_server: true,
+                            },
+                        },
                         |n| {
                             let copy = request
                                 .try_clone()
@@ -663,6 +673,10 @@ impl ClientContext {
         };
         let result = send.instrument(span.clone()).await;
         let _entered = span.enter();
+        let (result, timed_out) = match result {
+            Attempt::Done(result) => (result, false),
+            Attempt::TimedOut => (Err(timed_out_error(http).await), true),
+        };
         let mut response = match result {
             Ok(response) => response,
             Err(error) => {
@@ -680,6 +694,7 @@ impl ClientContext {
                     body: Bytes::new(),
                     replay_safe: safety == RetrySafety::Idempotent,
                     received_at: None,
+                    timed_out,
                 });
                 return Err(error);
             }
@@ -696,6 +711,23 @@ impl ClientContext {
             self.record(capture_response(&mut response, replay_safe, clock.wall()).await);
         }
         Ok(response)
+    }
+}
+
+/// What one attempt came to: reqwest's result, or no complete answer within its time.
+enum Attempt {
+    Done(reqwest::Result<reqwest::Response>),
+    TimedOut,
+}
+
+/// A `reqwest::Error` to hand progenitor for a call that timed out: reqwest makes its errors
+/// only itself, and a request with a scheme it refuses fails at once, before any connection.
+/// The call's record says it timed out, and the call's error says so (kind `Timeout`).
+async fn timed_out_error(http: &reqwest::Client) -> reqwest::Error {
+    let url = reqwest::Url::parse("parcelkit-timed-out:/").expect("a valid URL");
+    match http.execute(reqwest::Request::new(Method::GET, url)).await {
+        Err(e) => e,
+        Ok(_) => unreachable!("reqwest sends only http and https URLs"),
     }
 }
 
@@ -724,6 +756,7 @@ async fn capture_response(
         body,
         replay_safe,
         received_at: Some(received_at),
+        timed_out: false,
     }
 }
 

@@ -372,6 +372,8 @@ pub(crate) struct Captured {
     pub(crate) replay_safe: bool,
     /// When the answer came, on the client's wall clock (for an HTTP-date `Retry-After`).
     pub(crate) received_at: Option<std::time::SystemTime>,
+    /// No complete answer within the attempt's time (the transport error is a stand-in).
+    pub(crate) timed_out: bool,
 }
 
 /// The record of one call: the client's `exec` hook writes the final response here, and the
@@ -424,6 +426,11 @@ fn assemble<E: ErrorBody>(error: progenitor_client::Error<E>, captured: Captured
         P::InvalidRequest(message) => {
             out.0.kind = ErrorKind::InvalidRequest;
             out.0.message = format!("refused before sending: {message}");
+        }
+        P::CommunicationError(_) if captured.timed_out => {
+            out.0.kind = ErrorKind::Timeout;
+            out.0.message =
+                "no response in time (the attempt's timeout or the call's deadline)".into();
         }
         P::CommunicationError(e) | P::ResponseBodyError(e) => {
             out.0.kind = if e.is_timeout() {
