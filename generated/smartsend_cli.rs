@@ -166,12 +166,6 @@ impl<T: CliConfig> Cli<T> {
                     .value_parser(::clap::value_parser!(std::path::PathBuf))
                     .help("Path to a file that contains the full json body."),
             )
-            .arg(
-                ::clap::Arg::new("json-body-template")
-                    .long("json-body-template")
-                    .action(::clap::ArgAction::SetTrue)
-                    .help("XXX"),
-            )
             .about(
                 "Create a booking batch\n\nCreates an empty batch in state `open`. While it is open, add shipments to it with\n`add_booking_batch_shipments`; then dispatch it with `dispatch_booking_batch` to have all\nof them booked in the background. Send an `Idempotency-Key` so a retried request cannot\nleave a second, empty batch behind.\n",
             )
@@ -321,12 +315,6 @@ impl<T: CliConfig> Cli<T> {
                     .value_parser(::clap::value_parser!(std::path::PathBuf))
                     .help("Path to a file that contains the full json body."),
             )
-            .arg(
-                ::clap::Arg::new("json-body-template")
-                    .long("json-body-template")
-                    .action(::clap::ArgAction::SetTrue)
-                    .help("XXX"),
-            )
             .about(
                 "Add shipments to an open booking batch\n\nAdds the shipments in `data` (each a ShipmentRequest, as for `create_shipment`) to the\nbatch and answers with the batch, whose `total_count` now includes them. Shipments can be\nadded only while the batch is `open`; once it has been dispatched the request answers 422,\nas it does when a shipment in `data` is invalid (the `errors` keys then start with the\nshipment's index, e.g. `data.3.parties.receiver.address.postal_code`). The vendor does not\nsay whether one invalid shipment rejects the whole request; assume it does and resend the\ncorrected list. Send an `Idempotency-Key` so a retry cannot add the same shipments twice.\n",
             )
@@ -425,12 +413,6 @@ impl<T: CliConfig> Cli<T> {
                     .required(true)
                     .value_parser(::clap::value_parser!(std::path::PathBuf))
                     .help("Path to a file that contains the full json body."),
-            )
-            .arg(
-                ::clap::Arg::new("json-body-template")
-                    .long("json-body-template")
-                    .action(::clap::ArgAction::SetTrue)
-                    .help("XXX"),
             )
             .about(
                 "Get shipping rates for parcels to an address\n\nPrices shipping the given parcels to the receiver address with every carrier service the\nteam can use, one Rate per service. A rate with `available: false` is a service that\ncannot take these parcels to this address; its price and estimates may be null. Getting\nrates books nothing; the operation is a POST because it carries a body, and like every\nPOST it takes an `Idempotency-Key`.\n\nThe request has no `weight_unit` or `dimension_unit`; the vendor does not say which units\nit assumes for the parcels' weight and dimensions.\n",
@@ -864,12 +846,6 @@ impl<T: CliConfig> Cli<T> {
                     .value_parser(::clap::value_parser!(std::path::PathBuf))
                     .help("Path to a file that contains the full json body."),
             )
-            .arg(
-                ::clap::Arg::new("json-body-template")
-                    .long("json-body-template")
-                    .action(::clap::ArgAction::SetTrue)
-                    .help("XXX"),
-            )
             .about(
                 "Create a shipment\n\nStores a new shipment for the team from the order data in the body. The shipment starts in\nstate `open`: nothing is transmitted to the carrier, no tracking code or label exists yet,\nand it can still be deleted. Book it with `book_shipment`, or use\n`create_and_book_shipment` to do both in one call.\n\nSuccess is `201 Created`; the vendor's reference also lists `200` with the same body, so a\nclient must treat both as success. The sender is not part of the request: Smart Send takes\nit from the team's settings when the shipment is booked.\n\nSend an `Idempotency-Key` so that a retry after a timeout cannot create the shipment twice:\na retry with the same key and payload returns the stored response with\n`Idempotency-Replayed: true`. Invalid data is rejected with 422 and an `errors` map keyed by\nthe path of the offending field.\n",
             )
@@ -1036,12 +1012,6 @@ impl<T: CliConfig> Cli<T> {
                     .required(true)
                     .value_parser(::clap::value_parser!(std::path::PathBuf))
                     .help("Path to a file that contains the full json body."),
-            )
-            .arg(
-                ::clap::Arg::new("json-body-template")
-                    .long("json-body-template")
-                    .action(::clap::ArgAction::SetTrue)
-                    .help("XXX"),
             )
             .about(
                 "Create a shipment and book it in one call\n\nCreates a shipment from the body (the same ShipmentRequest as `create_shipment`) and books\nit with the carrier straight away. The sender is taken from the team's settings. The\nanswers are those of `book_shipment`:\n- `200 OK`: `data` is the new shipment, already booked (state `booked`, tracking codes and\n  documents present).\n- `202 Accepted`: only after `Prefer: respond-async`. `data` is an Operation whose\n  `resource` names the new shipment; follow the `Location` header until the operation is\n  `succeeded` (its `result` is the booked shipment) or `failed`.\n\nInvalid data answers 422 with an `errors` map. Always send an `Idempotency-Key`: a retry\nwithout one can create and book a second shipment.\n\nModelled: the vendor documents that create-and-book exists, takes a shipment, uses the\nteam's sender and supports `Prefer`, but does not publish its path; parcelkit uses\n`POST /team/{team}/shipments/booking`, the REST shape of the other booking route.\n",

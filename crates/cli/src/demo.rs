@@ -1,9 +1,11 @@
 //! `parcelkit demo`: the main flows of both APIs, step by step, through the public client API.
 //!
-//! With no base URL and no credentials it starts the sandbox in-process, so it runs anywhere.
-//! Given a base URL and credentials (flags or the usual environment variables) it runs the same
-//! flows against a real API; Smart Send's create/book flow books a real parcel, so it runs only
-//! with `--yes`.
+//! It starts the sandbox in-process, so it runs anywhere and costs nothing. Only a base URL given
+//! on its own command line (`--smartsend-url`, `--phygitals-url`) points it at a real API, never
+//! the environment's `SMARTSEND_BASE_URL`/`PHYGITALS_BASE_URL` (which the README tells users to
+//! export), and then only with `--yes`: both flows spend money (Smart Send books a parcel,
+//! Phygitals buys a pack and ships it). Credentials come from flags or the environment, and go
+//! only to a URL given on the command line; the sandbox gets its own.
 
 use std::time::Duration;
 
@@ -18,8 +20,9 @@ use crate::output::step;
 /// Flags of `parcelkit demo`.
 #[derive(Debug, clap::Args)]
 pub struct DemoArgs {
-    /// Smart Send base URL (default: the built-in sandbox).
-    #[arg(long, env = "SMARTSEND_BASE_URL")]
+    /// Smart Send base URL of a real API (default: the built-in sandbox). Never read from
+    /// the environment.
+    #[arg(long)]
     smartsend_url: Option<String>,
     /// Smart Send bearer token.
     #[arg(long, env = "SMARTSEND_TOKEN", hide_env_values = true)]
@@ -27,13 +30,15 @@ pub struct DemoArgs {
     /// Smart Send team.
     #[arg(long, env = "SMARTSEND_TEAM")]
     team: Option<String>,
-    /// Phygitals base URL (default: the built-in sandbox).
-    #[arg(long, env = "PHYGITALS_BASE_URL")]
+    /// Phygitals base URL of a real API (default: the built-in sandbox). Never read from the
+    /// environment.
+    #[arg(long)]
     phygitals_url: Option<String>,
     /// Phygitals API key.
     #[arg(long, env = "PHYGITALS_API_KEY", hide_env_values = true)]
     phygitals_api_key: Option<String>,
-    /// Against a real Smart Send API: really create and book a parcel.
+    /// Against a real API: really book a parcel (Smart Send), buy a pack and ship it
+    /// (Phygitals).
     #[arg(long)]
     yes: bool,
 }
@@ -58,41 +63,36 @@ pub async fn run(args: DemoArgs, verbose: bool) -> Result<(), Failure> {
         eprintln!("(--verbose: each step prints its Request-ID)");
     }
 
-    let smartsend_url = args
-        .smartsend_url
-        .clone()
-        .or_else(|| sandbox.as_ref().map(|s| s.smartsend_url()));
-    match (smartsend_url, local || args.yes) {
-        (Some(url), true) => {
-            let token = args
-                .smartsend_token
-                .clone()
-                .unwrap_or_else(|| SandboxConfig::DEFAULT_TOKEN.to_owned());
-            let team = args
-                .team
-                .clone()
-                .unwrap_or_else(|| SandboxConfig::DEFAULT_TEAM.to_owned());
-            smartsend_flow(&url, &token, &team).await?;
+    match (&args.smartsend_url, &sandbox) {
+        (Some(url), _) if args.yes => {
+            let token = args.smartsend_token.clone().unwrap_or_default();
+            let team = args.team.clone().unwrap_or_default();
+            smartsend_flow(url, &token, &team).await?;
         }
-        (Some(_), false) => println!(
+        (Some(_), _) => println!(
             "\nSmart Send: skipped; against a real API the demo books a real parcel: pass --yes"
         ),
-        (None, _) => println!("\nSmart Send: skipped (no --smartsend-url)"),
+        (None, Some(sandbox)) => {
+            smartsend_flow(
+                &sandbox.smartsend_url(),
+                SandboxConfig::DEFAULT_TOKEN,
+                SandboxConfig::DEFAULT_TEAM,
+            )
+            .await?;
+        }
+        (None, None) => println!("\nSmart Send: skipped (no --smartsend-url)"),
     }
 
-    let phygitals_url = args
-        .phygitals_url
-        .clone()
-        .or_else(|| sandbox.as_ref().map(|s| s.phygitals_url()));
-    match phygitals_url {
-        Some(url) => {
-            let key = args
-                .phygitals_api_key
-                .clone()
-                .unwrap_or_else(|| "sandbox-demo".to_owned());
-            phygitals_flow(&url, &key).await?;
+    match (&args.phygitals_url, &sandbox) {
+        (Some(url), _) if args.yes => {
+            let key = args.phygitals_api_key.clone().unwrap_or_default();
+            phygitals_flow(url, &key).await?;
         }
-        None => println!("\nPhygitals: skipped (no --phygitals-url)"),
+        (Some(_), _) => println!(
+            "\nPhygitals: skipped; against a real API the demo buys a pack and ships it: pass --yes"
+        ),
+        (None, Some(sandbox)) => phygitals_flow(&sandbox.phygitals_url(), "sandbox-demo").await?,
+        (None, None) => println!("\nPhygitals: skipped (no --phygitals-url)"),
     }
     if let Some(sandbox) = sandbox {
         println!(

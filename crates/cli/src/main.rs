@@ -71,6 +71,8 @@ pub enum Failure {
     Usage(String),
     /// An API error already reported on stderr (exit 1).
     Reported,
+    /// Input refused before sending, already reported on stderr (exit 2).
+    ReportedUsage,
     /// Stopped by Ctrl-C after writing what it had (exit 130, as a shell reports SIGINT).
     Interrupted,
 }
@@ -93,6 +95,7 @@ impl Failure {
                 ExitCode::from(2)
             }
             Failure::Reported => ExitCode::from(1),
+            Failure::ReportedUsage => ExitCode::from(2),
             Failure::Interrupted => ExitCode::from(130),
         }
     }

@@ -94,7 +94,9 @@ macro_rules! api_operations {
         }
 
         impl $command {
-            /// Runs an operation with `client`; an API error has been reported on stderr.
+            /// Runs an operation with `client`. A call's error has been reported on stderr by
+            /// the printer; anything that failed before the call (the body file, its JSON, a
+            /// value the types refuse) is reported here. Bad input exits 2.
             pub async fn run_operation(
                 operation: $api::CliCommand,
                 matches: &ArgMatches,
@@ -104,7 +106,13 @@ macro_rules! api_operations {
                 $api::Cli::new(client, printer)
                     .execute(operation, matches)
                     .await
-                    .map_err(|_| crate::Failure::Reported)
+                    .map_err(|e| match e.downcast_ref::<parcelkit::Error>() {
+                        Some(call) if call.kind() == parcelkit::ErrorKind::InvalidRequest => {
+                            crate::Failure::ReportedUsage
+                        }
+                        Some(_) => crate::Failure::Reported,
+                        None => crate::Failure::Usage(format!("{e:#}")),
+                    })
             }
         }
 

@@ -55,26 +55,60 @@ fn the_demo_runs_both_apis_end_to_end_on_the_built_in_sandbox() {
 }
 
 #[test]
-fn against_a_real_smart_send_the_demo_books_nothing_without_yes() {
-    // A base URL nobody listens on: without --yes the flow must not even try.
+fn against_real_apis_the_demo_spends_nothing_without_yes() {
+    let (url, seen) = answering(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n[]".to_vec());
     let output = parcelkit()
-        .args(["demo", "--smartsend-url", "http://127.0.0.1:9/api/v2"])
-        .args(["--phygitals-url", "http://127.0.0.1:9"])
+        .args(["demo", "--smartsend-url", &format!("{url}/api/v2")])
+        .args(["--phygitals-url", &url])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}");
+    for skipped in [
+        "Smart Send: skipped; against a real API the demo books a real parcel: pass --yes",
+        "Phygitals: skipped; against a real API the demo buys a pack and ships it: pass --yes",
+    ] {
+        assert!(stdout.contains(skipped), "{stdout}");
+    }
+    assert!(
+        seen.lock().unwrap().is_empty(),
+        "{:?}",
+        seen.lock().unwrap()
+    );
+}
+
+#[test]
+fn the_demo_never_takes_base_urls_or_credentials_from_the_environment() {
+    // The variables the README tells users to export, pointing at a server that records all.
+    let (url, seen) =
+        answering(b"HTTP/1.1 500 Internal Server Error\r\ncontent-length: 0\r\n\r\n".to_vec());
+    let output = parcelkit()
+        .arg("demo")
+        .env("SMARTSEND_BASE_URL", format!("{url}/api/v2"))
+        .env("PHYGITALS_BASE_URL", &url)
+        .env("SMARTSEND_TOKEN", "a-real-token")
+        .env("SMARTSEND_TEAM", "a-real-team")
+        .env("PHYGITALS_API_KEY", "a-real-key")
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(
-        stdout.contains(
-            "Smart Send: skipped; against a real API the demo books a real parcel: pass --yes"
-        ),
+        output.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        stdout.contains("Built-in sandbox at http://127.0.0.1:"),
         "{stdout}"
     );
-    // Phygitals is tried, and the unreachable server is an API failure: exit 1, named.
-    assert_eq!(output.status.code(), Some(1), "{stdout}");
-    let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
-        stderr.starts_with("parcelkit: list_available_packs: "),
-        "{stderr}"
+        stdout.contains("request_shipping             -> order order_"),
+        "{stdout}"
+    );
+    assert!(
+        seen.lock().unwrap().is_empty(),
+        "the exported URL got {:?}",
+        seen.lock().unwrap()
     );
 }
 
@@ -196,4 +230,72 @@ fn the_cli_never_sends_the_api_key_after_a_redirect_and_keeps_errors_short() {
         output.stderr.len()
     );
     assert!(String::from_utf8_lossy(&output.stderr).contains("500"));
+}
+
+#[test]
+fn an_operation_whose_input_is_refused_says_why_sends_nothing_and_exits_2() {
+    let (url, seen) =
+        answering(b"HTTP/1.1 500 Internal Server Error\r\ncontent-length: 0\r\n\r\n".to_vec());
+    let dir = std::env::temp_dir().join(format!("parcelkit-cli-input-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let not_json = dir.join("not.json");
+    std::fs::write(&not_json, "{ this is not json").unwrap();
+    let bad_country = dir.join("country.json");
+    let mut body = serde_json::json!({
+        "currency": "DKK",
+        "delivery": {"carrier": "postnord", "service": "home"},
+        "parties": {"receiver": {
+            "address": {"city": "Aarhus", "country": "DK"},
+            "contact": {"name_lines": ["Jane Doe"]}
+        }},
+        "parcels": [{}]
+    });
+    body["parties"]["receiver"]["address"]["country"] = serde_json::json!("Denmark");
+    std::fs::write(&bad_country, body.to_string()).unwrap();
+    let cases: [(&str, std::path::PathBuf, &str); 3] = [
+        (
+            "a missing file",
+            dir.join("nonexistent.json"),
+            "failed to read",
+        ),
+        ("a file that is not JSON", not_json, "failed to parse"),
+        (
+            "a body the types refuse",
+            bad_country,
+            "doesn't match pattern",
+        ),
+    ];
+    for (what, file, says) in cases {
+        let output = parcelkit()
+            .env("SMARTSEND_BASE_URL", format!("{url}/api/v2"))
+            .env("SMARTSEND_TOKEN", "t0ken")
+            .args([
+                "smartsend",
+                "create-shipment",
+                "--team",
+                "sandbox-team",
+                "--json-body",
+            ])
+            .arg(&file)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{what}: {stderr}");
+        assert!(
+            stderr.starts_with("parcelkit: ") && stderr.contains(says),
+            "{what}: {stderr}"
+        );
+    }
+    // The flag progenitor offers with the help text "XXX" and ignores is gone.
+    let output = parcelkit()
+        .args(["smartsend", "create-shipment", "--json-body-template"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        seen.lock().unwrap().is_empty(),
+        "{:?}",
+        seen.lock().unwrap()
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
 }

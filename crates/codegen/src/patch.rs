@@ -856,3 +856,79 @@ fn shrink_header_map(block: &mut syn::Block, dropped: usize) {
         }
     }
 }
+
+/// Drops the flag `--{flag}` from the generated CLI: its `.arg(..)` and the statement that reads
+/// it, in every command or only in the functions named in `commands` (`cli_x`, `execute_x`).
+/// Returns how many pieces went.
+///
+/// ```
+/// let mut file: syn::File = syn::parse_quote! {
+///     impl Cli {
+///         pub fn cli_x() -> Command {
+///             Command::new("").arg(Arg::new("json-body-template").help("XXX")).arg(Arg::new("team"))
+///         }
+///     }
+/// };
+/// assert_eq!(parcelkit_codegen::patch::drop_cli_flag(&mut file, "json-body-template", None), 1);
+/// let text = quote::ToTokens::to_token_stream(&file).to_string();
+/// assert!(!text.contains("json-body-template") && text.contains("team"), "{text}");
+/// ```
+pub fn drop_cli_flag(file: &mut syn::File, flag: &str, commands: Option<&[String]>) -> usize {
+    let mut dropper = FlagDropper {
+        flag: format!("\"{flag}\""),
+        commands,
+        inside: false,
+        changed: 0,
+    };
+    dropper.visit_file_mut(file);
+    dropper.changed
+}
+
+struct FlagDropper<'a> {
+    /// The flag's name as a string literal in the token text (`"prefer"`).
+    flag: String,
+    commands: Option<&'a [String]>,
+    inside: bool,
+    changed: usize,
+}
+
+impl FlagDropper<'_> {
+    fn mentions_flag(&self, tokens: &impl ToTokens) -> bool {
+        tokens.to_token_stream().to_string().contains(&self.flag)
+    }
+}
+
+impl VisitMut for FlagDropper<'_> {
+    fn visit_impl_item_fn_mut(&mut self, function: &mut syn::ImplItemFn) {
+        let outer = self.inside;
+        self.inside = self
+            .commands
+            .is_none_or(|c| c.contains(&function.sig.ident.to_string()));
+        if self.inside {
+            let before = function.block.stmts.len();
+            let flag = self.flag.clone();
+            function.block.stmts.retain(|stmt| {
+                !(matches!(stmt, syn::Stmt::Expr(syn::Expr::If(_), _))
+                    && stmt.to_token_stream().to_string().contains(&flag))
+            });
+            self.changed += before - function.block.stmts.len();
+        }
+        syn::visit_mut::visit_impl_item_fn_mut(self, function);
+        self.inside = outer;
+    }
+
+    fn visit_expr_mut(&mut self, expr: &mut syn::Expr) {
+        if self.inside
+            && let syn::Expr::MethodCall(call) = expr
+            && call.method == "arg"
+            && call.args.len() == 1
+            && self.mentions_flag(&call.args[0])
+        {
+            *expr = (*call.receiver).clone();
+            self.changed += 1;
+            self.visit_expr_mut(expr);
+            return;
+        }
+        syn::visit_mut::visit_expr_mut(self, expr);
+    }
+}

@@ -94,6 +94,9 @@ pub fn generate_from_spec(
                 "// {origin}\n{reduced_notes}\n{}",
                 format_rust(api, cli, |file| {
                     respond_async::split_cli(file, &async_operations);
+                    // progenitor's `--json-body-template` says "XXX" and does nothing (a command
+                    // given it still sends its request): parcelkit's CLI does without it.
+                    patch::drop_cli_flag(file, "json-body-template", None);
                 })?
             ),
         },

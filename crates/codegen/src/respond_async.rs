@@ -14,9 +14,8 @@
 //! `respond-async`, with JSON `200` and `202` bodies that are component schemas.
 
 use heck::ToUpperCamelCase;
-use quote::{ToTokens, format_ident};
+use quote::format_ident;
 use serde_json::Value;
-use syn::visit_mut::VisitMut;
 
 use crate::spec_walk;
 
@@ -215,60 +214,14 @@ fn split_builder(
 /// Drops the `--prefer` flag of `operations`' generated CLI commands (the builders' `prefer`
 /// setter is private: a command prints the `200` body); returns how many flags went.
 pub fn split_cli(file: &mut syn::File, operations: &[AsyncOperation]) -> usize {
-    let mut dropper = PreferFlagDropper {
-        commands: operations
-            .iter()
-            .flat_map(|op| {
-                [
-                    format!("cli_{}", op.operation_id),
-                    format!("execute_{}", op.operation_id),
-                ]
-            })
-            .collect(),
-        inside: false,
-        changed: 0,
-    };
-    dropper.visit_file_mut(file);
-    dropper.changed
-}
-
-struct PreferFlagDropper {
-    commands: Vec<String>,
-    inside: bool,
-    changed: usize,
-}
-
-fn mentions_prefer(tokens: &impl ToTokens) -> bool {
-    tokens.to_token_stream().to_string().contains("\"prefer\"")
-}
-
-impl VisitMut for PreferFlagDropper {
-    fn visit_impl_item_fn_mut(&mut self, function: &mut syn::ImplItemFn) {
-        let outer = self.inside;
-        self.inside = self.commands.contains(&function.sig.ident.to_string());
-        if self.inside {
-            let before = function.block.stmts.len();
-            function.block.stmts.retain(|stmt| {
-                !(matches!(stmt, syn::Stmt::Expr(syn::Expr::If(_), _)) && mentions_prefer(stmt))
-            });
-            self.changed += before - function.block.stmts.len();
-        }
-        syn::visit_mut::visit_impl_item_fn_mut(self, function);
-        self.inside = outer;
-    }
-
-    fn visit_expr_mut(&mut self, expr: &mut syn::Expr) {
-        if self.inside
-            && let syn::Expr::MethodCall(call) = expr
-            && call.method == "arg"
-            && call.args.len() == 1
-            && mentions_prefer(&call.args[0])
-        {
-            *expr = (*call.receiver).clone();
-            self.changed += 1;
-            self.visit_expr_mut(expr);
-            return;
-        }
-        syn::visit_mut::visit_expr_mut(self, expr);
-    }
+    let commands: Vec<String> = operations
+        .iter()
+        .flat_map(|op| {
+            [
+                format!("cli_{}", op.operation_id),
+                format!("execute_{}", op.operation_id),
+            ]
+        })
+        .collect();
+    crate::patch::drop_cli_flag(file, "prefer", Some(&commands))
 }
