@@ -5378,7 +5378,7 @@ Sends a `GET` request to `/api/v1/vm/recent-pulls`
 
 Arguments:
 - `claw_ids`: Only pulls from these packs (pack `id`s from `list_available_packs`). Repeat the parameter for several packs (`?claw_ids=A&claw_ids=B`); omit it for all packs.
-- `limit`: How many pulls to return at most. The server clamps the value into 1..100 and falls back to 20 when it is missing or not a number; the client sends only values in range.*/
+- `limit`: How many pulls to return at most. The vendor documents that any value is accepted and clamped into 1..100 (so 0 returns one pull and 500 a hundred), and that a missing value or one that is not a number means 20; the schema says so and no more: it sets no bounds the server does not enforce.*/
     pub fn list_recent_pulls(&self) -> builder::ListRecentPulls<'_> {
         builder::ListRecentPulls::new(self)
     }
@@ -6296,7 +6296,7 @@ pub mod builder {
     pub struct ListRecentPulls<'a> {
         client: &'a super::Client,
         claw_ids: Result<Option<::std::vec::Vec<::std::string::String>>, String>,
-        limit: Result<Option<::std::num::NonZeroU64>, String>,
+        limit: Result<Option<i64>, String>,
     }
 
     impl<'a> ListRecentPulls<'a> {
@@ -6324,15 +6324,12 @@ pub mod builder {
 
         pub fn limit<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::num::NonZeroU64>,
+            V: std::convert::TryInto<i64>,
         {
             self.limit = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: num :: NonZeroU64` for limit failed"
-                        .to_string()
-                });
+                .map_err(|_| "conversion to `i64` for limit failed".to_string());
             self
         }
 

@@ -219,10 +219,10 @@ impl<T: CliConfig> Cli<T> {
             .arg(
                 ::clap::Arg::new("limit")
                     .long("limit")
-                    .value_parser(::clap::value_parser!(::std::num::NonZeroU64))
+                    .value_parser(::clap::value_parser!(i64))
                     .required(false)
                     .help(
-                        "How many pulls to return at most. The server clamps the value into 1..100 and falls back to 20 when it is missing or not a number; the client sends only values in range.",
+                        "How many pulls to return at most. The vendor documents that any value is accepted and clamped into 1..100 (so 0 returns one pull and 500 a hundred), and that a missing value or one that is not a number means 20; the schema says so and no more: it sets no bounds the server does not enforce.",
                     ),
             )
             .about(
@@ -517,7 +517,7 @@ impl<T: CliConfig> Cli<T> {
         matches: &::clap::ArgMatches,
     ) -> anyhow::Result<()> {
         let mut request = self.client.list_recent_pulls();
-        if let Some(value) = matches.get_one::<::std::num::NonZeroU64>("limit") {
+        if let Some(value) = matches.get_one::<i64>("limit") {
             request = request.limit(value.clone());
         }
 

@@ -311,7 +311,7 @@ async fn packs_purchase_status_inventory_cards_and_recent_pulls() {
     let later = buy(&c, PRIZM, 2, "user-2").await;
 
     // Recent pulls: newest first, filtered by pack, limited.
-    let pulls = |claw_ids: Vec<&str>, limit: Option<u64>| {
+    let pulls = |claw_ids: Vec<&str>, limit: Option<i64>| {
         let mut call = c.list_recent_pulls();
         if !claw_ids.is_empty() {
             call = call.claw_ids(claw_ids.into_iter().map(str::to_owned).collect::<Vec<_>>());
@@ -333,6 +333,9 @@ async fn packs_purchase_status_inventory_cards_and_recent_pulls() {
     assert!(bowman.iter().all(|p| p.claw_id == BOWMAN));
     assert_eq!(pulls(vec![BOWMAN, PRIZM], None).await.len(), 5);
     assert!(pulls(vec!["unknown-pack"], None).await.is_empty());
+    // The vendor clamps `limit` into 1..100 rather than refusing it; so does the sandbox.
+    assert_eq!(pulls(vec![], Some(0)).await.len(), 1);
+    assert_eq!(pulls(vec![], Some(500)).await.len(), 5);
     let newest = pulls(vec![], Some(1)).await;
     assert_eq!(newest.len(), 1);
     assert_eq!(newest[0].claw_id, PRIZM);

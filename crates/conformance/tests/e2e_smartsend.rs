@@ -377,6 +377,18 @@ async fn shipments_are_created_fetched_listed_across_pages_and_deleted() {
         errors["page"].is_array() && errors["per_page"].is_array(),
         "{errors}"
     );
+    // One past the spec's int64 maximum is not a page either.
+    let overflow = raw(
+        handle.addr(),
+        "GET",
+        &api_path("/shipments?page=9223372036854775808"),
+        &[BEARER],
+        b"",
+    )
+    .await
+    .unwrap();
+    assert_eq!(overflow.status, 400);
+    assert!(overflow.json()["errors"]["page"].is_array());
     assert_no_violations(&handle);
 }
 
@@ -1380,6 +1392,19 @@ async fn problems_are_authenticated_team_scoped_validated_and_in_the_negotiated_
         .await
         .unwrap_err();
     assert_eq!(unauthenticated.status().map(|s| s.as_u16()), Some(401));
+    assert_eq!(
+        unauthenticated
+            .problem()
+            .and_then(|p| p.instance.as_deref()),
+        Some(
+            format!(
+                "{}/team/team-a/routing/services",
+                parcelkit_sandbox::smartsend::PREFIX
+            )
+            .as_str()
+        ),
+        "the full path, as on every other problem"
+    );
 
     // Another token's team: 404, like a team that does not exist.
     let other_team = a.list_services().team("team-b").send().await.unwrap_err();

@@ -30,7 +30,9 @@ pub async fn require(
     next: Next,
 ) -> Response {
     let language = Language::negotiate(request.headers());
-    let instance = request.uri().path().to_owned();
+    // The middleware sees the path below the nesting prefix; the instance is the full path,
+    // as on every other problem.
+    let instance = format!("{}{}", super::PREFIX, request.uri().path());
     let token = bearer(request.headers());
     let tokens = shared.config.effective_tokens();
     let Some(teams) = token.as_deref().and_then(|t| tokens.get(t)) else {

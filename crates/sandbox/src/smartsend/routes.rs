@@ -280,8 +280,8 @@ fn query_value<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str>
         .map(|(_, v)| v.as_str())
 }
 
-/// `page` (>= 1, default 1) and `per_page` (1 to 1000, default 100); 400 naming the parameter
-/// otherwise.
+/// `page` (1 to the spec's int64 maximum, default 1) and `per_page` (1 to 1000, default 100);
+/// 400 naming the parameter otherwise.
 fn pagination(ctx: &Ctx, pairs: &[(String, String)]) -> Result<(u64, u64), Response> {
     let mut errors = Vec::new();
     let mut read = |name: &str, default: u64, max: u64| -> u64 {
@@ -292,18 +292,15 @@ fn pagination(ctx: &Ctx, pairs: &[(String, String)]) -> Result<(u64, u64), Respo
                 _ => {
                     errors.push(FieldError {
                         path: name.to_owned(),
-                        message: if max == u64::MAX {
-                            format!("The {name} must be an integer of at least 1.")
-                        } else {
-                            format!("The {name} must be an integer from 1 to {max}.")
-                        },
+                        message: format!("The {name} must be an integer from 1 to {max}."),
                     });
                     default
                 }
             },
         }
     };
-    let page = read("page", 1, u64::MAX);
+    // `format: int64` in the spec: a larger page number is not a page.
+    let page = read("page", 1, i64::MAX as u64);
     let per_page = read("per_page", 100, 1000);
     if errors.is_empty() {
         Ok((page, per_page))
