@@ -39,7 +39,8 @@ impl<T: CliConfig> Cli<T> {
                         "The card's item id, from `get_inventory` (`items[].id`) or `get_purchase_status` (`result.nfts[].id`): a mint address for on-chain items, otherwise a source listing id.",
                     ),
             )
-            .about(
+            .about("Get the full record of one card")
+            .long_about(
                 "Get the full record of one card\n\nReturns a card's name, images, fair market value and metadata. The id is looked up\nfirst as a source listing id (how items from eBay-backed packs are identified), then as\nan on-chain mint address; when neither matches the answer is 404 `Card not found`.\n",
             )
     }
@@ -55,7 +56,8 @@ impl<T: CliConfig> Cli<T> {
                         "The partner's own identifier for the user, as passed to `init_purchase`.",
                     ),
             )
-            .about(
+            .about("List the items a user currently holds")
+            .long_about(
                 "List the items a user currently holds\n\nReturns every item the user pulled through `init_purchase` that is still available:\nitems drop out of this list once they are sold back (`buyback_item`) or locked in an\nactive shipping order (`request_shipping`). Use `get_shipping_order` for items already\nhanded to shipping.\n\nSandbox: `buyback_expires_at` is always `purchased_at` plus 7 days, never null;\n`mint_address` is null for items sourced from eBay.\n",
             )
     }
@@ -69,7 +71,8 @@ impl<T: CliConfig> Cli<T> {
                     .required(true)
                     .help("The `order_id` returned by `request_shipping`."),
             )
-            .about(
+            .about("Get a shipping order with its status and tracking")
+            .long_about(
                 "Get a shipping order with its status and tracking\n\nReturns a shipping order made by `request_shipping`: its status, carrier and service,\ntracking once a label exists, the amount billed to the partner, the destination as it\nwas sent, and the items. Poll it to follow the order; production moves an order through\n`queued`, `processing`, `label_created`, `shipped` and `delivered`, or ends it in\n`cancelled` or `failed`.\n\nSandbox: the only status ever returned is `queued`; `tracking_number`, `tracking_url`,\n`shipped_at` and `delivered_at` stay null.\n",
             )
     }
@@ -84,7 +87,8 @@ impl<T: CliConfig> Cli<T> {
                     .value_parser(::clap::value_parser!(std::path::PathBuf))
                     .help("Path to a file that contains the full json body."),
             )
-            .about(
+            .about("Quote shipping rates for inventory items to one address")
+            .long_about(
                 "Quote shipping rates for inventory items to one address\n\nPrices shipping one or more of a user's items to a single destination. The answer is a\nquote session (`session_id`, valid until `expires_at`) with one rate per carrier service\non offer; pass the chosen rate's `id` as `quote_id` to `request_shipping`. Quoting is\nfree and reserves nothing: the items stay in the inventory until a shipping request is\nmade. Shipping fees are invoiced to the partner, never charged to the end user.\n\nThe destination is validated before rates are fetched. When validation fails the 400\nbody also has a readable `details` and, when a corrected address is available, that\naddress under `suggested` (see `QuoteValidationError`).\n\nSandbox: a quote session expires 15 minutes after it is created. The country check only\nrequires `country` to be a two-character string; any such value (even `ZZ`) is accepted.\n",
             )
     }
@@ -105,7 +109,8 @@ impl<T: CliConfig> Cli<T> {
                     .value_parser(::clap::value_parser!(std::path::PathBuf))
                     .help("Path to a file that contains the full json body."),
             )
-            .about(
+            .about("Ship the items of a quote using one of its rates")
+            .long_about(
                 "Ship the items of a quote using one of its rates\n\nTurns one rate of a quote session into a shipping order. Once accepted, every item of\nthe quote session is queued for fulfilment and locked: it leaves the user's available\ninventory and can no longer be sold back or shipped again. The fee is invoiced to the\npartner on its billing cycle; nothing is collected from the end user and no signature or\npayment is needed from them. Follow the order with `get_shipping_order`.\n\nA 2xx answer always has `status: success`. Phygitals reserves a 2xx envelope\n`{\"order_id\": null, \"status\": \"error\", \"error_message\": \"...\"}` for possible future use in\nproduction. No environment emits it today (every failure is a 4xx/5xx `{\"error\": ...}`),\nso it is not modelled here; should it ever appear, the generated client reports it as a\nresponse it cannot parse.\n\nSandbox: the order id has the form `order_<16 base64url characters>`; the order is\ncreated as `queued` and stays there, with all tracking fields null, for the life of the\nsandbox process.\n",
             )
     }
@@ -121,7 +126,8 @@ impl<T: CliConfig> Cli<T> {
                         "Which platform's packs to list. Omitted, the server uses `mainnet`.",
                     ),
             )
-            .about(
+            .about("List the packs that can be bought")
+            .long_about(
                 "List the packs that can be bought\n\nReturns the pack catalogue for a platform: price, limits, stock, expected value, the\nsell-back rate and the rarity tiers of each pack. A pack can be bought with\n`init_purchase` while it is both `enable`d and `in_stock`.\n",
             )
     }
@@ -163,7 +169,8 @@ impl<T: CliConfig> Cli<T> {
                     .value_parser(::clap::value_parser!(std::path::PathBuf))
                     .help("Path to a file that contains the full json body."),
             )
-            .about(
+            .about("Buy one or more pulls of a pack for a user")
+            .long_about(
                 "Buy one or more pulls of a pack for a user\n\nStarts a purchase of `amount` pulls from a pack on behalf of the partner's user\n`user_id` (any identifier the partner chooses; the pulled items are filed under it for\n`get_inventory`, `buyback_item` and `quote_shipping`). The pack must be `enable`d and\n`in_stock`, and `amount` must lie between 1 and the pack's `max_per_mint`. The answer\ncarries a `session_id` for `get_purchase_status` and the pulled cards with their\nbuyback prices. The vendor documents no error bodies for this operation beyond the 401.\n\nSandbox: fulfilment is synchronous, so the items are in the user's inventory as soon as\nthis call returns. The sandbox reserves no stock: concurrent purchases may hand the same\nunderlying listing to different users. Each item's `buyback_price` is fixed here and is\nwhat a later sandbox sell-back pays.\n",
             )
     }
@@ -185,7 +192,8 @@ impl<T: CliConfig> Cli<T> {
                     .value_parser(::clap::value_parser!(std::path::PathBuf))
                     .help("Path to a file that contains the full json body."),
             )
-            .about(
+            .about("Poll a purchase session until it is fulfilled")
+            .long_about(
                 "Poll a purchase session until it is fulfilled\n\nReports on a purchase session from `init_purchase`. A fulfilled session answers\n`{\"result\": {...}}` with the pulled items and the transaction hash. In production the\nserver waits a short while for fulfilment before answering; if the purchase is still\nin progress then, it answers `{\"status\": \"pending\"}` and the caller should wait a few\nseconds and ask again. Stop polling on 400 `Transaction failed`.\n\nBoth answers are 200, so the response is a `oneOf`: tell them apart by the presence of\n`result` (fulfilled) or `status` (pending).\n\nSandbox: never answers pending; the first call after a successful `init_purchase` is\nalready fulfilled. `tx_hash` is a made-up identifier of the form\n`sandbox_<base64url>` with no on-chain transaction behind it, and an unknown\n`session_id` answers 400 `Transaction failed` straight away.\n",
             )
     }
@@ -209,7 +217,8 @@ impl<T: CliConfig> Cli<T> {
                     .value_parser(::clap::value_parser!(std::path::PathBuf))
                     .help("Path to a file that contains the full json body."),
             )
-            .about(
+            .about("Sell an item back to the pack it came from")
+            .long_about(
                 "Sell an item back to the pack it came from\n\nSells one of a user's items back to its pack, settled at once on the server side; the\nend user signs nothing. On success the item leaves the inventory and `amount` is the sum\npaid.\n\nProduction prices the sell-back at the moment of the call from the card's live fair\nmarket value and the pack's `buyback_percent`, and may answer `Transaction failed`,\n`Item already has an active buyback session` or the 429.\n\nSandbox: `amount` is exactly the `buyback_price` fixed when the item was bought; an item\ncan be sold back until 7 days after its purchase (`Item has expired` afterwards); the\nsandbox never answers `Transaction failed`, `Item already has an active buyback session`\nor 429.\n",
             )
     }
@@ -225,7 +234,8 @@ impl<T: CliConfig> Cli<T> {
                         "How many pulls to return at most. The vendor documents that any value is accepted and clamped into 1..100 (so 0 returns one pull and 500 a hundred), and that a missing value or one that is not a number means 20; the schema says so and no more: it sets no bounds the server does not enforce.",
                     ),
             )
-            .about(
+            .about("List the most recent pulls, newest first")
+            .long_about(
                 "List the most recent pulls, newest first\n\nReturns the latest pulls across all packs, or across the packs named in `claw_ids`,\nnewest first; meant for a live \"recent pulls\" feed. Unknown pack ids and an empty result\nare not errors: the answer is then an empty (or shorter) array.\n\n`value` is the card's fair market value; `buyback_price` is that value times the pack's\n`buyback_percent`. Sandbox: for pulls the sandbox itself made up, `value` is derived back\nfrom the buyback price (`buyback_price / 0.85`) because the sandbox keeps no market value.\n",
             )
     }

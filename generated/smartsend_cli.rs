@@ -99,7 +99,8 @@ impl<T: CliConfig> Cli<T> {
                         "The team that owns the resources. Every resource of the API is scoped to a team.",
                     ),
             )
-            .about(
+            .about("List the team's booking batches")
+            .long_about(
                 "List the team's booking batches\n\nReturns one page of the team's booking batches with pagination details in `meta`,\noptionally only those in one `state` (for example `open` to find a batch that still takes\nshipments). Walk the pages by increasing `page` until `page` equals `meta.last_page`.\n",
             )
     }
@@ -166,7 +167,8 @@ impl<T: CliConfig> Cli<T> {
                     .value_parser(::clap::value_parser!(std::path::PathBuf))
                     .help("Path to a file that contains the full json body."),
             )
-            .about(
+            .about("Create a booking batch")
+            .long_about(
                 "Create a booking batch\n\nCreates an empty batch in state `open`. While it is open, add shipments to it with\n`add_booking_batch_shipments`; then dispatch it with `dispatch_booking_batch` to have all\nof them booked in the background. Send an `Idempotency-Key` so a retried request cannot\nleave a second, empty batch behind.\n",
             )
     }
@@ -207,7 +209,8 @@ impl<T: CliConfig> Cli<T> {
                         "The team that owns the resources. Every resource of the API is scoped to a team.",
                     ),
             )
-            .about(
+            .about("Get one booking batch")
+            .long_about(
                 "Get one booking batch\n\nReturns the batch with its counters. After dispatch this is how a client follows the\nbatch: poll it until `state` is `completed` or `failed`. `progress` is the share of the\nbatch's shipments already processed, in percent; `completed_count` and `failed_count` tell\nhow many were booked and how many could not be.\n",
             )
     }
@@ -257,7 +260,8 @@ impl<T: CliConfig> Cli<T> {
                         "The team that owns the resources. Every resource of the API is scoped to a team.",
                     ),
             )
-            .about(
+            .about("Dispatch a booking batch for background booking")
+            .long_about(
                 "Dispatch a booking batch for background booking\n\nCloses the batch (no more shipments can be added) and queues all its shipments for\nbooking in the background. The request has no body. The answer is `202 Accepted` with the\nbatch, now in state `queued`; follow it with `get_booking_batch` while it moves through\n`processing` to `completed` or `failed` (or follow the `Location` header, which names the\nbatch).\n\nAnswers 422 when the batch is not `open` (it was already dispatched) or holds no\nshipments. Retrying with the same `Idempotency-Key` replays the 202 instead of answering\n422 for the batch that is no longer open.\n\nModelled: the vendor documents dispatching (closing the batch, queueing its shipments,\n422 when the batch is not open or empty) but not its path or status code; parcelkit uses\n`POST /team/{team}/booking-batches/{batch}/dispatch` and `202` with the batch, as work\ncontinues after the response.\n",
             )
     }
@@ -315,7 +319,8 @@ impl<T: CliConfig> Cli<T> {
                     .value_parser(::clap::value_parser!(std::path::PathBuf))
                     .help("Path to a file that contains the full json body."),
             )
-            .about(
+            .about("Add shipments to an open booking batch")
+            .long_about(
                 "Add shipments to an open booking batch\n\nAdds the shipments in `data` (each a ShipmentRequest, as for `create_shipment`) to the\nbatch and answers with the batch, whose `total_count` now includes them. Shipments can be\nadded only while the batch is `open`; once it has been dispatched the request answers 422,\nas it does when a shipment in `data` is invalid (the `errors` keys then start with the\nshipment's index, e.g. `data.3.parties.receiver.address.postal_code`). The vendor does not\nsay whether one invalid shipment rejects the whole request; assume it does and resend the\ncorrected list. Send an `Idempotency-Key` so a retry cannot add the same shipments twice.\n",
             )
     }
@@ -356,7 +361,8 @@ impl<T: CliConfig> Cli<T> {
                         "The team that owns the resources. Every resource of the API is scoped to a team.",
                     ),
             )
-            .about(
+            .about("Get the state of an asynchronous operation")
+            .long_about(
                 "Get the state of an asynchronous operation\n\nReturns an operation started by a `Prefer: respond-async` request. Poll it until `state`\nis `succeeded` (then `result` holds the finished resource, e.g. the booked shipment) or\n`failed` (then `error` says why); `pending` and `running` mean \"ask again later\".\n\nA client should poll the URL from the 202's `Location` header whenever it has one, and use\nthis operation only as the fallback: that keeps it working whatever the vendor's real\npolling path turns out to be.\n\nModelled: the vendor documents that asynchronous requests return an Operation \"for\npolling\" but publishes neither the Operation schema nor any polling endpoint; parcelkit\nmodels `GET /team/{team}/operations/{operation}` after common long-running-operation APIs.\n",
             )
     }
@@ -414,7 +420,8 @@ impl<T: CliConfig> Cli<T> {
                     .value_parser(::clap::value_parser!(std::path::PathBuf))
                     .help("Path to a file that contains the full json body."),
             )
-            .about(
+            .about("Get shipping rates for parcels to an address")
+            .long_about(
                 "Get shipping rates for parcels to an address\n\nPrices shipping the given parcels to the receiver address with every carrier service the\nteam can use, one Rate per service. A rate with `available: false` is a service that\ncannot take these parcels to this address; its price and estimates may be null. Getting\nrates books nothing; the operation is a POST because it carries a body, and like every\nPOST it takes an `Idempotency-Key`.\n\nThe request has no `weight_unit` or `dimension_unit`; the vendor does not say which units\nit assumes for the parcels' weight and dimensions.\n",
             )
     }
@@ -448,7 +455,8 @@ impl<T: CliConfig> Cli<T> {
                         "The team that owns the resources. Every resource of the API is scoped to a team.",
                     ),
             )
-            .about(
+            .about("List the carrier services available to the team")
+            .long_about(
                 "List the carrier services available to the team\n\nReturns every carrier service the team can ship with, with its carrier's name and logos\nand whether it delivers to a service point (`is_pickup`) or is a return service\n(`is_return`). Use `service_code` and `carrier_code` as `delivery.service` and\n`delivery.carrier` in a ShipmentRequest. The list is not paginated.\n",
             )
     }
@@ -527,7 +535,8 @@ impl<T: CliConfig> Cli<T> {
                         "The team that owns the resources. Every resource of the API is scoped to a team.",
                     ),
             )
-            .about(
+            .about("List a carrier's service points")
+            .long_about(
                 "List a carrier's service points\n\nReturns one page of the service points of one carrier (`carrier` is required), with\npagination details in `meta`. Narrow the list with `country` and `postal_code`; walk the\npages by increasing `page` until `page` equals `meta.last_page`. The request gives no point\nto measure from, so expect `distance` to be null.\n\nThe vendor documents only the `carrier` parameter and that the list is paginated;\n`country`, `postal_code`, `page` and `per_page` are modelled (see their markers).\n",
             )
     }
@@ -584,7 +593,8 @@ impl<T: CliConfig> Cli<T> {
                         "The team that owns the resources. Every resource of the API is scoped to a team.",
                     ),
             )
-            .about(
+            .about("Get a service point by the carrier's own code")
+            .long_about(
                 "Get a service point by the carrier's own code\n\nReturns the service point that the carrier knows by `code` in `country`, the form in which\na checkout or a carrier's own widget usually hands it over. The same `code` goes into\n`parties.pickup.service_point_code` of a ShipmentRequest. Answers 404 when the carrier has\nno such service point in that country.\n",
             )
     }
@@ -627,7 +637,8 @@ impl<T: CliConfig> Cli<T> {
                         "The team that owns the resources. Every resource of the API is scoped to a team.",
                     ),
             )
-            .about(
+            .about("Get a service point by its Smart Send uuid")
+            .long_about(
                 "Get a service point by its Smart Send uuid\n\nReturns one service point by the uuid Smart Send gives it (`ServicePoint.uuid`). To look\none up by the carrier's own code, use `get_service_point_by_carrier_code`.\n",
             )
     }
@@ -679,7 +690,8 @@ impl<T: CliConfig> Cli<T> {
                         "The team that owns the resources. Every resource of the API is scoped to a team.",
                     ),
             )
-            .about(
+            .about("List the team's shipments")
+            .long_about(
                 "List the team's shipments\n\nReturns one page of the team's shipments, in every state, with pagination details in\n`meta`. Walk the pages by increasing `page` until `page` equals `meta.last_page`; an empty\nteam answers `data: []` with `meta.total` 0 and `from`/`to` null.\n\nThe vendor documents the response but publishes no query parameters for this list;\n`page` and `per_page` are modelled on the other lists of the API (see their markers).\nThe order of the shipments is not documented.\n",
             )
     }
@@ -846,7 +858,8 @@ impl<T: CliConfig> Cli<T> {
                     .value_parser(::clap::value_parser!(std::path::PathBuf))
                     .help("Path to a file that contains the full json body."),
             )
-            .about(
+            .about("Create a shipment")
+            .long_about(
                 "Create a shipment\n\nStores a new shipment for the team from the order data in the body. The shipment starts in\nstate `open`: nothing is transmitted to the carrier, no tracking code or label exists yet,\nand it can still be deleted. Book it with `book_shipment`, or use\n`create_and_book_shipment` to do both in one call.\n\nSuccess is `201 Created`; the vendor's reference also lists `200` with the same body, so a\nclient must treat both as success. The sender is not part of the request: Smart Send takes\nit from the team's settings when the shipment is booked.\n\nSend an `Idempotency-Key` so that a retry after a timeout cannot create the shipment twice:\na retry with the same key and payload returns the stored response with\n`Idempotency-Replayed: true`. Invalid data is rejected with 422 and an `errors` map keyed by\nthe path of the offending field.\n",
             )
     }
@@ -1013,7 +1026,8 @@ impl<T: CliConfig> Cli<T> {
                     .value_parser(::clap::value_parser!(std::path::PathBuf))
                     .help("Path to a file that contains the full json body."),
             )
-            .about(
+            .about("Create a shipment and book it in one call")
+            .long_about(
                 "Create a shipment and book it in one call\n\nCreates a shipment from the body (the same ShipmentRequest as `create_shipment`) and books\nit with the carrier straight away. The sender is taken from the team's settings. The\nanswers are those of `book_shipment`:\n- `200 OK`: `data` is the new shipment, already booked (state `booked`, tracking codes and\n  documents present).\n- `202 Accepted`: only after `Prefer: respond-async`. `data` is an Operation whose\n  `resource` names the new shipment; follow the `Location` header until the operation is\n  `succeeded` (its `result` is the booked shipment) or `failed`.\n\nInvalid data answers 422 with an `errors` map. Always send an `Idempotency-Key`: a retry\nwithout one can create and book a second shipment.\n\nModelled: the vendor documents that create-and-book exists, takes a shipment, uses the\nteam's sender and supports `Prefer`, but does not publish its path; parcelkit uses\n`POST /team/{team}/shipments/booking`, the REST shape of the other booking route.\n",
             )
     }
@@ -1054,7 +1068,8 @@ impl<T: CliConfig> Cli<T> {
                         "The team that owns the resources. Every resource of the API is scoped to a team.",
                     ),
             )
-            .about(
+            .about("Get one shipment")
+            .long_about(
                 "Get one shipment\n\nReturns the shipment with its delivery, parties, parcels and items. Once the shipment is\nbooked, each parcel carries its `tracking_code`, `tracking_url` and `documents` (labels)\nand `booked_at` is set. Answers 404 when no shipment with this uuid exists in the team.\n",
             )
     }
@@ -1104,7 +1119,8 @@ impl<T: CliConfig> Cli<T> {
                         "The team that owns the resources. Every resource of the API is scoped to a team.",
                     ),
             )
-            .about(
+            .about("Delete a shipment")
+            .long_about(
                 "Delete a shipment\n\nDeletes the shipment and answers with a confirmation message. The vendor does not document\nwhether a shipment that is already booked (or being booked) can be deleted, nor whether\ndeleting one cancels anything with the carrier; a client must be ready for a 422 in that\ncase. A retry with the same `Idempotency-Key` replays the first answer instead of\nanswering 404 for the now missing shipment.\n",
             )
     }
@@ -1154,7 +1170,8 @@ impl<T: CliConfig> Cli<T> {
                         "The team that owns the resources. Every resource of the API is scoped to a team.",
                     ),
             )
-            .about(
+            .about("Book an existing shipment with its carrier")
+            .long_about(
                 "Book an existing shipment with its carrier\n\nTransmits the shipment to its carrier. A successful booking gives every parcel a\ntracking code and tracking URL and produces the shipping documents (labels); the request\nhas no body.\n\nTwo success answers, told apart by status code:\n- `200 OK`: the booking finished within the request. `data` is the booked shipment (state\n  `booked`, `booked_at` set, tracking codes and documents present).\n- `202 Accepted`: only when the request carried `Prefer: respond-async`. `data` is an\n  Operation in state `pending` or `running`, and the `Location` header holds its poll URL.\n  Follow `Location` (fall back to `get_operation` with `data.uuid` only when it is\n  missing) until the operation is `succeeded` (its `result` is the booked shipment) or\n  `failed` (its `error` says why).\n\nWithout `Prefer` the server may still need a while, because it waits for the carrier;\nallow a generous timeout. Booking a shipment that is already booked, or whose data the\ncarrier rejects, is modelled as 422 (the vendor does not document these errors). Always\nsend an `Idempotency-Key`: it is what prevents a retried request from booking (and paying\nfor) the shipment twice.\n",
             )
     }

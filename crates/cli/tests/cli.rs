@@ -299,3 +299,27 @@ fn an_operation_whose_input_is_refused_says_why_sends_nothing_and_exits_2() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn short_help_is_one_line_per_command_and_long_help_has_the_description() {
+    let output = parcelkit().args(["smartsend", "-h"]).output().unwrap();
+    let short = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success());
+    let create = short
+        .lines()
+        .find(|l| l.trim_start().starts_with("create-shipment "))
+        .expect("the command is listed");
+    assert!(create.ends_with("Create a shipment"), "{create}");
+    assert!(short.lines().count() < 60, "{short}");
+    assert!(short.lines().all(|l| l.chars().count() <= 120), "{short}");
+
+    let output = parcelkit()
+        .args(["smartsend", "help", "create-shipment"])
+        .output()
+        .unwrap();
+    let long = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        long.contains("Stores a new shipment for the team"),
+        "{long}"
+    );
+}

@@ -932,3 +932,58 @@ impl VisitMut for FlagDropper<'_> {
         syn::visit_mut::visit_expr_mut(self, expr);
     }
 }
+
+/// Gives each generated CLI command a one-line `about` (the operation's summary, shown by `-h`
+/// and in the command list) and keeps the whole description as `long_about` (`--help`,
+/// `help CMD`): progenitor puts the full text in `about`, so `parcelkit smartsend -h` printed
+/// every operation's description. Returns how many commands were changed.
+///
+/// ```
+/// let mut file: syn::File = syn::parse_quote! {
+///     fn cli_x() -> Command { Command::new("").about("Get a thing\n\nThe thing, in full.\n") }
+/// };
+/// assert_eq!(parcelkit_codegen::patch::cli_short_about(&mut file), 1);
+/// let text = quote::ToTokens::to_token_stream(&file).to_string();
+/// assert!(text.contains(". about (\"Get a thing\") . long_about (\"Get a thing\\n\\nThe thing, in full.\\n\")"), "{text}");
+/// ```
+pub fn cli_short_about(file: &mut syn::File) -> usize {
+    let mut patcher = AboutPatcher { changed: 0 };
+    patcher.visit_file_mut(file);
+    patcher.changed
+}
+
+struct AboutPatcher {
+    changed: usize,
+}
+
+impl VisitMut for AboutPatcher {
+    fn visit_expr_mut(&mut self, expr: &mut syn::Expr) {
+        syn::visit_mut::visit_expr_mut(self, expr);
+        let syn::Expr::MethodCall(call) = expr else {
+            return;
+        };
+        if call.method != "about" || call.args.len() != 1 {
+            return;
+        }
+        let Some(syn::Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Str(text),
+            ..
+        })) = call.args.first()
+        else {
+            return;
+        };
+        let full = text.value();
+        let Some(summary) = full
+            .lines()
+            .next()
+            .filter(|first| first.len() < full.trim_end().len())
+        else {
+            return;
+        };
+        let summary = syn::LitStr::new(summary.trim_end(), text.span());
+        let full = text.clone();
+        let receiver = &call.receiver;
+        *expr = syn::parse_quote!(#receiver.about(#summary).long_about(#full));
+        self.changed += 1;
+    }
+}

@@ -97,6 +97,7 @@ pub fn generate_from_spec(
                     // progenitor's `--json-body-template` says "XXX" and does nothing (a command
                     // given it still sends its request): parcelkit's CLI does without it.
                     patch::drop_cli_flag(file, "json-body-template", None);
+                    patch::cli_short_about(file);
                 })?
             ),
         },

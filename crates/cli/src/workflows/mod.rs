@@ -21,7 +21,7 @@ mod ship;
 /// Smart Send workflows.
 #[derive(Debug, clap::Subcommand)]
 pub enum SmartsendWorkflow {
-    /// Book an existing shipment and print it (JSON); `--wait` books asynchronously and polls.
+    /// Book an existing shipment and print it; `--wait` books asynchronously and polls.
     Book(book::BookArgs),
     /// Create and book every shipment of a JSONL file, safely re-runnable after a crash.
     BookMany(book_many::BookManyArgs),
