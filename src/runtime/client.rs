@@ -663,7 +663,7 @@ impl ClientContext {
                             let copy = request
                                 .try_clone()
                                 .expect("checked above: the body is replayable");
-                            tracing::debug!(attempt = n, "sending");
+                            tracing::trace!(attempt = n, "sending");
                             attempt(copy)
                         },
                     )

@@ -108,11 +108,23 @@ async fn main() -> ExitCode {
     if cli.verbose {
         // The runtime's request span carries method, URL, operation and Request-ID, never a
         // credential; each attempt and its status are events inside it.
-        tracing_subscriber::fmt()
-            .with_max_level(tracing::Level::DEBUG)
-            .with_writer(std::io::stderr)
-            .with_target(false)
-            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        // parcelkit's own events only (one line per attempt, one per retry decision); hyper's
+        // connection-pool chatter is not what --verbose promises.
+        use tracing_subscriber::layer::{Layer, SubscriberExt};
+        use tracing_subscriber::util::SubscriberInitExt;
+        let ours = tracing_subscriber::filter::filter_fn(|meta| {
+            let target = meta.target();
+            (target == "parcelkit" || target.starts_with("parcelkit::"))
+                && *meta.level() <= tracing::Level::DEBUG
+        });
+        tracing_subscriber::registry()
+            .with(
+                tracing_subscriber::fmt::layer()
+                    .with_writer(std::io::stderr)
+                    .with_target(false)
+                    .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+                    .with_filter(ours),
+            )
             .init();
     }
     let result = match cli.command {

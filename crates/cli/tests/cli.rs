@@ -323,3 +323,42 @@ fn short_help_is_one_line_per_command_and_long_help_has_the_description() {
         "{long}"
     );
 }
+
+#[test]
+fn verbose_prints_one_line_per_attempt_and_nothing_of_hyper() {
+    let body = r#"{"data":[]}"#;
+    let (url, seen) = answering(
+        format!(
+            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+            body.len()
+        )
+        .into_bytes(),
+    );
+    let output = parcelkit()
+        .env("SMARTSEND_BASE_URL", format!("{url}/api/v2"))
+        .env("SMARTSEND_TOKEN", "t0ken")
+        .args([
+            "--verbose",
+            "smartsend",
+            "list-services",
+            "--team",
+            "sandbox-team",
+        ])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "one attempt, one line: {stderr}");
+    for expected in [
+        "method=GET",
+        "/api/v2/team/sandbox-team/routing/services",
+        "request_id=",
+        "status=200",
+        "took_ms=",
+    ] {
+        assert!(lines[0].contains(expected), "{expected} in {stderr}");
+    }
+    assert!(!stderr.contains("t0ken"), "{stderr}");
+    assert_eq!(seen.lock().unwrap().len(), 1);
+}
