@@ -41,10 +41,13 @@ pub struct DemoArgs {
     /// (Phygitals).
     #[arg(long)]
     yes: bool,
+    /// One line per attempt on stderr, besides the steps.
+    #[arg(long)]
+    pub verbose: bool,
 }
 
 /// Runs the demo.
-pub async fn run(args: DemoArgs, verbose: bool) -> Result<(), Failure> {
+pub async fn run(args: DemoArgs) -> Result<(), Failure> {
     let local = args.smartsend_url.is_none() && args.phygitals_url.is_none();
     // The sandbox lives as long as the demo; asynchronous bookings complete in half a second.
     let sandbox = if local {
@@ -59,7 +62,7 @@ pub async fn run(args: DemoArgs, verbose: bool) -> Result<(), Failure> {
     } else {
         None
     };
-    if verbose {
+    if args.verbose {
         eprintln!("(--verbose: each step prints its Request-ID)");
     }
 

@@ -25,14 +25,20 @@ pub mod phygitals {
 #[derive(Debug, Parser)]
 #[command(name = "parcelkit", version, propagate_version = true)]
 struct Cli {
-    /// Show each request line and its Request-ID on stderr (credentials are never shown).
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// How an API command shows its results and requests: flags of `smartsend` and `phygitals` and
+/// their subcommands only, where they act.
+#[derive(Debug, Clone, Copy, clap::Args)]
+struct Presentation {
+    /// Show each attempt and retry on stderr, one line each (never a credential).
     #[arg(long, global = true)]
     verbose: bool,
     /// How results are printed.
     #[arg(long, global = true, value_enum, default_value_t)]
     output: output::OutputFormat,
-    #[command(subcommand)]
-    command: Command,
 }
 
 #[derive(Debug, Subcommand)]
@@ -43,6 +49,8 @@ enum Command {
     Smartsend {
         #[command(flatten)]
         connection: connection::SmartsendConnection,
+        #[command(flatten)]
+        presentation: Presentation,
         #[command(subcommand)]
         command: operations::SmartsendCommand,
     },
@@ -50,6 +58,8 @@ enum Command {
     Phygitals {
         #[command(flatten)]
         connection: connection::PhygitalsConnection,
+        #[command(flatten)]
+        presentation: Presentation,
         #[command(subcommand)]
         command: operations::PhygitalsCommand,
     },
@@ -104,53 +114,37 @@ impl Failure {
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse_from(stdin_for_dash(std::env::args_os()));
-    let printer = operations::Printer { format: cli.output };
-    if cli.verbose {
-        // The runtime's request span carries method, URL, operation and Request-ID, never a
-        // credential; each attempt and its status are events inside it.
-        // parcelkit's own events only (one line per attempt, one per retry decision); hyper's
-        // connection-pool chatter is not what --verbose promises.
-        use tracing_subscriber::layer::{Layer, SubscriberExt};
-        use tracing_subscriber::util::SubscriberInitExt;
-        let ours = tracing_subscriber::filter::filter_fn(|meta| {
-            let target = meta.target();
-            (target == "parcelkit" || target.starts_with("parcelkit::"))
-                && *meta.level() <= tracing::Level::DEBUG
-        });
-        tracing_subscriber::registry()
-            .with(
-                tracing_subscriber::fmt::layer()
-                    .with_writer(std::io::stderr)
-                    .with_target(false)
-                    .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-                    .with_filter(ours),
-            )
-            .init();
-    }
     let result = match cli.command {
-        Command::Demo(args) => demo::run(args, cli.verbose).await,
+        Command::Demo(args) => {
+            if args.verbose {
+                show_requests();
+            }
+            demo::run(args).await
+        }
         Command::Smartsend {
             connection,
+            presentation,
             command,
-        } => match (connection.client(), command) {
-            (Err(failure), _) => Err(failure),
-            (Ok(client), operations::SmartsendCommand::Workflow(workflow)) => {
-                workflows::run_smartsend(workflow, &client, cli.verbose).await
+        } => match (presentation.start(), connection.client(), command) {
+            (_, Err(failure), _) => Err(failure),
+            (printer, Ok(client), operations::SmartsendCommand::Workflow(workflow)) => {
+                workflows::run_smartsend(workflow, &client, printer.verbose).await
             }
-            (Ok(client), operations::SmartsendCommand::Operation(operation, matches)) => {
+            (printer, Ok(client), operations::SmartsendCommand::Operation(operation, matches)) => {
                 operations::SmartsendCommand::run_operation(operation, &matches, client, printer)
                     .await
             }
         },
         Command::Phygitals {
             connection,
+            presentation,
             command,
-        } => match (connection.client(), command) {
-            (Err(failure), _) => Err(failure),
-            (Ok(client), operations::PhygitalsCommand::Workflow(workflow)) => {
-                workflows::run_phygitals(workflow, &client, cli.verbose).await
+        } => match (presentation.start(), connection.client(), command) {
+            (_, Err(failure), _) => Err(failure),
+            (printer, Ok(client), operations::PhygitalsCommand::Workflow(workflow)) => {
+                workflows::run_phygitals(workflow, &client, printer.verbose).await
             }
-            (Ok(client), operations::PhygitalsCommand::Operation(operation, matches)) => {
+            (printer, Ok(client), operations::PhygitalsCommand::Operation(operation, matches)) => {
                 operations::PhygitalsCommand::run_operation(operation, &matches, client, printer)
                     .await
             }
@@ -184,4 +178,41 @@ fn stdin_for_dash(args: impl Iterator<Item = std::ffi::OsString>) -> Vec<std::ff
         }
     }
     out
+}
+
+impl Presentation {
+    /// Starts showing requests when `--verbose`; what prints the results.
+    fn start(self) -> operations::Printer {
+        if self.verbose {
+            show_requests();
+        }
+        operations::Printer {
+            format: self.output,
+            verbose: self.verbose,
+        }
+    }
+}
+
+/// `--verbose`: parcelkit's request events on stderr.
+fn show_requests() {
+    // The runtime's request span carries method, URL, operation and Request-ID, never a
+    // credential; each attempt and its status are events inside it.
+    // parcelkit's own events only (one line per attempt, one per retry decision); hyper's
+    // connection-pool chatter is not what --verbose promises.
+    use tracing_subscriber::layer::{Layer, SubscriberExt};
+    use tracing_subscriber::util::SubscriberInitExt;
+    let ours = tracing_subscriber::filter::filter_fn(|meta| {
+        let target = meta.target();
+        (target == "parcelkit" || target.starts_with("parcelkit::"))
+            && *meta.level() <= tracing::Level::DEBUG
+    });
+    tracing_subscriber::registry()
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_writer(std::io::stderr)
+                .with_target(false)
+                .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+                .with_filter(ours),
+        )
+        .init();
 }

@@ -13,6 +13,8 @@ use crate::output::{OutputFormat, print_value};
 pub struct Printer {
     /// JSON or table.
     pub format: OutputFormat,
+    /// `--verbose`: requests are shown on stderr.
+    pub verbose: bool,
 }
 
 /// The kebab-case command name of an operationId (`get_shipment` -> `get-shipment`).

@@ -322,6 +322,19 @@ fn short_help_is_one_line_per_command_and_long_help_has_the_description() {
         long.contains("Stores a new shipment for the team"),
         "{long}"
     );
+
+    // Flags appear only where they act.
+    for command in [
+        &["sandbox", "--help"][..],
+        &["completions", "--help"],
+        &["demo", "--help"],
+    ] {
+        let output = parcelkit().args(command).output().unwrap();
+        let help = String::from_utf8_lossy(&output.stdout);
+        assert!(!help.contains("--output"), "{command:?}: {help}");
+    }
+    let output = parcelkit().args(["sandbox", "--help"]).output().unwrap();
+    assert!(!String::from_utf8_lossy(&output.stdout).contains("--verbose"));
 }
 
 #[test]
@@ -338,8 +351,8 @@ fn verbose_prints_one_line_per_attempt_and_nothing_of_hyper() {
         .env("SMARTSEND_BASE_URL", format!("{url}/api/v2"))
         .env("SMARTSEND_TOKEN", "t0ken")
         .args([
-            "--verbose",
             "smartsend",
+            "--verbose",
             "list-services",
             "--team",
             "sandbox-team",

@@ -247,8 +247,8 @@ async fn verbose_shows_request_lines_and_request_ids_but_no_credential() {
     let handle = Sandbox::start(SandboxConfig::default()).await.unwrap();
     let output = Command::new(BINARY)
         .args([
-            "--verbose",
             "smartsend",
+            "--verbose",
             "--base-url",
             &handle.smartsend_url(),
         ])
