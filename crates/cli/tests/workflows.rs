@@ -402,7 +402,16 @@ fn book_many_killed_then_interrupted_then_rerun_books_each_line_exactly_once() {
     let mut child = spawn_until(&world, &args, 150);
     child.kill().unwrap();
     child.wait().unwrap();
-    std::thread::sleep(Duration::from_millis(50));
+    // Every request the killed run sent is handled once its connection has closed: from then
+    // on the ledger cannot change (no guess at how long a late commit may take).
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while world.sandbox.open_connections() > 0 {
+        assert!(
+            Instant::now() < deadline,
+            "connections stay open after the kill"
+        );
+        std::thread::sleep(Duration::from_millis(1));
+    }
     let after_kill = world.total("create_and_book_shipment");
     assert!((150..500).contains(&after_kill), "{after_kill}");
 

@@ -131,10 +131,12 @@ impl Sandbox {
         });
         let app = front::app(shared.clone());
         let (stop, stopped) = tokio::sync::watch::channel(false);
-        let task = tokio::spawn(server::serve(listener, app, stopped));
+        let open = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let task = tokio::spawn(server::serve(listener, app, stopped, Arc::clone(&open)));
         Ok(SandboxHandle {
             addr,
             shared,
+            open,
             stop,
             task: Mutex::new(Some(task)),
         })
@@ -146,6 +148,7 @@ impl Sandbox {
 pub struct SandboxHandle {
     addr: SocketAddr,
     shared: Arc<Shared>,
+    open: Arc<std::sync::atomic::AtomicUsize>,
     stop: tokio::sync::watch::Sender<bool>,
     task: Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
@@ -174,6 +177,12 @@ impl SandboxHandle {
     /// The clock, to fast-forward.
     pub fn clock(&self) -> &Clock {
         &self.shared.clock
+    }
+
+    /// How many client connections are open. Zero after a client went away means every request
+    /// it sent has been handled (or abandoned): the ledger is final for it.
+    pub fn open_connections(&self) -> usize {
+        self.open.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// The ledger of executed writes.

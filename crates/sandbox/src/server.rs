@@ -3,6 +3,7 @@
 //! which is what a client sees when a network drops mid-request.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use axum::Router;
 use hyper_util::rt::TokioIo;
@@ -25,7 +26,12 @@ impl ConnectionKiller {
 
 /// Serves `app` on `listener` until `stop` turns true; then stops accepting and lets each open
 /// connection finish its request in progress.
-pub(crate) async fn serve(listener: TcpListener, app: Router, mut stop: watch::Receiver<bool>) {
+pub(crate) async fn serve(
+    listener: TcpListener,
+    app: Router,
+    mut stop: watch::Receiver<bool>,
+    open: Arc<AtomicUsize>,
+) {
     let mut connections = tokio::task::JoinSet::new();
     loop {
         let (stream, _) = tokio::select! {
@@ -49,7 +55,9 @@ pub(crate) async fn serve(listener: TcpListener, app: Router, mut stop: watch::R
             }
         });
         let mut stop = stop.clone();
+        let open = OpenConnection::count(&open);
         connections.spawn(async move {
+            let _open = open;
             let connection = hyper::server::conn::http1::Builder::new()
                 .serve_connection(TokioIo::new(stream), TowerToHyperService::new(service));
             tokio::pin!(connection);
@@ -67,6 +75,23 @@ pub(crate) async fn serve(listener: TcpListener, app: Router, mut stop: watch::R
         while connections.try_join_next().is_some() {}
     }
     while connections.join_next().await.is_some() {}
+}
+
+/// Counts a connection as open until dropped (its task ends: every request it carried has been
+/// answered or abandoned).
+struct OpenConnection(Arc<AtomicUsize>);
+
+impl OpenConnection {
+    fn count(open: &Arc<AtomicUsize>) -> OpenConnection {
+        open.fetch_add(1, Ordering::SeqCst);
+        OpenConnection(Arc::clone(open))
+    }
+}
+
+impl Drop for OpenConnection {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 /// Resolves once `stop` is true (or its sender is gone), holding no borrow across awaits.

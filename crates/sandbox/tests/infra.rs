@@ -424,3 +424,27 @@ async fn smart_send_tokens_are_bound_to_teams() {
     );
     assert_eq!(get("nope", "team-a").await.unwrap().status(), 401);
 }
+
+#[tokio::test]
+async fn open_connections_count_until_the_client_goes_away() {
+    let sandbox = Sandbox::start(SandboxConfig::default()).await.unwrap();
+    assert_eq!(sandbox.open_connections(), 0);
+    let until = |want: usize| {
+        let sandbox = &sandbox;
+        async move {
+            for _ in 0..5_000 {
+                if sandbox.open_connections() == want {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+            panic!("open connections stayed at {}", sandbox.open_connections());
+        }
+    };
+    let client = tokio::net::TcpStream::connect(sandbox.addr())
+        .await
+        .unwrap();
+    until(1).await;
+    drop(client);
+    until(0).await;
+}
