@@ -68,15 +68,21 @@ impl IdempotencyKey {
         caller_id: &str,
         payload: &T,
     ) -> Result<Self, serde_json::Error> {
-        let canonical = canonical_json(&serde_json::to_value(payload)?);
+        let value = serde_json::to_value(payload)?;
 
         let mut hasher = Sha256::new();
         // Length-prefix the id so that (id, payload) pairs cannot run into each other.
         hasher.update((caller_id.len() as u64).to_be_bytes());
         hasher.update(caller_id.as_bytes());
-        hasher.update(canonical.as_bytes());
+        // The canonical text goes straight into the hash, never held whole.
+        write_canonical(&value, &mut Hashing(&mut hasher)).expect("hashing cannot fail to write");
         let digest = hasher.finalize();
-        let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let mut hex = String::with_capacity(2 * digest.len());
+        for byte in digest {
+            hex.push(char::from(HEX[usize::from(byte >> 4)]));
+            hex.push(char::from(HEX[usize::from(byte & 0xf)]));
+        }
 
         let prefix: String = caller_id
             .chars()
@@ -116,9 +122,23 @@ impl IdempotencyKey {
 /// );
 /// ```
 pub fn canonical_json(value: &Value) -> String {
-    let mut out = String::new();
-    write_canonical(value, &mut out);
-    out
+    let mut out = Vec::new();
+    write_canonical(value, &mut out).expect("writing to memory cannot fail");
+    String::from_utf8(out).expect("serde_json writes UTF-8")
+}
+
+/// Feeds what is written into a SHA-256.
+struct Hashing<'a>(&'a mut Sha256);
+
+impl std::io::Write for Hashing<'_> {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.update(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// 2^63: integral floats in `-2^63..2^63` fit an i64, those in `0..2^64` a u64.
@@ -127,45 +147,46 @@ const I64_BOUND: f64 = 9_223_372_036_854_775_808.0;
 /// Canonical JSON: sorted object keys, no insignificant whitespace, and numbers that are equal
 /// as JSON written alike (`1.0` as `1`). serde_json's own output follows the map's insertion
 /// order when its `preserve_order` feature is on anywhere in the build, so this does not rely on it.
-fn write_canonical(value: &Value, out: &mut String) {
+fn write_canonical(value: &Value, out: &mut impl std::io::Write) -> std::io::Result<()> {
     match value {
-        Value::Null | Value::Bool(_) | Value::String(_) => out.push_str(&value.to_string()),
+        Value::Null | Value::Bool(_) | Value::String(_) => serde_json::to_writer(out, value)?,
         Value::Number(n) => match n.as_f64() {
             // Every integral float that an integer of serde_json (i64 or u64) can hold exactly is
             // written as that integer; the casts are exact inside these bounds.
             Some(f) if n.is_f64() && f.fract() == 0.0 && (-I64_BOUND..I64_BOUND).contains(&f) => {
-                out.push_str(&(f as i64).to_string());
+                write!(out, "{}", f as i64)?;
             }
             Some(f) if n.is_f64() && f.fract() == 0.0 && (0.0..2.0 * I64_BOUND).contains(&f) => {
-                out.push_str(&(f as u64).to_string());
+                write!(out, "{}", f as u64)?;
             }
-            _ => out.push_str(&n.to_string()),
+            _ => serde_json::to_writer(out, n)?,
         },
         Value::Array(items) => {
-            out.push('[');
+            out.write_all(b"[")?;
             for (i, item) in items.iter().enumerate() {
                 if i > 0 {
-                    out.push(',');
+                    out.write_all(b",")?;
                 }
-                write_canonical(item, out);
+                write_canonical(item, out)?;
             }
-            out.push(']');
+            out.write_all(b"]")?;
         }
         Value::Object(map) => {
             let mut entries: Vec<(&String, &Value)> = map.iter().collect();
             entries.sort_by(|a, b| a.0.cmp(b.0));
-            out.push('{');
+            out.write_all(b"{")?;
             for (i, (k, v)) in entries.into_iter().enumerate() {
                 if i > 0 {
-                    out.push(',');
+                    out.write_all(b",")?;
                 }
-                out.push_str(&Value::String(k.clone()).to_string());
-                out.push(':');
-                write_canonical(v, out);
+                serde_json::to_writer(&mut *out, k)?;
+                out.write_all(b":")?;
+                write_canonical(v, out)?;
             }
-            out.push('}');
+            out.write_all(b"}")?;
         }
     }
+    Ok(())
 }
 
 crate::runtime::string_type_impls!(IdempotencyKey, InvalidHeaderValue, parse: IdempotencyKey::new, parse_owned: IdempotencyKey::new);
