@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Requests per second of the sandbox, from a second process (wrk), on this machine:
-#   baseline   GET /__sandbox/ledger (no API work: the server's floor)
+#   baseline   GET /__sandbox/health (no API work, constant cost: the server's floor)
 #   get        GET one Smart Send shipment
 #   post       POST a shipment, a fresh Idempotency-Key each time (executes every time)
 #   replay     POST a shipment, one key per connection (replays)
@@ -43,7 +43,7 @@ rps() { # label, wrk args...
   echo "$label $value $p99 ${errors:-ok}"
 }
 
-baseline=$(rps baseline "$base/__sandbox/ledger")
+baseline=$(rps baseline "$base/__sandbox/health")
 get=$(rps get -H 'Authorization: Bearer sandbox-token' "$api/shipments/$shipment")
 post=$(BODY_FILE=$body rps post -s crates/sandbox/load/post_shipment.lua "$api/shipments")
 replay=$(BODY_FILE=$body REPLAY=1 rps replay -s crates/sandbox/load/post_shipment.lua "$api/shipments")

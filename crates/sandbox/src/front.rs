@@ -21,6 +21,7 @@ use crate::{Shared, faults, phygitals, smartsend};
 pub(crate) fn app(shared: Arc<Shared>) -> Router {
     Router::new()
         .route("/__sandbox/ledger", get(ledger))
+        .route("/__sandbox/health", get(health))
         .with_state(shared.clone())
         .nest(
             smartsend::PREFIX,
@@ -47,6 +48,11 @@ async fn not_found(request: Request) -> Response {
     } else {
         phygitals::error(StatusCode::NOT_FOUND, "Not found").into_response()
     }
+}
+
+/// A constant-cost answer: the server's floor for load tests (the ledger grows with every write).
+async fn health() -> Response {
+    axum::Json(serde_json::json!({"ok": true})).into_response()
 }
 
 async fn ledger(State(shared): State<Arc<Shared>>) -> Response {

@@ -54,6 +54,8 @@ impl Ledger {
 
     /// Everything, as `{api: {operation: {resource: count}}}`.
     pub fn to_json(&self) -> Value {
-        serde_json::to_value(&*self.0.lock().expect("ledger lock")).expect("counts are JSON")
+        // A copy under the lock, the JSON outside it: writers wait for the copy only.
+        let counts = self.0.lock().expect("ledger lock").clone();
+        serde_json::to_value(counts).expect("counts are JSON")
     }
 }

@@ -376,6 +376,13 @@ async fn the_ledger_is_served_outside_both_apis() {
         .as_object()
         .expect("one entry");
     assert_eq!(created.values().collect::<Vec<_>>(), [&json!(1)]);
+    let (status, _, health) = json_of(
+        reqwest::get(format!("{}/__sandbox/health", handle.base_url()))
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!((status, health), (200, json!({"ok": true})));
 }
 
 #[tokio::test]
