@@ -99,10 +99,10 @@ async fn accepted_then_polled_via_location_to_the_shipment() {
     );
 }
 
-#[tokio::test]
-async fn a_failed_operation_is_a_typed_failure() {
+/// A server that accepts a booking (202, with a Location) and then reports it failed.
+async fn accepted_then_failed() -> ScriptedServer {
     let pending = operation("pending");
-    let server = ScriptedServer::start(vec![
+    ScriptedServer::start(vec![
         json_with(
             202,
             &[("Location", &location(&pending))],
@@ -110,7 +110,12 @@ async fn a_failed_operation_is_a_typed_failure() {
         ),
         json(200, json!({"data": operation("failed")})),
     ])
-    .await;
+    .await
+}
+
+#[tokio::test]
+async fn a_failed_operation_is_a_typed_failure() {
+    let server = accepted_then_failed().await;
     let BookingOutcome::Accepted(handle) = book(&client(&server, &ManualClock::new())).await else {
         panic!("202 must give a handle");
     };
@@ -257,16 +262,7 @@ async fn send_follows_a_202_it_did_not_ask_for_to_the_shipment() {
 
 #[tokio::test]
 async fn send_reports_a_failed_202_with_the_operations_reason() {
-    let pending = operation("pending");
-    let server = ScriptedServer::start(vec![
-        json_with(
-            202,
-            &[("Location", &location(&pending))],
-            json!({"data": pending}),
-        ),
-        json(200, json!({"data": operation("failed")})),
-    ])
-    .await;
+    let server = accepted_then_failed().await;
     let err = client(&server, &ManualClock::new())
         .book_shipment()
         .team(TEAM)
