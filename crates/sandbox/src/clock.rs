@@ -47,6 +47,18 @@ impl Clock {
         state.start.unwrap_or_else(Utc::now) + state.offset
     }
 
+    /// The current time as an HTTP-date (RFC 9110 `IMF-fixdate`), for the `Date` header.
+    ///
+    /// ```
+    /// use parcelkit_sandbox::Clock;
+    ///
+    /// let clock = Clock::fixed("2026-03-04T09:00:00Z".parse().unwrap());
+    /// assert_eq!(clock.http_date(), "Wed, 04 Mar 2026 09:00:00 GMT");
+    /// ```
+    pub fn http_date(&self) -> String {
+        self.now().format("%a, %d %b %Y %H:%M:%S GMT").to_string()
+    }
+
     /// Moves the clock forward by `by`.
     pub fn advance(&self, by: Duration) {
         self.0.lock().expect("clock lock").offset += by;

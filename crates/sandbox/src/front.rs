@@ -1,5 +1,5 @@
 //! What every request meets before an API's routes, and every response after: the body limit,
-//! `Request-ID`, injected faults, `Allow` on 405, and (in tests) the check of each response
+//! `Request-ID`, `Date` (the sandbox's clock), injected faults, `Allow` on 405, and (in tests) the check of each response
 //! against the spec.
 
 use std::sync::Arc;
@@ -127,6 +127,11 @@ async fn front(
     }
     if let Ok(value) = HeaderValue::from_str(request_id.as_str()) {
         response.headers_mut().insert("request-id", value);
+    }
+    // The server's time, on the sandbox's clock (hyper would stamp the real one): a client that
+    // measures the age of an Idempotency-Key measures it where the key expires.
+    if let Ok(value) = HeaderValue::from_str(&shared.clock.http_date()) {
+        response.headers_mut().insert(header::DATE, value);
     }
     response
 }

@@ -176,10 +176,15 @@ async fn many_simultaneous_requests_with_one_key_execute_once() {
 async fn a_key_is_remembered_for_24_hours_only() {
     let handle = start().await;
     let key = "order-5521-create-0005";
-    create(&handle, key, &shipment_request())
-        .send()
-        .await
-        .unwrap();
+    let (_, headers, _) = json_of(
+        create(&handle, key, &shipment_request())
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    // The Date header is the sandbox's clock, where the key expires, not the machine's.
+    assert_eq!(headers["date"], "Wed, 04 Mar 2026 09:00:00 GMT");
     handle.clock().advance(chrono::Duration::hours(23));
     let (_, headers, _) = json_of(
         create(&handle, key, &shipment_request())
@@ -199,6 +204,7 @@ async fn a_key_is_remembered_for_24_hours_only() {
     .await;
     assert!(matches!(status, 200 | 201));
     assert!(headers.get("idempotency-replayed").is_none());
+    assert_eq!(headers["date"], "Thu, 05 Mar 2026 10:00:00 GMT");
     assert_eq!(executed(&handle), 2);
 }
 
