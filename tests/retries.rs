@@ -366,3 +366,54 @@ async fn a_call_can_set_its_own_typed_language() {
         "the call's own wins"
     );
 }
+
+/// What the last of `steps` leaves `possibly_executed` at, after the client's retries.
+async fn possibly_executed_after(steps: Vec<Step>) -> bool {
+    let attempts = steps.len() as u32;
+    let server = ScriptedServer::start(steps).await;
+    let clock = ManualClock::new();
+    let client = smartsend_client(&server, &clock)
+        .with_retry_policy(RetryPolicy::default().with_max_attempts(attempts));
+    let error = delete(&client).await.expect_err("every attempt fails");
+    assert_eq!(server.requests().len(), attempts as usize, "{error}");
+    error.possibly_executed()
+}
+
+#[tokio::test]
+async fn a_call_whose_earlier_attempt_went_unanswered_may_have_executed_whatever_came_after() {
+    let unavailable = || json(503, problem(503, "Unavailable"));
+    let too_many = || json_with(429, &[("Retry-After", "1")], problem(429, "Slow down"));
+    // The first attempt may have committed; 503s later do not undo that.
+    assert!(possibly_executed_after(vec![Step::Drop, unavailable(), unavailable()]).await);
+    assert!(possibly_executed_after(vec![Step::Drop, too_many()]).await);
+    // A 503 itself can come from a gateway after the service committed.
+    assert!(possibly_executed_after(vec![unavailable(), unavailable()]).await);
+    // Refusals only: nothing was done.
+    assert!(!possibly_executed_after(vec![too_many(), too_many()]).await);
+    // A 4xx judging the request after a lost answer: with the same key, an executed first
+    // attempt would have been replayed, so it was not executed.
+    assert!(!possibly_executed_after(vec![Step::Drop, json(404, problem(404, "Not found"))]).await);
+}
+
+#[tokio::test]
+async fn a_refused_connection_or_a_refused_parameter_executed_nothing() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = listener.local_addr().unwrap();
+    drop(listener);
+    let client = smartsend::Client::builder()
+        .base_url(format!("http://{address}/smartsend/api/v2"))
+        .token("test-token")
+        .clock(Arc::new(ManualClock::new()))
+        .build()
+        .unwrap();
+    let refused = delete(&client).await.expect_err("nothing listens");
+    assert!(!refused.possibly_executed(), "{refused}");
+    let invalid = client
+        .delete_shipment()
+        .team("")
+        .shipment(SHIPMENT.parse::<uuid::Uuid>().unwrap())
+        .send()
+        .await
+        .expect_err("an empty team is refused");
+    assert!(!invalid.possibly_executed(), "{invalid}");
+}

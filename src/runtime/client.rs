@@ -5,6 +5,7 @@
 
 use std::fmt;
 use std::marker::PhantomData;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -641,23 +642,38 @@ impl ClientContext {
                 result
             }
         };
+        // Whether any attempt reached the server without a definitive answer: the call may
+        // have been executed even if a later attempt got a 503 (see `Error::possibly_executed`).
+        let unanswered = AtomicBool::new(false);
+        let note = |result: &Attempt| {
+            if result.unanswered() {
+                unanswered.store(true, Ordering::Relaxed);
+            }
+        };
         // A streaming body cannot be sent twice: one attempt only.
         let replayable = request.body().is_none_or(|b| b.as_bytes().is_some());
         let send = async {
             match replayable {
-                false => attempt(request).await,
+                false => {
+                    let result = attempt(request).await;
+                    note(&result);
+                    result
+                }
                 true => {
                     run_with_retries(
                         &r.retry,
                         safety,
                         &mut jitter,
                         clock,
-                        |result| match result {
-                            Attempt::Done(result) => classify(result, clock.wall()),
-                            // The request went out: only a safe request is sent again.
-                            Attempt::TimedOut => AttemptOutcome::TransportError {
-                                reached_server: true,
-                            },
+                        |result| {
+                            note(result);
+                            match result {
+                                Attempt::Done(result) => classify(result, clock.wall()),
+                                // The request went out: only a safe request is sent again.
+                                Attempt::TimedOut => AttemptOutcome::TransportError {
+                                    reached_server: true,
+                                },
+                            }
                         },
                         |n| {
                             let copy = request
@@ -695,6 +711,7 @@ impl ClientContext {
                     replay_safe: safety == RetrySafety::Idempotent,
                     received_at: None,
                     timed_out,
+                    unanswered_attempt: unanswered.load(Ordering::Relaxed),
                 });
                 return Err(error);
             }
@@ -708,7 +725,9 @@ impl ClientContext {
         }
         if self.call.is_some() {
             let replay_safe = safety == RetrySafety::Idempotent;
-            self.record(capture_response(&mut response, replay_safe, clock.wall()).await);
+            let mut captured = capture_response(&mut response, replay_safe, clock.wall()).await;
+            captured.unanswered_attempt = unanswered.load(Ordering::Relaxed);
+            self.record(captured);
         }
         Ok(response)
     }
@@ -718,6 +737,22 @@ impl ClientContext {
 enum Attempt {
     Done(reqwest::Result<reqwest::Response>),
     TimedOut,
+}
+
+impl Attempt {
+    /// Whether the request may have reached the server and got no definitive answer: the
+    /// connection dropped after it was made, no answer in time, a 5xx (a gateway's 502 can
+    /// follow a commit upstream), or 409 (an earlier attempt with the key is still running).
+    fn unanswered(&self) -> bool {
+        match self {
+            Attempt::TimedOut => true,
+            Attempt::Done(Err(e)) => !e.is_connect(),
+            Attempt::Done(Ok(response)) => {
+                let status = response.status();
+                status.is_server_error() || status == reqwest::StatusCode::CONFLICT
+            }
+        }
+    }
 }
 
 /// A `reqwest::Error` to hand progenitor for a call that timed out: reqwest makes its errors
@@ -757,6 +792,7 @@ async fn capture_response(
         replay_safe,
         received_at: Some(received_at),
         timed_out: false,
+        unanswered_attempt: false,
     }
 }
 

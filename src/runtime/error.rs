@@ -144,6 +144,7 @@ struct Inner {
     api: &'static str,
     kind: ErrorKind,
     replay_safe: bool,
+    unanswered_attempt: bool,
     received_at: Option<std::time::SystemTime>,
     message: String,
     status: Option<StatusCode>,
@@ -263,6 +264,36 @@ impl Error {
         }
     }
 
+    /// Whether the server may have carried out this call although it ended in an error: an
+    /// attempt reached the server and got no definitive answer (the connection dropped after
+    /// the request was sent, no answer in time, a 5xx, a 409 for a key still in flight) and no
+    /// later answer ruled it out, or a success came back that did not decode.
+    ///
+    /// `false` means the call did nothing: it was refused before sending, the connection was
+    /// never made, every answer was a refusal (429, 408), or the final answer is a 4xx that
+    /// judges the request itself (a retry with the same Idempotency-Key would have been
+    /// replayed had an earlier attempt executed). This is what a bulk job records as "failed"
+    /// rather than "unknown".
+    ///
+    /// ```
+    /// # async fn demo(client: parcelkit::smartsend::Client, team: &str) {
+    /// use parcelkit::smartsend::types;
+    /// # let request: types::ShipmentRequest = todo!();
+    /// match client.create_shipment().team(team).body(request).send().await {
+    ///     Ok(shipment) => println!("created {}", shipment.data.uuid),
+    ///     Err(e) if e.possibly_executed() => eprintln!("unknown, look before retrying: {e}"),
+    ///     Err(e) => eprintln!("not created: {e}"),
+    /// }
+    /// # }
+    /// ```
+    pub fn possibly_executed(&self) -> bool {
+        match self.0.status.map(|s| s.as_u16()) {
+            Some(200..=299) => true,
+            Some(status @ 400..=499) if !matches!(status, 408 | 409 | 429) => false,
+            _ => self.0.unanswered_attempt,
+        }
+    }
+
     /// Whether sending the same call again later may succeed and cannot do anything twice:
     /// [`Error::retry_advice`] is [`RetryAdvice::SafeToRetry`].
     pub fn is_retryable(&self) -> bool {
@@ -374,6 +405,8 @@ pub(crate) struct Captured {
     pub(crate) received_at: Option<std::time::SystemTime>,
     /// No complete answer within the attempt's time (the transport error is a stand-in).
     pub(crate) timed_out: bool,
+    /// Some attempt may have reached the server without a definitive answer.
+    pub(crate) unanswered_attempt: bool,
 }
 
 /// The record of one call: the client's `exec` hook writes the final response here, and the
@@ -414,6 +447,7 @@ fn assemble<E: ErrorBody>(error: progenitor_client::Error<E>, captured: Captured
         api: E::API,
         kind: ErrorKind::UnexpectedResponse,
         replay_safe: captured.replay_safe,
+        unanswered_attempt: captured.unanswered_attempt,
         received_at: captured.received_at,
         message: String::new(),
         status: captured.status,
@@ -501,6 +535,7 @@ impl Error {
             api,
             kind: ErrorKind::UnexpectedResponse,
             replay_safe: false,
+            unanswered_attempt: false,
             received_at: None,
             message,
             status: Some(status),
