@@ -1,6 +1,14 @@
 //! Which server and credentials a command talks to: flags, else the environment, else the
 //! production base URL. Credentials are never printed (clap hides their environment values).
 
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant, SystemTime};
+
+use parcelkit::runtime::{Clock, SystemClock};
+
 use crate::Failure;
 
 /// Connection flags of `parcelkit smartsend ...`.
@@ -37,6 +45,7 @@ impl SmartsendConnection {
         })?;
         builder
             .token(token)
+            .clock(Arc::new(CountingClock))
             .build()
             .map_err(|e| Failure::Usage(e.to_string()))
     }
@@ -54,6 +63,7 @@ impl PhygitalsConnection {
         })?;
         builder
             .api_key(key)
+            .clock(Arc::new(CountingClock))
             .build()
             .map_err(|e| Failure::Usage(e.to_string()))
     }
@@ -61,3 +71,53 @@ impl PhygitalsConnection {
 
 /// What the CLI calls itself in User-Agent (parcelkit appends its own version).
 const USER_AGENT: &str = concat!("parcelkit-cli/", env!("CARGO_PKG_VERSION"));
+
+/// The waits between attempts so far (retry delays: backoff, or the server's Retry-After).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Waits {
+    /// How many.
+    pub count: u64,
+    /// Their total.
+    pub total: Duration,
+}
+
+impl Waits {
+    /// What was waited since `earlier`.
+    pub fn since(self, earlier: Waits) -> Waits {
+        Waits {
+            count: self.count - earlier.count,
+            total: self.total.saturating_sub(earlier.total),
+        }
+    }
+}
+
+static WAIT_COUNT: AtomicU64 = AtomicU64::new(0);
+static WAITED_MICROS: AtomicU64 = AtomicU64::new(0);
+
+/// Every wait the CLI's clients have made, for summaries that say what bounded a run's rate.
+pub fn waits() -> Waits {
+    Waits {
+        count: WAIT_COUNT.load(Ordering::Relaxed),
+        total: Duration::from_micros(WAITED_MICROS.load(Ordering::Relaxed)),
+    }
+}
+
+/// The real clock, counting the waits asked of it (the runtime waits only between attempts
+/// and between polls).
+struct CountingClock;
+
+impl Clock for CountingClock {
+    fn now(&self) -> Instant {
+        SystemClock.now()
+    }
+
+    fn wall(&self) -> SystemTime {
+        SystemClock.wall()
+    }
+
+    fn sleep(&self, duration: Duration) -> Pin<Box<dyn Future<Output = ()> + Send>> {
+        WAIT_COUNT.fetch_add(1, Ordering::Relaxed);
+        WAITED_MICROS.fetch_add(duration.as_micros() as u64, Ordering::Relaxed);
+        SystemClock.sleep(duration)
+    }
+}

@@ -1,36 +1,51 @@
 //! `parcelkit smartsend book-many TEAM shipments.jsonl`: create and book every shipment of a
-//! JSONL file, a bounded number at a time, safely re-runnable.
+//! JSONL file, a bounded number at a time, re-runnable at any age of the file without booking a
+//! line twice.
 //!
 //! Each line is a `ShipmentRequest` JSON object with a `reference` (blank lines are skipped).
 //! Its Idempotency-Key is derived from the reference and the line's JSON
-//! (`IdempotencyKey::derive(reference, &line)`), so running the same file again, after a crash,
-//! a kill or a Ctrl-C, books nothing twice: lines the server already booked are replayed
-//! (`replayed: true` in the report) and only the rest are booked.
+//! (`IdempotencyKey::derive(reference, &line)`).
+//!
+//! A journal (`--journal`, default `<FILE>.journal.jsonl`, see `journal.rs`) records, as it
+//! happens, what was sent for each reference and how it ended. A re-run:
+//! - skips every line the journal shows booked with the same payload (no request);
+//! - reports a line booked with another payload as a `conflict` (the line changed since), and
+//!   does not book it again;
+//! - resends a line whose outcome is unknown with the same key while the server still holds
+//!   it (first sent less than 23 hours ago on the server's clock: a booking made is replayed),
+//!   and after that first looks the team's shipments up by reference;
+//! - sends the rest (never sent, or known not booked) with their derived keys.
 //!
 //! Invalid lines (not JSON, not a valid `ShipmentRequest`, no `reference`, or a reference used by
 //! an earlier line) are reported with their line number and field, and the valid lines still
-//! go through. The report (`--report`, default `<FILE>.report.jsonl`) has one JSON line per input
-//! line: `{line, reference, status, shipment, tracking_codes, replayed, request_id, error}` with
-//! `status` one of `booked`, `failed`, `invalid`, or `skipped` (not started because of Ctrl-C).
-//! It is appended to as lines finish (so a killed run leaves what it knew) and rewritten in line
-//! order at the end.
+//! go through. The report (`--report`, default `<FILE>.report.jsonl`), written at the end, has
+//! one JSON line per input line: `{line, reference, status, via, shipment, tracking_codes,
+//! replayed, request_id, error}` with `status` one of `booked`, `failed` (known not booked),
+//! `unknown` (an attempt may have committed and its answer was lost: run the file again),
+//! `conflict`, `invalid`, or `skipped` (not started because of Ctrl-C); `via` says how a booked
+//! line was known: `booking` (this run), `journal` or `lookup` (found by reference).
 //!
-//! Exit codes: 0 when every line was booked; 1 when any line failed or was invalid; 2 when the
-//! file cannot be read; 130 after Ctrl-C (in-flight bookings are finished and reported first; a
-//! second Ctrl-C stops at once).
+//! Bulk work retries more than a single call (`--max-attempts`, default 8): the keys make every
+//! retry safe. The summary says what bounded the rate.
+//!
+//! Exit codes: 0 when every line is booked; 1 when any line failed, is unknown, in conflict or
+//! invalid; 2 when the file or the journal cannot be read; 130 after Ctrl-C (in-flight bookings
+//! are finished and recorded first; a second Ctrl-C stops at once).
 
 use std::collections::{BTreeMap, HashMap};
-use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use futures_util::TryStreamExt;
 use indicatif::{ProgressBar, ProgressStyle};
-use parcelkit::smartsend::types;
-use parcelkit::{IdempotencyKey, ResponseMeta};
+use parcelkit::smartsend::{Paginate, types};
+use parcelkit::{IdempotencyKey, ResponseMeta, RetryPolicy};
 use serde::Serialize;
 use serde_json::Value;
 use tokio::task::JoinSet;
 
+use super::journal::{self, Event, History, Journal, Record, ServerClock};
 use super::{progress_target, tracking_codes};
 use crate::Failure;
 
@@ -44,23 +59,48 @@ pub struct BookManyArgs {
     /// How many bookings are in flight at once.
     #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=1024))]
     concurrency: u16,
+    /// Attempts per booking before it is given up for this run (every retry carries the same
+    /// Idempotency-Key, so none can book twice).
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=100))]
+    max_attempts: u32,
     /// Where to write the report (JSONL, one line per input line) [default: <FILE>.report.jsonl].
     #[arg(long, value_name = "FILE")]
     report: Option<PathBuf>,
+    /// The journal that makes re-runs safe at any age [default: <FILE>.journal.jsonl]. Keep it
+    /// with the file.
+    #[arg(long, value_name = "FILE")]
+    journal: Option<PathBuf>,
 }
 
 /// How one input line ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 enum Status {
-    /// Booked now, or earlier (then `replayed`).
+    /// Booked: now, earlier (`via`), or replayed by the server.
     Booked,
-    /// The API refused or could not be reached (after the client's retries).
+    /// Known not booked: the API refused it, or it never reached the server.
     Failed,
+    /// May have been booked: an attempt reached the server and its answer was lost. The next
+    /// run finds out before booking.
+    Unknown,
+    /// Booked earlier with another payload: the line changed since; not booked again.
+    Conflict,
     /// The line is not a valid shipment; nothing was sent.
     Invalid,
     /// Not started: the run was interrupted first.
     Skipped,
+}
+
+/// How a booked line is known to be booked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+enum Via {
+    /// This run's booking request (or the server's replay of an earlier one).
+    Booking,
+    /// The journal: booked by an earlier run with the same payload; nothing was sent.
+    Journal,
+    /// Found among the team's shipments by its reference.
+    Lookup,
 }
 
 /// One line of the report.
@@ -69,11 +109,15 @@ struct Entry {
     line: usize,
     reference: Option<String>,
     status: Status,
+    via: Option<Via>,
     shipment: Option<uuid::Uuid>,
     tracking_codes: Vec<String>,
     replayed: bool,
     request_id: Option<String>,
     error: Option<String>,
+    /// How long the booking took, for the summary.
+    #[serde(skip)]
+    took: Duration,
 }
 
 impl Entry {
@@ -82,11 +126,13 @@ impl Entry {
             line,
             reference,
             status,
+            via: None,
             shipment: None,
             tracking_codes: Vec::new(),
             replayed: false,
             request_id: None,
             error,
+            took: Duration::ZERO,
         }
     }
 }
@@ -99,6 +145,64 @@ struct Job {
     key: IdempotencyKey,
 }
 
+impl Job {
+    /// The digest in the key: SHA-256 of the reference and the line's canonical JSON.
+    fn payload(&self) -> &str {
+        let key = self.key.as_str();
+        key.rsplit_once('_').map_or(key, |(_, digest)| digest)
+    }
+
+    fn record(&self, event: Event, at: chrono::DateTime<chrono::Utc>) -> Record {
+        Record {
+            reference: self.reference.clone(),
+            payload: self.payload().to_owned(),
+            key: self.key.as_str().to_owned(),
+            event,
+            at,
+            shipment: None,
+            tracking_codes: Vec::new(),
+            error: None,
+        }
+    }
+
+    fn entry(&self, status: Status, error: Option<String>) -> Entry {
+        Entry::new(self.line, Some(self.reference.clone()), status, error)
+    }
+}
+
+/// What to do with a line, given the journal.
+#[derive(Debug, PartialEq)]
+enum Plan {
+    /// Booked with this payload: nothing to send.
+    Booked,
+    /// Booked with another payload.
+    Conflict,
+    /// Outcome unknown: resend with the same key if the server still holds it, else look up.
+    Unresolved,
+    /// Outcome unknown with another payload than the line's now: look up.
+    Lookup,
+    /// Never sent, or known not booked.
+    Send,
+}
+
+fn plan(history: Option<&History>, payload: &str) -> Plan {
+    let Some(history) = history else {
+        return Plan::Send;
+    };
+    match &history.booked {
+        Some(booked) if booked.payload == payload => return Plan::Booked,
+        Some(_) => return Plan::Conflict,
+        None => {}
+    }
+    if history.unresolved.is_empty() {
+        Plan::Send
+    } else if history.unresolved.keys().all(|p| p == payload) {
+        Plan::Unresolved
+    } else {
+        Plan::Lookup
+    }
+}
+
 /// Failures printed on stderr as they happen; the rest are only in the report.
 const SHOWN_PROBLEMS: usize = 20;
 
@@ -109,29 +213,110 @@ pub async fn run(
     verbose: bool,
 ) -> Result<(), Failure> {
     let started = Instant::now();
+    let waits_before = crate::connection::waits();
     let text = std::fs::read_to_string(&args.file)
         .map_err(|e| Failure::Usage(format!("cannot read {}: {e}", args.file.display())))?;
-    let report_path = args.report.clone().unwrap_or_else(|| {
+    let beside = |suffix: &str| {
         let mut name = args.file.clone().into_os_string();
-        name.push(".report.jsonl");
+        name.push(suffix);
         PathBuf::from(name)
-    });
-    if report_path == args.file {
+    };
+    let report_path = args
+        .report
+        .clone()
+        .unwrap_or_else(|| beside(".report.jsonl"));
+    let journal_path = args
+        .journal
+        .clone()
+        .unwrap_or_else(|| beside(".journal.jsonl"));
+    if report_path == args.file || journal_path == args.file || journal_path == report_path {
         return Err(Failure::Usage(format!(
-            "the report would overwrite the input {}: pass another --report",
-            args.file.display()
+            "the input {}, the report {} and the journal {} must be three files",
+            args.file.display(),
+            report_path.display(),
+            journal_path.display()
         )));
     }
-    let mut report = Report::create(&report_path)?;
+    let mut journal = Journal::open(&journal_path)?;
+    let client = client
+        .team(args.team.as_str())
+        .with_retry_policy(bulk_retry_policy(args.max_attempts));
+    let server_clock = Arc::new(ServerClock::default());
 
     let (jobs, invalid) = parse(&text);
     let mut tally = Tally::default();
-    for entry in &invalid {
-        tally.problem(entry, verbose, None);
-        report.append(entry)?;
+    let mut entries: Vec<Entry> = Vec::with_capacity(jobs.len() + invalid.len());
+    for entry in invalid {
+        tally.problem(&entry, verbose, None);
+        entries.push(entry);
     }
 
-    let bar = ProgressBar::with_draw_target(Some(jobs.len() as u64), progress_target());
+    // What the journal says of each line.
+    let mut to_send = Vec::with_capacity(jobs.len());
+    let mut unresolved = Vec::new();
+    let mut to_look_up = Vec::new();
+    for job in jobs {
+        let history = journal.history(&job.reference);
+        match plan(history, job.payload()) {
+            Plan::Send => to_send.push(job),
+            Plan::Unresolved => unresolved.push(job),
+            Plan::Lookup => to_look_up.push(job),
+            Plan::Booked => {
+                let booked = history
+                    .and_then(|h| h.booked.as_ref())
+                    .expect("planned from a booking");
+                let mut entry = job.entry(Status::Booked, None);
+                entry.via = Some(Via::Journal);
+                entry.shipment = booked.shipment;
+                entry.tracking_codes = booked.tracking_codes.clone();
+                tally.record(&entry, verbose, None);
+                entries.push(entry);
+            }
+            Plan::Conflict => {
+                let booked = history
+                    .and_then(|h| h.booked.as_ref())
+                    .expect("planned from a booking");
+                let entry = job.entry(Status::Conflict, Some(conflict_message(booked)));
+                tally.record(&entry, verbose, None);
+                entries.push(entry);
+            }
+        }
+    }
+    // Unknown outcomes: the server replays a key it still holds; older ones are looked up.
+    if !unresolved.is_empty() {
+        probe_server_time(&client, &server_clock).await;
+        let now = server_clock.now();
+        for job in unresolved {
+            let first_sent = journal
+                .history(&job.reference)
+                .and_then(|h| h.unresolved.get(job.payload()).copied())
+                .unwrap_or(now);
+            if server_clock.known() && now - first_sent < journal::REPLAY_WINDOW {
+                to_send.push(job);
+            } else {
+                to_look_up.push(job);
+            }
+        }
+    }
+    if !to_look_up.is_empty() {
+        let found = look_up(&client, &to_look_up).await;
+        let now = server_clock.now();
+        for job in to_look_up {
+            match resolve(&journal, &job, &found, now) {
+                Resolved::Send => to_send.push(job),
+                Resolved::Done(entry, record) => {
+                    if let Some(record) = record {
+                        journal.append(&record)?;
+                    }
+                    tally.record(&entry, verbose, None);
+                    entries.push(entry);
+                }
+            }
+        }
+    }
+    to_send.sort_by_key(|job| job.line);
+
+    let bar = ProgressBar::with_draw_target(Some(to_send.len() as u64), progress_target());
     bar.set_style(
         ProgressStyle::with_template(
             "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} {per_sec} ETA {eta} {msg}",
@@ -151,34 +336,38 @@ pub async fn run(
     });
 
     let concurrency = usize::from(args.concurrency);
-    let mut pending = jobs.into_iter();
-    let mut running: JoinSet<Entry> = JoinSet::new();
+    let mut pending = to_send.into_iter();
+    let mut running: JoinSet<(Entry, Record)> = JoinSet::new();
     let mut in_flight: BTreeMap<usize, String> = BTreeMap::new();
     let mut interrupted = false;
     let mut abandoned = false;
     loop {
         while !interrupted && running.len() < concurrency {
             let Some(job) = pending.next() else { break };
+            // Written before the request goes out: a kill from here on leaves an unknown
+            // outcome that the next run resolves, never a forgotten send.
+            journal.append(&job.record(Event::Sending, server_clock.now()))?;
             in_flight.insert(job.line, job.reference.clone());
-            running.spawn(book_one(client.clone(), args.team.clone(), job));
+            running.spawn(book_one(client.clone(), server_clock.clone(), job));
         }
         if running.is_empty() {
             break;
         }
         tokio::select! {
             joined = running.join_next() => {
-                let entry = match joined {
-                    Some(Ok(entry)) => entry,
+                let (entry, record) = match joined {
+                    Some(Ok(done)) => done,
                     Some(Err(e)) => return Err(Failure::Api(format!("a booking task failed: {e}"))),
                     None => break,
                 };
+                journal.append(&record)?;
                 in_flight.remove(&entry.line);
                 bar.inc(1);
-                tally.record(&entry, verbose, &bar);
-                if tally.failed > 0 {
-                    bar.set_message(format!("{} failed", tally.failed));
+                tally.record(&entry, verbose, Some(&bar));
+                if tally.failed + tally.unknown > 0 {
+                    bar.set_message(format!("{} failed, {} unknown", tally.failed, tally.unknown));
                 }
-                report.append(&entry)?;
+                entries.push(entry);
             }
             Some(()) = signals.recv() => {
                 if interrupted {
@@ -198,48 +387,190 @@ pub async fn run(
     listener.abort();
     bar.finish_and_clear();
 
-    // Lines whose outcome is unknown (abandoned in flight) or that never started.
+    // Abandoned in flight: the journal's `sending` stands, and the next run resolves it.
     for (line, reference) in in_flight {
         let entry = Entry::new(
             line,
             Some(reference),
-            Status::Failed,
+            Status::Unknown,
             Some(
                 "interrupted while in flight: it may have been booked; run the file again to \
-                  find out (a booking made is replayed, not repeated)"
+                 find out (a booking made is replayed or found, not repeated)"
                     .into(),
             ),
         );
-        tally.record(&entry, verbose, &bar);
-        report.append(&entry)?;
+        tally.record(&entry, verbose, Some(&bar));
+        entries.push(entry);
     }
     for job in pending {
-        let entry = Entry::new(
-            job.line,
-            Some(job.reference),
-            Status::Skipped,
-            Some("not started: interrupted".into()),
-        );
+        let entry = job.entry(Status::Skipped, Some("not started: interrupted".into()));
         tally.skipped += 1;
-        report.append(&entry)?;
+        entries.push(entry);
     }
-    report.finish()?;
+    write_report(&report_path, entries)?;
 
-    let elapsed = started.elapsed();
-    eprintln!("{}", tally.summary(&args.file, elapsed));
+    let waits = crate::connection::waits().since(waits_before);
+    eprintln!(
+        "{}",
+        tally.summary(&args.file, started.elapsed(), concurrency, waits)
+    );
     eprintln!("report: {}", report_path.display());
     if interrupted || abandoned {
         return Err(Failure::Interrupted);
     }
-    if tally.failed + tally.invalid > 0 {
+    let unsettled = tally.failed + tally.unknown + tally.conflict + tally.invalid;
+    if unsettled > 0 {
         return Err(Failure::Api(format!(
-            "{} line(s) failed, {} invalid; see {}",
+            "{} line(s) failed, {} unknown, {} in conflict, {} invalid; see {}",
             tally.failed,
+            tally.unknown,
+            tally.conflict,
             tally.invalid,
             report_path.display()
         )));
     }
     Ok(())
+}
+
+/// Retries for bulk work: more attempts than a single call's default and a longer deadline,
+/// since every retry carries the line's key and a run should not end on a passing fault.
+fn bulk_retry_policy(max_attempts: u32) -> RetryPolicy {
+    RetryPolicy::default()
+        .with_max_attempts(max_attempts)
+        .with_deadline(Some(Duration::from_secs(300)))
+}
+
+fn conflict_message(booked: &journal::Booked) -> String {
+    let shipment = booked
+        .shipment
+        .map_or_else(|| "a shipment".to_owned(), |s| format!("shipment {s}"));
+    format!(
+        "booked on {} as {shipment} with other content: the line changed since; not booked \
+         again (give it a new reference to book it as another shipment)",
+        booked.at.format("%Y-%m-%d %H:%M:%S UTC")
+    )
+}
+
+/// Reads the server's time from one cheap request (the `Date` header), so the age of an
+/// unresolved key is measured where the key expires. A failure leaves the time unknown, and
+/// every unresolved line is then looked up instead of replayed.
+async fn probe_server_time(client: &parcelkit::smartsend::Client, clock: &ServerClock) {
+    match client.list_shipments().per_page(1).send().await {
+        Ok(response) => clock.observe(response.headers()),
+        Err(e) => clock.observe(e.headers()),
+    }
+}
+
+/// A shipment found by its reference.
+#[derive(Debug, Clone)]
+struct Found {
+    uuid: uuid::Uuid,
+    state: types::ShipmentState,
+    tracking_codes: Vec<String>,
+}
+
+/// The team's shipments whose reference is one of `jobs`', by reference; or why the list
+/// could not be read.
+async fn look_up(
+    client: &parcelkit::smartsend::Client,
+    jobs: &[Job],
+) -> Result<HashMap<String, Vec<Found>>, String> {
+    let wanted: std::collections::HashSet<&str> =
+        jobs.iter().map(|job| job.reference.as_str()).collect();
+    let mut found: HashMap<String, Vec<Found>> = HashMap::new();
+    let mut shipments = std::pin::pin!(client.list_shipments().per_page(1000).stream());
+    while let Some(shipment) = shipments
+        .try_next()
+        .await
+        .map_err(|e| format!("could not look the team's shipments up by reference: {e}"))?
+    {
+        if let Some(reference) = shipment.reference.as_deref()
+            && wanted.contains(reference)
+        {
+            let tracking_codes = tracking_codes(&shipment);
+            found.entry(reference.to_owned()).or_default().push(Found {
+                uuid: shipment.uuid,
+                state: shipment.state.clone(),
+                tracking_codes,
+            });
+        }
+    }
+    Ok(found)
+}
+
+/// What a lookup settles for a line.
+enum Resolved {
+    /// Not found: book it.
+    Send,
+    /// Settled without sending: the report entry, and what the journal learns.
+    Done(Entry, Option<Record>),
+}
+
+fn resolve(
+    journal: &Journal,
+    job: &Job,
+    found: &Result<HashMap<String, Vec<Found>>, String>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Resolved {
+    let found = match found {
+        Ok(found) => found,
+        Err(reason) => {
+            return Resolved::Done(job.entry(Status::Unknown, Some(reason.clone())), None);
+        }
+    };
+    let Some(shipments) = found.get(&job.reference) else {
+        return Resolved::Send;
+    };
+    let Some(booked) = shipments
+        .iter()
+        .find(|s| s.state == types::ShipmentState::Booked)
+    else {
+        let listed: Vec<String> = shipments
+            .iter()
+            .map(|s| format!("{} ({})", s.uuid, s.state))
+            .collect();
+        return Resolved::Done(
+            job.entry(
+                Status::Unknown,
+                Some(format!(
+                    "the team has a shipment with this reference that is not booked: {}; \
+                     book or delete it, then run the file again",
+                    listed.join(", ")
+                )),
+            ),
+            None,
+        );
+    };
+    // Which payload was booked: this line's, if it was ever sent; else the latest one sent.
+    let history = journal.history(&job.reference);
+    let sent_this = history.is_some_and(|h| h.unresolved.contains_key(job.payload()));
+    let booked_payload = if sent_this {
+        job.payload().to_owned()
+    } else {
+        history
+            .and_then(|h| h.unresolved.iter().max_by_key(|(_, at)| **at))
+            .map_or_else(String::new, |(payload, _)| payload.clone())
+    };
+    let mut record = job.record(Event::Booked, now);
+    record.payload = booked_payload;
+    record.shipment = Some(booked.uuid);
+    record.tracking_codes = booked.tracking_codes.clone();
+    let mut entry = if sent_this {
+        job.entry(Status::Booked, None)
+    } else {
+        job.entry(
+            Status::Conflict,
+            Some(format!(
+                "shipment {} with this reference was booked from an earlier version of the \
+                 line; not booked again",
+                booked.uuid
+            )),
+        )
+    };
+    entry.via = Some(Via::Lookup);
+    entry.shipment = Some(booked.uuid);
+    entry.tracking_codes = booked.tracking_codes.clone();
+    Resolved::Done(entry, Some(record))
 }
 
 /// Splits the file into jobs and invalid lines (line numbers are 1-based, blank lines skipped).
@@ -328,39 +659,61 @@ fn parse_line(
     }
 }
 
-/// Creates and books one shipment (synchronously: no `Prefer`), with the client's retries:
-/// transport errors and 409 (key in flight) are retried with the same key.
-async fn book_one(client: parcelkit::smartsend::Client, team: String, job: Job) -> Entry {
-    let mut entry = Entry::new(job.line, Some(job.reference), Status::Failed, None);
+/// Creates and books one shipment (synchronously: no `Prefer`), with the bulk retries: every
+/// attempt carries the line's key. Returns the report entry and the journal's record.
+async fn book_one(
+    client: parcelkit::smartsend::Client,
+    server_clock: Arc<ServerClock>,
+    job: Job,
+) -> (Entry, Record) {
+    let started = Instant::now();
+    let mut entry = job.entry(Status::Failed, None);
     let result = client
         .create_and_book_shipment()
-        .team(team.as_str())
-        .body(job.request)
-        .idempotency_key(job.key)
+        .body(job.request.clone())
+        .idempotency_key(job.key.clone())
         .send()
         .await;
+    entry.took = started.elapsed();
     let response = match result {
         Ok(response) => response,
         Err(e) => {
+            server_clock.observe(e.headers());
             entry.request_id = e.request_id().map(str::to_owned);
             entry.error = Some(e.to_string());
-            return entry;
+            let event = if e.possibly_executed() {
+                entry.status = Status::Unknown;
+                Event::Unknown
+            } else {
+                Event::Failed
+            };
+            let mut record = job.record(event, server_clock.now());
+            record.error = entry.error.clone();
+            return (entry, record);
         }
     };
+    server_clock.observe(response.headers());
     entry.replayed = response.replayed();
     entry.request_id = response.request_id().map(str::to_owned);
     let shipment = response.into_inner().data;
     entry.shipment = Some(shipment.uuid);
     entry.tracking_codes = tracking_codes(&shipment);
-    if shipment.state == types::ShipmentState::Booked {
+    let event = if shipment.state == types::ShipmentState::Booked {
         entry.status = Status::Booked;
+        entry.via = Some(Via::Booking);
+        Event::Booked
     } else {
         entry.error = Some(format!(
             "created, but the shipment is {} rather than booked",
             shipment.state
         ));
-    }
-    entry
+        Event::Failed
+    };
+    let mut record = job.record(event, server_clock.now());
+    record.shipment = entry.shipment;
+    record.tracking_codes = entry.tracking_codes.clone();
+    record.error = entry.error.clone();
+    (entry, record)
 }
 
 /// Counts, and the first few problems on stderr.
@@ -368,27 +721,44 @@ async fn book_one(client: parcelkit::smartsend::Client, team: String, job: Job) 
 struct Tally {
     booked: usize,
     replayed: usize,
+    from_journal: usize,
+    looked_up: usize,
     failed: usize,
+    unknown: usize,
+    conflict: usize,
     invalid: usize,
     skipped: usize,
     shown: usize,
+    /// Lines sent this run, and the time their bookings took in all.
+    sent: usize,
+    busy: Duration,
 }
 
 impl Tally {
-    fn record(&mut self, entry: &Entry, verbose: bool, bar: &ProgressBar) {
+    fn record(&mut self, entry: &Entry, verbose: bool, bar: Option<&ProgressBar>) {
+        if entry.took > Duration::ZERO {
+            self.sent += 1;
+            self.busy += entry.took;
+        }
         match entry.status {
             Status::Booked => {
                 self.booked += 1;
                 self.replayed += usize::from(entry.replayed);
+                self.from_journal += usize::from(entry.via == Some(Via::Journal));
+                self.looked_up += usize::from(entry.via == Some(Via::Lookup));
             }
             Status::Skipped => self.skipped += 1,
-            Status::Failed | Status::Invalid => self.problem(entry, verbose, Some(bar)),
+            Status::Failed | Status::Invalid | Status::Unknown | Status::Conflict => {
+                self.problem(entry, verbose, bar)
+            }
         }
     }
 
     fn problem(&mut self, entry: &Entry, verbose: bool, bar: Option<&ProgressBar>) {
         match entry.status {
             Status::Invalid => self.invalid += 1,
+            Status::Unknown => self.unknown += 1,
+            Status::Conflict => self.conflict += 1,
             _ => self.failed += 1,
         }
         self.shown += 1;
@@ -401,10 +771,14 @@ impl Tally {
                 "parcelkit: invalid {}",
                 entry.error.as_deref().unwrap_or("")
             ),
-            _ => format!(
-                "parcelkit: line {} ({}): {}",
+            status => format!(
+                "parcelkit: line {} ({}) {}: {}",
                 entry.line,
                 entry.reference.as_deref().unwrap_or("-"),
+                serde_json::to_value(status)
+                    .expect("a status is JSON")
+                    .as_str()
+                    .unwrap_or(""),
                 entry.error.as_deref().unwrap_or("")
             ),
         };
@@ -420,76 +794,80 @@ impl Tally {
         }
     }
 
-    fn summary(&self, file: &Path, elapsed: Duration) -> String {
+    fn summary(
+        &self,
+        file: &Path,
+        elapsed: Duration,
+        concurrency: usize,
+        waits: crate::connection::Waits,
+    ) -> String {
         let seconds = elapsed.as_secs_f64();
-        let sent = self.booked + self.failed;
         // A rate over less than a second says more about the clock than the run (three lines
         // in 3 ms read "1024 shipments/s").
-        let rate = if seconds >= 1.0 {
-            format!(", {:.0} shipments/s", sent as f64 / seconds)
+        let rate = if seconds >= 1.0 && self.sent > 0 {
+            format!(
+                ", {:.0} shipments/s; {}",
+                self.sent as f64 / seconds,
+                self.bound(concurrency, waits)
+            )
         } else {
             String::new()
         };
         format!(
-            "book-many {}: {} booked ({} replayed), {} failed, {} invalid, {} skipped; \
-             {seconds:.1} s{rate}",
+            "book-many {}: {} booked ({} replayed, {} from the journal, {} found by reference), \
+             {} failed, {} unknown, {} conflict, {} invalid, {} skipped; {seconds:.1} s{rate}",
             file.display(),
             self.booked,
             self.replayed,
+            self.from_journal,
+            self.looked_up,
             self.failed,
+            self.unknown,
+            self.conflict,
             self.invalid,
             self.skipped
         )
     }
-}
 
-/// The report file: appended to as lines finish, rewritten in line order at the end.
-struct Report {
-    path: PathBuf,
-    file: std::io::BufWriter<std::fs::File>,
-    entries: Vec<Entry>,
-}
-
-impl Report {
-    fn create(path: &Path) -> Result<Report, Failure> {
-        let file = std::fs::File::create(path)
-            .map_err(|e| Failure::Usage(format!("cannot write {}: {e}", path.display())))?;
-        Ok(Report {
-            path: path.to_owned(),
-            file: std::io::BufWriter::new(file),
-            entries: Vec::new(),
-        })
-    }
-
-    fn failed(&self, e: std::io::Error) -> Failure {
-        Failure::Api(format!("cannot write {}: {e}", self.path.display()))
-    }
-
-    /// Appends `entry` and flushes, so a killed run leaves every line it finished.
-    fn append(&mut self, entry: &Entry) -> Result<(), Failure> {
-        let line = serde_json::to_string(entry).expect("an entry is JSON");
-        writeln!(self.file, "{line}")
-            .and_then(|()| self.file.flush())
-            .map_err(|e| self.failed(e))?;
-        self.entries.push(entry.clone());
-        Ok(())
-    }
-
-    /// Rewrites the report in line order (through a temporary file, renamed into place).
-    fn finish(mut self) -> Result<(), Failure> {
-        self.entries.sort_by_key(|e| e.line);
-        let mut name = self.path.clone().into_os_string();
-        name.push(".tmp");
-        let temporary = PathBuf::from(name);
-        let mut text = String::new();
-        for entry in &self.entries {
-            text.push_str(&serde_json::to_string(entry).expect("an entry is JSON"));
-            text.push('\n');
+    /// What bounded the rate: the waits between attempts (the server's Retry-After, backoff
+    /// after faults) when they took a quarter of the bookings' time or more, else how many
+    /// bookings were in flight at once.
+    fn bound(&self, concurrency: usize, waits: crate::connection::Waits) -> String {
+        let busy = self.busy.as_secs_f64();
+        let waited = waits.total.as_secs_f64();
+        if busy > 0.0 && waited / busy >= 0.25 {
+            format!(
+                "bounded by waits between attempts: {} retries waited {waited:.1} s in all, \
+                 {:.0} % of the bookings' time (the server's Retry-After, or backoff after a \
+                 fault)",
+                waits.count,
+                100.0 * waited / busy
+            )
+        } else {
+            let average_ms = 1000.0 * busy / self.sent.max(1) as f64;
+            format!(
+                "bounded by concurrency: {concurrency} in flight, {average_ms:.1} ms per booking \
+                 ({} retries)",
+                waits.count
+            )
         }
-        std::fs::write(&temporary, text)
-            .and_then(|()| std::fs::rename(&temporary, &self.path))
-            .map_err(|e| self.failed(e))
     }
+}
+
+/// Writes the report in line order (through a temporary file, renamed into place).
+fn write_report(path: &Path, mut entries: Vec<Entry>) -> Result<(), Failure> {
+    entries.sort_by_key(|e| e.line);
+    let mut name = path.to_owned().into_os_string();
+    name.push(".tmp");
+    let temporary = PathBuf::from(name);
+    let mut text = String::new();
+    for entry in &entries {
+        text.push_str(&serde_json::to_string(entry).expect("an entry is JSON"));
+        text.push('\n');
+    }
+    std::fs::write(&temporary, text)
+        .and_then(|()| std::fs::rename(&temporary, path))
+        .map_err(|e| Failure::Api(format!("cannot write {}: {e}", path.display())))
 }
 
 #[cfg(test)]
@@ -497,20 +875,73 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_summary_gives_a_rate_only_over_a_second_or_more() {
+    fn the_summary_gives_a_rate_only_over_a_second_and_names_what_bounded_it() {
+        let none = crate::connection::Waits::default();
         let tally = Tally {
             booked: 3,
+            sent: 3,
+            busy: Duration::from_millis(3),
             ..Tally::default()
         };
-        let quick = tally.summary(Path::new("f.jsonl"), Duration::from_millis(3));
+        let quick = tally.summary(Path::new("f.jsonl"), Duration::from_millis(3), 8, none);
         assert!(quick.ends_with("0.0 s"), "{quick}");
         let tally = Tally {
             booked: 9,
             failed: 1,
+            sent: 10,
+            busy: Duration::from_secs(4),
             ..Tally::default()
         };
-        let slow = tally.summary(Path::new("f.jsonl"), Duration::from_secs(2));
-        assert!(slow.ends_with("2.0 s, 5 shipments/s"), "{slow}");
+        let slow = tally.summary(Path::new("f.jsonl"), Duration::from_secs(2), 2, none);
+        assert!(
+            slow.ends_with(
+                "2.0 s, 5 shipments/s; bounded by concurrency: 2 in flight, 400.0 ms per \
+                 booking (0 retries)"
+            ),
+            "{slow}"
+        );
+        let waited = crate::connection::Waits {
+            count: 12,
+            total: Duration::from_secs(2),
+        };
+        let slow = tally.summary(Path::new("f.jsonl"), Duration::from_secs(2), 2, waited);
+        assert!(
+            slow.contains(
+                "bounded by waits between attempts: 12 retries waited 2.0 s in all, 50 %"
+            ),
+            "{slow}"
+        );
+    }
+
+    fn history(booked: Option<&str>, unresolved: &[&str]) -> History {
+        let at: chrono::DateTime<chrono::Utc> = "2026-03-04T09:00:00Z".parse().unwrap();
+        History {
+            booked: booked.map(|payload| journal::Booked {
+                payload: payload.into(),
+                shipment: None,
+                tracking_codes: Vec::new(),
+                at,
+            }),
+            unresolved: unresolved.iter().map(|p| (p.to_string(), at)).collect(),
+        }
+    }
+
+    #[test]
+    fn the_journal_decides_what_is_sent() {
+        assert_eq!(plan(None, "p1"), Plan::Send);
+        assert_eq!(plan(Some(&history(Some("p1"), &[])), "p1"), Plan::Booked);
+        assert_eq!(plan(Some(&history(Some("p1"), &[])), "p2"), Plan::Conflict);
+        assert_eq!(
+            plan(Some(&history(Some("p1"), &["p2"])), "p2"),
+            Plan::Conflict
+        );
+        assert_eq!(plan(Some(&history(None, &["p1"])), "p1"), Plan::Unresolved);
+        assert_eq!(plan(Some(&history(None, &["p0"])), "p1"), Plan::Lookup);
+        assert_eq!(
+            plan(Some(&history(None, &["p0", "p1"])), "p1"),
+            Plan::Lookup
+        );
+        assert_eq!(plan(Some(&history(None, &[])), "p1"), Plan::Send);
     }
 
     const VALID: &str = r#"{"currency":"DKK","reference":"R-1","delivery":{"carrier":"postnord","service":"home"},"parties":{"receiver":{"address":{"address_lines":["Kongensgade 21"],"postal_code":"5000","city":"Odense C","country":"DK"},"contact":{"name_lines":["Sofie Jensen"]}}},"parcels":[{"gross_weight":1000}]}"#;

@@ -15,6 +15,7 @@ use crate::Failure;
 
 mod book;
 mod book_many;
+mod journal;
 mod label;
 mod ship;
 
