@@ -646,3 +646,248 @@ fn phygitals_ship_quotes_picks_a_rate_and_orders_with_the_address_as_written() {
     let (code, _, stderr) = ship(&["--items", &items.join(",")]);
     assert_eq!(code, Some(1), "{stderr}");
 }
+
+/// A TCP relay in front of the sandbox that notes the `Idempotency-Key` of every request it
+/// passes on: which bookings a run really sent, seen from outside both the CLI and the sandbox.
+struct KeyTap {
+    url: String,
+    keys: Arc<Mutex<Vec<String>>>,
+}
+
+impl KeyTap {
+    fn start(world: &World) -> KeyTap {
+        let upstream = world.sandbox.addr();
+        let keys = Arc::new(Mutex::new(Vec::new()));
+        let listener = world
+            .runtime
+            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+            .unwrap();
+        let url = world.sandbox.smartsend_url().replace(
+            &upstream.to_string(),
+            &listener.local_addr().unwrap().to_string(),
+        );
+        let noted = keys.clone();
+        world.runtime.spawn(async move {
+            while let Ok((client, _)) = listener.accept().await {
+                let noted = noted.clone();
+                tokio::spawn(async move {
+                    let Ok(server) = tokio::net::TcpStream::connect(upstream).await else {
+                        return;
+                    };
+                    let (mut from_client, mut to_server) =
+                        (client.into_split(), server.into_split());
+                    let upward = relay_noting_keys(&mut from_client.0, &mut to_server.1, noted);
+                    let downward = tokio::io::copy(&mut to_server.0, &mut from_client.1);
+                    // Either side closing ends the relay: a connection the sandbox drops is
+                    // dropped for the client too.
+                    tokio::select! {
+                        _ = upward => {}
+                        _ = downward => {}
+                    }
+                });
+            }
+        });
+        KeyTap { url, keys }
+    }
+
+    /// The keys noted since the last call.
+    fn take(&self) -> Vec<String> {
+        std::mem::take(&mut *self.keys.lock().unwrap())
+    }
+}
+
+async fn relay_noting_keys(
+    from: &mut tokio::net::tcp::OwnedReadHalf,
+    to: &mut tokio::net::tcp::OwnedWriteHalf,
+    keys: Arc<Mutex<Vec<String>>>,
+) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    const NAME: &[u8] = b"\r\nidempotency-key: ";
+    let find =
+        |haystack: &[u8], needle: &[u8]| haystack.windows(needle.len()).position(|w| w == needle);
+    let mut seen: Vec<u8> = Vec::new();
+    let mut chunk = vec![0u8; 16 * 1024];
+    loop {
+        let n = match from.read(&mut chunk).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => n,
+        };
+        if to.write_all(&chunk[..n]).await.is_err() {
+            break;
+        }
+        seen.extend_from_slice(&chunk[..n]);
+        while let Some(start) = find(&seen, NAME) {
+            let value = start + NAME.len();
+            let Some(length) = find(&seen[value..], b"\r\n") else {
+                break;
+            };
+            let key = String::from_utf8_lossy(&seen[value..value + length]).into_owned();
+            keys.lock().unwrap().push(key);
+            seen.drain(..value + length);
+        }
+        // Keep only what could be the start of a header split across reads.
+        if seen.len() > 512 {
+            seen.drain(..seen.len() - 512);
+        }
+    }
+    let _ = to.shutdown().await;
+}
+
+/// The team's shipments by reference, read with retries enough to get through the faults.
+fn shipments_by_reference(world: &World) -> BTreeMap<String, Vec<String>> {
+    use futures_util::TryStreamExt;
+    use parcelkit::smartsend::Paginate;
+    let client = parcelkit::smartsend::Client::builder()
+        .base_url(world.sandbox.smartsend_url())
+        .token(SandboxConfig::DEFAULT_TOKEN)
+        .team(TEAM)
+        .clock(Arc::new(parcelkit::runtime::ManualClock::new()))
+        .retry_policy(
+            parcelkit::RetryPolicy::default()
+                .with_max_attempts(40)
+                .with_deadline(None),
+        )
+        .build()
+        .unwrap();
+    let shipments: Vec<parcelkit::smartsend::types::Shipment> = world
+        .runtime
+        .block_on(
+            client
+                .list_shipments()
+                .per_page(1000)
+                .stream()
+                .try_collect(),
+        )
+        .unwrap();
+    let mut by_reference: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for shipment in shipments {
+        by_reference
+            .entry(shipment.reference.clone().unwrap_or_default())
+            .or_default()
+            .push(shipment.uuid.to_string());
+    }
+    by_reference
+}
+
+/// Every line a report marks `failed` has no shipment: failed means not booked.
+fn assert_failed_lines_not_booked(report: &[Value], shipments: &BTreeMap<String, Vec<String>>) {
+    for entry in report.iter().filter(|e| e["status"] == "failed") {
+        let reference = entry["reference"].as_str().unwrap();
+        assert!(
+            !shipments.contains_key(reference),
+            "{reference} is reported failed but was booked: {entry}"
+        );
+    }
+}
+
+/// The reference a derived key was made from (`Bulk-0001_<digest>`).
+fn reference_of(key: &str) -> &str {
+    key.rsplit_once('_').map_or(key, |(reference, _)| reference)
+}
+
+#[test]
+fn book_many_at_30_percent_faults_books_each_line_once_across_a_kill_and_a_day() {
+    const LINES: usize = 2000;
+    let world = World::start(
+        "journal",
+        SandboxConfig {
+            faults: "drop-after-commit=0.1,unavailable=0.1,error-before=0.1"
+                .parse::<Faults>()
+                .unwrap(),
+            ..SandboxConfig::default()
+        },
+    );
+    let tap = KeyTap::start(&world);
+    let lines = world.path("orders.jsonl");
+    write_lines(&lines, LINES);
+    let report_path = world.path("orders.jsonl.report.jsonl");
+    let book_many = |extra: &[&str]| {
+        let mut command = parcelkit();
+        command
+            .args(["smartsend", "--base-url", &tap.url])
+            .args(["--token", SandboxConfig::DEFAULT_TOKEN])
+            .args(["book-many", TEAM, lines.to_str().unwrap()])
+            .args(["--concurrency", "32"])
+            .args(extra);
+        command
+    };
+    let quiet = |world: &World| {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while world.sandbox.open_connections() > 0 {
+            assert!(Instant::now() < deadline, "connections stay open");
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    };
+
+    // 1. Killed halfway (SIGKILL: no chance to write anything more).
+    let mut child = book_many(&[])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while world.total("create_and_book_shipment") < (LINES / 2) as u64 {
+        assert!(Instant::now() < deadline, "no progress");
+        assert!(child.try_wait().unwrap().is_none(), "ended before the kill");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    quiet(&world);
+    tap.take();
+
+    // 2. A re-run that gives up after one attempt per line, so it leaves outcomes unknown (a
+    //    503 or a dropped connection) for the run after the keys have expired.
+    let (code, _, stderr) = run(book_many(&["--max-attempts", "1"]));
+    assert_eq!(code, Some(1), "{stderr}");
+    let report = read_report(&report_path);
+    assert_eq!(report.len(), LINES);
+    let shipments = shipments_by_reference(&world);
+    assert_failed_lines_not_booked(&report, &shipments);
+    let unknown = count(&report, "status", json!("unknown"));
+    assert!(unknown > 0, "{stderr}");
+    let booked_before: BTreeSet<String> = report
+        .iter()
+        .filter(|e| e["status"] == "booked")
+        .map(|e| e["reference"].as_str().unwrap().to_owned())
+        .collect();
+    // Nothing the killed run's journal shows booked was sent again.
+    let sent: BTreeSet<String> = tap
+        .take()
+        .iter()
+        .map(|k| reference_of(k).to_owned())
+        .collect();
+    for entry in report.iter().filter(|e| e["via"] == "journal") {
+        assert!(!sent.contains(entry["reference"].as_str().unwrap()));
+    }
+    quiet(&world);
+
+    // 3. A day later the sandbox has forgotten every key: unknown lines are looked up by
+    //    reference, and only what is not booked is sent.
+    world.sandbox.clock().advance(chrono::Duration::hours(25));
+    let (code, _, stderr) = run(book_many(&[]));
+    assert_eq!(code, Some(0), "{stderr}");
+    let report = read_report(&report_path);
+    assert_eq!(count(&report, "status", json!("booked")), LINES, "{stderr}");
+    let sent: BTreeSet<String> = tap
+        .take()
+        .iter()
+        .map(|k| reference_of(k).to_owned())
+        .collect();
+    let overlap: Vec<&String> = sent.intersection(&booked_before).collect();
+    assert!(overlap.is_empty(), "booked lines sent again: {overlap:?}");
+    assert!(sent.len() <= LINES - booked_before.len());
+    assert!(count(&report, "via", json!("lookup")) > 0, "{stderr}");
+
+    // Exactly one shipment per line, each booked once.
+    let shipments = shipments_by_reference(&world);
+    assert_eq!(shipments.len(), LINES);
+    let duplicates: Vec<_> = shipments.iter().filter(|(_, s)| s.len() > 1).collect();
+    assert!(duplicates.is_empty(), "{duplicates:?}");
+    let ledger: BTreeMap<String, u64> = serde_json::from_value(
+        world.sandbox.ledger().to_json()["smartsend"]["create_and_book_shipment"].clone(),
+    )
+    .unwrap();
+    assert_eq!(ledger.len(), LINES);
+    assert!(ledger.values().all(|n| *n == 1));
+}

@@ -304,7 +304,8 @@ pub async fn run(
         for job in to_look_up {
             match resolve(&journal, &job, &found, now) {
                 Resolved::Send => to_send.push(job),
-                Resolved::Done(entry, record) => {
+                Resolved::Done(settled) => {
+                    let (entry, record) = *settled;
                     if let Some(record) = record {
                         journal.append(&record)?;
                     }
@@ -503,7 +504,7 @@ enum Resolved {
     /// Not found: book it.
     Send,
     /// Settled without sending: the report entry, and what the journal learns.
-    Done(Entry, Option<Record>),
+    Done(Box<(Entry, Option<Record>)>),
 }
 
 fn resolve(
@@ -515,7 +516,10 @@ fn resolve(
     let found = match found {
         Ok(found) => found,
         Err(reason) => {
-            return Resolved::Done(job.entry(Status::Unknown, Some(reason.clone())), None);
+            return Resolved::Done(Box::new((
+                job.entry(Status::Unknown, Some(reason.clone())),
+                None,
+            )));
         }
     };
     let Some(shipments) = found.get(&job.reference) else {
@@ -529,7 +533,7 @@ fn resolve(
             .iter()
             .map(|s| format!("{} ({})", s.uuid, s.state))
             .collect();
-        return Resolved::Done(
+        return Resolved::Done(Box::new((
             job.entry(
                 Status::Unknown,
                 Some(format!(
@@ -539,7 +543,7 @@ fn resolve(
                 )),
             ),
             None,
-        );
+        )));
     };
     // Which payload was booked: this line's, if it was ever sent; else the latest one sent.
     let history = journal.history(&job.reference);
@@ -570,7 +574,7 @@ fn resolve(
     entry.via = Some(Via::Lookup);
     entry.shipment = Some(booked.uuid);
     entry.tracking_codes = booked.tracking_codes.clone();
-    Resolved::Done(entry, Some(record))
+    Resolved::Done(Box::new((entry, Some(record))))
 }
 
 /// Splits the file into jobs and invalid lines (line numbers are 1-based, blank lines skipped).
