@@ -891,3 +891,57 @@ fn book_many_at_30_percent_faults_books_each_line_once_across_a_kill_and_a_day()
     assert_eq!(ledger.len(), LINES);
     assert!(ledger.values().all(|n| *n == 1));
 }
+
+#[test]
+fn book_many_reports_a_line_changed_since_it_was_booked_as_a_conflict_and_sends_nothing() {
+    let world = World::start("conflict", SandboxConfig::default());
+    let tap = KeyTap::start(&world);
+    let lines = world.path("orders.jsonl");
+    write_lines(&lines, 3);
+    let book_many = || {
+        let mut command = parcelkit();
+        command
+            .args(["smartsend", "--base-url", &tap.url])
+            .args(["--token", SandboxConfig::DEFAULT_TOKEN])
+            .args(["book-many", TEAM, lines.to_str().unwrap()]);
+        command
+    };
+    let (code, _, stderr) = run(book_many());
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(tap.take().len(), 3);
+    let first = read_report(&world.path("orders.jsonl.report.jsonl"));
+
+    // Line 2 now asks for two parcels: booking it again would make a second shipment.
+    let text = std::fs::read_to_string(&lines).unwrap();
+    let mut changed: Vec<String> = text.lines().map(str::to_owned).collect();
+    changed[1] = shipment("Bulk-0002", 2).to_string();
+    std::fs::write(&lines, changed.join("\n")).unwrap();
+    let (code, _, stderr) = run(book_many());
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(
+        stderr.contains("line 2 (Bulk-0002) conflict: booked on "),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("2 booked (0 replayed, 2 from the journal"),
+        "{stderr}"
+    );
+    assert!(tap.take().is_empty(), "nothing is sent");
+    assert_eq!(world.total("create_and_book_shipment"), 3);
+    let report = read_report(&world.path("orders.jsonl.report.jsonl"));
+    assert_eq!(report[1]["status"], "conflict");
+    assert_eq!(
+        report[1]["shipment"], first[1]["shipment"],
+        "the shipment it was booked as"
+    );
+
+    // A journal damaged before its last line is refused before anything is sent.
+    let journal = world.path("orders.jsonl.journal.jsonl");
+    let mut damaged = std::fs::read_to_string(&journal).unwrap();
+    damaged.insert_str(0, "{\"not\": \"a record\"}\n");
+    std::fs::write(&journal, damaged).unwrap();
+    let (code, _, stderr) = run(book_many());
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("is damaged at line 1"), "{stderr}");
+    assert!(tap.take().is_empty());
+}

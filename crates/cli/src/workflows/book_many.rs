@@ -276,7 +276,8 @@ pub async fn run(
                 let booked = history
                     .and_then(|h| h.booked.as_ref())
                     .expect("planned from a booking");
-                let entry = job.entry(Status::Conflict, Some(conflict_message(booked)));
+                let mut entry = job.entry(Status::Conflict, Some(conflict_message(booked)));
+                entry.shipment = booked.shipment;
                 tally.record(&entry, verbose, None);
                 entries.push(entry);
             }
