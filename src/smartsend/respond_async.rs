@@ -37,14 +37,27 @@ pub(crate) async fn finished<R: Request>(
     request: R,
 ) -> Result<ResponseValue<types::ShipmentEnvelope>, Error> {
     let (client, team) = request.scope();
-    let response = request.send_preferring(false).await?;
+    // Boxed: the request's future is large (the body, the builder, the attempts), and every
+    // caller's future (a task per booking, say) would otherwise carry it and be moved with it.
+    let response = Box::pin(request.send_preferring(false)).await?;
     let status = response.status();
+    if matches!(status.as_u16(), 200 | 201) && response.is_ok() {
+        // The usual answer: the shipment, with the response's own headers (no copy).
+        let finished: Result<_, std::convert::Infallible> = response.map(|body| match body {
+            Ok(shipment) => shipment,
+            Err(_) => unreachable!("checked above: a finished body"),
+        });
+        let Ok(finished) = finished;
+        return Ok(finished);
+    }
     let headers = response.headers().clone();
     match (status.as_u16(), response.into_inner()) {
         (200 | 201, Ok(shipment)) => Ok(ResponseValue::new(shipment, status, headers)),
         (202, Err(operation)) => {
             let handle = OperationHandle::new(client, team, operation.data, &headers);
-            match handle.wait().await {
+            // Boxed: polling is the rare path, and its future would otherwise double the
+            // size of every synchronous booking's.
+            match Box::pin(handle.wait()).await {
                 Ok(data) => Ok(ResponseValue::new(
                     types::ShipmentEnvelope { data },
                     status,

@@ -945,3 +945,21 @@ fn book_many_reports_a_line_changed_since_it_was_booked_as_a_conflict_and_sends_
     assert!(stderr.contains("is damaged at line 1"), "{stderr}");
     assert!(tap.take().is_empty());
 }
+
+#[test]
+fn book_many_with_a_wrong_token_stops_before_booking_anything() {
+    let world = World::start("wrong-token", SandboxConfig::default());
+    let lines = world.path("orders.jsonl");
+    write_lines(&lines, 5);
+    let (code, _, stderr) = run(parcelkit()
+        .args(["smartsend", "--base-url", &world.sandbox.smartsend_url()])
+        .args(["--token", "not-the-token"])
+        .args(["book-many", TEAM, lines.to_str().unwrap()]));
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(
+        stderr.contains("cannot start (nothing was sent)"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("401"), "{stderr}");
+    assert_eq!(world.total("create_and_book_shipment"), 0);
+}

@@ -141,7 +141,8 @@ impl Entry {
 struct Job {
     line: usize,
     reference: String,
-    request: types::ShipmentRequest,
+    /// Moved out when the line is sent.
+    request: Option<types::ShipmentRequest>,
     key: IdempotencyKey,
 }
 
@@ -283,9 +284,11 @@ pub async fn run(
             }
         }
     }
+    // One read before any booking: a wrong token, team or URL stops the run here, and the
+    // answer's Date gives the server's time.
+    probe_server_time(&client, &server_clock).await?;
     // Unknown outcomes: the server replays a key it still holds; older ones are looked up.
     if !unresolved.is_empty() {
-        probe_server_time(&client, &server_clock).await;
         let now = server_clock.now();
         for job in unresolved {
             let first_sent = journal
@@ -454,13 +457,22 @@ fn conflict_message(booked: &journal::Booked) -> String {
 }
 
 /// Reads the server's time from one cheap request (the `Date` header), so the age of an
-/// unresolved key is measured where the key expires. A failure leaves the time unknown, and
-/// every unresolved line is then looked up instead of replayed.
-async fn probe_server_time(client: &parcelkit::smartsend::Client, clock: &ServerClock) {
-    match client.list_shipments().per_page(1).send().await {
-        Ok(response) => clock.observe(response.headers()),
-        Err(e) => clock.observe(e.headers()),
-    }
+/// unresolved key is measured where the key expires; a failure (after the bulk retries) ends
+/// the run before anything is booked.
+async fn probe_server_time(
+    client: &parcelkit::smartsend::Client,
+    clock: &ServerClock,
+) -> Result<(), Failure> {
+    // The bulk attempts, within a bound a person waits for (an unreachable URL, say).
+    let response = client
+        .with_deadline(Some(Duration::from_secs(15)))
+        .list_shipments()
+        .per_page(1)
+        .send()
+        .await
+        .map_err(|e| Failure::Api(format!("cannot start (nothing was sent): {e}")))?;
+    clock.observe(response.headers());
+    Ok(())
 }
 
 /// A shipment found by its reference.
@@ -609,7 +621,7 @@ fn parse(text: &str) -> (Vec<Job>, Vec<Entry>) {
                     Ok(key) => jobs.push(Job {
                         line,
                         reference,
-                        request,
+                        request: Some(request),
                         key,
                     }),
                     Err(e) => invalid.push(Entry::new(
@@ -669,13 +681,14 @@ fn parse_line(
 async fn book_one(
     client: parcelkit::smartsend::Client,
     server_clock: Arc<ServerClock>,
-    job: Job,
+    mut job: Job,
 ) -> (Entry, Record) {
     let started = Instant::now();
     let mut entry = job.entry(Status::Failed, None);
+    let request = job.request.take().expect("a job is sent once");
     let result = client
         .create_and_book_shipment()
-        .body(job.request.clone())
+        .body(request)
         .idempotency_key(job.key.clone())
         .send()
         .await;
