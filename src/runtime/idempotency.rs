@@ -68,14 +68,30 @@ impl IdempotencyKey {
         caller_id: &str,
         payload: &T,
     ) -> Result<Self, serde_json::Error> {
-        let value = serde_json::to_value(payload)?;
+        Ok(Self::derive_from_json(
+            caller_id,
+            &serde_json::to_value(payload)?,
+        ))
+    }
 
+    /// [`IdempotencyKey::derive`] for a payload that is JSON already (a line read from a file,
+    /// say): the same key, without copying the payload, and it cannot fail.
+    ///
+    /// ```
+    /// use parcelkit::IdempotencyKey;
+    ///
+    /// let line: serde_json::Value = serde_json::from_str(r#"{"b": 1, "a": [2.0]}"#).unwrap();
+    /// let key = IdempotencyKey::derive_from_json("order-5521", &line);
+    /// let same = IdempotencyKey::derive("order-5521", &serde_json::json!({"a": [2], "b": 1}));
+    /// assert_eq!(key, same.unwrap());
+    /// ```
+    pub fn derive_from_json(caller_id: &str, value: &serde_json::Value) -> Self {
         let mut hasher = Sha256::new();
         // Length-prefix the id so that (id, payload) pairs cannot run into each other.
         hasher.update((caller_id.len() as u64).to_be_bytes());
         hasher.update(caller_id.as_bytes());
         // The canonical text goes straight into the hash, never held whole.
-        write_canonical(&value, &mut Hashing(&mut hasher)).expect("hashing cannot fail to write");
+        write_canonical(value, &mut Hashing(&mut hasher)).expect("hashing cannot fail to write");
         let digest = hasher.finalize();
         const HEX: &[u8; 16] = b"0123456789abcdef";
         let mut hex = String::with_capacity(2 * digest.len());
@@ -95,7 +111,7 @@ impl IdempotencyKey {
             format!("{prefix}_{hex}")
         };
         debug_assert!(validate(Self::HEADER, &key, Self::MIN_LEN, Self::MAX_LEN).is_ok());
-        Ok(IdempotencyKey(key))
+        IdempotencyKey(key)
     }
 
     /// The key as sent on the wire.

@@ -184,6 +184,11 @@ fn throughput(args: &[String]) -> Result<()> {
             }
         }
         drop(text);
+        eprintln!(
+            "round {round}: book-many {:.2} s, raw loop {:.2} s",
+            cli.as_secs_f64(),
+            raw.as_secs_f64()
+        );
         // Round 0 warms up connections, caches and the page cache.
         if round > 0 {
             let (cli_rate, raw_rate) = (

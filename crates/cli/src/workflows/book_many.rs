@@ -204,6 +204,9 @@ fn plan(history: Option<&History>, payload: &str) -> Plan {
     }
 }
 
+/// How many lines' `sending` records are written at once (at least the concurrency).
+const SENDING_BATCH: usize = 64;
+
 /// Failures printed on stderr as they happen; the rest are only in the report.
 const SHOWN_PROBLEMS: usize = 20;
 
@@ -346,12 +349,25 @@ pub async fn run(
     let mut in_flight: BTreeMap<usize, String> = BTreeMap::new();
     let mut interrupted = false;
     let mut abandoned = false;
+    // `sending` is written ahead for a batch of lines in one write, before any of them goes
+    // out: a kill leaves a few lines "sent" that were not, which the next run resolves like
+    // any unknown outcome (by replay, or a lookup that finds nothing), never a send unrecorded.
+    let batch = concurrency.max(SENDING_BATCH);
+    let mut announced = 0;
+    let mut started_lines = 0;
     loop {
         while !interrupted && running.len() < concurrency {
             let Some(job) = pending.next() else { break };
-            // Written before the request goes out: a kill from here on leaves an unknown
-            // outcome that the next run resolves, never a forgotten send.
-            journal.append(&job.record(Event::Sending, server_clock.now()))?;
+            if started_lines == announced {
+                let ahead: Vec<Record> = std::iter::once(&job)
+                    .chain(pending.as_slice().iter())
+                    .take(batch)
+                    .map(|job| job.record(Event::Sending, server_clock.now()))
+                    .collect();
+                journal.append_all(&ahead)?;
+                announced += ahead.len();
+            }
+            started_lines += 1;
             in_flight.insert(job.line, job.reference.clone());
             running.spawn(book_one(client.clone(), server_clock.clone(), job));
         }
@@ -463,9 +479,10 @@ async fn probe_server_time(
     client: &parcelkit::smartsend::Client,
     clock: &ServerClock,
 ) -> Result<(), Failure> {
-    // The bulk attempts, within a bound a person waits for (an unreachable URL, say).
+    // A read: retried as a bulk booking would be (whatever `--max-attempts` says), within a
+    // bound a person waits for (an unreachable URL, say).
     let response = client
-        .with_deadline(Some(Duration::from_secs(15)))
+        .with_retry_policy(bulk_retry_policy(8).with_deadline(Some(Duration::from_secs(15))))
         .list_shipments()
         .per_page(1)
         .send()
@@ -617,20 +634,13 @@ fn parse(text: &str) -> (Vec<Job>, Vec<Entry>) {
                 first_line_of.insert(reference.clone(), line);
                 // Hash the line as written, so the key does not depend on how this version of
                 // parcelkit serializes the typed request.
-                match IdempotencyKey::derive(&reference, &value) {
-                    Ok(key) => jobs.push(Job {
-                        line,
-                        reference,
-                        request: Some(request),
-                        key,
-                    }),
-                    Err(e) => invalid.push(Entry::new(
-                        line,
-                        Some(reference),
-                        Status::Invalid,
-                        Some(format!("line {line}: {e}")),
-                    )),
-                }
+                let key = IdempotencyKey::derive_from_json(&reference, &value);
+                jobs.push(Job {
+                    line,
+                    reference,
+                    request: Some(request),
+                    key,
+                });
             }
             Err((reference, error)) => invalid.push(Entry::new(
                 line,

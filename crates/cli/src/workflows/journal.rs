@@ -171,9 +171,17 @@ impl Journal {
 
     /// Appends `record` with one write, so a kill leaves it whole or torn, never interleaved.
     pub fn append(&mut self, record: &Record) -> Result<(), Failure> {
-        let mut line = serde_json::to_vec(record).expect("a record is JSON");
-        line.push(b'\n');
-        self.file.write_all(&line).map_err(|e| {
+        self.append_all(std::slice::from_ref(record))
+    }
+
+    /// Appends `records` with one write: a kill leaves a prefix of them, the last maybe torn.
+    pub fn append_all(&mut self, records: &[Record]) -> Result<(), Failure> {
+        let mut lines = Vec::with_capacity(256 * records.len());
+        for record in records {
+            serde_json::to_writer(&mut lines, record).expect("a record is JSON");
+            lines.push(b'\n');
+        }
+        self.file.write_all(&lines).map_err(|e| {
             Failure::Api(format!(
                 "cannot write the journal {}: {e}",
                 self.path.display()
