@@ -421,15 +421,18 @@ async fn list_shipments(
         Ok(p) => p,
         Err(response) => return response,
     };
-    let all: Vec<types::Shipment> = app.with_team(&ctx.team, |store, c| {
+    // Only the page is converted: a list call costs its page, not the team's history (and
+    // holds the store's lock that long).
+    let (data, meta) = app.with_team(&ctx.team, |store, c| {
         let team = team(store, c);
-        team.shipment_order
+        let (uuids, meta) = paginate(&team.shipment_order, page, per_page);
+        let data: Vec<types::Shipment> = uuids
             .iter()
             .filter_map(|uuid| team.shipments.get(uuid))
             .map(StoredShipment::to_api)
-            .collect()
+            .collect();
+        (data, meta)
     });
-    let (data, meta) = paginate(&all, page, per_page);
     json(StatusCode::OK, &types::ShipmentList { data, meta })
 }
 
