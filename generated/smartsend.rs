@@ -12180,8 +12180,28 @@ pub mod builder {
                 client.post(&result, &info).await?;
                 let response = result?;
                 match response.status().as_u16() {
-                    200u16 => crate::runtime::decode::success(response).await,
-                    202u16 => crate::runtime::decode::success(response).await,
+                    200u16 => {
+                        crate::runtime::decode::success::<
+                            types::ShipmentEnvelope,
+                            _,
+                        >(response)
+                            .await
+                            .and_then(|value| {
+                                value
+                                    .map(types::CreateAndBookShipmentSuccess::ShipmentEnvelope)
+                            })
+                    }
+                    202u16 => {
+                        crate::runtime::decode::success::<
+                            types::OperationEnvelope,
+                            _,
+                        >(response)
+                            .await
+                            .and_then(|value| {
+                                value
+                                    .map(types::CreateAndBookShipmentSuccess::OperationEnvelope)
+                            })
+                    }
                     400u16 => {
                         Err(
                             Error::ErrorResponse(
@@ -12814,8 +12834,26 @@ pub mod builder {
                 client.post(&result, &info).await?;
                 let response = result?;
                 match response.status().as_u16() {
-                    200u16 => crate::runtime::decode::success(response).await,
-                    202u16 => crate::runtime::decode::success(response).await,
+                    200u16 => {
+                        crate::runtime::decode::success::<
+                            types::ShipmentEnvelope,
+                            _,
+                        >(response)
+                            .await
+                            .and_then(|value| {
+                                value.map(types::BookShipmentSuccess::ShipmentEnvelope)
+                            })
+                    }
+                    202u16 => {
+                        crate::runtime::decode::success::<
+                            types::OperationEnvelope,
+                            _,
+                        >(response)
+                            .await
+                            .and_then(|value| {
+                                value.map(types::BookShipmentSuccess::OperationEnvelope)
+                            })
+                    }
                     400u16 => {
                         Err(
                             Error::ErrorResponse(
@@ -12911,13 +12949,17 @@ pub mod builder {
                 self
             };
             let response = request.send_any().await?;
-            let status = response.status();
-            let headers = response.headers().clone();
-            let body = match response.into_inner() {
-                types::CreateAndBookShipmentSuccess::ShipmentEnvelope(body) => Ok(body),
-                types::CreateAndBookShipmentSuccess::OperationEnvelope(body) => Err(body),
-            };
-            Ok(ResponseValue::new(body, status, headers))
+            let outcome: Result<_, std::convert::Infallible> = response
+                .map(|body| match body {
+                    types::CreateAndBookShipmentSuccess::ShipmentEnvelope(body) => {
+                        Ok(body)
+                    }
+                    types::CreateAndBookShipmentSuccess::OperationEnvelope(body) => {
+                        Err(body)
+                    }
+                });
+            let Ok(outcome) = outcome;
+            Ok(outcome)
         }
     }
 
@@ -12939,13 +12981,13 @@ pub mod builder {
                 self
             };
             let response = request.send_any().await?;
-            let status = response.status();
-            let headers = response.headers().clone();
-            let body = match response.into_inner() {
-                types::BookShipmentSuccess::ShipmentEnvelope(body) => Ok(body),
-                types::BookShipmentSuccess::OperationEnvelope(body) => Err(body),
-            };
-            Ok(ResponseValue::new(body, status, headers))
+            let outcome: Result<_, std::convert::Infallible> = response
+                .map(|body| match body {
+                    types::BookShipmentSuccess::ShipmentEnvelope(body) => Ok(body),
+                    types::BookShipmentSuccess::OperationEnvelope(body) => Err(body),
+                });
+            let Ok(outcome) = outcome;
+            Ok(outcome)
         }
     }
 }

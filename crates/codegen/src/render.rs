@@ -287,6 +287,12 @@ components:
             "the raw send is private"
         );
         assert!(
+            client.contains(
+                "200u16=>{crate::runtime::decode::success::<types::Done,_>(response).await.and_then(|value|value.map(types::StartJobSuccess::Done))"
+            ),
+            "200 decodes as its own type, not the untagged union:\n{client}"
+        );
+        assert!(
             !files[2].contents.contains("\"prefer\""),
             "the CLI has no --prefer flag"
         );

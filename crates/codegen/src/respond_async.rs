@@ -16,6 +16,7 @@
 use heck::ToUpperCamelCase;
 use quote::format_ident;
 use serde_json::Value;
+use syn::visit_mut::VisitMut;
 
 use crate::spec_walk;
 
@@ -146,6 +147,7 @@ fn split_builder(
             function.sig.ident = format_ident!("send_any");
             function.vis = syn::Visibility::Inherited;
             function.attrs.retain(|a| !a.path().is_ident("doc"));
+            DecodeByStatus::new(operation).visit_block_mut(&mut function.block);
             found_send = true;
         } else if function.sig.ident == "prefer" {
             function.vis = syn::Visibility::Inherited;
@@ -199,13 +201,14 @@ fn split_builder(
                     self
                 };
                 let response = request.send_any().await?;
-                let status = response.status();
-                let headers = response.headers().clone();
-                let body = match response.into_inner() {
-                    types::#success::#done(body) => Ok(body),
-                    types::#success::#accepted(body) => Err(body),
-                };
-                Ok(ResponseValue::new(body, status, headers))
+                // `map` keeps the response's headers: no copy.
+                let outcome: Result<_, std::convert::Infallible> =
+                    response.map(|body| match body {
+                        types::#success::#done(body) => Ok(body),
+                        types::#success::#accepted(body) => Err(body),
+                    });
+                let Ok(outcome) = outcome;
+                Ok(outcome)
             }
         }
     })
@@ -224,4 +227,50 @@ pub fn split_cli(file: &mut syn::File, operations: &[AsyncOperation]) -> usize {
         })
         .collect();
     crate::patch::drop_cli_flag(file, "prefer", Some(&commands))
+}
+
+/// Decodes `200` and `202` as the type each status has (`ShipmentEnvelope`, `OperationEnvelope`)
+/// and wraps it in the union progenitor returns, instead of letting serde try the union's
+/// untagged variants one by one on a buffered copy of the body (an eighth of a bulk booking's
+/// client time).
+struct DecodeByStatus {
+    union: syn::Ident,
+    by_status: [(u16, syn::Ident); 2],
+}
+
+impl DecodeByStatus {
+    fn new(operation: &AsyncOperation) -> Self {
+        DecodeByStatus {
+            union: format_ident!("{}Success", operation.operation_id.to_upper_camel_case()),
+            by_status: [
+                (200, format_ident!("{}", operation.done)),
+                (202, format_ident!("{}", operation.accepted)),
+            ],
+        }
+    }
+}
+
+impl VisitMut for DecodeByStatus {
+    fn visit_arm_mut(&mut self, arm: &mut syn::Arm) {
+        let syn::Pat::Lit(syn::PatLit {
+            lit: syn::Lit::Int(status),
+            ..
+        }) = &arm.pat
+        else {
+            return syn::visit_mut::visit_arm_mut(self, arm);
+        };
+        let Some((_, variant)) = self
+            .by_status
+            .iter()
+            .find(|(code, _)| status.base10_parse::<u16>().ok() == Some(*code))
+        else {
+            return;
+        };
+        let union = &self.union;
+        *arm.body = syn::parse_quote! {
+            crate::runtime::decode::success::<types::#variant, _>(response)
+                .await
+                .and_then(|value| value.map(types::#union::#variant))
+        };
+    }
 }

@@ -156,7 +156,6 @@ fn throughput(args: &[String]) -> Result<()> {
         .unwrap_or(10_000);
     let concurrency: usize = args.get(2).map(|a| a.parse()).transpose()?.unwrap_or(8);
     cli_binary()?;
-    let base = start_sandbox(SandboxConfig::default())?;
     let dir = std::env::temp_dir().join(format!("parcelkit-book-many-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -172,6 +171,8 @@ fn throughput(args: &[String]) -> Result<()> {
     );
     let (mut ours, mut theirs, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
     for round in 0..=rounds {
+        // A fresh sandbox per round, so no round pays for an earlier one's shipments.
+        let base = start_sandbox(SandboxConfig::default())?;
         let (file, text) = write_file(&dir, &format!("cli{round}"), lines)?;
         let (_, raw_text) = write_file(&dir, &format!("raw{round}"), lines)?;
         let mut cli = Duration::ZERO;
