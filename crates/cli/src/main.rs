@@ -111,9 +111,23 @@ impl Failure {
     }
 }
 
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
     let cli = Cli::parse_from(stdin_for_dash(std::env::args_os()));
+    // A server (`sandbox`, and the demo's built-in one) gets a thread per core. A client
+    // command gets one thread: its work is waiting on the network, and a second worker only
+    // adds cross-thread wake-ups (book-many at 0.55x of a raw POST loop with two, 0.70x with
+    // one: `cargo run --release -p parcelkit-bench --bin book_many -- throughput`).
+    let mut runtime = match cli.command {
+        Command::Sandbox(_) | Command::Demo(_) => tokio::runtime::Builder::new_multi_thread(),
+        _ => tokio::runtime::Builder::new_current_thread(),
+    };
+    match runtime.enable_all().build() {
+        Ok(runtime) => runtime.block_on(run(cli)),
+        Err(e) => Failure::Usage(format!("cannot start the async runtime: {e}")).exit(),
+    }
+}
+
+async fn run(cli: Cli) -> ExitCode {
     let result = match cli.command {
         Command::Demo(args) => {
             if args.verbose {
