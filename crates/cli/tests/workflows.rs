@@ -135,7 +135,8 @@ fn book_waits_for_the_async_booking_and_label_downloads_the_pdfs() {
 
     // --wait: accepted (202), polled behind a spinner, printed once booked.
     let uuid = create("Wait-1", 1);
-    let (code, stdout, stderr) = run(world.smartsend(&["book", TEAM, &uuid, "--wait"]));
+    let (code, stdout, stderr) =
+        run(world.smartsend(&["book", "--team", TEAM, "--shipment", &uuid, "--wait"]));
     assert_eq!(code, Some(0), "{stderr}");
     let booked: Value = serde_json::from_str(&stdout).expect("one JSON shipment on stdout");
     assert_eq!(booked["state"], "booked", "{stdout}");
@@ -145,12 +146,14 @@ fn book_waits_for_the_async_booking_and_label_downloads_the_pdfs() {
     assert_eq!(world.total("book_shipment"), 1);
 
     // The same command again: the derived key makes it a replay, not a second booking.
-    let (code, stdout, stderr) = run(world.smartsend(&["book", TEAM, &uuid, "--wait"]));
+    let (code, stdout, stderr) =
+        run(world.smartsend(&["book", "--team", TEAM, "--shipment", &uuid, "--wait"]));
     assert_eq!(code, Some(0), "{stderr}");
     let again: Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(again["parcels"][0]["tracking_code"], tracking);
     // Without --wait the same key replays the stored 202; the shipment is shown, booked.
-    let (code, stdout, stderr) = run(world.smartsend(&["book", TEAM, &uuid]));
+    let (code, stdout, stderr) =
+        run(world.smartsend(&["book", "--team", TEAM, "--shipment", &uuid]));
     assert_eq!(code, Some(0), "{stderr}");
     let replayed: Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(replayed["parcels"][0]["tracking_code"], tracking);
@@ -159,7 +162,8 @@ fn book_waits_for_the_async_booking_and_label_downloads_the_pdfs() {
 
     // Without --wait: a synchronous booking.
     let sync = create("Sync-1", 1);
-    let (code, stdout, stderr) = run(world.smartsend(&["book", TEAM, &sync]));
+    let (code, stdout, stderr) =
+        run(world.smartsend(&["book", "--team", TEAM, "--shipment", &sync]));
     assert_eq!(code, Some(0), "{stderr}");
     assert_eq!(
         serde_json::from_str::<Value>(&stdout).unwrap()["state"],
@@ -169,19 +173,28 @@ fn book_waits_for_the_async_booking_and_label_downloads_the_pdfs() {
 
     // The label of a one-parcel shipment goes to -o as given.
     let label = world.path("label.pdf");
-    let (code, stdout, stderr) =
-        run(world.smartsend(&["label", TEAM, &uuid, "-o", label.to_str().unwrap()]));
+    let (code, stdout, stderr) = run(world.smartsend(&[
+        "label",
+        "--team",
+        TEAM,
+        "--shipment",
+        &uuid,
+        "-o",
+        label.to_str().unwrap(),
+    ]));
     assert_eq!(code, Some(0), "{stderr}");
     assert_eq!(stdout.trim(), label.to_str().unwrap());
     assert!(std::fs::read(&label).unwrap().starts_with(b"%PDF-"));
 
     // Two parcels: two labels, numbered in parcel order.
     let two = create("Two-1", 2);
-    let (code, _, stderr) = run(world.smartsend(&["book", TEAM, &two]));
+    let (code, _, stderr) = run(world.smartsend(&["book", "--team", TEAM, "--shipment", &two]));
     assert_eq!(code, Some(0), "{stderr}");
     let (code, stdout, stderr) = run(world.smartsend(&[
         "label",
+        "--team",
         TEAM,
+        "--shipment",
         &two,
         "-o",
         world.path("two.pdf").to_str().unwrap(),
@@ -198,9 +211,15 @@ fn book_waits_for_the_async_booking_and_label_downloads_the_pdfs() {
 
     // Not booked: exit 1, and the message says so.
     let draft = create("Draft-1", 1);
-    let (code, _, stderr) = run(world.smartsend(&["label", TEAM, &draft]));
+    let (code, _, stderr) = run(world.smartsend(&["label", "--team", TEAM, "--shipment", &draft]));
     assert_eq!(code, Some(1), "{stderr}");
     assert!(stderr.contains("is not booked"), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "parcelkit smartsend book --team {TEAM} --shipment {draft}"
+        )),
+        "{stderr}"
+    );
 }
 
 /// A one-thread HTTP server on 127.0.0.1 that answers the n-th connection with `answers[n]` (the
@@ -284,7 +303,15 @@ fn label_on_another_origin_is_fetched_without_the_token_and_retried() {
     let (code, stdout, stderr) = run(parcelkit()
         .args(["smartsend", "--base-url", &api])
         .args(["--token", SandboxConfig::DEFAULT_TOKEN])
-        .args(["label", TEAM, &uuid, "-o", label.to_str().unwrap()]));
+        .args([
+            "label",
+            "--team",
+            TEAM,
+            "--shipment",
+            &uuid,
+            "-o",
+            label.to_str().unwrap(),
+        ]));
     assert_eq!(code, Some(0), "{stderr}");
     assert_eq!(stdout.trim(), label.to_str().unwrap());
     assert_eq!(std::fs::read(&label).unwrap(), pdf);
@@ -315,8 +342,8 @@ fn api_errors_show_status_and_request_id_and_bad_keys_show_the_rule() {
     let world = World::start("errors", SandboxConfig::default());
     let unknown = "550e8400-e29b-41d4-a716-446655440000";
     for args in [
-        vec!["book", TEAM, unknown],
-        vec!["book", TEAM, unknown, "--wait"],
+        vec!["book", "--team", TEAM, "--shipment", unknown],
+        vec!["book", "--team", TEAM, "--shipment", unknown, "--wait"],
     ] {
         let (code, stdout, stderr) = run(world.smartsend(&args));
         assert_eq!(code, Some(1), "{args:?}: {stderr}");
@@ -326,8 +353,15 @@ fn api_errors_show_status_and_request_id_and_bad_keys_show_the_rule() {
         assert!(stderr.contains("Request-ID "), "{stderr}");
     }
 
-    let (code, _, stderr) =
-        run(world.smartsend(&["book", TEAM, unknown, "--idempotency-key", "too/short"]));
+    let (code, _, stderr) = run(world.smartsend(&[
+        "book",
+        "--team",
+        TEAM,
+        "--shipment",
+        unknown,
+        "--idempotency-key",
+        "too/short",
+    ]));
     assert_eq!(code, Some(2), "{stderr}");
     assert!(
         stderr.contains("16 to 128 characters from A-Z a-z 0-9 . _ -"),
@@ -392,6 +426,7 @@ fn book_many_killed_then_interrupted_then_rerun_books_each_line_exactly_once() {
     let report_path = world.path("lines.jsonl.report.jsonl");
     let args = [
         "book-many",
+        "--team",
         TEAM,
         lines.to_str().unwrap(),
         "--concurrency",
@@ -497,7 +532,8 @@ fn book_many_reports_bad_lines_and_books_the_good_ones() {
     let world = World::start("bad-input", SandboxConfig::default());
 
     let missing = world.path("nowhere.jsonl");
-    let (code, _, stderr) = run(world.smartsend(&["book-many", TEAM, missing.to_str().unwrap()]));
+    let (code, _, stderr) =
+        run(world.smartsend(&["book-many", "--team", TEAM, missing.to_str().unwrap()]));
     assert_eq!(code, Some(2), "{stderr}");
     assert!(stderr.contains("nowhere.jsonl"), "{stderr}");
 
@@ -519,6 +555,7 @@ fn book_many_reports_bad_lines_and_books_the_good_ones() {
     let report_path = world.path("mixed-report.jsonl");
     let (code, _, stderr) = run(world.smartsend(&[
         "book-many",
+        "--team",
         TEAM,
         file.to_str().unwrap(),
         "--report",
@@ -806,7 +843,7 @@ fn book_many_at_30_percent_faults_books_each_line_once_across_a_kill_and_a_day()
         command
             .args(["smartsend", "--base-url", &tap.url])
             .args(["--token", SandboxConfig::DEFAULT_TOKEN])
-            .args(["book-many", TEAM, lines.to_str().unwrap()])
+            .args(["book-many", "--team", TEAM, lines.to_str().unwrap()])
             .args(["--concurrency", "32"])
             .args(extra);
         command
@@ -903,7 +940,7 @@ fn book_many_reports_a_line_changed_since_it_was_booked_as_a_conflict_and_sends_
         command
             .args(["smartsend", "--base-url", &tap.url])
             .args(["--token", SandboxConfig::DEFAULT_TOKEN])
-            .args(["book-many", TEAM, lines.to_str().unwrap()]);
+            .args(["book-many", "--team", TEAM, lines.to_str().unwrap()]);
         command
     };
     let (code, _, stderr) = run(book_many());
@@ -954,7 +991,7 @@ fn book_many_with_a_wrong_token_stops_before_booking_anything() {
     let (code, _, stderr) = run(parcelkit()
         .args(["smartsend", "--base-url", &world.sandbox.smartsend_url()])
         .args(["--token", "not-the-token"])
-        .args(["book-many", TEAM, lines.to_str().unwrap()]));
+        .args(["book-many", "--team", TEAM, lines.to_str().unwrap()]));
     assert_eq!(code, Some(1), "{stderr}");
     assert!(
         stderr.contains("cannot start (nothing was sent)"),

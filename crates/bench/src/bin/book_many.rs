@@ -96,7 +96,7 @@ fn run_cli(base: &str, file: &Path, concurrency: usize) -> Result<(Duration, Str
     let started = Instant::now();
     let output = Command::new(cli_binary()?)
         .args(["smartsend", "--base-url", base, "--token", TOKEN])
-        .args(["book-many", TEAM])
+        .args(["book-many", "--team", TEAM])
         .arg(file)
         .args(["--concurrency", &concurrency.to_string()])
         .output()?;

@@ -1,4 +1,5 @@
-//! `parcelkit smartsend book TEAM SHIPMENT [--wait]`: book one existing shipment and print it.
+//! `parcelkit smartsend book --team TEAM --shipment SHIPMENT [--wait]`: book one existing
+//! shipment and print it.
 //!
 //! Without `--wait` the booking is synchronous (the server answers with the booked shipment).
 //! With `--wait` it is sent with `Prefer: respond-async`; a 202 is followed by polling the
@@ -22,8 +23,10 @@ use crate::output::{OutputFormat, print_value};
 #[derive(Debug, clap::Args)]
 pub struct BookArgs {
     /// The team (its id).
+    #[arg(long)]
     team: String,
     /// The shipment to book (its uuid).
+    #[arg(long)]
     shipment: uuid::Uuid,
     /// Book asynchronously (`Prefer: respond-async`) and poll until booked, with a spinner.
     #[arg(long)]
@@ -42,7 +45,8 @@ fn parse_key(text: &str) -> Result<IdempotencyKey, String> {
     IdempotencyKey::new(text).map_err(|e| e.to_string())
 }
 
-/// The key a plain `book TEAM SHIPMENT` uses: the same for the same team and shipment.
+/// The key a plain `book --team TEAM --shipment SHIPMENT` uses: the same for the same team and
+/// shipment.
 fn derived_key(team: &str, shipment: uuid::Uuid) -> IdempotencyKey {
     IdempotencyKey::derive(
         &format!("book-{shipment}"),

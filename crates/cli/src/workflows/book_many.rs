@@ -1,5 +1,5 @@
-//! `parcelkit smartsend book-many TEAM shipments.jsonl`: create and book every shipment of a
-//! JSONL file, a bounded number at a time, re-runnable at any age of the file without booking a
+//! `parcelkit smartsend book-many --team TEAM shipments.jsonl`: create and book every shipment
+//! of a JSONL file, a bounded number at a time, re-runnable at any age of the file without booking a
 //! line twice.
 //!
 //! Each line is a `ShipmentRequest` JSON object with a `reference` (blank lines are skipped).
@@ -53,6 +53,7 @@ use crate::Failure;
 #[derive(Debug, clap::Args)]
 pub struct BookManyArgs {
     /// The team (its id).
+    #[arg(long)]
     team: String,
     /// The shipments: one ShipmentRequest JSON object per line, each with a unique `reference`.
     file: PathBuf,

@@ -1,4 +1,5 @@
-//! `parcelkit smartsend label TEAM SHIPMENT -o label.pdf`: download the label PDF(s) of a booked
+//! `parcelkit smartsend label --team TEAM --shipment SHIPMENT -o label.pdf`: download the label
+//! PDF(s) of a booked
 //! shipment.
 //!
 //! Every parcel of a booked shipment carries its label as a document (`type: label`) with a
@@ -17,8 +18,10 @@ use crate::Failure;
 #[derive(Debug, clap::Args)]
 pub struct LabelArgs {
     /// The team (its id).
+    #[arg(long)]
     team: String,
     /// The booked shipment (its uuid).
+    #[arg(long)]
     shipment: uuid::Uuid,
     /// Where to write the label; with several labels, `-1`, `-2`, ... goes before the extension.
     /// `-` writes a single label to stdout.
@@ -56,7 +59,7 @@ pub async fn run(
     if shipment.state != types::ShipmentState::Booked {
         return Err(Failure::Api(format!(
             "shipment {} is not booked (state {}), so it has no label yet; book it with: \
-             parcelkit smartsend book {} {}",
+             parcelkit smartsend book --team {} --shipment {}",
             shipment.uuid, shipment.state, args.team, shipment.uuid
         )));
     }
