@@ -3,7 +3,8 @@
 //!
 //! - `throughput [rounds] [lines] [concurrency]`: fault-free, book-many's wall time for a file
 //!   against a hand-written loop that POSTs the same lines to create-and-book (reqwest, a key
-//!   per line, `concurrency` at a time) in the same run. Rounds interleave the two with fresh
+//!   per line, `concurrency` at a time, each answer decoded into the generated
+//!   `ShipmentEnvelope` as any loop must to learn the shipment) in the same run. Rounds interleave the two with fresh
 //!   references; the median ratio of throughputs is reported.
 //! - `faults [lines] [concurrency...]`: a file at 30 % faults (`drop-after-commit=0.1,
 //!   unavailable=0.1,error-before=0.1`), one run per concurrency on a fresh sandbox; then the
@@ -132,7 +133,9 @@ async fn run_raw(
                 .body(body.clone());
             async move {
                 let response = request.send().await?.error_for_status()?;
-                response.bytes().await?;
+                // What any loop reads to know the outcome (the shipment and its tracking code).
+                let bytes = response.bytes().await?;
+                serde_json::from_slice::<smartsend::types::ShipmentEnvelope>(&bytes)?;
                 Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
             }
         })

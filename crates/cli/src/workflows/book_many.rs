@@ -610,16 +610,34 @@ fn resolve(
 
 /// Splits the file into jobs and invalid lines (line numbers are 1-based, blank lines skipped).
 fn parse(text: &str) -> (Vec<Job>, Vec<Entry>) {
-    let mut jobs = Vec::new();
+    let lines: Vec<(usize, &str)> = text
+        .lines()
+        .enumerate()
+        .filter(|(_, raw)| !raw.trim().is_empty())
+        .map(|(index, raw)| (index + 1, raw))
+        .collect();
+    // Lines parse and hash independently: one half on another thread, so the bookings start
+    // sooner; the order-dependent check (a reference used twice) runs after, in line order.
+    let (first, second) = lines.split_at(lines.len() / 2);
+    let parse_all = |lines: &[(usize, &str)]| -> Vec<_> {
+        lines
+            .iter()
+            .map(|&(line, raw)| (line, parse_line(raw)))
+            .collect()
+    };
+    let (mut parsed, rest) = std::thread::scope(|scope| {
+        let other = scope.spawn(|| parse_all(second));
+        let mine = parse_all(first);
+        (mine, other.join().expect("parsing does not panic"))
+    });
+    parsed.extend(rest);
+
+    let mut jobs = Vec::with_capacity(parsed.len());
     let mut invalid = Vec::new();
     let mut first_line_of: HashMap<String, usize> = HashMap::new();
-    for (index, raw) in text.lines().enumerate() {
-        let line = index + 1;
-        if raw.trim().is_empty() {
-            continue;
-        }
-        match parse_line(raw) {
-            Ok((reference, request, value)) => {
+    for (line, result) in parsed {
+        match result {
+            Ok((reference, request, key)) => {
                 if let Some(first) = first_line_of.get(&reference) {
                     invalid.push(Entry::new(
                         line,
@@ -633,9 +651,6 @@ fn parse(text: &str) -> (Vec<Job>, Vec<Entry>) {
                     continue;
                 }
                 first_line_of.insert(reference.clone(), line);
-                // Hash the line as written, so the key does not depend on how this version of
-                // parcelkit serializes the typed request.
-                let key = IdempotencyKey::derive_from_json(&reference, &value);
                 jobs.push(Job {
                     line,
                     reference,
@@ -654,12 +669,12 @@ fn parse(text: &str) -> (Vec<Job>, Vec<Entry>) {
     (jobs, invalid)
 }
 
-/// One line: its reference, the typed request and the JSON as written; or what is wrong with
-/// it (naming the field), with the reference when one could be read.
+/// One line: its reference, the typed request and its key; or what is wrong with it (naming
+/// the field), with the reference when one could be read.
 #[allow(clippy::type_complexity)]
 fn parse_line(
     raw: &str,
-) -> Result<(String, types::ShipmentRequest, Value), (Option<String>, String)> {
+) -> Result<(String, types::ShipmentRequest, IdempotencyKey), (Option<String>, String)> {
     let value: Value =
         serde_json::from_str(raw).map_err(|e| (None, format!("not valid JSON: {e}")))?;
     let reference = value
@@ -677,7 +692,12 @@ fn parse_line(
             (reference.clone(), error)
         })?;
     match reference {
-        Some(reference) if !reference.trim().is_empty() => Ok((reference, request, value)),
+        Some(reference) if !reference.trim().is_empty() => {
+            // Hash the line as written, so the key does not depend on how this version of
+            // parcelkit serializes the typed request.
+            let key = IdempotencyKey::derive_from_json(&reference, &value);
+            Ok((reference, request, key))
+        }
         _ => Err((
             None,
             "reference: missing or empty; each line needs a unique reference (the idempotency \
