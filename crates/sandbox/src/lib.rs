@@ -25,7 +25,6 @@ use std::sync::{Arc, Mutex};
 pub mod cli;
 pub mod clock;
 pub mod faults;
-mod idempotency;
 pub mod ledger;
 pub mod phygitals;
 pub mod smartsend;

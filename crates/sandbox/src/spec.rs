@@ -77,6 +77,28 @@ impl SpecApi {
         }
     }
 
+    /// Checks a header's value against the schema of the spec's parameter `parameter` (a key of
+    /// `components/parameters`, e.g. `IdempotencyKey`): the spec's own rule, not the client's
+    /// code, so the sandbox judges what a client sends. The error names the header and the rule.
+    ///
+    /// ```
+    /// use parcelkit_sandbox::spec::SpecApi;
+    ///
+    /// assert!(SpecApi::SmartSend.validate_header("RequestId", "trace-42").is_ok());
+    /// let error = SpecApi::SmartSend.validate_header("IdempotencyKey", "short").unwrap_err();
+    /// assert!(error.starts_with("Idempotency-Key: "), "{error}");
+    /// assert!(error.contains("shorter than 16 characters"), "{error}");
+    /// ```
+    pub fn validate_header(self, parameter: &str, value: &str) -> Result<(), String> {
+        let declared = &self.spec()["components"]["parameters"][parameter];
+        let name = declared["name"].as_str().unwrap_or(parameter);
+        self.validate(&declared["schema"], &Value::String(value.to_owned()))
+            .map_err(|errors| {
+                let rules: Vec<String> = errors.into_iter().map(|e| e.message).collect();
+                format!("{name}: {}", rules.join("; "))
+            })
+    }
+
     fn validator(self, schema: &Value) -> Arc<jsonschema::Validator> {
         static CACHE: OnceLock<ValidatorCache> = OnceLock::new();
         let key = (self, schema.to_string());

@@ -223,7 +223,7 @@ async fn a_key_breaking_the_pattern_is_400_naming_the_rule() {
         problem["detail"]
             .as_str()
             .unwrap()
-            .contains("must be 16 to 128 characters"),
+            .contains("Idempotency-Key: \"short key\" is shorter than 16 characters"),
         "{problem}"
     );
     assert_eq!(executed(&handle), 0);

@@ -9,6 +9,7 @@ use axum::middleware::from_fn_with_state;
 use crate::Shared;
 
 pub mod auth;
+mod idempotency;
 pub mod problem;
 
 mod routes;
@@ -20,11 +21,11 @@ pub const PREFIX: &str = "/smartsend/api/v2";
 
 /// The Smart Send router, with authentication, team scoping and idempotency around every route.
 pub fn router(shared: Arc<Shared>) -> Router {
-    let idempotency = Arc::new(crate::idempotency::Store::new(shared.clock.clone()));
+    let keys = Arc::new(idempotency::Store::new(shared.clock.clone()));
     // The API's routes are authenticated; the public ones (label downloads) are merged after.
     let (api, public) = routes::routes(shared.clone());
     api.route_layer(axum::middleware::from_fn(crate::faults::processing_time))
-        .route_layer(from_fn_with_state(idempotency, crate::idempotency::layer))
+        .route_layer(from_fn_with_state(keys, idempotency::layer))
         .route_layer(from_fn_with_state(shared, auth::require))
         .merge(public)
         .fallback(auth::not_found)

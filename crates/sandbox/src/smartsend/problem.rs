@@ -46,16 +46,17 @@ impl Language {
         else {
             return Language::En;
         };
-        let Ok(accept) = value.parse::<parcelkit::AcceptLanguage>() else {
+        let Some(mut ranges) = language_ranges(value) else {
             return Language::En;
         };
-        let mut ranges: Vec<_> = accept.iter().filter(|p| p.q_thousandths() > 0).collect();
-        ranges.sort_by_key(|p| std::cmp::Reverse(p.q_thousandths()));
-        for range in ranges {
-            if range.is_wildcard() {
+        ranges.retain(|(_, q)| *q > 0);
+        // Stable: equal weights keep the header's order.
+        ranges.sort_by_key(|(_, q)| std::cmp::Reverse(*q));
+        for (range, _) in ranges {
+            if range == "*" {
                 return Language::En;
             }
-            let mut tag = range.tag().to_ascii_lowercase();
+            let mut tag = range.to_ascii_lowercase();
             loop {
                 match tag.as_str() {
                     "en" => return Language::En,
@@ -69,6 +70,52 @@ impl Language {
             }
         }
         Language::En
+    }
+}
+
+/// The ranges of an `Accept-Language` value with their weights in thousandths, read by the
+/// sandbox's own reading of RFC 9110 §12.5.4 (a list of `language-range [;q=qvalue]`, empty
+/// elements allowed); `None` when any element breaks the grammar.
+fn language_ranges(value: &str) -> Option<Vec<(&str, u16)>> {
+    let mut ranges = Vec::new();
+    for element in value.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+        let (range, weight) = match element.split_once(';') {
+            Some((range, weight)) => (range.trim_end(), Some(weight.trim_start())),
+            None => (element, None),
+        };
+        let subtags_valid = range.split('-').enumerate().all(|(index, subtag)| {
+            (1..=8).contains(&subtag.len())
+                && subtag.chars().all(|c| {
+                    if index == 0 {
+                        c.is_ascii_alphabetic()
+                    } else {
+                        c.is_ascii_alphanumeric()
+                    }
+                })
+        });
+        if range != "*" && !subtags_valid {
+            return None;
+        }
+        let q = match weight {
+            None => 1000,
+            Some(weight) => qvalue(weight.strip_prefix("q=").or(weight.strip_prefix("Q="))?)?,
+        };
+        ranges.push((range, q));
+    }
+    Some(ranges)
+}
+
+/// `0`, `0.5`, `1.000`: a weight in thousandths (at most three decimals, at most 1).
+fn qvalue(text: &str) -> Option<u16> {
+    let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
+    if fraction.len() > 3 || !fraction.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let thousandths = format!("{fraction:0<3}").parse::<u16>().ok()?;
+    match whole {
+        "0" => Some(thousandths),
+        "1" if thousandths == 0 => Some(1000),
+        _ => None,
     }
 }
 
@@ -337,5 +384,53 @@ impl IntoResponse for Problem {
             out.insert(name, value);
         }
         response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn negotiated(value: &str) -> Language {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::ACCEPT_LANGUAGE, value.parse().unwrap());
+        Language::negotiate(&headers)
+    }
+
+    #[test]
+    fn accept_language_is_read_by_the_sandboxs_own_grammar() {
+        assert_eq!(negotiated("da"), Language::Da);
+        assert_eq!(negotiated("fr, da-DK;q=0.5, en;q=0.4"), Language::Da);
+        assert_eq!(
+            negotiated("en;q=0.5, da;q=0.500"),
+            Language::En,
+            "ties keep order"
+        );
+        assert_eq!(
+            negotiated(" , da-DK ;q=1.000,"),
+            Language::Da,
+            "empty elements"
+        );
+        assert_eq!(negotiated("da;q=0, en;q=0.1"), Language::En, "q=0 excludes");
+        assert_eq!(negotiated("*;q=0.9, da;q=0.8"), Language::En);
+        // Broken: whole header unparsable, so the default.
+        for broken in [
+            "da;q=5",
+            "da;q=0.1234",
+            "da;;",
+            "dansk-sprog-99999999x",
+            "d@",
+        ] {
+            assert_eq!(language_ranges(broken), None, "{broken}");
+            assert_eq!(
+                negotiated(&format!("{broken}, da")),
+                Language::En,
+                "{broken}"
+            );
+        }
+        assert_eq!(
+            language_ranges("da-DK, en;q=0.8"),
+            Some(vec![("da-DK", 1000), ("en", 800)])
+        );
     }
 }

@@ -23,9 +23,10 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Duration, Utc};
 
+use super::Caller;
+use super::problem::{Kind, Problem};
 use crate::Clock;
-use crate::smartsend::Caller;
-use crate::smartsend::problem::{Kind, Problem};
+use crate::spec::SpecApi;
 
 /// How long a stored response is replayed.
 pub const RETENTION_HOURS: i64 = 24;
@@ -96,8 +97,10 @@ pub async fn layer(State(store): State<Arc<Store>>, request: Request, next: Next
     let key = match raw_key
         .to_str()
         .map_err(|_| "the Idempotency-Key is not ASCII".to_owned())
-        .and_then(|k| parcelkit::IdempotencyKey::new(k).map_err(|e| e.to_string()))
-    {
+        .and_then(|k| {
+            SpecApi::SmartSend.validate_header("IdempotencyKey", k)?;
+            Ok(k.to_owned())
+        }) {
         Ok(key) => key,
         Err(reason) => {
             return Problem::new(Kind::InvalidHeader, caller.language)
@@ -123,7 +126,7 @@ pub async fn layer(State(store): State<Arc<Store>>, request: Request, next: Next
     let scope = Scope {
         token: caller.token.clone(),
         operation,
-        key: key.into_string(),
+        key,
     };
     let now = store.clock.now();
     let verdict = {
@@ -228,10 +231,77 @@ impl Drop for InFlight {
     }
 }
 
-/// The body as canonical JSON (what "the same payload" means), or its bytes when it is not JSON.
+/// The body in the sandbox's canonical form (what "the same payload" means: equal as JSON), or
+/// its bytes when it is not JSON. The sandbox's own code, not the client's, so a client whose
+/// canonical form were wrong could not agree with it by construction.
 fn canonical_body(bytes: &[u8]) -> String {
     match serde_json::from_slice::<serde_json::Value>(bytes) {
-        Ok(value) => parcelkit::canonical_json(&value),
+        Ok(value) => {
+            let mut out = String::with_capacity(bytes.len());
+            canonical(&value, &mut out);
+            out
+        }
         Err(_) => String::from_utf8_lossy(bytes).into_owned(),
+    }
+}
+
+/// Object members sorted by key, no whitespace, and a number by its value (`2`, `2.0` and
+/// `2e0` are one number in JSON).
+fn canonical(value: &serde_json::Value, out: &mut String) {
+    use serde_json::Value;
+    match value {
+        Value::Object(members) => {
+            let mut sorted: Vec<(&String, &Value)> = members.iter().collect();
+            sorted.sort_unstable_by(|a, b| a.0.cmp(b.0));
+            out.push('{');
+            for (index, (key, member)) in sorted.into_iter().enumerate() {
+                if index > 0 {
+                    out.push(',');
+                }
+                out.push_str(&Value::String(key.clone()).to_string());
+                out.push(':');
+                canonical(member, out);
+            }
+            out.push('}');
+        }
+        Value::Array(items) => {
+            out.push('[');
+            for (index, item) in items.iter().enumerate() {
+                if index > 0 {
+                    out.push(',');
+                }
+                canonical(item, out);
+            }
+            out.push(']');
+        }
+        Value::Number(number) => match (number.as_i64(), number.as_u64(), number.as_f64()) {
+            (Some(i), _, _) => out.push_str(&i.to_string()),
+            (_, Some(u), _) => out.push_str(&u.to_string()),
+            (_, _, Some(f)) if f.fract() == 0.0 && f.abs() < 9.0e15 => {
+                out.push_str(&(f as i64).to_string())
+            }
+            _ => out.push_str(&number.to_string()),
+        },
+        other => out.push_str(&other.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::canonical_body;
+
+    #[test]
+    fn payloads_equal_as_json_have_one_canonical_form() {
+        // The same text escaped and as UTF-8, numbers with and without a fraction, keys in
+        // another order, whitespace.
+        let a = canonical_body(br#"{"b": [1, 2.0, {"y": true, "x": null}], "a": "\u00e6"}"#);
+        let b = canonical_body(b"{\"a\":\"\xc3\xa6\",\"b\":[1.0,2,{\"x\":null,\"y\":true}]}");
+        assert_eq!(a, b);
+        assert_eq!(a, "{\"a\":\"\u{e6}\",\"b\":[1,2,{\"x\":null,\"y\":true}]}");
+        assert_ne!(
+            a,
+            canonical_body(br#"{"a": "\u00e6", "b": [1, 2.5, {"x": null, "y": true}]}"#)
+        );
+        assert_eq!(canonical_body(b"not json"), "not json");
     }
 }
