@@ -353,102 +353,6 @@ pub mod types {
         }
     }
 
-    ///`BookShipmentPrefer`
-    #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
-    pub enum BookShipmentPrefer {
-        #[cfg_attr(feature = "json-schema", serde(rename = "respond-async"))]
-        RespondAsync,
-        /// A value this version of the spec does not list, kept as received and serialized back unchanged. Parsing (`FromStr`, `TryFrom`) never makes one: build `Unknown` on purpose to send an undocumented value.
-        #[cfg_attr(feature = "json-schema", schemars(skip))]
-        Unknown(::std::string::String),
-    }
-
-    impl BookShipmentPrefer {
-        /// The value as written on the wire: the spec's string, or the text a [`BookShipmentPrefer::Unknown`] was received with.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::RespondAsync => "respond-async",
-                Self::Unknown(value) => value.as_str(),
-            }
-        }
-
-        /// Whether this is a value the spec does not list ([`BookShipmentPrefer::Unknown`]).
-        pub fn is_unknown(&self) -> bool {
-            matches!(self, Self::Unknown(_))
-        }
-    }
-
-    impl ::std::fmt::Display for BookShipmentPrefer {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-
-    impl ::serde::Serialize for BookShipmentPrefer {
-        fn serialize<S>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error>
-        where
-            S: ::serde::Serializer,
-        {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-
-    impl<'de> ::serde::Deserialize<'de> for BookShipmentPrefer {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            let value = <::std::string::String as ::serde::Deserialize>::deserialize(
-                deserializer,
-            )?;
-            Ok(
-                match value.as_str() {
-                    "respond-async" => Self::RespondAsync,
-                    _ => Self::Unknown(value),
-                },
-            )
-        }
-    }
-
-    impl ::std::str::FromStr for BookShipmentPrefer {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "respond-async" => Ok(Self::RespondAsync),
-                _ => {
-                    Err(
-                        format!(
-                            "invalid value {:?}; expected one of {}", value,
-                            "\"respond-async\""
-                        )
-                            .into(),
-                    )
-                }
-            }
-        }
-    }
-
-    impl ::std::convert::TryFrom<&str> for BookShipmentPrefer {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-
-    impl ::std::convert::TryFrom<::std::string::String> for BookShipmentPrefer {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-
     ///Synthesised by parcelkit-codegen: the success bodies of `book_shipment` (200 JSON ShipmentEnvelope, 202 JSON OperationEnvelope). Decide which applies by the status code, not by the variant.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
@@ -526,102 +430,6 @@ pub mod types {
     impl Coordinates {
         pub fn builder() -> builder::Coordinates {
             Default::default()
-        }
-    }
-
-    ///`CreateAndBookShipmentPrefer`
-    #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
-    pub enum CreateAndBookShipmentPrefer {
-        #[cfg_attr(feature = "json-schema", serde(rename = "respond-async"))]
-        RespondAsync,
-        /// A value this version of the spec does not list, kept as received and serialized back unchanged. Parsing (`FromStr`, `TryFrom`) never makes one: build `Unknown` on purpose to send an undocumented value.
-        #[cfg_attr(feature = "json-schema", schemars(skip))]
-        Unknown(::std::string::String),
-    }
-
-    impl CreateAndBookShipmentPrefer {
-        /// The value as written on the wire: the spec's string, or the text a [`CreateAndBookShipmentPrefer::Unknown`] was received with.
-        pub fn as_str(&self) -> &str {
-            match self {
-                Self::RespondAsync => "respond-async",
-                Self::Unknown(value) => value.as_str(),
-            }
-        }
-
-        /// Whether this is a value the spec does not list ([`CreateAndBookShipmentPrefer::Unknown`]).
-        pub fn is_unknown(&self) -> bool {
-            matches!(self, Self::Unknown(_))
-        }
-    }
-
-    impl ::std::fmt::Display for CreateAndBookShipmentPrefer {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            f.write_str(self.as_str())
-        }
-    }
-
-    impl ::serde::Serialize for CreateAndBookShipmentPrefer {
-        fn serialize<S>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error>
-        where
-            S: ::serde::Serializer,
-        {
-            serializer.serialize_str(self.as_str())
-        }
-    }
-
-    impl<'de> ::serde::Deserialize<'de> for CreateAndBookShipmentPrefer {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            let value = <::std::string::String as ::serde::Deserialize>::deserialize(
-                deserializer,
-            )?;
-            Ok(
-                match value.as_str() {
-                    "respond-async" => Self::RespondAsync,
-                    _ => Self::Unknown(value),
-                },
-            )
-        }
-    }
-
-    impl ::std::str::FromStr for CreateAndBookShipmentPrefer {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "respond-async" => Ok(Self::RespondAsync),
-                _ => {
-                    Err(
-                        format!(
-                            "invalid value {:?}; expected one of {}", value,
-                            "\"respond-async\""
-                        )
-                            .into(),
-                    )
-                }
-            }
-        }
-    }
-
-    impl ::std::convert::TryFrom<&str> for CreateAndBookShipmentPrefer {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-
-    impl ::std::convert::TryFrom<::std::string::String> for CreateAndBookShipmentPrefer {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
         }
     }
 
@@ -9155,7 +8963,7 @@ payload (`order-4521_9f86d0...`), lets a retry from another process reuse it wit
 storing it anywhere. GET requests ignore the header. See
 <https://docs.smartsend.io/api-reference/idempotency>.
 
-- `prefer`: `respond-async` asks the API not to wait for the carrier: it answers `202 Accepted` at once with an Operation to poll (its URL in the `Location` header). Without the header the API answers `200` when the booking is done.
+- `prefer`: Preferences as RFC 7240 defines them: a comma-separated list, each `token [= value]` with optional `; parameters`. The API honours `respond-async`: it does not wait for the carrier but answers `202 Accepted` at once with an Operation to poll (its URL in the `Location` header), and says so with `Preference-Applied: respond-async`. A preference it does not know is ignored (RFC 7240 §2), so the schema is a string, not an enum. Without `respond-async` the API answers `200` when the booking is done. parcelkit sends exactly `Prefer: respond-async`, and only from `.respond_async()`.
 - `request_id`: A client-chosen correlation id (1 to 128 letters, digits, `.`, `_`, `-`). The API returns it unchanged in the `Request-ID` response header, on success and on error, so a client can match responses and logs to its requests. Quote it when contacting Smart Send support.
 - `body`*/
     pub fn create_and_book_shipment(&self) -> builder::CreateAndBookShipment<'_> {
@@ -9260,7 +9068,7 @@ payload (`order-4521_9f86d0...`), lets a retry from another process reuse it wit
 storing it anywhere. GET requests ignore the header. See
 <https://docs.smartsend.io/api-reference/idempotency>.
 
-- `prefer`: `respond-async` asks the API not to wait for the carrier: it answers `202 Accepted` at once with an Operation to poll (its URL in the `Location` header). Without the header the API answers `200` when the booking is done.
+- `prefer`: Preferences as RFC 7240 defines them: a comma-separated list, each `token [= value]` with optional `; parameters`. The API honours `respond-async`: it does not wait for the carrier but answers `202 Accepted` at once with an Operation to poll (its URL in the `Location` header), and says so with `Preference-Applied: respond-async`. A preference it does not know is ignored (RFC 7240 §2), so the schema is a string, not an enum. Without `respond-async` the API answers `200` when the booking is done. parcelkit sends exactly `Prefer: respond-async`, and only from `.respond_async()`.
 - `request_id`: A client-chosen correlation id (1 to 128 letters, digits, `.`, `_`, `-`). The API returns it unchanged in the `Request-ID` response header, on success and on error, so a client can match responses and logs to its requests. Quote it when contacting Smart Send support.*/
     pub fn book_shipment(&self) -> builder::BookShipment<'_> {
         builder::BookShipment::new(self)
@@ -12001,7 +11809,7 @@ pub mod builder {
         team: Result<types::TeamId, String>,
         accept_language: Result<Option<crate::AcceptLanguage>, String>,
         idempotency_key: Result<Option<crate::IdempotencyKey>, String>,
-        prefer: Result<Option<types::CreateAndBookShipmentPrefer>, String>,
+        prefer: Result<Option<::std::string::String>, String>,
         request_id: Result<Option<crate::RequestId>, String>,
         body: Result<types::builder::ShipmentRequest, String>,
     }
@@ -12066,13 +11874,13 @@ pub mod builder {
 
         fn prefer<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::CreateAndBookShipmentPrefer>,
+            V: std::convert::TryInto<::std::string::String>,
         {
             self.prefer = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `CreateAndBookShipmentPrefer` for prefer failed"
+                    "conversion to `:: std :: string :: String` for prefer failed"
                         .to_string()
                 });
             self
@@ -12676,7 +12484,7 @@ pub mod builder {
         shipment: Result<::uuid::Uuid, String>,
         accept_language: Result<Option<crate::AcceptLanguage>, String>,
         idempotency_key: Result<Option<crate::IdempotencyKey>, String>,
-        prefer: Result<Option<types::BookShipmentPrefer>, String>,
+        prefer: Result<Option<::std::string::String>, String>,
         request_id: Result<Option<crate::RequestId>, String>,
     }
 
@@ -12752,13 +12560,14 @@ pub mod builder {
 
         fn prefer<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::BookShipmentPrefer>,
+            V: std::convert::TryInto<::std::string::String>,
         {
             self.prefer = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `BookShipmentPrefer` for prefer failed".to_string()
+                    "conversion to `:: std :: string :: String` for prefer failed"
+                        .to_string()
                 });
             self
         }
@@ -12944,7 +12753,7 @@ pub mod builder {
             crate::Error,
         > {
             let request = if respond_async {
-                self.prefer(types::CreateAndBookShipmentPrefer::RespondAsync)
+                self.prefer("respond-async")
             } else {
                 self
             };
@@ -12976,7 +12785,7 @@ pub mod builder {
             crate::Error,
         > {
             let request = if respond_async {
-                self.prefer(types::BookShipmentPrefer::RespondAsync)
+                self.prefer("respond-async")
             } else {
                 self
             };

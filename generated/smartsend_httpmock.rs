@@ -2070,9 +2070,9 @@ pub mod operations {
             }
         }
 
-        pub fn prefer<T>(self, value: T) -> Self
+        pub fn prefer<'a, T>(self, value: T) -> Self
         where
-            T: Into<Option<types::CreateAndBookShipmentPrefer>>,
+            T: Into<Option<&'a str>>,
         {
             if let Some(value) = value.into() {
                 Self(self.0.header("Prefer", value.to_string()))
@@ -2566,9 +2566,9 @@ pub mod operations {
             }
         }
 
-        pub fn prefer<T>(self, value: T) -> Self
+        pub fn prefer<'a, T>(self, value: T) -> Self
         where
-            T: Into<Option<types::BookShipmentPrefer>>,
+            T: Into<Option<&'a str>>,
         {
             if let Some(value) = value.into() {
                 Self(self.0.header("Prefer", value.to_string()))

@@ -257,7 +257,7 @@ paths:
     post:
       operationId: start_job
       parameters:
-        - {in: header, name: Prefer, schema: {type: string, enum: [respond-async]}}
+        - {in: header, name: Prefer, schema: {type: string}}
       responses:
         '200': {description: done, content: {application/json: {schema: {$ref: '#/components/schemas/Done'}}}}
         '202': {description: queued, content: {application/json: {schema: {$ref: '#/components/schemas/Queued'}}}}

@@ -10,8 +10,8 @@
 //!
 //! The `prefer` setter becomes private, so the header cannot be set behind `send()`'s back, and
 //! the generated CLI loses its `--prefer` flag (its commands print the `200` body).
-//! Operations are found in the spec: a `Prefer` header parameter whose enum holds
-//! `respond-async`, with JSON `200` and `202` bodies that are component schemas.
+//! Operations are found in the spec: a `Prefer` header parameter (a string: RFC 7240 preferences
+//! are an open list), with JSON `200` and `202` bodies that are component schemas.
 
 use heck::ToUpperCamelCase;
 use quote::format_ident;
@@ -57,8 +57,7 @@ fn body_schema<'a>(
 /// let spec = serde_json::json!({
 ///   "paths": {"/things": {"post": {
 ///     "operationId": "book_thing",
-///     "parameters": [{"in": "header", "name": "Prefer",
-///                     "schema": {"type": "string", "enum": ["respond-async"]}}],
+///     "parameters": [{"in": "header", "name": "Prefer", "schema": {"type": "string"}}],
 ///     "responses": {
 ///       "200": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Thing"}}}},
 ///       "202": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Job"}}}}
@@ -69,13 +68,9 @@ fn body_schema<'a>(
 pub fn operations(spec: &Value) -> Vec<AsyncOperation> {
     spec_walk::operations(spec)
         .iter()
-        .filter(|operation| {
-            spec_walk::header(spec, operation, "Prefer").is_some_and(|p| {
-                spec_walk::resolve(spec, &p["schema"])["enum"]
-                    .as_array()
-                    .is_some_and(|values| values.iter().any(|v| v == "respond-async"))
-            })
-        })
+        // RFC 7240 makes `Prefer` an open list (a server ignores what it does not know), so
+        // the spec gives a string, not an enum: the header and the two answers are the sign.
+        .filter(|operation| spec_walk::header(spec, operation, "Prefer").is_some())
         .filter_map(|operation| {
             Some(AsyncOperation {
                 operation_id: operation.op.get("operationId")?.as_str()?.to_owned(),
@@ -165,7 +160,6 @@ fn split_builder(
     let done = format_ident!("{}", operation.done);
     let accepted = format_ident!("{}", operation.accepted);
     let success = format_ident!("{}Success", operation.operation_id.to_upper_camel_case());
-    let prefer = format_ident!("{}Prefer", operation.operation_id.to_upper_camel_case());
     let send_doc = format!(
         " Sends the request and returns the finished result (`200`, `{}`). No `Prefer` header \
          is sent, so the server answers when the work is done; for an answer before that, see \
@@ -196,7 +190,7 @@ fn split_builder(
                 respond_async: bool,
             ) -> Result<ResponseValue<Result<types::#done, types::#accepted>>, crate::Error> {
                 let request = if respond_async {
-                    self.prefer(types::#prefer::RespondAsync)
+                    self.prefer("respond-async")
                 } else {
                     self
                 };

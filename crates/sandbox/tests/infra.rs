@@ -461,3 +461,44 @@ async fn open_connections_count_until_the_client_goes_away() {
     drop(client);
     until(0).await;
 }
+
+#[tokio::test]
+async fn prefer_is_read_as_rfc_7240_honouring_respond_async_and_ignoring_the_rest() {
+    let handle = start().await;
+    let book = |key: &str, prefer: &str| {
+        reqwest::Client::new()
+            .post(format!(
+                "{}/team/{TEAM}/shipments/booking",
+                handle.smartsend_url()
+            ))
+            .bearer_auth(TOKEN)
+            .header("content-type", "application/json")
+            .header("idempotency-key", key)
+            .header("prefer", prefer)
+            .body(shipment_request().to_string())
+    };
+    // respond-async among other preferences, with a parameter: honoured, and said so.
+    let accepted = book("prefer-test-key-0001", "wait=10, respond-async; x=1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(accepted.status().as_u16(), 202);
+    assert_eq!(accepted.headers()["preference-applied"], "respond-async");
+    // Preferences the API does not know, or cannot read, are ignored: a synchronous answer.
+    for (key, prefer) in [
+        ("prefer-test-key-0002", "return=minimal"),
+        ("prefer-test-key-0003", "???"),
+    ] {
+        let done = book(key, prefer).send().await.unwrap();
+        assert!(matches!(done.status().as_u16(), 200 | 201), "{prefer}");
+        assert!(
+            done.headers().get("preference-applied").is_none(),
+            "{prefer}"
+        );
+    }
+    assert!(
+        handle.spec_violations().is_empty(),
+        "{:?}",
+        handle.spec_violations()
+    );
+}

@@ -250,7 +250,7 @@ fn body<T: DeserializeOwned>(ctx: &Ctx, bytes: &[u8], schema: &str) -> Result<T,
 }
 
 /// Whether `Prefer` asks for `respond-async` (RFC 7240: comma-separated preferences, each
-/// possibly with parameters after `;`).
+/// possibly with a value and parameters; a preference the API does not know is ignored, §2).
 fn prefers_async(headers: &HeaderMap) -> bool {
     headers
         .get_all("prefer")
@@ -566,13 +566,19 @@ fn booking_response(ctx: &Ctx, booked: Booked) -> Response {
         Booked::Now(shipment) => json(StatusCode::OK, &types::ShipmentEnvelope { data: *shipment }),
         Booked::Accepted(op) => {
             let location = ctx.team_url(&format!("/operations/{}", op.uuid));
-            with_location(
+            let mut response = with_location(
                 json(
                     StatusCode::ACCEPTED,
                     &types::OperationEnvelope { data: *op },
                 ),
                 &location,
-            )
+            );
+            // RFC 7240 §3: which preference shaped this answer.
+            response.headers_mut().insert(
+                "preference-applied",
+                axum::http::HeaderValue::from_static("respond-async"),
+            );
+            response
         }
         Booked::Failed(e) => e
             .problem(ctx.language)
