@@ -15,7 +15,8 @@ use std::sync::{Arc, Mutex};
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Extension, Query, RawPathParams, State};
+use axum::extract::{FromRequestParts, Query, RawPathParams, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -115,6 +116,21 @@ struct Ctx {
     language: Language,
     instance: String,
     origin: String,
+}
+
+/// Every Smart Send handler's context, from the request's parts: the caller authentication
+/// found (team, language), the full path for problems' `instance`, and the origin for URLs.
+impl<S: Send + Sync> FromRequestParts<S> for Ctx {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Ctx, Response> {
+        match parts.extensions.get::<Caller>() {
+            Some(caller) => Ok(Ctx::new(caller.clone(), &parts.uri, &parts.headers)),
+            // Routes are only reachable through authentication; a route added outside it is a
+            // bug of the sandbox, answered in the API's format rather than a panic.
+            None => Err(Problem::new(Kind::InternalError, Language::En).into_response()),
+        }
+    }
 }
 
 impl Ctx {
@@ -383,14 +399,7 @@ fn team<'a>(store: &'a mut Store, c: &Locked) -> &'a mut state::Team {
 // Shipments
 // ---------------------------------------------------------------------------------------------
 
-async fn create_shipment(
-    State(app): AppState,
-    Extension(caller): Extension<Caller>,
-    uri: Uri,
-    headers: HeaderMap,
-    bytes: Bytes,
-) -> Response {
-    let ctx = Ctx::new(caller, &uri, &headers);
+async fn create_shipment(State(app): AppState, ctx: Ctx, bytes: Bytes) -> Response {
     let request: types::ShipmentRequest = match body(&ctx, &bytes, "ShipmentRequest") {
         Ok(request) => request,
         Err(response) => return response,
@@ -409,14 +418,7 @@ async fn create_shipment(
     )
 }
 
-async fn list_shipments(
-    State(app): AppState,
-    Extension(caller): Extension<Caller>,
-    uri: Uri,
-    headers: HeaderMap,
-    query: QueryPairs,
-) -> Response {
-    let ctx = Ctx::new(caller, &uri, &headers);
+async fn list_shipments(State(app): AppState, ctx: Ctx, query: QueryPairs) -> Response {
     let (page, per_page) = match query_pairs(&ctx, query).and_then(|q| pagination(&ctx, &q)) {
         Ok(p) => p,
         Err(response) => return response,
@@ -436,14 +438,7 @@ async fn list_shipments(
     json(StatusCode::OK, &types::ShipmentList { data, meta })
 }
 
-async fn get_shipment(
-    State(app): AppState,
-    Extension(caller): Extension<Caller>,
-    uri: Uri,
-    headers: HeaderMap,
-    params: RawPathParams,
-) -> Response {
-    let ctx = Ctx::new(caller, &uri, &headers);
+async fn get_shipment(State(app): AppState, ctx: Ctx, params: RawPathParams) -> Response {
     let Some(uuid) = uuid_param(&params, "shipment") else {
         return ctx.not_found();
     };
@@ -461,14 +456,7 @@ async fn get_shipment(
 
 /// Deletes an open (or failed) shipment; one that is booked or being booked answers 422, as
 /// the spec allows, since deleting it would leave a paid booking behind.
-async fn delete_shipment(
-    State(app): AppState,
-    Extension(caller): Extension<Caller>,
-    uri: Uri,
-    headers: HeaderMap,
-    params: RawPathParams,
-) -> Response {
-    let ctx = Ctx::new(caller, &uri, &headers);
+async fn delete_shipment(State(app): AppState, ctx: Ctx, params: RawPathParams) -> Response {
     let Some(uuid) = uuid_param(&params, "shipment") else {
         return ctx.not_found();
     };
@@ -590,12 +578,10 @@ fn booking_response(ctx: &Ctx, booked: Booked) -> Response {
 
 async fn book_shipment(
     State(app): AppState,
-    Extension(caller): Extension<Caller>,
-    uri: Uri,
+    ctx: Ctx,
     headers: HeaderMap,
     params: RawPathParams,
 ) -> Response {
-    let ctx = Ctx::new(caller, &uri, &headers);
     let Some(uuid) = uuid_param(&params, "shipment") else {
         return ctx.not_found();
     };
@@ -610,12 +596,10 @@ async fn book_shipment(
 /// carrier rejects stays, in state `failed`.
 async fn create_and_book_shipment(
     State(app): AppState,
-    Extension(caller): Extension<Caller>,
-    uri: Uri,
+    ctx: Ctx,
     headers: HeaderMap,
     bytes: Bytes,
 ) -> Response {
-    let ctx = Ctx::new(caller, &uri, &headers);
     let request: types::ShipmentRequest = match body(&ctx, &bytes, "ShipmentRequest") {
         Ok(request) => request,
         Err(response) => return response,
@@ -639,14 +623,7 @@ async fn create_and_book_shipment(
     booking_response(&ctx, booked)
 }
 
-async fn get_operation(
-    State(app): AppState,
-    Extension(caller): Extension<Caller>,
-    uri: Uri,
-    headers: HeaderMap,
-    params: RawPathParams,
-) -> Response {
-    let ctx = Ctx::new(caller, &uri, &headers);
+async fn get_operation(State(app): AppState, ctx: Ctx, params: RawPathParams) -> Response {
     let Some(uuid) = uuid_param(&params, "operation") else {
         return ctx.not_found();
     };
@@ -703,14 +680,7 @@ async fn get_label(
 // Booking batches
 // ---------------------------------------------------------------------------------------------
 
-async fn create_booking_batch(
-    State(app): AppState,
-    Extension(caller): Extension<Caller>,
-    uri: Uri,
-    headers: HeaderMap,
-    bytes: Bytes,
-) -> Response {
-    let ctx = Ctx::new(caller, &uri, &headers);
+async fn create_booking_batch(State(app): AppState, ctx: Ctx, bytes: Bytes) -> Response {
     let request: types::BatchRequest = match body(&ctx, &bytes, "BatchRequest") {
         Ok(request) => request,
         Err(response) => return response,
@@ -738,14 +708,7 @@ async fn create_booking_batch(
     json(StatusCode::CREATED, &types::BatchEnvelope { data: batch })
 }
 
-async fn list_booking_batches(
-    State(app): AppState,
-    Extension(caller): Extension<Caller>,
-    uri: Uri,
-    headers: HeaderMap,
-    query: QueryPairs,
-) -> Response {
-    let ctx = Ctx::new(caller, &uri, &headers);
+async fn list_booking_batches(State(app): AppState, ctx: Ctx, query: QueryPairs) -> Response {
     let pairs = match query_pairs(&ctx, query) {
         Ok(pairs) => pairs,
         Err(response) => return response,
@@ -779,14 +742,7 @@ async fn list_booking_batches(
     json(StatusCode::OK, &types::BatchList { data, meta })
 }
 
-async fn get_booking_batch(
-    State(app): AppState,
-    Extension(caller): Extension<Caller>,
-    uri: Uri,
-    headers: HeaderMap,
-    params: RawPathParams,
-) -> Response {
-    let ctx = Ctx::new(caller, &uri, &headers);
+async fn get_booking_batch(State(app): AppState, ctx: Ctx, params: RawPathParams) -> Response {
     let Some(uuid) = uuid_param(&params, "batch") else {
         return ctx.not_found();
     };
@@ -822,13 +778,10 @@ impl BatchRefusal {
 /// Adds the shipments (all or none: one invalid entry rejects the request) to an open batch.
 async fn add_booking_batch_shipments(
     State(app): AppState,
-    Extension(caller): Extension<Caller>,
-    uri: Uri,
-    headers: HeaderMap,
+    ctx: Ctx,
     params: RawPathParams,
     bytes: Bytes,
 ) -> Response {
-    let ctx = Ctx::new(caller, &uri, &headers);
     let Some(uuid) = uuid_param(&params, "batch") else {
         return ctx.not_found();
     };
@@ -860,14 +813,7 @@ async fn add_booking_batch_shipments(
 }
 
 /// Closes an open, non-empty batch and queues its shipments (state `booking`) for booking.
-async fn dispatch_booking_batch(
-    State(app): AppState,
-    Extension(caller): Extension<Caller>,
-    uri: Uri,
-    headers: HeaderMap,
-    params: RawPathParams,
-) -> Response {
-    let ctx = Ctx::new(caller, &uri, &headers);
+async fn dispatch_booking_batch(State(app): AppState, ctx: Ctx, params: RawPathParams) -> Response {
     let Some(uuid) = uuid_param(&params, "batch") else {
         return ctx.not_found();
     };
@@ -910,14 +856,7 @@ async fn dispatch_booking_batch(
 // Rates, services, service points
 // ---------------------------------------------------------------------------------------------
 
-async fn get_rates(
-    State(app): AppState,
-    Extension(caller): Extension<Caller>,
-    uri: Uri,
-    headers: HeaderMap,
-    bytes: Bytes,
-) -> Response {
-    let ctx = Ctx::new(caller, &uri, &headers);
+async fn get_rates(State(app): AppState, ctx: Ctx, bytes: Bytes) -> Response {
     let request: types::RateRequest = match body(&ctx, &bytes, "RateRequest") {
         Ok(request) => request,
         Err(response) => return response,
@@ -930,13 +869,7 @@ async fn get_rates(
     json(StatusCode::OK, &types::RateList { data })
 }
 
-async fn list_services(
-    State(app): AppState,
-    Extension(caller): Extension<Caller>,
-    uri: Uri,
-    headers: HeaderMap,
-) -> Response {
-    let ctx = Ctx::new(caller, &uri, &headers);
+async fn list_services(State(app): AppState, ctx: Ctx) -> Response {
     app.with_team(&ctx.team, |_, _| ());
     json(
         StatusCode::OK,
@@ -946,14 +879,7 @@ async fn list_services(
     )
 }
 
-async fn list_service_points(
-    State(app): AppState,
-    Extension(caller): Extension<Caller>,
-    uri: Uri,
-    headers: HeaderMap,
-    query: QueryPairs,
-) -> Response {
-    let ctx = Ctx::new(caller, &uri, &headers);
+async fn list_service_points(State(app): AppState, ctx: Ctx, query: QueryPairs) -> Response {
     let pairs = match query_pairs(&ctx, query) {
         Ok(pairs) => pairs,
         Err(response) => return response,
@@ -988,14 +914,7 @@ async fn list_service_points(
     json(StatusCode::OK, &types::ServicePointList { data, meta })
 }
 
-async fn get_service_point(
-    State(app): AppState,
-    Extension(caller): Extension<Caller>,
-    uri: Uri,
-    headers: HeaderMap,
-    params: RawPathParams,
-) -> Response {
-    let ctx = Ctx::new(caller, &uri, &headers);
+async fn get_service_point(State(app): AppState, ctx: Ctx, params: RawPathParams) -> Response {
     app.with_team(&ctx.team, |_, _| ());
     match uuid_param(&params, "service_point").and_then(catalogue::service_point_by_uuid) {
         Some(data) => json(StatusCode::OK, &types::ServicePointEnvelope { data }),
@@ -1005,12 +924,9 @@ async fn get_service_point(
 
 async fn get_service_point_by_carrier_code(
     State(app): AppState,
-    Extension(caller): Extension<Caller>,
-    uri: Uri,
-    headers: HeaderMap,
+    ctx: Ctx,
     params: RawPathParams,
 ) -> Response {
-    let ctx = Ctx::new(caller, &uri, &headers);
     app.with_team(&ctx.team, |_, _| ());
     let found = match (
         param(&params, "carrier"),
