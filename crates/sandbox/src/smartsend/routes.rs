@@ -443,8 +443,7 @@ async fn create_shipment(
     let shipment = app.with_team(&ctx.team, |store, c| {
         let shipment = StoredShipment::new(request, c.now, ctx.language);
         let team = team(store, c);
-        team.shipment_order.push(shipment.uuid);
-        team.shipments.insert(shipment.uuid, shipment.clone());
+        team.add_shipment(shipment.clone());
         c.record("create_shipment", &shipment.uuid.to_string());
         shipment.to_api()
     });
@@ -463,10 +462,10 @@ async fn list_shipments(State(app): AppState, ctx: Ctx, query: QueryPairs) -> Re
     // holds the store's lock that long).
     let (data, meta) = app.with_team(&ctx.team, |store, c| {
         let team = team(store, c);
-        let (uuids, meta) = paginate(&team.shipment_order, page, per_page);
+        let (uuids, meta) = paginate(team.shipment_order(), page, per_page);
         let data: Vec<types::Shipment> = uuids
             .iter()
-            .filter_map(|uuid| team.shipments.get(uuid))
+            .filter_map(|uuid| team.shipment(uuid))
             .map(StoredShipment::to_api)
             .collect();
         (data, meta)
@@ -479,10 +478,7 @@ async fn get_shipment(State(app): AppState, ctx: Ctx, params: RawPathParams) -> 
         return ctx.not_found();
     };
     let shipment = app.with_team(&ctx.team, |store, c| {
-        team(store, c)
-            .shipments
-            .get(&uuid)
-            .map(StoredShipment::to_api)
+        team(store, c).shipment(&uuid).map(StoredShipment::to_api)
     });
     match shipment {
         Some(data) => json(StatusCode::OK, &types::ShipmentEnvelope { data }),
@@ -498,14 +494,13 @@ async fn delete_shipment(State(app): AppState, ctx: Ctx, params: RawPathParams) 
     };
     let outcome = app.with_team(&ctx.team, |store, c| {
         let team = team(store, c);
-        match team.shipments.get(&uuid).map(|s| s.state.clone()) {
+        match team.shipment(&uuid).map(|s| s.state.clone()) {
             None => Err(None),
             Some(types::ShipmentState::Booked | types::ShipmentState::Booking) => {
                 Err(Some(BookingError::AlreadyBooked))
             }
             Some(_) => {
-                team.shipments.remove(&uuid);
-                team.shipment_order.retain(|u| *u != uuid);
+                team.remove_shipment(&uuid);
                 c.record("delete_shipment", &uuid.to_string());
                 Ok(())
             }
@@ -553,7 +548,7 @@ fn book(
 ) -> Booked {
     let Store { teams, labels } = store;
     let team = teams.entry(c.team.clone()).or_default();
-    let Some(shipment) = team.shipments.get_mut(&uuid) else {
+    let Some(shipment) = team.shipment_mut(&uuid) else {
         return Booked::NotFound;
     };
     if matches!(
@@ -641,8 +636,7 @@ async fn create_and_book_shipment(
         let shipment = StoredShipment::new(request, c.now, ctx.language);
         let uuid = shipment.uuid;
         let team = team(store, c);
-        team.shipment_order.push(uuid);
-        team.shipments.insert(uuid, shipment);
+        team.add_shipment(shipment);
         book(
             store,
             c,
@@ -825,14 +819,18 @@ async fn add_booking_batch_shipments(
         if batch.dispatched_at.is_some() {
             return Err(BatchRefusal::NotOpen);
         }
-        for request in request.data {
-            let shipment = StoredShipment::new(request, c.now, ctx.language);
-            batch.shipments.push(shipment.uuid);
-            team.shipment_order.push(shipment.uuid);
-            team.shipments.insert(shipment.uuid, shipment);
+        let added: Vec<StoredShipment> = request
+            .data
+            .into_iter()
+            .map(|request| StoredShipment::new(request, c.now, ctx.language))
+            .collect();
+        batch.shipments.extend(added.iter().map(|s| s.uuid));
+        let answer = batch.to_api(c.now, c.delay);
+        for shipment in added {
+            team.add_shipment(shipment);
         }
         c.record("add_booking_batch_shipments", &uuid.to_string());
-        Ok(batch.to_api(c.now, c.delay))
+        Ok(answer)
     });
     match outcome {
         Ok(data) => json(StatusCode::OK, &types::BatchEnvelope { data }),
@@ -858,15 +856,17 @@ async fn dispatch_booking_batch(State(app): AppState, ctx: Ctx, params: RawPathP
         }
         batch.dispatched_at = Some(c.now);
         batch.origin = ctx.origin.clone();
-        for shipment in &batch.shipments {
-            if let Some(s) = team.shipments.get_mut(shipment)
+        let answer = batch.to_api(c.now, c.delay);
+        let queued = batch.shipments.clone();
+        for shipment in &queued {
+            if let Some(s) = team.shipment_mut(shipment)
                 && s.state == types::ShipmentState::Open
             {
                 s.state = types::ShipmentState::Booking;
             }
         }
         c.record("dispatch_booking_batch", &uuid.to_string());
-        Ok(batch.to_api(c.now, c.delay))
+        Ok(answer)
     });
     match outcome {
         Ok(data) => {

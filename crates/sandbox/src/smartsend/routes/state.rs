@@ -28,12 +28,43 @@ pub(super) struct Store {
 /// One team's resources.
 #[derive(Debug, Default)]
 pub(super) struct Team {
-    pub shipments: HashMap<Uuid, StoredShipment>,
+    /// Private, with `shipment_order`: only [`Team::add_shipment`] and
+    /// [`Team::remove_shipment`] change which shipments exist, so the list order always holds
+    /// exactly them.
+    shipments: HashMap<Uuid, StoredShipment>,
     /// Shipment uuids in creation order (the list order).
-    pub shipment_order: Vec<Uuid>,
+    shipment_order: Vec<Uuid>,
     pub batches: HashMap<Uuid, StoredBatch>,
     pub batch_order: Vec<Uuid>,
     pub operations: HashMap<Uuid, StoredOperation>,
+}
+
+impl Team {
+    /// Adds a new shipment, last in the list order.
+    pub fn add_shipment(&mut self, shipment: StoredShipment) {
+        self.shipment_order.push(shipment.uuid);
+        self.shipments.insert(shipment.uuid, shipment);
+    }
+
+    /// Removes a shipment from the team and from the list order.
+    pub fn remove_shipment(&mut self, uuid: &Uuid) -> Option<StoredShipment> {
+        let removed = self.shipments.remove(uuid)?;
+        self.shipment_order.retain(|u| u != uuid);
+        Some(removed)
+    }
+
+    pub fn shipment(&self, uuid: &Uuid) -> Option<&StoredShipment> {
+        self.shipments.get(uuid)
+    }
+
+    pub fn shipment_mut(&mut self, uuid: &Uuid) -> Option<&mut StoredShipment> {
+        self.shipments.get_mut(uuid)
+    }
+
+    /// The shipments' uuids in list (creation) order.
+    pub fn shipment_order(&self) -> &[Uuid] {
+        &self.shipment_order
+    }
 }
 
 #[derive(Debug, Clone)]
