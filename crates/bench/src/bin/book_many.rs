@@ -24,7 +24,8 @@ use std::time::{Duration, Instant};
 
 use futures_util::{StreamExt, TryStreamExt, stream};
 use parcelkit::smartsend::{self, Paginate};
-use parcelkit_sandbox::{Faults, Sandbox, SandboxConfig};
+use parcelkit_bench::{median, start_sandbox};
+use parcelkit_sandbox::{Faults, SandboxConfig};
 
 type Result<T, E = Box<dyn std::error::Error + Send + Sync>> = std::result::Result<T, E>;
 
@@ -46,25 +47,6 @@ fn cli_binary() -> Result<PathBuf> {
         .into());
     }
     Ok(binary)
-}
-
-/// A sandbox on a thread and runtime of its own; its Smart Send URL.
-fn start_sandbox(config: SandboxConfig) -> Result<String> {
-    let (url_tx, url_rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .thread_name("sandbox")
-            .enable_all()
-            .build()
-            .expect("a runtime");
-        runtime.block_on(async {
-            let sandbox = Sandbox::start(config).await.expect("the sandbox starts");
-            url_tx.send(sandbox.smartsend_url()).expect("main waits");
-            std::future::pending::<()>().await;
-        });
-    });
-    Ok(url_rx.recv()?)
 }
 
 /// A shipment request line with `reference`.
@@ -145,11 +127,6 @@ async fn run_raw(
     Ok(started.elapsed())
 }
 
-fn median(values: &mut [f64]) -> f64 {
-    values.sort_by(f64::total_cmp);
-    values[values.len() / 2]
-}
-
 fn throughput(args: &[String]) -> Result<()> {
     let rounds: usize = args.first().map(|a| a.parse()).transpose()?.unwrap_or(5);
     let lines: usize = args
@@ -175,7 +152,7 @@ fn throughput(args: &[String]) -> Result<()> {
     let (mut ours, mut theirs, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
     for round in 0..=rounds {
         // A fresh sandbox per round, so no round pays for an earlier one's shipments.
-        let base = start_sandbox(SandboxConfig::default())?;
+        let base = start_sandbox(SandboxConfig::default());
         let (file, text) = write_file(&dir, &format!("cli{round}"), lines)?;
         let (_, raw_text) = write_file(&dir, &format!("raw{round}"), lines)?;
         let mut cli = Duration::ZERO;
@@ -242,7 +219,7 @@ fn faults(args: &[String]) -> Result<()> {
         let base = start_sandbox(SandboxConfig {
             faults: FAULTS.parse::<Faults>()?,
             ..SandboxConfig::default()
-        })?;
+        });
         let dir = std::env::temp_dir().join(format!(
             "parcelkit-book-many-faults-{}-{concurrency}",
             std::process::id()

@@ -14,7 +14,8 @@ use std::time::Instant;
 
 use futures_util::{StreamExt, TryStreamExt, stream};
 use parcelkit::smartsend::{self, types};
-use parcelkit_sandbox::{Sandbox, SandboxConfig};
+use parcelkit_bench::{median, start_sandbox};
+use parcelkit_sandbox::SandboxConfig;
 
 type Result<T, E = Box<dyn std::error::Error + Send + Sync>> = std::result::Result<T, E>;
 
@@ -121,34 +122,12 @@ impl Bench {
     }
 }
 
-fn median(values: &mut [f64]) -> f64 {
-    values.sort_by(f64::total_cmp);
-    values[values.len() / 2]
-}
-
 fn main() -> Result<()> {
     let mut args = std::env::args().skip(1);
     let rounds: usize = args.next().map(|a| a.parse()).transpose()?.unwrap_or(7);
     let requests: usize = args.next().map(|a| a.parse()).transpose()?.unwrap_or(2_000);
 
-    // The sandbox on a thread and runtime of its own: on 2 cores, one for each side.
-    let (url_tx, url_rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .thread_name("sandbox")
-            .enable_all()
-            .build()
-            .expect("a runtime");
-        runtime.block_on(async {
-            let sandbox = Sandbox::start(SandboxConfig::default())
-                .await
-                .expect("the sandbox starts");
-            url_tx.send(sandbox.smartsend_url()).expect("main waits");
-            std::future::pending::<()>().await;
-        });
-    });
-    let base = url_rx.recv()?;
+    let base = start_sandbox(SandboxConfig::default());
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
