@@ -7,7 +7,7 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
-use serde_json::{Value, json};
+use parcelkit::phygitals::types;
 
 /// When the seeded packs' expected values were "last computed".
 pub(crate) const EV_UPDATED_AT: &str = "2026-03-04T08:00:00Z";
@@ -420,33 +420,40 @@ pub(crate) fn pack(id: &str) -> Option<&'static Pack> {
 
 impl Pack {
     /// The pack as `list_available_packs` shows it.
-    pub(crate) fn to_json(&self) -> Value {
-        json!({
-            "id": self.id,
-            "slug": self.slug,
-            "platform": PLATFORM,
-            "name": self.name,
-            "enable": self.enable,
-            "description": self.description,
-            "mint_price": self.mint_price,
-            "max_per_mint": self.max_per_mint,
-            "in_stock": self.in_stock,
-            "categories": self.categories,
-            "ev": self.ev.0,
-            "min_ev": self.ev.1,
-            "max_ev": self.ev.2,
-            "ev_updated_at": EV_UPDATED_AT,
-            "buyback_percent": self.buyback_percent,
-            "claw_image_url": format!("https://cdn.phygitals.com/packs/{}.png", self.image),
-            "rarity_distribution": self.tiers.iter().enumerate().map(|(i, t)| json!({
-                "id": i,
-                "name": t.name,
-                "color": t.color,
-                "lower": t.lower,
-                "upper": t.upper,
-                "weight": t.weight,
-            })).collect::<Vec<_>>(),
-        })
+    pub(crate) fn to_api(&self) -> types::Pack {
+        let money = super::state::money;
+        types::Pack {
+            id: self.id.to_owned(),
+            slug: self.slug.map(str::to_owned),
+            platform: PLATFORM.to_owned(),
+            name: self.name.to_owned(),
+            enable: self.enable,
+            description: self.description.to_owned(),
+            mint_price: money(self.mint_price),
+            max_per_mint: std::num::NonZeroU64::new(self.max_per_mint)
+                .unwrap_or(std::num::NonZeroU64::MIN),
+            in_stock: self.in_stock,
+            categories: self.categories.iter().map(|c| c.to_string()).collect(),
+            ev: money(self.ev.0),
+            min_ev: money(self.ev.1),
+            max_ev: money(self.ev.2),
+            ev_updated_at: EV_UPDATED_AT.parse().expect("a valid constant"),
+            buyback_percent: self.buyback_percent,
+            claw_image_url: format!("https://cdn.phygitals.com/packs/{}.png", self.image),
+            rarity_distribution: self
+                .tiers
+                .iter()
+                .zip(0..)
+                .map(|(t, id)| types::RarityTier {
+                    id,
+                    name: t.name.to_owned(),
+                    color: t.color.to_owned(),
+                    lower: t.lower,
+                    upper: t.upper,
+                    weight: t.weight,
+                })
+                .collect(),
+        }
     }
 
     /// One pull: a tier by weight, a card of that tier, and a value inside the tier's range
@@ -482,19 +489,23 @@ pub(crate) struct Pull {
 
 impl Pull {
     /// The card's metadata: name, images, traits.
-    pub(crate) fn metadata(&self) -> Value {
+    pub(crate) fn metadata(&self) -> types::CardMetadata {
         let t = self.template;
-        json!({
-            "name": t.name,
-            "image": self.image(),
-            "back_image": self.back_image(),
-            "attributes": [
-                {"trait_type": "Year", "value": t.year},
-                {"trait_type": "Grader", "value": t.grader},
-                {"trait_type": "Grade", "value": t.grade},
-                {"trait_type": "Category", "value": self.pack.category},
+        let attribute = |trait_type: &str, value: &str| types::Attribute {
+            trait_type: trait_type.to_owned(),
+            value: value.to_owned(),
+        };
+        types::CardMetadata {
+            name: t.name.to_owned(),
+            image: self.image(),
+            back_image: self.back_image(),
+            attributes: vec![
+                attribute("Year", t.year),
+                attribute("Grader", t.grader),
+                attribute("Grade", t.grade),
+                attribute("Category", self.pack.category),
             ],
-        })
+        }
     }
 
     /// Front image URL.
@@ -624,7 +635,7 @@ mod tests {
             assert!(pack.id.bytes().all(|b| BASE58.contains(&b)), "{}", pack.id);
             assert!(pack.tiers.iter().all(|t| !t.cards.is_empty()));
             crate::spec::SpecApi::Phygitals
-                .validate_component("Pack", &pack.to_json())
+                .validate_component("Pack", &serde_json::to_value(pack.to_api()).unwrap())
                 .unwrap();
         }
         assert!(PACKS.iter().any(|p| !p.in_stock));

@@ -32,7 +32,12 @@ pub struct Partner(pub String);
 /// assert_eq!(response.into_response().status(), 400);
 /// ```
 pub fn error(status: StatusCode, message: &str) -> impl IntoResponse + use<> {
-    (status, Json(serde_json::json!({ "error": message })))
+    (
+        status,
+        Json(parcelkit::phygitals::types::Error {
+            error: message.to_owned(),
+        }),
+    )
 }
 
 /// The Phygitals router, with the API key check around every route.

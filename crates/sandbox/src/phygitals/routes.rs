@@ -15,6 +15,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
 use bytes::Bytes;
+use parcelkit::phygitals::types;
 use serde_json::{Value, json};
 
 use super::state::{Refusal, State};
@@ -70,13 +71,14 @@ fn refuse(refusal: Refusal) -> Response {
     match refusal {
         Refusal::Error(status, message) => error(status, message).into_response(),
         Refusal::Destination(invalid) => {
-            let mut body = json!({
-                "error": "Invalid destination address",
-                "details": invalid.details,
-            });
-            if let Some(suggested) = invalid.suggested {
-                body["suggested"] = suggested;
-            }
+            let body = types::QuoteValidationError {
+                error: "Invalid destination address".to_owned(),
+                details: Some(invalid.details),
+                // The destination as sent, corrected: it reads as the spec's partial one.
+                suggested: invalid
+                    .suggested
+                    .and_then(|suggested| serde_json::from_value(suggested).ok()),
+            };
             (StatusCode::BAD_REQUEST, Json(body)).into_response()
         }
     }

@@ -8,8 +8,9 @@
 use std::collections::{BTreeMap, HashMap};
 
 use axum::http::StatusCode;
-use chrono::{DateTime, Duration, SecondsFormat, Utc};
-use serde_json::{Value, json};
+use chrono::{DateTime, Duration, Utc};
+use parcelkit::phygitals::types;
+use serde_json::Value;
 
 use super::address::{self, Invalid};
 use super::catalogue::{self, Pull, Rng};
@@ -49,10 +50,6 @@ fn bad(message: &'static str) -> Refusal {
     Refusal::Error(StatusCode::BAD_REQUEST, message)
 }
 
-fn timestamp(at: DateTime<Utc>) -> String {
-    at.to_rfc3339_opts(SecondsFormat::Secs, true)
-}
-
 /// Where an item stands.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum ItemState {
@@ -86,68 +83,97 @@ impl Item {
     }
 
     /// The `type`, `collection_address` and `token_standard` fields.
-    fn chain_fields(&self) -> (Value, Value, Value) {
+    fn chain_fields(&self) -> (Option<types::ItemType>, Option<String>, Option<String>) {
         let enft = self.is_enft();
+        let source = self.pull.template.source.as_str();
         (
-            Value::from(self.pull.template.source.as_str()),
-            enft.then_some(self.pull.pack.collection).into(),
-            enft.then_some("ProgrammableNonFungible").into(),
+            Some(
+                source
+                    .parse()
+                    .unwrap_or_else(|_| types::ItemType::Unknown(source.to_owned())),
+            ),
+            enft.then(|| self.pull.pack.collection.to_owned()),
+            enft.then(|| "ProgrammableNonFungible".to_owned()),
         )
     }
 
-    fn inventory_json(&self) -> Value {
-        let (kind, collection, standard) = self.chain_fields();
-        json!({
-            "id": self.id,
-            "claw_id": self.pull.pack.id,
-            "claw_slug": self.pull.pack.slug,
-            "buyback_price": self.pull.buyback_price,
-            "mint_address": self.mint_address,
-            "type": kind,
-            "collection_address": collection,
-            "token_standard": standard,
-            "purchased_at": timestamp(self.purchased_at),
-            "buyback_expires_at": timestamp(self.buyback_expires_at()),
-            "content": {
-                "metadata": self.pull.metadata(),
-                "links": {"image": self.pull.image(), "back_image": self.pull.back_image()},
+    fn inventory_item(&self) -> types::InventoryItem {
+        let (type_, collection_address, token_standard) = self.chain_fields();
+        types::InventoryItem {
+            id: self.id.clone(),
+            claw_id: self.pull.pack.id.to_owned(),
+            claw_slug: self.pull.pack.slug.map(str::to_owned),
+            buyback_price: money(self.pull.buyback_price),
+            mint_address: self.mint_address.clone(),
+            type_,
+            collection_address,
+            token_standard,
+            purchased_at: whole_seconds(self.purchased_at),
+            buyback_expires_at: Some(whole_seconds(self.buyback_expires_at())),
+            content: types::ItemContent {
+                metadata: self.pull.metadata(),
+                links: Some(types::ContentLinks {
+                    image: Some(self.pull.image()),
+                    back_image: self.pull.back_image(),
+                }),
             },
-        })
+        }
     }
 
-    fn fulfilled_json(&self) -> Value {
-        let (kind, collection, standard) = self.chain_fields();
-        json!({
-            "id": self.id,
-            "buyback_price": self.pull.buyback_price,
-            "mint_address": self.mint_address,
-            "type": kind,
-            "collection_address": collection,
-            "token_standard": standard,
-            "content": {"metadata": self.pull.metadata()},
-        })
+    fn fulfilled_nft(&self) -> types::FulfilledNft {
+        let (type_, collection_address, token_standard) = self.chain_fields();
+        types::FulfilledNft {
+            id: self.id.clone(),
+            buyback_price: money(self.pull.buyback_price),
+            mint_address: self.mint_address.clone(),
+            type_,
+            collection_address,
+            token_standard,
+            content: types::ItemContent {
+                metadata: self.pull.metadata(),
+                links: None,
+            },
+        }
     }
 
-    fn recent_pull_json(&self) -> Value {
-        json!({
-            "id": self.id,
-            "claw_id": self.pull.pack.id,
-            "claw_slug": self.pull.pack.slug,
-            "value": self.pull.value(),
-            "buyback_price": self.pull.buyback_price,
-            "created_at": timestamp(self.purchased_at),
-            "metadata": self.pull.metadata(),
-        })
+    fn recent_pull(&self) -> types::RecentPull {
+        types::RecentPull {
+            id: self.id.clone(),
+            claw_id: self.pull.pack.id.to_owned(),
+            claw_slug: self.pull.pack.slug.map(str::to_owned),
+            value: money(self.pull.value()),
+            buyback_price: money(self.pull.buyback_price),
+            created_at: whole_seconds(self.purchased_at),
+            metadata: self.pull.metadata(),
+        }
     }
 
-    fn order_item_json(&self) -> Value {
-        json!({
-            "item_id": self.id,
-            "name": self.pull.template.name,
-            "image": self.pull.image(),
-            "back_image": self.pull.back_image(),
-        })
+    fn order_item(&self) -> types::OrderItem {
+        types::OrderItem {
+            item_id: self.id.clone(),
+            name: self.pull.template.name.to_owned(),
+            image: self.pull.image(),
+            back_image: self.pull.back_image(),
+        }
     }
+}
+
+/// A price of the sandbox's catalogue as the API's exact decimal, in cents.
+pub(crate) fn money(amount: f64) -> parcelkit::Decimal {
+    parcelkit::Decimal::from_f64_retain(amount)
+        .unwrap_or_default()
+        .round_dp(2)
+}
+
+/// A generated type as the JSON the routes send (serializing those cannot fail).
+fn typed<T: serde::Serialize>(value: T) -> Value {
+    serde_json::to_value(value).expect("the generated types serialize")
+}
+
+/// Timestamps as the vendor writes them: whole seconds.
+fn whole_seconds(at: DateTime<Utc>) -> DateTime<Utc> {
+    use chrono::SubsecRound;
+    at.trunc_subsecs(0)
 }
 
 #[derive(Debug, Clone)]
@@ -271,11 +297,12 @@ impl State {
 
     /// `list_available_packs`.
     pub(crate) fn packs(platform: &str) -> Value {
-        catalogue::PACKS
+        let packs: Vec<types::Pack> = catalogue::PACKS
             .iter()
             .filter(|_| platform == catalogue::PLATFORM)
-            .map(catalogue::Pack::to_json)
-            .collect()
+            .map(catalogue::Pack::to_api)
+            .collect();
+        typed(packs)
     }
 
     /// `init_purchase`: draws `amount` cards into the user's inventory at once. Refusals use
@@ -331,11 +358,13 @@ impl State {
                 seq: partner.pulls,
                 state: ItemState::Available,
             };
-            nfts.push(json!({
-                "id": id,
-                "content": {"metadata": item.pull.metadata()},
-                "buyback_price": item.pull.buyback_price,
-            }));
+            nfts.push(types::PurchasedNft {
+                id: id.clone(),
+                content: types::PurchasedNftContent {
+                    metadata: item.pull.metadata(),
+                },
+                buyback_price: money(item.pull.buyback_price),
+            });
             partner.items.insert(id.clone(), item);
             item_ids.push(id);
         }
@@ -353,7 +382,10 @@ impl State {
             .or_default()
             .extend(item_ids);
         partner.purchases.insert(session_id.clone(), purchase);
-        let response = json!({"session_id": session_id, "nfts": nfts});
+        let response = typed(types::PurchaseInitResponse {
+            session_id: session_id.clone(),
+            nfts,
+        });
         Ok((session_id, response))
     }
 
@@ -363,19 +395,21 @@ impl State {
         let (session_id, purchase) = string(body, "session_id")
             .and_then(|id| partner.purchases.get_key_value(id))
             .ok_or(bad(msg::TRANSACTION_FAILED))?;
-        let nfts: Vec<Value> = purchase
+        let nfts = purchase
             .item_ids
             .iter()
             .filter_map(|id| partner.items.get(id))
-            .map(Item::fulfilled_json)
+            .map(Item::fulfilled_nft)
             .collect();
-        Ok(json!({"result": {
-            "session_id": session_id,
-            "user_id": purchase.user_id,
-            "public_id": purchase.public_id,
-            "nfts": nfts,
-            "tx_hash": purchase.tx_hash,
-        }}))
+        Ok(typed(types::PurchaseStatusComplete {
+            result: types::PurchaseResult {
+                session_id: session_id.clone(),
+                user_id: purchase.user_id.clone(),
+                public_id: purchase.public_id.clone(),
+                nfts,
+                tx_hash: purchase.tx_hash.clone(),
+            },
+        }))
     }
 
     /// `get_inventory`: the user's available items; `User not found` when the partner never
@@ -386,13 +420,16 @@ impl State {
             .users
             .get(user_id)
             .ok_or(Refusal::Error(StatusCode::NOT_FOUND, msg::USER_NOT_FOUND))?;
-        let items: Vec<Value> = ids
+        let items = ids
             .iter()
             .filter_map(|id| partner.items.get(id))
             .filter(|item| item.state == ItemState::Available)
-            .map(Item::inventory_json)
+            .map(Item::inventory_item)
             .collect();
-        Ok(json!({"user_id": user_id, "items": items}))
+        Ok(typed(types::Inventory {
+            user_id: user_id.to_owned(),
+            items,
+        }))
     }
 
     /// `get_card`: any card ever pulled in this sandbox.
@@ -401,13 +438,13 @@ impl State {
             .cards
             .get(item_id)
             .ok_or(Refusal::Error(StatusCode::NOT_FOUND, msg::CARD_NOT_FOUND))?;
-        Ok(json!({
-            "id": item_id,
-            "name": pull.template.name,
-            "image": pull.image(),
-            "back_image": pull.back_image(),
-            "fmv": pull.value(),
-            "metadata": pull.metadata(),
+        Ok(typed(types::Card {
+            id: item_id.to_owned(),
+            name: pull.template.name.to_owned(),
+            image: pull.image(),
+            back_image: pull.back_image(),
+            fmv: money(pull.value()),
+            metadata: pull.metadata(),
         }))
     }
 
@@ -421,11 +458,12 @@ impl State {
             .filter(|item| claw_ids.is_empty() || claw_ids.iter().any(|c| c == item.pull.pack.id))
             .collect();
         pulls.sort_by(|a, b| b.purchased_at.cmp(&a.purchased_at).then(b.seq.cmp(&a.seq)));
-        pulls
+        let pulls: Vec<types::RecentPull> = pulls
             .into_iter()
             .take(limit)
-            .map(Item::recent_pull_json)
-            .collect()
+            .map(Item::recent_pull)
+            .collect();
+        typed(pulls)
     }
 
     /// `buyback_item`: pays the item's `buyback_price` and takes it out of the inventory.
@@ -446,7 +484,10 @@ impl State {
         item.state = ItemState::SoldBack;
         Ok((
             item.id.clone(),
-            json!({"success": true, "amount": item.pull.buyback_price}),
+            typed(types::BuybackResponse {
+                success: true,
+                amount: money(item.pull.buyback_price),
+            }),
         ))
     }
 
@@ -511,18 +552,30 @@ impl State {
             destination: Value::Object(destination.clone()),
             expires_at: now + QUOTE_LIFETIME,
         };
-        let response = json!({
-            "session_id": session_id,
-            "expires_at": timestamp(session.expires_at),
-            "quotes": session.rates.iter().map(|r| json!({
-                "id": format!("{session_id}_rate_{}", r.key),
-                "carrier": r.carrier,
-                "service": r.service,
-                "amount": r.amount,
-                "estimated_days_min": r.days.0,
-                "estimated_days_max": r.days.1,
-                "insured": r.insured,
-            })).collect::<Vec<_>>(),
+        let quotes = session
+            .rates
+            .iter()
+            .map(|r| {
+                Some(types::ShippingQuote {
+                    id: format!("{session_id}_rate_{}", r.key).parse().ok()?,
+                    carrier: r.carrier.to_owned(),
+                    service: r.service.to_owned(),
+                    amount: money(r.amount),
+                    estimated_days_min: r.days.0.into(),
+                    estimated_days_max: r.days.1.into(),
+                    insured: r.insured,
+                })
+            })
+            .collect::<Option<Vec<_>>>()
+            // Session ids and rate keys are the sandbox's own, made to the quote id's rule.
+            .ok_or(Refusal::Error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "An unexpected error occurred",
+            ))?;
+        let response = typed(types::QuoteResponse {
+            session_id: session_id.clone(),
+            expires_at: whole_seconds(session.expires_at),
+            quotes,
         });
         self.partner(key).quotes.insert(session_id.clone(), session);
         Ok((session_id, response))
@@ -586,7 +639,15 @@ impl State {
             }
         }
         partner.orders.insert(order_id.clone(), order);
-        let response = json!({"order_id": order_id, "status": "success"});
+        let response = typed(types::ShipResponse {
+            order_id: order_id.parse().map_err(|_| {
+                Refusal::Error(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "An unexpected error occurred",
+                )
+            })?,
+            status: types::ShipResponseStatus::Success,
+        });
         Ok((order_id, response))
     }
 
@@ -597,27 +658,33 @@ impl State {
             .orders
             .get(order_id)
             .ok_or(Refusal::Error(StatusCode::NOT_FOUND, msg::ORDER_NOT_FOUND))?;
-        let items: Vec<Value> = order
+        let items = order
             .item_ids
             .iter()
             .filter_map(|id| partner.items.get(id))
-            .map(Item::order_item_json)
+            .map(Item::order_item)
             .collect();
-        Ok(json!({
-            "order_id": order_id,
-            "status": "queued",
-            "carrier": order.rate.carrier,
-            "service": order.rate.service,
-            "tracking_number": null,
-            "tracking_url": null,
-            "amount": order.rate.amount,
-            "currency": "USD",
-            "destination": order.destination,
-            "items": items,
-            "created_at": timestamp(order.created_at),
-            "shipped_at": null,
-            "delivered_at": null,
-            "error_message": null,
+        // What quote_shipping accepted, so it reads back; a failure is the sandbox's own bug.
+        let unexpected = Refusal::Error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "An unexpected error occurred",
+        );
+        Ok(typed(types::ShippingOrder {
+            order_id: order_id.parse().map_err(|_| unexpected.clone())?,
+            status: types::ShippingOrderStatus::Queued,
+            carrier: order.rate.carrier.to_owned(),
+            service: order.rate.service.to_owned(),
+            tracking_number: None,
+            tracking_url: None,
+            amount: money(order.rate.amount),
+            currency: types::ShippingOrderCurrency::Usd,
+            destination: serde_json::from_value(order.destination.clone())
+                .map_err(|_| unexpected)?,
+            items,
+            created_at: whole_seconds(order.created_at),
+            shipped_at: None,
+            delivered_at: None,
+            error_message: None,
         }))
     }
 }
