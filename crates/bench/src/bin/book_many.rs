@@ -96,12 +96,15 @@ fn run_cli(base: &str, file: &Path, concurrency: usize) -> Result<(Duration, Str
     Ok((elapsed, summary))
 }
 
-/// The hand-written baseline: each line POSTed as written, with a key, `concurrency` at a time.
+/// The hand-written baseline: each line POSTed as written, with a key, `concurrency` at a time;
+/// each answer decoded into the generated `ShipmentEnvelope` when `decode` (what a loop that
+/// learns the shipment does), or read and dropped.
 async fn run_raw(
     http: &reqwest::Client,
     base: &str,
     lines: &[String],
     concurrency: usize,
+    decode: bool,
 ) -> Result<Duration> {
     let url = format!("{base}/team/{TEAM}/shipments/booking");
     let started = Instant::now();
@@ -117,7 +120,9 @@ async fn run_raw(
                 let response = request.send().await?.error_for_status()?;
                 // What any loop reads to know the outcome (the shipment and its tracking code).
                 let bytes = response.bytes().await?;
-                serde_json::from_slice::<smartsend::types::ShipmentEnvelope>(&bytes)?;
+                if decode {
+                    serde_json::from_slice::<smartsend::types::ShipmentEnvelope>(&bytes)?;
+                }
                 Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
             }
         })
@@ -149,45 +154,54 @@ fn throughput(args: &[String]) -> Result<()> {
     println!(
         "{rounds} interleaved rounds of {lines} lines at concurrency {concurrency}; medians\n"
     );
-    let (mut ours, mut theirs, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+    // Per side: lines/s of each round, and book-many's ratio to it.
+    let mut rates: [Vec<f64>; 3] = Default::default();
+    let mut ratios: [Vec<f64>; 2] = Default::default();
     for round in 0..=rounds {
         // A fresh sandbox per round, so no round pays for an earlier one's shipments.
         let base = start_sandbox(SandboxConfig::default());
-        let (file, text) = write_file(&dir, &format!("cli{round}"), lines)?;
-        let (_, raw_text) = write_file(&dir, &format!("raw{round}"), lines)?;
-        let mut cli = Duration::ZERO;
-        let mut raw = Duration::ZERO;
-        for side in if round % 2 == 0 { [0, 1] } else { [1, 0] } {
-            if side == 0 {
-                cli = run_cli(&base, &file, concurrency)?.0;
-            } else {
-                raw = runtime.block_on(run_raw(&http, &base, &raw_text, concurrency))?;
-            }
+        let (file, _) = write_file(&dir, &format!("cli{round}"), lines)?;
+        let (_, decoded) = write_file(&dir, &format!("decoded{round}"), lines)?;
+        let (_, dropped) = write_file(&dir, &format!("dropped{round}"), lines)?;
+        let mut took = [Duration::ZERO; 3];
+        // Each round starts with another side.
+        for step in 0..3 {
+            let side = (round + step) % 3;
+            took[side] = match side {
+                0 => run_cli(&base, &file, concurrency)?.0,
+                1 => runtime.block_on(run_raw(&http, &base, &decoded, concurrency, true))?,
+                _ => runtime.block_on(run_raw(&http, &base, &dropped, concurrency, false))?,
+            };
         }
-        drop(text);
         eprintln!(
-            "round {round}: book-many {:.2} s, raw loop {:.2} s",
-            cli.as_secs_f64(),
-            raw.as_secs_f64()
+            "round {round}: book-many {:.2} s, loop decoding {:.2} s, loop dropping {:.2} s",
+            took[0].as_secs_f64(),
+            took[1].as_secs_f64(),
+            took[2].as_secs_f64()
         );
         // Round 0 warms up connections, caches and the page cache.
         if round > 0 {
-            let (cli_rate, raw_rate) = (
-                lines as f64 / cli.as_secs_f64(),
-                lines as f64 / raw.as_secs_f64(),
-            );
-            ours.push(cli_rate);
-            theirs.push(raw_rate);
-            ratios.push(cli_rate / raw_rate);
+            let rate = |d: Duration| lines as f64 / d.as_secs_f64();
+            for side in 0..3 {
+                rates[side].push(rate(took[side]));
+            }
+            ratios[0].push(rate(took[0]) / rate(took[1]));
+            ratios[1].push(rate(took[0]) / rate(took[2]));
         }
     }
-    println!("| concurrency | book-many lines/s | raw loop lines/s | ratio |");
-    println!("|---:|---:|---:|---:|");
     println!(
-        "| {concurrency} | {:.0} | {:.0} | {:.2}x |",
-        median(&mut ours),
-        median(&mut theirs),
-        median(&mut ratios)
+        "| concurrency | book-many lines/s | loop decoding answers | ratio | loop dropping answers | ratio |"
+    );
+    println!("|---:|---:|---:|---:|---:|---:|");
+    let [ours, decoding, dropping] = &mut rates;
+    let [vs_decoding, vs_dropping] = &mut ratios;
+    println!(
+        "| {concurrency} | {:.0} | {:.0} | {:.2}x | {:.0} | {:.2}x |",
+        median(ours),
+        median(decoding),
+        median(vs_decoding),
+        median(dropping),
+        median(vs_dropping)
     );
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())
