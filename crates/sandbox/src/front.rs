@@ -104,13 +104,7 @@ async fn front(
     // Checked against the spec's `RequestId` parameter, not with the client's code.
     let made_up = || uuid::Uuid::new_v4().to_string();
     let request_id = match request.headers().get("request-id") {
-        Some(value) => match value
-            .to_str()
-            .map_err(|_| "Request-ID: not ASCII".to_owned())
-            .and_then(|v| {
-                SpecApi::SmartSend.validate_header("RequestId", v)?;
-                Ok(v.to_owned())
-            }) {
+        Some(value) => match SpecApi::SmartSend.checked_header("RequestId", value) {
             Ok(id) => id,
             Err(reason) if api == SpecApi::SmartSend => {
                 return api_error(api, Kind::InvalidHeader, language, Some(reason));

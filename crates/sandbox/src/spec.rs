@@ -99,6 +99,23 @@ impl SpecApi {
             })
     }
 
+    /// [`SpecApi::validate_header`] for a header as received (which may not even be text):
+    /// the value, or what is wrong with it, naming the header.
+    pub fn checked_header(
+        self,
+        parameter: &str,
+        value: &axum::http::HeaderValue,
+    ) -> Result<String, String> {
+        let text = value.to_str().map_err(|_| {
+            let name = self.spec()["components"]["parameters"][parameter]["name"]
+                .as_str()
+                .unwrap_or(parameter);
+            format!("{name}: not ASCII")
+        })?;
+        self.validate_header(parameter, text)?;
+        Ok(text.to_owned())
+    }
+
     fn validator(self, schema: &Value) -> Arc<jsonschema::Validator> {
         static CACHE: OnceLock<ValidatorCache> = OnceLock::new();
         let key = (self, schema.to_string());

@@ -253,6 +253,27 @@ async fn request_ids_are_echoed_or_made_up_and_bad_ones_refused() {
         .await
         .unwrap();
     assert_eq!(bad.status().as_u16(), 400);
+    let (_, _, problem) = json_of(bad).await;
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with("Request-ID: \"not allowed!\" does not match"),
+        "{problem}"
+    );
+    let not_text = client
+        .get(&url)
+        .bearer_auth(TOKEN)
+        .header(
+            "request-id",
+            reqwest::header::HeaderValue::from_bytes(b"caf\xe9").unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let (status, _, problem) = json_of(not_text).await;
+    assert_eq!(status, 400);
+    assert_eq!(problem["detail"], "Request-ID: not ASCII", "{problem}");
 }
 
 #[tokio::test]

@@ -94,13 +94,7 @@ pub async fn layer(State(store): State<Arc<Store>>, request: Request, next: Next
         .cloned()
         .expect("idempotency runs inside authentication");
     let instance = request.uri().path().to_owned();
-    let key = match raw_key
-        .to_str()
-        .map_err(|_| "the Idempotency-Key is not ASCII".to_owned())
-        .and_then(|k| {
-            SpecApi::SmartSend.validate_header("IdempotencyKey", k)?;
-            Ok(k.to_owned())
-        }) {
+    let key = match SpecApi::SmartSend.checked_header("IdempotencyKey", &raw_key) {
         Ok(key) => key,
         Err(reason) => {
             return Problem::new(Kind::InvalidHeader, caller.language)
