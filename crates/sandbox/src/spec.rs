@@ -91,11 +91,10 @@ impl SpecApi {
     /// ```
     pub fn validate_header(self, parameter: &str, value: &str) -> Result<(), String> {
         let declared = &self.spec()["components"]["parameters"][parameter];
-        let name = declared["name"].as_str().unwrap_or(parameter);
         self.validate(&declared["schema"], &Value::String(value.to_owned()))
             .map_err(|errors| {
                 let rules: Vec<String> = errors.into_iter().map(|e| e.message).collect();
-                format!("{name}: {}", rules.join("; "))
+                format!("{}: {}", self.header_name(parameter), rules.join("; "))
             })
     }
 
@@ -106,14 +105,18 @@ impl SpecApi {
         parameter: &str,
         value: &axum::http::HeaderValue,
     ) -> Result<String, String> {
-        let text = value.to_str().map_err(|_| {
-            let name = self.spec()["components"]["parameters"][parameter]["name"]
-                .as_str()
-                .unwrap_or(parameter);
-            format!("{name}: not ASCII")
-        })?;
+        let text = value
+            .to_str()
+            .map_err(|_| format!("{}: not ASCII", self.header_name(parameter)))?;
         self.validate_header(parameter, text)?;
         Ok(text.to_owned())
+    }
+
+    /// The header's name as the spec's parameter `parameter` gives it (`Idempotency-Key`).
+    fn header_name(self, parameter: &str) -> &str {
+        self.spec()["components"]["parameters"][parameter]["name"]
+            .as_str()
+            .unwrap_or(parameter)
     }
 
     fn validator(self, schema: &Value) -> Arc<jsonschema::Validator> {

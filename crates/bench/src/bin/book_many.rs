@@ -2,10 +2,11 @@
 //! in-process sandbox.
 //!
 //! - `throughput [rounds] [lines] [concurrency]`: fault-free, book-many's wall time for a file
-//!   against a hand-written loop that POSTs the same lines to create-and-book (reqwest, a key
-//!   per line, `concurrency` at a time, each answer decoded into the generated
-//!   `ShipmentEnvelope` as any loop must to learn the shipment) in the same run. Rounds interleave the two with fresh
-//!   references; the median ratio of throughputs is reported.
+//!   against two hand-written loops that POST the same lines to create-and-book (reqwest, a key
+//!   per line, `concurrency` at a time), one decoding each answer into the generated
+//!   `ShipmentEnvelope` (as a loop that learns the shipment must), one dropping it. Each round
+//!   runs the three on a fresh sandbox, starting with another side; the medians of book-many's
+//!   per-round ratios to each loop are reported.
 //! - `faults [lines] [concurrency...]`: a file at 30 % faults (`drop-after-commit=0.1,
 //!   unavailable=0.1,error-before=0.1`), one run per concurrency on a fresh sandbox; then the
 //!   report is checked against the sandbox's shipments: wall time, shipments/s, and the lines

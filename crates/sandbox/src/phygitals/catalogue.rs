@@ -421,7 +421,6 @@ pub(crate) fn pack(id: &str) -> Option<&'static Pack> {
 impl Pack {
     /// The pack as `list_available_packs` shows it.
     pub(crate) fn to_api(&self) -> types::Pack {
-        let money = super::state::money;
         types::Pack {
             id: self.id.to_owned(),
             slug: self.slug.map(str::to_owned),
@@ -530,6 +529,13 @@ impl Pull {
     pub(crate) fn value(&self) -> f64 {
         round2(self.buyback_price / SANDBOX_BUYBACK_SHARE)
     }
+}
+
+/// A price of the catalogue as the API's exact decimal, in cents.
+pub(crate) fn money(amount: f64) -> parcelkit::Decimal {
+    parcelkit::Decimal::from_f64_retain(amount)
+        .unwrap_or_default()
+        .round_dp(2)
 }
 
 /// Rounds to cents.

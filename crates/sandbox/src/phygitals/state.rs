@@ -13,7 +13,7 @@ use parcelkit::phygitals::types;
 use serde_json::Value;
 
 use super::address::{self, Invalid};
-use super::catalogue::{self, Pull, Rng};
+use super::catalogue::{self, Pull, Rng, money};
 
 /// How long a quote session can be used (sandbox: 15 minutes).
 pub(crate) const QUOTE_LIFETIME: Duration = Duration::minutes(15);
@@ -156,13 +156,6 @@ impl Item {
             back_image: self.pull.back_image(),
         }
     }
-}
-
-/// A price of the sandbox's catalogue as the API's exact decimal, in cents.
-pub(crate) fn money(amount: f64) -> parcelkit::Decimal {
-    parcelkit::Decimal::from_f64_retain(amount)
-        .unwrap_or_default()
-        .round_dp(2)
 }
 
 /// A generated type as the JSON the routes send (serializing those cannot fail).
