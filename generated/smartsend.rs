@@ -97,9 +97,11 @@ pub mod types {
         fn from_str(
             value: &str,
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[A-Z]{2}$").unwrap() });
-            if PATTERN.find(value).is_none() {
+            if !{
+                let value: &str = value;
+                let length = value.chars().count();
+                length == 2usize && value.chars().all(|c| matches!(c, 'A'..= 'Z'))
+            } {
                 return Err("doesn't match pattern \"^[A-Z]{2}$\"".into());
             }
             Ok(Self(value.to_string()))
@@ -719,9 +721,11 @@ pub mod types {
             if value.chars().count() < 2usize {
                 return Err("shorter than 2 characters".into());
             }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[A-Z]{2}$").unwrap() });
-            if PATTERN.find(value).is_none() {
+            if !{
+                let value: &str = value;
+                let length = value.chars().count();
+                length == 2usize && value.chars().all(|c| matches!(c, 'A'..= 'Z'))
+            } {
                 return Err("doesn't match pattern \"^[A-Z]{2}$\"".into());
             }
             Ok(Self(value.to_string()))
@@ -882,9 +886,11 @@ pub mod types {
         fn from_str(
             value: &str,
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[A-Z]{2}$").unwrap() });
-            if PATTERN.find(value).is_none() {
+            if !{
+                let value: &str = value;
+                let length = value.chars().count();
+                length == 2usize && value.chars().all(|c| matches!(c, 'A'..= 'Z'))
+            } {
                 return Err("doesn't match pattern \"^[A-Z]{2}$\"".into());
             }
             Ok(Self(value.to_string()))
@@ -1036,9 +1042,11 @@ pub mod types {
             if value.chars().count() < 2usize {
                 return Err("shorter than 2 characters".into());
             }
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[A-Z]{2}$").unwrap() });
-            if PATTERN.find(value).is_none() {
+            if !{
+                let value: &str = value;
+                let length = value.chars().count();
+                length == 2usize && value.chars().all(|c| matches!(c, 'A'..= 'Z'))
+            } {
                 return Err("doesn't match pattern \"^[A-Z]{2}$\"".into());
             }
             Ok(Self(value.to_string()))
@@ -1649,9 +1657,11 @@ words of `title` or `detail`, keeps a client working whatever language those are
         fn from_str(
             value: &str,
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[A-Z]{3}$").unwrap() });
-            if PATTERN.find(value).is_none() {
+            if !{
+                let value: &str = value;
+                let length = value.chars().count();
+                length == 3usize && value.chars().all(|c| matches!(c, 'A'..= 'Z'))
+            } {
                 return Err("doesn't match pattern \"^[A-Z]{3}$\"".into());
             }
             Ok(Self(value.to_string()))
@@ -1754,9 +1764,11 @@ words of `title` or `detail`, keeps a client working whatever language those are
         fn from_str(
             value: &str,
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[A-Z]{3}$").unwrap() });
-            if PATTERN.find(value).is_none() {
+            if !{
+                let value: &str = value;
+                let length = value.chars().count();
+                length == 3usize && value.chars().all(|c| matches!(c, 'A'..= 'Z'))
+            } {
                 return Err("doesn't match pattern \"^[A-Z]{3}$\"".into());
             }
             Ok(Self(value.to_string()))
@@ -2070,9 +2082,11 @@ state, and booking logic branches on it.
         fn from_str(
             value: &str,
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[A-Z]{3}$").unwrap() });
-            if PATTERN.find(value).is_none() {
+            if !{
+                let value: &str = value;
+                let length = value.chars().count();
+                length == 3usize && value.chars().all(|c| matches!(c, 'A'..= 'Z'))
+            } {
                 return Err("doesn't match pattern \"^[A-Z]{3}$\"".into());
             }
             Ok(Self(value.to_string()))
@@ -2231,9 +2245,11 @@ null for) every other one.
         fn from_str(
             value: &str,
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[A-Z]{3}$").unwrap() });
-            if PATTERN.find(value).is_none() {
+            if !{
+                let value: &str = value;
+                let length = value.chars().count();
+                length == 3usize && value.chars().all(|c| matches!(c, 'A'..= 'Z'))
+            } {
                 return Err("doesn't match pattern \"^[A-Z]{3}$\"".into());
             }
             Ok(Self(value.to_string()))

@@ -106,3 +106,23 @@ fn a_list_item_that_does_not_convert_is_named_by_its_index() {
         );
     }
 }
+
+/// The spec's `pattern`s are compiled into plain checks at generation time (no regex engine in
+/// the client); these hold them to the patterns' meaning.
+#[test]
+fn country_and_currency_codes_are_checked_against_their_patterns() {
+    use parcelkit::smartsend::types::{AddressCountry, ShipmentRequestCurrency};
+
+    assert_eq!(AddressCountry::try_from("DK").unwrap().as_str(), "DK");
+    for refused in ["dk", "D", "DNK", "D1", "ÆØ", "DK\n", ""] {
+        let error = AddressCountry::try_from(refused).unwrap_err().to_string();
+        assert!(error.contains("^[A-Z]{2}$"), "{refused:?}: {error}");
+    }
+    assert!(ShipmentRequestCurrency::try_from("DKK").is_ok());
+    for refused in ["DK", "DKKK", "dkk", "DK1"] {
+        assert!(
+            ShipmentRequestCurrency::try_from(refused).is_err(),
+            "{refused:?}"
+        );
+    }
+}

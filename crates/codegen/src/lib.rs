@@ -43,6 +43,8 @@ pub mod open_enums;
 #[cfg(feature = "generator")]
 pub mod patch;
 #[cfg(feature = "generator")]
+pub mod patterns;
+#[cfg(feature = "generator")]
 pub mod respond_async;
 #[cfg(feature = "generator")]
 pub mod settings;

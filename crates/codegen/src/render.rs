@@ -6,7 +6,7 @@ use progenitor_impl::Generator;
 
 use crate::{
     ApiSpec, CodegenError, ErrorKind, REGEN_COMMAND, derive_gate, normalise, nullable_fields,
-    open_enums, patch, preflight, respond_async, settings,
+    open_enums, patch, patterns, preflight, respond_async, settings,
 };
 
 /// One file of generated output.
@@ -159,6 +159,9 @@ fn format_rust(
     patch::string_newtypes_without_deref(&mut file);
     patch::list_setters_take_items(&mut file);
     patch::cli_reports_call_errors(&mut file);
+    // No regex engine in the client: each `pattern` becomes a plain check (or a clear error).
+    patterns::compile_pattern_checks(&mut file)
+        .map_err(|e| CodegenError::new(api.spec_path, ErrorKind::Unsupported, e))?;
     // After send_returns_call_error: the split renames the `send()` that rule rewrites.
     specific(&mut file);
     // Responses must survive a vendor's new enum value or dropped null field (issue 10); both
