@@ -1,6 +1,6 @@
 use serde::Serialize;
 use serde_json::Value;
-use sha2::{Digest, Sha256};
+use aws_lc_rs::digest;
 
 use super::header_token::{InvalidHeaderValue, is_token_char, validate};
 
@@ -86,16 +86,22 @@ impl IdempotencyKey {
     /// assert_eq!(key, same.unwrap());
     /// ```
     pub fn derive_from_json(caller_id: &str, value: &serde_json::Value) -> Self {
-        let mut hasher = Sha256::new();
+        // SHA-256 from aws-lc-rs: the TLS stack links it already, so the client carries no
+        // second implementation.
+        let mut hasher = digest::Context::new(&digest::SHA256);
         // Length-prefix the id so that (id, payload) pairs cannot run into each other.
-        hasher.update((caller_id.len() as u64).to_be_bytes());
+        hasher.update(&(caller_id.len() as u64).to_be_bytes());
         hasher.update(caller_id.as_bytes());
-        // The canonical text goes straight into the hash, never held whole.
-        write_canonical(value, &mut Hashing(&mut hasher)).expect("hashing cannot fail to write");
-        let digest = hasher.finalize();
+        // The canonical text goes straight into the hash, never held whole; buffered, because
+        // it is written a token at a time.
+        let mut hashing = std::io::BufWriter::with_capacity(512, Hashing(&mut hasher));
+        write_canonical(value, &mut hashing).expect("hashing cannot fail to write");
+        std::io::Write::flush(&mut hashing).expect("hashing cannot fail to write");
+        drop(hashing);
+        let digest = hasher.finish();
         const HEX: &[u8; 16] = b"0123456789abcdef";
-        let mut hex = String::with_capacity(2 * digest.len());
-        for byte in digest {
+        let mut hex = String::with_capacity(2 * digest.as_ref().len());
+        for &byte in digest.as_ref() {
             hex.push(char::from(HEX[usize::from(byte >> 4)]));
             hex.push(char::from(HEX[usize::from(byte & 0xf)]));
         }
@@ -144,7 +150,7 @@ pub fn canonical_json(value: &Value) -> String {
 }
 
 /// Feeds what is written into a SHA-256.
-struct Hashing<'a>(&'a mut Sha256);
+struct Hashing<'a>(&'a mut digest::Context);
 
 impl std::io::Write for Hashing<'_> {
     fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
