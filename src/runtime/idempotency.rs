@@ -1,6 +1,6 @@
+use aws_lc_rs::digest;
 use serde::Serialize;
 use serde_json::Value;
-use aws_lc_rs::digest;
 
 use super::header_token::{InvalidHeaderValue, is_token_char, validate};
 

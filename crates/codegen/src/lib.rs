@@ -17,7 +17,7 @@
 //!
 //! let root = Path::new(".");
 //! for api in parcelkit_codegen::APIS {
-//!     for file in parcelkit_codegen::generate(api, root)? {
+//!     for file in parcelkit_codegen::generate(api, root, &parcelkit_codegen::Output::ALL)? {
 //!         println!("{}: {} bytes", file.name, file.contents.len());
 //!     }
 //! }
@@ -57,7 +57,7 @@ mod render;
 pub use error::{CodegenError, ErrorKind};
 pub use load::{load_spec, load_spec_str, yaml_to_json};
 #[cfg(feature = "generator")]
-pub use render::{GeneratedFile, generate_from_spec};
+pub use render::{GeneratedFile, Output, generate_from_spec};
 
 /// One API that parcelkit generates a client for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,9 +89,9 @@ pub const APIS: &[ApiSpec] = &[
 /// The command that rewrites the committed copy; named in every generated file's header.
 pub const REGEN_COMMAND: &str = "cargo xtask regen";
 
-/// Loads, normalises and generates everything for one API: the client code
-/// (`<name>.rs`), the httpmock helpers (`<name>_httpmock.rs`) and the normalised spec
-/// (`<name>.normalised.yaml`).
+/// Loads, normalises and generates the `outputs` asked for one API ([`Output::ALL`]: the client
+/// code `<name>.rs`, the httpmock helpers `<name>_httpmock.rs`, the CLI commands `<name>_cli.rs`
+/// and the normalised spec `<name>.normalised.yaml`).
 ///
 /// `workspace_root` is the directory holding `openapi/`. The returned contents do not depend on
 /// where the workspace lives, so `build.rs` and `xtask` produce the same bytes.
@@ -99,7 +99,8 @@ pub const REGEN_COMMAND: &str = "cargo xtask regen";
 pub fn generate(
     api: &ApiSpec,
     workspace_root: &std::path::Path,
+    outputs: &[Output],
 ) -> Result<Vec<GeneratedFile>, CodegenError> {
     let spec = load_spec(&workspace_root.join(api.spec_path), api.spec_path)?;
-    generate_from_spec(api, &spec)
+    generate_from_spec(api, &spec, outputs)
 }

@@ -3,17 +3,15 @@
 
 use std::path::PathBuf;
 
-use parcelkit_codegen::{APIS, generate};
+use parcelkit_codegen::{APIS, Output, generate};
 use quote::ToTokens;
 
 fn client_file(api: &parcelkit_codegen::ApiSpec) -> syn::File {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let files = generate(api, &root).unwrap();
-    let client = files
-        .iter()
-        .find(|f| f.name == format!("{}.rs", api.name))
-        .unwrap();
-    syn::parse_file(&client.contents).unwrap()
+    let files = generate(api, &root, &[Output::Client]).unwrap();
+    assert_eq!(files.len(), 1);
+    assert_eq!(files[0].name, format!("{}.rs", api.name));
+    syn::parse_file(&files[0].contents).unwrap()
 }
 
 fn enums(items: &[syn::Item], out: &mut Vec<syn::ItemEnum>) {
