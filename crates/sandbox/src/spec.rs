@@ -90,12 +90,39 @@ impl SpecApi {
     /// assert!(error.contains("shorter than 16 characters"), "{error}");
     /// ```
     pub fn validate_header(self, parameter: &str, value: &str) -> Result<(), String> {
+        let validator = self.header_validator(parameter);
+        let value = Value::String(value.to_owned());
+        if validator.is_valid(&value) {
+            return Ok(());
+        }
+        let rules: Vec<String> = validator
+            .iter_errors(&value)
+            .map(|e| e.to_string())
+            .collect();
+        Err(format!(
+            "{}: {}",
+            self.header_name(parameter),
+            rules.join("; ")
+        ))
+    }
+
+    /// The validator of parameter `parameter`'s schema, found by the parameter's name: headers
+    /// are checked on every request, so this skips [`SpecApi::validator`]'s keying by the
+    /// schema's text.
+    fn header_validator(self, parameter: &str) -> Arc<jsonschema::Validator> {
+        static CACHE: [OnceLock<Mutex<HashMap<String, Arc<jsonschema::Validator>>>>; 2] =
+            [OnceLock::new(), OnceLock::new()];
+        let cache = CACHE[self as usize].get_or_init(Default::default);
+        if let Some(found) = cache.lock().expect("header validator cache").get(parameter) {
+            return found.clone();
+        }
         let declared = &self.spec()["components"]["parameters"][parameter];
-        self.validate(&declared["schema"], &Value::String(value.to_owned()))
-            .map_err(|errors| {
-                let rules: Vec<String> = errors.into_iter().map(|e| e.message).collect();
-                format!("{}: {}", self.header_name(parameter), rules.join("; "))
-            })
+        let validator = self.validator(&declared["schema"]);
+        cache
+            .lock()
+            .expect("header validator cache")
+            .insert(parameter.to_owned(), validator.clone());
+        validator
     }
 
     /// [`SpecApi::validate_header`] for a header as received (which may not even be text):
