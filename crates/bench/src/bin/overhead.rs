@@ -1,10 +1,12 @@
 //! What the client costs over hand-written reqwest + serde_json doing the same requests.
 //!
 //! Both talk to the in-process sandbox (on a runtime and thread of its own) with the same
-//! connection settings and decode into the same generated types, so the difference is
-//! parcelkit's own work: Request-ID and Idempotency-Key, the retry loop, the call deadline,
+//! connection settings, send the same requests (a `Request-ID` on each, an `Idempotency-Key` on
+//! each create, so the sandbox does the same work for both) and decode into the same generated
+//! types, so the difference is parcelkit's own work: Request-ID and Idempotency-Key, the retry loop, the call deadline,
 //! the capped body read, the error capture. Rounds interleave the two (alternating which goes
-//! first) and each round gives a ratio of throughputs; the median is reported.
+//! first) and each round gives a ratio of throughputs; the median is reported, with the middle
+//! half of the rounds (first to third quartile) to show the scatter.
 //!
 //! ```sh
 //! cargo run --release -p parcelkit-bench --bin overhead -- [rounds] [requests per run]
@@ -14,7 +16,7 @@ use std::time::Instant;
 
 use futures_util::{StreamExt, TryStreamExt, stream};
 use parcelkit::smartsend::{self, types};
-use parcelkit_bench::{median, start_sandbox};
+use parcelkit_bench::{cpu_seconds_by_side, median, quartiles, start_sandbox};
 use parcelkit_sandbox::SandboxConfig;
 
 type Result<T, E = Box<dyn std::error::Error + Send + Sync>> = std::result::Result<T, E>;
@@ -77,6 +79,8 @@ impl Bench {
                     .get(url)
                     .bearer_auth(TOKEN)
                     .header(reqwest::header::ACCEPT, "application/json")
+                    // The same request as the client's: the API correlates by Request-ID.
+                    .header("Request-ID", uuid::Uuid::new_v4().to_string())
                     .send()
                     .await?
                     .error_for_status()?;
@@ -93,6 +97,7 @@ impl Bench {
                     .bearer_auth(TOKEN)
                     .header(reqwest::header::ACCEPT, "application/json")
                     .header("Idempotency-Key", key)
+                    .header("Request-ID", uuid::Uuid::new_v4().to_string())
                     .json(&self.body)
                     .send()
                     .await?
@@ -159,8 +164,11 @@ fn main() -> Result<()> {
 
         println!("parcelkit client vs hand-written reqwest + serde_json, against the sandbox");
         println!("{rounds} interleaved rounds of {requests} requests each; medians\n");
-        println!("| operation | concurrency | client req/s | hand-written req/s | ratio |");
-        println!("|---|---:|---:|---:|---:|");
+        println!(
+            "| operation | concurrency | client req/s | hand-written req/s | ratio | middle half of the rounds \
+             | client-side CPU µs/request (client / hand-written) | sandbox CPU µs/request (same) |"
+        );
+        println!("|---|---:|---:|---:|---:|---|---:|---:|");
         for op in [Operation::GetShipment, Operation::CreateShipment] {
             for concurrency in [1, 32] {
                 // Warm-up: connections, allocator, caches.
@@ -171,6 +179,8 @@ fn main() -> Result<()> {
                     .run(Side::HandWritten, op, concurrency, requests / 4)
                     .await?;
                 let (mut ours, mut theirs, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+                // CPU seconds (sandbox threads, client side) per side, over all rounds.
+                let mut cpu = [(0.0, 0.0); 2];
                 for round in 0..rounds {
                     let order = if round % 2 == 0 {
                         [Side::Client, Side::HandWritten]
@@ -179,8 +189,14 @@ fn main() -> Result<()> {
                     };
                     let mut measured = [0.0; 2];
                     for side in order {
+                        let before = cpu_seconds_by_side();
                         let rate = bench.run(side, op, concurrency, requests).await?;
-                        measured[usize::from(side == Side::HandWritten)] = rate;
+                        let index = usize::from(side == Side::HandWritten);
+                        measured[index] = rate;
+                        if let (Some(before), Some(after)) = (before, cpu_seconds_by_side()) {
+                            cpu[index].0 += after.0 - before.0;
+                            cpu[index].1 += after.1 - before.1;
+                        }
                     }
                     ours.push(measured[0]);
                     theirs.push(measured[1]);
@@ -190,11 +206,16 @@ fn main() -> Result<()> {
                     Operation::GetShipment => "get_shipment",
                     Operation::CreateShipment => "create_shipment",
                 };
+                let (low, middle, high) = quartiles(&mut ratios);
+                let per_request = |seconds: f64| seconds * 1e6 / (rounds * requests) as f64;
                 println!(
-                    "| {name} | {concurrency} | {:.0} | {:.0} | {:.2}x |",
+                    "| {name} | {concurrency} | {:.0} | {:.0} | {middle:.2}x | {low:.2}x-{high:.2}x | {:.0} / {:.0} | {:.0} / {:.0} |",
                     median(&mut ours),
                     median(&mut theirs),
-                    median(&mut ratios)
+                    per_request(cpu[0].1),
+                    per_request(cpu[1].1),
+                    per_request(cpu[0].0),
+                    per_request(cpu[1].0),
                 );
             }
         }
