@@ -110,8 +110,7 @@ impl SpecApi {
     /// are checked on every request, so this skips [`SpecApi::validator`]'s keying by the
     /// schema's text.
     fn header_validator(self, parameter: &str) -> Arc<jsonschema::Validator> {
-        static CACHE: [OnceLock<Mutex<HashMap<String, Arc<jsonschema::Validator>>>>; 2] =
-            [OnceLock::new(), OnceLock::new()];
+        static CACHE: [OnceLock<HeaderValidators>; 2] = [OnceLock::new(), OnceLock::new()];
         let cache = CACHE[self as usize].get_or_init(Default::default);
         if let Some(found) = cache.lock().expect("header validator cache").get(parameter) {
             return found.clone();
@@ -238,6 +237,8 @@ impl SpecApi {
 }
 
 /// Compiled validators by (API, schema): compiling one costs far more than using it.
+/// Header validators of one API, by parameter name.
+type HeaderValidators = Mutex<HashMap<String, Arc<jsonschema::Validator>>>;
 type ValidatorCache = Mutex<HashMap<(SpecApi, String), Arc<jsonschema::Validator>>>;
 
 /// One violation of the spec by a request body.
