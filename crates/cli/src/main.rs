@@ -4,6 +4,10 @@
 //! `--base-url` and credentials, against a real API). Exit codes: 0 ok, 1 an API error (its
 //! status and Request-ID on stderr), 2 a usage error.
 
+// The arguments' doc comments are clap's `--help` text, read in a terminal: a URL stays bare and
+// a `<FILE>` placeholder is not an HTML tag.
+#![allow(rustdoc::bare_urls, rustdoc::invalid_html_tags)]
+
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
