@@ -209,39 +209,44 @@ struct PatternCompiler {
 impl VisitMut for PatternCompiler {
     fn visit_block_mut(&mut self, block: &mut syn::Block) {
         syn::visit_mut::visit_block_mut(self, block);
-        let Some(position) = block.stmts.iter().position(is_regress_static) else {
-            return;
-        };
-        let syn::Stmt::Item(syn::Item::Static(item)) = &block.stmts[position] else {
-            unreachable!("is_regress_static matched a static item")
-        };
-        let Some(pattern) = first_string_literal(item.expr.to_token_stream()) else {
-            self.error = Some("a regress pattern without a string literal".to_owned());
-            return;
-        };
-        let check = match PatternCheck::parse(&pattern) {
-            Ok(check) => check,
-            Err(error) => {
-                self.error.get_or_insert(error);
-                return;
+        // Every pattern static of the block, each replaced where it is used after it.
+        while self.error.is_none()
+            && let Some(position) = block.stmts.iter().position(is_regress_static)
+        {
+            let syn::Stmt::Item(syn::Item::Static(item)) = block.stmts.remove(position) else {
+                unreachable!("is_regress_static matched a static item")
+            };
+            if let Err(error) = self.replace_uses(&item, &mut block.stmts[position..]) {
+                self.error = Some(error);
             }
-        };
-        let name = item.ident.clone();
-        block.stmts.remove(position);
+        }
+    }
+}
+
+impl PatternCompiler {
+    /// Compiles the pattern of `item` (a removed `static`) and rewrites its uses in `following`.
+    fn replace_uses(
+        &mut self,
+        item: &syn::ItemStatic,
+        following: &mut [syn::Stmt],
+    ) -> Result<(), String> {
+        let pattern = first_string_literal(item.expr.to_token_stream())
+            .ok_or_else(|| "a regress pattern without a string literal".to_owned())?;
         let mut uses = PatternUses {
-            name,
-            check,
+            name: item.ident.clone(),
+            check: PatternCheck::parse(&pattern)?,
             replaced: 0,
         };
-        for stmt in &mut block.stmts[position..] {
+        for stmt in following {
             uses.visit_stmt_mut(stmt);
         }
         if uses.replaced == 0 {
-            self.error = Some(format!(
-                "pattern {pattern:?}: its `find` call was not found"
+            return Err(format!(
+                "pattern `{pattern}`: its `find` call was not found"
             ));
         }
         self.replaced += uses.replaced;
+        Ok(())
     }
 }
 
@@ -377,6 +382,25 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("'A' ..= 'Z' | '0' ..= '9' | '_'"), "{text}");
+    }
+
+    #[test]
+    fn two_patterns_in_one_block_are_both_compiled() {
+        let mut file: syn::File = syn::parse_quote! {
+            fn check(value: &str) -> bool {
+                static FIRST: LazyLock<regress::Regex> =
+                    LazyLock::new(|| regress::Regex::new("^[a-z]+$").unwrap());
+                static SECOND: LazyLock<regress::Regex> =
+                    LazyLock::new(|| regress::Regex::new("^[0-9]{2}$").unwrap());
+                FIRST.find(value).is_none() || SECOND.find(value).is_none()
+            }
+        };
+        assert_eq!(compile_pattern_checks(&mut file), Ok(2));
+        let text = file.to_token_stream().to_string();
+        assert!(
+            !text.contains("regress") && !text.contains("find"),
+            "{text}"
+        );
     }
 
     #[test]
