@@ -783,9 +783,17 @@ async fn capture_response(
         let taken = std::mem::replace(response, http::Response::new(Bytes::new()).into());
         let extensions = taken.extensions().clone();
         let version = taken.version();
+        let url = taken.url().clone();
         // Already in memory: this cannot fail on the network.
         body = taken.bytes().await.unwrap_or_default();
-        *response = in_memory(status, version, headers.clone(), extensions, body.clone());
+        *response = in_memory(
+            status,
+            version,
+            url,
+            headers.clone(),
+            extensions,
+            body.clone(),
+        );
     }
     Captured {
         status: Some(status),

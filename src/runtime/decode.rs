@@ -44,6 +44,7 @@ pub(crate) async fn read_capped(
 ) -> reqwest::Result<reqwest::Response> {
     let status = response.status();
     let version = response.version();
+    let url = response.url().clone();
     let headers = std::mem::take(response.headers_mut());
     let announced = response.content_length();
     // Most answers arrive as one chunk: kept as it is, not copied.
@@ -81,17 +82,20 @@ pub(crate) async fn read_capped(
     if cut {
         extensions.insert(BodyCut { limit });
     }
-    Ok(in_memory(status, version, headers, extensions, body))
+    Ok(in_memory(status, version, url, headers, extensions, body))
 }
 
 /// A response whose body is already in memory, so the generated code can read it as usual.
+/// It keeps the original's URL (and reqwest, given one, parses no placeholder URL instead).
 pub(crate) fn in_memory(
     status: StatusCode,
     version: http::Version,
+    url: reqwest::Url,
     headers: HeaderMap,
     extensions: http::Extensions,
     body: Bytes,
 ) -> reqwest::Response {
+    use reqwest::ResponseBuilderExt as _;
     let mut rebuilt = http::Response::builder().status(status).version(version);
     if let Some(h) = rebuilt.headers_mut() {
         *h = headers;
@@ -100,6 +104,7 @@ pub(crate) fn in_memory(
         *e = extensions;
     }
     rebuilt
+        .url(url)
         .body(body)
         .expect("status and version come from a valid response")
         .into()
@@ -312,6 +317,25 @@ mod tests {
     #[derive(Debug, serde::Deserialize, PartialEq)]
     struct Envelope {
         data: Vec<Parcel>,
+    }
+
+    #[tokio::test]
+    async fn a_rebuilt_response_keeps_url_status_headers_and_body() {
+        let url = reqwest::Url::parse("http://127.0.0.1:9/team/t/shipments").unwrap();
+        let mut headers = HeaderMap::new();
+        headers.insert(REQUEST_ID, http::HeaderValue::from_static("trace-1"));
+        let rebuilt = in_memory(
+            StatusCode::CREATED,
+            http::Version::HTTP_11,
+            url.clone(),
+            headers,
+            http::Extensions::new(),
+            Bytes::from_static(b"{}"),
+        );
+        assert_eq!(rebuilt.url(), &url);
+        assert_eq!(rebuilt.status(), StatusCode::CREATED);
+        assert_eq!(rebuilt.headers()[REQUEST_ID], "trace-1");
+        assert_eq!(rebuilt.bytes().await.unwrap(), Bytes::from_static(b"{}"));
     }
 
     #[test]
