@@ -255,18 +255,14 @@ mod tests {
 
     #[test]
     fn quote_response_delegates_to_its_quotes() {
-        let response = types::QuoteResponse::builder()
-            .session_id(SESSION)
-            .expires_at(
-                chrono::DateTime::parse_from_rfc3339("2026-03-04T09:30:00Z")
-                    .unwrap()
-                    .to_utc(),
-            )
-            .quotes(vec![
-                quote("priority", "10.2", 3),
-                quote("standard", "6.45", 5),
-            ]);
-        let response = types::QuoteResponse::try_from(response).unwrap();
+        // A response type: built as a struct literal (only request types have builders).
+        let response = types::QuoteResponse {
+            session_id: SESSION.to_owned(),
+            expires_at: chrono::DateTime::parse_from_rfc3339("2026-03-04T09:30:00Z")
+                .unwrap()
+                .to_utc(),
+            quotes: vec![quote("priority", "10.2", 3), quote("standard", "6.45", 5)],
+        };
         assert_eq!(key_of(response.cheapest()).as_deref(), Some("standard"));
         assert_eq!(key_of(response.fastest()).as_deref(), Some("priority"));
         assert_eq!(keys(&response.sorted_by_price()), ["standard", "priority"]);

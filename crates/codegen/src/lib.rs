@@ -45,6 +45,8 @@ pub mod patch;
 #[cfg(feature = "generator")]
 pub mod patterns;
 #[cfg(feature = "generator")]
+pub mod request_builders;
+#[cfg(feature = "generator")]
 pub mod respond_async;
 #[cfg(feature = "generator")]
 pub mod settings;

@@ -6,7 +6,7 @@ use progenitor_impl::Generator;
 
 use crate::{
     ApiSpec, CodegenError, ErrorKind, REGEN_COMMAND, derive_gate, normalise, nullable_fields,
-    open_enums, patch, patterns, preflight, respond_async, settings,
+    open_enums, patch, patterns, preflight, request_builders, respond_async, settings,
 };
 
 /// One file of generated output.
@@ -217,6 +217,8 @@ fn format_rust(
     // No regex engine in the client: each `pattern` becomes a plain check (or a clear error).
     patterns::compile_pattern_checks(&mut file)
         .map_err(|e| CodegenError::new(api.spec_path, ErrorKind::Unsupported, e))?;
+    // After the setter rules, which rewrite builders this one may remove whole.
+    request_builders::keep_request_builders(&mut file);
     // After send_returns_call_error: the split renames the `send()` that rule rewrites.
     specific(&mut file);
     // Responses must survive a vendor's new enum value or dropped null field (issue 10); both
