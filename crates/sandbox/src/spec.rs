@@ -237,9 +237,9 @@ impl SpecApi {
 }
 
 /// Compiled validators by (API, schema): compiling one costs far more than using it.
+type ValidatorCache = Mutex<HashMap<(SpecApi, String), Arc<jsonschema::Validator>>>;
 /// Header validators of one API, by parameter name.
 type HeaderValidators = Mutex<HashMap<String, Arc<jsonschema::Validator>>>;
-type ValidatorCache = Mutex<HashMap<(SpecApi, String), Arc<jsonschema::Validator>>>;
 
 /// One violation of the spec by a request body.
 #[derive(Debug, Clone, PartialEq, Eq)]
