@@ -154,40 +154,18 @@ fn idents(tokens: TokenStream) -> Vec<String> {
     out
 }
 
-/// The `X` of every `types::builder::X` in `tokens`.
+/// The `X` of every `types::builder::X` in `tokens` (as printed, tokens are spaced: the same
+/// reading `patch` uses for paths).
 fn idents_after_builder_path(tokens: TokenStream) -> Vec<String> {
-    let flat = idents_and_colons(tokens);
-    flat.windows(4)
-        .filter(|w| w[0] == "types" && w[1] == "builder" && w[2] == "::")
-        .map(|w| w[3].clone())
-        .filter(|name| name != "::")
+    let text = tokens.to_string();
+    text.split("types :: builder :: ")
+        .skip(1)
+        .filter_map(|rest| {
+            let name: String = rest
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_')
+                .collect();
+            (!name.is_empty()).then_some(name)
+        })
         .collect()
-}
-
-/// Identifiers, with `::` kept as a marker where a path continues after `builder`.
-fn idents_and_colons(tokens: TokenStream) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    let mut colons = 0;
-    for token in tokens {
-        match token {
-            TokenTree::Ident(ident) => {
-                colons = 0;
-                out.push(ident.to_string());
-            }
-            TokenTree::Punct(punct) if punct.as_char() == ':' => {
-                colons += 1;
-                // `types :: builder :: X`: only the `::` after `builder` is marked, so that the
-                // window `types builder :: X` matches.
-                if colons == 2 && out.last().is_some_and(|last| last == "builder") {
-                    out.push("::".to_owned());
-                }
-            }
-            TokenTree::Group(group) => {
-                colons = 0;
-                out.extend(idents_and_colons(group.stream()));
-            }
-            _ => colons = 0,
-        }
-    }
-    out
 }
