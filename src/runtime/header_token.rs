@@ -81,6 +81,24 @@ pub(crate) fn validate(
     Ok(())
 }
 
+/// A fresh random token, `pk-` and the 32 hex digits of a version-4 UUID, for generated
+/// `Request-ID`s and `Idempotency-Key`s.
+///
+/// The bytes come from AWS-LC's CSPRNG, which rustls already links: a per-thread generator
+/// seeded from the OS, so a token costs no system call, and parcelkit builds no `rand` stack.
+pub(crate) fn random_token() -> String {
+    let mut bytes = [0u8; 16];
+    random_bytes(&mut bytes);
+    let uuid = uuid::Builder::from_random_bytes(bytes).into_uuid();
+    format!("pk-{}", uuid.simple())
+}
+
+/// Fills `dest` from AWS-LC's CSPRNG.
+pub(crate) fn random_bytes(dest: &mut [u8]) {
+    // AWS-LC aborts the process itself when it cannot seed; an error here means a broken build.
+    aws_lc_rs::rand::fill(dest).expect("AWS-LC's random generator is available");
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -108,5 +126,17 @@ mod tests {
             "non-ASCII letters"
         );
         assert!(validate("X", "", 1, 128).is_err(), "empty");
+    }
+
+    #[test]
+    fn random_tokens_are_version_4_uuids_and_distinct() {
+        let tokens: std::collections::HashSet<String> = (0..1000).map(|_| random_token()).collect();
+        assert_eq!(tokens.len(), 1000);
+        for token in &tokens {
+            let hex = token.strip_prefix("pk-").expect("the pk- prefix");
+            let uuid = uuid::Uuid::parse_str(hex).expect("32 hex digits");
+            assert_eq!(uuid.get_version_num(), 4, "{token}");
+            assert_eq!(uuid.get_variant(), uuid::Variant::RFC4122, "{token}");
+        }
     }
 }

@@ -32,7 +32,7 @@ impl RequestId {
 
     /// A fresh id, `pk-` and 32 random hex digits.
     pub fn new_random() -> Self {
-        RequestId(format!("pk-{}", uuid::Uuid::new_v4().simple()))
+        RequestId(super::header_token::random_token())
     }
 
     /// The id as sent on the wire.

@@ -175,7 +175,9 @@ impl Jitter {
 
     /// A sequence seeded from the operating system's randomness.
     pub fn from_entropy() -> Self {
-        Jitter(uuid::Uuid::new_v4().as_u64_pair().0)
+        let mut seed = [0u8; 8];
+        super::header_token::random_bytes(&mut seed);
+        Jitter(u64::from_le_bytes(seed))
     }
 
     /// A seed for an independent sequence (one per call, so calls do not share a lock).
