@@ -28,7 +28,9 @@ fn main() {
                 let _ = std::fs::remove_file(out_dir.join(output.file_name(api)));
             }
         }
-        match parcelkit_codegen::generate(api, &root, &outputs) {
+        // Compact: the same tokens as the reviewed copy, unformatted (no formatter in the build).
+        let layout = parcelkit_codegen::Layout::Compact;
+        match parcelkit_codegen::generate(api, &root, &outputs, layout) {
             Ok(files) => {
                 for file in files {
                     // Written every time: when this script reruns, cargo recompiles the crate

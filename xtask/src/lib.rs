@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use parcelkit_codegen::stats::{README_BEGIN, README_END, readme_table, spec_stats, splice_readme};
-use parcelkit_codegen::{APIS, CodegenError, Output, load_spec};
+use parcelkit_codegen::{APIS, CodegenError, Layout, Output, load_spec};
 
 /// Where the committed copy of the generated code lives, relative to the workspace root.
 pub const GENERATED_DIR: &str = "generated";
@@ -19,7 +19,9 @@ pub fn expected_outputs(root: &Path) -> Result<Vec<(PathBuf, String)>, CodegenEr
     for api in APIS {
         let spec = load_spec(&root.join(api.spec_path), api.spec_path)?;
         stats.push((api.spec_path, spec_stats(&spec)));
-        for file in parcelkit_codegen::generate_from_spec(api, &spec, &Output::ALL)? {
+        for file in
+            parcelkit_codegen::generate_from_spec(api, &spec, &Output::ALL, Layout::Reviewed)?
+        {
             outputs.push((Path::new(GENERATED_DIR).join(file.name), file.contents));
         }
     }

@@ -1,23 +1,28 @@
 //! `parcelkit-codegen`: the one road from parcelkit's hand-written OpenAPI specs to Rust code.
 //!
 //! Both the client crate's `build.rs` and `cargo xtask regen` call [`generate`], so the code compiled
-//! into `parcelkit` and the reviewed copy in `generated/` are the same bytes.
+//! into `parcelkit` and the reviewed copy in `generated/` are the same tokens ([`Layout`]: the build
+//! writes them unformatted, xtask formatted for review).
 //!
 //! The pipeline for one API is: [`load_spec`] (YAML -> [`openapiv3::OpenAPI`], errors name the file),
 //! [`normalise::normalise`] (an in-memory copy reshaped for progenitor's limits; the spec on disk
 //! stays honest), [`preflight::check`] (constructs progenitor would panic on become errors), then
-//! progenitor with the settings from [`settings::generation_settings`], formatted by prettyplease.
+//! progenitor with the settings from [`settings::generation_settings`], then parcelkit's rewrites of
+//! its output, printed in the [`Layout`] asked for.
 //!
-//! Cargo features: `generator` (default) is everything that emits code, and links progenitor.
-//! Without it the crate is the spec helpers alone ([`load_spec`], [`yaml_to_json`], [`normalise`],
+//! Cargo features: `generator` (default) is everything that emits code, and links progenitor;
+//! `tooling` (default) adds what only `cargo xtask regen` needs (the reviewed layout, the
+//! normalised spec), which parcelkit's `build.rs` leaves off.
+//! Without `generator` the crate is the spec helpers alone ([`load_spec`], [`yaml_to_json`], [`normalise`],
 //! [`json_schema`], [`spec_walk`], [`stats`]), which is what the sandbox needs at run time.
 //!
 //! ```no_run
 //! use std::path::Path;
+//! use parcelkit_codegen::{Layout, Output};
 //!
 //! let root = Path::new(".");
 //! for api in parcelkit_codegen::APIS {
-//!     for file in parcelkit_codegen::generate(api, root, &parcelkit_codegen::Output::ALL)? {
+//!     for file in parcelkit_codegen::generate(api, root, &Output::ALL, Layout::Reviewed)? {
 //!         println!("{}: {} bytes", file.name, file.contents.len());
 //!     }
 //! }
@@ -59,7 +64,7 @@ mod render;
 pub use error::{CodegenError, ErrorKind};
 pub use load::{load_spec, load_spec_str, yaml_to_json};
 #[cfg(feature = "generator")]
-pub use render::{GeneratedFile, Output, generate_from_spec};
+pub use render::{GeneratedFile, Layout, Output, generate_from_spec};
 
 /// One API that parcelkit generates a client for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -102,7 +107,8 @@ pub fn generate(
     api: &ApiSpec,
     workspace_root: &std::path::Path,
     outputs: &[Output],
+    layout: Layout,
 ) -> Result<Vec<GeneratedFile>, CodegenError> {
     let spec = load_spec(&workspace_root.join(api.spec_path), api.spec_path)?;
-    generate_from_spec(api, &spec, outputs)
+    generate_from_spec(api, &spec, outputs, layout)
 }

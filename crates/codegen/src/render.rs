@@ -32,6 +32,17 @@ pub enum Output {
     NormalisedSpec,
 }
 
+/// How generated Rust is laid out: the same tokens either way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layout {
+    /// Formatted for review (prettyplease), as `cargo xtask regen` writes `generated/`. Needs the
+    /// `tooling` feature.
+    Reviewed,
+    /// One item per line, unformatted: what `build.rs` writes. Only the compiler reads that copy,
+    /// and formatting it would cost every build of every application.
+    Compact,
+}
+
 impl Output {
     /// Every output, in the order [`generate_from_spec`] returns them: what `cargo xtask regen`
     /// writes to `generated/`.
@@ -66,6 +77,7 @@ pub fn generate_from_spec(
     api: &ApiSpec,
     spec: &OpenAPI,
     outputs: &[Output],
+    layout: Layout,
 ) -> Result<Vec<GeneratedFile>, CodegenError> {
     let normalised = normalise::normalise(spec, api.spec_path)?;
     let problems = preflight::check(&normalised);
@@ -106,7 +118,7 @@ pub fn generate_from_spec(
                     name: output.file_name(api),
                     contents: format!(
                         "// {origin}\n\n{}",
-                        format_rust(api, client, |file| {
+                        format_rust(api, layout, client, |file| {
                             respond_async::split_client(file, &async_operations, api.module_path);
                         })?
                     ),
@@ -120,7 +132,7 @@ pub fn generate_from_spec(
                     name: output.file_name(api),
                     contents: format!(
                         "// {origin}\n{reduced_notes}\n{}",
-                        format_rust(api, mock, |_| {})?
+                        format_rust(api, layout, mock, |_| {})?
                     ),
                 }
             }
@@ -134,7 +146,7 @@ pub fn generate_from_spec(
                     name: output.file_name(api),
                     contents: format!(
                         "// {origin}\n{reduced_notes}\n{}",
-                        format_rust(api, cli, |file| {
+                        format_rust(api, layout, cli, |file| {
                             respond_async::split_cli(file, &async_operations);
                             // progenitor's `--json-body-template` says "XXX" and does nothing (a
                             // command given it still sends its request): parcelkit's CLI does
@@ -145,25 +157,38 @@ pub fn generate_from_spec(
                     ),
                 }
             }
-            Output::NormalisedSpec => {
-                let yaml = serde_yaml::to_string(&normalised).map_err(|e| {
-                    CodegenError::new(
-                        api.spec_path,
-                        ErrorKind::Format,
-                        format!("normalised spec: {e}"),
-                    )
-                })?;
-                GeneratedFile {
-                    name: output.file_name(api),
-                    contents: format!(
-                        "# {origin}\n# The spec as progenitor sees it; see {} for what changed.\n{yaml}",
-                        normalise::NOTES_EXTENSION
-                    ),
-                }
-            }
+            Output::NormalisedSpec => GeneratedFile {
+                name: output.file_name(api),
+                contents: format!(
+                    "# {origin}\n# The spec as progenitor sees it; see {} for what changed.\n{}",
+                    normalise::NOTES_EXTENSION,
+                    normalised_yaml(api, &normalised)?
+                ),
+            },
         });
     }
     Ok(files)
+}
+
+#[cfg(feature = "tooling")]
+fn normalised_yaml(api: &ApiSpec, normalised: &OpenAPI) -> Result<String, CodegenError> {
+    serde_yaml::to_string(normalised).map_err(|e| {
+        CodegenError::new(
+            api.spec_path,
+            ErrorKind::Format,
+            format!("normalised spec: {e}"),
+        )
+    })
+}
+
+/// The YAML writer is tooling's (only `cargo xtask regen` writes this output).
+#[cfg(not(feature = "tooling"))]
+fn normalised_yaml(api: &ApiSpec, _normalised: &OpenAPI) -> Result<String, CodegenError> {
+    Err(CodegenError::new(
+        api.spec_path,
+        ErrorKind::Unsupported,
+        "the normalised spec is written only with parcelkit-codegen's `tooling` feature",
+    ))
 }
 
 /// Runs progenitor, turning both its errors and its panics into a [`CodegenError`]: whatever the
@@ -198,6 +223,7 @@ fn guarded(
 /// output) and formats it.
 fn format_rust(
     api: &ApiSpec,
+    layout: Layout,
     tokens: TokenStream,
     specific: impl FnOnce(&mut syn::File),
 ) -> Result<String, CodegenError> {
@@ -228,9 +254,43 @@ fn format_rust(
     // After open_enums, which adds `#[schemars(skip)]` and leaves serde renames to schemars.
     derive_gate::gate_json_schema(&mut file);
     derive_gate::strip_json_schema_bounds(&mut file);
-    let pretty = prettyplease::unparse(&file);
-    progenitor_impl::space_out_items(pretty)
+    print(api, &file, layout)
+}
+
+fn print(api: &ApiSpec, file: &syn::File, layout: Layout) -> Result<String, CodegenError> {
+    match layout {
+        Layout::Compact => Ok(compact(file)),
+        Layout::Reviewed => reviewed(api, file),
+    }
+}
+
+#[cfg(feature = "tooling")]
+fn reviewed(api: &ApiSpec, file: &syn::File) -> Result<String, CodegenError> {
+    progenitor_impl::space_out_items(prettyplease::unparse(file))
         .map_err(|e| CodegenError::new(api.spec_path, ErrorKind::Format, e.to_string()))
+}
+
+#[cfg(not(feature = "tooling"))]
+fn reviewed(api: &ApiSpec, _file: &syn::File) -> Result<String, CodegenError> {
+    Err(CodegenError::new(
+        api.spec_path,
+        ErrorKind::Unsupported,
+        "the reviewed layout needs parcelkit-codegen's `tooling` feature (prettyplease)",
+    ))
+}
+
+fn compact(file: &syn::File) -> String {
+    use quote::ToTokens as _;
+    let mut out = String::new();
+    for attr in &file.attrs {
+        out += &attr.to_token_stream().to_string();
+        out.push('\n');
+    }
+    for item in &file.items {
+        out += &item.to_token_stream().to_string();
+        out.push('\n');
+    }
+    out
 }
 
 #[cfg(test)]
@@ -277,7 +337,7 @@ components:
             "openapi/demo.yaml",
         )
         .unwrap();
-        let files = generate_from_spec(&API, &spec, &Output::ALL).unwrap();
+        let files = generate_from_spec(&API, &spec, &Output::ALL, Layout::Reviewed).unwrap();
         let names: Vec<_> = files.iter().map(|f| f.name.as_str()).collect();
         assert_eq!(
             names,
@@ -329,7 +389,7 @@ components:
             "openapi/demo.yaml",
         )
         .unwrap();
-        let files = generate_from_spec(&API, &spec, &Output::ALL).unwrap();
+        let files = generate_from_spec(&API, &spec, &Output::ALL, Layout::Reviewed).unwrap();
         let client = files[0].contents.replace(char::is_whitespace, "");
         assert!(
             client
@@ -375,7 +435,7 @@ paths:
             "openapi/demo.yaml",
         )
         .unwrap();
-        let err = generate_from_spec(&API, &spec, &Output::ALL).unwrap_err();
+        let err = generate_from_spec(&API, &spec, &Output::ALL, Layout::Reviewed).unwrap_err();
         assert_eq!(err.kind, ErrorKind::Unsupported);
         let text = err.to_string();
         assert!(
@@ -398,8 +458,8 @@ paths:
         )
         .unwrap();
         assert_eq!(
-            generate_from_spec(&API, &spec, &Output::ALL).unwrap(),
-            generate_from_spec(&API, &spec, &Output::ALL).unwrap()
+            generate_from_spec(&API, &spec, &Output::ALL, Layout::Reviewed).unwrap(),
+            generate_from_spec(&API, &spec, &Output::ALL, Layout::Reviewed).unwrap()
         );
     }
 }
