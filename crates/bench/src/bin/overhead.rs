@@ -10,6 +10,8 @@
 //!
 //! ```sh
 //! cargo run --release -p parcelkit-bench --bin overhead -- [rounds] [requests per run]
+//! # One side alone, for a profiler (`perf record`): client or hand-written, get or create.
+//! cargo run --release -p parcelkit-bench --bin overhead -- profile client get 32 200000
 //! ```
 
 use std::time::Instant;
@@ -58,7 +60,51 @@ fn shipment_request() -> types::ShipmentRequest {
     .expect("a valid ShipmentRequest")
 }
 
+/// The client side's runtime: one worker thread, named so CPU time can be told apart.
+fn client_runtime() -> Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .thread_name("bench-client")
+        .enable_all()
+        .build()?)
+}
+
+fn profile(side: Side, op: Operation, concurrency: usize, requests: usize) -> Result<()> {
+    client_runtime()?.block_on(async {
+        let bench = Bench::start().await?;
+        let rate = bench.run(side, op, concurrency, requests).await?;
+        println!("{side:?} {op:?} c={concurrency}: {rate:.0} req/s over {requests} requests");
+        Ok(())
+    })
+}
+
 impl Bench {
+    /// Starts the sandbox and both clients, and creates the shipments the reads fetch.
+    async fn start() -> Result<Bench> {
+        let base = start_sandbox(SandboxConfig::default());
+        let client = smartsend::Client::builder()
+            .base_url(&base)
+            .token(TOKEN)
+            .team(TEAM)
+            .build()?;
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()?;
+        let body = shipment_request();
+        let mut shipments = Vec::new();
+        for _ in 0..100 {
+            let created = client.create_shipment().body(body.clone()).send().await?;
+            shipments.push(created.data.uuid);
+        }
+        Ok(Bench {
+            base,
+            client,
+            http,
+            shipments,
+            body,
+        })
+    }
+
     async fn one(&self, side: Side, op: Operation, i: usize) -> Result<()> {
         let shipment = self.shipments[i % self.shipments.len()];
         match (side, op) {
@@ -127,40 +173,73 @@ impl Bench {
     }
 }
 
-fn main() -> Result<()> {
-    let mut args = std::env::args().skip(1);
-    let rounds: usize = args.next().map(|a| a.parse()).transpose()?.unwrap_or(7);
-    let requests: usize = args.next().map(|a| a.parse()).transpose()?.unwrap_or(2_000);
+/// What to run: the interleaved comparison, or one side alone for a profiler.
+enum Mode {
+    Compare {
+        rounds: usize,
+        requests: usize,
+    },
+    Profile {
+        side: Side,
+        op: Operation,
+        concurrency: usize,
+        requests: usize,
+    },
+}
 
-    let base = start_sandbox(SandboxConfig::default());
-
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .thread_name("bench-client")
-        .enable_all()
-        .build()?;
-    runtime.block_on(async {
-        let client = smartsend::Client::builder()
-            .base_url(&base)
-            .token(TOKEN)
-            .team(TEAM)
-            .build()?;
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()?;
-        let body = shipment_request();
-        let mut shipments = Vec::new();
-        for _ in 0..100 {
-            let created = client.create_shipment().body(body.clone()).send().await?;
-            shipments.push(created.data.uuid);
+fn mode() -> Result<Mode> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let number = |i: usize, default: usize| -> Result<usize> {
+        Ok(args
+            .get(i)
+            .map(|a| a.parse())
+            .transpose()?
+            .unwrap_or(default))
+    };
+    if args.first().map(String::as_str) != Some("profile") {
+        return Ok(Mode::Compare {
+            rounds: number(0, 7)?,
+            requests: number(1, 2_000)?,
+        });
+    }
+    let side = match args.get(1).map(String::as_str) {
+        Some("client") => Side::Client,
+        Some("hand-written") => Side::HandWritten,
+        other => {
+            return Err(format!("profile: side {other:?} is not `client` or `hand-written`").into());
         }
-        let bench = Bench {
-            base,
-            client,
-            http,
-            shipments,
-            body,
-        };
+    };
+    let op = match args.get(2).map(String::as_str) {
+        Some("get") => Operation::GetShipment,
+        Some("create") => Operation::CreateShipment,
+        other => {
+            return Err(format!("profile: operation {other:?} is not `get` or `create`").into());
+        }
+    };
+    Ok(Mode::Profile {
+        side,
+        op,
+        concurrency: number(3, 32)?,
+        requests: number(4, 100_000)?,
+    })
+}
+
+fn main() -> Result<()> {
+    let (rounds, requests) = match mode()? {
+        Mode::Compare { rounds, requests } => (rounds, requests),
+        Mode::Profile {
+            side,
+            op,
+            concurrency,
+            requests,
+        } => {
+            return profile(side, op, concurrency, requests);
+        }
+    };
+
+    let runtime = client_runtime()?;
+    runtime.block_on(async {
+        let bench = Bench::start().await?;
 
         println!("parcelkit client vs hand-written reqwest + serde_json, against the sandbox");
         println!("{rounds} interleaved rounds of {requests} requests each; medians\n");
