@@ -443,10 +443,10 @@ fn parameter_error(tag: &str, parameter: &str) -> InvalidLanguage {
 }
 
 /// Checks `tag` and returns it in canonical case: `*`, or a well-formed BCP 47 tag (RFC 5646
-/// §2.2.9) that also fits the `language-range` syntax of RFC 4647 the header uses.
+/// §2.1, §2.2.9) that also fits the `language-range` syntax of RFC 4647 the header uses.
 ///
-/// Well-formedness, not registry validity: a subtag registered after the `language-tags` release
-/// we build with should still reach the server, which is the one that decides what it serves.
+/// Well-formedness, not registry validity: a subtag registered after this release should still
+/// reach the server, which is the one that decides what it serves.
 fn canonical_tag(tag: &str) -> Result<String, InvalidLanguage> {
     let refuse = |reason: String| {
         InvalidLanguage::new(Problem::Tag {
@@ -460,7 +460,7 @@ fn canonical_tag(tag: &str) -> Result<String, InvalidLanguage> {
     if tag.is_empty() {
         return Err(refuse("the tag is empty".to_owned()));
     }
-    // Checked before the BCP 47 parser, whose message for `en_US` would not name the '_'.
+    // Checked first, so that `en_US` is refused for its '_' rather than for its structure.
     if let Some((position, c)) = tag
         .chars()
         .enumerate()
@@ -471,18 +471,171 @@ fn canonical_tag(tag: &str) -> Result<String, InvalidLanguage> {
              (subtags are A-Z a-z 0-9, separated by '-')"
         )));
     }
-    let parsed =
-        language_tags::LanguageTag::parse(tag).map_err(|error| refuse(error.to_string()))?;
-    // The parser takes private-use tags (`x-...`) without checking their subtags; the header's
-    // language-range syntax wants every subtag to be 1 to 8 characters.
-    if parsed
-        .as_str()
-        .split('-')
-        .any(|subtag| subtag.is_empty() || subtag.len() > 8)
-    {
-        return Err(refuse("every subtag must be 1 to 8 characters".to_owned()));
+    bcp47_canonical(tag).map_err(refuse)
+}
+
+/// Grandfathered tags (RFC 5646 §2.2.8), accepted whole although most break the grammar.
+const GRANDFATHERED: &[&str] = &[
+    "art-lojban",
+    "cel-gaulish",
+    "en-gb-oed",
+    "i-ami",
+    "i-bnn",
+    "i-default",
+    "i-enochian",
+    "i-hak",
+    "i-klingon",
+    "i-lux",
+    "i-mingo",
+    "i-navajo",
+    "i-pwn",
+    "i-tao",
+    "i-tay",
+    "i-tsu",
+    "no-bok",
+    "no-nyn",
+    "sgn-be-fr",
+    "sgn-be-nl",
+    "sgn-ch-de",
+    "zh-guoyu",
+    "zh-hakka",
+    "zh-min",
+    "zh-min-nan",
+    "zh-xiang",
+];
+
+/// Where a tag's parser stands: what the subtags read so far were, which decides what may come.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Part {
+    Language,
+    Script,
+    Region,
+    Variant,
+}
+
+/// RFC 5646's `langtag`, `privateuse` and `grandfathered`, over a tag of letters, digits and
+/// '-': the tag in canonical case (language lowercase, script `Titlecase`, region uppercase, the
+/// rest lowercase), or why it is not well-formed.
+fn bcp47_canonical(tag: &str) -> Result<String, String> {
+    let lower = tag.to_ascii_lowercase();
+    // Checked as written (messages quote the caller's text), stored in canonical case.
+    let subtags: Vec<&str> = tag.split('-').collect();
+    if subtags.iter().any(|s| s.is_empty()) {
+        return Err("a subtag is empty (a '-' at an end, or two in a row)".to_owned());
     }
-    Ok(parsed.into_string())
+    if let Some(long) = subtags.iter().find(|s| s.len() > 8) {
+        return Err(format!("subtag {long:?} is longer than 8 characters"));
+    }
+    let letters = |s: &str, n: std::ops::RangeInclusive<usize>| {
+        n.contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphabetic())
+    };
+    let mut out: Vec<String> = Vec::with_capacity(subtags.len());
+    if GRANDFATHERED.contains(&lower.as_str()) {
+        // Their 2-letter subtags after the first are regions (`en-GB-oed`, `sgn-BE-FR`).
+        for (i, s) in subtags.iter().enumerate() {
+            out.push(if i > 0 && s.len() == 2 {
+                s.to_ascii_uppercase()
+            } else {
+                s.to_ascii_lowercase()
+            });
+        }
+        return Ok(out.join("-"));
+    }
+    let mut rest = subtags.iter().copied().peekable();
+    let first = rest.next().expect("split gives at least one subtag");
+    if !first.eq_ignore_ascii_case("x") {
+        if !letters(first, 2..=8) {
+            return Err(format!(
+                "{first:?} is not a language subtag (2 to 8 letters, or 'x' for private use)"
+            ));
+        }
+        out.push(first.to_ascii_lowercase());
+        let mut part = Part::Language;
+        let mut extlangs = 0;
+        let mut previous = first;
+        while let Some(&s) = rest.peek() {
+            if s.len() == 1 {
+                break; // an extension's singleton, or 'x'
+            }
+            let is_extlang =
+                part == Part::Language && first.len() <= 3 && extlangs < 3 && letters(s, 3..=3);
+            let is_variant =
+                (5..=8).contains(&s.len()) || (s.len() == 4 && s.as_bytes()[0].is_ascii_digit());
+            let next = if is_extlang {
+                extlangs += 1;
+                out.push(s.to_ascii_lowercase());
+                Part::Language
+            } else if part < Part::Script && letters(s, 4..=4) {
+                out.push(s[..1].to_ascii_uppercase() + &s[1..].to_ascii_lowercase());
+                Part::Script
+            } else if part < Part::Region
+                && (letters(s, 2..=2) || (s.len() == 3 && s.bytes().all(|b| b.is_ascii_digit())))
+            {
+                out.push(s.to_ascii_uppercase());
+                Part::Region
+            } else if is_variant {
+                let variant = s.to_ascii_lowercase();
+                if out.iter().skip(1).any(|seen| *seen == variant) {
+                    return Err(format!("variant {s:?} appears twice"));
+                }
+                out.push(variant);
+                Part::Variant
+            } else {
+                let expected = match part {
+                    Part::Language if first.len() <= 3 && extlangs < 3 => {
+                        "an extended language, script, region, variant, extension or private use"
+                    }
+                    Part::Language => "a script, region, variant, extension or private use",
+                    Part::Script => "a region, variant, extension or private use",
+                    Part::Region | Part::Variant => "a variant, extension or private use",
+                };
+                return Err(format!(
+                    "subtag {s:?} is not valid after {previous:?} (a tag continues there with {expected})"
+                ));
+            };
+            part = next;
+            previous = s;
+            rest.next();
+        }
+        // Extensions: a singleton other than 'x', then subtags of 2 to 8 characters.
+        let mut singletons: Vec<String> = Vec::new();
+        while let Some(singleton) = rest.next_if(|s| !s.eq_ignore_ascii_case("x")) {
+            if singleton.len() != 1 {
+                return Err(format!(
+                    "subtag {singleton:?} is not valid after an extension (2 to 8 characters each)"
+                ));
+            }
+            let lowered = singleton.to_ascii_lowercase();
+            if singletons.contains(&lowered) {
+                return Err(format!("extension {singleton:?} appears twice"));
+            }
+            singletons.push(lowered.clone());
+            out.push(lowered);
+            let before = out.len();
+            while let Some(s) = rest.next_if(|s| s.len() >= 2) {
+                out.push(s.to_ascii_lowercase());
+            }
+            if out.len() == before {
+                return Err(format!(
+                    "extension {singleton:?} has no subtags (at least one of 2 to 8 characters)"
+                ));
+            }
+        }
+        if rest.peek().is_none() {
+            return Ok(out.join("-"));
+        }
+        rest.next(); // the 'x'
+    }
+    // Private use: 'x', then subtags of 1 to 8 characters.
+    out.push("x".to_owned());
+    let before = out.len();
+    out.extend(rest.map(str::to_ascii_lowercase));
+    if out.len() == before {
+        return Err(
+            "private use \"x\" has no subtags (at least one of 1 to 8 characters)".to_owned(),
+        );
+    }
+    Ok(out.join("-"))
 }
 
 /// Converts a caller's `f64` quality to thousandths, refusing values the header cannot carry.
@@ -836,29 +989,29 @@ mod tests {
         );
         assert_eq!(
             err("en-"),
-            r#"invalid language tag "en-": a subtag should not be empty"#
+            r#"invalid language tag "en-": a subtag is empty (a '-' at an end, or two in a row)"#
         );
         // A second region has no place in the tag's structure.
         assert_eq!(
             err("en-US-DK"),
-            r#"invalid language tag "en-US-DK": a subtag fails to parse, it does not match any other subtags"#
+            r#"invalid language tag "en-US-DK": subtag "DK" is not valid after "US" (a tag continues there with a variant, extension or private use)"#
         );
         assert_eq!(
             err("en-languages"),
-            r#"invalid language tag "en-languages": a subtag may be eight characters in length at maximum"#
+            r#"invalid language tag "en-languages": subtag "languages" is longer than 8 characters"#
         );
         assert_eq!(
             err("1en"),
-            r#"invalid language tag "1en": the given language subtag is invalid"#
+            r#"invalid language tag "1en": "1en" is not a language subtag (2 to 8 letters, or 'x' for private use)"#
         );
-        // Private use passes the BCP 47 parser unchecked; the range syntax still applies.
+        // Private use: subtags of 1 to 8 characters.
         assert_eq!(
             err("x-a-"),
-            r#"invalid language tag "x-a-": every subtag must be 1 to 8 characters"#
+            r#"invalid language tag "x-a-": a subtag is empty (a '-' at an end, or two in a row)"#
         );
         assert_eq!(
             err("x-abcdefghi"),
-            r#"invalid language tag "x-abcdefghi": every subtag must be 1 to 8 characters"#
+            r#"invalid language tag "x-abcdefghi": subtag "abcdefghi" is longer than 8 characters"#
         );
         assert!(LanguagePreference::new("x-abcdefgh", 1.0).is_ok());
         assert_eq!(
@@ -945,5 +1098,79 @@ mod tests {
         assert_eq!((pref.tag(), pref.q_thousandths()), ("en-GB", 750));
         assert_eq!(pref.to_string(), "en-GB;q=0.75");
         assert!("en, da".parse::<LanguagePreference>().is_err());
+    }
+
+    #[test]
+    fn every_production_of_the_tag_grammar_is_accepted_in_canonical_case() {
+        let canonical = |tag: &str| LanguagePreference::new(tag, 1.0).unwrap().tag().to_owned();
+        for (written, expected) in [
+            ("DA", "da"),
+            ("zh-YUE-hk", "zh-yue-HK"),
+            ("SR-latn-rs", "sr-Latn-RS"),
+            ("es-419", "es-419"),
+            ("de-ch-1996", "de-CH-1996"),
+            ("sl-Rozaj-Biske", "sl-rozaj-biske"),
+            ("hy-latn-it-AREVELA", "hy-Latn-IT-arevela"),
+            ("en-A-bbb-X-a-ccc", "en-a-bbb-x-a-ccc"),
+            ("de-u-co-phonebk-t-en", "de-u-co-phonebk-t-en"),
+            ("X-Whatever", "x-whatever"),
+            ("i-Klingon", "i-klingon"),
+            ("EN-gb-OED", "en-GB-oed"),
+            ("zh-min-nan", "zh-min-nan"),
+            ("abcdefgh", "abcdefgh"),
+            ("chr", "chr"),
+        ] {
+            assert_eq!(canonical(written), expected, "{written}");
+        }
+    }
+
+    #[test]
+    fn tags_outside_the_grammar_are_refused_with_what_is_wrong() {
+        let err = |tag: &str| {
+            let message = LanguagePreference::new(tag, 1.0).unwrap_err().to_string();
+            let prefix = format!("invalid language tag {tag:?}: ");
+            message
+                .strip_prefix(&prefix)
+                .expect("the usual prefix")
+                .to_owned()
+        };
+        assert_eq!(
+            err("e"),
+            r#""e" is not a language subtag (2 to 8 letters, or 'x' for private use)"#
+        );
+        assert_eq!(
+            err("abcd-yue"),
+            r#"subtag "yue" is not valid after "abcd" (a tag continues there with a script, region, variant, extension or private use)"#
+        );
+        assert_eq!(
+            err("en-Latn-Cyrl"),
+            r#"subtag "Cyrl" is not valid after "Latn" (a tag continues there with a region, variant, extension or private use)"#
+        );
+        assert_eq!(
+            err("en-DK-Latn"),
+            r#"subtag "Latn" is not valid after "DK" (a tag continues there with a variant, extension or private use)"#
+        );
+        assert_eq!(
+            err("en-a"),
+            r#"extension "a" has no subtags (at least one of 2 to 8 characters)"#
+        );
+        assert_eq!(
+            err("en-a-b"),
+            r#"extension "a" has no subtags (at least one of 2 to 8 characters)"#
+        );
+        assert_eq!(
+            err("x"),
+            r#"private use "x" has no subtags (at least one of 1 to 8 characters)"#
+        );
+        assert_eq!(err("de-1996-1996"), r#"variant "1996" appears twice"#);
+        assert_eq!(err("en-u-co-U-nu"), r#"extension "U" appears twice"#);
+        assert_eq!(
+            err("en--US"),
+            "a subtag is empty (a '-' at an end, or two in a row)"
+        );
+        assert_eq!(
+            err("en-x"),
+            r#"private use "x" has no subtags (at least one of 1 to 8 characters)"#
+        );
     }
 }
