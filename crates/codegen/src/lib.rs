@@ -60,11 +60,13 @@ mod error;
 mod load;
 #[cfg(feature = "generator")]
 mod render;
+mod yaml;
 
 pub use error::{CodegenError, ErrorKind};
 pub use load::{load_spec, load_spec_str, yaml_to_json};
 #[cfg(feature = "generator")]
 pub use render::{GeneratedFile, Layout, Output, generate_from_spec};
+pub use yaml::YamlError;
 
 /// One API that parcelkit generates a client for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -2,7 +2,7 @@ use std::path::Path;
 
 use openapiv3::OpenAPI;
 
-use crate::{CodegenError, ErrorKind};
+use crate::{CodegenError, ErrorKind, YamlError};
 
 /// Reads and parses the spec at `path`; `display_name` is how errors name it (e.g. the path relative
 /// to the workspace root, so messages read the same on every machine).
@@ -47,50 +47,17 @@ pub fn load_spec_str(text: &str, display_name: &str) -> Result<OpenAPI, CodegenE
 /// Parses YAML into a JSON value. YAML allows non-string keys (`200:` for a status code); JSON
 /// does not, so scalar keys are turned into their string form.
 ///
+/// The reader is parcelkit's own, for the subset of YAML 1.2 that the specs and the normalised
+/// copies use (block and flow collections, plain, quoted and block scalars, comments); anchors,
+/// aliases, tags, complex keys, several documents, tabs in indentation and duplicate keys are
+/// refused with a [`YamlError`] naming the line and column. Scalars resolve as serde_yaml 0.9
+/// resolves them (YAML 1.2 core schema: `yes` is a string, `'1'` a string, `1` a number).
+///
 /// ```
 /// let v = parcelkit_codegen::yaml_to_json("responses:\n  200: {description: ok}\n")?;
 /// assert_eq!(v["responses"]["200"]["description"], "ok");
-/// # Ok::<(), serde_yaml::Error>(())
+/// # Ok::<(), parcelkit_codegen::YamlError>(())
 /// ```
-pub fn yaml_to_json(text: &str) -> Result<serde_json::Value, serde_yaml::Error> {
-    let yaml: serde_yaml::Value = serde_yaml::from_str(text)?;
-    Ok(convert(yaml))
-}
-
-fn convert(value: serde_yaml::Value) -> serde_json::Value {
-    use serde_json::Value as J;
-    use serde_yaml::Value as Y;
-    match value {
-        Y::Null => J::Null,
-        Y::Bool(b) => J::Bool(b),
-        Y::Number(n) => {
-            if let Some(i) = n.as_i64() {
-                J::from(i)
-            } else if let Some(u) = n.as_u64() {
-                J::from(u)
-            } else {
-                n.as_f64()
-                    .and_then(serde_json::Number::from_f64)
-                    .map_or(J::Null, J::Number)
-            }
-        }
-        Y::String(s) => J::String(s),
-        Y::Sequence(items) => J::Array(items.into_iter().map(convert).collect()),
-        Y::Mapping(map) => J::Object(
-            map.into_iter()
-                .map(|(k, v)| (key_string(k), convert(v)))
-                .collect(),
-        ),
-        Y::Tagged(tagged) => convert(tagged.value),
-    }
-}
-
-fn key_string(key: serde_yaml::Value) -> String {
-    match key {
-        serde_yaml::Value::String(s) => s,
-        other => match convert(other) {
-            serde_json::Value::String(s) => s,
-            scalar => scalar.to_string(),
-        },
-    }
+pub fn yaml_to_json(text: &str) -> Result<serde_json::Value, YamlError> {
+    crate::yaml::parse(text)
 }

@@ -3,12 +3,12 @@
 
 use std::path::PathBuf;
 
-use parcelkit_codegen::{APIS, Output, generate};
+use parcelkit_codegen::{APIS, Layout, Output, generate};
 use quote::ToTokens;
 
 fn client_file(api: &parcelkit_codegen::ApiSpec) -> syn::File {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let files = generate(api, &root, &[Output::Client]).unwrap();
+    let files = generate(api, &root, &[Output::Client], Layout::Reviewed).unwrap();
     assert_eq!(files.len(), 1);
     assert_eq!(files[0].name, format!("{}.rs", api.name));
     syn::parse_file(&files[0].contents).unwrap()

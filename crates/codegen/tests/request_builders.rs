@@ -3,11 +3,11 @@
 
 use std::path::PathBuf;
 
-use parcelkit_codegen::{APIS, Output, generate};
+use parcelkit_codegen::{APIS, Layout, Output, generate};
 
 fn client_text(api: &parcelkit_codegen::ApiSpec) -> String {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let files = generate(api, &root, &[Output::Client]).unwrap();
+    let files = generate(api, &root, &[Output::Client], Layout::Reviewed).unwrap();
     files[0].contents.replace(char::is_whitespace, "")
 }
 
