@@ -206,7 +206,9 @@ fn mode() -> Result<Mode> {
         Some("client") => Side::Client,
         Some("hand-written") => Side::HandWritten,
         other => {
-            return Err(format!("profile: side {other:?} is not `client` or `hand-written`").into());
+            return Err(
+                format!("profile: side {other:?} is not `client` or `hand-written`").into(),
+            );
         }
     };
     let op = match args.get(2).map(String::as_str) {
