@@ -7,7 +7,7 @@ use std::fmt;
 use std::marker::PhantomData;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use bytes::Bytes;
 use reqwest::Method;
@@ -20,7 +20,6 @@ use super::clock::{Clock, SystemClock};
 use super::decode::{in_memory, read_capped};
 use super::error::{self, CallRecord, Captured};
 use super::retry_loop::{AttemptOutcome, RetrySafety, classify, run_with_retries};
-use super::watchdog::Watchdog;
 use super::{AcceptLanguage, IdempotencyKey, Jitter, RequestId, RetryPolicy};
 
 use super::headers::{IDEMPOTENCY_KEY, IDEMPOTENCY_REPLAYED, REQUEST_ID};
@@ -384,7 +383,6 @@ impl<C: ApiClient> ClientBuilder<C> {
             max_response_body: self.max_response_body,
             jitter: Mutex::new(jitter),
             clock: self.clock.unwrap_or_else(|| Arc::new(SystemClock)),
-            watchdog: Watchdog::default(),
         }));
         Ok(C::from_parts(base_url.trim_end_matches('/'), http, context))
     }
@@ -414,10 +412,6 @@ struct Runtime {
     max_response_body: usize,
     jitter: Mutex<Jitter>,
     clock: Arc<dyn Clock>,
-    /// Times out the attempts of every call of this client and of its `with_*` copies: one
-    /// background task, instead of a tokio timer registered and cancelled per attempt (the
-    /// time driver's lock twice and its unparks; see `runtime::watchdog`).
-    watchdog: Watchdog,
 }
 
 impl fmt::Debug for ClientContext {
@@ -513,7 +507,6 @@ impl ClientContext {
             max_response_body: r.max_response_body,
             jitter: Mutex::new(Jitter::seeded(seed)),
             clock: Arc::clone(&r.clock),
-            watchdog: r.watchdog.clone(),
         };
         change(&mut runtime);
         ClientContext::new(Arc::new(runtime))
@@ -628,20 +621,12 @@ impl ClientContext {
                     };
                     read_capped(response, cap).await
                 };
-                // One deadline around the whole exchange, answer and body: reqwest's own
-                // per-request timeout costs a boxed timer and a wrapper on every body read. The
-                // client's watchdog expires it, on real time (never the client's clock, whose
-                // waits a test may skip): a tokio timer per attempt costs a lock on the time
-                // driver to register and one to cancel, and often a cross-thread wakeup.
-                let deadline = limit.and_then(|limit| Instant::now().checked_add(limit));
-                let result = match deadline {
-                    Some(deadline) => r
-                        .watchdog
-                        .register(deadline)
-                        .around(exchange)
+                // One timer around the whole exchange, answer and body: reqwest's own
+                // per-request timeout costs a boxed timer and a wrapper on every body read.
+                let result = match limit {
+                    Some(limit) => tokio::time::timeout(limit, exchange)
                         .await
                         .map_or(Attempt::TimedOut, Attempt::Done),
-                    // No limit, or one past what an `Instant` can hold.
                     None => Attempt::Done(exchange.await),
                 };
                 let took_ms = clock.now().saturating_duration_since(sent).as_millis() as u64;

@@ -18,7 +18,6 @@ mod retry;
 mod retry_loop;
 mod string_type;
 mod text;
-mod watchdog;
 
 pub use client::{
     ApiClient, ApiProfile, AuthScheme, BuildError, ClientBuilder, ClientContext, ResponseMeta,
