@@ -581,17 +581,7 @@ fn bcp47_canonical(tag: &str) -> Result<String, String> {
                 out.push(variant);
                 Part::Variant
             } else {
-                let expected = match part {
-                    Part::Language if first.len() <= 3 && extlangs < 3 => {
-                        "an extended language, script, region, variant, extension or private use"
-                    }
-                    Part::Language => "a script, region, variant, extension or private use",
-                    Part::Script => "a region, variant, extension or private use",
-                    Part::Region | Part::Variant => "a variant, extension or private use",
-                };
-                return Err(format!(
-                    "subtag {s:?} is not valid after {previous:?} (a tag continues there with {expected})"
-                ));
+                return Err(misplaced(s, previous, part, first.len(), extlangs));
             };
             part = next;
             previous = s;
@@ -599,12 +589,9 @@ fn bcp47_canonical(tag: &str) -> Result<String, String> {
         }
         // Extensions: a singleton other than 'x', then subtags of 2 to 8 characters.
         let mut singletons: Vec<String> = Vec::new();
+        // Every subtag left here is a singleton: the loop above stopped at one, and each
+        // extension below takes all the longer subtags that follow it.
         while let Some(singleton) = rest.next_if(|s| !s.eq_ignore_ascii_case("x")) {
-            if singleton.len() != 1 {
-                return Err(format!(
-                    "subtag {singleton:?} is not valid after an extension (2 to 8 characters each)"
-                ));
-            }
             let lowered = singleton.to_ascii_lowercase();
             if singletons.contains(&lowered) {
                 return Err(format!("extension {singleton:?} appears twice"));
@@ -636,6 +623,43 @@ fn bcp47_canonical(tag: &str) -> Result<String, String> {
         );
     }
     Ok(out.join("-"))
+}
+
+/// Why subtag `s` cannot come after `previous`, which left the parser at `part`: names the
+/// previous subtag's kind, and for the usual mistakes (a second region or script, a script after
+/// the region, a misplaced extended language) the rule broken, else what may come there.
+fn misplaced(s: &str, previous: &str, part: Part, language_len: usize, extlangs: usize) -> String {
+    let letters = |n| s.len() == n && s.bytes().all(|b| b.is_ascii_alphabetic());
+    let region = letters(2) || (s.len() == 3 && s.bytes().all(|b| b.is_ascii_digit()));
+    let kind = match part {
+        Part::Language if extlangs > 0 => "extended language",
+        Part::Language => "language",
+        Part::Script => "script",
+        Part::Region => "region",
+        Part::Variant => "variant",
+    };
+    let why = match part {
+        Part::Script if letters(4) => "a tag has at most one script",
+        Part::Region | Part::Variant if letters(4) => "a script comes before any region or variant",
+        Part::Region if region => "a tag has at most one region",
+        Part::Variant if region => "a region comes before the variants",
+        Part::Language if letters(3) && language_len > 3 => {
+            "an extended language follows only a language of 2 or 3 letters"
+        }
+        Part::Language if letters(3) => "a tag has at most 3 extended languages",
+        Part::Language if language_len <= 3 && extlangs < 3 => {
+            "a tag continues there with an extended language, script, region, variant, \
+             extension or private use"
+        }
+        Part::Language => {
+            "a tag continues there with a script, region, variant, extension or private use"
+        }
+        Part::Script => "a tag continues there with a region, variant, extension or private use",
+        Part::Region | Part::Variant => {
+            "a tag continues there with a variant, extension or private use"
+        }
+    };
+    format!("subtag {s:?} cannot follow {kind} {previous:?} ({why})")
 }
 
 /// Converts a caller's `f64` quality to thousandths, refusing values the header cannot carry.
@@ -994,7 +1018,7 @@ mod tests {
         // A second region has no place in the tag's structure.
         assert_eq!(
             err("en-US-DK"),
-            r#"invalid language tag "en-US-DK": subtag "DK" is not valid after "US" (a tag continues there with a variant, extension or private use)"#
+            r#"invalid language tag "en-US-DK": subtag "DK" cannot follow region "US" (a tag has at most one region)"#
         );
         assert_eq!(
             err("en-languages"),
@@ -1140,15 +1164,52 @@ mod tests {
         );
         assert_eq!(
             err("abcd-yue"),
-            r#"subtag "yue" is not valid after "abcd" (a tag continues there with a script, region, variant, extension or private use)"#
+            r#"subtag "yue" cannot follow language "abcd" (an extended language follows only a language of 2 or 3 letters)"#
+        );
+        assert_eq!(
+            err("zh-yue-yue-yue-abc"),
+            r#"subtag "abc" cannot follow extended language "yue" (a tag has at most 3 extended languages)"#
+        );
+        assert_eq!(
+            err("en-US-DK"),
+            r#"subtag "DK" cannot follow region "US" (a tag has at most one region)"#
+        );
+        assert_eq!(
+            err("de-1996-CH"),
+            r#"subtag "CH" cannot follow variant "1996" (a region comes before the variants)"#
         );
         assert_eq!(
             err("en-Latn-Cyrl"),
-            r#"subtag "Cyrl" is not valid after "Latn" (a tag continues there with a region, variant, extension or private use)"#
+            r#"subtag "Cyrl" cannot follow script "Latn" (a tag has at most one script)"#
         );
         assert_eq!(
             err("en-DK-Latn"),
-            r#"subtag "Latn" is not valid after "DK" (a tag continues there with a variant, extension or private use)"#
+            r#"subtag "Latn" cannot follow region "DK" (a script comes before any region or variant)"#
+        );
+        assert_eq!(
+            err("en-12"),
+            "subtag \"12\" cannot follow language \"en\" (a tag continues there with an extended \
+             language, script, region, variant, extension or private use)"
+        );
+        assert_eq!(
+            err("en-Latn-abc"),
+            r#"subtag "abc" cannot follow script "Latn" (a tag continues there with a region, variant, extension or private use)"#
+        );
+        assert_eq!(
+            err("en-US-a1b"),
+            r#"subtag "a1b" cannot follow region "US" (a tag continues there with a variant, extension or private use)"#
+        );
+        assert_eq!(
+            err("en-languages"),
+            r#"subtag "languages" is longer than 8 characters"#
+        );
+        assert_eq!(
+            err("1en"),
+            r#""1en" is not a language subtag (2 to 8 letters, or 'x' for private use)"#
+        );
+        assert_eq!(
+            err("en-"),
+            "a subtag is empty (a '-' at an end, or two in a row)"
         );
         assert_eq!(
             err("en-a"),
