@@ -1,26 +1,32 @@
-//! A reader for the YAML that parcelkit's specs are written in, into `serde_json::Value`.
+//! The YAML reader behind [`crate::yaml_to_json`]: parcelkit's own, so that the build of every
+//! application depending on parcelkit compiles no YAML library (serde_yaml and unsafe-libyaml cost
+//! it about 2 s of CPU) just to read two specs.
 //!
-//! `build.rs` parses the specs on every build of every application that depends on parcelkit,
-//! and a full YAML library (serde_yaml and libyaml) cost ~2 s of that build's CPU. The specs use
-//! a small part of YAML 1.2: block mappings and sequences, flow `[...]` and `{...}`, plain,
-//! quoted and block (`|`, `>`) scalars, comments. That part is read here; anything else (anchors,
-//! aliases, tags, complex keys, several documents, tabs for indentation, duplicate keys) is an
-//! error naming its line and column, never a silent misreading. The tests hold this reader to
-//! serde_yaml on every spec and normalised spec in the repository.
+//! It reads the subset of YAML 1.2 (<https://yaml.org/spec/1.2.2/>) that the hand-written specs
+//! and serde_yaml's normalised copies use: one document, optionally opened by `---`; block
+//! mappings and sequences, compact ones (`- key: v`, `- - v`) and a sequence at its key's indent;
+//! flow mappings and sequences; plain, single- and double-quoted scalars; literal (`|`) and folded
+//! (`>`) block scalars with chomping and indentation indicators; comments. Scalars resolve as
+//! serde_yaml 0.9 resolves them (see [`plain`]), so the JSON is what the serde_yaml-based reader
+//! gave.
+//!
+//! Everything else is refused, naming its line and column: anchors, aliases, tags, directives,
+//! complex keys, a second document, tabs in indentation, duplicate keys, and scalars or flow
+//! collections continued on another line. A refusal costs the spec's author a rewording; a guess
+//! would hand the generator a spec other than the one written.
 
 use std::fmt;
 
-use serde_json::{Map, Value};
+use serde_json::{Map, Number, Value};
 
-/// YAML outside what [`yaml_to_json`](crate::yaml_to_json) reads, or malformed; positions are
-/// 1-based.
+/// Why a text is not YAML that [`crate::yaml_to_json`] reads: where, and what was found there.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct YamlError {
-    /// The line of the problem.
+    /// 1-based line.
     pub line: usize,
-    /// The column of the problem.
+    /// 1-based column, counted in characters.
     pub column: usize,
-    /// What is wrong.
+    /// What was found, and why it is refused.
     pub message: String,
 }
 
@@ -28,7 +34,7 @@ impl fmt::Display for YamlError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "line {} column {}: {}",
+            "line {}, column {}: {}",
             self.line, self.column, self.message
         )
     }
@@ -36,895 +42,994 @@ impl fmt::Display for YamlError {
 
 impl std::error::Error for YamlError {}
 
-/// Parses one YAML document into JSON (scalar keys become strings: `200:` is `"200"`).
-pub(crate) fn parse(text: &str) -> Result<Value, YamlError> {
-    let mut lines = Vec::new();
-    for (index, raw) in text.lines().enumerate() {
-        let indent = raw.len() - raw.trim_start_matches(' ').len();
-        let rest = &raw[indent..];
-        if rest.starts_with('\t') && !rest.trim().is_empty() {
-            return Err(error(index + 1, indent + 1, "a tab in indentation"));
-        }
-        lines.push(Line {
-            number: index + 1,
-            indent,
-            text: rest,
-        });
-    }
-    let mut reader = Reader { lines, at: 0 };
-    reader.skip_blank();
-    if reader.peek().is_some_and(|l| l.text.trim_end() == "---") {
-        reader.at += 1;
-        reader.skip_blank();
-    }
-    let value = match reader.peek() {
-        None => Value::Null,
-        Some(line) => {
-            let indent = line.indent;
-            reader.node(indent)?
-        }
+type Result<T> = std::result::Result<T, YamlError>;
+
+const WS: [char; 2] = [' ', '\t'];
+const TAB: &str = "a tab in indentation (YAML indents with spaces)";
+
+/// Parses one YAML document into JSON; scalar keys become their string form (`200:` is `"200"`).
+pub fn parse(text: &str) -> Result<Value> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut p = Parser {
+        lines: text.lines().collect(),
+        row: 0,
+        start: 0,
     };
-    reader.skip_blank();
-    match reader.peek() {
-        None => Ok(value),
-        Some(line) if line.text.starts_with("---") || line.text.starts_with("...") => Err(error(
-            line.number,
-            1,
-            "a second document (only one is read)",
-        )),
-        Some(line) => Err(error(
-            line.number,
-            line.indent + 1,
-            "unexpected indentation (not inside the mapping or sequence above)",
-        )),
+    p.skip_blank()?;
+    if let Some(line) = p.lines.get(p.row) {
+        if line.starts_with('%') {
+            return Err(p.err(0, "directives (`%`) are not supported"));
+        }
+        if marker(line) == Some("---") {
+            if !blank_or_comment(&line[3..]) {
+                let at = skip_ws(line, 3);
+                return Err(p.err(at, "content on the `---` line is not supported"));
+            }
+            p.next_line()?;
+        }
     }
-}
-
-fn error(line: usize, column: usize, message: impl Into<String>) -> YamlError {
-    YamlError {
-        line,
-        column,
-        message: message.into(),
+    let value = match p.indent() {
+        Some(_) => p.block_node(-1)?,
+        None => Value::Null,
+    };
+    if let Some(line) = p.lines.get(p.row) {
+        let message = match marker(line) {
+            Some("---") => "a second document (`---`) is not supported".to_string(),
+            Some(_) => "the document end marker `...` is not supported".to_string(),
+            None => format!(
+                "expected the end of the document, found `{}`",
+                excerpt(p.rest())
+            ),
+        };
+        return Err(p.err(p.start, message));
     }
+    Ok(value)
 }
 
-#[derive(Clone, Copy)]
-struct Line<'a> {
-    number: usize,
-    /// Spaces before `text`.
-    indent: usize,
-    text: &'a str,
+/// A line-oriented reader of block structure: each block node starts at `start` of line `row`
+/// and, once read, leaves the parser on the next line holding content.
+struct Parser<'a> {
+    lines: Vec<&'a str>,
+    row: usize,
+    /// Byte offset in the current line where its unread content starts: the indentation, or for
+    /// a compact collection (`- key: v`) the offset after `- `, which then is that collection's
+    /// indentation (everything before it is ASCII, so bytes and columns agree).
+    start: usize,
 }
 
-impl Line<'_> {
-    fn is_blank(&self) -> bool {
-        let t = self.text.trim();
-        t.is_empty() || t.starts_with('#')
-    }
-}
-
-struct Reader<'a> {
-    lines: Vec<Line<'a>>,
-    at: usize,
-}
-
-impl<'a> Reader<'a> {
-    fn peek(&self) -> Option<Line<'a>> {
-        self.lines.get(self.at).copied()
+impl<'a> Parser<'a> {
+    fn line(&self) -> &'a str {
+        self.lines[self.row]
     }
 
-    fn skip_blank(&mut self) {
-        while self.peek().is_some_and(|l| l.is_blank()) {
-            self.at += 1;
+    fn rest(&self) -> &'a str {
+        &self.line()[self.start..]
+    }
+
+    fn err(&self, at: usize, message: impl Into<String>) -> YamlError {
+        let line = self.lines.get(self.row).copied().unwrap_or("");
+        let column = line.get(..at).map_or(at, |s| s.chars().count()) + 1;
+        YamlError {
+            line: self.row + 1,
+            column,
+            message: message.into(),
         }
     }
 
-    /// The block node starting at the current line, whose lines are indented `indent`.
-    fn node(&mut self, indent: usize) -> Result<Value, YamlError> {
-        let line = self.peek().expect("called on a line");
-        if is_sequence_item(line.text) {
-            self.sequence(indent)
-        } else if mapping_key(line)?.is_some() {
-            self.mapping(indent)
+    /// Moves to the first line from the current one that is neither blank nor only a comment.
+    fn skip_blank(&mut self) -> Result<()> {
+        while let Some(line) = self.lines.get(self.row) {
+            let indent = line.len() - line.trim_start_matches(' ').len();
+            let body = line[indent..].trim_start_matches(WS);
+            if !body.is_empty() && !body.starts_with('#') {
+                if line[indent..].starts_with('\t') {
+                    return Err(self.err(indent, TAB));
+                }
+                self.start = indent;
+                return Ok(());
+            }
+            self.row += 1;
+        }
+        Ok(())
+    }
+
+    fn next_line(&mut self) -> Result<()> {
+        self.row += 1;
+        self.skip_blank()
+    }
+
+    /// The current line's indentation; `None` at the end of the document.
+    fn indent(&self) -> Option<usize> {
+        let line = self.lines.get(self.row)?;
+        marker(line).is_none().then_some(self.start)
+    }
+
+    /// Reads the node starting at the current position. `parent` is the indentation of the
+    /// collection holding it (-1 at the top), which a block scalar's content must exceed.
+    fn block_node(&mut self, parent: isize) -> Result<Value> {
+        let indent = self.start;
+        if is_entry(self.rest()) {
+            self.block_sequence(indent)
+        } else if self.key()?.is_some() {
+            self.block_mapping(indent)
         } else {
-            self.at += 1;
-            self.inline_value(line, line.text, line.indent, indent.saturating_sub(1))
+            self.inline_node(parent)
         }
     }
 
-    fn sequence(&mut self, indent: usize) -> Result<Value, YamlError> {
-        let mut items = Vec::new();
-        loop {
-            self.skip_blank();
-            let Some(line) = self.peek() else { break };
-            if line.indent != indent || !is_sequence_item(line.text) {
-                break;
-            }
-            let rest = line.text[1..].trim_start_matches(' ');
-            if rest.is_empty() || rest.starts_with('#') {
-                self.at += 1;
-                items.push(self.nested(indent, false)?);
-            } else {
-                // `- key: value` and `- - x`: the item is a node that starts on this line, at
-                // the column after the dash, as if it were on a line of its own.
-                let column = indent + (line.text.len() - rest.len());
-                self.lines[self.at] = Line {
-                    number: line.number,
-                    indent: column,
-                    text: rest,
-                };
-                items.push(self.node(column)?);
-            }
-        }
-        Ok(Value::Array(items))
-    }
-
-    fn mapping(&mut self, indent: usize) -> Result<Value, YamlError> {
+    fn block_mapping(&mut self, indent: usize) -> Result<Value> {
         let mut map = Map::new();
         loop {
-            self.skip_blank();
-            let Some(line) = self.peek() else { break };
-            if line.indent != indent || is_sequence_item(line.text) || is_document_marker(line) {
-                break;
-            }
-            let Some((key, rest)) = mapping_key(line)? else {
-                return Err(error(
-                    line.number,
-                    line.indent + 1,
-                    "expected `key: value` in this mapping",
-                ));
+            let at = self.start;
+            let Some((key, after)) = self.key()? else {
+                let found = excerpt(self.rest());
+                return Err(self.err(at, format!("expected `key: value`, found `{found}`")));
             };
             if map.contains_key(&key) {
-                return Err(error(
-                    line.number,
-                    line.indent + 1,
-                    format!("duplicate key {key:?}"),
-                ));
+                return Err(self.err(at, format!("duplicate key `{key}`")));
             }
-            self.at += 1;
-            let value_text = rest.trim_start();
-            let column = line.indent + (line.text.len() - value_text.len());
-            let value = if value_text.is_empty() || value_text.starts_with('#') {
-                self.nested(indent, true)?
+            self.start = skip_ws(self.line(), after);
+            let value = if blank_or_comment(self.rest()) {
+                self.next_line()?;
+                match self.indent() {
+                    Some(m) if m > indent => self.block_node(indent as isize)?,
+                    // YAML lets a sequence sit at its key's indent (serde_yaml writes them so).
+                    Some(m) if m == indent && is_entry(self.rest()) => self.block_sequence(m)?,
+                    _ => Value::Null,
+                }
+            } else if is_entry(self.rest()) {
+                let message = "a block sequence cannot start on the line of its key";
+                return Err(self.err(self.start, message));
             } else {
-                self.inline_value(line, value_text, column, indent)?
+                self.inline_node(indent as isize)?
             };
             map.insert(key, value);
-        }
-        Ok(Value::Object(map))
-    }
-
-    /// The value on the lines after a `key:` or `-` with nothing after it: a more indented
-    /// node, a sequence at the key's own indentation (`key:` then `- item`), or null.
-    fn nested(&mut self, indent: usize, after_key: bool) -> Result<Value, YamlError> {
-        self.skip_blank();
-        match self.peek() {
-            Some(next) if next.indent > indent => self.node(next.indent),
-            Some(next) if after_key && next.indent == indent && is_sequence_item(next.text) => {
-                self.sequence(indent)
+            match self.indent() {
+                Some(m) if m == indent => {}
+                Some(m) if m > indent => return Err(self.bad_indent(m, indent)),
+                _ => return Ok(Value::Object(map)),
             }
-            _ => Ok(Value::Null),
         }
     }
 
-    /// A value that starts on `line` at `text` (column `column`, 0-based): a block scalar, a
-    /// flow collection, a quoted or a plain scalar. Its continuation lines are those indented
-    /// more than `parent` (the indentation of the mapping or sequence that holds it).
-    fn inline_value(
-        &mut self,
-        line: Line<'a>,
-        text: &'a str,
-        column: usize,
-        parent: usize,
-    ) -> Result<Value, YamlError> {
-        let here = |message: &str| error(line.number, column + 1, message);
-        match text.as_bytes()[0] {
-            b'&' => return Err(here("anchors (`&`) are not supported")),
-            b'*' => return Err(here("aliases (`*`) are not supported")),
-            b'!' => return Err(here("tags (`!`) are not supported")),
-            b'?' if text.len() == 1 || text.as_bytes()[1] == b' ' => {
-                return Err(here("complex keys (`?`) are not supported"));
+    fn block_sequence(&mut self, indent: usize) -> Result<Value> {
+        let mut items = Vec::new();
+        loop {
+            let line = self.line();
+            let at = self.start
+                + 1
+                + (line[self.start + 1..].len()
+                    - line[self.start + 1..].trim_start_matches(' ').len());
+            if line[at..].starts_with('\t') {
+                return Err(self.err(at, TAB));
             }
-            b'|' | b'>' => return self.block_scalar(line, text, column, parent),
-            _ => {}
-        }
-        // The rest of the value: this line's text and its continuation lines.
-        let mut joined = text.to_owned();
-        let mut positions = vec![(line.number, column, 0usize)];
-        while let Some(next) = self.peek() {
-            if next.text.trim().is_empty() {
-                // A blank line inside a multi-line scalar is a line break; keep looking.
-                let more = self.lines[self.at..]
-                    .iter()
-                    .find(|l| !l.text.trim().is_empty());
-                if more.is_some_and(|l| l.indent > parent && !l.text.starts_with('#')) {
-                    joined.push('\n');
-                    self.at += 1;
-                    continue;
+            self.start = at;
+            items.push(if blank_or_comment(self.rest()) {
+                self.next_line()?;
+                match self.indent() {
+                    Some(m) if m > indent => self.block_node(indent as isize)?,
+                    _ => Value::Null,
                 }
-                break;
+            } else {
+                // `- key: v` and `- - v` are collections indented to where their content starts.
+                self.block_node(indent as isize)?
+            });
+            match self.indent() {
+                Some(m) if m == indent && is_entry(self.rest()) => {}
+                Some(m) if m > indent => return Err(self.bad_indent(m, indent)),
+                _ => return Ok(Value::Array(items)),
             }
-            if next.indent <= parent || next.text.starts_with('#') {
-                break;
+        }
+    }
+
+    fn bad_indent(&self, found: usize, indent: usize) -> YamlError {
+        let message = format!(
+            "bad indentation: {found} spaces after an entry indented {indent} \
+             (multi-line plain scalars are not supported)"
+        );
+        self.err(found, message)
+    }
+
+    /// The `key:` at the current position, if there is one there: the key as a string and the
+    /// offset after its `:`.
+    fn key(&self) -> Result<Option<(String, usize)>> {
+        let (line, at) = (self.line(), self.start);
+        let rest = &line[at..];
+        if is_entry(rest) || rest.starts_with(['[', '{', '|', '>']) {
+            return Ok(None);
+        }
+        let (key, end) = if rest.starts_with(['\'', '"']) {
+            let (key, end) = self.quoted(at)?;
+            (Value::String(key), skip_ws(line, end))
+        } else {
+            self.refuse_indicator(at, false)?;
+            let Some(colon) = find_colon(line, at) else {
+                return Ok(None);
+            };
+            (self.plain(at, line[at..colon].trim_end_matches(WS))?, colon)
+        };
+        let separated = line[end..]
+            .strip_prefix(':')
+            .is_some_and(|s| s.is_empty() || s.starts_with(WS));
+        Ok(separated.then(|| (key_string(key), end + 1)))
+    }
+
+    /// Reads a node that the current line holds: a scalar, a flow collection, or the header of
+    /// a block scalar; then moves to the next line with content.
+    fn inline_node(&mut self, parent: isize) -> Result<Value> {
+        let (line, at) = (self.line(), self.start);
+        let (value, end) = match line.as_bytes()[at] {
+            b'|' | b'>' => return self.block_scalar(parent),
+            b'[' | b'{' => {
+                let (value, end) = self.flow_node(at)?;
+                if line[skip_ws(line, end)..].starts_with(':') {
+                    return Err(
+                        self.err(at, "complex keys (a collection as a key) are not supported")
+                    );
+                }
+                (value, end)
             }
-            positions.push((next.number, next.indent, joined.len() + 1));
-            joined.push('\n');
-            joined.push_str(next.text);
-            self.at += 1;
-        }
-        let locate = |offset: usize| {
-            let &(number, col, start) = positions
-                .iter()
-                .rev()
-                .find(|(_, _, start)| *start <= offset)
-                .expect("offset 0 is on the first line");
-            (number, col + (offset - start) + 1)
+            b'\'' | b'"' => self.flow_node(at)?,
+            _ => {
+                self.refuse_indicator(at, false)?;
+                if let Some(colon) = find_colon(line, at) {
+                    let message = "`: ` in a plain scalar: quote the scalar (a mapping cannot start on this line)";
+                    return Err(self.err(colon, message));
+                }
+                let text = line[at..comment_start(line, at)].trim_end_matches(WS);
+                (self.plain(at, text)?, at + text.len())
+            }
         };
-        let mut flow = Flow {
-            text: &joined,
-            at: 0,
-        };
-        let value = flow.value(false).map_err(|(offset, message)| {
-            let (l, c) = locate(offset);
-            error(l, c, message)
-        })?;
-        flow.skip_space();
-        if flow.at < joined.len() {
-            let (l, c) = locate(flow.at);
-            return Err(error(l, c, "unexpected text after the value"));
+        let trailing = line[end..].trim_start_matches(WS);
+        if !(trailing.is_empty() || trailing.starts_with('#') && trailing.len() < line[end..].len())
+        {
+            let found = excerpt(trailing);
+            return Err(self.err(
+                line.len() - trailing.len(),
+                format!("unexpected `{found}` after the value"),
+            ));
         }
+        self.next_line()?;
         Ok(value)
     }
 
-    /// `|` (literal) and `>` (folded) scalars, with `-`/`+` chomping and an optional explicit
-    /// indentation digit.
-    fn block_scalar(
-        &mut self,
-        line: Line<'a>,
-        header: &str,
-        column: usize,
-        parent: usize,
-    ) -> Result<Value, YamlError> {
-        let header = header.split(" #").next().unwrap_or(header).trim_end();
-        let folded = header.starts_with('>');
-        let mut chomp = ' ';
-        let mut explicit = None;
-        for c in header[1..].chars() {
+    /// Reads a literal or folded block scalar whose header is at the current position.
+    fn block_scalar(&mut self, parent: isize) -> Result<Value> {
+        let (line, at) = (self.line(), self.start);
+        let end = line[at..].find(WS).map_or(line.len(), |i| at + i);
+        let (mut chomp, mut explicit) = (None, None);
+        for c in line[at + 1..end].chars() {
             match c {
-                '-' | '+' if chomp == ' ' => chomp = c,
+                '-' | '+' if chomp.is_none() => chomp = Some(c),
                 '1'..='9' if explicit.is_none() => explicit = c.to_digit(10),
                 _ => {
-                    return Err(error(
-                        line.number,
-                        column + 1,
-                        format!("unexpected {c:?} in a block scalar header"),
-                    ));
+                    let found = &line[at..end];
+                    return Err(self.err(at, format!("invalid block scalar header `{found}`")));
                 }
             }
         }
-        let mut body: Vec<String> = Vec::new();
-        let mut indent = explicit.map(|n| parent + n as usize);
-        while let Some(next) = self.peek() {
-            let raw_len = next.indent + next.text.len();
-            if next.text.trim().is_empty() {
-                body.push(String::new());
-                self.at += 1;
-                continue;
-            }
-            let block_indent = *indent.get_or_insert(next.indent);
-            if next.indent < block_indent || next.indent <= parent {
+        if !blank_or_comment(&line[end..]) {
+            let message = "unexpected text after a block scalar header";
+            return Err(self.err(skip_ws(line, end), message));
+        }
+        // The content's indentation: given, or that of its first non-blank line.
+        let mut indent = explicit.map(|d| (parent + d as isize) as usize);
+        let (mut lines, mut leading) = (Vec::new(), 0);
+        self.row += 1;
+        while let Some(&l) = self.lines.get(self.row) {
+            let spaces = l.len() - l.trim_start_matches(' ').len();
+            if marker(l).is_some() || spaces < l.len() && (spaces as isize) <= parent {
                 break;
             }
-            // Keep the spaces beyond the block's indentation.
-            let full = self.raw_line(next, raw_len);
-            body.push(full[block_indent..].to_owned());
-            self.at += 1;
+            match indent {
+                None if spaces == l.len() => leading = leading.max(spaces),
+                None if leading > spaces => {
+                    let message = "a leading blank line of a block scalar is indented more than its first line";
+                    return Err(self.err(0, message));
+                }
+                None => indent = Some(spaces),
+                Some(n) if spaces < n && spaces < l.len() => break,
+                Some(_) => {}
+            }
+            lines.push(indent.map_or("", |n| l.get(n..).unwrap_or("")));
+            self.row += 1;
         }
-        // Trailing blank lines belong to the chomping, not to the text.
-        let trailing = body.iter().rev().take_while(|l| l.is_empty()).count();
-        let content = &body[..body.len() - trailing];
-        // Blank lines taken past the scalar's end are the next node's business.
-        let mut text = if folded {
-            fold_blank_runs(content)
+        self.skip_blank()?;
+        let body = &lines[..lines
+            .iter()
+            .rposition(|l| !l.is_empty())
+            .map_or(0, |i| i + 1)];
+        let mut text = if line.as_bytes()[at] == b'>' {
+            fold(body)
         } else {
-            content.join("\n")
+            body.join("\n")
         };
-        match chomp {
-            '-' => {}
-            '+' => {
-                if !content.is_empty() {
-                    text.push('\n');
-                }
-                text.extend(std::iter::repeat_n('\n', trailing));
-            }
-            _ => {
-                if !content.is_empty() {
-                    text.push('\n');
-                }
-            }
+        if chomp != Some('-') && !body.is_empty() {
+            text.push('\n');
+        }
+        if chomp == Some('+') {
+            text.extend(std::iter::repeat_n('\n', lines.len() - body.len()));
         }
         Ok(Value::String(text))
     }
 
-    /// The whole of `line` as written (indentation included).
-    fn raw_line(&self, line: Line<'a>, len: usize) -> String {
-        let mut s = " ".repeat(line.indent);
-        s.push_str(line.text);
-        debug_assert_eq!(s.len(), len);
-        s
-    }
-}
-
-/// Folds the lines of a `>` scalar: lines join with a space, an empty line is a line break,
-/// and lines that start with a space (more indented) keep their breaks.
-fn fold_blank_runs(content: &[String]) -> String {
-    let mut text = String::new();
-    let mut i = 0;
-    while i < content.len() {
-        let line = &content[i];
-        text.push_str(line);
-        let mut blanks = 0;
-        let mut j = i + 1;
-        while j < content.len() && content[j].is_empty() {
-            blanks += 1;
-            j += 1;
+    /// Reads the flow collection or quoted scalar at byte `at`: its value and where it ends.
+    fn flow_node(&self, at: usize) -> Result<(Value, usize)> {
+        let line = self.line();
+        match line.as_bytes().get(at) {
+            Some(b'[') => self.flow_collection(at, ']'),
+            Some(b'{') => self.flow_collection(at, '}'),
+            Some(b'\'' | b'"') => self.quoted(at).map(|(s, end)| (Value::String(s), end)),
+            _ => {
+                self.refuse_indicator(at, true)?;
+                // A plain scalar in flow ends at a flow indicator, `: ` or a comment.
+                let mut end = comment_start(line, at);
+                for (i, c) in line[at..end].char_indices() {
+                    let next = line[at + i + c.len_utf8()..].chars().next();
+                    if ",[]{}".contains(c)
+                        || c == ':' && next.is_none_or(|n| WS.contains(&n) || ",[]{}".contains(n))
+                    {
+                        end = at + i;
+                        break;
+                    }
+                }
+                let text = line[at..end].trim_end_matches(WS);
+                Ok((self.plain(at, text)?, at + text.len()))
+            }
         }
-        if j < content.len() {
-            let next = &content[j];
-            let literal = line.starts_with(' ') || next.starts_with(' ');
-            if blanks == 0 {
-                text.push(if literal { '\n' } else { ' ' });
+    }
+
+    /// Reads `[a, b]` or `{k: v, k}` opening at byte `open`; both must close on their line.
+    fn flow_collection(&self, open: usize, close: char) -> Result<(Value, usize)> {
+        let line = self.line();
+        let what = if close == ']' { "sequence" } else { "mapping" };
+        let skip = |at: usize| {
+            let next = skip_ws(line, at);
+            if next == line.len() || line[next..].starts_with('#') && next > at {
+                let message = format!(
+                    "unterminated flow {what} (flow collections must close on the line they open)"
+                );
+                return Err(self.err(open, message));
+            }
+            Ok(next)
+        };
+        let (mut items, mut map) = (Vec::new(), Map::new());
+        let mut at = skip(open + 1)?;
+        while !line[at..].starts_with(close) {
+            if close == '}' && line[at..].starts_with(['[', '{']) {
+                return Err(self.err(at, "complex keys (a collection as a key) are not supported"));
+            }
+            let (node, end) = self.flow_node(at)?;
+            let key_at = at;
+            at = skip(end)?;
+            if close == ']' {
+                if line[at..].starts_with(':') {
+                    let message =
+                        "single-pair mappings in a flow sequence (`[a: b]`) are not supported";
+                    return Err(self.err(at, message));
+                }
+                items.push(node);
             } else {
-                let breaks = if literal { blanks + 1 } else { blanks };
-                text.extend(std::iter::repeat_n('\n', breaks));
+                let mut value = Value::Null;
+                if line[at..].starts_with(':') {
+                    at = skip(at + 1)?;
+                    if !line[at..].starts_with([',', '}']) {
+                        let (node, end) = self.flow_node(at)?;
+                        (value, at) = (node, skip(end)?);
+                    }
+                }
+                let key = key_string(node);
+                if map.contains_key(&key) {
+                    return Err(self.err(key_at, format!("duplicate key `{key}`")));
+                }
+                map.insert(key, value);
+            }
+            if line[at..].starts_with(',') {
+                at = skip(at + 1)?;
+            } else if !line[at..].starts_with(close) {
+                let found = excerpt(&line[at..]);
+                return Err(self.err(at, format!("expected `,` or `{close}`, found `{found}`")));
             }
         }
-        i = j;
+        let value = if close == ']' {
+            Value::Array(items)
+        } else {
+            Value::Object(map)
+        };
+        Ok((value, at + 1))
     }
-    text
-}
 
-/// `---` or `...` at the start of a line: the end of this document.
-fn is_document_marker(line: Line<'_>) -> bool {
-    line.indent == 0 && (line.text.starts_with("---") || line.text.starts_with("..."))
-}
-
-fn is_sequence_item(text: &str) -> bool {
-    text == "-" || text.starts_with("- ") || text.starts_with("-\t")
-}
-
-/// The key of a `key: value` line and the text after the colon; `None` when the line is not one.
-fn mapping_key(line: Line<'_>) -> Result<Option<(String, &str)>, YamlError> {
-    let text = line.text;
-    let (key, after) = match text.as_bytes()[0] {
-        quote @ (b'"' | b'\'') => {
-            let mut flow = Flow { text, at: 0 };
-            let Ok(key) = flow.quoted(quote) else {
-                return Ok(None);
-            };
-            let rest = text[flow.at..].trim_start_matches(' ');
-            match rest.strip_prefix(':') {
-                Some(after) if after.is_empty() || after.starts_with(' ') => (key, after),
-                _ => return Ok(None),
+    /// Reads the single- or double-quoted scalar at byte `at`: its text and where it ends.
+    fn quoted(&self, at: usize) -> Result<(String, usize)> {
+        let line = self.line();
+        let quote = line.as_bytes()[at] as char;
+        let mut out = String::new();
+        let mut chars = line[at + 1..].char_indices().map(|(i, c)| (at + 1 + i, c));
+        while let Some((i, c)) = chars.next() {
+            if c == quote && quote == '\'' && line[i + 1..].starts_with('\'') {
+                chars.next();
+                out.push('\'');
+            } else if c == quote {
+                return Ok((out, i + 1));
+            } else if c == '\\' && quote == '"' {
+                let Some((_, e)) = chars.next() else { break };
+                let len = match e {
+                    'x' => 2,
+                    'u' => 4,
+                    'U' => 8,
+                    _ => 0,
+                };
+                let escaped = match e {
+                    '0' => Some('\0'),
+                    'a' => Some('\x07'),
+                    'b' => Some('\x08'),
+                    't' | '\t' => Some('\t'),
+                    'n' => Some('\n'),
+                    'v' => Some('\x0b'),
+                    'f' => Some('\x0c'),
+                    'r' => Some('\r'),
+                    'e' => Some('\x1b'),
+                    ' ' | '"' | '/' | '\\' => Some(e),
+                    'N' => Some('\u{85}'),
+                    '_' => Some('\u{a0}'),
+                    'L' => Some('\u{2028}'),
+                    'P' => Some('\u{2029}'),
+                    _ if len > 0 => line
+                        .get(i + 2..i + 2 + len)
+                        .filter(|hex| hex.bytes().all(|b| b.is_ascii_hexdigit()))
+                        .and_then(|hex| char::from_u32(u32::from_str_radix(hex, 16).ok()?)),
+                    _ => None,
+                };
+                let Some(escaped) = escaped else {
+                    let found = line[i..].chars().take(2 + len).collect::<String>();
+                    return Err(self.err(
+                        i,
+                        format!("invalid escape `{found}` in a double-quoted scalar"),
+                    ));
+                };
+                out.push(escaped);
+                if len > 0 {
+                    chars.nth(len - 1);
+                }
+            } else {
+                out.push(c);
             }
         }
-        b'[' | b'{' | b'#' | b'|' | b'>' => return Ok(None),
+        let kind = if quote == '\'' { "single" } else { "double" };
+        let message = format!(
+            "unterminated {kind}-quoted scalar (quoted scalars must end on the line they start)"
+        );
+        Err(self.err(at, message))
+    }
+
+    /// Refuses what cannot start a plain scalar at byte `at`: YAML's indicators, among them the
+    /// constructs this reader leaves out.
+    fn refuse_indicator(&self, at: usize, flow: bool) -> Result<()> {
+        let rest = &self.line()[at..];
+        let mut chars = rest.chars();
+        let c = chars.next().unwrap_or(' ');
+        let alone = chars
+            .next()
+            .is_none_or(|n| WS.contains(&n) || flow && ",[]{}".contains(n));
+        let token = rest
+            .split(|c: char| WS.contains(&c) || ",[]{}".contains(c))
+            .next()
+            .unwrap_or(rest);
+        let message = match c {
+            '&' => format!("anchors are not supported (found `{token}`)"),
+            '*' => format!("aliases are not supported (found `{token}`)"),
+            '!' => format!("tags are not supported (found `{token}`)"),
+            '?' if alone => "complex keys (`? `) are not supported".to_string(),
+            '-' | ':' if alone => format!("`{c}` cannot start a plain scalar"),
+            ',' | '[' | ']' | '{' | '}' | '#' | '|' | '>' | '%' | '@' | '`' => {
+                format!("`{c}` cannot start a plain scalar")
+            }
+            _ => return Ok(()),
+        };
+        Err(self.err(at, message))
+    }
+
+    fn plain(&self, at: usize, text: &str) -> Result<Value> {
+        plain(text).map_err(|message| self.err(at, message))
+    }
+}
+
+/// Resolves a plain scalar as serde_yaml 0.9 does: the YAML 1.2 core schema
+/// (<https://yaml.org/spec/1.2.2/#1023-core-schema>), except that digits with a leading zero
+/// (`0123`) stay strings, `0b` binary and signed hex, octal and binary (`-0x1F`) are integers, and
+/// integers beyond 64 bits are refused. Infinities and NaN become null: JSON has no such numbers.
+/// `yes`, `no`, `on` and dates are strings in YAML 1.2.
+fn plain(text: &str) -> std::result::Result<Value, String> {
+    Ok(match text {
+        "" | "~" | "null" | "Null" | "NULL" => Value::Null,
+        "true" | "True" | "TRUE" => Value::Bool(true),
+        "false" | "False" | "FALSE" => Value::Bool(false),
+        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => Value::Null,
+        "-.inf" | "-.Inf" | "-.INF" | ".nan" | ".NaN" | ".NAN" => Value::Null,
         _ => {
-            let Some(colon) = find_key_colon(text) else {
-                return Ok(None);
-            };
-            let key = text[..colon].trim_end();
-            if key.starts_with('?') {
-                return Err(error(
-                    line.number,
-                    line.indent + 1,
-                    "complex keys (`?`) are not supported",
-                ));
+            if let Some(int) = integer(text) {
+                return int;
             }
-            (scalar_key(key), &text[colon + 1..])
+            let unsigned = text.strip_prefix(['-', '+']).unwrap_or(text);
+            let leading_zero = unsigned.len() > 1
+                && unsigned.starts_with('0')
+                && unsigned.bytes().all(|b| b.is_ascii_digit());
+            let float = text
+                .bytes()
+                .all(|b| b.is_ascii_digit() || b"+-.eE".contains(&b))
+                && !leading_zero;
+            match text
+                .parse::<f64>()
+                .ok()
+                .filter(|f| float && f.is_finite())
+                .and_then(Number::from_f64)
+            {
+                Some(number) => Value::Number(number),
+                None => Value::String(text.to_string()),
+            }
         }
+    })
+}
+
+/// `text` as an integer if it is written as one: `None` if not, an error if it is out of range.
+fn integer(text: &str) -> Option<std::result::Result<Value, String>> {
+    let (negative, unsigned) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text.strip_prefix('+').unwrap_or(text)),
     };
-    Ok(Some((key, after)))
-}
-
-/// The colon that ends a plain key: followed by a space or the end of the line, and not after a
-/// ` #` comment start.
-fn find_key_colon(text: &str) -> Option<usize> {
-    let bytes = text.as_bytes();
-    for i in 0..bytes.len() {
-        if bytes[i] == b'#' && i > 0 && bytes[i - 1] == b' ' {
-            return None;
-        }
-        if bytes[i] == b':' && (i + 1 == bytes.len() || bytes[i + 1] == b' ') {
-            return Some(i);
-        }
+    let (radix, digits) = [("0x", 16), ("0o", 8), ("0b", 2)]
+        .into_iter()
+        .find_map(|(prefix, radix)| Some((radix, unsigned.strip_prefix(prefix)?)))
+        .unwrap_or((10, unsigned));
+    if digits.is_empty()
+        || !digits.chars().all(|c| c.is_digit(radix))
+        || radix == 10 && digits.len() > 1 && digits.starts_with('0')
+    {
+        return None;
     }
-    None
+    let magnitude = u128::from_str_radix(digits, radix).ok();
+    let value = if negative {
+        magnitude
+            .and_then(|m| i64::try_from(-i128::try_from(m).ok()?).ok())
+            .map(Value::from)
+    } else {
+        magnitude
+            .and_then(|m| u64::try_from(m).ok())
+            .map(Value::from)
+    };
+    Some(value.ok_or_else(|| format!("integer `{text}` does not fit in 64 bits")))
 }
 
-/// A plain key as JSON has it: scalars in their string form (`200` and `true` as written,
-/// `~`/`null` as "null", numbers normalised as serde_yaml reads them).
-fn scalar_key(key: &str) -> String {
-    match plain_scalar(key) {
+/// JSON's keys are strings: a scalar key that is not one becomes its JSON text (`200`, `true`).
+fn key_string(key: Value) -> String {
+    match key {
         Value::String(s) => s,
         other => other.to_string(),
     }
 }
 
-/// YAML 1.2's core schema for a plain scalar, as serde_yaml resolves it.
-fn plain_scalar(text: &str) -> Value {
-    match text {
-        "" | "~" | "null" | "Null" | "NULL" => return Value::Null,
-        "true" | "True" | "TRUE" => return Value::Bool(true),
-        "false" | "False" | "FALSE" => return Value::Bool(false),
-        _ => {}
-    }
-    let unsigned = text.strip_prefix(['-', '+']).unwrap_or(text);
-    let negative = text.starts_with('-');
-    let radix = |prefix: &str, radix: u32| {
-        let digits = unsigned.strip_prefix(prefix)?;
-        let n = i128::from_str_radix(digits, radix).ok()?;
-        Some(if negative { -n } else { n })
-    };
-    let integer = if unsigned.bytes().all(|b| b.is_ascii_digit()) && !unsigned.is_empty() {
-        unsigned
-            .parse::<i128>()
-            .ok()
-            .map(|n| if negative { -n } else { n })
-    } else {
-        radix("0x", 16).or_else(|| radix("0o", 8))
-    };
-    if let Some(n) = integer {
-        if let Ok(i) = i64::try_from(n) {
-            return Value::from(i);
+/// Folds the lines of a `>` scalar: a line break between two lines of text becomes a space, one
+/// followed by empty lines becomes those lines' breaks; more-indented lines keep their breaks.
+fn fold(lines: &[&str]) -> String {
+    let (mut out, mut previous_text, mut empty) = (String::new(), None, 0);
+    for line in lines {
+        if line.is_empty() {
+            empty += 1;
+            continue;
         }
-        if let Ok(u) = u64::try_from(n) {
-            return Value::from(u);
-        }
+        let text = !line.starts_with(WS);
+        out.push_str(&match previous_text {
+            None => "\n".repeat(empty),
+            Some(true) if text && empty == 0 => " ".to_string(),
+            Some(true) if text => "\n".repeat(empty),
+            Some(_) => "\n".repeat(empty + 1),
+        });
+        out.push_str(line);
+        (previous_text, empty) = (Some(text), 0);
     }
-    if is_float(unsigned)
-        && let Ok(f) = text.parse::<f64>()
-    {
-        return serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number);
-    }
-    match unsigned {
-        ".inf" | ".Inf" | ".INF" | ".nan" | ".NaN" | ".NAN" => Value::Null,
-        _ => Value::String(text.to_owned()),
-    }
+    out
 }
 
-/// `[0-9]+ ( . [0-9]* )? ( [eE] [-+]? [0-9]+ )?` or `. [0-9]+ ...`: YAML 1.2's float (sign taken).
-fn is_float(text: &str) -> bool {
-    let (mantissa, exponent) = match text.find(['e', 'E']) {
-        Some(at) => (&text[..at], Some(&text[at + 1..])),
-        None => (text, None),
-    };
-    let (whole, fraction) = match mantissa.split_once('.') {
-        Some((w, f)) => (w, Some(f)),
-        None => (mantissa, None),
-    };
-    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
-    let mantissa_ok = digits(whole)
-        && fraction.is_none_or(digits)
-        && (!whole.is_empty() || fraction.is_some_and(|f| !f.is_empty()));
-    let exponent_ok = exponent.is_none_or(|e| {
-        let e = e.strip_prefix(['-', '+']).unwrap_or(e);
-        !e.is_empty() && digits(e)
-    });
-    mantissa_ok && exponent_ok && (fraction.is_some() || exponent.is_some())
+/// `---` or `...` opening a line: a document marker, which ends the document.
+fn marker(line: &str) -> Option<&str> {
+    let found = line.get(..3).filter(|m| *m == "---" || *m == "...")?;
+    line[3..]
+        .chars()
+        .next()
+        .is_none_or(|c| WS.contains(&c))
+        .then_some(found)
 }
 
-/// A value written on one logical run of text: flow collections, quoted and plain scalars.
-/// Errors carry a byte offset into `text`.
-struct Flow<'t> {
-    text: &'t str,
-    at: usize,
+/// A block sequence entry: `-` followed by whitespace or the end of the line.
+fn is_entry(rest: &str) -> bool {
+    rest.strip_prefix('-')
+        .is_some_and(|s| s.is_empty() || s.starts_with(WS))
 }
 
-type FlowResult<T> = Result<T, (usize, String)>;
-
-impl<'t> Flow<'t> {
-    fn rest(&self) -> &'t str {
-        &self.text[self.at..]
-    }
-
-    fn skip_space(&mut self) {
-        loop {
-            let rest = self.rest();
-            let trimmed = rest.trim_start_matches([' ', '\n']);
-            self.at += rest.len() - trimmed.len();
-            // A comment runs to the end of its line.
-            if trimmed.starts_with('#')
-                && (self.at == 0 || self.text.as_bytes()[self.at - 1] != b'\\')
-            {
-                let line_end = trimmed.find('\n').unwrap_or(trimmed.len());
-                self.at += line_end;
-                continue;
-            }
-            break;
-        }
-    }
-
-    /// `in_flow`: inside `[...]`/`{...}`, where `,`, `]` and `}` end a plain scalar.
-    fn value(&mut self, in_flow: bool) -> FlowResult<Value> {
-        self.skip_space();
-        match self.rest().as_bytes().first() {
-            Some(b'[') => self.sequence(),
-            Some(b'{') => self.mapping(),
-            Some(&q @ (b'"' | b'\'')) => self.quoted(q).map(Value::String),
-            Some(b'&' | b'*' | b'!') => Err((
-                self.at,
-                "anchors, aliases and tags are not supported".into(),
-            )),
-            _ => Ok(plain_scalar(&self.plain(in_flow))),
-        }
-    }
-
-    fn sequence(&mut self) -> FlowResult<Value> {
-        let start = self.at;
-        self.at += 1;
-        let mut items = Vec::new();
-        loop {
-            self.skip_space();
-            match self.rest().as_bytes().first() {
-                None => return Err((start, "unterminated `[`".into())),
-                Some(b']') => {
-                    self.at += 1;
-                    return Ok(Value::Array(items));
-                }
-                _ => {}
-            }
-            items.push(self.value(true)?);
-            self.skip_space();
-            match self.rest().as_bytes().first() {
-                Some(b',') => self.at += 1,
-                Some(b']') => {}
-                None => return Err((start, "unterminated `[`".into())),
-                _ => return Err((self.at, "expected `,` or `]` in a flow sequence".into())),
-            }
-        }
-    }
-
-    fn mapping(&mut self) -> FlowResult<Value> {
-        let start = self.at;
-        self.at += 1;
-        let mut map = Map::new();
-        loop {
-            self.skip_space();
-            match self.rest().as_bytes().first() {
-                None => return Err((start, "unterminated `{`".into())),
-                Some(b'}') => {
-                    self.at += 1;
-                    return Ok(Value::Object(map));
-                }
-                _ => {}
-            }
-            let key_at = self.at;
-            let key = match self.value(true)? {
-                Value::String(s) => s,
-                other => other.to_string(),
-            };
-            self.skip_space();
-            if !self.rest().starts_with(':') {
-                return Err((self.at, "expected `:` after a key in a flow mapping".into()));
-            }
-            self.at += 1;
-            let value = match self
-                .rest()
-                .trim_start_matches([' ', '\n'])
-                .as_bytes()
-                .first()
-            {
-                Some(b',' | b'}') => {
-                    self.skip_space();
-                    Value::Null
-                }
-                _ => self.value(true)?,
-            };
-            if map.insert(key.clone(), value).is_some() {
-                return Err((key_at, format!("duplicate key {key:?}")));
-            }
-            self.skip_space();
-            match self.rest().as_bytes().first() {
-                Some(b',') => self.at += 1,
-                Some(b'}') => {}
-                None => return Err((start, "unterminated `{`".into())),
-                _ => return Err((self.at, "expected `,` or `}` in a flow mapping".into())),
-            }
-        }
-    }
-
-    /// A plain scalar: up to a ` #` comment, the end of the text, or (in flow) `,`, `]`, `}` or
-    /// `: `. Line breaks fold into spaces; an empty line is a line break.
-    fn plain(&mut self, in_flow: bool) -> String {
-        let rest = self.rest();
-        let bytes = rest.as_bytes();
-        let mut end = bytes.len();
-        for i in 0..bytes.len() {
-            let b = bytes[i];
-            let next = bytes.get(i + 1).copied();
-            if b == b'#' && i > 0 && matches!(bytes[i - 1], b' ' | b'\n') {
-                end = i;
-                break;
-            }
-            if b == b':' && (next.is_none() || matches!(next, Some(b' ' | b'\n'))) && in_flow {
-                end = i;
-                break;
-            }
-            if in_flow && matches!(b, b',' | b']' | b'}') {
-                end = i;
-                break;
-            }
-        }
-        self.at += end;
-        fold_lines(rest[..end].trim_end_matches([' ', '\n']))
-    }
-
-    /// A quoted scalar starting at the quote; `''` in single quotes and `\` escapes in double
-    /// quotes. Line breaks inside fold as in plain scalars.
-    fn quoted(&mut self, quote: u8) -> FlowResult<String> {
-        let start = self.at;
-        let mut out = String::new();
-        let mut chars = self.text[start + 1..].char_indices();
-        while let Some((i, c)) = chars.next() {
-            match c {
-                '\'' if quote == b'\'' => {
-                    if self.text[start + 1 + i + 1..].starts_with('\'') {
-                        chars.next();
-                        out.push('\'');
-                    } else {
-                        self.at = start + 1 + i + 1;
-                        return Ok(out);
-                    }
-                }
-                '"' if quote == b'"' => {
-                    self.at = start + 1 + i + 1;
-                    return Ok(out);
-                }
-                '\\' if quote == b'"' => {
-                    let Some((_, escape)) = chars.next() else {
-                        break;
-                    };
-                    let simple = match escape {
-                        'n' => Some('\n'),
-                        't' => Some('\t'),
-                        'r' => Some('\r'),
-                        '0' => Some('\0'),
-                        '"' => Some('"'),
-                        '\\' => Some('\\'),
-                        '/' => Some('/'),
-                        ' ' => Some(' '),
-                        _ => None,
-                    };
-                    if let Some(c) = simple {
-                        out.push(c);
-                        continue;
-                    }
-                    let width = match escape {
-                        'x' => 2,
-                        'u' => 4,
-                        'U' => 8,
-                        _ => {
-                            return Err((start + 1 + i, format!("unknown escape `\\{escape}`")));
-                        }
-                    };
-                    let hex: String = chars.by_ref().take(width).map(|(_, c)| c).collect();
-                    let c = u32::from_str_radix(&hex, 16)
-                        .ok()
-                        .filter(|_| hex.len() == width)
-                        .and_then(char::from_u32)
-                        .ok_or_else(|| (start + 1 + i, format!("bad escape `\\{escape}{hex}`")))?;
-                    out.push(c);
-                }
-                '\n' => {
-                    // A line break in the text folds: into a space, or n breaks for n empty lines.
-                    while out.ends_with(' ') {
-                        out.pop();
-                    }
-                    let mut breaks = 0;
-                    while let Some((_, next)) = chars
-                        .clone()
-                        .next()
-                        .filter(|(_, c)| *c == ' ' || *c == '\n')
-                    {
-                        breaks += usize::from(next == '\n');
-                        chars.next();
-                    }
-                    if breaks == 0 {
-                        out.push(' ');
-                    } else {
-                        out.extend(std::iter::repeat_n('\n', breaks));
-                    }
-                }
-                c => out.push(c),
-            }
-        }
-        Err((start, "unterminated quoted scalar".into()))
-    }
+fn blank_or_comment(rest: &str) -> bool {
+    let trimmed = rest.trim_start_matches(WS);
+    trimmed.is_empty() || trimmed.starts_with('#')
 }
 
-/// Folds a multi-line flow scalar: each line break between lines becomes a space, a run of n
-/// empty lines n line breaks; leading and trailing spaces of each line are dropped.
-fn fold_lines(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    if text.contains('\n') {
-        let lines: Vec<&str> = text.split('\n').collect();
-        let mut blanks = 0;
-        for (i, line) in lines.iter().enumerate() {
-            let line = if i == 0 {
-                line.trim_end_matches(' ')
-            } else {
-                line.trim_matches(' ')
-            };
-            if i > 0 && line.is_empty() && i + 1 < lines.len() {
-                blanks += 1;
-                continue;
-            }
-            if i > 0 {
-                if blanks == 0 {
-                    out.push(' ');
-                } else {
-                    out.extend(std::iter::repeat_n('\n', blanks));
-                }
-            }
-            blanks = 0;
-            out.push_str(line);
-        }
-    } else {
-        out.push_str(text);
+fn skip_ws(line: &str, at: usize) -> usize {
+    line.len() - line[at..].trim_start_matches(WS).len()
+}
+
+/// Where a comment (`#` after whitespace) starts in `line` from `at`, or the line's end.
+fn comment_start(line: &str, at: usize) -> usize {
+    let bytes = line.as_bytes();
+    (at + 1..line.len())
+        .find(|&i| bytes[i] == b'#' && matches!(bytes[i - 1], b' ' | b'\t'))
+        .unwrap_or(line.len())
+}
+
+/// The `:` that ends a plain key starting at `at` (followed by whitespace or the line's end),
+/// unless a comment comes first.
+fn find_colon(line: &str, at: usize) -> Option<usize> {
+    let end = comment_start(line, at);
+    let bytes = line.as_bytes();
+    (at..end).find(|&i| {
+        bytes[i] == b':' && (i + 1 == line.len() || matches!(bytes[i + 1], b' ' | b'\t'))
+    })
+}
+
+/// The start of `text` for an error message.
+fn excerpt(text: &str) -> String {
+    let mut out: String = text.chars().take(40).collect();
+    if out.len() < text.len() {
+        out.push_str("...");
     }
     out
 }
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
 
-    /// What serde_yaml makes of `text`, converted as `yaml_to_json` did before this reader.
-    fn reference(text: &str) -> Value {
+    /// The reader this module replaced: serde_yaml, scalar keys turned into their string form.
+    fn serde_yaml_json(text: &str) -> Value {
         fn convert(value: serde_yaml::Value) -> Value {
             use serde_yaml::Value as Y;
             match value {
                 Y::Null => Value::Null,
                 Y::Bool(b) => Value::Bool(b),
-                Y::Number(n) => {
-                    if let Some(i) = n.as_i64() {
-                        Value::from(i)
-                    } else if let Some(u) = n.as_u64() {
-                        Value::from(u)
-                    } else {
-                        n.as_f64()
-                            .and_then(serde_json::Number::from_f64)
-                            .map_or(Value::Null, Value::Number)
-                    }
-                }
+                Y::Number(n) => match (n.as_i64(), n.as_u64()) {
+                    (Some(i), _) => Value::from(i),
+                    (_, Some(u)) => Value::from(u),
+                    _ => n
+                        .as_f64()
+                        .and_then(Number::from_f64)
+                        .map_or(Value::Null, Value::Number),
+                },
                 Y::String(s) => Value::String(s),
                 Y::Sequence(items) => Value::Array(items.into_iter().map(convert).collect()),
                 Y::Mapping(map) => Value::Object(
                     map.into_iter()
-                        .map(|(k, v)| {
-                            let key = match convert(k) {
-                                Value::String(s) => s,
-                                other => other.to_string(),
-                            };
-                            (key, convert(v))
-                        })
+                        .map(|(k, v)| (key_string(convert(k)), convert(v)))
                         .collect(),
                 ),
                 Y::Tagged(tagged) => convert(tagged.value),
             }
         }
-        convert(serde_yaml::from_str(text).expect("serde_yaml reads it"))
+        convert(serde_yaml::from_str(text).unwrap_or_else(|e| panic!("serde_yaml: {e}\n{text}")))
     }
 
-    /// The first place two values differ, as a JSON path, for a readable failure.
-    fn difference(path: &str, a: &Value, b: &Value) -> Option<String> {
+    fn ok(text: &str) -> Value {
+        parse(text).unwrap_or_else(|e| panic!("{e}\n{text}"))
+    }
+
+    /// Asserts that both readers give `want`.
+    fn same(text: &str, want: Value) {
+        assert_eq!(ok(text), want, "ours: {text:?}");
+        assert_eq!(serde_yaml_json(text), want, "serde_yaml: {text:?}");
+    }
+
+    fn refused(text: &str) -> String {
+        match parse(text) {
+            Ok(value) => panic!("accepted {text:?} as {value}"),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    /// The path to the first place where `a` and `b` differ.
+    fn difference(a: &Value, b: &Value, path: &str) -> Option<String> {
         match (a, b) {
-            (Value::Object(x), Value::Object(y)) => {
-                for (k, v) in x {
-                    match y.get(k) {
-                        Some(w) => {
-                            if let Some(d) = difference(&format!("{path}.{k}"), v, w) {
-                                return Some(d);
-                            }
-                        }
-                        None => return Some(format!("{path}.{k}: only ours has it")),
-                    }
-                }
-                y.keys()
-                    .find(|k| !x.contains_key(*k))
-                    .map(|k| format!("{path}.{k}: only serde_yaml has it"))
+            (Value::Object(x), Value::Object(y)) if x.len() == y.len() => {
+                x.iter().find_map(|(k, v)| match y.get(k) {
+                    Some(w) => difference(v, w, &format!("{path}/{k}")),
+                    None => Some(format!("{path}/{k}: missing on one side")),
+                })
             }
             (Value::Array(x), Value::Array(y)) if x.len() == y.len() => x
                 .iter()
                 .zip(y)
                 .enumerate()
-                .find_map(|(i, (v, w))| difference(&format!("{path}[{i}]"), v, w)),
-            _ if a == b => None,
-            _ => Some(format!("{path}: ours {a:?}, serde_yaml {b:?}")),
+                .find_map(|(i, (v, w))| difference(v, w, &format!("{path}/{i}"))),
+            _ => (a != b).then(|| format!("{path}: {a} != {b}")),
         }
     }
-
-    fn assert_same_as_serde_yaml(text: &str) {
-        let ours = parse(text).unwrap_or_else(|e| panic!("{e}"));
-        if let Some(d) = difference("$", &ours, &reference(text)) {
-            panic!("{d}");
-        }
-    }
-
-    macro_rules! same_file {
-        ($test:ident, $path:literal) => {
-            #[test]
-            fn $test() {
-                assert_same_as_serde_yaml(include_str!(concat!(
-                    env!("CARGO_MANIFEST_DIR"),
-                    "/../../",
-                    $path
-                )));
-            }
-        };
-    }
-
-    same_file!(smartsend_spec, "openapi/smartsend.yaml");
-    same_file!(phygitals_spec, "openapi/phygitals.yaml");
-    same_file!(smartsend_normalised, "generated/smartsend.normalised.yaml");
-    same_file!(phygitals_normalised, "generated/phygitals.normalised.yaml");
 
     #[test]
-    fn constructs_read_as_serde_yaml_reads_them() {
-        for text in [
-            "a: 1\nb: '1'\nc: \"0.5\"\nd: 1.0\ne: -3\nf: 0x1F\ng: yes\nh: null\ni: ~\nj:\nk: true\n",
-            "url: https://example.com/x?y=1\nplain: a#b\ncomment: value # gone\nkey with spaces: v\n",
-            "quoted: \"a: b\"\nsingle: 'it''s'\nescapes: \"tab\\there\\nline \\u00e6\"\n",
-            "list:\n- a\n- b: 1\n  c: 2\n- - x\n  - y\nnested:\n  - [1, 2, {k: v}]\n",
-            "flow: {a: [1, 2], 'b': \"c\", d: }\nempty: []\nnone: {}\n",
-            "multi: a plain\n  scalar over\n\n  lines\nnext: 1\n",
-            "lit: |\n  one\n    two\n\n  three\nfold: >-\n  a\n  b\n\n  c\n    d\nkeep: |+\n  x\n\nlast: 1\n",
-            "strip: |-\n  text\n\n",
-            "---\n200:\n  description: ok\n'404': {description: missing}\n",
-            "wrapped: 'a long\n  quoted text'\nother: \"also\n  wrapped\"\n",
-            "seq_under_key:\n- 1\n- 2\nafter: 3\n",
+    fn the_specs_and_their_normalised_copies_read_as_with_serde_yaml() {
+        for path in [
+            concat!(env!("CARGO_MANIFEST_DIR"), "/../../openapi/smartsend.yaml"),
+            concat!(env!("CARGO_MANIFEST_DIR"), "/../../openapi/phygitals.yaml"),
+            concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../../generated/smartsend.normalised.yaml"
+            ),
+            concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../../generated/phygitals.normalised.yaml"
+            ),
         ] {
-            assert_same_as_serde_yaml(text);
+            let text = std::fs::read_to_string(path).unwrap();
+            let (ours, theirs) = (
+                parse(&text).unwrap_or_else(|e| panic!("{path}: {e}")),
+                serde_yaml_json(&text),
+            );
+            assert_eq!(difference(&ours, &theirs, ""), None, "{path}");
+            assert_eq!(ours, theirs, "{path}");
         }
     }
 
     #[test]
-    fn what_is_not_read_is_refused_with_its_place() {
-        let err = |text: &str| parse(text).unwrap_err().to_string();
-        assert_eq!(
-            err("a: &anchor 1\n"),
-            "line 1 column 4: anchors (`&`) are not supported"
+    fn scalars_resolve_as_serde_yaml_resolves_them() {
+        for (text, want) in [
+            ("'1'", json!("1")),
+            ("1", json!(1)),
+            ("\"0.5\"", json!("0.5")),
+            ("0.5", json!(0.5)),
+            ("1.0", json!(1.0)),
+            ("-3", json!(-3)),
+            ("+5", json!(5)),
+            ("1e3", json!(1000.0)),
+            (".5", json!(0.5)),
+            ("0x1F", json!(31)),
+            ("0o17", json!(15)),
+            ("-0x1F", json!(-31)),
+            ("0123", json!("0123")),
+            ("0x", json!("0x")),
+            ("1_000", json!("1_000")),
+            ("18446744073709551615", json!(u64::MAX)),
+            ("-9223372036854775808", json!(i64::MIN)),
+            (".inf", Value::Null),
+            (".nan", Value::Null),
+            ("1e999", json!("1e999")),
+            ("3.0.3", json!("3.0.3")),
+            ("2026-03-04", json!("2026-03-04")),
+            ("yes", json!("yes")),
+            ("No", json!("No")),
+            ("on", json!("on")),
+            ("true", json!(true)),
+            ("FALSE", json!(false)),
+            ("'true'", json!("true")),
+            ("null", Value::Null),
+            ("~", Value::Null),
+            ("", Value::Null),
+            ("'null'", json!("null")),
+            ("\"a: b\"", json!("a: b")),
+            ("a#b", json!("a#b")),
+            ("a #b", json!("a")),
+            ("'# not a comment' # a comment", json!("# not a comment")),
+            ("https://x/y:8080?q=1", json!("https://x/y:8080?q=1")),
+            ("a, b [c] {d}", json!("a, b [c] {d}")),
+            ("'it''s'", json!("it's")),
+            (
+                r#""q\"b\\s\/t\tn\nu\u00e9x\x41U\U0001F600""#,
+                json!("q\"b\\s/t\tn\nuéxAU😀"),
+            ),
+            ("-", Value::Null),
+        ] {
+            let text = if text == "-" {
+                "v:\n".to_string()
+            } else {
+                format!("v: {text}\n")
+            };
+            same(&text, json!({ "v": want }));
+        }
+    }
+
+    #[test]
+    fn keys_are_strings() {
+        same(
+            "200: a\n'201': b\n1.5: c\ntrue: d\n~: e\nkey with spaces: f\n\"q: k\": g\n",
+            json!({"200": "a", "201": "b", "1.5": "c", "true": "d", "null": "e", "key with spaces": "f", "q: k": "g"}),
         );
-        assert_eq!(
-            err("a: *alias\n"),
-            "line 1 column 4: aliases (`*`) are not supported"
+    }
+
+    #[test]
+    fn block_collections() {
+        let text = "---\n# a comment\nopenapi: 3.0.3   # trailing\ninfo:\n  title: t\n\n  empty:\ntags:\n- a\n- - b\n  - c\n-\n  d: 1\nparams:\n  - name: x\n    schema:\n      type: string\n    list:\n    - 1\n    - 2\n  - in: query\nlast: [ ]\n";
+        same(
+            text,
+            json!({
+                "openapi": "3.0.3",
+                "info": {"title": "t", "empty": null},
+                "tags": ["a", ["b", "c"], {"d": 1}],
+                "params": [{"name": "x", "schema": {"type": "string"}, "list": [1, 2]}, {"in": "query"}],
+                "last": [],
+            }),
         );
-        assert_eq!(
-            err("a: !tag 1\n"),
-            "line 1 column 4: tags (`!`) are not supported"
+        same("- a\n-\n- c\n", json!(["a", null, "c"]));
+        same("", Value::Null);
+        same("# only a comment\n", Value::Null);
+        same("just text\n", json!("just text"));
+    }
+
+    #[test]
+    fn flow_collections() {
+        same(
+            "info: {title: t, version: '1'}\nall: [a, [b, {c: d, e: [f]}], 'g, h', \"i\", 2,]\nref: {$ref: '#/x'}\nmap: {\"a\":1, b: , c}\nempty: [{}, []]\n",
+            json!({
+                "info": {"title": "t", "version": "1"},
+                "all": ["a", ["b", {"c": "d", "e": ["f"]}], "g, h", "i", 2],
+                "ref": {"$ref": "#/x"},
+                "map": {"a": 1, "b": null, "c": null},
+                "empty": [{}, []],
+            }),
         );
-        assert_eq!(err("a: 1\na: 2\n"), "line 2 column 1: duplicate key \"a\"");
-        assert_eq!(
-            err("a:\n\t b: 1\n"),
-            "line 2 column 1: a tab in indentation"
+    }
+
+    #[test]
+    fn block_scalars() {
+        let text = "a: |\n  one\n    two\n\n  three\n\n\nb: |-\n  x\n\nc: |+\n  y\n\n\nd: >\n  folded\n  line\n\n  next\n    more\n  last\ne: >-\n  one\n  two\nf: |2\n    indented\n  g\ng: |\nh: |\n  # not a comment\n  #\n- |\n  in a seq\n";
+        let text = text.replace(
+            "- |\n  in a seq\n",
+            "i:\n- |\n  in a seq\n- >-\n   deeper\n",
         );
-        assert_eq!(
-            err("a: 1\n---\nb: 2\n"),
-            "line 2 column 1: a second document (only one is read)"
+        same(
+            &text,
+            json!({
+                "a": "one\n  two\n\nthree\n",
+                "b": "x",
+                "c": "y\n\n\n",
+                "d": "folded line\nnext\n  more\nlast\n",
+                "e": "one two",
+                "f": "  indented\ng\n",
+                "g": "",
+                "h": "# not a comment\n#\n",
+                "i": ["in a seq\n", "deeper"],
+            }),
         );
-        assert_eq!(
-            err("a: 'open\n"),
-            "line 1 column 4: unterminated quoted scalar"
-        );
-        assert_eq!(err("a: [1, 2\n"), "line 1 column 4: unterminated `[`");
-        assert_eq!(
-            err("a:\n    b: 1\n  c: 2\n"),
-            "line 3 column 3: unexpected indentation (not inside the mapping or sequence above)"
-        );
-        assert_eq!(
-            err("? complex\n"),
-            "line 1 column 1: complex keys (`?`) are not supported"
-        );
+        same("|\n text\n", json!("text\n"));
+        same(">\n\n a\n b\n\n c\n", json!("\na b\nc\n"));
+    }
+
+    #[test]
+    fn unsupported_yaml_is_refused_with_its_place() {
+        for (text, message) in [
+            (
+                "a: &x 1\n",
+                "line 1, column 4: anchors are not supported (found `&x`)",
+            ),
+            (
+                "a: [1, *x]\n",
+                "line 1, column 8: aliases are not supported (found `*x`)",
+            ),
+            (
+                "a: !!str 1\n",
+                "line 1, column 4: tags are not supported (found `!!str`)",
+            ),
+            (
+                "a:\n\tb: 1\n",
+                "line 2, column 1: a tab in indentation (YAML indents with spaces)",
+            ),
+            (
+                "a:\n  -\tb\n",
+                "line 2, column 4: a tab in indentation (YAML indents with spaces)",
+            ),
+            ("a: 1\nb: 2\na: 3\n", "line 3, column 1: duplicate key `a`"),
+            ("1: a\n'1': b\n", "line 2, column 1: duplicate key `1`"),
+            ("m: {a: 1, a: 2}\n", "line 1, column 11: duplicate key `a`"),
+            (
+                "a:\n  b: 1\n    c: 2\n",
+                "line 3, column 5: bad indentation: 4 spaces after an entry indented 2 (multi-line plain scalars are not supported)",
+            ),
+            (
+                "a: one\n  two\n",
+                "line 2, column 3: bad indentation: 2 spaces after an entry indented 0 (multi-line plain scalars are not supported)",
+            ),
+            (
+                "  a: 1\nb: 2\n",
+                "line 2, column 1: expected the end of the document, found `b: 2`",
+            ),
+            (
+                "a: 1\n - b\n",
+                "line 2, column 2: bad indentation: 1 spaces after an entry indented 0 (multi-line plain scalars are not supported)",
+            ),
+            (
+                "a: 'x\n",
+                "line 1, column 4: unterminated single-quoted scalar (quoted scalars must end on the line they start)",
+            ),
+            (
+                "a: \"x\\\"\n  y\"\n",
+                "line 1, column 4: unterminated double-quoted scalar (quoted scalars must end on the line they start)",
+            ),
+            (
+                "a: [1,\n  2]\n",
+                "line 1, column 4: unterminated flow sequence (flow collections must close on the line they open)",
+            ),
+            (
+                "a: {b: 1 # c\n  }\n",
+                "line 1, column 4: unterminated flow mapping (flow collections must close on the line they open)",
+            ),
+            (
+                "a: 1\n---\nb: 2\n",
+                "line 2, column 1: a second document (`---`) is not supported",
+            ),
+            (
+                "a: 1\n...\n",
+                "line 2, column 1: the document end marker `...` is not supported",
+            ),
+            (
+                "--- a\n",
+                "line 1, column 5: content on the `---` line is not supported",
+            ),
+            (
+                "%YAML 1.2\n---\na: 1\n",
+                "line 1, column 1: directives (`%`) are not supported",
+            ),
+            (
+                "? a\n: b\n",
+                "line 1, column 1: complex keys (`? `) are not supported",
+            ),
+            (
+                "[a]: b\n",
+                "line 1, column 1: complex keys (a collection as a key) are not supported",
+            ),
+            (
+                "a: {[b]: c}\n",
+                "line 1, column 5: complex keys (a collection as a key) are not supported",
+            ),
+            (
+                "a: [b: c]\n",
+                "line 1, column 6: single-pair mappings in a flow sequence (`[a: b]`) are not supported",
+            ),
+            (
+                "a: b: c\n",
+                "line 1, column 5: `: ` in a plain scalar: quote the scalar (a mapping cannot start on this line)",
+            ),
+            (
+                "a: - b\n",
+                "line 1, column 4: a block sequence cannot start on the line of its key",
+            ),
+            (
+                "a: 'b' c\n",
+                "line 1, column 8: unexpected `c` after the value",
+            ),
+            (
+                "a: \"\\q\"\n",
+                "line 1, column 5: invalid escape `\\q` in a double-quoted scalar",
+            ),
+            (
+                "a: \"\\ud800\"\n",
+                "line 1, column 5: invalid escape `\\ud800` in a double-quoted scalar",
+            ),
+            (
+                "a: |x\n",
+                "line 1, column 4: invalid block scalar header `|x`",
+            ),
+            (
+                "a: 18446744073709551616\n",
+                "line 1, column 4: integer `18446744073709551616` does not fit in 64 bits",
+            ),
+            (
+                "a: @b\n",
+                "line 1, column 4: `@` cannot start a plain scalar",
+            ),
+            (
+                "- a\nb: c\n",
+                "line 2, column 1: expected the end of the document, found `b: c`",
+            ),
+            (
+                "a: 1\n- b\n",
+                "line 2, column 1: expected `key: value`, found `- b`",
+            ),
+        ] {
+            assert_eq!(refused(text), message, "{text:?}");
+        }
     }
 }
