@@ -49,7 +49,7 @@ impl IdempotencyKey {
 
     /// A fresh random key, `pk-` and 32 random hex digits (122 bits of randomness).
     pub fn new_random() -> Self {
-        IdempotencyKey(super::header_token::random_token())
+        IdempotencyKey(super::random::random_token())
     }
 
     /// A deterministic key from the caller's id (an order id, say: any Unicode, any length) and

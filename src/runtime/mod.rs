@@ -13,6 +13,7 @@ mod headers;
 mod idempotency;
 mod language;
 mod poll;
+mod random;
 mod request_id;
 mod retry;
 mod retry_loop;

@@ -32,7 +32,7 @@ impl RequestId {
 
     /// A fresh id, `pk-` and 32 random hex digits.
     pub fn new_random() -> Self {
-        RequestId(super::header_token::random_token())
+        RequestId(super::random::random_token())
     }
 
     /// The id as sent on the wire.

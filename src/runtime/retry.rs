@@ -176,7 +176,7 @@ impl Jitter {
     /// A sequence seeded from the operating system's randomness.
     pub fn from_entropy() -> Self {
         let mut seed = [0u8; 8];
-        super::header_token::random_bytes(&mut seed);
+        super::random::random_bytes(&mut seed);
         Jitter(u64::from_le_bytes(seed))
     }
 

@@ -184,10 +184,9 @@ fn normalised_yaml(api: &ApiSpec, normalised: &OpenAPI) -> Result<String, Codege
 /// The YAML writer is tooling's (only `cargo xtask regen` writes this output).
 #[cfg(not(feature = "tooling"))]
 fn normalised_yaml(api: &ApiSpec, _normalised: &OpenAPI) -> Result<String, CodegenError> {
-    Err(CodegenError::new(
-        api.spec_path,
-        ErrorKind::Unsupported,
-        "the normalised spec is written only with parcelkit-codegen's `tooling` feature",
+    Err(needs_tooling(
+        api,
+        "the normalised spec (serde_yaml's writer)",
     ))
 }
 
@@ -272,11 +271,17 @@ fn reviewed(api: &ApiSpec, file: &syn::File) -> Result<String, CodegenError> {
 
 #[cfg(not(feature = "tooling"))]
 fn reviewed(api: &ApiSpec, _file: &syn::File) -> Result<String, CodegenError> {
-    Err(CodegenError::new(
+    Err(needs_tooling(api, "the reviewed layout (prettyplease)"))
+}
+
+/// The error for an output that only `cargo xtask regen`'s build of the generator can write.
+#[cfg(not(feature = "tooling"))]
+fn needs_tooling(api: &ApiSpec, what: &str) -> CodegenError {
+    CodegenError::new(
         api.spec_path,
         ErrorKind::Unsupported,
-        "the reviewed layout needs parcelkit-codegen's `tooling` feature (prettyplease)",
-    ))
+        format!("{what} needs parcelkit-codegen's `tooling` feature"),
+    )
 }
 
 fn compact(file: &syn::File) -> String {
