@@ -477,7 +477,8 @@ impl ClientContext {
         self.copy_with(|r| r.attempt_timeout = Some(timeout))
     }
 
-    /// The same context with another default team.
+    /// The same context with another default team (Smart Send's `Client::team`).
+    #[cfg(feature = "smartsend")]
     pub(crate) fn with_team(&self, team: String) -> ClientContext {
         self.copy_with(|r| r.team = Some(team))
     }

@@ -388,6 +388,9 @@ impl ErrorDetails {
             },
             #[cfg(feature = "phygitals")]
             ErrorDetails::Phygitals(error) => error.summary(),
+            // Without an API feature there are no details to summarise.
+            #[cfg(not(any(feature = "smartsend", feature = "phygitals")))]
+            _ => match *self {},
         }
     }
 }
@@ -524,7 +527,8 @@ fn assemble<E: ErrorBody>(error: progenitor_client::Error<E>, captured: Captured
 
 impl Error {
     /// An answer that is well-formed but not what the call can take (a helper's own check),
-    /// with the response's status and headers.
+    /// with the response's status and headers. (Smart Send's respond-async outcomes.)
+    #[cfg(feature = "smartsend")]
     pub(crate) fn unexpected_answer(
         api: &'static str,
         status: StatusCode,
