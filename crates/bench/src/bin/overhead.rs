@@ -12,8 +12,13 @@
 //! cargo run --release -p parcelkit-bench --bin overhead -- [rounds] [requests per run]
 //! # One side alone, for a profiler (`perf record`): client or hand-written, get or create.
 //! cargo run --release -p parcelkit-bench --bin overhead -- profile client get 32 200000
+//! # Heap allocations per request on the client side, each side alone (exact, not timed).
+//! cargo run --release -p parcelkit-bench --bin overhead -- allocs get 32 20000
 //! ```
 
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use futures_util::{StreamExt, TryStreamExt, stream};
@@ -60,13 +65,92 @@ fn shipment_request() -> types::ShipmentRequest {
     .expect("a valid ShipmentRequest")
 }
 
-/// The client side's runtime: one worker thread, named so CPU time can be told apart.
+/// The client side's runtime: one worker thread, named so CPU time can be told apart, and
+/// marked so its allocations are counted apart from the sandbox's.
 fn client_runtime() -> Result<tokio::runtime::Runtime> {
+    CLIENT_SIDE.set(true);
     Ok(tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .thread_name("bench-client")
+        .on_thread_start(|| CLIENT_SIDE.set(true))
         .enable_all()
         .build()?)
+}
+
+/// The system allocator, counting what the client side's threads allocate (the sandbox runs in
+/// this process too, on threads of its own, and is not counted).
+struct CountingAllocator;
+
+thread_local! {
+    static CLIENT_SIDE: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Allocations (and reallocations), bytes asked for, and allocations of 1 KiB or more, which
+/// glibc serves from its large bins after consolidating the small free chunks.
+static ALLOCATIONS: [AtomicU64; 3] = [AtomicU64::new(0), AtomicU64::new(0), AtomicU64::new(0)];
+
+fn count(size: usize) {
+    if CLIENT_SIDE.get() {
+        ALLOCATIONS[0].fetch_add(1, Ordering::Relaxed);
+        ALLOCATIONS[1].fetch_add(size as u64, Ordering::Relaxed);
+        if size >= 1024 {
+            ALLOCATIONS[2].fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+fn allocations() -> [u64; 3] {
+    ALLOCATIONS.each_ref().map(|a| a.load(Ordering::Relaxed))
+}
+
+// SAFETY: every call is passed to the system allocator unchanged; counting touches only atomics
+// and a const thread-local, neither of which allocates.
+unsafe impl GlobalAlloc for CountingAllocator {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        count(layout.size());
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        count(layout.size());
+        unsafe { System.alloc_zeroed(layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        count(new_size);
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: CountingAllocator = CountingAllocator;
+
+/// Client-side heap allocations per request of each side alone, after a warm-up.
+fn allocs(op: Operation, concurrency: usize, requests: usize) -> Result<()> {
+    client_runtime()?.block_on(async {
+        let bench = Bench::start().await?;
+        println!("client-side heap allocations per request, {op:?} at concurrency {concurrency}");
+        println!("| side | allocations | bytes | of 1 KiB or more |");
+        println!("|---|---:|---:|---:|");
+        for side in [Side::Client, Side::HandWritten] {
+            bench.run(side, op, concurrency, requests / 4).await?;
+            let before = allocations();
+            bench.run(side, op, concurrency, requests).await?;
+            let after = allocations();
+            let per = |i: usize| (after[i] - before[i]) as f64 / requests as f64;
+            println!(
+                "| {side:?} | {:.1} | {:.0} | {:.2} |",
+                per(0),
+                per(1),
+                per(2)
+            );
+        }
+        Ok(())
+    })
 }
 
 fn profile(side: Side, op: Operation, concurrency: usize, requests: usize) -> Result<()> {
@@ -185,6 +269,11 @@ enum Mode {
         concurrency: usize,
         requests: usize,
     },
+    Allocations {
+        op: Operation,
+        concurrency: usize,
+        requests: usize,
+    },
 }
 
 fn mode() -> Result<Mode> {
@@ -196,11 +285,26 @@ fn mode() -> Result<Mode> {
             .transpose()?
             .unwrap_or(default))
     };
-    if args.first().map(String::as_str) != Some("profile") {
-        return Ok(Mode::Compare {
-            rounds: number(0, 7)?,
-            requests: number(1, 2_000)?,
-        });
+    let operation = |i: usize| match args.get(i).map(String::as_str) {
+        Some("get") => Ok(Operation::GetShipment),
+        Some("create") => Ok(Operation::CreateShipment),
+        other => Err(format!("operation {other:?} is not `get` or `create`")),
+    };
+    match args.first().map(String::as_str) {
+        Some("profile") => {}
+        Some("allocs") => {
+            return Ok(Mode::Allocations {
+                op: operation(1)?,
+                concurrency: number(2, 32)?,
+                requests: number(3, 20_000)?,
+            });
+        }
+        _ => {
+            return Ok(Mode::Compare {
+                rounds: number(0, 7)?,
+                requests: number(1, 2_000)?,
+            });
+        }
     }
     let side = match args.get(1).map(String::as_str) {
         Some("client") => Side::Client,
@@ -211,16 +315,9 @@ fn mode() -> Result<Mode> {
             );
         }
     };
-    let op = match args.get(2).map(String::as_str) {
-        Some("get") => Operation::GetShipment,
-        Some("create") => Operation::CreateShipment,
-        other => {
-            return Err(format!("profile: operation {other:?} is not `get` or `create`").into());
-        }
-    };
     Ok(Mode::Profile {
         side,
-        op,
+        op: operation(2)?,
         concurrency: number(3, 32)?,
         requests: number(4, 100_000)?,
     })
@@ -237,6 +334,11 @@ fn main() -> Result<()> {
         } => {
             return profile(side, op, concurrency, requests);
         }
+        Mode::Allocations {
+            op,
+            concurrency,
+            requests,
+        } => return allocs(op, concurrency, requests),
     };
 
     let runtime = client_runtime()?;
