@@ -17,7 +17,7 @@ use reqwest::header::{
 use tracing::Instrument;
 
 use super::clock::{Clock, SystemClock};
-use super::decode::{in_memory, read_capped};
+use super::decode::{ReadBody, read_capped};
 use super::error::{self, CallRecord, Captured};
 use super::retry_loop::{AttemptOutcome, RetrySafety, classify, run_with_retries};
 use super::{AcceptLanguage, IdempotencyKey, Jitter, RequestId, RetryPolicy};
@@ -653,6 +653,11 @@ impl ClientContext {
         };
         // A streaming body cannot be sent twice: one attempt only.
         let replayable = request.body().is_none_or(|b| b.as_bytes().is_some());
+        // Copied out once, so each attempt's copy of the request shares these bytes.
+        let body = request
+            .body()
+            .and_then(reqwest::Body::as_bytes)
+            .map(Bytes::copy_from_slice);
         let send = async {
             match replayable {
                 false => {
@@ -677,11 +682,8 @@ impl ClientContext {
                             }
                         },
                         |n| {
-                            let copy = request
-                                .try_clone()
-                                .expect("checked above: the body is replayable");
                             tracing::trace!(attempt = n, "sending");
-                            attempt(copy)
+                            attempt(copy_request(&request, body.as_ref()))
                         },
                     )
                     .await
@@ -728,12 +730,27 @@ impl ClientContext {
         }
         if self.call.is_some() {
             let replay_safe = safety == RetrySafety::Idempotent;
-            let mut captured = capture_response(&mut response, replay_safe, clock.wall()).await;
+            let mut captured = capture_response(&response, replay_safe, clock.wall());
             captured.unanswered_attempt = unanswered.load(Ordering::Relaxed);
             self.record(captured);
         }
         Ok(response)
     }
+}
+
+/// A copy of `request` for one attempt, with `body` (the request's body, in memory) as its
+/// body: what `reqwest::Request::try_clone` makes, without the three allocations it spends
+/// setting an absent timeout. reqwest keeps a request's extensions private; the only one a
+/// `RequestBuilder` sets is that timeout, copied here.
+fn copy_request(request: &reqwest::Request, body: Option<&Bytes>) -> reqwest::Request {
+    let mut copy = reqwest::Request::new(request.method().clone(), request.url().clone());
+    *copy.headers_mut() = request.headers().clone();
+    *copy.version_mut() = request.version();
+    if let Some(timeout) = request.timeout() {
+        *copy.timeout_mut() = Some(*timeout);
+    }
+    *copy.body_mut() = body.cloned().map(reqwest::Body::from);
+    copy
 }
 
 /// What one attempt came to: reqwest's result, or no complete answer within its time.
@@ -770,35 +787,23 @@ async fn timed_out_error(http: &reqwest::Client) -> reqwest::Error {
 }
 
 /// Status, headers and (for an error status) the raw body of the final response, for the
-/// call's error. The body was read (capped) by the attempt; the response is rebuilt from the
-/// same bytes, so the generated code still decodes it as usual.
-async fn capture_response(
-    response: &mut reqwest::Response,
+/// call's error. The body was read (capped) by the attempt, which kept the bytes beside the
+/// response ([`ReadBody`]); the response keeps its body for the generated code to decode.
+fn capture_response(
+    response: &reqwest::Response,
     replay_safe: bool,
     received_at: std::time::SystemTime,
 ) -> Captured {
     let status = response.status();
-    let headers = response.headers().clone();
-    let mut body = Bytes::new();
-    if !status.is_success() {
-        let taken = std::mem::replace(response, http::Response::new(Bytes::new()).into());
-        let extensions = taken.extensions().clone();
-        let version = taken.version();
-        let url = taken.url().clone();
-        // Already in memory: this cannot fail on the network.
-        body = taken.bytes().await.unwrap_or_default();
-        *response = in_memory(
-            status,
-            version,
-            url,
-            headers.clone(),
-            extensions,
-            body.clone(),
-        );
-    }
+    let body = match ReadBody::of(response) {
+        Some(read) if !status.is_success() => read.bytes.clone(),
+        // A success body is not part of an error; every response here went through
+        // `read_capped`, so an unread error body cannot happen.
+        _ => Bytes::new(),
+    };
     Captured {
         status: Some(status),
-        headers,
+        headers: response.headers().clone(),
         body,
         replay_safe,
         received_at: Some(received_at),

@@ -28,15 +28,31 @@ use super::headers::REQUEST_ID;
 /// to [`MAX_ERROR_BODY`](super::MAX_ERROR_BODY) bytes.
 pub(crate) const EXCERPT: usize = 512;
 
-/// Set on a response whose body was cut at the cap while reading: it is not the whole answer.
+/// The body was cut at the cap while reading: it is not the whole answer.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct BodyCut {
     /// The cap it was cut at, in bytes.
     pub(crate) limit: usize,
 }
 
+/// Set by [`read_capped`] on the response it rebuilds: the body it read (the response's body
+/// too), so the decoders and the call's record take the bytes at once instead of awaiting the
+/// body again (each such await adds ~1 KB to every operation's future), and whether it was cut.
+#[derive(Debug, Clone)]
+pub(crate) struct ReadBody {
+    pub(crate) bytes: Bytes,
+    pub(crate) cut: Option<BodyCut>,
+}
+
+impl ReadBody {
+    /// What [`read_capped`] read of `response`, if it read it.
+    pub(crate) fn of(response: &reqwest::Response) -> Option<&ReadBody> {
+        response.extensions().get::<ReadBody>()
+    }
+}
+
 /// Reads at most `limit` bytes of `response`'s body and returns a response rebuilt from them
-/// (status, version, headers and extensions kept), marked with [`BodyCut`] when there was more.
+/// (status, version and headers kept), with a [`ReadBody`] that says whether there was more.
 /// What lies past the cap is never read: the connection is dropped with the rest of it.
 pub(crate) async fn read_capped(
     mut response: reqwest::Response,
@@ -79,9 +95,10 @@ pub(crate) async fn read_capped(
         None => body.freeze(),
     };
     let mut extensions = http::Extensions::new();
-    if cut {
-        extensions.insert(BodyCut { limit });
-    }
+    extensions.insert(ReadBody {
+        bytes: body.clone(),
+        cut: cut.then_some(BodyCut { limit }),
+    });
     Ok(in_memory(status, version, url, headers, extensions, body))
 }
 
@@ -142,9 +159,17 @@ async fn take<E>(
 ) -> Result<(StatusCode, HeaderMap, Option<BodyCut>, Bytes), Error<E>> {
     let status = response.status();
     let headers = std::mem::take(response.headers_mut());
-    let cut = response.extensions().get::<BodyCut>().copied();
-    let body = response.bytes().await.map_err(Error::ResponseBodyError)?;
-    Ok((status, headers, cut, body))
+    match response.extensions_mut().remove::<ReadBody>() {
+        Some(ReadBody { bytes, cut }) => Ok((status, headers, cut, bytes)),
+        // Not read by the client's hook (a response built by hand): read it now. Boxed, so this
+        // path, never taken by `send()`, does not size every operation's future.
+        None => {
+            let body = Box::pin(response.bytes())
+                .await
+                .map_err(Error::ResponseBodyError)?;
+            Ok((status, headers, None, body))
+        }
+    }
 }
 
 /// Why a body did not decode.

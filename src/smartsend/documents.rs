@@ -25,7 +25,7 @@ use progenitor_client::Error as Raw;
 
 use super::{Client, ResponseValue, types};
 use crate::Error;
-use crate::runtime::decode::{self, BodyCut};
+use crate::runtime::decode::{self, BodyCut, ReadBody};
 
 /// The operation name downloads carry in logs and traces.
 const OPERATION: &str = "download_document";
@@ -132,7 +132,7 @@ impl Client {
                 Raw::UnexpectedResponse(response)
             });
         }
-        if let Some(BodyCut { limit }) = response.extensions().get::<BodyCut>().copied() {
+        if let Some(BodyCut { limit }) = ReadBody::of(&response).and_then(|read| read.cut) {
             // A cut file is a corrupt file: refuse it rather than return a part.
             return Err(Raw::InvalidResponsePayload(
                 Bytes::new(),
