@@ -1423,7 +1423,7 @@ of an invalid address. The known properties are those of `Destination`.
         impl ::std::default::Default for BuybackRequest {
             fn default() -> Self {
                 Self {
-                    item_id: Err("no value supplied for item_id".to_string()),
+                    item_id: Err(String::new()),
                 }
             }
         }
@@ -1448,7 +1448,14 @@ of an invalid address. The known properties are those of `Destination`.
             fn try_from(
                 value: BuybackRequest,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self { item_id: value.item_id? })
+                Ok(Self {
+                    item_id: value
+                        .item_id
+                        .map_err(|e| crate::runtime::unset_field(
+                            e,
+                            "no value supplied for item_id",
+                        ))?,
+                })
             }
         }
 
@@ -1492,14 +1499,14 @@ of an invalid address. The known properties are those of `Destination`.
         impl ::std::default::Default for Destination {
             fn default() -> Self {
                 Self {
-                    city: Err("no value supplied for city".to_string()),
-                    country: Err("no value supplied for country".to_string()),
+                    city: Err(String::new()),
+                    country: Err(String::new()),
                     email: Ok(Default::default()),
-                    line1: Err("no value supplied for line1".to_string()),
+                    line1: Err(String::new()),
                     line2: Ok(Default::default()),
-                    name: Err("no value supplied for name".to_string()),
+                    name: Err(String::new()),
                     phone: Ok(Default::default()),
-                    postal_code: Err("no value supplied for postal_code".to_string()),
+                    postal_code: Err(String::new()),
                     state: Ok(Default::default()),
                 }
             }
@@ -1602,14 +1609,39 @@ of an invalid address. The known properties are those of `Destination`.
                 value: Destination,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
-                    city: value.city?,
-                    country: value.country?,
+                    city: value
+                        .city
+                        .map_err(|e| crate::runtime::unset_field(
+                            e,
+                            "no value supplied for city",
+                        ))?,
+                    country: value
+                        .country
+                        .map_err(|e| crate::runtime::unset_field(
+                            e,
+                            "no value supplied for country",
+                        ))?,
                     email: value.email?,
-                    line1: value.line1?,
+                    line1: value
+                        .line1
+                        .map_err(|e| crate::runtime::unset_field(
+                            e,
+                            "no value supplied for line1",
+                        ))?,
                     line2: value.line2?,
-                    name: value.name?,
+                    name: value
+                        .name
+                        .map_err(|e| crate::runtime::unset_field(
+                            e,
+                            "no value supplied for name",
+                        ))?,
                     phone: value.phone?,
-                    postal_code: value.postal_code?,
+                    postal_code: value
+                        .postal_code
+                        .map_err(|e| crate::runtime::unset_field(
+                            e,
+                            "no value supplied for postal_code",
+                        ))?,
                     state: value.state?,
                 })
             }
@@ -1644,9 +1676,9 @@ of an invalid address. The known properties are those of `Destination`.
         impl ::std::default::Default for PurchaseInitRequest {
             fn default() -> Self {
                 Self {
-                    amount: Err("no value supplied for amount".to_string()),
-                    id: Err("no value supplied for id".to_string()),
-                    user_id: Err("no value supplied for user_id".to_string()),
+                    amount: Err(String::new()),
+                    id: Err(String::new()),
+                    user_id: Err(String::new()),
                 }
             }
         }
@@ -1695,9 +1727,24 @@ of an invalid address. The known properties are those of `Destination`.
                 value: PurchaseInitRequest,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
-                    amount: value.amount?,
-                    id: value.id?,
-                    user_id: value.user_id?,
+                    amount: value
+                        .amount
+                        .map_err(|e| crate::runtime::unset_field(
+                            e,
+                            "no value supplied for amount",
+                        ))?,
+                    id: value
+                        .id
+                        .map_err(|e| crate::runtime::unset_field(
+                            e,
+                            "no value supplied for id",
+                        ))?,
+                    user_id: value
+                        .user_id
+                        .map_err(|e| crate::runtime::unset_field(
+                            e,
+                            "no value supplied for user_id",
+                        ))?,
                 })
             }
         }
@@ -1723,7 +1770,7 @@ of an invalid address. The known properties are those of `Destination`.
         impl ::std::default::Default for PurchaseStatusRequest {
             fn default() -> Self {
                 Self {
-                    session_id: Err("no value supplied for session_id".to_string()),
+                    session_id: Err(String::new()),
                 }
             }
         }
@@ -1750,7 +1797,12 @@ of an invalid address. The known properties are those of `Destination`.
                 value: PurchaseStatusRequest,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
-                    session_id: value.session_id?,
+                    session_id: value
+                        .session_id
+                        .map_err(|e| crate::runtime::unset_field(
+                            e,
+                            "no value supplied for session_id",
+                        ))?,
                 })
             }
         }
@@ -1779,8 +1831,8 @@ of an invalid address. The known properties are those of `Destination`.
         impl ::std::default::Default for QuoteRequest {
             fn default() -> Self {
                 Self {
-                    destination: Err("no value supplied for destination".to_string()),
-                    item_ids: Err("no value supplied for item_ids".to_string()),
+                    destination: Err(String::new()),
+                    item_ids: Err(String::new()),
                 }
             }
         }
@@ -1827,8 +1879,18 @@ of an invalid address. The known properties are those of `Destination`.
                 value: QuoteRequest,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
-                    destination: value.destination?,
-                    item_ids: value.item_ids?,
+                    destination: value
+                        .destination
+                        .map_err(|e| crate::runtime::unset_field(
+                            e,
+                            "no value supplied for destination",
+                        ))?,
+                    item_ids: value
+                        .item_ids
+                        .map_err(|e| crate::runtime::unset_field(
+                            e,
+                            "no value supplied for item_ids",
+                        ))?,
                 })
             }
         }
@@ -1853,7 +1915,7 @@ of an invalid address. The known properties are those of `Destination`.
         impl ::std::default::Default for ShipRequest {
             fn default() -> Self {
                 Self {
-                    quote_id: Err("no value supplied for quote_id".to_string()),
+                    quote_id: Err(String::new()),
                 }
             }
         }
@@ -1878,7 +1940,14 @@ of an invalid address. The known properties are those of `Destination`.
             fn try_from(
                 value: ShipRequest,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self { quote_id: value.quote_id? })
+                Ok(Self {
+                    quote_id: value
+                        .quote_id
+                        .map_err(|e| crate::runtime::unset_field(
+                            e,
+                            "no value supplied for quote_id",
+                        ))?,
+                })
             }
         }
 
@@ -2252,7 +2321,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                item_id: Err("item_id was not initialized".to_string()),
+                item_id: Err(String::new()),
             }
         }
 
@@ -2274,10 +2343,13 @@ pub mod builder {
             let call = client.for_call();
             let client = &call;
             let result: Result<ResponseValue<types::Card>, Error<types::Error>> = async {
-                let item_id = item_id.map_err(Error::InvalidRequest)?;
+                let item_id = item_id
+                    .map_err(|e| Error::InvalidRequest(
+                        crate::runtime::unset_field(e, "item_id was not initialized"),
+                    ))?;
                 let url = format!(
-                    "{}/api/v1/card/{}", client.baseurl, encode_path(& item_id
-                    .to_string()),
+                    "{}/api/v1/card/{}", client.baseurl, crate ::runtime::PathSegment(&
+                    item_id),
                 );
                 let header_map = ::reqwest::header::HeaderMap::new();
                 #[allow(unused_mut)]
@@ -2334,7 +2406,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                user_id: Err("user_id was not initialized".to_string()),
+                user_id: Err(String::new()),
             }
         }
 
@@ -2358,10 +2430,13 @@ pub mod builder {
             let call = client.for_call();
             let client = &call;
             let result: Result<ResponseValue<types::Inventory>, Error<types::Error>> = async {
-                let user_id = user_id.map_err(Error::InvalidRequest)?;
+                let user_id = user_id
+                    .map_err(|e| Error::InvalidRequest(
+                        crate::runtime::unset_field(e, "user_id was not initialized"),
+                    ))?;
                 let url = format!(
-                    "{}/api/v1/inventory/{}", client.baseurl, encode_path(& user_id
-                    .to_string()),
+                    "{}/api/v1/inventory/{}", client.baseurl, crate
+                    ::runtime::PathSegment(& user_id),
                 );
                 let header_map = ::reqwest::header::HeaderMap::new();
                 #[allow(unused_mut)]
@@ -2425,7 +2500,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                order_id: Err("order_id was not initialized".to_string()),
+                order_id: Err(String::new()),
             }
         }
 
@@ -2451,10 +2526,13 @@ pub mod builder {
                 ResponseValue<types::ShippingOrder>,
                 Error<types::Error>,
             > = async {
-                let order_id = order_id.map_err(Error::InvalidRequest)?;
+                let order_id = order_id
+                    .map_err(|e| Error::InvalidRequest(
+                        crate::runtime::unset_field(e, "order_id was not initialized"),
+                    ))?;
                 let url = format!(
-                    "{}/api/v1/ship/order/{}", client.baseurl, encode_path(& order_id
-                    .to_string()),
+                    "{}/api/v1/ship/order/{}", client.baseurl, crate
+                    ::runtime::PathSegment(& order_id),
                 );
                 let header_map = ::reqwest::header::HeaderMap::new();
                 #[allow(unused_mut)]

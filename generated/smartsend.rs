@@ -2434,9 +2434,7 @@ state, and booking logic branches on it.
 
         impl ::std::default::Default for AddonRequest {
             fn default() -> Self {
-                Self {
-                    code: Err("no value supplied for code".to_string()),
-                }
+                Self { code: Err(String::new()) }
             }
         }
 
@@ -2460,7 +2458,14 @@ state, and booking logic branches on it.
             fn try_from(
                 value: AddonRequest,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self { code: value.code? })
+                Ok(Self {
+                    code: value
+                        .code
+                        .map_err(|e| crate::runtime::unset_field(
+                            e,
+                            "no value supplied for code",
+                        ))?,
+                })
             }
         }
 
@@ -2493,8 +2498,8 @@ state, and booking logic branches on it.
                 Self {
                     address_lines: Ok(Default::default()),
                     administrative_area: Ok(Default::default()),
-                    city: Err("no value supplied for city".to_string()),
-                    country: Err("no value supplied for country".to_string()),
+                    city: Err(String::new()),
+                    country: Err(String::new()),
                     postal_code: Ok(Default::default()),
                 }
             }
@@ -2576,8 +2581,18 @@ state, and booking logic branches on it.
                 Ok(Self {
                     address_lines: value.address_lines?,
                     administrative_area: value.administrative_area?,
-                    city: value.city?,
-                    country: value.country?,
+                    city: value
+                        .city
+                        .map_err(|e| crate::runtime::unset_field(
+                            e,
+                            "no value supplied for city",
+                        ))?,
+                    country: value
+                        .country
+                        .map_err(|e| crate::runtime::unset_field(
+                            e,
+                            "no value supplied for country",
+                        ))?,
                     postal_code: value.postal_code?,
                 })
             }
@@ -2611,7 +2626,7 @@ state, and booking logic branches on it.
             fn default() -> Self {
                 Self {
                     identifier: Ok(Default::default()),
-                    reference: Err("no value supplied for reference".to_string()),
+                    reference: Err(String::new()),
                 }
             }
         }
@@ -2647,7 +2662,12 @@ state, and booking logic branches on it.
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
                     identifier: value.identifier?,
-                    reference: value.reference?,
+                    reference: value
+                        .reference
+                        .map_err(|e| crate::runtime::unset_field(
+                            e,
+                            "no value supplied for reference",
+                        ))?,
                 })
             }
         }
@@ -2671,9 +2691,7 @@ state, and booking logic branches on it.
 
         impl ::std::default::Default for BatchShipmentsRequest {
             fn default() -> Self {
-                Self {
-                    data: Err("no value supplied for data".to_string()),
-                }
+                Self { data: Err(String::new()) }
             }
         }
 
@@ -2707,7 +2725,14 @@ state, and booking logic branches on it.
             fn try_from(
                 value: BatchShipmentsRequest,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self { data: value.data? })
+                Ok(Self {
+                    data: value
+                        .data
+                        .map_err(|e| crate::runtime::unset_field(
+                            e,
+                            "no value supplied for data",
+                        ))?,
+                })
             }
         }
 
@@ -2743,7 +2768,7 @@ state, and booking logic branches on it.
                 Self {
                     company: Ok(Default::default()),
                     email: Ok(Default::default()),
-                    name_lines: Err("no value supplied for name_lines".to_string()),
+                    name_lines: Err(String::new()),
                     phone: Ok(Default::default()),
                 }
             }
@@ -2805,7 +2830,12 @@ state, and booking logic branches on it.
                 Ok(Self {
                     company: value.company?,
                     email: value.email?,
-                    name_lines: value.name_lines?,
+                    name_lines: value
+                        .name_lines
+                        .map_err(|e| crate::runtime::unset_field(
+                            e,
+                            "no value supplied for name_lines",
+                        ))?,
                     phone: value.phone?,
                 })
             }
@@ -2840,9 +2870,9 @@ state, and booking logic branches on it.
             fn default() -> Self {
                 Self {
                     addons: Ok(Default::default()),
-                    carrier: Err("no value supplied for carrier".to_string()),
+                    carrier: Err(String::new()),
                     incoterm: Ok(Default::default()),
-                    service: Err("no value supplied for service".to_string()),
+                    service: Err(String::new()),
                 }
             }
         }
@@ -2912,9 +2942,19 @@ state, and booking logic branches on it.
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
                     addons: value.addons?,
-                    carrier: value.carrier?,
+                    carrier: value
+                        .carrier
+                        .map_err(|e| crate::runtime::unset_field(
+                            e,
+                            "no value supplied for carrier",
+                        ))?,
                     incoterm: value.incoterm?,
-                    service: value.service?,
+                    service: value
+                        .service
+                        .map_err(|e| crate::runtime::unset_field(
+                            e,
+                            "no value supplied for service",
+                        ))?,
                 })
             }
         }
@@ -3617,7 +3657,7 @@ state, and booking logic branches on it.
             fn default() -> Self {
                 Self {
                     pickup: Ok(Default::default()),
-                    receiver: Err("no value supplied for receiver".to_string()),
+                    receiver: Err(String::new()),
                 }
             }
         }
@@ -3656,7 +3696,12 @@ state, and booking logic branches on it.
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
                     pickup: value.pickup?,
-                    receiver: value.receiver?,
+                    receiver: value
+                        .receiver
+                        .map_err(|e| crate::runtime::unset_field(
+                            e,
+                            "no value supplied for receiver",
+                        ))?,
                 })
             }
         }
@@ -3705,9 +3750,7 @@ state, and booking logic branches on it.
                     company: Ok(Default::default()),
                     identifier: Ok(Default::default()),
                     reference: Ok(Default::default()),
-                    service_point_code: Err(
-                        "no value supplied for service_point_code".to_string(),
-                    ),
+                    service_point_code: Err(String::new()),
                     uri: Ok(Default::default()),
                 }
             }
@@ -3786,7 +3829,12 @@ state, and booking logic branches on it.
                     company: value.company?,
                     identifier: value.identifier?,
                     reference: value.reference?,
-                    service_point_code: value.service_point_code?,
+                    service_point_code: value
+                        .service_point_code
+                        .map_err(|e| crate::runtime::unset_field(
+                            e,
+                            "no value supplied for service_point_code",
+                        ))?,
                     uri: value.uri?,
                 })
             }
@@ -3949,7 +3997,7 @@ state, and booking logic branches on it.
         impl ::std::default::Default for RateParties {
             fn default() -> Self {
                 Self {
-                    receiver: Err("no value supplied for receiver".to_string()),
+                    receiver: Err(String::new()),
                 }
             }
         }
@@ -3974,7 +4022,14 @@ state, and booking logic branches on it.
             fn try_from(
                 value: RateParties,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self { receiver: value.receiver? })
+                Ok(Self {
+                    receiver: value
+                        .receiver
+                        .map_err(|e| crate::runtime::unset_field(
+                            e,
+                            "no value supplied for receiver",
+                        ))?,
+                })
             }
         }
 
@@ -3994,7 +4049,7 @@ state, and booking logic branches on it.
         impl ::std::default::Default for RateReceiver {
             fn default() -> Self {
                 Self {
-                    address: Err("no value supplied for address".to_string()),
+                    address: Err(String::new()),
                 }
             }
         }
@@ -4019,7 +4074,14 @@ state, and booking logic branches on it.
             fn try_from(
                 value: RateReceiver,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self { address: value.address? })
+                Ok(Self {
+                    address: value
+                        .address
+                        .map_err(|e| crate::runtime::unset_field(
+                            e,
+                            "no value supplied for address",
+                        ))?,
+                })
             }
         }
 
@@ -4045,9 +4107,9 @@ state, and booking logic branches on it.
         impl ::std::default::Default for RateRequest {
             fn default() -> Self {
                 Self {
-                    currency: Err("no value supplied for currency".to_string()),
-                    parcels: Err("no value supplied for parcels".to_string()),
-                    parties: Err("no value supplied for parties".to_string()),
+                    currency: Err(String::new()),
+                    parcels: Err(String::new()),
+                    parties: Err(String::new()),
                 }
             }
         }
@@ -4106,9 +4168,24 @@ state, and booking logic branches on it.
                 value: RateRequest,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
-                    currency: value.currency?,
-                    parcels: value.parcels?,
-                    parties: value.parties?,
+                    currency: value
+                        .currency
+                        .map_err(|e| crate::runtime::unset_field(
+                            e,
+                            "no value supplied for currency",
+                        ))?,
+                    parcels: value
+                        .parcels
+                        .map_err(|e| crate::runtime::unset_field(
+                            e,
+                            "no value supplied for parcels",
+                        ))?,
+                    parties: value
+                        .parties
+                        .map_err(|e| crate::runtime::unset_field(
+                            e,
+                            "no value supplied for parties",
+                        ))?,
                 })
             }
         }
@@ -4148,8 +4225,8 @@ state, and booking logic branches on it.
         impl ::std::default::Default for Receiver {
             fn default() -> Self {
                 Self {
-                    address: Err("no value supplied for address".to_string()),
-                    contact: Err("no value supplied for contact".to_string()),
+                    address: Err(String::new()),
+                    contact: Err(String::new()),
                     identifier: Ok(Default::default()),
                     identifiers: Ok(Default::default()),
                     reference: Ok(Default::default()),
@@ -4228,8 +4305,18 @@ state, and booking logic branches on it.
                 value: Receiver,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
-                    address: value.address?,
-                    contact: value.contact?,
+                    address: value
+                        .address
+                        .map_err(|e| crate::runtime::unset_field(
+                            e,
+                            "no value supplied for address",
+                        ))?,
+                    contact: value
+                        .contact
+                        .map_err(|e| crate::runtime::unset_field(
+                            e,
+                            "no value supplied for contact",
+                        ))?,
                     identifier: value.identifier?,
                     identifiers: value.identifiers?,
                     reference: value.reference?,
@@ -4315,14 +4402,14 @@ state, and booking logic branches on it.
         impl ::std::default::Default for ShipmentRequest {
             fn default() -> Self {
                 Self {
-                    currency: Err("no value supplied for currency".to_string()),
-                    delivery: Err("no value supplied for delivery".to_string()),
+                    currency: Err(String::new()),
+                    delivery: Err(String::new()),
                     dimension_unit: Ok(Default::default()),
                     duty_amount: Ok(Default::default()),
                     identifier: Ok(Default::default()),
                     invoice_number: Ok(Default::default()),
-                    parcels: Err("no value supplied for parcels".to_string()),
-                    parties: Err("no value supplied for parties".to_string()),
+                    parcels: Err(String::new()),
+                    parties: Err(String::new()),
                     reference: Ok(Default::default()),
                     shipping_net_amount: Ok(Default::default()),
                     shipping_tax_amount: Ok(Default::default()),
@@ -4526,14 +4613,34 @@ state, and booking logic branches on it.
                 value: ShipmentRequest,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
-                    currency: value.currency?,
-                    delivery: value.delivery?,
+                    currency: value
+                        .currency
+                        .map_err(|e| crate::runtime::unset_field(
+                            e,
+                            "no value supplied for currency",
+                        ))?,
+                    delivery: value
+                        .delivery
+                        .map_err(|e| crate::runtime::unset_field(
+                            e,
+                            "no value supplied for delivery",
+                        ))?,
                     dimension_unit: value.dimension_unit?,
                     duty_amount: value.duty_amount?,
                     identifier: value.identifier?,
                     invoice_number: value.invoice_number?,
-                    parcels: value.parcels?,
-                    parties: value.parties?,
+                    parcels: value
+                        .parcels
+                        .map_err(|e| crate::runtime::unset_field(
+                            e,
+                            "no value supplied for parcels",
+                        ))?,
+                    parties: value
+                        .parties
+                        .map_err(|e| crate::runtime::unset_field(
+                            e,
+                            "no value supplied for parties",
+                        ))?,
                     reference: value.reference?,
                     shipping_net_amount: value.shipping_net_amount?,
                     shipping_tax_amount: value.shipping_tax_amount?,
@@ -5397,10 +5504,10 @@ pub mod builder {
                 let accept_language = accept_language.map_err(Error::InvalidRequest)?;
                 let request_id = request_id.map_err(Error::InvalidRequest)?;
                 let url = format!(
-                    "{}/team/{}/booking-batches", client.baseurl, encode_path(& team
-                    .to_string()),
+                    "{}/team/{}/booking-batches", client.baseurl, crate
+                    ::runtime::PathSegment(& team),
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
+                let mut header_map = ::reqwest::header::HeaderMap::new();
                 if let Some(value) = accept_language {
                     header_map.append("Accept-Language", value.to_string().try_into()?);
                 }
@@ -5613,10 +5720,10 @@ pub mod builder {
                     })
                     .map_err(Error::InvalidRequest)?;
                 let url = format!(
-                    "{}/team/{}/booking-batches", client.baseurl, encode_path(& team
-                    .to_string()),
+                    "{}/team/{}/booking-batches", client.baseurl, crate
+                    ::runtime::PathSegment(& team),
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(3usize);
+                let mut header_map = ::reqwest::header::HeaderMap::new();
                 if let Some(value) = accept_language {
                     header_map.append("Accept-Language", value.to_string().try_into()?);
                 }
@@ -5735,7 +5842,7 @@ pub mod builder {
                                 format!("team: {e}")
                             })
                     }),
-                batch: Err("batch was not initialized".to_string()),
+                batch: Err(String::new()),
                 accept_language: Ok(None),
                 request_id: Ok(None),
             }
@@ -5800,14 +5907,18 @@ pub mod builder {
                 Error<types::Problem>,
             > = async {
                 let team = team.map_err(Error::InvalidRequest)?;
-                let batch = batch.map_err(Error::InvalidRequest)?;
+                let batch = batch
+                    .map_err(|e| Error::InvalidRequest(
+                        crate::runtime::unset_field(e, "batch was not initialized"),
+                    ))?;
                 let accept_language = accept_language.map_err(Error::InvalidRequest)?;
                 let request_id = request_id.map_err(Error::InvalidRequest)?;
                 let url = format!(
-                    "{}/team/{}/booking-batches/{}", client.baseurl, encode_path(& team
-                    .to_string()), encode_path(& batch.to_string()),
+                    "{}/team/{}/booking-batches/{}", client.baseurl, crate
+                    ::runtime::PathSegment(& team), crate ::runtime::PathSegment(&
+                    batch),
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
+                let mut header_map = ::reqwest::header::HeaderMap::new();
                 if let Some(value) = accept_language {
                     header_map.append("Accept-Language", value.to_string().try_into()?);
                 }
@@ -5909,7 +6020,7 @@ pub mod builder {
                                 format!("team: {e}")
                             })
                     }),
-                batch: Err("batch was not initialized".to_string()),
+                batch: Err(String::new()),
                 accept_language: Ok(None),
                 idempotency_key: Ok(None),
                 request_id: Ok(None),
@@ -5996,15 +6107,19 @@ pub mod builder {
                 Error<types::Problem>,
             > = async {
                 let team = team.map_err(Error::InvalidRequest)?;
-                let batch = batch.map_err(Error::InvalidRequest)?;
+                let batch = batch
+                    .map_err(|e| Error::InvalidRequest(
+                        crate::runtime::unset_field(e, "batch was not initialized"),
+                    ))?;
                 let accept_language = accept_language.map_err(Error::InvalidRequest)?;
                 let idempotency_key = idempotency_key.map_err(Error::InvalidRequest)?;
                 let request_id = request_id.map_err(Error::InvalidRequest)?;
                 let url = format!(
-                    "{}/team/{}/booking-batches/{}/dispatch", client.baseurl,
-                    encode_path(& team.to_string()), encode_path(& batch.to_string()),
+                    "{}/team/{}/booking-batches/{}/dispatch", client.baseurl, crate
+                    ::runtime::PathSegment(& team), crate ::runtime::PathSegment(&
+                    batch),
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(3usize);
+                let mut header_map = ::reqwest::header::HeaderMap::new();
                 if let Some(value) = accept_language {
                     header_map.append("Accept-Language", value.to_string().try_into()?);
                 }
@@ -6124,7 +6239,7 @@ pub mod builder {
                                 format!("team: {e}")
                             })
                     }),
-                batch: Err("batch was not initialized".to_string()),
+                batch: Err(String::new()),
                 accept_language: Ok(None),
                 idempotency_key: Ok(None),
                 request_id: Ok(None),
@@ -6241,7 +6356,10 @@ pub mod builder {
                 Error<types::Problem>,
             > = async {
                 let team = team.map_err(Error::InvalidRequest)?;
-                let batch = batch.map_err(Error::InvalidRequest)?;
+                let batch = batch
+                    .map_err(|e| Error::InvalidRequest(
+                        crate::runtime::unset_field(e, "batch was not initialized"),
+                    ))?;
                 let accept_language = accept_language.map_err(Error::InvalidRequest)?;
                 let idempotency_key = idempotency_key.map_err(Error::InvalidRequest)?;
                 let request_id = request_id.map_err(Error::InvalidRequest)?;
@@ -6252,10 +6370,11 @@ pub mod builder {
                     })
                     .map_err(Error::InvalidRequest)?;
                 let url = format!(
-                    "{}/team/{}/booking-batches/{}/shipments", client.baseurl,
-                    encode_path(& team.to_string()), encode_path(& batch.to_string()),
+                    "{}/team/{}/booking-batches/{}/shipments", client.baseurl, crate
+                    ::runtime::PathSegment(& team), crate ::runtime::PathSegment(&
+                    batch),
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(3usize);
+                let mut header_map = ::reqwest::header::HeaderMap::new();
                 if let Some(value) = accept_language {
                     header_map.append("Accept-Language", value.to_string().try_into()?);
                 }
@@ -6374,7 +6493,7 @@ pub mod builder {
                                 format!("team: {e}")
                             })
                     }),
-                operation: Err("operation was not initialized".to_string()),
+                operation: Err(String::new()),
                 accept_language: Ok(None),
                 request_id: Ok(None),
             }
@@ -6439,14 +6558,18 @@ pub mod builder {
                 Error<types::Problem>,
             > = async {
                 let team = team.map_err(Error::InvalidRequest)?;
-                let operation = operation.map_err(Error::InvalidRequest)?;
+                let operation = operation
+                    .map_err(|e| Error::InvalidRequest(
+                        crate::runtime::unset_field(e, "operation was not initialized"),
+                    ))?;
                 let accept_language = accept_language.map_err(Error::InvalidRequest)?;
                 let request_id = request_id.map_err(Error::InvalidRequest)?;
                 let url = format!(
-                    "{}/team/{}/operations/{}", client.baseurl, encode_path(& team
-                    .to_string()), encode_path(& operation.to_string()),
+                    "{}/team/{}/operations/{}", client.baseurl, crate
+                    ::runtime::PathSegment(& team), crate ::runtime::PathSegment(&
+                    operation),
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
+                let mut header_map = ::reqwest::header::HeaderMap::new();
                 if let Some(value) = accept_language {
                     header_map.append("Accept-Language", value.to_string().try_into()?);
                 }
@@ -6651,9 +6774,10 @@ pub mod builder {
                     })
                     .map_err(Error::InvalidRequest)?;
                 let url = format!(
-                    "{}/team/{}/rates", client.baseurl, encode_path(& team.to_string()),
+                    "{}/team/{}/rates", client.baseurl, crate ::runtime::PathSegment(&
+                    team),
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(3usize);
+                let mut header_map = ::reqwest::header::HeaderMap::new();
                 if let Some(value) = accept_language {
                     header_map.append("Accept-Language", value.to_string().try_into()?);
                 }
@@ -6826,10 +6950,10 @@ pub mod builder {
                 let accept_language = accept_language.map_err(Error::InvalidRequest)?;
                 let request_id = request_id.map_err(Error::InvalidRequest)?;
                 let url = format!(
-                    "{}/team/{}/routing/services", client.baseurl, encode_path(& team
-                    .to_string()),
+                    "{}/team/{}/routing/services", client.baseurl, crate
+                    ::runtime::PathSegment(& team),
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
+                let mut header_map = ::reqwest::header::HeaderMap::new();
                 if let Some(value) = accept_language {
                     header_map.append("Accept-Language", value.to_string().try_into()?);
                 }
@@ -6934,7 +7058,7 @@ pub mod builder {
                                 format!("team: {e}")
                             })
                     }),
-                carrier: Err("carrier was not initialized".to_string()),
+                carrier: Err(String::new()),
                 country: Ok(None),
                 page: Ok(None),
                 per_page: Ok(None),
@@ -7070,7 +7194,10 @@ pub mod builder {
                 Error<types::Problem>,
             > = async {
                 let team = team.map_err(Error::InvalidRequest)?;
-                let carrier = carrier.map_err(Error::InvalidRequest)?;
+                let carrier = carrier
+                    .map_err(|e| Error::InvalidRequest(
+                        crate::runtime::unset_field(e, "carrier was not initialized"),
+                    ))?;
                 let country = country.map_err(Error::InvalidRequest)?;
                 let page = page.map_err(Error::InvalidRequest)?;
                 let per_page = per_page.map_err(Error::InvalidRequest)?;
@@ -7078,10 +7205,10 @@ pub mod builder {
                 let accept_language = accept_language.map_err(Error::InvalidRequest)?;
                 let request_id = request_id.map_err(Error::InvalidRequest)?;
                 let url = format!(
-                    "{}/team/{}/service-points", client.baseurl, encode_path(& team
-                    .to_string()),
+                    "{}/team/{}/service-points", client.baseurl, crate
+                    ::runtime::PathSegment(& team),
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
+                let mut header_map = ::reqwest::header::HeaderMap::new();
                 if let Some(value) = accept_language {
                     header_map.append("Accept-Language", value.to_string().try_into()?);
                 }
@@ -7191,9 +7318,9 @@ pub mod builder {
                                 format!("team: {e}")
                             })
                     }),
-                carrier: Err("carrier was not initialized".to_string()),
-                country: Err("country was not initialized".to_string()),
-                code: Err("code was not initialized".to_string()),
+                carrier: Err(String::new()),
+                country: Err(String::new()),
+                code: Err(String::new()),
                 accept_language: Ok(None),
                 request_id: Ok(None),
             }
@@ -7293,17 +7420,27 @@ pub mod builder {
                 Error<types::Problem>,
             > = async {
                 let team = team.map_err(Error::InvalidRequest)?;
-                let carrier = carrier.map_err(Error::InvalidRequest)?;
-                let country = country.map_err(Error::InvalidRequest)?;
-                let code = code.map_err(Error::InvalidRequest)?;
+                let carrier = carrier
+                    .map_err(|e| Error::InvalidRequest(
+                        crate::runtime::unset_field(e, "carrier was not initialized"),
+                    ))?;
+                let country = country
+                    .map_err(|e| Error::InvalidRequest(
+                        crate::runtime::unset_field(e, "country was not initialized"),
+                    ))?;
+                let code = code
+                    .map_err(|e| Error::InvalidRequest(
+                        crate::runtime::unset_field(e, "code was not initialized"),
+                    ))?;
                 let accept_language = accept_language.map_err(Error::InvalidRequest)?;
                 let request_id = request_id.map_err(Error::InvalidRequest)?;
                 let url = format!(
-                    "{}/team/{}/service-points/{}/{}/{}", client.baseurl, encode_path(&
-                    team.to_string()), encode_path(& carrier.to_string()), encode_path(&
-                    country.to_string()), encode_path(& code.to_string()),
+                    "{}/team/{}/service-points/{}/{}/{}", client.baseurl, crate
+                    ::runtime::PathSegment(& team), crate ::runtime::PathSegment(&
+                    carrier), crate ::runtime::PathSegment(& country), crate
+                    ::runtime::PathSegment(& code),
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
+                let mut header_map = ::reqwest::header::HeaderMap::new();
                 if let Some(value) = accept_language {
                     header_map.append("Accept-Language", value.to_string().try_into()?);
                 }
@@ -7404,7 +7541,7 @@ pub mod builder {
                                 format!("team: {e}")
                             })
                     }),
-                service_point: Err("service_point was not initialized".to_string()),
+                service_point: Err(String::new()),
                 accept_language: Ok(None),
                 request_id: Ok(None),
             }
@@ -7470,14 +7607,21 @@ pub mod builder {
                 Error<types::Problem>,
             > = async {
                 let team = team.map_err(Error::InvalidRequest)?;
-                let service_point = service_point.map_err(Error::InvalidRequest)?;
+                let service_point = service_point
+                    .map_err(|e| Error::InvalidRequest(
+                        crate::runtime::unset_field(
+                            e,
+                            "service_point was not initialized",
+                        ),
+                    ))?;
                 let accept_language = accept_language.map_err(Error::InvalidRequest)?;
                 let request_id = request_id.map_err(Error::InvalidRequest)?;
                 let url = format!(
-                    "{}/team/{}/service-points/{}", client.baseurl, encode_path(& team
-                    .to_string()), encode_path(& service_point.to_string()),
+                    "{}/team/{}/service-points/{}", client.baseurl, crate
+                    ::runtime::PathSegment(& team), crate ::runtime::PathSegment(&
+                    service_point),
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
+                let mut header_map = ::reqwest::header::HeaderMap::new();
                 if let Some(value) = accept_language {
                     header_map.append("Accept-Language", value.to_string().try_into()?);
                 }
@@ -7666,10 +7810,10 @@ pub mod builder {
                 let accept_language = accept_language.map_err(Error::InvalidRequest)?;
                 let request_id = request_id.map_err(Error::InvalidRequest)?;
                 let url = format!(
-                    "{}/team/{}/shipments", client.baseurl, encode_path(& team
-                    .to_string()),
+                    "{}/team/{}/shipments", client.baseurl, crate
+                    ::runtime::PathSegment(& team),
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
+                let mut header_map = ::reqwest::header::HeaderMap::new();
                 if let Some(value) = accept_language {
                     header_map.append("Accept-Language", value.to_string().try_into()?);
                 }
@@ -7883,10 +8027,10 @@ pub mod builder {
                     })
                     .map_err(Error::InvalidRequest)?;
                 let url = format!(
-                    "{}/team/{}/shipments", client.baseurl, encode_path(& team
-                    .to_string()),
+                    "{}/team/{}/shipments", client.baseurl, crate
+                    ::runtime::PathSegment(& team),
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(3usize);
+                let mut header_map = ::reqwest::header::HeaderMap::new();
                 if let Some(value) = accept_language {
                     header_map.append("Accept-Language", value.to_string().try_into()?);
                 }
@@ -8134,10 +8278,10 @@ pub mod builder {
                     })
                     .map_err(Error::InvalidRequest)?;
                 let url = format!(
-                    "{}/team/{}/shipments/booking", client.baseurl, encode_path(& team
-                    .to_string()),
+                    "{}/team/{}/shipments/booking", client.baseurl, crate
+                    ::runtime::PathSegment(& team),
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(4usize);
+                let mut header_map = ::reqwest::header::HeaderMap::new();
                 if let Some(value) = accept_language {
                     header_map.append("Accept-Language", value.to_string().try_into()?);
                 }
@@ -8293,7 +8437,7 @@ pub mod builder {
                                 format!("team: {e}")
                             })
                     }),
-                shipment: Err("shipment was not initialized".to_string()),
+                shipment: Err(String::new()),
                 accept_language: Ok(None),
                 request_id: Ok(None),
             }
@@ -8358,14 +8502,18 @@ pub mod builder {
                 Error<types::Problem>,
             > = async {
                 let team = team.map_err(Error::InvalidRequest)?;
-                let shipment = shipment.map_err(Error::InvalidRequest)?;
+                let shipment = shipment
+                    .map_err(|e| Error::InvalidRequest(
+                        crate::runtime::unset_field(e, "shipment was not initialized"),
+                    ))?;
                 let accept_language = accept_language.map_err(Error::InvalidRequest)?;
                 let request_id = request_id.map_err(Error::InvalidRequest)?;
                 let url = format!(
-                    "{}/team/{}/shipments/{}", client.baseurl, encode_path(& team
-                    .to_string()), encode_path(& shipment.to_string()),
+                    "{}/team/{}/shipments/{}", client.baseurl, crate
+                    ::runtime::PathSegment(& team), crate ::runtime::PathSegment(&
+                    shipment),
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
+                let mut header_map = ::reqwest::header::HeaderMap::new();
                 if let Some(value) = accept_language {
                     header_map.append("Accept-Language", value.to_string().try_into()?);
                 }
@@ -8467,7 +8615,7 @@ pub mod builder {
                                 format!("team: {e}")
                             })
                     }),
-                shipment: Err("shipment was not initialized".to_string()),
+                shipment: Err(String::new()),
                 accept_language: Ok(None),
                 idempotency_key: Ok(None),
                 request_id: Ok(None),
@@ -8554,15 +8702,19 @@ pub mod builder {
                 Error<types::Problem>,
             > = async {
                 let team = team.map_err(Error::InvalidRequest)?;
-                let shipment = shipment.map_err(Error::InvalidRequest)?;
+                let shipment = shipment
+                    .map_err(|e| Error::InvalidRequest(
+                        crate::runtime::unset_field(e, "shipment was not initialized"),
+                    ))?;
                 let accept_language = accept_language.map_err(Error::InvalidRequest)?;
                 let idempotency_key = idempotency_key.map_err(Error::InvalidRequest)?;
                 let request_id = request_id.map_err(Error::InvalidRequest)?;
                 let url = format!(
-                    "{}/team/{}/shipments/{}", client.baseurl, encode_path(& team
-                    .to_string()), encode_path(& shipment.to_string()),
+                    "{}/team/{}/shipments/{}", client.baseurl, crate
+                    ::runtime::PathSegment(& team), crate ::runtime::PathSegment(&
+                    shipment),
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(3usize);
+                let mut header_map = ::reqwest::header::HeaderMap::new();
                 if let Some(value) = accept_language {
                     header_map.append("Accept-Language", value.to_string().try_into()?);
                 }
@@ -8682,7 +8834,7 @@ pub mod builder {
                                 format!("team: {e}")
                             })
                     }),
-                shipment: Err("shipment was not initialized".to_string()),
+                shipment: Err(String::new()),
                 accept_language: Ok(None),
                 idempotency_key: Ok(None),
                 prefer: Ok(None),
@@ -8784,16 +8936,20 @@ pub mod builder {
                 Error<types::Problem>,
             > = async {
                 let team = team.map_err(Error::InvalidRequest)?;
-                let shipment = shipment.map_err(Error::InvalidRequest)?;
+                let shipment = shipment
+                    .map_err(|e| Error::InvalidRequest(
+                        crate::runtime::unset_field(e, "shipment was not initialized"),
+                    ))?;
                 let accept_language = accept_language.map_err(Error::InvalidRequest)?;
                 let idempotency_key = idempotency_key.map_err(Error::InvalidRequest)?;
                 let prefer = prefer.map_err(Error::InvalidRequest)?;
                 let request_id = request_id.map_err(Error::InvalidRequest)?;
                 let url = format!(
-                    "{}/team/{}/shipments/{}/booking", client.baseurl, encode_path(& team
-                    .to_string()), encode_path(& shipment.to_string()),
+                    "{}/team/{}/shipments/{}/booking", client.baseurl, crate
+                    ::runtime::PathSegment(& team), crate ::runtime::PathSegment(&
+                    shipment),
                 );
-                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(4usize);
+                let mut header_map = ::reqwest::header::HeaderMap::new();
                 if let Some(value) = accept_language {
                     header_map.append("Accept-Language", value.to_string().try_into()?);
                 }

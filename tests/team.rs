@@ -84,3 +84,26 @@ async fn a_missing_or_empty_team_is_refused_before_sending_and_says_why() {
     assert_eq!(scoped_empty.message(), empty.message());
     assert!(server.requests().is_empty(), "nothing was sent");
 }
+
+/// A required path parameter never set is named (builders start it unset without allocating a
+/// message; `send()` writes the message), and a bad one keeps its own reason.
+#[tokio::test]
+async fn a_missing_path_parameter_is_refused_before_sending_and_named() {
+    let server = ScriptedServer::start(vec![]).await;
+    let client = client(&server).team("ad9546c1-393e-49a5-9a72-5cc146c9bec5");
+    let missing = client.get_shipment().send().await.unwrap_err();
+    assert_eq!(missing.kind(), ErrorKind::InvalidRequest);
+    assert_eq!(
+        missing.message(),
+        "refused before sending: shipment was not initialized"
+    );
+    let bad = client
+        .get_shipment()
+        .shipment("not-a-uuid")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(bad.kind(), ErrorKind::InvalidRequest);
+    assert!(bad.message().contains("for shipment failed"), "{bad}");
+    assert!(server.requests().is_empty(), "nothing was sent");
+}

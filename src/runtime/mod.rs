@@ -12,6 +12,7 @@ mod header_token;
 mod headers;
 mod idempotency;
 mod language;
+mod path;
 mod poll;
 mod random;
 mod request_id;
@@ -28,6 +29,7 @@ pub use error::{Error, ErrorBody, ErrorDetails, ErrorKind, MAX_ERROR_BODY, Retry
 pub use header_token::InvalidHeaderValue;
 pub use idempotency::{IdempotencyKey, canonical_json};
 pub use language::{AcceptLanguage, InvalidLanguage, LanguagePreference};
+pub(crate) use path::{PathSegment, unset_field};
 pub(crate) use poll::PollClock;
 pub use poll::PollPolicy;
 pub use request_id::RequestId;

@@ -987,3 +987,259 @@ impl VisitMut for AboutPatcher {
         self.changed += 1;
     }
 }
+
+/// The runtime's path-segment writer (see [`lighter_calls`]).
+pub const PATH_SEGMENT: &str = "crate::runtime::PathSegment";
+/// The runtime's message for a required builder field never set (see [`lighter_calls`]).
+pub const UNSET_FIELD: &str = "crate::runtime::unset_field";
+
+/// Takes out the allocations progenitor and typify spend on every call before anything is sent:
+/// - a required field of an operation builder (progenitor's "`x` was not initialized") or of a
+///   body builder (typify's "no value supplied for `x`") starts as `Err(String::new())` instead
+///   of allocating its message for every builder made; `send()` and the body builder's
+///   `TryFrom` write that same message only when the field really was never set
+///   ([`UNSET_FIELD`]);
+/// - a path parameter goes into the URL as [`PATH_SEGMENT`], percent-encoded as it is written,
+///   instead of `encode_path(&x.to_string())` (two strings per parameter);
+/// - the map of optional headers starts empty (`HeaderMap::new()`, which allocates on the first
+///   insert) instead of `HeaderMap::with_capacity(n)` (two allocations, even when no optional
+///   header is set).
+///
+/// Returns how many expressions changed.
+///
+/// ```
+/// let mut file: syn::File = syn::parse_quote! {
+///     impl<'a> GetThing<'a> {
+///         pub fn new(client: &'a super::Client) -> Self {
+///             Self { client: client, thing: Err("thing was not initialized".to_string()) }
+///         }
+///         pub async fn send(self) -> Result<ResponseValue<types::Thing>, Error<types::Problem>> {
+///             let Self { client, thing } = self;
+///             let thing = thing.map_err(Error::InvalidRequest)?;
+///             let url = format!("{}/things/{}", client.baseurl, encode_path(&thing.to_string()),);
+///             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+///             todo!()
+///         }
+///     }
+///     impl ::std::default::Default for Thing {
+///         fn default() -> Self { Self { name: Err("no value supplied for name".to_string()) } }
+///     }
+///     impl ::std::convert::TryFrom<Thing> for super::Thing {
+///         type Error = super::error::ConversionError;
+///         fn try_from(value: Thing) -> ::std::result::Result<Self, super::error::ConversionError> {
+///             Ok(Self { name: value.name? })
+///         }
+///     }
+/// };
+/// assert_eq!(parcelkit_codegen::patch::lighter_calls(&mut file), 6);
+/// let text = quote::ToTokens::to_token_stream(&file).to_string();
+/// assert!(text.contains("thing : Err (String :: new ())"), "{text}");
+/// assert!(text.contains("unset_field (e , \"thing was not initialized\")"), "{text}");
+/// assert!(text.contains("crate :: runtime :: PathSegment (& thing)"), "{text}");
+/// assert!(text.contains("HeaderMap :: new ()"), "{text}");
+/// assert!(text.contains("name : Err (String :: new ())"), "{text}");
+/// assert!(text.contains("unset_field (e , \"no value supplied for name\")"), "{text}");
+/// ```
+pub fn lighter_calls(file: &mut syn::File) -> usize {
+    let mut patcher = LighterCalls::default();
+    patcher.visit_file_mut(file);
+    // A body builder's `TryFrom` may come before its `Default`: a second pass for those.
+    patcher.second_pass = true;
+    patcher.visit_file_mut(file);
+    patcher.changed
+}
+
+#[derive(Default)]
+struct LighterCalls {
+    /// The required fields (and their messages) of the operation builder being visited.
+    required: Vec<(String, String)>,
+    /// The required fields (and their messages) of each body builder, by type name.
+    body_required: std::collections::HashMap<String, Vec<(String, String)>>,
+    /// Whether this is the pass that rewrites body builders' `TryFrom`.
+    second_pass: bool,
+    changed: usize,
+}
+
+/// The field named by an unset-field initialiser, and the message: `x` and "x was not
+/// initialized" of `Err("x was not initialized".to_string())`, or typify's "no value supplied
+/// for x".
+fn unset_field(expr: &syn::Expr) -> Option<(String, String)> {
+    let text = expr.to_token_stream().to_string();
+    let message = text
+        .strip_prefix("Err (\"")?
+        .strip_suffix("\" . to_string ())")?;
+    let field = message
+        .strip_suffix(" was not initialized")
+        .or_else(|| message.strip_prefix("no value supplied for "))?;
+    Some((field.to_owned(), message.to_owned()))
+}
+
+/// `x` of `encode_path(&x.to_string())`.
+fn encoded_path_argument(expr: &syn::Expr) -> Option<syn::Expr> {
+    let syn::Expr::Call(call) = expr else {
+        return None;
+    };
+    let syn::Expr::Path(func) = call.func.as_ref() else {
+        return None;
+    };
+    if !func.path.is_ident("encode_path") || call.args.len() != 1 {
+        return None;
+    }
+    let syn::Expr::Reference(reference) = &call.args[0] else {
+        return None;
+    };
+    match reference.expr.as_ref() {
+        syn::Expr::MethodCall(m) if m.method == "to_string" && m.args.is_empty() => {
+            Some((*m.receiver).clone())
+        }
+        _ => None,
+    }
+}
+
+/// The last segment of a path type (`ShipmentRequest` of `super::ShipmentRequest`).
+fn type_name(ty: &syn::Type) -> Option<String> {
+    match ty {
+        syn::Type::Path(p) => p.path.segments.last().map(|s| s.ident.to_string()),
+        _ => None,
+    }
+}
+
+/// `T` of an `impl TryFrom<T> for ..` (typify's body-builder conversion).
+fn try_from_source(item: &syn::ItemImpl) -> Option<String> {
+    let (path, _) = item.trait_.as_ref()?;
+    let last = path.segments.last()?;
+    if last.ident != "TryFrom" {
+        return None;
+    }
+    match &last.arguments {
+        syn::PathArguments::AngleBracketed(args) => match args.args.first()? {
+            syn::GenericArgument::Type(ty) => type_name(ty),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+impl LighterCalls {
+    /// `value.x?` becomes `value.x.map_err(|e| unset_field(e, ".."))?` for each required `x`.
+    fn rewrite_try_from(&mut self, item: &mut syn::ItemImpl, required: &[(String, String)]) {
+        struct Fields<'a> {
+            required: &'a [(String, String)],
+            changed: usize,
+        }
+        impl VisitMut for Fields<'_> {
+            fn visit_field_value_mut(&mut self, field: &mut syn::FieldValue) {
+                let syn::Member::Named(name) = &field.member else {
+                    return;
+                };
+                let Some((_, message)) = self.required.iter().find(|(f, _)| name == f) else {
+                    return;
+                };
+                let syn::Expr::Try(attempt) = &field.expr else {
+                    return;
+                };
+                let value = &attempt.expr;
+                let unset: syn::Path = syn::parse_str(UNSET_FIELD).expect("a path");
+                field.expr = syn::parse_quote!(#value.map_err(|e| #unset(e, #message))?);
+                self.changed += 1;
+            }
+        }
+        let mut fields = Fields {
+            required,
+            changed: 0,
+        };
+        fields.visit_item_impl_mut(item);
+        self.changed += fields.changed;
+    }
+}
+
+impl VisitMut for LighterCalls {
+    fn visit_item_impl_mut(&mut self, item: &mut syn::ItemImpl) {
+        if self.second_pass {
+            if let Some(source) = try_from_source(item)
+                && let Some(required) = self.body_required.get(&source).cloned()
+            {
+                self.rewrite_try_from(item, &required);
+            }
+            return;
+        }
+        // `new` comes before `send` in each operation builder's impl block.
+        self.required.clear();
+        syn::visit_mut::visit_item_impl_mut(self, item);
+        let is_default = item
+            .trait_
+            .as_ref()
+            .and_then(|(path, _)| path.segments.last())
+            .is_some_and(|s| s.ident == "Default");
+        if is_default && let Some(name) = type_name(&item.self_ty) {
+            self.body_required
+                .insert(name, std::mem::take(&mut self.required));
+        }
+        self.required.clear();
+    }
+
+    fn visit_field_value_mut(&mut self, field: &mut syn::FieldValue) {
+        if let Some((name, message)) = unset_field(&field.expr) {
+            field.expr = syn::parse_quote!(Err(String::new()));
+            self.required.push((name, message));
+            self.changed += 1;
+        }
+        syn::visit_mut::visit_field_value_mut(self, field);
+    }
+
+    fn visit_expr_mut(&mut self, expr: &mut syn::Expr) {
+        if let Some(value) = encoded_path_argument(expr) {
+            let writer: syn::Path = syn::parse_str(PATH_SEGMENT).expect("a path");
+            *expr = syn::parse_quote!(#writer(&#value));
+            self.changed += 1;
+            return;
+        }
+        match expr {
+            // `x.map_err(Error::InvalidRequest)` of a required field.
+            syn::Expr::MethodCall(call)
+                if call.method == "map_err"
+                    && call.args.len() == 1
+                    && call.args[0].to_token_stream().to_string() == "Error :: InvalidRequest" =>
+            {
+                if let syn::Expr::Path(receiver) = call.receiver.as_ref()
+                    && let Some(name) = receiver.path.get_ident().map(ToString::to_string)
+                    && let Some((_, message)) = self.required.iter().find(|(f, _)| *f == name)
+                {
+                    let unset: syn::Path = syn::parse_str(UNSET_FIELD).expect("a path");
+                    call.args[0] =
+                        syn::parse_quote!(|e| Error::InvalidRequest(#unset(e, #message)));
+                    self.changed += 1;
+                }
+            }
+            syn::Expr::Call(call)
+                if call.func.to_token_stream().to_string()
+                    == ":: reqwest :: header :: HeaderMap :: with_capacity" =>
+            {
+                *expr = syn::parse_quote!(::reqwest::header::HeaderMap::new());
+                self.changed += 1;
+                return;
+            }
+            _ => {}
+        }
+        syn::visit_mut::visit_expr_mut(self, expr);
+    }
+
+    fn visit_macro_mut(&mut self, mac: &mut syn::Macro) {
+        // The URL is built in `format!`, whose arguments syn leaves as tokens.
+        if !mac.path.is_ident("format") {
+            return;
+        }
+        type Args = syn::punctuated::Punctuated<syn::Expr, syn::Token![,]>;
+        let Ok(mut args) = syn::parse::Parser::parse2(Args::parse_terminated, mac.tokens.clone())
+        else {
+            return;
+        };
+        let before = self.changed;
+        for arg in args.iter_mut() {
+            self.visit_expr_mut(arg);
+        }
+        if self.changed != before {
+            mac.tokens = args.to_token_stream();
+        }
+    }
+}

@@ -233,6 +233,7 @@ fn format_rust(
     patch::send_returns_call_error(&mut file);
     patch::drop_api_version_header(&mut file);
     patch::team_from_client(&mut file);
+    patch::lighter_calls(&mut file);
     patch::optional_text_setters(&mut file);
     patch::drop_ignored_templates(&mut file);
     patch::hide_raw_constructors(&mut file);
