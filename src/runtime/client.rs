@@ -548,12 +548,15 @@ impl ClientContext {
         }
         headers.insert(USER_AGENT, r.user_agent.clone());
         if !headers.contains_key(REQUEST_ID) {
-            headers.insert(REQUEST_ID, token_header(RequestId::new_random().as_str()));
+            headers.insert(
+                REQUEST_ID,
+                token_header(RequestId::new_random().into_string()),
+            );
         }
         if r.profile.idempotent_writes && is_write && !headers.contains_key(IDEMPOTENCY_KEY) {
             headers.insert(
                 IDEMPOTENCY_KEY,
-                token_header(IdempotencyKey::new_random().as_str()),
+                token_header(IdempotencyKey::new_random().into_string()),
             );
         }
         if let Some(language) = &r.language {
@@ -812,8 +815,10 @@ fn capture_response(
     }
 }
 
-fn token_header(token: &str) -> HeaderValue {
-    HeaderValue::from_str(token).expect("token characters are valid header characters")
+/// A generated token as a header value, its string's buffer reused rather than copied.
+fn token_header(token: String) -> HeaderValue {
+    HeaderValue::from_maybe_shared(Bytes::from(token))
+        .expect("token characters are valid header characters")
 }
 
 /// What every response (and every error response) tells about its request.

@@ -10,7 +10,11 @@ pub(crate) fn random_token() -> String {
     let mut bytes = [0u8; 16];
     random_bytes(&mut bytes);
     let uuid = uuid::Builder::from_random_bytes(bytes).into_uuid();
-    format!("pk-{}", uuid.simple())
+    // Sized once: `pk-` and 32 hex digits.
+    let mut token = String::with_capacity(3 + uuid::fmt::Simple::LENGTH);
+    token.push_str("pk-");
+    token.push_str(uuid.simple().encode_lower(&mut uuid::Uuid::encode_buffer()));
+    token
 }
 
 /// Fills `dest` (at most [`POOL_SIZE`] bytes) with random bytes from AWS-LC's CSPRNG.
