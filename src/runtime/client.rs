@@ -615,7 +615,8 @@ impl ClientContext {
                 (a, d) => a.or(d),
             };
             async move {
-                let sent = clock.now();
+                // Timed only for the log.
+                let sent = tracing::enabled!(tracing::Level::DEBUG).then(|| clock.now());
                 let exchange = async {
                     let response = http.execute(copy).await?;
                     let cap = if response.status().is_success() {
@@ -632,6 +633,9 @@ impl ClientContext {
                         .await
                         .map_or(Attempt::TimedOut, Attempt::Done),
                     None => Attempt::Done(exchange.await),
+                };
+                let Some(sent) = sent else {
+                    return result;
                 };
                 let took_ms = clock.now().saturating_duration_since(sent).as_millis() as u64;
                 match &result {
@@ -677,7 +681,7 @@ impl ClientContext {
                         |result| {
                             note(result);
                             match result {
-                                Attempt::Done(result) => classify(result, clock.wall()),
+                                Attempt::Done(result) => classify(result, || clock.wall()),
                                 // The request went out: only a safe request is sent again.
                                 Attempt::TimedOut => AttemptOutcome::TransportError {
                                     reached_server: true,

@@ -20,6 +20,10 @@ struct Escaping<'a, 'b>(&'a mut fmt::Formatter<'b>);
 
 impl fmt::Write for Escaping<'_, '_> {
     fn write_str(&mut self, text: &str) -> fmt::Result {
+        // Ids, the usual parameters, need no escaping: written as they are.
+        if !text.bytes().any(escaped) {
+            return self.0.write_str(text);
+        }
         let mut rest = text.as_bytes();
         while let Some(at) = rest.iter().position(|&b| escaped(b)) {
             // Everything before `at` is ASCII (every non-ASCII byte is escaped).
@@ -35,13 +39,25 @@ impl fmt::Write for Escaping<'_, '_> {
 
 /// Whether a byte of a path segment is percent-encoded.
 fn escaped(byte: u8) -> bool {
-    !byte.is_ascii()
-        || byte.is_ascii_control()
-        || matches!(
-            byte,
-            b' ' | b'"' | b'#' | b'<' | b'>' | b'?' | b'`' | b'{' | b'}' | b'/' | b'%'
-        )
+    ESCAPED[usize::from(byte)]
 }
+
+/// [`escaped`] as a table, one lookup per byte.
+static ESCAPED: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut byte = 0;
+    while byte < 256 {
+        let b = byte as u8;
+        table[byte] = !b.is_ascii()
+            || b.is_ascii_control()
+            || matches!(
+                b,
+                b' ' | b'"' | b'#' | b'<' | b'>' | b'?' | b'`' | b'{' | b'}' | b'/' | b'%'
+            );
+        byte += 1;
+    }
+    table
+};
 
 /// The error of a builder field: a required field starts as an empty error (no message is
 /// allocated for every builder made), and `message`, the generator's own words ("shipment was

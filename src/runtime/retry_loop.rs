@@ -92,10 +92,11 @@ pub(crate) fn decide(
     }
 }
 
-/// Classifies a `reqwest` attempt; `now` is the wall clock for HTTP-date `Retry-After`s.
+/// Classifies a `reqwest` attempt; `now` reads the wall clock, for an HTTP-date `Retry-After`
+/// (read only then).
 pub(crate) fn classify(
     result: &reqwest::Result<reqwest::Response>,
-    now: SystemTime,
+    now: impl FnOnce() -> SystemTime,
 ) -> AttemptOutcome {
     match result {
         Ok(response) if is_retryable_status(response.status().as_u16()) => {
@@ -104,7 +105,7 @@ pub(crate) fn classify(
                     .headers()
                     .get(reqwest::header::RETRY_AFTER)
                     .and_then(|v| v.to_str().ok())
-                    .and_then(|v| parse_retry_after(v, now)),
+                    .and_then(|v| parse_retry_after(v, now())),
             }
         }
         Ok(_) => AttemptOutcome::Final,
@@ -135,17 +136,18 @@ where
         attempts_made += 1;
         let result = attempt(attempts_made).await;
         let outcome = classify(&result);
+        if outcome == AttemptOutcome::Final {
+            return result;
+        }
         let elapsed = clock.now().saturating_duration_since(started);
         match decide(policy, safety, outcome, attempts_made, elapsed, jitter) {
             Decision::Stop => {
-                if !matches!(outcome, AttemptOutcome::Final) {
-                    tracing::debug!(
-                        attempt = attempts_made,
-                        ?outcome,
-                        "giving up: {}",
-                        why_stop(policy, outcome, safety, attempts_made)
-                    );
-                }
+                tracing::debug!(
+                    attempt = attempts_made,
+                    ?outcome,
+                    "giving up: {}",
+                    why_stop(policy, outcome, safety, attempts_made)
+                );
                 return result;
             }
             Decision::RetryAfter(delay) => {
@@ -337,7 +339,7 @@ mod tests {
             .send()
             .await;
         assert_eq!(
-            classify(&result, SystemTime::now()),
+            classify(&result, SystemTime::now),
             AttemptOutcome::TransportError {
                 reached_server: false
             }
