@@ -2342,52 +2342,54 @@ pub mod builder {
             let Self { client, item_id } = self;
             let call = client.for_call();
             let client = &call;
-            let result: Result<ResponseValue<types::Card>, Error<types::Error>> = async {
-                let item_id = item_id
-                    .map_err(|e| Error::InvalidRequest(
-                        crate::runtime::unset_field(e, "item_id was not initialized"),
-                    ))?;
-                let url = format!(
-                    "{}/api/v1/card/{}", client.baseurl, crate ::runtime::PathSegment(&
-                    item_id),
-                );
-                let header_map = ::reqwest::header::HeaderMap::new();
-                #[allow(unused_mut)]
-                let mut request = client
-                    .client
-                    .get(url)
-                    .header(
-                        ::reqwest::header::ACCEPT,
-                        ::reqwest::header::HeaderValue::from_static("application/json"),
-                    )
-                    .headers(header_map)
-                    .build()?;
-                let info = OperationInfo {
-                    operation_id: "get_card",
-                };
-                client.pre(&mut request, &info).await?;
-                let result = client.exec(request, &info).await;
-                client.post(&result, &info).await?;
-                let response = result?;
-                match response.status().as_u16() {
-                    200u16 => crate::runtime::decode::success(response).await,
-                    401u16 => {
-                        Err(
-                            Error::ErrorResponse(
-                                crate::runtime::decode::error_response(response).await?,
+            let result: Result<ResponseValue<types::Card>, Error<types::Error>> = Box::pin(async {
+                    let item_id = item_id
+                        .map_err(|e| Error::InvalidRequest(
+                            crate::runtime::unset_field(e, "item_id was not initialized"),
+                        ))?;
+                    let url = format!(
+                        "{}/api/v1/card/{}", client.baseurl, crate
+                        ::runtime::PathSegment(& item_id),
+                    );
+                    let header_map = ::reqwest::header::HeaderMap::new();
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .get(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
                             ),
                         )
+                        .headers(header_map)
+                        .build()?;
+                    let info = OperationInfo {
+                        operation_id: "get_card",
+                    };
+                    client.pre(&mut request, &info).await?;
+                    let result = client.exec(request, &info).await;
+                    client.post(&result, &info).await?;
+                    let response = result?;
+                    match response.status().as_u16() {
+                        200u16 => crate::runtime::decode::success(response).await,
+                        401u16 => {
+                            Err(
+                                Error::ErrorResponse(
+                                    crate::runtime::decode::error_response(response).await?,
+                                ),
+                            )
+                        }
+                        404u16 => {
+                            Err(
+                                Error::ErrorResponse(
+                                    crate::runtime::decode::error_response(response).await?,
+                                ),
+                            )
+                        }
+                        _ => Err(Error::UnexpectedResponse(response)),
                     }
-                    404u16 => {
-                        Err(
-                            Error::ErrorResponse(
-                                crate::runtime::decode::error_response(response).await?,
-                            ),
-                        )
-                    }
-                    _ => Err(Error::UnexpectedResponse(response)),
-                }
-            }
+                })
                 .await;
             call.finish_call(result)
         }
@@ -2429,59 +2431,61 @@ pub mod builder {
             let Self { client, user_id } = self;
             let call = client.for_call();
             let client = &call;
-            let result: Result<ResponseValue<types::Inventory>, Error<types::Error>> = async {
-                let user_id = user_id
-                    .map_err(|e| Error::InvalidRequest(
-                        crate::runtime::unset_field(e, "user_id was not initialized"),
-                    ))?;
-                let url = format!(
-                    "{}/api/v1/inventory/{}", client.baseurl, crate
-                    ::runtime::PathSegment(& user_id),
-                );
-                let header_map = ::reqwest::header::HeaderMap::new();
-                #[allow(unused_mut)]
-                let mut request = client
-                    .client
-                    .get(url)
-                    .header(
-                        ::reqwest::header::ACCEPT,
-                        ::reqwest::header::HeaderValue::from_static("application/json"),
-                    )
-                    .headers(header_map)
-                    .build()?;
-                let info = OperationInfo {
-                    operation_id: "get_inventory",
-                };
-                client.pre(&mut request, &info).await?;
-                let result = client.exec(request, &info).await;
-                client.post(&result, &info).await?;
-                let response = result?;
-                match response.status().as_u16() {
-                    200u16 => crate::runtime::decode::success(response).await,
-                    401u16 => {
-                        Err(
-                            Error::ErrorResponse(
-                                crate::runtime::decode::error_response(response).await?,
+            let result: Result<ResponseValue<types::Inventory>, Error<types::Error>> = Box::pin(async {
+                    let user_id = user_id
+                        .map_err(|e| Error::InvalidRequest(
+                            crate::runtime::unset_field(e, "user_id was not initialized"),
+                        ))?;
+                    let url = format!(
+                        "{}/api/v1/inventory/{}", client.baseurl, crate
+                        ::runtime::PathSegment(& user_id),
+                    );
+                    let header_map = ::reqwest::header::HeaderMap::new();
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .get(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
                             ),
                         )
+                        .headers(header_map)
+                        .build()?;
+                    let info = OperationInfo {
+                        operation_id: "get_inventory",
+                    };
+                    client.pre(&mut request, &info).await?;
+                    let result = client.exec(request, &info).await;
+                    client.post(&result, &info).await?;
+                    let response = result?;
+                    match response.status().as_u16() {
+                        200u16 => crate::runtime::decode::success(response).await,
+                        401u16 => {
+                            Err(
+                                Error::ErrorResponse(
+                                    crate::runtime::decode::error_response(response).await?,
+                                ),
+                            )
+                        }
+                        404u16 => {
+                            Err(
+                                Error::ErrorResponse(
+                                    crate::runtime::decode::error_response(response).await?,
+                                ),
+                            )
+                        }
+                        500u16 => {
+                            Err(
+                                Error::ErrorResponse(
+                                    crate::runtime::decode::error_response(response).await?,
+                                ),
+                            )
+                        }
+                        _ => Err(Error::UnexpectedResponse(response)),
                     }
-                    404u16 => {
-                        Err(
-                            Error::ErrorResponse(
-                                crate::runtime::decode::error_response(response).await?,
-                            ),
-                        )
-                    }
-                    500u16 => {
-                        Err(
-                            Error::ErrorResponse(
-                                crate::runtime::decode::error_response(response).await?,
-                            ),
-                        )
-                    }
-                    _ => Err(Error::UnexpectedResponse(response)),
-                }
-            }
+                })
                 .await;
             call.finish_call(result)
         }
@@ -2525,59 +2529,64 @@ pub mod builder {
             let result: Result<
                 ResponseValue<types::ShippingOrder>,
                 Error<types::Error>,
-            > = async {
-                let order_id = order_id
-                    .map_err(|e| Error::InvalidRequest(
-                        crate::runtime::unset_field(e, "order_id was not initialized"),
-                    ))?;
-                let url = format!(
-                    "{}/api/v1/ship/order/{}", client.baseurl, crate
-                    ::runtime::PathSegment(& order_id),
-                );
-                let header_map = ::reqwest::header::HeaderMap::new();
-                #[allow(unused_mut)]
-                let mut request = client
-                    .client
-                    .get(url)
-                    .header(
-                        ::reqwest::header::ACCEPT,
-                        ::reqwest::header::HeaderValue::from_static("application/json"),
-                    )
-                    .headers(header_map)
-                    .build()?;
-                let info = OperationInfo {
-                    operation_id: "get_shipping_order",
-                };
-                client.pre(&mut request, &info).await?;
-                let result = client.exec(request, &info).await;
-                client.post(&result, &info).await?;
-                let response = result?;
-                match response.status().as_u16() {
-                    200u16 => crate::runtime::decode::success(response).await,
-                    401u16 => {
-                        Err(
-                            Error::ErrorResponse(
-                                crate::runtime::decode::error_response(response).await?,
+            > = Box::pin(async {
+                    let order_id = order_id
+                        .map_err(|e| Error::InvalidRequest(
+                            crate::runtime::unset_field(
+                                e,
+                                "order_id was not initialized",
+                            ),
+                        ))?;
+                    let url = format!(
+                        "{}/api/v1/ship/order/{}", client.baseurl, crate
+                        ::runtime::PathSegment(& order_id),
+                    );
+                    let header_map = ::reqwest::header::HeaderMap::new();
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .get(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
                             ),
                         )
+                        .headers(header_map)
+                        .build()?;
+                    let info = OperationInfo {
+                        operation_id: "get_shipping_order",
+                    };
+                    client.pre(&mut request, &info).await?;
+                    let result = client.exec(request, &info).await;
+                    client.post(&result, &info).await?;
+                    let response = result?;
+                    match response.status().as_u16() {
+                        200u16 => crate::runtime::decode::success(response).await,
+                        401u16 => {
+                            Err(
+                                Error::ErrorResponse(
+                                    crate::runtime::decode::error_response(response).await?,
+                                ),
+                            )
+                        }
+                        404u16 => {
+                            Err(
+                                Error::ErrorResponse(
+                                    crate::runtime::decode::error_response(response).await?,
+                                ),
+                            )
+                        }
+                        500u16 => {
+                            Err(
+                                Error::ErrorResponse(
+                                    crate::runtime::decode::error_response(response).await?,
+                                ),
+                            )
+                        }
+                        _ => Err(Error::UnexpectedResponse(response)),
                     }
-                    404u16 => {
-                        Err(
-                            Error::ErrorResponse(
-                                crate::runtime::decode::error_response(response).await?,
-                            ),
-                        )
-                    }
-                    500u16 => {
-                        Err(
-                            Error::ErrorResponse(
-                                crate::runtime::decode::error_response(response).await?,
-                            ),
-                        )
-                    }
-                    _ => Err(Error::UnexpectedResponse(response)),
-                }
-            }
+                })
                 .await;
             call.finish_call(result)
         }
@@ -2634,65 +2643,67 @@ pub mod builder {
             let result: Result<
                 ResponseValue<types::QuoteResponse>,
                 Error<types::QuoteShippingError>,
-            > = async {
-                let body = body
-                    .and_then(|v| {
-                        types::QuoteRequest::try_from(v).map_err(|e| e.to_string())
-                    })
-                    .map_err(Error::InvalidRequest)?;
-                let url = format!("{}/api/v1/ship/quote", client.baseurl,);
-                let header_map = ::reqwest::header::HeaderMap::new();
-                #[allow(unused_mut)]
-                let mut request = client
-                    .client
-                    .post(url)
-                    .header(
-                        ::reqwest::header::ACCEPT,
-                        ::reqwest::header::HeaderValue::from_static("application/json"),
-                    )
-                    .json(&body)
-                    .headers(header_map)
-                    .build()?;
-                let info = OperationInfo {
-                    operation_id: "quote_shipping",
-                };
-                client.pre(&mut request, &info).await?;
-                let result = client.exec(request, &info).await;
-                client.post(&result, &info).await?;
-                let response = result?;
-                match response.status().as_u16() {
-                    200u16 => crate::runtime::decode::success(response).await,
-                    400u16 => {
-                        Err(
-                            Error::ErrorResponse(
-                                crate::runtime::decode::error_response(response).await?,
+            > = Box::pin(async {
+                    let body = body
+                        .and_then(|v| {
+                            types::QuoteRequest::try_from(v).map_err(|e| e.to_string())
+                        })
+                        .map_err(Error::InvalidRequest)?;
+                    let url = format!("{}/api/v1/ship/quote", client.baseurl,);
+                    let header_map = ::reqwest::header::HeaderMap::new();
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .post(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
                             ),
                         )
+                        .json(&body)
+                        .headers(header_map)
+                        .build()?;
+                    let info = OperationInfo {
+                        operation_id: "quote_shipping",
+                    };
+                    client.pre(&mut request, &info).await?;
+                    let result = client.exec(request, &info).await;
+                    client.post(&result, &info).await?;
+                    let response = result?;
+                    match response.status().as_u16() {
+                        200u16 => crate::runtime::decode::success(response).await,
+                        400u16 => {
+                            Err(
+                                Error::ErrorResponse(
+                                    crate::runtime::decode::error_response(response).await?,
+                                ),
+                            )
+                        }
+                        401u16 => {
+                            Err(
+                                Error::ErrorResponse(
+                                    crate::runtime::decode::error_response(response).await?,
+                                ),
+                            )
+                        }
+                        422u16 => {
+                            Err(
+                                Error::ErrorResponse(
+                                    crate::runtime::decode::error_response(response).await?,
+                                ),
+                            )
+                        }
+                        500u16 => {
+                            Err(
+                                Error::ErrorResponse(
+                                    crate::runtime::decode::error_response(response).await?,
+                                ),
+                            )
+                        }
+                        _ => Err(Error::UnexpectedResponse(response)),
                     }
-                    401u16 => {
-                        Err(
-                            Error::ErrorResponse(
-                                crate::runtime::decode::error_response(response).await?,
-                            ),
-                        )
-                    }
-                    422u16 => {
-                        Err(
-                            Error::ErrorResponse(
-                                crate::runtime::decode::error_response(response).await?,
-                            ),
-                        )
-                    }
-                    500u16 => {
-                        Err(
-                            Error::ErrorResponse(
-                                crate::runtime::decode::error_response(response).await?,
-                            ),
-                        )
-                    }
-                    _ => Err(Error::UnexpectedResponse(response)),
-                }
-            }
+                })
                 .await;
             call.finish_call(result)
         }
@@ -2749,58 +2760,60 @@ pub mod builder {
             let result: Result<
                 ResponseValue<types::ShipResponse>,
                 Error<types::Error>,
-            > = async {
-                let body = body
-                    .and_then(|v| {
-                        types::ShipRequest::try_from(v).map_err(|e| e.to_string())
-                    })
-                    .map_err(Error::InvalidRequest)?;
-                let url = format!("{}/api/v1/ship/request", client.baseurl,);
-                let header_map = ::reqwest::header::HeaderMap::new();
-                #[allow(unused_mut)]
-                let mut request = client
-                    .client
-                    .post(url)
-                    .header(
-                        ::reqwest::header::ACCEPT,
-                        ::reqwest::header::HeaderValue::from_static("application/json"),
-                    )
-                    .json(&body)
-                    .headers(header_map)
-                    .build()?;
-                let info = OperationInfo {
-                    operation_id: "request_shipping",
-                };
-                client.pre(&mut request, &info).await?;
-                let result = client.exec(request, &info).await;
-                client.post(&result, &info).await?;
-                let response = result?;
-                match response.status().as_u16() {
-                    200u16 => crate::runtime::decode::success(response).await,
-                    400u16 => {
-                        Err(
-                            Error::ErrorResponse(
-                                crate::runtime::decode::error_response(response).await?,
+            > = Box::pin(async {
+                    let body = body
+                        .and_then(|v| {
+                            types::ShipRequest::try_from(v).map_err(|e| e.to_string())
+                        })
+                        .map_err(Error::InvalidRequest)?;
+                    let url = format!("{}/api/v1/ship/request", client.baseurl,);
+                    let header_map = ::reqwest::header::HeaderMap::new();
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .post(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
                             ),
                         )
+                        .json(&body)
+                        .headers(header_map)
+                        .build()?;
+                    let info = OperationInfo {
+                        operation_id: "request_shipping",
+                    };
+                    client.pre(&mut request, &info).await?;
+                    let result = client.exec(request, &info).await;
+                    client.post(&result, &info).await?;
+                    let response = result?;
+                    match response.status().as_u16() {
+                        200u16 => crate::runtime::decode::success(response).await,
+                        400u16 => {
+                            Err(
+                                Error::ErrorResponse(
+                                    crate::runtime::decode::error_response(response).await?,
+                                ),
+                            )
+                        }
+                        401u16 => {
+                            Err(
+                                Error::ErrorResponse(
+                                    crate::runtime::decode::error_response(response).await?,
+                                ),
+                            )
+                        }
+                        500u16 => {
+                            Err(
+                                Error::ErrorResponse(
+                                    crate::runtime::decode::error_response(response).await?,
+                                ),
+                            )
+                        }
+                        _ => Err(Error::UnexpectedResponse(response)),
                     }
-                    401u16 => {
-                        Err(
-                            Error::ErrorResponse(
-                                crate::runtime::decode::error_response(response).await?,
-                            ),
-                        )
-                    }
-                    500u16 => {
-                        Err(
-                            Error::ErrorResponse(
-                                crate::runtime::decode::error_response(response).await?,
-                            ),
-                        )
-                    }
-                    _ => Err(Error::UnexpectedResponse(response)),
-                }
-            }
+                })
                 .await;
             call.finish_call(result)
         }
@@ -2847,40 +2860,44 @@ pub mod builder {
             let result: Result<
                 ResponseValue<::std::vec::Vec<types::Pack>>,
                 Error<types::Error>,
-            > = async {
-                let platform = platform.map_err(Error::InvalidRequest)?;
-                let url = format!("{}/api/v1/vm/available", client.baseurl,);
-                let header_map = ::reqwest::header::HeaderMap::new();
-                #[allow(unused_mut)]
-                let mut request = client
-                    .client
-                    .get(url)
-                    .header(
-                        ::reqwest::header::ACCEPT,
-                        ::reqwest::header::HeaderValue::from_static("application/json"),
-                    )
-                    .query(&progenitor_client::QueryParam::new("platform", &platform))
-                    .headers(header_map)
-                    .build()?;
-                let info = OperationInfo {
-                    operation_id: "list_available_packs",
-                };
-                client.pre(&mut request, &info).await?;
-                let result = client.exec(request, &info).await;
-                client.post(&result, &info).await?;
-                let response = result?;
-                match response.status().as_u16() {
-                    200u16 => crate::runtime::decode::success(response).await,
-                    401u16 => {
-                        Err(
-                            Error::ErrorResponse(
-                                crate::runtime::decode::error_response(response).await?,
+            > = Box::pin(async {
+                    let platform = platform.map_err(Error::InvalidRequest)?;
+                    let url = format!("{}/api/v1/vm/available", client.baseurl,);
+                    let header_map = ::reqwest::header::HeaderMap::new();
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .get(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
                             ),
                         )
+                        .query(
+                            &progenitor_client::QueryParam::new("platform", &platform),
+                        )
+                        .headers(header_map)
+                        .build()?;
+                    let info = OperationInfo {
+                        operation_id: "list_available_packs",
+                    };
+                    client.pre(&mut request, &info).await?;
+                    let result = client.exec(request, &info).await;
+                    client.post(&result, &info).await?;
+                    let response = result?;
+                    match response.status().as_u16() {
+                        200u16 => crate::runtime::decode::success(response).await,
+                        401u16 => {
+                            Err(
+                                Error::ErrorResponse(
+                                    crate::runtime::decode::error_response(response).await?,
+                                ),
+                            )
+                        }
+                        _ => Err(Error::UnexpectedResponse(response)),
                     }
-                    _ => Err(Error::UnexpectedResponse(response)),
-                }
-            }
+                })
                 .await;
             call.finish_call(result)
         }
@@ -2939,52 +2956,54 @@ pub mod builder {
             let result: Result<
                 ResponseValue<types::PurchaseInitResponse>,
                 Error<types::Error>,
-            > = async {
-                let body = body
-                    .and_then(|v| {
-                        types::PurchaseInitRequest::try_from(v)
-                            .map_err(|e| e.to_string())
-                    })
-                    .map_err(Error::InvalidRequest)?;
-                let url = format!("{}/api/v1/vm/buy/init", client.baseurl,);
-                let header_map = ::reqwest::header::HeaderMap::new();
-                #[allow(unused_mut)]
-                let mut request = client
-                    .client
-                    .post(url)
-                    .header(
-                        ::reqwest::header::ACCEPT,
-                        ::reqwest::header::HeaderValue::from_static("application/json"),
-                    )
-                    .json(&body)
-                    .headers(header_map)
-                    .build()?;
-                let info = OperationInfo {
-                    operation_id: "init_purchase",
-                };
-                client.pre(&mut request, &info).await?;
-                let result = client.exec(request, &info).await;
-                client.post(&result, &info).await?;
-                let response = result?;
-                match response.status().as_u16() {
-                    200u16 => crate::runtime::decode::success(response).await,
-                    400u16 => {
-                        Err(
-                            Error::ErrorResponse(
-                                crate::runtime::decode::error_response(response).await?,
+            > = Box::pin(async {
+                    let body = body
+                        .and_then(|v| {
+                            types::PurchaseInitRequest::try_from(v)
+                                .map_err(|e| e.to_string())
+                        })
+                        .map_err(Error::InvalidRequest)?;
+                    let url = format!("{}/api/v1/vm/buy/init", client.baseurl,);
+                    let header_map = ::reqwest::header::HeaderMap::new();
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .post(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
                             ),
                         )
+                        .json(&body)
+                        .headers(header_map)
+                        .build()?;
+                    let info = OperationInfo {
+                        operation_id: "init_purchase",
+                    };
+                    client.pre(&mut request, &info).await?;
+                    let result = client.exec(request, &info).await;
+                    client.post(&result, &info).await?;
+                    let response = result?;
+                    match response.status().as_u16() {
+                        200u16 => crate::runtime::decode::success(response).await,
+                        400u16 => {
+                            Err(
+                                Error::ErrorResponse(
+                                    crate::runtime::decode::error_response(response).await?,
+                                ),
+                            )
+                        }
+                        401u16 => {
+                            Err(
+                                Error::ErrorResponse(
+                                    crate::runtime::decode::error_response(response).await?,
+                                ),
+                            )
+                        }
+                        _ => Err(Error::UnexpectedResponse(response)),
                     }
-                    401u16 => {
-                        Err(
-                            Error::ErrorResponse(
-                                crate::runtime::decode::error_response(response).await?,
-                            ),
-                        )
-                    }
-                    _ => Err(Error::UnexpectedResponse(response)),
-                }
-            }
+                })
                 .await;
             call.finish_call(result)
         }
@@ -3045,52 +3064,54 @@ pub mod builder {
             let result: Result<
                 ResponseValue<types::PurchaseStatusResponse>,
                 Error<types::Error>,
-            > = async {
-                let body = body
-                    .and_then(|v| {
-                        types::PurchaseStatusRequest::try_from(v)
-                            .map_err(|e| e.to_string())
-                    })
-                    .map_err(Error::InvalidRequest)?;
-                let url = format!("{}/api/v1/vm/buy/status", client.baseurl,);
-                let header_map = ::reqwest::header::HeaderMap::new();
-                #[allow(unused_mut)]
-                let mut request = client
-                    .client
-                    .post(url)
-                    .header(
-                        ::reqwest::header::ACCEPT,
-                        ::reqwest::header::HeaderValue::from_static("application/json"),
-                    )
-                    .json(&body)
-                    .headers(header_map)
-                    .build()?;
-                let info = OperationInfo {
-                    operation_id: "get_purchase_status",
-                };
-                client.pre(&mut request, &info).await?;
-                let result = client.exec(request, &info).await;
-                client.post(&result, &info).await?;
-                let response = result?;
-                match response.status().as_u16() {
-                    200u16 => crate::runtime::decode::success(response).await,
-                    400u16 => {
-                        Err(
-                            Error::ErrorResponse(
-                                crate::runtime::decode::error_response(response).await?,
+            > = Box::pin(async {
+                    let body = body
+                        .and_then(|v| {
+                            types::PurchaseStatusRequest::try_from(v)
+                                .map_err(|e| e.to_string())
+                        })
+                        .map_err(Error::InvalidRequest)?;
+                    let url = format!("{}/api/v1/vm/buy/status", client.baseurl,);
+                    let header_map = ::reqwest::header::HeaderMap::new();
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .post(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
                             ),
                         )
+                        .json(&body)
+                        .headers(header_map)
+                        .build()?;
+                    let info = OperationInfo {
+                        operation_id: "get_purchase_status",
+                    };
+                    client.pre(&mut request, &info).await?;
+                    let result = client.exec(request, &info).await;
+                    client.post(&result, &info).await?;
+                    let response = result?;
+                    match response.status().as_u16() {
+                        200u16 => crate::runtime::decode::success(response).await,
+                        400u16 => {
+                            Err(
+                                Error::ErrorResponse(
+                                    crate::runtime::decode::error_response(response).await?,
+                                ),
+                            )
+                        }
+                        401u16 => {
+                            Err(
+                                Error::ErrorResponse(
+                                    crate::runtime::decode::error_response(response).await?,
+                                ),
+                            )
+                        }
+                        _ => Err(Error::UnexpectedResponse(response)),
                     }
-                    401u16 => {
-                        Err(
-                            Error::ErrorResponse(
-                                crate::runtime::decode::error_response(response).await?,
-                            ),
-                        )
-                    }
-                    _ => Err(Error::UnexpectedResponse(response)),
-                }
-            }
+                })
                 .await;
             call.finish_call(result)
         }
@@ -3149,65 +3170,67 @@ pub mod builder {
             let result: Result<
                 ResponseValue<types::BuybackResponse>,
                 Error<types::Error>,
-            > = async {
-                let body = body
-                    .and_then(|v| {
-                        types::BuybackRequest::try_from(v).map_err(|e| e.to_string())
-                    })
-                    .map_err(Error::InvalidRequest)?;
-                let url = format!("{}/api/v1/vm/buyback", client.baseurl,);
-                let header_map = ::reqwest::header::HeaderMap::new();
-                #[allow(unused_mut)]
-                let mut request = client
-                    .client
-                    .post(url)
-                    .header(
-                        ::reqwest::header::ACCEPT,
-                        ::reqwest::header::HeaderValue::from_static("application/json"),
-                    )
-                    .json(&body)
-                    .headers(header_map)
-                    .build()?;
-                let info = OperationInfo {
-                    operation_id: "buyback_item",
-                };
-                client.pre(&mut request, &info).await?;
-                let result = client.exec(request, &info).await;
-                client.post(&result, &info).await?;
-                let response = result?;
-                match response.status().as_u16() {
-                    200u16 => crate::runtime::decode::success(response).await,
-                    400u16 => {
-                        Err(
-                            Error::ErrorResponse(
-                                crate::runtime::decode::error_response(response).await?,
+            > = Box::pin(async {
+                    let body = body
+                        .and_then(|v| {
+                            types::BuybackRequest::try_from(v).map_err(|e| e.to_string())
+                        })
+                        .map_err(Error::InvalidRequest)?;
+                    let url = format!("{}/api/v1/vm/buyback", client.baseurl,);
+                    let header_map = ::reqwest::header::HeaderMap::new();
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .post(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
                             ),
                         )
+                        .json(&body)
+                        .headers(header_map)
+                        .build()?;
+                    let info = OperationInfo {
+                        operation_id: "buyback_item",
+                    };
+                    client.pre(&mut request, &info).await?;
+                    let result = client.exec(request, &info).await;
+                    client.post(&result, &info).await?;
+                    let response = result?;
+                    match response.status().as_u16() {
+                        200u16 => crate::runtime::decode::success(response).await,
+                        400u16 => {
+                            Err(
+                                Error::ErrorResponse(
+                                    crate::runtime::decode::error_response(response).await?,
+                                ),
+                            )
+                        }
+                        401u16 => {
+                            Err(
+                                Error::ErrorResponse(
+                                    crate::runtime::decode::error_response(response).await?,
+                                ),
+                            )
+                        }
+                        429u16 => {
+                            Err(
+                                Error::ErrorResponse(
+                                    crate::runtime::decode::error_response(response).await?,
+                                ),
+                            )
+                        }
+                        500u16 => {
+                            Err(
+                                Error::ErrorResponse(
+                                    crate::runtime::decode::error_response(response).await?,
+                                ),
+                            )
+                        }
+                        _ => Err(Error::UnexpectedResponse(response)),
                     }
-                    401u16 => {
-                        Err(
-                            Error::ErrorResponse(
-                                crate::runtime::decode::error_response(response).await?,
-                            ),
-                        )
-                    }
-                    429u16 => {
-                        Err(
-                            Error::ErrorResponse(
-                                crate::runtime::decode::error_response(response).await?,
-                            ),
-                        )
-                    }
-                    500u16 => {
-                        Err(
-                            Error::ErrorResponse(
-                                crate::runtime::decode::error_response(response).await?,
-                            ),
-                        )
-                    }
-                    _ => Err(Error::UnexpectedResponse(response)),
-                }
-            }
+                })
                 .await;
             call.finish_call(result)
         }
@@ -3267,49 +3290,53 @@ pub mod builder {
             let result: Result<
                 ResponseValue<::std::vec::Vec<types::RecentPull>>,
                 Error<types::Error>,
-            > = async {
-                let claw_ids = claw_ids.map_err(Error::InvalidRequest)?;
-                let limit = limit.map_err(Error::InvalidRequest)?;
-                let url = format!("{}/api/v1/vm/recent-pulls", client.baseurl,);
-                let header_map = ::reqwest::header::HeaderMap::new();
-                #[allow(unused_mut)]
-                let mut request = client
-                    .client
-                    .get(url)
-                    .header(
-                        ::reqwest::header::ACCEPT,
-                        ::reqwest::header::HeaderValue::from_static("application/json"),
-                    )
-                    .query(&progenitor_client::QueryParam::new("claw_ids", &claw_ids))
-                    .query(&progenitor_client::QueryParam::new("limit", &limit))
-                    .headers(header_map)
-                    .build()?;
-                let info = OperationInfo {
-                    operation_id: "list_recent_pulls",
-                };
-                client.pre(&mut request, &info).await?;
-                let result = client.exec(request, &info).await;
-                client.post(&result, &info).await?;
-                let response = result?;
-                match response.status().as_u16() {
-                    200u16 => crate::runtime::decode::success(response).await,
-                    401u16 => {
-                        Err(
-                            Error::ErrorResponse(
-                                crate::runtime::decode::error_response(response).await?,
+            > = Box::pin(async {
+                    let claw_ids = claw_ids.map_err(Error::InvalidRequest)?;
+                    let limit = limit.map_err(Error::InvalidRequest)?;
+                    let url = format!("{}/api/v1/vm/recent-pulls", client.baseurl,);
+                    let header_map = ::reqwest::header::HeaderMap::new();
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .get(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
                             ),
                         )
-                    }
-                    500u16 => {
-                        Err(
-                            Error::ErrorResponse(
-                                crate::runtime::decode::error_response(response).await?,
-                            ),
+                        .query(
+                            &progenitor_client::QueryParam::new("claw_ids", &claw_ids),
                         )
+                        .query(&progenitor_client::QueryParam::new("limit", &limit))
+                        .headers(header_map)
+                        .build()?;
+                    let info = OperationInfo {
+                        operation_id: "list_recent_pulls",
+                    };
+                    client.pre(&mut request, &info).await?;
+                    let result = client.exec(request, &info).await;
+                    client.post(&result, &info).await?;
+                    let response = result?;
+                    match response.status().as_u16() {
+                        200u16 => crate::runtime::decode::success(response).await,
+                        401u16 => {
+                            Err(
+                                Error::ErrorResponse(
+                                    crate::runtime::decode::error_response(response).await?,
+                                ),
+                            )
+                        }
+                        500u16 => {
+                            Err(
+                                Error::ErrorResponse(
+                                    crate::runtime::decode::error_response(response).await?,
+                                ),
+                            )
+                        }
+                        _ => Err(Error::UnexpectedResponse(response)),
                     }
-                    _ => Err(Error::UnexpectedResponse(response)),
-                }
-            }
+                })
                 .await;
             call.finish_call(result)
         }

@@ -5496,91 +5496,97 @@ pub mod builder {
             } = self;
             let call = client.for_call();
             let client = &call;
-            let result: Result<ResponseValue<types::BatchList>, Error<types::Problem>> = async {
-                let team = team.map_err(Error::InvalidRequest)?;
-                let page = page.map_err(Error::InvalidRequest)?;
-                let per_page = per_page.map_err(Error::InvalidRequest)?;
-                let state = state.map_err(Error::InvalidRequest)?;
-                let accept_language = accept_language.map_err(Error::InvalidRequest)?;
-                let request_id = request_id.map_err(Error::InvalidRequest)?;
-                let url = format!(
-                    "{}/team/{}/booking-batches", client.baseurl, crate
-                    ::runtime::PathSegment(& team),
-                );
-                let mut header_map = ::reqwest::header::HeaderMap::new();
-                if let Some(value) = accept_language {
-                    header_map.append("Accept-Language", value.to_string().try_into()?);
-                }
-                if let Some(value) = request_id {
-                    header_map.append("Request-ID", value.to_string().try_into()?);
-                }
-                #[allow(unused_mut)]
-                let mut request = client
-                    .client
-                    .get(url)
-                    .header(
-                        ::reqwest::header::ACCEPT,
-                        ::reqwest::header::HeaderValue::from_static("application/json"),
-                    )
-                    .query(&progenitor_client::QueryParam::new("page", &page))
-                    .query(&progenitor_client::QueryParam::new("per_page", &per_page))
-                    .query(&progenitor_client::QueryParam::new("state", &state))
-                    .headers(header_map)
-                    .build()?;
-                let info = OperationInfo {
-                    operation_id: "list_booking_batches",
-                };
-                client.pre(&mut request, &info).await?;
-                let result = client.exec(request, &info).await;
-                client.post(&result, &info).await?;
-                let response = result?;
-                match response.status().as_u16() {
-                    200u16 => crate::runtime::decode::success(response).await,
-                    400u16 => {
-                        Err(
-                            Error::ErrorResponse(
-                                crate::runtime::decode::error_response(response).await?,
+            let result: Result<ResponseValue<types::BatchList>, Error<types::Problem>> = Box::pin(async {
+                    let team = team.map_err(Error::InvalidRequest)?;
+                    let page = page.map_err(Error::InvalidRequest)?;
+                    let per_page = per_page.map_err(Error::InvalidRequest)?;
+                    let state = state.map_err(Error::InvalidRequest)?;
+                    let accept_language = accept_language
+                        .map_err(Error::InvalidRequest)?;
+                    let request_id = request_id.map_err(Error::InvalidRequest)?;
+                    let url = format!(
+                        "{}/team/{}/booking-batches", client.baseurl, crate
+                        ::runtime::PathSegment(& team),
+                    );
+                    let mut header_map = ::reqwest::header::HeaderMap::new();
+                    if let Some(value) = accept_language {
+                        header_map
+                            .append("Accept-Language", value.to_string().try_into()?);
+                    }
+                    if let Some(value) = request_id {
+                        header_map.append("Request-ID", value.to_string().try_into()?);
+                    }
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .get(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
                             ),
                         )
-                    }
-                    401u16 => {
-                        Err(
-                            Error::ErrorResponse(
-                                crate::runtime::decode::error_response(response).await?,
-                            ),
+                        .query(&progenitor_client::QueryParam::new("page", &page))
+                        .query(
+                            &progenitor_client::QueryParam::new("per_page", &per_page),
                         )
+                        .query(&progenitor_client::QueryParam::new("state", &state))
+                        .headers(header_map)
+                        .build()?;
+                    let info = OperationInfo {
+                        operation_id: "list_booking_batches",
+                    };
+                    client.pre(&mut request, &info).await?;
+                    let result = client.exec(request, &info).await;
+                    client.post(&result, &info).await?;
+                    let response = result?;
+                    match response.status().as_u16() {
+                        200u16 => crate::runtime::decode::success(response).await,
+                        400u16 => {
+                            Err(
+                                Error::ErrorResponse(
+                                    crate::runtime::decode::error_response(response).await?,
+                                ),
+                            )
+                        }
+                        401u16 => {
+                            Err(
+                                Error::ErrorResponse(
+                                    crate::runtime::decode::error_response(response).await?,
+                                ),
+                            )
+                        }
+                        403u16 => {
+                            Err(
+                                Error::ErrorResponse(
+                                    crate::runtime::decode::error_response(response).await?,
+                                ),
+                            )
+                        }
+                        404u16 => {
+                            Err(
+                                Error::ErrorResponse(
+                                    crate::runtime::decode::error_response(response).await?,
+                                ),
+                            )
+                        }
+                        429u16 => {
+                            Err(
+                                Error::ErrorResponse(
+                                    crate::runtime::decode::error_response(response).await?,
+                                ),
+                            )
+                        }
+                        500u16 => {
+                            Err(
+                                Error::ErrorResponse(
+                                    crate::runtime::decode::error_response(response).await?,
+                                ),
+                            )
+                        }
+                        _ => Err(Error::UnexpectedResponse(response)),
                     }
-                    403u16 => {
-                        Err(
-                            Error::ErrorResponse(
-                                crate::runtime::decode::error_response(response).await?,
-                            ),
-                        )
-                    }
-                    404u16 => {
-                        Err(
-                            Error::ErrorResponse(
-                                crate::runtime::decode::error_response(response).await?,
-                            ),
-                        )
-                    }
-                    429u16 => {
-                        Err(
-                            Error::ErrorResponse(
-                                crate::runtime::decode::error_response(response).await?,
-                            ),
-                        )
-                    }
-                    500u16 => {
-                        Err(
-                            Error::ErrorResponse(
-                                crate::runtime::decode::error_response(response).await?,
-                            ),
-                        )
-                    }
-                    _ => Err(Error::UnexpectedResponse(response)),
-                }
-            }
+                })
                 .await;
             call.finish_call(result)
         }
@@ -5709,109 +5715,115 @@ pub mod builder {
             let result: Result<
                 ResponseValue<types::BatchEnvelope>,
                 Error<types::Problem>,
-            > = async {
-                let team = team.map_err(Error::InvalidRequest)?;
-                let accept_language = accept_language.map_err(Error::InvalidRequest)?;
-                let idempotency_key = idempotency_key.map_err(Error::InvalidRequest)?;
-                let request_id = request_id.map_err(Error::InvalidRequest)?;
-                let body = body
-                    .and_then(|v| {
-                        types::BatchRequest::try_from(v).map_err(|e| e.to_string())
-                    })
-                    .map_err(Error::InvalidRequest)?;
-                let url = format!(
-                    "{}/team/{}/booking-batches", client.baseurl, crate
-                    ::runtime::PathSegment(& team),
-                );
-                let mut header_map = ::reqwest::header::HeaderMap::new();
-                if let Some(value) = accept_language {
-                    header_map.append("Accept-Language", value.to_string().try_into()?);
-                }
-                if let Some(value) = idempotency_key {
-                    header_map.append("Idempotency-Key", value.to_string().try_into()?);
-                }
-                if let Some(value) = request_id {
-                    header_map.append("Request-ID", value.to_string().try_into()?);
-                }
-                #[allow(unused_mut)]
-                let mut request = client
-                    .client
-                    .post(url)
-                    .header(
-                        ::reqwest::header::ACCEPT,
-                        ::reqwest::header::HeaderValue::from_static("application/json"),
-                    )
-                    .json(&body)
-                    .headers(header_map)
-                    .build()?;
-                let info = OperationInfo {
-                    operation_id: "create_booking_batch",
-                };
-                client.pre(&mut request, &info).await?;
-                let result = client.exec(request, &info).await;
-                client.post(&result, &info).await?;
-                let response = result?;
-                match response.status().as_u16() {
-                    201u16 => crate::runtime::decode::success(response).await,
-                    400u16 => {
-                        Err(
-                            Error::ErrorResponse(
-                                crate::runtime::decode::error_response(response).await?,
+            > = Box::pin(async {
+                    let team = team.map_err(Error::InvalidRequest)?;
+                    let accept_language = accept_language
+                        .map_err(Error::InvalidRequest)?;
+                    let idempotency_key = idempotency_key
+                        .map_err(Error::InvalidRequest)?;
+                    let request_id = request_id.map_err(Error::InvalidRequest)?;
+                    let body = body
+                        .and_then(|v| {
+                            types::BatchRequest::try_from(v).map_err(|e| e.to_string())
+                        })
+                        .map_err(Error::InvalidRequest)?;
+                    let url = format!(
+                        "{}/team/{}/booking-batches", client.baseurl, crate
+                        ::runtime::PathSegment(& team),
+                    );
+                    let mut header_map = ::reqwest::header::HeaderMap::new();
+                    if let Some(value) = accept_language {
+                        header_map
+                            .append("Accept-Language", value.to_string().try_into()?);
+                    }
+                    if let Some(value) = idempotency_key {
+                        header_map
+                            .append("Idempotency-Key", value.to_string().try_into()?);
+                    }
+                    if let Some(value) = request_id {
+                        header_map.append("Request-ID", value.to_string().try_into()?);
+                    }
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .post(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
                             ),
                         )
+                        .json(&body)
+                        .headers(header_map)
+                        .build()?;
+                    let info = OperationInfo {
+                        operation_id: "create_booking_batch",
+                    };
+                    client.pre(&mut request, &info).await?;
+                    let result = client.exec(request, &info).await;
+                    client.post(&result, &info).await?;
+                    let response = result?;
+                    match response.status().as_u16() {
+                        201u16 => crate::runtime::decode::success(response).await,
+                        400u16 => {
+                            Err(
+                                Error::ErrorResponse(
+                                    crate::runtime::decode::error_response(response).await?,
+                                ),
+                            )
+                        }
+                        401u16 => {
+                            Err(
+                                Error::ErrorResponse(
+                                    crate::runtime::decode::error_response(response).await?,
+                                ),
+                            )
+                        }
+                        403u16 => {
+                            Err(
+                                Error::ErrorResponse(
+                                    crate::runtime::decode::error_response(response).await?,
+                                ),
+                            )
+                        }
+                        404u16 => {
+                            Err(
+                                Error::ErrorResponse(
+                                    crate::runtime::decode::error_response(response).await?,
+                                ),
+                            )
+                        }
+                        409u16 => {
+                            Err(
+                                Error::ErrorResponse(
+                                    crate::runtime::decode::error_response(response).await?,
+                                ),
+                            )
+                        }
+                        422u16 => {
+                            Err(
+                                Error::ErrorResponse(
+                                    crate::runtime::decode::error_response(response).await?,
+                                ),
+                            )
+                        }
+                        429u16 => {
+                            Err(
+                                Error::ErrorResponse(
+                                    crate::runtime::decode::error_response(response).await?,
+                                ),
+                            )
+                        }
+                        500u16 => {
+                            Err(
+                                Error::ErrorResponse(
+                                    crate::runtime::decode::error_response(response).await?,
+                                ),
+                            )
+                        }
+                        _ => Err(Error::UnexpectedResponse(response)),
                     }
-                    401u16 => {
-                        Err(
-                            Error::ErrorResponse(
-                                crate::runtime::decode::error_response(response).await?,
-                            ),
-                        )
-                    }
-                    403u16 => {
-                        Err(
-                            Error::ErrorResponse(
-                                crate::runtime::decode::error_response(response).await?,
-                            ),
-                        )
-                    }
-                    404u16 => {
-                        Err(
-                            Error::ErrorResponse(
-                                crate::runtime::decode::error_response(response).await?,
-                            ),
-                        )
-                    }
-                    409u16 => {
-                        Err(
-                            Error::ErrorResponse(
-                                crate::runtime::decode::error_response(response).await?,
-                            ),
-                        )
-                    }
-                    422u16 => {
-                        Err(
-                            Error::ErrorResponse(
-                                crate::runtime::decode::error_response(response).await?,
-                            ),
-                        )
-                    }
-                    429u16 => {
-                        Err(
-                            Error::ErrorResponse(
-                                crate::runtime::decode::error_response(response).await?,
-                            ),
-                        )
-                    }
-                    500u16 => {
-                        Err(
-                            Error::ErrorResponse(
-                                crate::runtime::decode::error_response(response).await?,
-                            ),
-                        )
-                    }
-                    _ => Err(Error::UnexpectedResponse(response)),
-                }
-            }
+                })
                 .await;
             call.finish_call(result)
         }
@@ -5905,90 +5917,94 @@ pub mod builder {
             let result: Result<
                 ResponseValue<types::BatchEnvelope>,
                 Error<types::Problem>,
-            > = async {
-                let team = team.map_err(Error::InvalidRequest)?;
-                let batch = batch
-                    .map_err(|e| Error::InvalidRequest(
-                        crate::runtime::unset_field(e, "batch was not initialized"),
-                    ))?;
-                let accept_language = accept_language.map_err(Error::InvalidRequest)?;
-                let request_id = request_id.map_err(Error::InvalidRequest)?;
-                let url = format!(
-                    "{}/team/{}/booking-batches/{}", client.baseurl, crate
-                    ::runtime::PathSegment(& team), crate ::runtime::PathSegment(&
-                    batch),
-                );
-                let mut header_map = ::reqwest::header::HeaderMap::new();
-                if let Some(value) = accept_language {
-                    header_map.append("Accept-Language", value.to_string().try_into()?);
-                }
-                if let Some(value) = request_id {
-                    header_map.append("Request-ID", value.to_string().try_into()?);
-                }
-                #[allow(unused_mut)]
-                let mut request = client
-                    .client
-                    .get(url)
-                    .header(
-                        ::reqwest::header::ACCEPT,
-                        ::reqwest::header::HeaderValue::from_static("application/json"),
-                    )
-                    .headers(header_map)
-                    .build()?;
-                let info = OperationInfo {
-                    operation_id: "get_booking_batch",
-                };
-                client.pre(&mut request, &info).await?;
-                let result = client.exec(request, &info).await;
-                client.post(&result, &info).await?;
-                let response = result?;
-                match response.status().as_u16() {
-                    200u16 => crate::runtime::decode::success(response).await,
-                    400u16 => {
-                        Err(
-                            Error::ErrorResponse(
-                                crate::runtime::decode::error_response(response).await?,
+            > = Box::pin(async {
+                    let team = team.map_err(Error::InvalidRequest)?;
+                    let batch = batch
+                        .map_err(|e| Error::InvalidRequest(
+                            crate::runtime::unset_field(e, "batch was not initialized"),
+                        ))?;
+                    let accept_language = accept_language
+                        .map_err(Error::InvalidRequest)?;
+                    let request_id = request_id.map_err(Error::InvalidRequest)?;
+                    let url = format!(
+                        "{}/team/{}/booking-batches/{}", client.baseurl, crate
+                        ::runtime::PathSegment(& team), crate ::runtime::PathSegment(&
+                        batch),
+                    );
+                    let mut header_map = ::reqwest::header::HeaderMap::new();
+                    if let Some(value) = accept_language {
+                        header_map
+                            .append("Accept-Language", value.to_string().try_into()?);
+                    }
+                    if let Some(value) = request_id {
+                        header_map.append("Request-ID", value.to_string().try_into()?);
+                    }
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .get(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
                             ),
                         )
+                        .headers(header_map)
+                        .build()?;
+                    let info = OperationInfo {
+                        operation_id: "get_booking_batch",
+                    };
+                    client.pre(&mut request, &info).await?;
+                    let result = client.exec(request, &info).await;
+                    client.post(&result, &info).await?;
+                    let response = result?;
+                    match response.status().as_u16() {
+                        200u16 => crate::runtime::decode::success(response).await,
+                        400u16 => {
+                            Err(
+                                Error::ErrorResponse(
+                                    crate::runtime::decode::error_response(response).await?,
+                                ),
+                            )
+                        }
+                        401u16 => {
+                            Err(
+                                Error::ErrorResponse(
+                                    crate::runtime::decode::error_response(response).await?,
+                                ),
+                            )
+                        }
+                        403u16 => {
+                            Err(
+                                Error::ErrorResponse(
+                                    crate::runtime::decode::error_response(response).await?,
+                                ),
+                            )
+                        }
+                        404u16 => {
+                            Err(
+                                Error::ErrorResponse(
+                                    crate::runtime::decode::error_response(response).await?,
+                                ),
+                            )
+                        }
+                        429u16 => {
+                            Err(
+                                Error::ErrorResponse(
+                                    crate::runtime::decode::error_response(response).await?,
+                                ),
+                            )
+                        }
+                        500u16 => {
+                            Err(
+                                Error::ErrorResponse(
+                                    crate::runtime::decode::error_response(response).await?,
+                                ),
+                            )
+                        }
+                        _ => Err(Error::UnexpectedResponse(response)),
                     }
-                    401u16 => {
-                        Err(
-                            Error::ErrorResponse(
-                                crate::runtime::decode::error_response(response).await?,
-                            ),
-                        )
-                    }
-                    403u16 => {
-                        Err(
-                            Error::ErrorResponse(
-                                crate::runtime::decode::error_response(response).await?,
-                            ),
-                        )
-                    }
-                    404u16 => {
-                        Err(
-                            Error::ErrorResponse(
-                                crate::runtime::decode::error_response(response).await?,
-                            ),
-                        )
-                    }
-                    429u16 => {
-                        Err(
-                            Error::ErrorResponse(
-                                crate::runtime::decode::error_response(response).await?,
-                            ),
-                        )
-                    }
-                    500u16 => {
-                        Err(
-                            Error::ErrorResponse(
-                                crate::runtime::decode::error_response(response).await?,
-                            ),
-                        )
-                    }
-                    _ => Err(Error::UnexpectedResponse(response)),
-                }
-            }
+                })
                 .await;
             call.finish_call(result)
         }
@@ -6105,108 +6121,114 @@ pub mod builder {
             let result: Result<
                 ResponseValue<types::BatchEnvelope>,
                 Error<types::Problem>,
-            > = async {
-                let team = team.map_err(Error::InvalidRequest)?;
-                let batch = batch
-                    .map_err(|e| Error::InvalidRequest(
-                        crate::runtime::unset_field(e, "batch was not initialized"),
-                    ))?;
-                let accept_language = accept_language.map_err(Error::InvalidRequest)?;
-                let idempotency_key = idempotency_key.map_err(Error::InvalidRequest)?;
-                let request_id = request_id.map_err(Error::InvalidRequest)?;
-                let url = format!(
-                    "{}/team/{}/booking-batches/{}/dispatch", client.baseurl, crate
-                    ::runtime::PathSegment(& team), crate ::runtime::PathSegment(&
-                    batch),
-                );
-                let mut header_map = ::reqwest::header::HeaderMap::new();
-                if let Some(value) = accept_language {
-                    header_map.append("Accept-Language", value.to_string().try_into()?);
-                }
-                if let Some(value) = idempotency_key {
-                    header_map.append("Idempotency-Key", value.to_string().try_into()?);
-                }
-                if let Some(value) = request_id {
-                    header_map.append("Request-ID", value.to_string().try_into()?);
-                }
-                #[allow(unused_mut)]
-                let mut request = client
-                    .client
-                    .post(url)
-                    .header(
-                        ::reqwest::header::ACCEPT,
-                        ::reqwest::header::HeaderValue::from_static("application/json"),
-                    )
-                    .headers(header_map)
-                    .build()?;
-                let info = OperationInfo {
-                    operation_id: "dispatch_booking_batch",
-                };
-                client.pre(&mut request, &info).await?;
-                let result = client.exec(request, &info).await;
-                client.post(&result, &info).await?;
-                let response = result?;
-                match response.status().as_u16() {
-                    202u16 => crate::runtime::decode::success(response).await,
-                    400u16 => {
-                        Err(
-                            Error::ErrorResponse(
-                                crate::runtime::decode::error_response(response).await?,
+            > = Box::pin(async {
+                    let team = team.map_err(Error::InvalidRequest)?;
+                    let batch = batch
+                        .map_err(|e| Error::InvalidRequest(
+                            crate::runtime::unset_field(e, "batch was not initialized"),
+                        ))?;
+                    let accept_language = accept_language
+                        .map_err(Error::InvalidRequest)?;
+                    let idempotency_key = idempotency_key
+                        .map_err(Error::InvalidRequest)?;
+                    let request_id = request_id.map_err(Error::InvalidRequest)?;
+                    let url = format!(
+                        "{}/team/{}/booking-batches/{}/dispatch", client.baseurl, crate
+                        ::runtime::PathSegment(& team), crate ::runtime::PathSegment(&
+                        batch),
+                    );
+                    let mut header_map = ::reqwest::header::HeaderMap::new();
+                    if let Some(value) = accept_language {
+                        header_map
+                            .append("Accept-Language", value.to_string().try_into()?);
+                    }
+                    if let Some(value) = idempotency_key {
+                        header_map
+                            .append("Idempotency-Key", value.to_string().try_into()?);
+                    }
+                    if let Some(value) = request_id {
+                        header_map.append("Request-ID", value.to_string().try_into()?);
+                    }
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .post(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
                             ),
                         )
+                        .headers(header_map)
+                        .build()?;
+                    let info = OperationInfo {
+                        operation_id: "dispatch_booking_batch",
+                    };
+                    client.pre(&mut request, &info).await?;
+                    let result = client.exec(request, &info).await;
+                    client.post(&result, &info).await?;
+                    let response = result?;
+                    match response.status().as_u16() {
+                        202u16 => crate::runtime::decode::success(response).await,
+                        400u16 => {
+                            Err(
+                                Error::ErrorResponse(
+                                    crate::runtime::decode::error_response(response).await?,
+                                ),
+                            )
+                        }
+                        401u16 => {
+                            Err(
+                                Error::ErrorResponse(
+                                    crate::runtime::decode::error_response(response).await?,
+                                ),
+                            )
+                        }
+                        403u16 => {
+                            Err(
+                                Error::ErrorResponse(
+                                    crate::runtime::decode::error_response(response).await?,
+                                ),
+                            )
+                        }
+                        404u16 => {
+                            Err(
+                                Error::ErrorResponse(
+                                    crate::runtime::decode::error_response(response).await?,
+                                ),
+                            )
+                        }
+                        409u16 => {
+                            Err(
+                                Error::ErrorResponse(
+                                    crate::runtime::decode::error_response(response).await?,
+                                ),
+                            )
+                        }
+                        422u16 => {
+                            Err(
+                                Error::ErrorResponse(
+                                    crate::runtime::decode::error_response(response).await?,
+                                ),
+                            )
+                        }
+                        429u16 => {
+                            Err(
+                                Error::ErrorResponse(
+                                    crate::runtime::decode::error_response(response).await?,
+                                ),
+                            )
+                        }
+                        500u16 => {
+                            Err(
+                                Error::ErrorResponse(
+                                    crate::runtime::decode::error_response(response).await?,
+                                ),
+                            )
+                        }
+                        _ => Err(Error::UnexpectedResponse(response)),
                     }
-                    401u16 => {
-                        Err(
-                            Error::ErrorResponse(
-                                crate::runtime::decode::error_response(response).await?,
-                            ),
-                        )
-                    }
-                    403u16 => {
-                        Err(
-                            Error::ErrorResponse(
-                                crate::runtime::decode::error_response(response).await?,
-                            ),
-                        )
-                    }
-                    404u16 => {
-                        Err(
-                            Error::ErrorResponse(
-                                crate::runtime::decode::error_response(response).await?,
-                            ),
-                        )
-                    }
-                    409u16 => {
-                        Err(
-                            Error::ErrorResponse(
-                                crate::runtime::decode::error_response(response).await?,
-                            ),
-                        )
-                    }
-                    422u16 => {
-                        Err(
-                            Error::ErrorResponse(
-                                crate::runtime::decode::error_response(response).await?,
-                            ),
-                        )
-                    }
-                    429u16 => {
-                        Err(
-                            Error::ErrorResponse(
-                                crate::runtime::decode::error_response(response).await?,
-                            ),
-                        )
-                    }
-                    500u16 => {
-                        Err(
-                            Error::ErrorResponse(
-                                crate::runtime::decode::error_response(response).await?,
-                            ),
-                        )
-                    }
-                    _ => Err(Error::UnexpectedResponse(response)),
-                }
-            }
+                })
                 .await;
             call.finish_call(result)
         }
@@ -6354,115 +6376,121 @@ pub mod builder {
             let result: Result<
                 ResponseValue<types::BatchEnvelope>,
                 Error<types::Problem>,
-            > = async {
-                let team = team.map_err(Error::InvalidRequest)?;
-                let batch = batch
-                    .map_err(|e| Error::InvalidRequest(
-                        crate::runtime::unset_field(e, "batch was not initialized"),
-                    ))?;
-                let accept_language = accept_language.map_err(Error::InvalidRequest)?;
-                let idempotency_key = idempotency_key.map_err(Error::InvalidRequest)?;
-                let request_id = request_id.map_err(Error::InvalidRequest)?;
-                let body = body
-                    .and_then(|v| {
-                        types::BatchShipmentsRequest::try_from(v)
-                            .map_err(|e| e.to_string())
-                    })
-                    .map_err(Error::InvalidRequest)?;
-                let url = format!(
-                    "{}/team/{}/booking-batches/{}/shipments", client.baseurl, crate
-                    ::runtime::PathSegment(& team), crate ::runtime::PathSegment(&
-                    batch),
-                );
-                let mut header_map = ::reqwest::header::HeaderMap::new();
-                if let Some(value) = accept_language {
-                    header_map.append("Accept-Language", value.to_string().try_into()?);
-                }
-                if let Some(value) = idempotency_key {
-                    header_map.append("Idempotency-Key", value.to_string().try_into()?);
-                }
-                if let Some(value) = request_id {
-                    header_map.append("Request-ID", value.to_string().try_into()?);
-                }
-                #[allow(unused_mut)]
-                let mut request = client
-                    .client
-                    .post(url)
-                    .header(
-                        ::reqwest::header::ACCEPT,
-                        ::reqwest::header::HeaderValue::from_static("application/json"),
-                    )
-                    .json(&body)
-                    .headers(header_map)
-                    .build()?;
-                let info = OperationInfo {
-                    operation_id: "add_booking_batch_shipments",
-                };
-                client.pre(&mut request, &info).await?;
-                let result = client.exec(request, &info).await;
-                client.post(&result, &info).await?;
-                let response = result?;
-                match response.status().as_u16() {
-                    200u16 => crate::runtime::decode::success(response).await,
-                    400u16 => {
-                        Err(
-                            Error::ErrorResponse(
-                                crate::runtime::decode::error_response(response).await?,
+            > = Box::pin(async {
+                    let team = team.map_err(Error::InvalidRequest)?;
+                    let batch = batch
+                        .map_err(|e| Error::InvalidRequest(
+                            crate::runtime::unset_field(e, "batch was not initialized"),
+                        ))?;
+                    let accept_language = accept_language
+                        .map_err(Error::InvalidRequest)?;
+                    let idempotency_key = idempotency_key
+                        .map_err(Error::InvalidRequest)?;
+                    let request_id = request_id.map_err(Error::InvalidRequest)?;
+                    let body = body
+                        .and_then(|v| {
+                            types::BatchShipmentsRequest::try_from(v)
+                                .map_err(|e| e.to_string())
+                        })
+                        .map_err(Error::InvalidRequest)?;
+                    let url = format!(
+                        "{}/team/{}/booking-batches/{}/shipments", client.baseurl, crate
+                        ::runtime::PathSegment(& team), crate ::runtime::PathSegment(&
+                        batch),
+                    );
+                    let mut header_map = ::reqwest::header::HeaderMap::new();
+                    if let Some(value) = accept_language {
+                        header_map
+                            .append("Accept-Language", value.to_string().try_into()?);
+                    }
+                    if let Some(value) = idempotency_key {
+                        header_map
+                            .append("Idempotency-Key", value.to_string().try_into()?);
+                    }
+                    if let Some(value) = request_id {
+                        header_map.append("Request-ID", value.to_string().try_into()?);
+                    }
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .post(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
                             ),
                         )
+                        .json(&body)
+                        .headers(header_map)
+                        .build()?;
+                    let info = OperationInfo {
+                        operation_id: "add_booking_batch_shipments",
+                    };
+                    client.pre(&mut request, &info).await?;
+                    let result = client.exec(request, &info).await;
+                    client.post(&result, &info).await?;
+                    let response = result?;
+                    match response.status().as_u16() {
+                        200u16 => crate::runtime::decode::success(response).await,
+                        400u16 => {
+                            Err(
+                                Error::ErrorResponse(
+                                    crate::runtime::decode::error_response(response).await?,
+                                ),
+                            )
+                        }
+                        401u16 => {
+                            Err(
+                                Error::ErrorResponse(
+                                    crate::runtime::decode::error_response(response).await?,
+                                ),
+                            )
+                        }
+                        403u16 => {
+                            Err(
+                                Error::ErrorResponse(
+                                    crate::runtime::decode::error_response(response).await?,
+                                ),
+                            )
+                        }
+                        404u16 => {
+                            Err(
+                                Error::ErrorResponse(
+                                    crate::runtime::decode::error_response(response).await?,
+                                ),
+                            )
+                        }
+                        409u16 => {
+                            Err(
+                                Error::ErrorResponse(
+                                    crate::runtime::decode::error_response(response).await?,
+                                ),
+                            )
+                        }
+                        422u16 => {
+                            Err(
+                                Error::ErrorResponse(
+                                    crate::runtime::decode::error_response(response).await?,
+                                ),
+                            )
+                        }
+                        429u16 => {
+                            Err(
+                                Error::ErrorResponse(
+                                    crate::runtime::decode::error_response(response).await?,
+                                ),
+                            )
+                        }
+                        500u16 => {
+                            Err(
+                                Error::ErrorResponse(
+                                    crate::runtime::decode::error_response(response).await?,
+                                ),
+                            )
+                        }
+                        _ => Err(Error::UnexpectedResponse(response)),
                     }
-                    401u16 => {
-                        Err(
-                            Error::ErrorResponse(
-                                crate::runtime::decode::error_response(response).await?,
-                            ),
-                        )
-                    }
-                    403u16 => {
-                        Err(
-                            Error::ErrorResponse(
-                                crate::runtime::decode::error_response(response).await?,
-                            ),
-                        )
-                    }
-                    404u16 => {
-                        Err(
-                            Error::ErrorResponse(
-                                crate::runtime::decode::error_response(response).await?,
-                            ),
-                        )
-                    }
-                    409u16 => {
-                        Err(
-                            Error::ErrorResponse(
-                                crate::runtime::decode::error_response(response).await?,
-                            ),
-                        )
-                    }
-                    422u16 => {
-                        Err(
-                            Error::ErrorResponse(
-                                crate::runtime::decode::error_response(response).await?,
-                            ),
-                        )
-                    }
-                    429u16 => {
-                        Err(
-                            Error::ErrorResponse(
-                                crate::runtime::decode::error_response(response).await?,
-                            ),
-                        )
-                    }
-                    500u16 => {
-                        Err(
-                            Error::ErrorResponse(
-                                crate::runtime::decode::error_response(response).await?,
-                            ),
-                        )
-                    }
-                    _ => Err(Error::UnexpectedResponse(response)),
-                }
-            }
+                })
                 .await;
             call.finish_call(result)
         }
@@ -6556,90 +6584,97 @@ pub mod builder {
             let result: Result<
                 ResponseValue<types::OperationEnvelope>,
                 Error<types::Problem>,
-            > = async {
-                let team = team.map_err(Error::InvalidRequest)?;
-                let operation = operation
-                    .map_err(|e| Error::InvalidRequest(
-                        crate::runtime::unset_field(e, "operation was not initialized"),
-                    ))?;
-                let accept_language = accept_language.map_err(Error::InvalidRequest)?;
-                let request_id = request_id.map_err(Error::InvalidRequest)?;
-                let url = format!(
-                    "{}/team/{}/operations/{}", client.baseurl, crate
-                    ::runtime::PathSegment(& team), crate ::runtime::PathSegment(&
-                    operation),
-                );
-                let mut header_map = ::reqwest::header::HeaderMap::new();
-                if let Some(value) = accept_language {
-                    header_map.append("Accept-Language", value.to_string().try_into()?);
-                }
-                if let Some(value) = request_id {
-                    header_map.append("Request-ID", value.to_string().try_into()?);
-                }
-                #[allow(unused_mut)]
-                let mut request = client
-                    .client
-                    .get(url)
-                    .header(
-                        ::reqwest::header::ACCEPT,
-                        ::reqwest::header::HeaderValue::from_static("application/json"),
-                    )
-                    .headers(header_map)
-                    .build()?;
-                let info = OperationInfo {
-                    operation_id: "get_operation",
-                };
-                client.pre(&mut request, &info).await?;
-                let result = client.exec(request, &info).await;
-                client.post(&result, &info).await?;
-                let response = result?;
-                match response.status().as_u16() {
-                    200u16 => crate::runtime::decode::success(response).await,
-                    400u16 => {
-                        Err(
-                            Error::ErrorResponse(
-                                crate::runtime::decode::error_response(response).await?,
+            > = Box::pin(async {
+                    let team = team.map_err(Error::InvalidRequest)?;
+                    let operation = operation
+                        .map_err(|e| Error::InvalidRequest(
+                            crate::runtime::unset_field(
+                                e,
+                                "operation was not initialized",
+                            ),
+                        ))?;
+                    let accept_language = accept_language
+                        .map_err(Error::InvalidRequest)?;
+                    let request_id = request_id.map_err(Error::InvalidRequest)?;
+                    let url = format!(
+                        "{}/team/{}/operations/{}", client.baseurl, crate
+                        ::runtime::PathSegment(& team), crate ::runtime::PathSegment(&
+                        operation),
+                    );
+                    let mut header_map = ::reqwest::header::HeaderMap::new();
+                    if let Some(value) = accept_language {
+                        header_map
+                            .append("Accept-Language", value.to_string().try_into()?);
+                    }
+                    if let Some(value) = request_id {
+                        header_map.append("Request-ID", value.to_string().try_into()?);
+                    }
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .get(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
                             ),
                         )
+                        .headers(header_map)
+                        .build()?;
+                    let info = OperationInfo {
+                        operation_id: "get_operation",
+                    };
+                    client.pre(&mut request, &info).await?;
+                    let result = client.exec(request, &info).await;
+                    client.post(&result, &info).await?;
+                    let response = result?;
+                    match response.status().as_u16() {
+                        200u16 => crate::runtime::decode::success(response).await,
+                        400u16 => {
+                            Err(
+                                Error::ErrorResponse(
+                                    crate::runtime::decode::error_response(response).await?,
+                                ),
+                            )
+                        }
+                        401u16 => {
+                            Err(
+                                Error::ErrorResponse(
+                                    crate::runtime::decode::error_response(response).await?,
+                                ),
+                            )
+                        }
+                        403u16 => {
+                            Err(
+                                Error::ErrorResponse(
+                                    crate::runtime::decode::error_response(response).await?,
+                                ),
+                            )
+                        }
+                        404u16 => {
+                            Err(
+                                Error::ErrorResponse(
+                                    crate::runtime::decode::error_response(response).await?,
+                                ),
+                            )
+                        }
+                        429u16 => {
+                            Err(
+                                Error::ErrorResponse(
+                                    crate::runtime::decode::error_response(response).await?,
+                                ),
+                            )
+                        }
+                        500u16 => {
+                            Err(
+                                Error::ErrorResponse(
+                                    crate::runtime::decode::error_response(response).await?,
+                                ),
+                            )
+                        }
+                        _ => Err(Error::UnexpectedResponse(response)),
                     }
-                    401u16 => {
-                        Err(
-                            Error::ErrorResponse(
-                                crate::runtime::decode::error_response(response).await?,
-                            ),
-                        )
-                    }
-                    403u16 => {
-                        Err(
-                            Error::ErrorResponse(
-                                crate::runtime::decode::error_response(response).await?,
-                            ),
-                        )
-                    }
-                    404u16 => {
-                        Err(
-                            Error::ErrorResponse(
-                                crate::runtime::decode::error_response(response).await?,
-                            ),
-                        )
-                    }
-                    429u16 => {
-                        Err(
-                            Error::ErrorResponse(
-                                crate::runtime::decode::error_response(response).await?,
-                            ),
-                        )
-                    }
-                    500u16 => {
-                        Err(
-                            Error::ErrorResponse(
-                                crate::runtime::decode::error_response(response).await?,
-                            ),
-                        )
-                    }
-                    _ => Err(Error::UnexpectedResponse(response)),
-                }
-            }
+                })
                 .await;
             call.finish_call(result)
         }
@@ -6763,109 +6798,115 @@ pub mod builder {
             } = self;
             let call = client.for_call();
             let client = &call;
-            let result: Result<ResponseValue<types::RateList>, Error<types::Problem>> = async {
-                let team = team.map_err(Error::InvalidRequest)?;
-                let accept_language = accept_language.map_err(Error::InvalidRequest)?;
-                let idempotency_key = idempotency_key.map_err(Error::InvalidRequest)?;
-                let request_id = request_id.map_err(Error::InvalidRequest)?;
-                let body = body
-                    .and_then(|v| {
-                        types::RateRequest::try_from(v).map_err(|e| e.to_string())
-                    })
-                    .map_err(Error::InvalidRequest)?;
-                let url = format!(
-                    "{}/team/{}/rates", client.baseurl, crate ::runtime::PathSegment(&
-                    team),
-                );
-                let mut header_map = ::reqwest::header::HeaderMap::new();
-                if let Some(value) = accept_language {
-                    header_map.append("Accept-Language", value.to_string().try_into()?);
-                }
-                if let Some(value) = idempotency_key {
-                    header_map.append("Idempotency-Key", value.to_string().try_into()?);
-                }
-                if let Some(value) = request_id {
-                    header_map.append("Request-ID", value.to_string().try_into()?);
-                }
-                #[allow(unused_mut)]
-                let mut request = client
-                    .client
-                    .post(url)
-                    .header(
-                        ::reqwest::header::ACCEPT,
-                        ::reqwest::header::HeaderValue::from_static("application/json"),
-                    )
-                    .json(&body)
-                    .headers(header_map)
-                    .build()?;
-                let info = OperationInfo {
-                    operation_id: "get_rates",
-                };
-                client.pre(&mut request, &info).await?;
-                let result = client.exec(request, &info).await;
-                client.post(&result, &info).await?;
-                let response = result?;
-                match response.status().as_u16() {
-                    200u16 => crate::runtime::decode::success(response).await,
-                    400u16 => {
-                        Err(
-                            Error::ErrorResponse(
-                                crate::runtime::decode::error_response(response).await?,
+            let result: Result<ResponseValue<types::RateList>, Error<types::Problem>> = Box::pin(async {
+                    let team = team.map_err(Error::InvalidRequest)?;
+                    let accept_language = accept_language
+                        .map_err(Error::InvalidRequest)?;
+                    let idempotency_key = idempotency_key
+                        .map_err(Error::InvalidRequest)?;
+                    let request_id = request_id.map_err(Error::InvalidRequest)?;
+                    let body = body
+                        .and_then(|v| {
+                            types::RateRequest::try_from(v).map_err(|e| e.to_string())
+                        })
+                        .map_err(Error::InvalidRequest)?;
+                    let url = format!(
+                        "{}/team/{}/rates", client.baseurl, crate
+                        ::runtime::PathSegment(& team),
+                    );
+                    let mut header_map = ::reqwest::header::HeaderMap::new();
+                    if let Some(value) = accept_language {
+                        header_map
+                            .append("Accept-Language", value.to_string().try_into()?);
+                    }
+                    if let Some(value) = idempotency_key {
+                        header_map
+                            .append("Idempotency-Key", value.to_string().try_into()?);
+                    }
+                    if let Some(value) = request_id {
+                        header_map.append("Request-ID", value.to_string().try_into()?);
+                    }
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .post(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
                             ),
                         )
+                        .json(&body)
+                        .headers(header_map)
+                        .build()?;
+                    let info = OperationInfo {
+                        operation_id: "get_rates",
+                    };
+                    client.pre(&mut request, &info).await?;
+                    let result = client.exec(request, &info).await;
+                    client.post(&result, &info).await?;
+                    let response = result?;
+                    match response.status().as_u16() {
+                        200u16 => crate::runtime::decode::success(response).await,
+                        400u16 => {
+                            Err(
+                                Error::ErrorResponse(
+                                    crate::runtime::decode::error_response(response).await?,
+                                ),
+                            )
+                        }
+                        401u16 => {
+                            Err(
+                                Error::ErrorResponse(
+                                    crate::runtime::decode::error_response(response).await?,
+                                ),
+                            )
+                        }
+                        403u16 => {
+                            Err(
+                                Error::ErrorResponse(
+                                    crate::runtime::decode::error_response(response).await?,
+                                ),
+                            )
+                        }
+                        404u16 => {
+                            Err(
+                                Error::ErrorResponse(
+                                    crate::runtime::decode::error_response(response).await?,
+                                ),
+                            )
+                        }
+                        409u16 => {
+                            Err(
+                                Error::ErrorResponse(
+                                    crate::runtime::decode::error_response(response).await?,
+                                ),
+                            )
+                        }
+                        422u16 => {
+                            Err(
+                                Error::ErrorResponse(
+                                    crate::runtime::decode::error_response(response).await?,
+                                ),
+                            )
+                        }
+                        429u16 => {
+                            Err(
+                                Error::ErrorResponse(
+                                    crate::runtime::decode::error_response(response).await?,
+                                ),
+                            )
+                        }
+                        500u16 => {
+                            Err(
+                                Error::ErrorResponse(
+                                    crate::runtime::decode::error_response(response).await?,
+                                ),
+                            )
+                        }
+                        _ => Err(Error::UnexpectedResponse(response)),
                     }
-                    401u16 => {
-                        Err(
-                            Error::ErrorResponse(
-                                crate::runtime::decode::error_response(response).await?,
-                            ),
-                        )
-                    }
-                    403u16 => {
-                        Err(
-                            Error::ErrorResponse(
-                                crate::runtime::decode::error_response(response).await?,
-                            ),
-                        )
-                    }
-                    404u16 => {
-                        Err(
-                            Error::ErrorResponse(
-                                crate::runtime::decode::error_response(response).await?,
-                            ),
-                        )
-                    }
-                    409u16 => {
-                        Err(
-                            Error::ErrorResponse(
-                                crate::runtime::decode::error_response(response).await?,
-                            ),
-                        )
-                    }
-                    422u16 => {
-                        Err(
-                            Error::ErrorResponse(
-                                crate::runtime::decode::error_response(response).await?,
-                            ),
-                        )
-                    }
-                    429u16 => {
-                        Err(
-                            Error::ErrorResponse(
-                                crate::runtime::decode::error_response(response).await?,
-                            ),
-                        )
-                    }
-                    500u16 => {
-                        Err(
-                            Error::ErrorResponse(
-                                crate::runtime::decode::error_response(response).await?,
-                            ),
-                        )
-                    }
-                    _ => Err(Error::UnexpectedResponse(response)),
-                }
-            }
+                })
                 .await;
             call.finish_call(result)
         }
@@ -6945,85 +6986,89 @@ pub mod builder {
             let result: Result<
                 ResponseValue<types::ServiceList>,
                 Error<types::Problem>,
-            > = async {
-                let team = team.map_err(Error::InvalidRequest)?;
-                let accept_language = accept_language.map_err(Error::InvalidRequest)?;
-                let request_id = request_id.map_err(Error::InvalidRequest)?;
-                let url = format!(
-                    "{}/team/{}/routing/services", client.baseurl, crate
-                    ::runtime::PathSegment(& team),
-                );
-                let mut header_map = ::reqwest::header::HeaderMap::new();
-                if let Some(value) = accept_language {
-                    header_map.append("Accept-Language", value.to_string().try_into()?);
-                }
-                if let Some(value) = request_id {
-                    header_map.append("Request-ID", value.to_string().try_into()?);
-                }
-                #[allow(unused_mut)]
-                let mut request = client
-                    .client
-                    .get(url)
-                    .header(
-                        ::reqwest::header::ACCEPT,
-                        ::reqwest::header::HeaderValue::from_static("application/json"),
-                    )
-                    .headers(header_map)
-                    .build()?;
-                let info = OperationInfo {
-                    operation_id: "list_services",
-                };
-                client.pre(&mut request, &info).await?;
-                let result = client.exec(request, &info).await;
-                client.post(&result, &info).await?;
-                let response = result?;
-                match response.status().as_u16() {
-                    200u16 => crate::runtime::decode::success(response).await,
-                    400u16 => {
-                        Err(
-                            Error::ErrorResponse(
-                                crate::runtime::decode::error_response(response).await?,
+            > = Box::pin(async {
+                    let team = team.map_err(Error::InvalidRequest)?;
+                    let accept_language = accept_language
+                        .map_err(Error::InvalidRequest)?;
+                    let request_id = request_id.map_err(Error::InvalidRequest)?;
+                    let url = format!(
+                        "{}/team/{}/routing/services", client.baseurl, crate
+                        ::runtime::PathSegment(& team),
+                    );
+                    let mut header_map = ::reqwest::header::HeaderMap::new();
+                    if let Some(value) = accept_language {
+                        header_map
+                            .append("Accept-Language", value.to_string().try_into()?);
+                    }
+                    if let Some(value) = request_id {
+                        header_map.append("Request-ID", value.to_string().try_into()?);
+                    }
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .get(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
                             ),
                         )
+                        .headers(header_map)
+                        .build()?;
+                    let info = OperationInfo {
+                        operation_id: "list_services",
+                    };
+                    client.pre(&mut request, &info).await?;
+                    let result = client.exec(request, &info).await;
+                    client.post(&result, &info).await?;
+                    let response = result?;
+                    match response.status().as_u16() {
+                        200u16 => crate::runtime::decode::success(response).await,
+                        400u16 => {
+                            Err(
+                                Error::ErrorResponse(
+                                    crate::runtime::decode::error_response(response).await?,
+                                ),
+                            )
+                        }
+                        401u16 => {
+                            Err(
+                                Error::ErrorResponse(
+                                    crate::runtime::decode::error_response(response).await?,
+                                ),
+                            )
+                        }
+                        403u16 => {
+                            Err(
+                                Error::ErrorResponse(
+                                    crate::runtime::decode::error_response(response).await?,
+                                ),
+                            )
+                        }
+                        404u16 => {
+                            Err(
+                                Error::ErrorResponse(
+                                    crate::runtime::decode::error_response(response).await?,
+                                ),
+                            )
+                        }
+                        429u16 => {
+                            Err(
+                                Error::ErrorResponse(
+                                    crate::runtime::decode::error_response(response).await?,
+                                ),
+                            )
+                        }
+                        500u16 => {
+                            Err(
+                                Error::ErrorResponse(
+                                    crate::runtime::decode::error_response(response).await?,
+                                ),
+                            )
+                        }
+                        _ => Err(Error::UnexpectedResponse(response)),
                     }
-                    401u16 => {
-                        Err(
-                            Error::ErrorResponse(
-                                crate::runtime::decode::error_response(response).await?,
-                            ),
-                        )
-                    }
-                    403u16 => {
-                        Err(
-                            Error::ErrorResponse(
-                                crate::runtime::decode::error_response(response).await?,
-                            ),
-                        )
-                    }
-                    404u16 => {
-                        Err(
-                            Error::ErrorResponse(
-                                crate::runtime::decode::error_response(response).await?,
-                            ),
-                        )
-                    }
-                    429u16 => {
-                        Err(
-                            Error::ErrorResponse(
-                                crate::runtime::decode::error_response(response).await?,
-                            ),
-                        )
-                    }
-                    500u16 => {
-                        Err(
-                            Error::ErrorResponse(
-                                crate::runtime::decode::error_response(response).await?,
-                            ),
-                        )
-                    }
-                    _ => Err(Error::UnexpectedResponse(response)),
-                }
-            }
+                })
                 .await;
             call.finish_call(result)
         }
@@ -7192,100 +7237,109 @@ pub mod builder {
             let result: Result<
                 ResponseValue<types::ServicePointList>,
                 Error<types::Problem>,
-            > = async {
-                let team = team.map_err(Error::InvalidRequest)?;
-                let carrier = carrier
-                    .map_err(|e| Error::InvalidRequest(
-                        crate::runtime::unset_field(e, "carrier was not initialized"),
-                    ))?;
-                let country = country.map_err(Error::InvalidRequest)?;
-                let page = page.map_err(Error::InvalidRequest)?;
-                let per_page = per_page.map_err(Error::InvalidRequest)?;
-                let postal_code = postal_code.map_err(Error::InvalidRequest)?;
-                let accept_language = accept_language.map_err(Error::InvalidRequest)?;
-                let request_id = request_id.map_err(Error::InvalidRequest)?;
-                let url = format!(
-                    "{}/team/{}/service-points", client.baseurl, crate
-                    ::runtime::PathSegment(& team),
-                );
-                let mut header_map = ::reqwest::header::HeaderMap::new();
-                if let Some(value) = accept_language {
-                    header_map.append("Accept-Language", value.to_string().try_into()?);
-                }
-                if let Some(value) = request_id {
-                    header_map.append("Request-ID", value.to_string().try_into()?);
-                }
-                #[allow(unused_mut)]
-                let mut request = client
-                    .client
-                    .get(url)
-                    .header(
-                        ::reqwest::header::ACCEPT,
-                        ::reqwest::header::HeaderValue::from_static("application/json"),
-                    )
-                    .query(&progenitor_client::QueryParam::new("carrier", &carrier))
-                    .query(&progenitor_client::QueryParam::new("country", &country))
-                    .query(&progenitor_client::QueryParam::new("page", &page))
-                    .query(&progenitor_client::QueryParam::new("per_page", &per_page))
-                    .query(
-                        &progenitor_client::QueryParam::new("postal_code", &postal_code),
-                    )
-                    .headers(header_map)
-                    .build()?;
-                let info = OperationInfo {
-                    operation_id: "list_service_points",
-                };
-                client.pre(&mut request, &info).await?;
-                let result = client.exec(request, &info).await;
-                client.post(&result, &info).await?;
-                let response = result?;
-                match response.status().as_u16() {
-                    200u16 => crate::runtime::decode::success(response).await,
-                    400u16 => {
-                        Err(
-                            Error::ErrorResponse(
-                                crate::runtime::decode::error_response(response).await?,
+            > = Box::pin(async {
+                    let team = team.map_err(Error::InvalidRequest)?;
+                    let carrier = carrier
+                        .map_err(|e| Error::InvalidRequest(
+                            crate::runtime::unset_field(e, "carrier was not initialized"),
+                        ))?;
+                    let country = country.map_err(Error::InvalidRequest)?;
+                    let page = page.map_err(Error::InvalidRequest)?;
+                    let per_page = per_page.map_err(Error::InvalidRequest)?;
+                    let postal_code = postal_code.map_err(Error::InvalidRequest)?;
+                    let accept_language = accept_language
+                        .map_err(Error::InvalidRequest)?;
+                    let request_id = request_id.map_err(Error::InvalidRequest)?;
+                    let url = format!(
+                        "{}/team/{}/service-points", client.baseurl, crate
+                        ::runtime::PathSegment(& team),
+                    );
+                    let mut header_map = ::reqwest::header::HeaderMap::new();
+                    if let Some(value) = accept_language {
+                        header_map
+                            .append("Accept-Language", value.to_string().try_into()?);
+                    }
+                    if let Some(value) = request_id {
+                        header_map.append("Request-ID", value.to_string().try_into()?);
+                    }
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .get(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
                             ),
                         )
-                    }
-                    401u16 => {
-                        Err(
-                            Error::ErrorResponse(
-                                crate::runtime::decode::error_response(response).await?,
+                        .query(&progenitor_client::QueryParam::new("carrier", &carrier))
+                        .query(&progenitor_client::QueryParam::new("country", &country))
+                        .query(&progenitor_client::QueryParam::new("page", &page))
+                        .query(
+                            &progenitor_client::QueryParam::new("per_page", &per_page),
+                        )
+                        .query(
+                            &progenitor_client::QueryParam::new(
+                                "postal_code",
+                                &postal_code,
                             ),
                         )
+                        .headers(header_map)
+                        .build()?;
+                    let info = OperationInfo {
+                        operation_id: "list_service_points",
+                    };
+                    client.pre(&mut request, &info).await?;
+                    let result = client.exec(request, &info).await;
+                    client.post(&result, &info).await?;
+                    let response = result?;
+                    match response.status().as_u16() {
+                        200u16 => crate::runtime::decode::success(response).await,
+                        400u16 => {
+                            Err(
+                                Error::ErrorResponse(
+                                    crate::runtime::decode::error_response(response).await?,
+                                ),
+                            )
+                        }
+                        401u16 => {
+                            Err(
+                                Error::ErrorResponse(
+                                    crate::runtime::decode::error_response(response).await?,
+                                ),
+                            )
+                        }
+                        403u16 => {
+                            Err(
+                                Error::ErrorResponse(
+                                    crate::runtime::decode::error_response(response).await?,
+                                ),
+                            )
+                        }
+                        404u16 => {
+                            Err(
+                                Error::ErrorResponse(
+                                    crate::runtime::decode::error_response(response).await?,
+                                ),
+                            )
+                        }
+                        429u16 => {
+                            Err(
+                                Error::ErrorResponse(
+                                    crate::runtime::decode::error_response(response).await?,
+                                ),
+                            )
+                        }
+                        500u16 => {
+                            Err(
+                                Error::ErrorResponse(
+                                    crate::runtime::decode::error_response(response).await?,
+                                ),
+                            )
+                        }
+                        _ => Err(Error::UnexpectedResponse(response)),
                     }
-                    403u16 => {
-                        Err(
-                            Error::ErrorResponse(
-                                crate::runtime::decode::error_response(response).await?,
-                            ),
-                        )
-                    }
-                    404u16 => {
-                        Err(
-                            Error::ErrorResponse(
-                                crate::runtime::decode::error_response(response).await?,
-                            ),
-                        )
-                    }
-                    429u16 => {
-                        Err(
-                            Error::ErrorResponse(
-                                crate::runtime::decode::error_response(response).await?,
-                            ),
-                        )
-                    }
-                    500u16 => {
-                        Err(
-                            Error::ErrorResponse(
-                                crate::runtime::decode::error_response(response).await?,
-                            ),
-                        )
-                    }
-                    _ => Err(Error::UnexpectedResponse(response)),
-                }
-            }
+                })
                 .await;
             call.finish_call(result)
         }
@@ -7418,99 +7472,103 @@ pub mod builder {
             let result: Result<
                 ResponseValue<types::ServicePointEnvelope>,
                 Error<types::Problem>,
-            > = async {
-                let team = team.map_err(Error::InvalidRequest)?;
-                let carrier = carrier
-                    .map_err(|e| Error::InvalidRequest(
-                        crate::runtime::unset_field(e, "carrier was not initialized"),
-                    ))?;
-                let country = country
-                    .map_err(|e| Error::InvalidRequest(
-                        crate::runtime::unset_field(e, "country was not initialized"),
-                    ))?;
-                let code = code
-                    .map_err(|e| Error::InvalidRequest(
-                        crate::runtime::unset_field(e, "code was not initialized"),
-                    ))?;
-                let accept_language = accept_language.map_err(Error::InvalidRequest)?;
-                let request_id = request_id.map_err(Error::InvalidRequest)?;
-                let url = format!(
-                    "{}/team/{}/service-points/{}/{}/{}", client.baseurl, crate
-                    ::runtime::PathSegment(& team), crate ::runtime::PathSegment(&
-                    carrier), crate ::runtime::PathSegment(& country), crate
-                    ::runtime::PathSegment(& code),
-                );
-                let mut header_map = ::reqwest::header::HeaderMap::new();
-                if let Some(value) = accept_language {
-                    header_map.append("Accept-Language", value.to_string().try_into()?);
-                }
-                if let Some(value) = request_id {
-                    header_map.append("Request-ID", value.to_string().try_into()?);
-                }
-                #[allow(unused_mut)]
-                let mut request = client
-                    .client
-                    .get(url)
-                    .header(
-                        ::reqwest::header::ACCEPT,
-                        ::reqwest::header::HeaderValue::from_static("application/json"),
-                    )
-                    .headers(header_map)
-                    .build()?;
-                let info = OperationInfo {
-                    operation_id: "get_service_point_by_carrier_code",
-                };
-                client.pre(&mut request, &info).await?;
-                let result = client.exec(request, &info).await;
-                client.post(&result, &info).await?;
-                let response = result?;
-                match response.status().as_u16() {
-                    200u16 => crate::runtime::decode::success(response).await,
-                    400u16 => {
-                        Err(
-                            Error::ErrorResponse(
-                                crate::runtime::decode::error_response(response).await?,
+            > = Box::pin(async {
+                    let team = team.map_err(Error::InvalidRequest)?;
+                    let carrier = carrier
+                        .map_err(|e| Error::InvalidRequest(
+                            crate::runtime::unset_field(e, "carrier was not initialized"),
+                        ))?;
+                    let country = country
+                        .map_err(|e| Error::InvalidRequest(
+                            crate::runtime::unset_field(e, "country was not initialized"),
+                        ))?;
+                    let code = code
+                        .map_err(|e| Error::InvalidRequest(
+                            crate::runtime::unset_field(e, "code was not initialized"),
+                        ))?;
+                    let accept_language = accept_language
+                        .map_err(Error::InvalidRequest)?;
+                    let request_id = request_id.map_err(Error::InvalidRequest)?;
+                    let url = format!(
+                        "{}/team/{}/service-points/{}/{}/{}", client.baseurl, crate
+                        ::runtime::PathSegment(& team), crate ::runtime::PathSegment(&
+                        carrier), crate ::runtime::PathSegment(& country), crate
+                        ::runtime::PathSegment(& code),
+                    );
+                    let mut header_map = ::reqwest::header::HeaderMap::new();
+                    if let Some(value) = accept_language {
+                        header_map
+                            .append("Accept-Language", value.to_string().try_into()?);
+                    }
+                    if let Some(value) = request_id {
+                        header_map.append("Request-ID", value.to_string().try_into()?);
+                    }
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .get(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
                             ),
                         )
+                        .headers(header_map)
+                        .build()?;
+                    let info = OperationInfo {
+                        operation_id: "get_service_point_by_carrier_code",
+                    };
+                    client.pre(&mut request, &info).await?;
+                    let result = client.exec(request, &info).await;
+                    client.post(&result, &info).await?;
+                    let response = result?;
+                    match response.status().as_u16() {
+                        200u16 => crate::runtime::decode::success(response).await,
+                        400u16 => {
+                            Err(
+                                Error::ErrorResponse(
+                                    crate::runtime::decode::error_response(response).await?,
+                                ),
+                            )
+                        }
+                        401u16 => {
+                            Err(
+                                Error::ErrorResponse(
+                                    crate::runtime::decode::error_response(response).await?,
+                                ),
+                            )
+                        }
+                        403u16 => {
+                            Err(
+                                Error::ErrorResponse(
+                                    crate::runtime::decode::error_response(response).await?,
+                                ),
+                            )
+                        }
+                        404u16 => {
+                            Err(
+                                Error::ErrorResponse(
+                                    crate::runtime::decode::error_response(response).await?,
+                                ),
+                            )
+                        }
+                        429u16 => {
+                            Err(
+                                Error::ErrorResponse(
+                                    crate::runtime::decode::error_response(response).await?,
+                                ),
+                            )
+                        }
+                        500u16 => {
+                            Err(
+                                Error::ErrorResponse(
+                                    crate::runtime::decode::error_response(response).await?,
+                                ),
+                            )
+                        }
+                        _ => Err(Error::UnexpectedResponse(response)),
                     }
-                    401u16 => {
-                        Err(
-                            Error::ErrorResponse(
-                                crate::runtime::decode::error_response(response).await?,
-                            ),
-                        )
-                    }
-                    403u16 => {
-                        Err(
-                            Error::ErrorResponse(
-                                crate::runtime::decode::error_response(response).await?,
-                            ),
-                        )
-                    }
-                    404u16 => {
-                        Err(
-                            Error::ErrorResponse(
-                                crate::runtime::decode::error_response(response).await?,
-                            ),
-                        )
-                    }
-                    429u16 => {
-                        Err(
-                            Error::ErrorResponse(
-                                crate::runtime::decode::error_response(response).await?,
-                            ),
-                        )
-                    }
-                    500u16 => {
-                        Err(
-                            Error::ErrorResponse(
-                                crate::runtime::decode::error_response(response).await?,
-                            ),
-                        )
-                    }
-                    _ => Err(Error::UnexpectedResponse(response)),
-                }
-            }
+                })
                 .await;
             call.finish_call(result)
         }
@@ -7605,93 +7663,97 @@ pub mod builder {
             let result: Result<
                 ResponseValue<types::ServicePointEnvelope>,
                 Error<types::Problem>,
-            > = async {
-                let team = team.map_err(Error::InvalidRequest)?;
-                let service_point = service_point
-                    .map_err(|e| Error::InvalidRequest(
-                        crate::runtime::unset_field(
-                            e,
-                            "service_point was not initialized",
-                        ),
-                    ))?;
-                let accept_language = accept_language.map_err(Error::InvalidRequest)?;
-                let request_id = request_id.map_err(Error::InvalidRequest)?;
-                let url = format!(
-                    "{}/team/{}/service-points/{}", client.baseurl, crate
-                    ::runtime::PathSegment(& team), crate ::runtime::PathSegment(&
-                    service_point),
-                );
-                let mut header_map = ::reqwest::header::HeaderMap::new();
-                if let Some(value) = accept_language {
-                    header_map.append("Accept-Language", value.to_string().try_into()?);
-                }
-                if let Some(value) = request_id {
-                    header_map.append("Request-ID", value.to_string().try_into()?);
-                }
-                #[allow(unused_mut)]
-                let mut request = client
-                    .client
-                    .get(url)
-                    .header(
-                        ::reqwest::header::ACCEPT,
-                        ::reqwest::header::HeaderValue::from_static("application/json"),
-                    )
-                    .headers(header_map)
-                    .build()?;
-                let info = OperationInfo {
-                    operation_id: "get_service_point",
-                };
-                client.pre(&mut request, &info).await?;
-                let result = client.exec(request, &info).await;
-                client.post(&result, &info).await?;
-                let response = result?;
-                match response.status().as_u16() {
-                    200u16 => crate::runtime::decode::success(response).await,
-                    400u16 => {
-                        Err(
-                            Error::ErrorResponse(
-                                crate::runtime::decode::error_response(response).await?,
+            > = Box::pin(async {
+                    let team = team.map_err(Error::InvalidRequest)?;
+                    let service_point = service_point
+                        .map_err(|e| Error::InvalidRequest(
+                            crate::runtime::unset_field(
+                                e,
+                                "service_point was not initialized",
+                            ),
+                        ))?;
+                    let accept_language = accept_language
+                        .map_err(Error::InvalidRequest)?;
+                    let request_id = request_id.map_err(Error::InvalidRequest)?;
+                    let url = format!(
+                        "{}/team/{}/service-points/{}", client.baseurl, crate
+                        ::runtime::PathSegment(& team), crate ::runtime::PathSegment(&
+                        service_point),
+                    );
+                    let mut header_map = ::reqwest::header::HeaderMap::new();
+                    if let Some(value) = accept_language {
+                        header_map
+                            .append("Accept-Language", value.to_string().try_into()?);
+                    }
+                    if let Some(value) = request_id {
+                        header_map.append("Request-ID", value.to_string().try_into()?);
+                    }
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .get(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
                             ),
                         )
+                        .headers(header_map)
+                        .build()?;
+                    let info = OperationInfo {
+                        operation_id: "get_service_point",
+                    };
+                    client.pre(&mut request, &info).await?;
+                    let result = client.exec(request, &info).await;
+                    client.post(&result, &info).await?;
+                    let response = result?;
+                    match response.status().as_u16() {
+                        200u16 => crate::runtime::decode::success(response).await,
+                        400u16 => {
+                            Err(
+                                Error::ErrorResponse(
+                                    crate::runtime::decode::error_response(response).await?,
+                                ),
+                            )
+                        }
+                        401u16 => {
+                            Err(
+                                Error::ErrorResponse(
+                                    crate::runtime::decode::error_response(response).await?,
+                                ),
+                            )
+                        }
+                        403u16 => {
+                            Err(
+                                Error::ErrorResponse(
+                                    crate::runtime::decode::error_response(response).await?,
+                                ),
+                            )
+                        }
+                        404u16 => {
+                            Err(
+                                Error::ErrorResponse(
+                                    crate::runtime::decode::error_response(response).await?,
+                                ),
+                            )
+                        }
+                        429u16 => {
+                            Err(
+                                Error::ErrorResponse(
+                                    crate::runtime::decode::error_response(response).await?,
+                                ),
+                            )
+                        }
+                        500u16 => {
+                            Err(
+                                Error::ErrorResponse(
+                                    crate::runtime::decode::error_response(response).await?,
+                                ),
+                            )
+                        }
+                        _ => Err(Error::UnexpectedResponse(response)),
                     }
-                    401u16 => {
-                        Err(
-                            Error::ErrorResponse(
-                                crate::runtime::decode::error_response(response).await?,
-                            ),
-                        )
-                    }
-                    403u16 => {
-                        Err(
-                            Error::ErrorResponse(
-                                crate::runtime::decode::error_response(response).await?,
-                            ),
-                        )
-                    }
-                    404u16 => {
-                        Err(
-                            Error::ErrorResponse(
-                                crate::runtime::decode::error_response(response).await?,
-                            ),
-                        )
-                    }
-                    429u16 => {
-                        Err(
-                            Error::ErrorResponse(
-                                crate::runtime::decode::error_response(response).await?,
-                            ),
-                        )
-                    }
-                    500u16 => {
-                        Err(
-                            Error::ErrorResponse(
-                                crate::runtime::decode::error_response(response).await?,
-                            ),
-                        )
-                    }
-                    _ => Err(Error::UnexpectedResponse(response)),
-                }
-            }
+                })
                 .await;
             call.finish_call(result)
         }
@@ -7803,89 +7865,95 @@ pub mod builder {
             let result: Result<
                 ResponseValue<types::ShipmentList>,
                 Error<types::Problem>,
-            > = async {
-                let team = team.map_err(Error::InvalidRequest)?;
-                let page = page.map_err(Error::InvalidRequest)?;
-                let per_page = per_page.map_err(Error::InvalidRequest)?;
-                let accept_language = accept_language.map_err(Error::InvalidRequest)?;
-                let request_id = request_id.map_err(Error::InvalidRequest)?;
-                let url = format!(
-                    "{}/team/{}/shipments", client.baseurl, crate
-                    ::runtime::PathSegment(& team),
-                );
-                let mut header_map = ::reqwest::header::HeaderMap::new();
-                if let Some(value) = accept_language {
-                    header_map.append("Accept-Language", value.to_string().try_into()?);
-                }
-                if let Some(value) = request_id {
-                    header_map.append("Request-ID", value.to_string().try_into()?);
-                }
-                #[allow(unused_mut)]
-                let mut request = client
-                    .client
-                    .get(url)
-                    .header(
-                        ::reqwest::header::ACCEPT,
-                        ::reqwest::header::HeaderValue::from_static("application/json"),
-                    )
-                    .query(&progenitor_client::QueryParam::new("page", &page))
-                    .query(&progenitor_client::QueryParam::new("per_page", &per_page))
-                    .headers(header_map)
-                    .build()?;
-                let info = OperationInfo {
-                    operation_id: "list_shipments",
-                };
-                client.pre(&mut request, &info).await?;
-                let result = client.exec(request, &info).await;
-                client.post(&result, &info).await?;
-                let response = result?;
-                match response.status().as_u16() {
-                    200u16 => crate::runtime::decode::success(response).await,
-                    400u16 => {
-                        Err(
-                            Error::ErrorResponse(
-                                crate::runtime::decode::error_response(response).await?,
+            > = Box::pin(async {
+                    let team = team.map_err(Error::InvalidRequest)?;
+                    let page = page.map_err(Error::InvalidRequest)?;
+                    let per_page = per_page.map_err(Error::InvalidRequest)?;
+                    let accept_language = accept_language
+                        .map_err(Error::InvalidRequest)?;
+                    let request_id = request_id.map_err(Error::InvalidRequest)?;
+                    let url = format!(
+                        "{}/team/{}/shipments", client.baseurl, crate
+                        ::runtime::PathSegment(& team),
+                    );
+                    let mut header_map = ::reqwest::header::HeaderMap::new();
+                    if let Some(value) = accept_language {
+                        header_map
+                            .append("Accept-Language", value.to_string().try_into()?);
+                    }
+                    if let Some(value) = request_id {
+                        header_map.append("Request-ID", value.to_string().try_into()?);
+                    }
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .get(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
                             ),
                         )
-                    }
-                    401u16 => {
-                        Err(
-                            Error::ErrorResponse(
-                                crate::runtime::decode::error_response(response).await?,
-                            ),
+                        .query(&progenitor_client::QueryParam::new("page", &page))
+                        .query(
+                            &progenitor_client::QueryParam::new("per_page", &per_page),
                         )
+                        .headers(header_map)
+                        .build()?;
+                    let info = OperationInfo {
+                        operation_id: "list_shipments",
+                    };
+                    client.pre(&mut request, &info).await?;
+                    let result = client.exec(request, &info).await;
+                    client.post(&result, &info).await?;
+                    let response = result?;
+                    match response.status().as_u16() {
+                        200u16 => crate::runtime::decode::success(response).await,
+                        400u16 => {
+                            Err(
+                                Error::ErrorResponse(
+                                    crate::runtime::decode::error_response(response).await?,
+                                ),
+                            )
+                        }
+                        401u16 => {
+                            Err(
+                                Error::ErrorResponse(
+                                    crate::runtime::decode::error_response(response).await?,
+                                ),
+                            )
+                        }
+                        403u16 => {
+                            Err(
+                                Error::ErrorResponse(
+                                    crate::runtime::decode::error_response(response).await?,
+                                ),
+                            )
+                        }
+                        404u16 => {
+                            Err(
+                                Error::ErrorResponse(
+                                    crate::runtime::decode::error_response(response).await?,
+                                ),
+                            )
+                        }
+                        429u16 => {
+                            Err(
+                                Error::ErrorResponse(
+                                    crate::runtime::decode::error_response(response).await?,
+                                ),
+                            )
+                        }
+                        500u16 => {
+                            Err(
+                                Error::ErrorResponse(
+                                    crate::runtime::decode::error_response(response).await?,
+                                ),
+                            )
+                        }
+                        _ => Err(Error::UnexpectedResponse(response)),
                     }
-                    403u16 => {
-                        Err(
-                            Error::ErrorResponse(
-                                crate::runtime::decode::error_response(response).await?,
-                            ),
-                        )
-                    }
-                    404u16 => {
-                        Err(
-                            Error::ErrorResponse(
-                                crate::runtime::decode::error_response(response).await?,
-                            ),
-                        )
-                    }
-                    429u16 => {
-                        Err(
-                            Error::ErrorResponse(
-                                crate::runtime::decode::error_response(response).await?,
-                            ),
-                        )
-                    }
-                    500u16 => {
-                        Err(
-                            Error::ErrorResponse(
-                                crate::runtime::decode::error_response(response).await?,
-                            ),
-                        )
-                    }
-                    _ => Err(Error::UnexpectedResponse(response)),
-                }
-            }
+                })
                 .await;
             call.finish_call(result)
         }
@@ -8016,110 +8084,117 @@ pub mod builder {
             let result: Result<
                 ResponseValue<types::ShipmentEnvelope>,
                 Error<types::Problem>,
-            > = async {
-                let team = team.map_err(Error::InvalidRequest)?;
-                let accept_language = accept_language.map_err(Error::InvalidRequest)?;
-                let idempotency_key = idempotency_key.map_err(Error::InvalidRequest)?;
-                let request_id = request_id.map_err(Error::InvalidRequest)?;
-                let body = body
-                    .and_then(|v| {
-                        types::ShipmentRequest::try_from(v).map_err(|e| e.to_string())
-                    })
-                    .map_err(Error::InvalidRequest)?;
-                let url = format!(
-                    "{}/team/{}/shipments", client.baseurl, crate
-                    ::runtime::PathSegment(& team),
-                );
-                let mut header_map = ::reqwest::header::HeaderMap::new();
-                if let Some(value) = accept_language {
-                    header_map.append("Accept-Language", value.to_string().try_into()?);
-                }
-                if let Some(value) = idempotency_key {
-                    header_map.append("Idempotency-Key", value.to_string().try_into()?);
-                }
-                if let Some(value) = request_id {
-                    header_map.append("Request-ID", value.to_string().try_into()?);
-                }
-                #[allow(unused_mut)]
-                let mut request = client
-                    .client
-                    .post(url)
-                    .header(
-                        ::reqwest::header::ACCEPT,
-                        ::reqwest::header::HeaderValue::from_static("application/json"),
-                    )
-                    .json(&body)
-                    .headers(header_map)
-                    .build()?;
-                let info = OperationInfo {
-                    operation_id: "create_shipment",
-                };
-                client.pre(&mut request, &info).await?;
-                let result = client.exec(request, &info).await;
-                client.post(&result, &info).await?;
-                let response = result?;
-                match response.status().as_u16() {
-                    200u16 => crate::runtime::decode::success(response).await,
-                    201u16 => crate::runtime::decode::success(response).await,
-                    400u16 => {
-                        Err(
-                            Error::ErrorResponse(
-                                crate::runtime::decode::error_response(response).await?,
+            > = Box::pin(async {
+                    let team = team.map_err(Error::InvalidRequest)?;
+                    let accept_language = accept_language
+                        .map_err(Error::InvalidRequest)?;
+                    let idempotency_key = idempotency_key
+                        .map_err(Error::InvalidRequest)?;
+                    let request_id = request_id.map_err(Error::InvalidRequest)?;
+                    let body = body
+                        .and_then(|v| {
+                            types::ShipmentRequest::try_from(v)
+                                .map_err(|e| e.to_string())
+                        })
+                        .map_err(Error::InvalidRequest)?;
+                    let url = format!(
+                        "{}/team/{}/shipments", client.baseurl, crate
+                        ::runtime::PathSegment(& team),
+                    );
+                    let mut header_map = ::reqwest::header::HeaderMap::new();
+                    if let Some(value) = accept_language {
+                        header_map
+                            .append("Accept-Language", value.to_string().try_into()?);
+                    }
+                    if let Some(value) = idempotency_key {
+                        header_map
+                            .append("Idempotency-Key", value.to_string().try_into()?);
+                    }
+                    if let Some(value) = request_id {
+                        header_map.append("Request-ID", value.to_string().try_into()?);
+                    }
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .post(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
                             ),
                         )
+                        .json(&body)
+                        .headers(header_map)
+                        .build()?;
+                    let info = OperationInfo {
+                        operation_id: "create_shipment",
+                    };
+                    client.pre(&mut request, &info).await?;
+                    let result = client.exec(request, &info).await;
+                    client.post(&result, &info).await?;
+                    let response = result?;
+                    match response.status().as_u16() {
+                        200u16 => crate::runtime::decode::success(response).await,
+                        201u16 => crate::runtime::decode::success(response).await,
+                        400u16 => {
+                            Err(
+                                Error::ErrorResponse(
+                                    crate::runtime::decode::error_response(response).await?,
+                                ),
+                            )
+                        }
+                        401u16 => {
+                            Err(
+                                Error::ErrorResponse(
+                                    crate::runtime::decode::error_response(response).await?,
+                                ),
+                            )
+                        }
+                        403u16 => {
+                            Err(
+                                Error::ErrorResponse(
+                                    crate::runtime::decode::error_response(response).await?,
+                                ),
+                            )
+                        }
+                        404u16 => {
+                            Err(
+                                Error::ErrorResponse(
+                                    crate::runtime::decode::error_response(response).await?,
+                                ),
+                            )
+                        }
+                        409u16 => {
+                            Err(
+                                Error::ErrorResponse(
+                                    crate::runtime::decode::error_response(response).await?,
+                                ),
+                            )
+                        }
+                        422u16 => {
+                            Err(
+                                Error::ErrorResponse(
+                                    crate::runtime::decode::error_response(response).await?,
+                                ),
+                            )
+                        }
+                        429u16 => {
+                            Err(
+                                Error::ErrorResponse(
+                                    crate::runtime::decode::error_response(response).await?,
+                                ),
+                            )
+                        }
+                        500u16 => {
+                            Err(
+                                Error::ErrorResponse(
+                                    crate::runtime::decode::error_response(response).await?,
+                                ),
+                            )
+                        }
+                        _ => Err(Error::UnexpectedResponse(response)),
                     }
-                    401u16 => {
-                        Err(
-                            Error::ErrorResponse(
-                                crate::runtime::decode::error_response(response).await?,
-                            ),
-                        )
-                    }
-                    403u16 => {
-                        Err(
-                            Error::ErrorResponse(
-                                crate::runtime::decode::error_response(response).await?,
-                            ),
-                        )
-                    }
-                    404u16 => {
-                        Err(
-                            Error::ErrorResponse(
-                                crate::runtime::decode::error_response(response).await?,
-                            ),
-                        )
-                    }
-                    409u16 => {
-                        Err(
-                            Error::ErrorResponse(
-                                crate::runtime::decode::error_response(response).await?,
-                            ),
-                        )
-                    }
-                    422u16 => {
-                        Err(
-                            Error::ErrorResponse(
-                                crate::runtime::decode::error_response(response).await?,
-                            ),
-                        )
-                    }
-                    429u16 => {
-                        Err(
-                            Error::ErrorResponse(
-                                crate::runtime::decode::error_response(response).await?,
-                            ),
-                        )
-                    }
-                    500u16 => {
-                        Err(
-                            Error::ErrorResponse(
-                                crate::runtime::decode::error_response(response).await?,
-                            ),
-                        )
-                    }
-                    _ => Err(Error::UnexpectedResponse(response)),
-                }
-            }
+                })
                 .await;
             call.finish_call(result)
         }
@@ -8266,134 +8341,141 @@ pub mod builder {
             let result: Result<
                 ResponseValue<types::CreateAndBookShipmentSuccess>,
                 Error<types::Problem>,
-            > = async {
-                let team = team.map_err(Error::InvalidRequest)?;
-                let accept_language = accept_language.map_err(Error::InvalidRequest)?;
-                let idempotency_key = idempotency_key.map_err(Error::InvalidRequest)?;
-                let prefer = prefer.map_err(Error::InvalidRequest)?;
-                let request_id = request_id.map_err(Error::InvalidRequest)?;
-                let body = body
-                    .and_then(|v| {
-                        types::ShipmentRequest::try_from(v).map_err(|e| e.to_string())
-                    })
-                    .map_err(Error::InvalidRequest)?;
-                let url = format!(
-                    "{}/team/{}/shipments/booking", client.baseurl, crate
-                    ::runtime::PathSegment(& team),
-                );
-                let mut header_map = ::reqwest::header::HeaderMap::new();
-                if let Some(value) = accept_language {
-                    header_map.append("Accept-Language", value.to_string().try_into()?);
-                }
-                if let Some(value) = idempotency_key {
-                    header_map.append("Idempotency-Key", value.to_string().try_into()?);
-                }
-                if let Some(value) = prefer {
-                    header_map.append("Prefer", value.to_string().try_into()?);
-                }
-                if let Some(value) = request_id {
-                    header_map.append("Request-ID", value.to_string().try_into()?);
-                }
-                #[allow(unused_mut)]
-                let mut request = client
-                    .client
-                    .post(url)
-                    .header(
-                        ::reqwest::header::ACCEPT,
-                        ::reqwest::header::HeaderValue::from_static("application/json"),
-                    )
-                    .json(&body)
-                    .headers(header_map)
-                    .build()?;
-                let info = OperationInfo {
-                    operation_id: "create_and_book_shipment",
-                };
-                client.pre(&mut request, &info).await?;
-                let result = client.exec(request, &info).await;
-                client.post(&result, &info).await?;
-                let response = result?;
-                match response.status().as_u16() {
-                    200u16 => {
-                        crate::runtime::decode::success::<
-                            types::ShipmentEnvelope,
-                            _,
-                        >(response)
-                            .await
-                            .and_then(|value| {
-                                value
-                                    .map(types::CreateAndBookShipmentSuccess::ShipmentEnvelope)
-                            })
+            > = Box::pin(async {
+                    let team = team.map_err(Error::InvalidRequest)?;
+                    let accept_language = accept_language
+                        .map_err(Error::InvalidRequest)?;
+                    let idempotency_key = idempotency_key
+                        .map_err(Error::InvalidRequest)?;
+                    let prefer = prefer.map_err(Error::InvalidRequest)?;
+                    let request_id = request_id.map_err(Error::InvalidRequest)?;
+                    let body = body
+                        .and_then(|v| {
+                            types::ShipmentRequest::try_from(v)
+                                .map_err(|e| e.to_string())
+                        })
+                        .map_err(Error::InvalidRequest)?;
+                    let url = format!(
+                        "{}/team/{}/shipments/booking", client.baseurl, crate
+                        ::runtime::PathSegment(& team),
+                    );
+                    let mut header_map = ::reqwest::header::HeaderMap::new();
+                    if let Some(value) = accept_language {
+                        header_map
+                            .append("Accept-Language", value.to_string().try_into()?);
                     }
-                    202u16 => {
-                        crate::runtime::decode::success::<
-                            types::OperationEnvelope,
-                            _,
-                        >(response)
-                            .await
-                            .and_then(|value| {
-                                value
-                                    .map(types::CreateAndBookShipmentSuccess::OperationEnvelope)
-                            })
+                    if let Some(value) = idempotency_key {
+                        header_map
+                            .append("Idempotency-Key", value.to_string().try_into()?);
                     }
-                    400u16 => {
-                        Err(
-                            Error::ErrorResponse(
-                                crate::runtime::decode::error_response(response).await?,
+                    if let Some(value) = prefer {
+                        header_map.append("Prefer", value.to_string().try_into()?);
+                    }
+                    if let Some(value) = request_id {
+                        header_map.append("Request-ID", value.to_string().try_into()?);
+                    }
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .post(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
                             ),
                         )
+                        .json(&body)
+                        .headers(header_map)
+                        .build()?;
+                    let info = OperationInfo {
+                        operation_id: "create_and_book_shipment",
+                    };
+                    client.pre(&mut request, &info).await?;
+                    let result = client.exec(request, &info).await;
+                    client.post(&result, &info).await?;
+                    let response = result?;
+                    match response.status().as_u16() {
+                        200u16 => {
+                            crate::runtime::decode::success::<
+                                types::ShipmentEnvelope,
+                                _,
+                            >(response)
+                                .await
+                                .and_then(|value| {
+                                    value
+                                        .map(types::CreateAndBookShipmentSuccess::ShipmentEnvelope)
+                                })
+                        }
+                        202u16 => {
+                            crate::runtime::decode::success::<
+                                types::OperationEnvelope,
+                                _,
+                            >(response)
+                                .await
+                                .and_then(|value| {
+                                    value
+                                        .map(types::CreateAndBookShipmentSuccess::OperationEnvelope)
+                                })
+                        }
+                        400u16 => {
+                            Err(
+                                Error::ErrorResponse(
+                                    crate::runtime::decode::error_response(response).await?,
+                                ),
+                            )
+                        }
+                        401u16 => {
+                            Err(
+                                Error::ErrorResponse(
+                                    crate::runtime::decode::error_response(response).await?,
+                                ),
+                            )
+                        }
+                        403u16 => {
+                            Err(
+                                Error::ErrorResponse(
+                                    crate::runtime::decode::error_response(response).await?,
+                                ),
+                            )
+                        }
+                        404u16 => {
+                            Err(
+                                Error::ErrorResponse(
+                                    crate::runtime::decode::error_response(response).await?,
+                                ),
+                            )
+                        }
+                        409u16 => {
+                            Err(
+                                Error::ErrorResponse(
+                                    crate::runtime::decode::error_response(response).await?,
+                                ),
+                            )
+                        }
+                        422u16 => {
+                            Err(
+                                Error::ErrorResponse(
+                                    crate::runtime::decode::error_response(response).await?,
+                                ),
+                            )
+                        }
+                        429u16 => {
+                            Err(
+                                Error::ErrorResponse(
+                                    crate::runtime::decode::error_response(response).await?,
+                                ),
+                            )
+                        }
+                        500u16 => {
+                            Err(
+                                Error::ErrorResponse(
+                                    crate::runtime::decode::error_response(response).await?,
+                                ),
+                            )
+                        }
+                        _ => Err(Error::UnexpectedResponse(response)),
                     }
-                    401u16 => {
-                        Err(
-                            Error::ErrorResponse(
-                                crate::runtime::decode::error_response(response).await?,
-                            ),
-                        )
-                    }
-                    403u16 => {
-                        Err(
-                            Error::ErrorResponse(
-                                crate::runtime::decode::error_response(response).await?,
-                            ),
-                        )
-                    }
-                    404u16 => {
-                        Err(
-                            Error::ErrorResponse(
-                                crate::runtime::decode::error_response(response).await?,
-                            ),
-                        )
-                    }
-                    409u16 => {
-                        Err(
-                            Error::ErrorResponse(
-                                crate::runtime::decode::error_response(response).await?,
-                            ),
-                        )
-                    }
-                    422u16 => {
-                        Err(
-                            Error::ErrorResponse(
-                                crate::runtime::decode::error_response(response).await?,
-                            ),
-                        )
-                    }
-                    429u16 => {
-                        Err(
-                            Error::ErrorResponse(
-                                crate::runtime::decode::error_response(response).await?,
-                            ),
-                        )
-                    }
-                    500u16 => {
-                        Err(
-                            Error::ErrorResponse(
-                                crate::runtime::decode::error_response(response).await?,
-                            ),
-                        )
-                    }
-                    _ => Err(Error::UnexpectedResponse(response)),
-                }
-            }
+                })
                 .await;
             call.finish_call(result)
         }
@@ -8500,90 +8582,97 @@ pub mod builder {
             let result: Result<
                 ResponseValue<types::ShipmentEnvelope>,
                 Error<types::Problem>,
-            > = async {
-                let team = team.map_err(Error::InvalidRequest)?;
-                let shipment = shipment
-                    .map_err(|e| Error::InvalidRequest(
-                        crate::runtime::unset_field(e, "shipment was not initialized"),
-                    ))?;
-                let accept_language = accept_language.map_err(Error::InvalidRequest)?;
-                let request_id = request_id.map_err(Error::InvalidRequest)?;
-                let url = format!(
-                    "{}/team/{}/shipments/{}", client.baseurl, crate
-                    ::runtime::PathSegment(& team), crate ::runtime::PathSegment(&
-                    shipment),
-                );
-                let mut header_map = ::reqwest::header::HeaderMap::new();
-                if let Some(value) = accept_language {
-                    header_map.append("Accept-Language", value.to_string().try_into()?);
-                }
-                if let Some(value) = request_id {
-                    header_map.append("Request-ID", value.to_string().try_into()?);
-                }
-                #[allow(unused_mut)]
-                let mut request = client
-                    .client
-                    .get(url)
-                    .header(
-                        ::reqwest::header::ACCEPT,
-                        ::reqwest::header::HeaderValue::from_static("application/json"),
-                    )
-                    .headers(header_map)
-                    .build()?;
-                let info = OperationInfo {
-                    operation_id: "get_shipment",
-                };
-                client.pre(&mut request, &info).await?;
-                let result = client.exec(request, &info).await;
-                client.post(&result, &info).await?;
-                let response = result?;
-                match response.status().as_u16() {
-                    200u16 => crate::runtime::decode::success(response).await,
-                    400u16 => {
-                        Err(
-                            Error::ErrorResponse(
-                                crate::runtime::decode::error_response(response).await?,
+            > = Box::pin(async {
+                    let team = team.map_err(Error::InvalidRequest)?;
+                    let shipment = shipment
+                        .map_err(|e| Error::InvalidRequest(
+                            crate::runtime::unset_field(
+                                e,
+                                "shipment was not initialized",
+                            ),
+                        ))?;
+                    let accept_language = accept_language
+                        .map_err(Error::InvalidRequest)?;
+                    let request_id = request_id.map_err(Error::InvalidRequest)?;
+                    let url = format!(
+                        "{}/team/{}/shipments/{}", client.baseurl, crate
+                        ::runtime::PathSegment(& team), crate ::runtime::PathSegment(&
+                        shipment),
+                    );
+                    let mut header_map = ::reqwest::header::HeaderMap::new();
+                    if let Some(value) = accept_language {
+                        header_map
+                            .append("Accept-Language", value.to_string().try_into()?);
+                    }
+                    if let Some(value) = request_id {
+                        header_map.append("Request-ID", value.to_string().try_into()?);
+                    }
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .get(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
                             ),
                         )
+                        .headers(header_map)
+                        .build()?;
+                    let info = OperationInfo {
+                        operation_id: "get_shipment",
+                    };
+                    client.pre(&mut request, &info).await?;
+                    let result = client.exec(request, &info).await;
+                    client.post(&result, &info).await?;
+                    let response = result?;
+                    match response.status().as_u16() {
+                        200u16 => crate::runtime::decode::success(response).await,
+                        400u16 => {
+                            Err(
+                                Error::ErrorResponse(
+                                    crate::runtime::decode::error_response(response).await?,
+                                ),
+                            )
+                        }
+                        401u16 => {
+                            Err(
+                                Error::ErrorResponse(
+                                    crate::runtime::decode::error_response(response).await?,
+                                ),
+                            )
+                        }
+                        403u16 => {
+                            Err(
+                                Error::ErrorResponse(
+                                    crate::runtime::decode::error_response(response).await?,
+                                ),
+                            )
+                        }
+                        404u16 => {
+                            Err(
+                                Error::ErrorResponse(
+                                    crate::runtime::decode::error_response(response).await?,
+                                ),
+                            )
+                        }
+                        429u16 => {
+                            Err(
+                                Error::ErrorResponse(
+                                    crate::runtime::decode::error_response(response).await?,
+                                ),
+                            )
+                        }
+                        500u16 => {
+                            Err(
+                                Error::ErrorResponse(
+                                    crate::runtime::decode::error_response(response).await?,
+                                ),
+                            )
+                        }
+                        _ => Err(Error::UnexpectedResponse(response)),
                     }
-                    401u16 => {
-                        Err(
-                            Error::ErrorResponse(
-                                crate::runtime::decode::error_response(response).await?,
-                            ),
-                        )
-                    }
-                    403u16 => {
-                        Err(
-                            Error::ErrorResponse(
-                                crate::runtime::decode::error_response(response).await?,
-                            ),
-                        )
-                    }
-                    404u16 => {
-                        Err(
-                            Error::ErrorResponse(
-                                crate::runtime::decode::error_response(response).await?,
-                            ),
-                        )
-                    }
-                    429u16 => {
-                        Err(
-                            Error::ErrorResponse(
-                                crate::runtime::decode::error_response(response).await?,
-                            ),
-                        )
-                    }
-                    500u16 => {
-                        Err(
-                            Error::ErrorResponse(
-                                crate::runtime::decode::error_response(response).await?,
-                            ),
-                        )
-                    }
-                    _ => Err(Error::UnexpectedResponse(response)),
-                }
-            }
+                })
                 .await;
             call.finish_call(result)
         }
@@ -8700,108 +8789,117 @@ pub mod builder {
             let result: Result<
                 ResponseValue<types::DeleteResult>,
                 Error<types::Problem>,
-            > = async {
-                let team = team.map_err(Error::InvalidRequest)?;
-                let shipment = shipment
-                    .map_err(|e| Error::InvalidRequest(
-                        crate::runtime::unset_field(e, "shipment was not initialized"),
-                    ))?;
-                let accept_language = accept_language.map_err(Error::InvalidRequest)?;
-                let idempotency_key = idempotency_key.map_err(Error::InvalidRequest)?;
-                let request_id = request_id.map_err(Error::InvalidRequest)?;
-                let url = format!(
-                    "{}/team/{}/shipments/{}", client.baseurl, crate
-                    ::runtime::PathSegment(& team), crate ::runtime::PathSegment(&
-                    shipment),
-                );
-                let mut header_map = ::reqwest::header::HeaderMap::new();
-                if let Some(value) = accept_language {
-                    header_map.append("Accept-Language", value.to_string().try_into()?);
-                }
-                if let Some(value) = idempotency_key {
-                    header_map.append("Idempotency-Key", value.to_string().try_into()?);
-                }
-                if let Some(value) = request_id {
-                    header_map.append("Request-ID", value.to_string().try_into()?);
-                }
-                #[allow(unused_mut)]
-                let mut request = client
-                    .client
-                    .delete(url)
-                    .header(
-                        ::reqwest::header::ACCEPT,
-                        ::reqwest::header::HeaderValue::from_static("application/json"),
-                    )
-                    .headers(header_map)
-                    .build()?;
-                let info = OperationInfo {
-                    operation_id: "delete_shipment",
-                };
-                client.pre(&mut request, &info).await?;
-                let result = client.exec(request, &info).await;
-                client.post(&result, &info).await?;
-                let response = result?;
-                match response.status().as_u16() {
-                    200u16 => crate::runtime::decode::success(response).await,
-                    400u16 => {
-                        Err(
-                            Error::ErrorResponse(
-                                crate::runtime::decode::error_response(response).await?,
+            > = Box::pin(async {
+                    let team = team.map_err(Error::InvalidRequest)?;
+                    let shipment = shipment
+                        .map_err(|e| Error::InvalidRequest(
+                            crate::runtime::unset_field(
+                                e,
+                                "shipment was not initialized",
+                            ),
+                        ))?;
+                    let accept_language = accept_language
+                        .map_err(Error::InvalidRequest)?;
+                    let idempotency_key = idempotency_key
+                        .map_err(Error::InvalidRequest)?;
+                    let request_id = request_id.map_err(Error::InvalidRequest)?;
+                    let url = format!(
+                        "{}/team/{}/shipments/{}", client.baseurl, crate
+                        ::runtime::PathSegment(& team), crate ::runtime::PathSegment(&
+                        shipment),
+                    );
+                    let mut header_map = ::reqwest::header::HeaderMap::new();
+                    if let Some(value) = accept_language {
+                        header_map
+                            .append("Accept-Language", value.to_string().try_into()?);
+                    }
+                    if let Some(value) = idempotency_key {
+                        header_map
+                            .append("Idempotency-Key", value.to_string().try_into()?);
+                    }
+                    if let Some(value) = request_id {
+                        header_map.append("Request-ID", value.to_string().try_into()?);
+                    }
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .delete(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
                             ),
                         )
+                        .headers(header_map)
+                        .build()?;
+                    let info = OperationInfo {
+                        operation_id: "delete_shipment",
+                    };
+                    client.pre(&mut request, &info).await?;
+                    let result = client.exec(request, &info).await;
+                    client.post(&result, &info).await?;
+                    let response = result?;
+                    match response.status().as_u16() {
+                        200u16 => crate::runtime::decode::success(response).await,
+                        400u16 => {
+                            Err(
+                                Error::ErrorResponse(
+                                    crate::runtime::decode::error_response(response).await?,
+                                ),
+                            )
+                        }
+                        401u16 => {
+                            Err(
+                                Error::ErrorResponse(
+                                    crate::runtime::decode::error_response(response).await?,
+                                ),
+                            )
+                        }
+                        403u16 => {
+                            Err(
+                                Error::ErrorResponse(
+                                    crate::runtime::decode::error_response(response).await?,
+                                ),
+                            )
+                        }
+                        404u16 => {
+                            Err(
+                                Error::ErrorResponse(
+                                    crate::runtime::decode::error_response(response).await?,
+                                ),
+                            )
+                        }
+                        409u16 => {
+                            Err(
+                                Error::ErrorResponse(
+                                    crate::runtime::decode::error_response(response).await?,
+                                ),
+                            )
+                        }
+                        422u16 => {
+                            Err(
+                                Error::ErrorResponse(
+                                    crate::runtime::decode::error_response(response).await?,
+                                ),
+                            )
+                        }
+                        429u16 => {
+                            Err(
+                                Error::ErrorResponse(
+                                    crate::runtime::decode::error_response(response).await?,
+                                ),
+                            )
+                        }
+                        500u16 => {
+                            Err(
+                                Error::ErrorResponse(
+                                    crate::runtime::decode::error_response(response).await?,
+                                ),
+                            )
+                        }
+                        _ => Err(Error::UnexpectedResponse(response)),
                     }
-                    401u16 => {
-                        Err(
-                            Error::ErrorResponse(
-                                crate::runtime::decode::error_response(response).await?,
-                            ),
-                        )
-                    }
-                    403u16 => {
-                        Err(
-                            Error::ErrorResponse(
-                                crate::runtime::decode::error_response(response).await?,
-                            ),
-                        )
-                    }
-                    404u16 => {
-                        Err(
-                            Error::ErrorResponse(
-                                crate::runtime::decode::error_response(response).await?,
-                            ),
-                        )
-                    }
-                    409u16 => {
-                        Err(
-                            Error::ErrorResponse(
-                                crate::runtime::decode::error_response(response).await?,
-                            ),
-                        )
-                    }
-                    422u16 => {
-                        Err(
-                            Error::ErrorResponse(
-                                crate::runtime::decode::error_response(response).await?,
-                            ),
-                        )
-                    }
-                    429u16 => {
-                        Err(
-                            Error::ErrorResponse(
-                                crate::runtime::decode::error_response(response).await?,
-                            ),
-                        )
-                    }
-                    500u16 => {
-                        Err(
-                            Error::ErrorResponse(
-                                crate::runtime::decode::error_response(response).await?,
-                            ),
-                        )
-                    }
-                    _ => Err(Error::UnexpectedResponse(response)),
-                }
-            }
+                })
                 .await;
             call.finish_call(result)
         }
@@ -8934,131 +9032,140 @@ pub mod builder {
             let result: Result<
                 ResponseValue<types::BookShipmentSuccess>,
                 Error<types::Problem>,
-            > = async {
-                let team = team.map_err(Error::InvalidRequest)?;
-                let shipment = shipment
-                    .map_err(|e| Error::InvalidRequest(
-                        crate::runtime::unset_field(e, "shipment was not initialized"),
-                    ))?;
-                let accept_language = accept_language.map_err(Error::InvalidRequest)?;
-                let idempotency_key = idempotency_key.map_err(Error::InvalidRequest)?;
-                let prefer = prefer.map_err(Error::InvalidRequest)?;
-                let request_id = request_id.map_err(Error::InvalidRequest)?;
-                let url = format!(
-                    "{}/team/{}/shipments/{}/booking", client.baseurl, crate
-                    ::runtime::PathSegment(& team), crate ::runtime::PathSegment(&
-                    shipment),
-                );
-                let mut header_map = ::reqwest::header::HeaderMap::new();
-                if let Some(value) = accept_language {
-                    header_map.append("Accept-Language", value.to_string().try_into()?);
-                }
-                if let Some(value) = idempotency_key {
-                    header_map.append("Idempotency-Key", value.to_string().try_into()?);
-                }
-                if let Some(value) = prefer {
-                    header_map.append("Prefer", value.to_string().try_into()?);
-                }
-                if let Some(value) = request_id {
-                    header_map.append("Request-ID", value.to_string().try_into()?);
-                }
-                #[allow(unused_mut)]
-                let mut request = client
-                    .client
-                    .post(url)
-                    .header(
-                        ::reqwest::header::ACCEPT,
-                        ::reqwest::header::HeaderValue::from_static("application/json"),
-                    )
-                    .headers(header_map)
-                    .build()?;
-                let info = OperationInfo {
-                    operation_id: "book_shipment",
-                };
-                client.pre(&mut request, &info).await?;
-                let result = client.exec(request, &info).await;
-                client.post(&result, &info).await?;
-                let response = result?;
-                match response.status().as_u16() {
-                    200u16 => {
-                        crate::runtime::decode::success::<
-                            types::ShipmentEnvelope,
-                            _,
-                        >(response)
-                            .await
-                            .and_then(|value| {
-                                value.map(types::BookShipmentSuccess::ShipmentEnvelope)
-                            })
+            > = Box::pin(async {
+                    let team = team.map_err(Error::InvalidRequest)?;
+                    let shipment = shipment
+                        .map_err(|e| Error::InvalidRequest(
+                            crate::runtime::unset_field(
+                                e,
+                                "shipment was not initialized",
+                            ),
+                        ))?;
+                    let accept_language = accept_language
+                        .map_err(Error::InvalidRequest)?;
+                    let idempotency_key = idempotency_key
+                        .map_err(Error::InvalidRequest)?;
+                    let prefer = prefer.map_err(Error::InvalidRequest)?;
+                    let request_id = request_id.map_err(Error::InvalidRequest)?;
+                    let url = format!(
+                        "{}/team/{}/shipments/{}/booking", client.baseurl, crate
+                        ::runtime::PathSegment(& team), crate ::runtime::PathSegment(&
+                        shipment),
+                    );
+                    let mut header_map = ::reqwest::header::HeaderMap::new();
+                    if let Some(value) = accept_language {
+                        header_map
+                            .append("Accept-Language", value.to_string().try_into()?);
                     }
-                    202u16 => {
-                        crate::runtime::decode::success::<
-                            types::OperationEnvelope,
-                            _,
-                        >(response)
-                            .await
-                            .and_then(|value| {
-                                value.map(types::BookShipmentSuccess::OperationEnvelope)
-                            })
+                    if let Some(value) = idempotency_key {
+                        header_map
+                            .append("Idempotency-Key", value.to_string().try_into()?);
                     }
-                    400u16 => {
-                        Err(
-                            Error::ErrorResponse(
-                                crate::runtime::decode::error_response(response).await?,
+                    if let Some(value) = prefer {
+                        header_map.append("Prefer", value.to_string().try_into()?);
+                    }
+                    if let Some(value) = request_id {
+                        header_map.append("Request-ID", value.to_string().try_into()?);
+                    }
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .post(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
                             ),
                         )
+                        .headers(header_map)
+                        .build()?;
+                    let info = OperationInfo {
+                        operation_id: "book_shipment",
+                    };
+                    client.pre(&mut request, &info).await?;
+                    let result = client.exec(request, &info).await;
+                    client.post(&result, &info).await?;
+                    let response = result?;
+                    match response.status().as_u16() {
+                        200u16 => {
+                            crate::runtime::decode::success::<
+                                types::ShipmentEnvelope,
+                                _,
+                            >(response)
+                                .await
+                                .and_then(|value| {
+                                    value.map(types::BookShipmentSuccess::ShipmentEnvelope)
+                                })
+                        }
+                        202u16 => {
+                            crate::runtime::decode::success::<
+                                types::OperationEnvelope,
+                                _,
+                            >(response)
+                                .await
+                                .and_then(|value| {
+                                    value.map(types::BookShipmentSuccess::OperationEnvelope)
+                                })
+                        }
+                        400u16 => {
+                            Err(
+                                Error::ErrorResponse(
+                                    crate::runtime::decode::error_response(response).await?,
+                                ),
+                            )
+                        }
+                        401u16 => {
+                            Err(
+                                Error::ErrorResponse(
+                                    crate::runtime::decode::error_response(response).await?,
+                                ),
+                            )
+                        }
+                        403u16 => {
+                            Err(
+                                Error::ErrorResponse(
+                                    crate::runtime::decode::error_response(response).await?,
+                                ),
+                            )
+                        }
+                        404u16 => {
+                            Err(
+                                Error::ErrorResponse(
+                                    crate::runtime::decode::error_response(response).await?,
+                                ),
+                            )
+                        }
+                        409u16 => {
+                            Err(
+                                Error::ErrorResponse(
+                                    crate::runtime::decode::error_response(response).await?,
+                                ),
+                            )
+                        }
+                        422u16 => {
+                            Err(
+                                Error::ErrorResponse(
+                                    crate::runtime::decode::error_response(response).await?,
+                                ),
+                            )
+                        }
+                        429u16 => {
+                            Err(
+                                Error::ErrorResponse(
+                                    crate::runtime::decode::error_response(response).await?,
+                                ),
+                            )
+                        }
+                        500u16 => {
+                            Err(
+                                Error::ErrorResponse(
+                                    crate::runtime::decode::error_response(response).await?,
+                                ),
+                            )
+                        }
+                        _ => Err(Error::UnexpectedResponse(response)),
                     }
-                    401u16 => {
-                        Err(
-                            Error::ErrorResponse(
-                                crate::runtime::decode::error_response(response).await?,
-                            ),
-                        )
-                    }
-                    403u16 => {
-                        Err(
-                            Error::ErrorResponse(
-                                crate::runtime::decode::error_response(response).await?,
-                            ),
-                        )
-                    }
-                    404u16 => {
-                        Err(
-                            Error::ErrorResponse(
-                                crate::runtime::decode::error_response(response).await?,
-                            ),
-                        )
-                    }
-                    409u16 => {
-                        Err(
-                            Error::ErrorResponse(
-                                crate::runtime::decode::error_response(response).await?,
-                            ),
-                        )
-                    }
-                    422u16 => {
-                        Err(
-                            Error::ErrorResponse(
-                                crate::runtime::decode::error_response(response).await?,
-                            ),
-                        )
-                    }
-                    429u16 => {
-                        Err(
-                            Error::ErrorResponse(
-                                crate::runtime::decode::error_response(response).await?,
-                            ),
-                        )
-                    }
-                    500u16 => {
-                        Err(
-                            Error::ErrorResponse(
-                                crate::runtime::decode::error_response(response).await?,
-                            ),
-                        )
-                    }
-                    _ => Err(Error::UnexpectedResponse(response)),
-                }
-            }
+                })
                 .await;
             call.finish_call(result)
         }

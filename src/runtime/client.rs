@@ -697,9 +697,8 @@ impl ClientContext {
                 }
             }
         };
-        // Boxed: the attempts future is large (reqwest's pending request, the timer, the body
-        // read), and every layer above would otherwise carry and move it by value.
-        let result = Box::pin(send.instrument(span.clone())).await;
+        // Not boxed here: the generated `send()` boxes the whole call.
+        let result = send.instrument(span.clone()).await;
         let _entered = span.enter();
         let (result, timed_out) = match result {
             Attempt::Done(result) => (result, false),

@@ -287,7 +287,10 @@ impl VisitMut for SendPatcher {
             #first
             let call = client.for_call();
             let client = &call;
-            let result: Result<ResponseValue<#value>, Error<#body>> = async { #(#rest)* }.await;
+            // Boxed: the call (request, attempts, body) is one allocation, and the future a
+            // caller holds, spawns or joins is a few words instead of kilobytes.
+            let result: Result<ResponseValue<#value>, Error<#body>> =
+                Box::pin(async { #(#rest)* }).await;
             call.finish_call(result)
         });
         self.changed += 1;
