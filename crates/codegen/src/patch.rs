@@ -1066,7 +1066,7 @@ struct LighterCalls {
 /// The field named by an unset-field initialiser, and the message: `x` and "x was not
 /// initialized" of `Err("x was not initialized".to_string())`, or typify's "no value supplied
 /// for x".
-fn unset_field(expr: &syn::Expr) -> Option<(String, String)> {
+fn unset_field_initialiser(expr: &syn::Expr) -> Option<(String, String)> {
     let text = expr.to_token_stream().to_string();
     let message = text
         .strip_prefix("Err (\"")?
@@ -1182,7 +1182,7 @@ impl VisitMut for LighterCalls {
     }
 
     fn visit_field_value_mut(&mut self, field: &mut syn::FieldValue) {
-        if let Some((name, message)) = unset_field(&field.expr) {
+        if let Some((name, message)) = unset_field_initialiser(&field.expr) {
             field.expr = syn::parse_quote!(Err(String::new()));
             self.required.push((name, message));
             self.changed += 1;
