@@ -112,6 +112,7 @@ build() { # app -> seconds on stdout
 
 echo "cargo $(cargo --version | cut -d' ' -f2), CARGO_BUILD_JOBS=$CARGO_BUILD_JOBS, $(nproc) cores"
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+ratios=()
 for round in $(seq 1 "$rounds"); do
   if [ $((round % 2)) -eq 1 ]; then order="reqwest-only with-parcelkit"; else order="with-parcelkit reqwest-only"; fi
   declare -A seconds=()
@@ -120,5 +121,12 @@ for round in $(seq 1 "$rounds"); do
   done
   awk -v p="${seconds[with-parcelkit]}" -v r="${seconds[reqwest-only]}" -v n="$round" \
     'BEGIN { printf "round %d: parcelkit app %.1f s, reqwest-only app %.1f s, ratio %.2fx\n", n, p, r, p / r }'
+  ratios+=("$(awk -v p="${seconds[with-parcelkit]}" -v r="${seconds[reqwest-only]}" 'BEGIN { printf "%.4f", p / r }')")
 done
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+# One round says little on a machine whose speed drifts: the median of all of them.
+printf '%s\n' "${ratios[@]}" | sort -g | awk '{ r[NR] = $1 } END {
+  m = (NR % 2) ? r[(NR + 1) / 2] : (r[NR / 2] + r[NR / 2 + 1]) / 2
+  printf "median ratio over %d rounds: %.2fx (lowest %.2fx, highest %.2fx)\n", NR, m, r[1], r[NR]
+}'
+
