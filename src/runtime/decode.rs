@@ -154,7 +154,9 @@ pub async fn error_response<B: ErrorBody + DeserializeOwned, E>(
     }
 }
 
-async fn take<E>(
+/// Takes `response` apart: status, headers, whether the body was cut at the cap, and the body
+/// (the bytes [`read_capped`] kept, without awaiting the body again).
+pub(crate) async fn take<E>(
     mut response: reqwest::Response,
 ) -> Result<(StatusCode, HeaderMap, Option<BodyCut>, Bytes), Error<E>> {
     let status = response.status();

@@ -25,7 +25,7 @@ use progenitor_client::Error as Raw;
 
 use super::{Client, ResponseValue, types};
 use crate::Error;
-use crate::runtime::decode::{self, BodyCut, ReadBody};
+use crate::runtime::decode::{self, BodyCut};
 
 /// The operation name downloads carry in logs and traces.
 const OPERATION: &str = "download_document";
@@ -132,7 +132,8 @@ impl Client {
                 Raw::UnexpectedResponse(response)
             });
         }
-        if let Some(BodyCut { limit }) = ReadBody::of(&response).and_then(|read| read.cut) {
+        let (status, headers, cut, bytes) = decode::take(response).await?;
+        if let Some(BodyCut { limit }) = cut {
             // A cut file is a corrupt file: refuse it rather than return a part.
             return Err(Raw::InvalidResponsePayload(
                 Bytes::new(),
@@ -141,12 +142,10 @@ impl Client {
                 )),
             ));
         }
-        let headers = response.headers().clone();
         let content_type = headers
             .get(CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
-        let bytes = response.bytes().await.map_err(Raw::ResponseBodyError)?;
         Ok(ResponseValue::new(
             DownloadedDocument {
                 bytes,
