@@ -1434,11 +1434,10 @@ of an invalid address. The known properties are those of `Destination`.
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.item_id = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for item_id: {e}")
-                    });
+                self.item_id = crate::runtime::convert_field(
+                    value,
+                    "error converting supplied value for item_id",
+                );
                 self
             }
         }
@@ -1518,11 +1517,10 @@ of an invalid address. The known properties are those of `Destination`.
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.city = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for city: {e}")
-                    });
+                self.city = crate::runtime::convert_field(
+                    value,
+                    "error converting supplied value for city",
+                );
                 self
             }
             pub fn country<T>(mut self, value: T) -> Self
@@ -1530,11 +1528,10 @@ of an invalid address. The known properties are those of `Destination`.
                 T: ::std::convert::TryInto<super::DestinationCountry>,
                 T::Error: ::std::fmt::Display,
             {
-                self.country = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for country: {e}")
-                    });
+                self.country = crate::runtime::convert_field(
+                    value,
+                    "error converting supplied value for country",
+                );
                 self
             }
             pub fn email<T>(mut self, value: T) -> Self
@@ -1549,11 +1546,10 @@ of an invalid address. The known properties are those of `Destination`.
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.line1 = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for line1: {e}")
-                    });
+                self.line1 = crate::runtime::convert_field(
+                    value,
+                    "error converting supplied value for line1",
+                );
                 self
             }
             pub fn line2<T>(mut self, value: T) -> Self
@@ -1568,11 +1564,10 @@ of an invalid address. The known properties are those of `Destination`.
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.name = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for name: {e}")
-                    });
+                self.name = crate::runtime::convert_field(
+                    value,
+                    "error converting supplied value for name",
+                );
                 self
             }
             pub fn phone<T>(mut self, value: T) -> Self
@@ -1587,11 +1582,10 @@ of an invalid address. The known properties are those of `Destination`.
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.postal_code = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for postal_code: {e}")
-                    });
+                self.postal_code = crate::runtime::convert_field(
+                    value,
+                    "error converting supplied value for postal_code",
+                );
                 self
             }
             pub fn state<T>(mut self, value: T) -> Self
@@ -1689,11 +1683,10 @@ of an invalid address. The known properties are those of `Destination`.
                 T: ::std::convert::TryInto<::std::num::NonZeroU64>,
                 T::Error: ::std::fmt::Display,
             {
-                self.amount = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for amount: {e}")
-                    });
+                self.amount = crate::runtime::convert_field(
+                    value,
+                    "error converting supplied value for amount",
+                );
                 self
             }
             pub fn id<T>(mut self, value: T) -> Self
@@ -1701,9 +1694,10 @@ of an invalid address. The known properties are those of `Destination`.
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.id = value
-                    .try_into()
-                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self.id = crate::runtime::convert_field(
+                    value,
+                    "error converting supplied value for id",
+                );
                 self
             }
             pub fn user_id<T>(mut self, value: T) -> Self
@@ -1711,11 +1705,10 @@ of an invalid address. The known properties are those of `Destination`.
                 T: ::std::convert::TryInto<super::PurchaseInitRequestUserId>,
                 T::Error: ::std::fmt::Display,
             {
-                self.user_id = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for user_id: {e}")
-                    });
+                self.user_id = crate::runtime::convert_field(
+                    value,
+                    "error converting supplied value for user_id",
+                );
                 self
             }
         }
@@ -1781,11 +1774,10 @@ of an invalid address. The known properties are those of `Destination`.
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.session_id = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for session_id: {e}")
-                    });
+                self.session_id = crate::runtime::convert_field(
+                    value,
+                    "error converting supplied value for session_id",
+                );
                 self
             }
         }
@@ -1843,11 +1835,10 @@ of an invalid address. The known properties are those of `Destination`.
                 T: ::std::convert::TryInto<super::Destination>,
                 T::Error: ::std::fmt::Display,
             {
-                self.destination = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for destination: {e}")
-                    });
+                self.destination = crate::runtime::convert_field(
+                    value,
+                    "error converting supplied value for destination",
+                );
                 self
             }
             pub fn item_ids<T, I>(mut self, value: T) -> Self
@@ -1926,11 +1917,10 @@ of an invalid address. The known properties are those of `Destination`.
                 T: ::std::convert::TryInto<crate::phygitals::QuoteId>,
                 T::Error: ::std::fmt::Display,
             {
-                self.quote_id = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for quote_id: {e}")
-                    });
+                self.quote_id = crate::runtime::convert_field(
+                    value,
+                    "error converting supplied value for quote_id",
+                );
                 self
             }
         }
@@ -2367,20 +2357,12 @@ pub mod builder {
                     let info = OperationInfo {
                         operation_id: "get_card",
                     };
-                    client.pre(&mut request, &info).await?;
+                    client.inner.prepare(&mut request);
                     let result = client.exec(request, &info).await;
-                    client.post(&result, &info).await?;
                     let response = result?;
                     match response.status().as_u16() {
                         200u16 => crate::runtime::decode::success(response).await,
-                        401u16 => {
-                            Err(
-                                Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response).await?,
-                                ),
-                            )
-                        }
-                        404u16 => {
+                        401u16 | 404u16 => {
                             Err(
                                 Error::ErrorResponse(
                                     crate::runtime::decode::error_response(response).await?,
@@ -2456,27 +2438,12 @@ pub mod builder {
                     let info = OperationInfo {
                         operation_id: "get_inventory",
                     };
-                    client.pre(&mut request, &info).await?;
+                    client.inner.prepare(&mut request);
                     let result = client.exec(request, &info).await;
-                    client.post(&result, &info).await?;
                     let response = result?;
                     match response.status().as_u16() {
                         200u16 => crate::runtime::decode::success(response).await,
-                        401u16 => {
-                            Err(
-                                Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response).await?,
-                                ),
-                            )
-                        }
-                        404u16 => {
-                            Err(
-                                Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response).await?,
-                                ),
-                            )
-                        }
-                        500u16 => {
+                        401u16 | 404u16 | 500u16 => {
                             Err(
                                 Error::ErrorResponse(
                                     crate::runtime::decode::error_response(response).await?,
@@ -2515,7 +2482,7 @@ pub mod builder {
                 crate::phygitals::OrderId,
             >>::Error: std::fmt::Display,
         {
-            self.order_id = value.try_into().map_err(|e| format!("order_id: {}", e));
+            self.order_id = crate::runtime::convert_field(value, "order_id");
             self
         }
 
@@ -2557,27 +2524,12 @@ pub mod builder {
                     let info = OperationInfo {
                         operation_id: "get_shipping_order",
                     };
-                    client.pre(&mut request, &info).await?;
+                    client.inner.prepare(&mut request);
                     let result = client.exec(request, &info).await;
-                    client.post(&result, &info).await?;
                     let response = result?;
                     match response.status().as_u16() {
                         200u16 => crate::runtime::decode::success(response).await,
-                        401u16 => {
-                            Err(
-                                Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response).await?,
-                                ),
-                            )
-                        }
-                        404u16 => {
-                            Err(
-                                Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response).await?,
-                                ),
-                            )
-                        }
-                        500u16 => {
+                        401u16 | 404u16 | 500u16 => {
                             Err(
                                 Error::ErrorResponse(
                                     crate::runtime::decode::error_response(response).await?,
@@ -2667,34 +2619,12 @@ pub mod builder {
                     let info = OperationInfo {
                         operation_id: "quote_shipping",
                     };
-                    client.pre(&mut request, &info).await?;
+                    client.inner.prepare(&mut request);
                     let result = client.exec(request, &info).await;
-                    client.post(&result, &info).await?;
                     let response = result?;
                     match response.status().as_u16() {
                         200u16 => crate::runtime::decode::success(response).await,
-                        400u16 => {
-                            Err(
-                                Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response).await?,
-                                ),
-                            )
-                        }
-                        401u16 => {
-                            Err(
-                                Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response).await?,
-                                ),
-                            )
-                        }
-                        422u16 => {
-                            Err(
-                                Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response).await?,
-                                ),
-                            )
-                        }
-                        500u16 => {
+                        400u16 | 401u16 | 422u16 | 500u16 => {
                             Err(
                                 Error::ErrorResponse(
                                     crate::runtime::decode::error_response(response).await?,
@@ -2784,27 +2714,12 @@ pub mod builder {
                     let info = OperationInfo {
                         operation_id: "request_shipping",
                     };
-                    client.pre(&mut request, &info).await?;
+                    client.inner.prepare(&mut request);
                     let result = client.exec(request, &info).await;
-                    client.post(&result, &info).await?;
                     let response = result?;
                     match response.status().as_u16() {
                         200u16 => crate::runtime::decode::success(response).await,
-                        400u16 => {
-                            Err(
-                                Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response).await?,
-                                ),
-                            )
-                        }
-                        401u16 => {
-                            Err(
-                                Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response).await?,
-                                ),
-                            )
-                        }
-                        500u16 => {
+                        400u16 | 401u16 | 500u16 => {
                             Err(
                                 Error::ErrorResponse(
                                     crate::runtime::decode::error_response(response).await?,
@@ -2882,9 +2797,8 @@ pub mod builder {
                     let info = OperationInfo {
                         operation_id: "list_available_packs",
                     };
-                    client.pre(&mut request, &info).await?;
+                    client.inner.prepare(&mut request);
                     let result = client.exec(request, &info).await;
-                    client.post(&result, &info).await?;
                     let response = result?;
                     match response.status().as_u16() {
                         200u16 => crate::runtime::decode::success(response).await,
@@ -2981,20 +2895,12 @@ pub mod builder {
                     let info = OperationInfo {
                         operation_id: "init_purchase",
                     };
-                    client.pre(&mut request, &info).await?;
+                    client.inner.prepare(&mut request);
                     let result = client.exec(request, &info).await;
-                    client.post(&result, &info).await?;
                     let response = result?;
                     match response.status().as_u16() {
                         200u16 => crate::runtime::decode::success(response).await,
-                        400u16 => {
-                            Err(
-                                Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response).await?,
-                                ),
-                            )
-                        }
-                        401u16 => {
+                        400u16 | 401u16 => {
                             Err(
                                 Error::ErrorResponse(
                                     crate::runtime::decode::error_response(response).await?,
@@ -3089,20 +2995,12 @@ pub mod builder {
                     let info = OperationInfo {
                         operation_id: "get_purchase_status",
                     };
-                    client.pre(&mut request, &info).await?;
+                    client.inner.prepare(&mut request);
                     let result = client.exec(request, &info).await;
-                    client.post(&result, &info).await?;
                     let response = result?;
                     match response.status().as_u16() {
                         200u16 => crate::runtime::decode::success(response).await,
-                        400u16 => {
-                            Err(
-                                Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response).await?,
-                                ),
-                            )
-                        }
-                        401u16 => {
+                        400u16 | 401u16 => {
                             Err(
                                 Error::ErrorResponse(
                                     crate::runtime::decode::error_response(response).await?,
@@ -3194,34 +3092,12 @@ pub mod builder {
                     let info = OperationInfo {
                         operation_id: "buyback_item",
                     };
-                    client.pre(&mut request, &info).await?;
+                    client.inner.prepare(&mut request);
                     let result = client.exec(request, &info).await;
-                    client.post(&result, &info).await?;
                     let response = result?;
                     match response.status().as_u16() {
                         200u16 => crate::runtime::decode::success(response).await,
-                        400u16 => {
-                            Err(
-                                Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response).await?,
-                                ),
-                            )
-                        }
-                        401u16 => {
-                            Err(
-                                Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response).await?,
-                                ),
-                            )
-                        }
-                        429u16 => {
-                            Err(
-                                Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response).await?,
-                                ),
-                            )
-                        }
-                        500u16 => {
+                        400u16 | 401u16 | 429u16 | 500u16 => {
                             Err(
                                 Error::ErrorResponse(
                                     crate::runtime::decode::error_response(response).await?,
@@ -3314,20 +3190,12 @@ pub mod builder {
                     let info = OperationInfo {
                         operation_id: "list_recent_pulls",
                     };
-                    client.pre(&mut request, &info).await?;
+                    client.inner.prepare(&mut request);
                     let result = client.exec(request, &info).await;
-                    client.post(&result, &info).await?;
                     let response = result?;
                     match response.status().as_u16() {
                         200u16 => crate::runtime::decode::success(response).await,
-                        401u16 => {
-                            Err(
-                                Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response).await?,
-                                ),
-                            )
-                        }
-                        500u16 => {
+                        401u16 | 500u16 => {
                             Err(
                                 Error::ErrorResponse(
                                     crate::runtime::decode::error_response(response).await?,

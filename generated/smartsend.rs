@@ -2444,11 +2444,10 @@ state, and booking logic branches on it.
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.code = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for code: {e}")
-                    });
+                self.code = crate::runtime::convert_field(
+                    value,
+                    "error converting supplied value for code",
+                );
                 self
             }
         }
@@ -2543,11 +2542,10 @@ state, and booking logic branches on it.
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.city = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for city: {e}")
-                    });
+                self.city = crate::runtime::convert_field(
+                    value,
+                    "error converting supplied value for city",
+                );
                 self
             }
             pub fn country<T>(mut self, value: T) -> Self
@@ -2555,11 +2553,10 @@ state, and booking logic branches on it.
                 T: ::std::convert::TryInto<super::AddressCountry>,
                 T::Error: ::std::fmt::Display,
             {
-                self.country = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for country: {e}")
-                    });
+                self.country = crate::runtime::convert_field(
+                    value,
+                    "error converting supplied value for country",
+                );
                 self
             }
             pub fn postal_code<T>(mut self, value: T) -> Self
@@ -2646,11 +2643,10 @@ state, and booking logic branches on it.
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.reference = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for reference: {e}")
-                    });
+                self.reference = crate::runtime::convert_field(
+                    value,
+                    "error converting supplied value for reference",
+                );
                 self
             }
         }
@@ -2905,11 +2901,10 @@ state, and booking logic branches on it.
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.carrier = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for carrier: {e}")
-                    });
+                self.carrier = crate::runtime::convert_field(
+                    value,
+                    "error converting supplied value for carrier",
+                );
                 self
             }
             pub fn incoterm<T>(mut self, value: T) -> Self
@@ -2926,11 +2921,10 @@ state, and booking logic branches on it.
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.service = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for service: {e}")
-                    });
+                self.service = crate::runtime::convert_field(
+                    value,
+                    "error converting supplied value for service",
+                );
                 self
             }
         }
@@ -3172,11 +3166,10 @@ state, and booking logic branches on it.
                 T: ::std::convert::TryInto<::std::option::Option<crate::Decimal>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.cost_amount = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for cost_amount: {e}")
-                    });
+                self.cost_amount = crate::runtime::convert_field(
+                    value,
+                    "error converting supplied value for cost_amount",
+                );
                 self
             }
             pub fn country_of_origin<T>(mut self, value: T) -> Self
@@ -3186,13 +3179,10 @@ state, and booking logic branches on it.
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.country_of_origin = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for country_of_origin: {e}"
-                        )
-                    });
+                self.country_of_origin = crate::runtime::convert_field(
+                    value,
+                    "error converting supplied value for country_of_origin",
+                );
                 self
             }
             pub fn description<T>(mut self, value: T) -> Self
@@ -3209,11 +3199,10 @@ state, and booking logic branches on it.
                 T: ::std::convert::TryInto<::std::option::Option<crate::Decimal>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.duty_amount = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for duty_amount: {e}")
-                    });
+                self.duty_amount = crate::runtime::convert_field(
+                    value,
+                    "error converting supplied value for duty_amount",
+                );
                 self
             }
             pub fn identifier<T>(mut self, value: T) -> Self
@@ -3255,11 +3244,10 @@ state, and booking logic branches on it.
                 T: ::std::convert::TryInto<::std::option::Option<f64>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.net_weight = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for net_weight: {e}")
-                    });
+                self.net_weight = crate::runtime::convert_field(
+                    value,
+                    "error converting supplied value for net_weight",
+                );
                 self
             }
             pub fn quantity<T>(mut self, value: T) -> Self
@@ -3269,11 +3257,10 @@ state, and booking logic branches on it.
                 >,
                 T::Error: ::std::fmt::Display,
             {
-                self.quantity = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for quantity: {e}")
-                    });
+                self.quantity = crate::runtime::convert_field(
+                    value,
+                    "error converting supplied value for quantity",
+                );
                 self
             }
             pub fn reference<T>(mut self, value: T) -> Self
@@ -3306,11 +3293,10 @@ state, and booking logic branches on it.
                 T: ::std::convert::TryInto<::std::option::Option<crate::Decimal>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.tax_amount = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for tax_amount: {e}")
-                    });
+                self.tax_amount = crate::runtime::convert_field(
+                    value,
+                    "error converting supplied value for tax_amount",
+                );
                 self
             }
             pub fn total_net_amount<T>(mut self, value: T) -> Self
@@ -3318,13 +3304,10 @@ state, and booking logic branches on it.
                 T: ::std::convert::TryInto<::std::option::Option<crate::Decimal>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.total_net_amount = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for total_net_amount: {e}"
-                        )
-                    });
+                self.total_net_amount = crate::runtime::convert_field(
+                    value,
+                    "error converting supplied value for total_net_amount",
+                );
                 self
             }
             pub fn uri<T>(mut self, value: T) -> Self
@@ -3462,11 +3445,10 @@ state, and booking logic branches on it.
                 T: ::std::convert::TryInto<::std::option::Option<crate::Decimal>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.duty_amount = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for duty_amount: {e}")
-                    });
+                self.duty_amount = crate::runtime::convert_field(
+                    value,
+                    "error converting supplied value for duty_amount",
+                );
                 self
             }
             pub fn freetext<T>(mut self, value: T) -> Self
@@ -3483,11 +3465,10 @@ state, and booking logic branches on it.
                 T: ::std::convert::TryInto<::std::option::Option<f64>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.gross_weight = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for gross_weight: {e}")
-                    });
+                self.gross_weight = crate::runtime::convert_field(
+                    value,
+                    "error converting supplied value for gross_weight",
+                );
                 self
             }
             pub fn height<T>(mut self, value: T) -> Self
@@ -3495,11 +3476,10 @@ state, and booking logic branches on it.
                 T: ::std::convert::TryInto<::std::option::Option<f64>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.height = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for height: {e}")
-                    });
+                self.height = crate::runtime::convert_field(
+                    value,
+                    "error converting supplied value for height",
+                );
                 self
             }
             pub fn identifier<T>(mut self, value: T) -> Self
@@ -3538,11 +3518,10 @@ state, and booking logic branches on it.
                 T: ::std::convert::TryInto<::std::option::Option<f64>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.length = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for length: {e}")
-                    });
+                self.length = crate::runtime::convert_field(
+                    value,
+                    "error converting supplied value for length",
+                );
                 self
             }
             pub fn reference<T>(mut self, value: T) -> Self
@@ -3559,11 +3538,10 @@ state, and booking logic branches on it.
                 T: ::std::convert::TryInto<::std::option::Option<crate::Decimal>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.tax_amount = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for tax_amount: {e}")
-                    });
+                self.tax_amount = crate::runtime::convert_field(
+                    value,
+                    "error converting supplied value for tax_amount",
+                );
                 self
             }
             pub fn total_net_amount<T>(mut self, value: T) -> Self
@@ -3571,13 +3549,10 @@ state, and booking logic branches on it.
                 T: ::std::convert::TryInto<::std::option::Option<crate::Decimal>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.total_net_amount = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for total_net_amount: {e}"
-                        )
-                    });
+                self.total_net_amount = crate::runtime::convert_field(
+                    value,
+                    "error converting supplied value for total_net_amount",
+                );
                 self
             }
             pub fn tracking_url<T>(mut self, value: T) -> Self
@@ -3594,11 +3569,10 @@ state, and booking logic branches on it.
                 T: ::std::convert::TryInto<::std::option::Option<f64>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.width = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for width: {e}")
-                    });
+                self.width = crate::runtime::convert_field(
+                    value,
+                    "error converting supplied value for width",
+                );
                 self
             }
         }
@@ -3668,11 +3642,10 @@ state, and booking logic branches on it.
                 T: ::std::convert::TryInto<::std::option::Option<super::Pickup>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.pickup = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for pickup: {e}")
-                    });
+                self.pickup = crate::runtime::convert_field(
+                    value,
+                    "error converting supplied value for pickup",
+                );
                 self
             }
             pub fn receiver<T>(mut self, value: T) -> Self
@@ -3680,11 +3653,10 @@ state, and booking logic branches on it.
                 T: ::std::convert::TryInto<super::Receiver>,
                 T::Error: ::std::fmt::Display,
             {
-                self.receiver = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for receiver: {e}")
-                    });
+                self.receiver = crate::runtime::convert_field(
+                    value,
+                    "error converting supplied value for receiver",
+                );
                 self
             }
         }
@@ -3762,11 +3734,10 @@ state, and booking logic branches on it.
                 T: ::std::convert::TryInto<::std::option::Option<super::Address>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.address = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for address: {e}")
-                    });
+                self.address = crate::runtime::convert_field(
+                    value,
+                    "error converting supplied value for address",
+                );
                 self
             }
             pub fn company<T>(mut self, value: T) -> Self
@@ -3801,13 +3772,10 @@ state, and booking logic branches on it.
                 T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
-                self.service_point_code = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for service_point_code: {e}"
-                        )
-                    });
+                self.service_point_code = crate::runtime::convert_field(
+                    value,
+                    "error converting supplied value for service_point_code",
+                );
                 self
             }
             pub fn uri<T>(mut self, value: T) -> Self
@@ -3895,11 +3863,10 @@ state, and booking logic branches on it.
                 T: ::std::convert::TryInto<::std::option::Option<f64>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.gross_weight = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for gross_weight: {e}")
-                    });
+                self.gross_weight = crate::runtime::convert_field(
+                    value,
+                    "error converting supplied value for gross_weight",
+                );
                 self
             }
             pub fn height<T>(mut self, value: T) -> Self
@@ -3907,11 +3874,10 @@ state, and booking logic branches on it.
                 T: ::std::convert::TryInto<::std::option::Option<f64>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.height = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for height: {e}")
-                    });
+                self.height = crate::runtime::convert_field(
+                    value,
+                    "error converting supplied value for height",
+                );
                 self
             }
             pub fn items<T, I>(mut self, value: T) -> Self
@@ -3941,11 +3907,10 @@ state, and booking logic branches on it.
                 T: ::std::convert::TryInto<::std::option::Option<f64>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.length = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for length: {e}")
-                    });
+                self.length = crate::runtime::convert_field(
+                    value,
+                    "error converting supplied value for length",
+                );
                 self
             }
             pub fn width<T>(mut self, value: T) -> Self
@@ -3953,11 +3918,10 @@ state, and booking logic branches on it.
                 T: ::std::convert::TryInto<::std::option::Option<f64>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.width = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for width: {e}")
-                    });
+                self.width = crate::runtime::convert_field(
+                    value,
+                    "error converting supplied value for width",
+                );
                 self
             }
         }
@@ -4008,11 +3972,10 @@ state, and booking logic branches on it.
                 T: ::std::convert::TryInto<super::RateReceiver>,
                 T::Error: ::std::fmt::Display,
             {
-                self.receiver = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for receiver: {e}")
-                    });
+                self.receiver = crate::runtime::convert_field(
+                    value,
+                    "error converting supplied value for receiver",
+                );
                 self
             }
         }
@@ -4060,11 +4023,10 @@ state, and booking logic branches on it.
                 T: ::std::convert::TryInto<super::Address>,
                 T::Error: ::std::fmt::Display,
             {
-                self.address = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for address: {e}")
-                    });
+                self.address = crate::runtime::convert_field(
+                    value,
+                    "error converting supplied value for address",
+                );
                 self
             }
         }
@@ -4120,11 +4082,10 @@ state, and booking logic branches on it.
                 T: ::std::convert::TryInto<super::RateRequestCurrency>,
                 T::Error: ::std::fmt::Display,
             {
-                self.currency = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for currency: {e}")
-                    });
+                self.currency = crate::runtime::convert_field(
+                    value,
+                    "error converting supplied value for currency",
+                );
                 self
             }
             pub fn parcels<T, I>(mut self, value: T) -> Self
@@ -4153,11 +4114,10 @@ state, and booking logic branches on it.
                 T: ::std::convert::TryInto<super::RateParties>,
                 T::Error: ::std::fmt::Display,
             {
-                self.parties = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for parties: {e}")
-                    });
+                self.parties = crate::runtime::convert_field(
+                    value,
+                    "error converting supplied value for parties",
+                );
                 self
             }
         }
@@ -4241,11 +4201,10 @@ state, and booking logic branches on it.
                 T: ::std::convert::TryInto<super::Address>,
                 T::Error: ::std::fmt::Display,
             {
-                self.address = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for address: {e}")
-                    });
+                self.address = crate::runtime::convert_field(
+                    value,
+                    "error converting supplied value for address",
+                );
                 self
             }
             pub fn contact<T>(mut self, value: T) -> Self
@@ -4253,11 +4212,10 @@ state, and booking logic branches on it.
                 T: ::std::convert::TryInto<super::Contact>,
                 T::Error: ::std::fmt::Display,
             {
-                self.contact = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for contact: {e}")
-                    });
+                self.contact = crate::runtime::convert_field(
+                    value,
+                    "error converting supplied value for contact",
+                );
                 self
             }
             pub fn identifier<T>(mut self, value: T) -> Self
@@ -4274,11 +4232,10 @@ state, and booking logic branches on it.
                 T: ::std::convert::TryInto<::std::option::Option<super::Identifiers>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.identifiers = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for identifiers: {e}")
-                    });
+                self.identifiers = crate::runtime::convert_field(
+                    value,
+                    "error converting supplied value for identifiers",
+                );
                 self
             }
             pub fn reference<T>(mut self, value: T) -> Self
@@ -4427,11 +4384,10 @@ state, and booking logic branches on it.
                 T: ::std::convert::TryInto<super::ShipmentRequestCurrency>,
                 T::Error: ::std::fmt::Display,
             {
-                self.currency = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for currency: {e}")
-                    });
+                self.currency = crate::runtime::convert_field(
+                    value,
+                    "error converting supplied value for currency",
+                );
                 self
             }
             pub fn delivery<T>(mut self, value: T) -> Self
@@ -4439,11 +4395,10 @@ state, and booking logic branches on it.
                 T: ::std::convert::TryInto<super::DeliveryRequest>,
                 T::Error: ::std::fmt::Display,
             {
-                self.delivery = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for delivery: {e}")
-                    });
+                self.delivery = crate::runtime::convert_field(
+                    value,
+                    "error converting supplied value for delivery",
+                );
                 self
             }
             pub fn dimension_unit<T>(mut self, value: T) -> Self
@@ -4451,13 +4406,10 @@ state, and booking logic branches on it.
                 T: ::std::convert::TryInto<::std::option::Option<super::DimensionUnit>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.dimension_unit = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for dimension_unit: {e}"
-                        )
-                    });
+                self.dimension_unit = crate::runtime::convert_field(
+                    value,
+                    "error converting supplied value for dimension_unit",
+                );
                 self
             }
             pub fn duty_amount<T>(mut self, value: T) -> Self
@@ -4465,11 +4417,10 @@ state, and booking logic branches on it.
                 T: ::std::convert::TryInto<::std::option::Option<crate::Decimal>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.duty_amount = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for duty_amount: {e}")
-                    });
+                self.duty_amount = crate::runtime::convert_field(
+                    value,
+                    "error converting supplied value for duty_amount",
+                );
                 self
             }
             pub fn identifier<T>(mut self, value: T) -> Self
@@ -4516,11 +4467,10 @@ state, and booking logic branches on it.
                 T: ::std::convert::TryInto<super::Parties>,
                 T::Error: ::std::fmt::Display,
             {
-                self.parties = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for parties: {e}")
-                    });
+                self.parties = crate::runtime::convert_field(
+                    value,
+                    "error converting supplied value for parties",
+                );
                 self
             }
             pub fn reference<T>(mut self, value: T) -> Self
@@ -4537,13 +4487,10 @@ state, and booking logic branches on it.
                 T: ::std::convert::TryInto<::std::option::Option<crate::Decimal>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.shipping_net_amount = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for shipping_net_amount: {e}"
-                        )
-                    });
+                self.shipping_net_amount = crate::runtime::convert_field(
+                    value,
+                    "error converting supplied value for shipping_net_amount",
+                );
                 self
             }
             pub fn shipping_tax_amount<T>(mut self, value: T) -> Self
@@ -4551,13 +4498,10 @@ state, and booking logic branches on it.
                 T: ::std::convert::TryInto<::std::option::Option<crate::Decimal>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.shipping_tax_amount = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for shipping_tax_amount: {e}"
-                        )
-                    });
+                self.shipping_tax_amount = crate::runtime::convert_field(
+                    value,
+                    "error converting supplied value for shipping_tax_amount",
+                );
                 self
             }
             pub fn tax_amount<T>(mut self, value: T) -> Self
@@ -4565,11 +4509,10 @@ state, and booking logic branches on it.
                 T: ::std::convert::TryInto<::std::option::Option<crate::Decimal>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.tax_amount = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for tax_amount: {e}")
-                    });
+                self.tax_amount = crate::runtime::convert_field(
+                    value,
+                    "error converting supplied value for tax_amount",
+                );
                 self
             }
             pub fn total_net_amount<T>(mut self, value: T) -> Self
@@ -4577,13 +4520,10 @@ state, and booking logic branches on it.
                 T: ::std::convert::TryInto<::std::option::Option<crate::Decimal>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.total_net_amount = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for total_net_amount: {e}"
-                        )
-                    });
+                self.total_net_amount = crate::runtime::convert_field(
+                    value,
+                    "error converting supplied value for total_net_amount",
+                );
                 self
             }
             pub fn uri<T>(mut self, value: T) -> Self
@@ -4598,11 +4538,10 @@ state, and booking logic branches on it.
                 T: ::std::convert::TryInto<::std::option::Option<super::WeightUnit>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.weight_unit = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for weight_unit: {e}")
-                    });
+                self.weight_unit = crate::runtime::convert_field(
+                    value,
+                    "error converting supplied value for weight_unit",
+                );
                 self
             }
         }
@@ -5390,15 +5329,10 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                team: client
-                    .default_team()
-                    .ok_or_else(|| "team was not initialized".to_string())
-                    .and_then(|team| {
-                        team.try_into()
-                            .map_err(|e: types::error::ConversionError| {
-                                format!("team: {e}")
-                            })
-                    }),
+                team: match client.default_team() {
+                    Some(team) => crate::runtime::convert_field(team, "team"),
+                    None => Err("team was not initialized".to_string()),
+                },
                 page: Ok(None),
                 per_page: Ok(None),
                 state: Ok(None),
@@ -5412,7 +5346,7 @@ pub mod builder {
             V: std::convert::TryInto<types::TeamId>,
             <V as std::convert::TryInto<types::TeamId>>::Error: std::fmt::Display,
         {
-            self.team = value.try_into().map_err(|e| format!("team: {}", e));
+            self.team = crate::runtime::convert_field(value, "team");
             self
         }
 
@@ -5462,10 +5396,11 @@ pub mod builder {
                 crate::AcceptLanguage,
             >>::Error: std::fmt::Display,
         {
-            self.accept_language = value
-                .try_into()
-                .map(Some)
-                .map_err(|e| format!("accept_language: {}", e));
+            self.accept_language = crate::runtime::convert_field(
+                    value,
+                    "accept_language",
+                )
+                .map(Some);
             self
         }
 
@@ -5474,10 +5409,8 @@ pub mod builder {
             V: std::convert::TryInto<crate::RequestId>,
             <V as std::convert::TryInto<crate::RequestId>>::Error: std::fmt::Display,
         {
-            self.request_id = value
-                .try_into()
-                .map(Some)
-                .map_err(|e| format!("request_id: {}", e));
+            self.request_id = crate::runtime::convert_field(value, "request_id")
+                .map(Some);
             self
         }
 
@@ -5536,48 +5469,12 @@ pub mod builder {
                     let info = OperationInfo {
                         operation_id: "list_booking_batches",
                     };
-                    client.pre(&mut request, &info).await?;
+                    client.inner.prepare(&mut request);
                     let result = client.exec(request, &info).await;
-                    client.post(&result, &info).await?;
                     let response = result?;
                     match response.status().as_u16() {
                         200u16 => crate::runtime::decode::success(response).await,
-                        400u16 => {
-                            Err(
-                                Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response).await?,
-                                ),
-                            )
-                        }
-                        401u16 => {
-                            Err(
-                                Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response).await?,
-                                ),
-                            )
-                        }
-                        403u16 => {
-                            Err(
-                                Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response).await?,
-                                ),
-                            )
-                        }
-                        404u16 => {
-                            Err(
-                                Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response).await?,
-                                ),
-                            )
-                        }
-                        429u16 => {
-                            Err(
-                                Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response).await?,
-                                ),
-                            )
-                        }
-                        500u16 => {
+                        400u16 | 401u16 | 403u16 | 404u16 | 429u16 | 500u16 => {
                             Err(
                                 Error::ErrorResponse(
                                     crate::runtime::decode::error_response(response).await?,
@@ -5609,15 +5506,10 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                team: client
-                    .default_team()
-                    .ok_or_else(|| "team was not initialized".to_string())
-                    .and_then(|team| {
-                        team.try_into()
-                            .map_err(|e: types::error::ConversionError| {
-                                format!("team: {e}")
-                            })
-                    }),
+                team: match client.default_team() {
+                    Some(team) => crate::runtime::convert_field(team, "team"),
+                    None => Err("team was not initialized".to_string()),
+                },
                 accept_language: Ok(None),
                 idempotency_key: Ok(None),
                 request_id: Ok(None),
@@ -5630,7 +5522,7 @@ pub mod builder {
             V: std::convert::TryInto<types::TeamId>,
             <V as std::convert::TryInto<types::TeamId>>::Error: std::fmt::Display,
         {
-            self.team = value.try_into().map_err(|e| format!("team: {}", e));
+            self.team = crate::runtime::convert_field(value, "team");
             self
         }
 
@@ -5641,10 +5533,11 @@ pub mod builder {
                 crate::AcceptLanguage,
             >>::Error: std::fmt::Display,
         {
-            self.accept_language = value
-                .try_into()
-                .map(Some)
-                .map_err(|e| format!("accept_language: {}", e));
+            self.accept_language = crate::runtime::convert_field(
+                    value,
+                    "accept_language",
+                )
+                .map(Some);
             self
         }
 
@@ -5655,10 +5548,11 @@ pub mod builder {
                 crate::IdempotencyKey,
             >>::Error: std::fmt::Display,
         {
-            self.idempotency_key = value
-                .try_into()
-                .map(Some)
-                .map_err(|e| format!("idempotency_key: {}", e));
+            self.idempotency_key = crate::runtime::convert_field(
+                    value,
+                    "idempotency_key",
+                )
+                .map(Some);
             self
         }
 
@@ -5667,10 +5561,8 @@ pub mod builder {
             V: std::convert::TryInto<crate::RequestId>,
             <V as std::convert::TryInto<crate::RequestId>>::Error: std::fmt::Display,
         {
-            self.request_id = value
-                .try_into()
-                .map(Some)
-                .map_err(|e| format!("request_id: {}", e));
+            self.request_id = crate::runtime::convert_field(value, "request_id")
+                .map(Some);
             self
         }
 
@@ -5759,62 +5651,13 @@ pub mod builder {
                     let info = OperationInfo {
                         operation_id: "create_booking_batch",
                     };
-                    client.pre(&mut request, &info).await?;
+                    client.inner.prepare(&mut request);
                     let result = client.exec(request, &info).await;
-                    client.post(&result, &info).await?;
                     let response = result?;
                     match response.status().as_u16() {
                         201u16 => crate::runtime::decode::success(response).await,
-                        400u16 => {
-                            Err(
-                                Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response).await?,
-                                ),
-                            )
-                        }
-                        401u16 => {
-                            Err(
-                                Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response).await?,
-                                ),
-                            )
-                        }
-                        403u16 => {
-                            Err(
-                                Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response).await?,
-                                ),
-                            )
-                        }
-                        404u16 => {
-                            Err(
-                                Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response).await?,
-                                ),
-                            )
-                        }
-                        409u16 => {
-                            Err(
-                                Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response).await?,
-                                ),
-                            )
-                        }
-                        422u16 => {
-                            Err(
-                                Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response).await?,
-                                ),
-                            )
-                        }
-                        429u16 => {
-                            Err(
-                                Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response).await?,
-                                ),
-                            )
-                        }
-                        500u16 => {
+                        400u16 | 401u16 | 403u16 | 404u16 | 409u16 | 422u16 | 429u16
+                        | 500u16 => {
                             Err(
                                 Error::ErrorResponse(
                                     crate::runtime::decode::error_response(response).await?,
@@ -5845,15 +5688,10 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                team: client
-                    .default_team()
-                    .ok_or_else(|| "team was not initialized".to_string())
-                    .and_then(|team| {
-                        team.try_into()
-                            .map_err(|e: types::error::ConversionError| {
-                                format!("team: {e}")
-                            })
-                    }),
+                team: match client.default_team() {
+                    Some(team) => crate::runtime::convert_field(team, "team"),
+                    None => Err("team was not initialized".to_string()),
+                },
                 batch: Err(String::new()),
                 accept_language: Ok(None),
                 request_id: Ok(None),
@@ -5865,7 +5703,7 @@ pub mod builder {
             V: std::convert::TryInto<types::TeamId>,
             <V as std::convert::TryInto<types::TeamId>>::Error: std::fmt::Display,
         {
-            self.team = value.try_into().map_err(|e| format!("team: {}", e));
+            self.team = crate::runtime::convert_field(value, "team");
             self
         }
 
@@ -5888,10 +5726,11 @@ pub mod builder {
                 crate::AcceptLanguage,
             >>::Error: std::fmt::Display,
         {
-            self.accept_language = value
-                .try_into()
-                .map(Some)
-                .map_err(|e| format!("accept_language: {}", e));
+            self.accept_language = crate::runtime::convert_field(
+                    value,
+                    "accept_language",
+                )
+                .map(Some);
             self
         }
 
@@ -5900,10 +5739,8 @@ pub mod builder {
             V: std::convert::TryInto<crate::RequestId>,
             <V as std::convert::TryInto<crate::RequestId>>::Error: std::fmt::Display,
         {
-            self.request_id = value
-                .try_into()
-                .map(Some)
-                .map_err(|e| format!("request_id: {}", e));
+            self.request_id = crate::runtime::convert_field(value, "request_id")
+                .map(Some);
             self
         }
 
@@ -5954,48 +5791,12 @@ pub mod builder {
                     let info = OperationInfo {
                         operation_id: "get_booking_batch",
                     };
-                    client.pre(&mut request, &info).await?;
+                    client.inner.prepare(&mut request);
                     let result = client.exec(request, &info).await;
-                    client.post(&result, &info).await?;
                     let response = result?;
                     match response.status().as_u16() {
                         200u16 => crate::runtime::decode::success(response).await,
-                        400u16 => {
-                            Err(
-                                Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response).await?,
-                                ),
-                            )
-                        }
-                        401u16 => {
-                            Err(
-                                Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response).await?,
-                                ),
-                            )
-                        }
-                        403u16 => {
-                            Err(
-                                Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response).await?,
-                                ),
-                            )
-                        }
-                        404u16 => {
-                            Err(
-                                Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response).await?,
-                                ),
-                            )
-                        }
-                        429u16 => {
-                            Err(
-                                Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response).await?,
-                                ),
-                            )
-                        }
-                        500u16 => {
+                        400u16 | 401u16 | 403u16 | 404u16 | 429u16 | 500u16 => {
                             Err(
                                 Error::ErrorResponse(
                                     crate::runtime::decode::error_response(response).await?,
@@ -6027,15 +5828,10 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                team: client
-                    .default_team()
-                    .ok_or_else(|| "team was not initialized".to_string())
-                    .and_then(|team| {
-                        team.try_into()
-                            .map_err(|e: types::error::ConversionError| {
-                                format!("team: {e}")
-                            })
-                    }),
+                team: match client.default_team() {
+                    Some(team) => crate::runtime::convert_field(team, "team"),
+                    None => Err("team was not initialized".to_string()),
+                },
                 batch: Err(String::new()),
                 accept_language: Ok(None),
                 idempotency_key: Ok(None),
@@ -6048,7 +5844,7 @@ pub mod builder {
             V: std::convert::TryInto<types::TeamId>,
             <V as std::convert::TryInto<types::TeamId>>::Error: std::fmt::Display,
         {
-            self.team = value.try_into().map_err(|e| format!("team: {}", e));
+            self.team = crate::runtime::convert_field(value, "team");
             self
         }
 
@@ -6071,10 +5867,11 @@ pub mod builder {
                 crate::AcceptLanguage,
             >>::Error: std::fmt::Display,
         {
-            self.accept_language = value
-                .try_into()
-                .map(Some)
-                .map_err(|e| format!("accept_language: {}", e));
+            self.accept_language = crate::runtime::convert_field(
+                    value,
+                    "accept_language",
+                )
+                .map(Some);
             self
         }
 
@@ -6085,10 +5882,11 @@ pub mod builder {
                 crate::IdempotencyKey,
             >>::Error: std::fmt::Display,
         {
-            self.idempotency_key = value
-                .try_into()
-                .map(Some)
-                .map_err(|e| format!("idempotency_key: {}", e));
+            self.idempotency_key = crate::runtime::convert_field(
+                    value,
+                    "idempotency_key",
+                )
+                .map(Some);
             self
         }
 
@@ -6097,10 +5895,8 @@ pub mod builder {
             V: std::convert::TryInto<crate::RequestId>,
             <V as std::convert::TryInto<crate::RequestId>>::Error: std::fmt::Display,
         {
-            self.request_id = value
-                .try_into()
-                .map(Some)
-                .map_err(|e| format!("request_id: {}", e));
+            self.request_id = crate::runtime::convert_field(value, "request_id")
+                .map(Some);
             self
         }
 
@@ -6164,62 +5960,13 @@ pub mod builder {
                     let info = OperationInfo {
                         operation_id: "dispatch_booking_batch",
                     };
-                    client.pre(&mut request, &info).await?;
+                    client.inner.prepare(&mut request);
                     let result = client.exec(request, &info).await;
-                    client.post(&result, &info).await?;
                     let response = result?;
                     match response.status().as_u16() {
                         202u16 => crate::runtime::decode::success(response).await,
-                        400u16 => {
-                            Err(
-                                Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response).await?,
-                                ),
-                            )
-                        }
-                        401u16 => {
-                            Err(
-                                Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response).await?,
-                                ),
-                            )
-                        }
-                        403u16 => {
-                            Err(
-                                Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response).await?,
-                                ),
-                            )
-                        }
-                        404u16 => {
-                            Err(
-                                Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response).await?,
-                                ),
-                            )
-                        }
-                        409u16 => {
-                            Err(
-                                Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response).await?,
-                                ),
-                            )
-                        }
-                        422u16 => {
-                            Err(
-                                Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response).await?,
-                                ),
-                            )
-                        }
-                        429u16 => {
-                            Err(
-                                Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response).await?,
-                                ),
-                            )
-                        }
-                        500u16 => {
+                        400u16 | 401u16 | 403u16 | 404u16 | 409u16 | 422u16 | 429u16
+                        | 500u16 => {
                             Err(
                                 Error::ErrorResponse(
                                     crate::runtime::decode::error_response(response).await?,
@@ -6252,15 +5999,10 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                team: client
-                    .default_team()
-                    .ok_or_else(|| "team was not initialized".to_string())
-                    .and_then(|team| {
-                        team.try_into()
-                            .map_err(|e: types::error::ConversionError| {
-                                format!("team: {e}")
-                            })
-                    }),
+                team: match client.default_team() {
+                    Some(team) => crate::runtime::convert_field(team, "team"),
+                    None => Err("team was not initialized".to_string()),
+                },
                 batch: Err(String::new()),
                 accept_language: Ok(None),
                 idempotency_key: Ok(None),
@@ -6274,7 +6016,7 @@ pub mod builder {
             V: std::convert::TryInto<types::TeamId>,
             <V as std::convert::TryInto<types::TeamId>>::Error: std::fmt::Display,
         {
-            self.team = value.try_into().map_err(|e| format!("team: {}", e));
+            self.team = crate::runtime::convert_field(value, "team");
             self
         }
 
@@ -6297,10 +6039,11 @@ pub mod builder {
                 crate::AcceptLanguage,
             >>::Error: std::fmt::Display,
         {
-            self.accept_language = value
-                .try_into()
-                .map(Some)
-                .map_err(|e| format!("accept_language: {}", e));
+            self.accept_language = crate::runtime::convert_field(
+                    value,
+                    "accept_language",
+                )
+                .map(Some);
             self
         }
 
@@ -6311,10 +6054,11 @@ pub mod builder {
                 crate::IdempotencyKey,
             >>::Error: std::fmt::Display,
         {
-            self.idempotency_key = value
-                .try_into()
-                .map(Some)
-                .map_err(|e| format!("idempotency_key: {}", e));
+            self.idempotency_key = crate::runtime::convert_field(
+                    value,
+                    "idempotency_key",
+                )
+                .map(Some);
             self
         }
 
@@ -6323,10 +6067,8 @@ pub mod builder {
             V: std::convert::TryInto<crate::RequestId>,
             <V as std::convert::TryInto<crate::RequestId>>::Error: std::fmt::Display,
         {
-            self.request_id = value
-                .try_into()
-                .map(Some)
-                .map_err(|e| format!("request_id: {}", e));
+            self.request_id = crate::runtime::convert_field(value, "request_id")
+                .map(Some);
             self
         }
 
@@ -6426,62 +6168,13 @@ pub mod builder {
                     let info = OperationInfo {
                         operation_id: "add_booking_batch_shipments",
                     };
-                    client.pre(&mut request, &info).await?;
+                    client.inner.prepare(&mut request);
                     let result = client.exec(request, &info).await;
-                    client.post(&result, &info).await?;
                     let response = result?;
                     match response.status().as_u16() {
                         200u16 => crate::runtime::decode::success(response).await,
-                        400u16 => {
-                            Err(
-                                Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response).await?,
-                                ),
-                            )
-                        }
-                        401u16 => {
-                            Err(
-                                Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response).await?,
-                                ),
-                            )
-                        }
-                        403u16 => {
-                            Err(
-                                Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response).await?,
-                                ),
-                            )
-                        }
-                        404u16 => {
-                            Err(
-                                Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response).await?,
-                                ),
-                            )
-                        }
-                        409u16 => {
-                            Err(
-                                Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response).await?,
-                                ),
-                            )
-                        }
-                        422u16 => {
-                            Err(
-                                Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response).await?,
-                                ),
-                            )
-                        }
-                        429u16 => {
-                            Err(
-                                Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response).await?,
-                                ),
-                            )
-                        }
-                        500u16 => {
+                        400u16 | 401u16 | 403u16 | 404u16 | 409u16 | 422u16 | 429u16
+                        | 500u16 => {
                             Err(
                                 Error::ErrorResponse(
                                     crate::runtime::decode::error_response(response).await?,
@@ -6512,15 +6205,10 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                team: client
-                    .default_team()
-                    .ok_or_else(|| "team was not initialized".to_string())
-                    .and_then(|team| {
-                        team.try_into()
-                            .map_err(|e: types::error::ConversionError| {
-                                format!("team: {e}")
-                            })
-                    }),
+                team: match client.default_team() {
+                    Some(team) => crate::runtime::convert_field(team, "team"),
+                    None => Err("team was not initialized".to_string()),
+                },
                 operation: Err(String::new()),
                 accept_language: Ok(None),
                 request_id: Ok(None),
@@ -6532,7 +6220,7 @@ pub mod builder {
             V: std::convert::TryInto<types::TeamId>,
             <V as std::convert::TryInto<types::TeamId>>::Error: std::fmt::Display,
         {
-            self.team = value.try_into().map_err(|e| format!("team: {}", e));
+            self.team = crate::runtime::convert_field(value, "team");
             self
         }
 
@@ -6555,10 +6243,11 @@ pub mod builder {
                 crate::AcceptLanguage,
             >>::Error: std::fmt::Display,
         {
-            self.accept_language = value
-                .try_into()
-                .map(Some)
-                .map_err(|e| format!("accept_language: {}", e));
+            self.accept_language = crate::runtime::convert_field(
+                    value,
+                    "accept_language",
+                )
+                .map(Some);
             self
         }
 
@@ -6567,10 +6256,8 @@ pub mod builder {
             V: std::convert::TryInto<crate::RequestId>,
             <V as std::convert::TryInto<crate::RequestId>>::Error: std::fmt::Display,
         {
-            self.request_id = value
-                .try_into()
-                .map(Some)
-                .map_err(|e| format!("request_id: {}", e));
+            self.request_id = crate::runtime::convert_field(value, "request_id")
+                .map(Some);
             self
         }
 
@@ -6624,48 +6311,12 @@ pub mod builder {
                     let info = OperationInfo {
                         operation_id: "get_operation",
                     };
-                    client.pre(&mut request, &info).await?;
+                    client.inner.prepare(&mut request);
                     let result = client.exec(request, &info).await;
-                    client.post(&result, &info).await?;
                     let response = result?;
                     match response.status().as_u16() {
                         200u16 => crate::runtime::decode::success(response).await,
-                        400u16 => {
-                            Err(
-                                Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response).await?,
-                                ),
-                            )
-                        }
-                        401u16 => {
-                            Err(
-                                Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response).await?,
-                                ),
-                            )
-                        }
-                        403u16 => {
-                            Err(
-                                Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response).await?,
-                                ),
-                            )
-                        }
-                        404u16 => {
-                            Err(
-                                Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response).await?,
-                                ),
-                            )
-                        }
-                        429u16 => {
-                            Err(
-                                Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response).await?,
-                                ),
-                            )
-                        }
-                        500u16 => {
+                        400u16 | 401u16 | 403u16 | 404u16 | 429u16 | 500u16 => {
                             Err(
                                 Error::ErrorResponse(
                                     crate::runtime::decode::error_response(response).await?,
@@ -6697,15 +6348,10 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                team: client
-                    .default_team()
-                    .ok_or_else(|| "team was not initialized".to_string())
-                    .and_then(|team| {
-                        team.try_into()
-                            .map_err(|e: types::error::ConversionError| {
-                                format!("team: {e}")
-                            })
-                    }),
+                team: match client.default_team() {
+                    Some(team) => crate::runtime::convert_field(team, "team"),
+                    None => Err("team was not initialized".to_string()),
+                },
                 accept_language: Ok(None),
                 idempotency_key: Ok(None),
                 request_id: Ok(None),
@@ -6718,7 +6364,7 @@ pub mod builder {
             V: std::convert::TryInto<types::TeamId>,
             <V as std::convert::TryInto<types::TeamId>>::Error: std::fmt::Display,
         {
-            self.team = value.try_into().map_err(|e| format!("team: {}", e));
+            self.team = crate::runtime::convert_field(value, "team");
             self
         }
 
@@ -6729,10 +6375,11 @@ pub mod builder {
                 crate::AcceptLanguage,
             >>::Error: std::fmt::Display,
         {
-            self.accept_language = value
-                .try_into()
-                .map(Some)
-                .map_err(|e| format!("accept_language: {}", e));
+            self.accept_language = crate::runtime::convert_field(
+                    value,
+                    "accept_language",
+                )
+                .map(Some);
             self
         }
 
@@ -6743,10 +6390,11 @@ pub mod builder {
                 crate::IdempotencyKey,
             >>::Error: std::fmt::Display,
         {
-            self.idempotency_key = value
-                .try_into()
-                .map(Some)
-                .map_err(|e| format!("idempotency_key: {}", e));
+            self.idempotency_key = crate::runtime::convert_field(
+                    value,
+                    "idempotency_key",
+                )
+                .map(Some);
             self
         }
 
@@ -6755,10 +6403,8 @@ pub mod builder {
             V: std::convert::TryInto<crate::RequestId>,
             <V as std::convert::TryInto<crate::RequestId>>::Error: std::fmt::Display,
         {
-            self.request_id = value
-                .try_into()
-                .map(Some)
-                .map_err(|e| format!("request_id: {}", e));
+            self.request_id = crate::runtime::convert_field(value, "request_id")
+                .map(Some);
             self
         }
 
@@ -6842,62 +6488,13 @@ pub mod builder {
                     let info = OperationInfo {
                         operation_id: "get_rates",
                     };
-                    client.pre(&mut request, &info).await?;
+                    client.inner.prepare(&mut request);
                     let result = client.exec(request, &info).await;
-                    client.post(&result, &info).await?;
                     let response = result?;
                     match response.status().as_u16() {
                         200u16 => crate::runtime::decode::success(response).await,
-                        400u16 => {
-                            Err(
-                                Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response).await?,
-                                ),
-                            )
-                        }
-                        401u16 => {
-                            Err(
-                                Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response).await?,
-                                ),
-                            )
-                        }
-                        403u16 => {
-                            Err(
-                                Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response).await?,
-                                ),
-                            )
-                        }
-                        404u16 => {
-                            Err(
-                                Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response).await?,
-                                ),
-                            )
-                        }
-                        409u16 => {
-                            Err(
-                                Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response).await?,
-                                ),
-                            )
-                        }
-                        422u16 => {
-                            Err(
-                                Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response).await?,
-                                ),
-                            )
-                        }
-                        429u16 => {
-                            Err(
-                                Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response).await?,
-                                ),
-                            )
-                        }
-                        500u16 => {
+                        400u16 | 401u16 | 403u16 | 404u16 | 409u16 | 422u16 | 429u16
+                        | 500u16 => {
                             Err(
                                 Error::ErrorResponse(
                                     crate::runtime::decode::error_response(response).await?,
@@ -6927,15 +6524,10 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                team: client
-                    .default_team()
-                    .ok_or_else(|| "team was not initialized".to_string())
-                    .and_then(|team| {
-                        team.try_into()
-                            .map_err(|e: types::error::ConversionError| {
-                                format!("team: {e}")
-                            })
-                    }),
+                team: match client.default_team() {
+                    Some(team) => crate::runtime::convert_field(team, "team"),
+                    None => Err("team was not initialized".to_string()),
+                },
                 accept_language: Ok(None),
                 request_id: Ok(None),
             }
@@ -6946,7 +6538,7 @@ pub mod builder {
             V: std::convert::TryInto<types::TeamId>,
             <V as std::convert::TryInto<types::TeamId>>::Error: std::fmt::Display,
         {
-            self.team = value.try_into().map_err(|e| format!("team: {}", e));
+            self.team = crate::runtime::convert_field(value, "team");
             self
         }
 
@@ -6957,10 +6549,11 @@ pub mod builder {
                 crate::AcceptLanguage,
             >>::Error: std::fmt::Display,
         {
-            self.accept_language = value
-                .try_into()
-                .map(Some)
-                .map_err(|e| format!("accept_language: {}", e));
+            self.accept_language = crate::runtime::convert_field(
+                    value,
+                    "accept_language",
+                )
+                .map(Some);
             self
         }
 
@@ -6969,10 +6562,8 @@ pub mod builder {
             V: std::convert::TryInto<crate::RequestId>,
             <V as std::convert::TryInto<crate::RequestId>>::Error: std::fmt::Display,
         {
-            self.request_id = value
-                .try_into()
-                .map(Some)
-                .map_err(|e| format!("request_id: {}", e));
+            self.request_id = crate::runtime::convert_field(value, "request_id")
+                .map(Some);
             self
         }
 
@@ -7018,48 +6609,12 @@ pub mod builder {
                     let info = OperationInfo {
                         operation_id: "list_services",
                     };
-                    client.pre(&mut request, &info).await?;
+                    client.inner.prepare(&mut request);
                     let result = client.exec(request, &info).await;
-                    client.post(&result, &info).await?;
                     let response = result?;
                     match response.status().as_u16() {
                         200u16 => crate::runtime::decode::success(response).await,
-                        400u16 => {
-                            Err(
-                                Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response).await?,
-                                ),
-                            )
-                        }
-                        401u16 => {
-                            Err(
-                                Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response).await?,
-                                ),
-                            )
-                        }
-                        403u16 => {
-                            Err(
-                                Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response).await?,
-                                ),
-                            )
-                        }
-                        404u16 => {
-                            Err(
-                                Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response).await?,
-                                ),
-                            )
-                        }
-                        429u16 => {
-                            Err(
-                                Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response).await?,
-                                ),
-                            )
-                        }
-                        500u16 => {
+                        400u16 | 401u16 | 403u16 | 404u16 | 429u16 | 500u16 => {
                             Err(
                                 Error::ErrorResponse(
                                     crate::runtime::decode::error_response(response).await?,
@@ -7094,15 +6649,10 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                team: client
-                    .default_team()
-                    .ok_or_else(|| "team was not initialized".to_string())
-                    .and_then(|team| {
-                        team.try_into()
-                            .map_err(|e: types::error::ConversionError| {
-                                format!("team: {e}")
-                            })
-                    }),
+                team: match client.default_team() {
+                    Some(team) => crate::runtime::convert_field(team, "team"),
+                    None => Err("team was not initialized".to_string()),
+                },
                 carrier: Err(String::new()),
                 country: Ok(None),
                 page: Ok(None),
@@ -7118,7 +6668,7 @@ pub mod builder {
             V: std::convert::TryInto<types::TeamId>,
             <V as std::convert::TryInto<types::TeamId>>::Error: std::fmt::Display,
         {
-            self.team = value.try_into().map_err(|e| format!("team: {}", e));
+            self.team = crate::runtime::convert_field(value, "team");
             self
         }
 
@@ -7198,10 +6748,11 @@ pub mod builder {
                 crate::AcceptLanguage,
             >>::Error: std::fmt::Display,
         {
-            self.accept_language = value
-                .try_into()
-                .map(Some)
-                .map_err(|e| format!("accept_language: {}", e));
+            self.accept_language = crate::runtime::convert_field(
+                    value,
+                    "accept_language",
+                )
+                .map(Some);
             self
         }
 
@@ -7210,10 +6761,8 @@ pub mod builder {
             V: std::convert::TryInto<crate::RequestId>,
             <V as std::convert::TryInto<crate::RequestId>>::Error: std::fmt::Display,
         {
-            self.request_id = value
-                .try_into()
-                .map(Some)
-                .map_err(|e| format!("request_id: {}", e));
+            self.request_id = crate::runtime::convert_field(value, "request_id")
+                .map(Some);
             self
         }
 
@@ -7289,48 +6838,12 @@ pub mod builder {
                     let info = OperationInfo {
                         operation_id: "list_service_points",
                     };
-                    client.pre(&mut request, &info).await?;
+                    client.inner.prepare(&mut request);
                     let result = client.exec(request, &info).await;
-                    client.post(&result, &info).await?;
                     let response = result?;
                     match response.status().as_u16() {
                         200u16 => crate::runtime::decode::success(response).await,
-                        400u16 => {
-                            Err(
-                                Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response).await?,
-                                ),
-                            )
-                        }
-                        401u16 => {
-                            Err(
-                                Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response).await?,
-                                ),
-                            )
-                        }
-                        403u16 => {
-                            Err(
-                                Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response).await?,
-                                ),
-                            )
-                        }
-                        404u16 => {
-                            Err(
-                                Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response).await?,
-                                ),
-                            )
-                        }
-                        429u16 => {
-                            Err(
-                                Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response).await?,
-                                ),
-                            )
-                        }
-                        500u16 => {
+                        400u16 | 401u16 | 403u16 | 404u16 | 429u16 | 500u16 => {
                             Err(
                                 Error::ErrorResponse(
                                     crate::runtime::decode::error_response(response).await?,
@@ -7363,15 +6876,10 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                team: client
-                    .default_team()
-                    .ok_or_else(|| "team was not initialized".to_string())
-                    .and_then(|team| {
-                        team.try_into()
-                            .map_err(|e: types::error::ConversionError| {
-                                format!("team: {e}")
-                            })
-                    }),
+                team: match client.default_team() {
+                    Some(team) => crate::runtime::convert_field(team, "team"),
+                    None => Err("team was not initialized".to_string()),
+                },
                 carrier: Err(String::new()),
                 country: Err(String::new()),
                 code: Err(String::new()),
@@ -7385,7 +6893,7 @@ pub mod builder {
             V: std::convert::TryInto<types::TeamId>,
             <V as std::convert::TryInto<types::TeamId>>::Error: std::fmt::Display,
         {
-            self.team = value.try_into().map_err(|e| format!("team: {}", e));
+            self.team = crate::runtime::convert_field(value, "team");
             self
         }
 
@@ -7435,10 +6943,11 @@ pub mod builder {
                 crate::AcceptLanguage,
             >>::Error: std::fmt::Display,
         {
-            self.accept_language = value
-                .try_into()
-                .map(Some)
-                .map_err(|e| format!("accept_language: {}", e));
+            self.accept_language = crate::runtime::convert_field(
+                    value,
+                    "accept_language",
+                )
+                .map(Some);
             self
         }
 
@@ -7447,10 +6956,8 @@ pub mod builder {
             V: std::convert::TryInto<crate::RequestId>,
             <V as std::convert::TryInto<crate::RequestId>>::Error: std::fmt::Display,
         {
-            self.request_id = value
-                .try_into()
-                .map(Some)
-                .map_err(|e| format!("request_id: {}", e));
+            self.request_id = crate::runtime::convert_field(value, "request_id")
+                .map(Some);
             self
         }
 
@@ -7518,48 +7025,12 @@ pub mod builder {
                     let info = OperationInfo {
                         operation_id: "get_service_point_by_carrier_code",
                     };
-                    client.pre(&mut request, &info).await?;
+                    client.inner.prepare(&mut request);
                     let result = client.exec(request, &info).await;
-                    client.post(&result, &info).await?;
                     let response = result?;
                     match response.status().as_u16() {
                         200u16 => crate::runtime::decode::success(response).await,
-                        400u16 => {
-                            Err(
-                                Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response).await?,
-                                ),
-                            )
-                        }
-                        401u16 => {
-                            Err(
-                                Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response).await?,
-                                ),
-                            )
-                        }
-                        403u16 => {
-                            Err(
-                                Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response).await?,
-                                ),
-                            )
-                        }
-                        404u16 => {
-                            Err(
-                                Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response).await?,
-                                ),
-                            )
-                        }
-                        429u16 => {
-                            Err(
-                                Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response).await?,
-                                ),
-                            )
-                        }
-                        500u16 => {
+                        400u16 | 401u16 | 403u16 | 404u16 | 429u16 | 500u16 => {
                             Err(
                                 Error::ErrorResponse(
                                     crate::runtime::decode::error_response(response).await?,
@@ -7590,15 +7061,10 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                team: client
-                    .default_team()
-                    .ok_or_else(|| "team was not initialized".to_string())
-                    .and_then(|team| {
-                        team.try_into()
-                            .map_err(|e: types::error::ConversionError| {
-                                format!("team: {e}")
-                            })
-                    }),
+                team: match client.default_team() {
+                    Some(team) => crate::runtime::convert_field(team, "team"),
+                    None => Err("team was not initialized".to_string()),
+                },
                 service_point: Err(String::new()),
                 accept_language: Ok(None),
                 request_id: Ok(None),
@@ -7610,7 +7076,7 @@ pub mod builder {
             V: std::convert::TryInto<types::TeamId>,
             <V as std::convert::TryInto<types::TeamId>>::Error: std::fmt::Display,
         {
-            self.team = value.try_into().map_err(|e| format!("team: {}", e));
+            self.team = crate::runtime::convert_field(value, "team");
             self
         }
 
@@ -7634,10 +7100,11 @@ pub mod builder {
                 crate::AcceptLanguage,
             >>::Error: std::fmt::Display,
         {
-            self.accept_language = value
-                .try_into()
-                .map(Some)
-                .map_err(|e| format!("accept_language: {}", e));
+            self.accept_language = crate::runtime::convert_field(
+                    value,
+                    "accept_language",
+                )
+                .map(Some);
             self
         }
 
@@ -7646,10 +7113,8 @@ pub mod builder {
             V: std::convert::TryInto<crate::RequestId>,
             <V as std::convert::TryInto<crate::RequestId>>::Error: std::fmt::Display,
         {
-            self.request_id = value
-                .try_into()
-                .map(Some)
-                .map_err(|e| format!("request_id: {}", e));
+            self.request_id = crate::runtime::convert_field(value, "request_id")
+                .map(Some);
             self
         }
 
@@ -7703,48 +7168,12 @@ pub mod builder {
                     let info = OperationInfo {
                         operation_id: "get_service_point",
                     };
-                    client.pre(&mut request, &info).await?;
+                    client.inner.prepare(&mut request);
                     let result = client.exec(request, &info).await;
-                    client.post(&result, &info).await?;
                     let response = result?;
                     match response.status().as_u16() {
                         200u16 => crate::runtime::decode::success(response).await,
-                        400u16 => {
-                            Err(
-                                Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response).await?,
-                                ),
-                            )
-                        }
-                        401u16 => {
-                            Err(
-                                Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response).await?,
-                                ),
-                            )
-                        }
-                        403u16 => {
-                            Err(
-                                Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response).await?,
-                                ),
-                            )
-                        }
-                        404u16 => {
-                            Err(
-                                Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response).await?,
-                                ),
-                            )
-                        }
-                        429u16 => {
-                            Err(
-                                Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response).await?,
-                                ),
-                            )
-                        }
-                        500u16 => {
+                        400u16 | 401u16 | 403u16 | 404u16 | 429u16 | 500u16 => {
                             Err(
                                 Error::ErrorResponse(
                                     crate::runtime::decode::error_response(response).await?,
@@ -7776,15 +7205,10 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                team: client
-                    .default_team()
-                    .ok_or_else(|| "team was not initialized".to_string())
-                    .and_then(|team| {
-                        team.try_into()
-                            .map_err(|e: types::error::ConversionError| {
-                                format!("team: {e}")
-                            })
-                    }),
+                team: match client.default_team() {
+                    Some(team) => crate::runtime::convert_field(team, "team"),
+                    None => Err("team was not initialized".to_string()),
+                },
                 page: Ok(None),
                 per_page: Ok(None),
                 accept_language: Ok(None),
@@ -7797,7 +7221,7 @@ pub mod builder {
             V: std::convert::TryInto<types::TeamId>,
             <V as std::convert::TryInto<types::TeamId>>::Error: std::fmt::Display,
         {
-            self.team = value.try_into().map_err(|e| format!("team: {}", e));
+            self.team = crate::runtime::convert_field(value, "team");
             self
         }
 
@@ -7836,10 +7260,11 @@ pub mod builder {
                 crate::AcceptLanguage,
             >>::Error: std::fmt::Display,
         {
-            self.accept_language = value
-                .try_into()
-                .map(Some)
-                .map_err(|e| format!("accept_language: {}", e));
+            self.accept_language = crate::runtime::convert_field(
+                    value,
+                    "accept_language",
+                )
+                .map(Some);
             self
         }
 
@@ -7848,10 +7273,8 @@ pub mod builder {
             V: std::convert::TryInto<crate::RequestId>,
             <V as std::convert::TryInto<crate::RequestId>>::Error: std::fmt::Display,
         {
-            self.request_id = value
-                .try_into()
-                .map(Some)
-                .map_err(|e| format!("request_id: {}", e));
+            self.request_id = crate::runtime::convert_field(value, "request_id")
+                .map(Some);
             self
         }
 
@@ -7903,48 +7326,12 @@ pub mod builder {
                     let info = OperationInfo {
                         operation_id: "list_shipments",
                     };
-                    client.pre(&mut request, &info).await?;
+                    client.inner.prepare(&mut request);
                     let result = client.exec(request, &info).await;
-                    client.post(&result, &info).await?;
                     let response = result?;
                     match response.status().as_u16() {
                         200u16 => crate::runtime::decode::success(response).await,
-                        400u16 => {
-                            Err(
-                                Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response).await?,
-                                ),
-                            )
-                        }
-                        401u16 => {
-                            Err(
-                                Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response).await?,
-                                ),
-                            )
-                        }
-                        403u16 => {
-                            Err(
-                                Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response).await?,
-                                ),
-                            )
-                        }
-                        404u16 => {
-                            Err(
-                                Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response).await?,
-                                ),
-                            )
-                        }
-                        429u16 => {
-                            Err(
-                                Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response).await?,
-                                ),
-                            )
-                        }
-                        500u16 => {
+                        400u16 | 401u16 | 403u16 | 404u16 | 429u16 | 500u16 => {
                             Err(
                                 Error::ErrorResponse(
                                     crate::runtime::decode::error_response(response).await?,
@@ -7976,15 +7363,10 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                team: client
-                    .default_team()
-                    .ok_or_else(|| "team was not initialized".to_string())
-                    .and_then(|team| {
-                        team.try_into()
-                            .map_err(|e: types::error::ConversionError| {
-                                format!("team: {e}")
-                            })
-                    }),
+                team: match client.default_team() {
+                    Some(team) => crate::runtime::convert_field(team, "team"),
+                    None => Err("team was not initialized".to_string()),
+                },
                 accept_language: Ok(None),
                 idempotency_key: Ok(None),
                 request_id: Ok(None),
@@ -7997,7 +7379,7 @@ pub mod builder {
             V: std::convert::TryInto<types::TeamId>,
             <V as std::convert::TryInto<types::TeamId>>::Error: std::fmt::Display,
         {
-            self.team = value.try_into().map_err(|e| format!("team: {}", e));
+            self.team = crate::runtime::convert_field(value, "team");
             self
         }
 
@@ -8008,10 +7390,11 @@ pub mod builder {
                 crate::AcceptLanguage,
             >>::Error: std::fmt::Display,
         {
-            self.accept_language = value
-                .try_into()
-                .map(Some)
-                .map_err(|e| format!("accept_language: {}", e));
+            self.accept_language = crate::runtime::convert_field(
+                    value,
+                    "accept_language",
+                )
+                .map(Some);
             self
         }
 
@@ -8022,10 +7405,11 @@ pub mod builder {
                 crate::IdempotencyKey,
             >>::Error: std::fmt::Display,
         {
-            self.idempotency_key = value
-                .try_into()
-                .map(Some)
-                .map_err(|e| format!("idempotency_key: {}", e));
+            self.idempotency_key = crate::runtime::convert_field(
+                    value,
+                    "idempotency_key",
+                )
+                .map(Some);
             self
         }
 
@@ -8034,10 +7418,8 @@ pub mod builder {
             V: std::convert::TryInto<crate::RequestId>,
             <V as std::convert::TryInto<crate::RequestId>>::Error: std::fmt::Display,
         {
-            self.request_id = value
-                .try_into()
-                .map(Some)
-                .map_err(|e| format!("request_id: {}", e));
+            self.request_id = crate::runtime::convert_field(value, "request_id")
+                .map(Some);
             self
         }
 
@@ -8129,63 +7511,14 @@ pub mod builder {
                     let info = OperationInfo {
                         operation_id: "create_shipment",
                     };
-                    client.pre(&mut request, &info).await?;
+                    client.inner.prepare(&mut request);
                     let result = client.exec(request, &info).await;
-                    client.post(&result, &info).await?;
                     let response = result?;
                     match response.status().as_u16() {
                         200u16 => crate::runtime::decode::success(response).await,
                         201u16 => crate::runtime::decode::success(response).await,
-                        400u16 => {
-                            Err(
-                                Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response).await?,
-                                ),
-                            )
-                        }
-                        401u16 => {
-                            Err(
-                                Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response).await?,
-                                ),
-                            )
-                        }
-                        403u16 => {
-                            Err(
-                                Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response).await?,
-                                ),
-                            )
-                        }
-                        404u16 => {
-                            Err(
-                                Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response).await?,
-                                ),
-                            )
-                        }
-                        409u16 => {
-                            Err(
-                                Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response).await?,
-                                ),
-                            )
-                        }
-                        422u16 => {
-                            Err(
-                                Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response).await?,
-                                ),
-                            )
-                        }
-                        429u16 => {
-                            Err(
-                                Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response).await?,
-                                ),
-                            )
-                        }
-                        500u16 => {
+                        400u16 | 401u16 | 403u16 | 404u16 | 409u16 | 422u16 | 429u16
+                        | 500u16 => {
                             Err(
                                 Error::ErrorResponse(
                                     crate::runtime::decode::error_response(response).await?,
@@ -8218,15 +7551,10 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                team: client
-                    .default_team()
-                    .ok_or_else(|| "team was not initialized".to_string())
-                    .and_then(|team| {
-                        team.try_into()
-                            .map_err(|e: types::error::ConversionError| {
-                                format!("team: {e}")
-                            })
-                    }),
+                team: match client.default_team() {
+                    Some(team) => crate::runtime::convert_field(team, "team"),
+                    None => Err("team was not initialized".to_string()),
+                },
                 accept_language: Ok(None),
                 idempotency_key: Ok(None),
                 prefer: Ok(None),
@@ -8240,7 +7568,7 @@ pub mod builder {
             V: std::convert::TryInto<types::TeamId>,
             <V as std::convert::TryInto<types::TeamId>>::Error: std::fmt::Display,
         {
-            self.team = value.try_into().map_err(|e| format!("team: {}", e));
+            self.team = crate::runtime::convert_field(value, "team");
             self
         }
 
@@ -8251,10 +7579,11 @@ pub mod builder {
                 crate::AcceptLanguage,
             >>::Error: std::fmt::Display,
         {
-            self.accept_language = value
-                .try_into()
-                .map(Some)
-                .map_err(|e| format!("accept_language: {}", e));
+            self.accept_language = crate::runtime::convert_field(
+                    value,
+                    "accept_language",
+                )
+                .map(Some);
             self
         }
 
@@ -8265,10 +7594,11 @@ pub mod builder {
                 crate::IdempotencyKey,
             >>::Error: std::fmt::Display,
         {
-            self.idempotency_key = value
-                .try_into()
-                .map(Some)
-                .map_err(|e| format!("idempotency_key: {}", e));
+            self.idempotency_key = crate::runtime::convert_field(
+                    value,
+                    "idempotency_key",
+                )
+                .map(Some);
             self
         }
 
@@ -8291,10 +7621,8 @@ pub mod builder {
             V: std::convert::TryInto<crate::RequestId>,
             <V as std::convert::TryInto<crate::RequestId>>::Error: std::fmt::Display,
         {
-            self.request_id = value
-                .try_into()
-                .map(Some)
-                .map_err(|e| format!("request_id: {}", e));
+            self.request_id = crate::runtime::convert_field(value, "request_id")
+                .map(Some);
             self
         }
 
@@ -8390,9 +7718,8 @@ pub mod builder {
                     let info = OperationInfo {
                         operation_id: "create_and_book_shipment",
                     };
-                    client.pre(&mut request, &info).await?;
+                    client.inner.prepare(&mut request);
                     let result = client.exec(request, &info).await;
-                    client.post(&result, &info).await?;
                     let response = result?;
                     match response.status().as_u16() {
                         200u16 => {
@@ -8417,56 +7744,8 @@ pub mod builder {
                                         .map(types::CreateAndBookShipmentSuccess::OperationEnvelope)
                                 })
                         }
-                        400u16 => {
-                            Err(
-                                Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response).await?,
-                                ),
-                            )
-                        }
-                        401u16 => {
-                            Err(
-                                Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response).await?,
-                                ),
-                            )
-                        }
-                        403u16 => {
-                            Err(
-                                Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response).await?,
-                                ),
-                            )
-                        }
-                        404u16 => {
-                            Err(
-                                Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response).await?,
-                                ),
-                            )
-                        }
-                        409u16 => {
-                            Err(
-                                Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response).await?,
-                                ),
-                            )
-                        }
-                        422u16 => {
-                            Err(
-                                Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response).await?,
-                                ),
-                            )
-                        }
-                        429u16 => {
-                            Err(
-                                Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response).await?,
-                                ),
-                            )
-                        }
-                        500u16 => {
+                        400u16 | 401u16 | 403u16 | 404u16 | 409u16 | 422u16 | 429u16
+                        | 500u16 => {
                             Err(
                                 Error::ErrorResponse(
                                     crate::runtime::decode::error_response(response).await?,
@@ -8510,15 +7789,10 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                team: client
-                    .default_team()
-                    .ok_or_else(|| "team was not initialized".to_string())
-                    .and_then(|team| {
-                        team.try_into()
-                            .map_err(|e: types::error::ConversionError| {
-                                format!("team: {e}")
-                            })
-                    }),
+                team: match client.default_team() {
+                    Some(team) => crate::runtime::convert_field(team, "team"),
+                    None => Err("team was not initialized".to_string()),
+                },
                 shipment: Err(String::new()),
                 accept_language: Ok(None),
                 request_id: Ok(None),
@@ -8530,7 +7804,7 @@ pub mod builder {
             V: std::convert::TryInto<types::TeamId>,
             <V as std::convert::TryInto<types::TeamId>>::Error: std::fmt::Display,
         {
-            self.team = value.try_into().map_err(|e| format!("team: {}", e));
+            self.team = crate::runtime::convert_field(value, "team");
             self
         }
 
@@ -8553,10 +7827,11 @@ pub mod builder {
                 crate::AcceptLanguage,
             >>::Error: std::fmt::Display,
         {
-            self.accept_language = value
-                .try_into()
-                .map(Some)
-                .map_err(|e| format!("accept_language: {}", e));
+            self.accept_language = crate::runtime::convert_field(
+                    value,
+                    "accept_language",
+                )
+                .map(Some);
             self
         }
 
@@ -8565,10 +7840,8 @@ pub mod builder {
             V: std::convert::TryInto<crate::RequestId>,
             <V as std::convert::TryInto<crate::RequestId>>::Error: std::fmt::Display,
         {
-            self.request_id = value
-                .try_into()
-                .map(Some)
-                .map_err(|e| format!("request_id: {}", e));
+            self.request_id = crate::runtime::convert_field(value, "request_id")
+                .map(Some);
             self
         }
 
@@ -8622,48 +7895,12 @@ pub mod builder {
                     let info = OperationInfo {
                         operation_id: "get_shipment",
                     };
-                    client.pre(&mut request, &info).await?;
+                    client.inner.prepare(&mut request);
                     let result = client.exec(request, &info).await;
-                    client.post(&result, &info).await?;
                     let response = result?;
                     match response.status().as_u16() {
                         200u16 => crate::runtime::decode::success(response).await,
-                        400u16 => {
-                            Err(
-                                Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response).await?,
-                                ),
-                            )
-                        }
-                        401u16 => {
-                            Err(
-                                Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response).await?,
-                                ),
-                            )
-                        }
-                        403u16 => {
-                            Err(
-                                Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response).await?,
-                                ),
-                            )
-                        }
-                        404u16 => {
-                            Err(
-                                Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response).await?,
-                                ),
-                            )
-                        }
-                        429u16 => {
-                            Err(
-                                Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response).await?,
-                                ),
-                            )
-                        }
-                        500u16 => {
+                        400u16 | 401u16 | 403u16 | 404u16 | 429u16 | 500u16 => {
                             Err(
                                 Error::ErrorResponse(
                                     crate::runtime::decode::error_response(response).await?,
@@ -8695,15 +7932,10 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                team: client
-                    .default_team()
-                    .ok_or_else(|| "team was not initialized".to_string())
-                    .and_then(|team| {
-                        team.try_into()
-                            .map_err(|e: types::error::ConversionError| {
-                                format!("team: {e}")
-                            })
-                    }),
+                team: match client.default_team() {
+                    Some(team) => crate::runtime::convert_field(team, "team"),
+                    None => Err("team was not initialized".to_string()),
+                },
                 shipment: Err(String::new()),
                 accept_language: Ok(None),
                 idempotency_key: Ok(None),
@@ -8716,7 +7948,7 @@ pub mod builder {
             V: std::convert::TryInto<types::TeamId>,
             <V as std::convert::TryInto<types::TeamId>>::Error: std::fmt::Display,
         {
-            self.team = value.try_into().map_err(|e| format!("team: {}", e));
+            self.team = crate::runtime::convert_field(value, "team");
             self
         }
 
@@ -8739,10 +7971,11 @@ pub mod builder {
                 crate::AcceptLanguage,
             >>::Error: std::fmt::Display,
         {
-            self.accept_language = value
-                .try_into()
-                .map(Some)
-                .map_err(|e| format!("accept_language: {}", e));
+            self.accept_language = crate::runtime::convert_field(
+                    value,
+                    "accept_language",
+                )
+                .map(Some);
             self
         }
 
@@ -8753,10 +7986,11 @@ pub mod builder {
                 crate::IdempotencyKey,
             >>::Error: std::fmt::Display,
         {
-            self.idempotency_key = value
-                .try_into()
-                .map(Some)
-                .map_err(|e| format!("idempotency_key: {}", e));
+            self.idempotency_key = crate::runtime::convert_field(
+                    value,
+                    "idempotency_key",
+                )
+                .map(Some);
             self
         }
 
@@ -8765,10 +7999,8 @@ pub mod builder {
             V: std::convert::TryInto<crate::RequestId>,
             <V as std::convert::TryInto<crate::RequestId>>::Error: std::fmt::Display,
         {
-            self.request_id = value
-                .try_into()
-                .map(Some)
-                .map_err(|e| format!("request_id: {}", e));
+            self.request_id = crate::runtime::convert_field(value, "request_id")
+                .map(Some);
             self
         }
 
@@ -8835,62 +8067,13 @@ pub mod builder {
                     let info = OperationInfo {
                         operation_id: "delete_shipment",
                     };
-                    client.pre(&mut request, &info).await?;
+                    client.inner.prepare(&mut request);
                     let result = client.exec(request, &info).await;
-                    client.post(&result, &info).await?;
                     let response = result?;
                     match response.status().as_u16() {
                         200u16 => crate::runtime::decode::success(response).await,
-                        400u16 => {
-                            Err(
-                                Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response).await?,
-                                ),
-                            )
-                        }
-                        401u16 => {
-                            Err(
-                                Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response).await?,
-                                ),
-                            )
-                        }
-                        403u16 => {
-                            Err(
-                                Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response).await?,
-                                ),
-                            )
-                        }
-                        404u16 => {
-                            Err(
-                                Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response).await?,
-                                ),
-                            )
-                        }
-                        409u16 => {
-                            Err(
-                                Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response).await?,
-                                ),
-                            )
-                        }
-                        422u16 => {
-                            Err(
-                                Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response).await?,
-                                ),
-                            )
-                        }
-                        429u16 => {
-                            Err(
-                                Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response).await?,
-                                ),
-                            )
-                        }
-                        500u16 => {
+                        400u16 | 401u16 | 403u16 | 404u16 | 409u16 | 422u16 | 429u16
+                        | 500u16 => {
                             Err(
                                 Error::ErrorResponse(
                                     crate::runtime::decode::error_response(response).await?,
@@ -8923,15 +8106,10 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                team: client
-                    .default_team()
-                    .ok_or_else(|| "team was not initialized".to_string())
-                    .and_then(|team| {
-                        team.try_into()
-                            .map_err(|e: types::error::ConversionError| {
-                                format!("team: {e}")
-                            })
-                    }),
+                team: match client.default_team() {
+                    Some(team) => crate::runtime::convert_field(team, "team"),
+                    None => Err("team was not initialized".to_string()),
+                },
                 shipment: Err(String::new()),
                 accept_language: Ok(None),
                 idempotency_key: Ok(None),
@@ -8945,7 +8123,7 @@ pub mod builder {
             V: std::convert::TryInto<types::TeamId>,
             <V as std::convert::TryInto<types::TeamId>>::Error: std::fmt::Display,
         {
-            self.team = value.try_into().map_err(|e| format!("team: {}", e));
+            self.team = crate::runtime::convert_field(value, "team");
             self
         }
 
@@ -8968,10 +8146,11 @@ pub mod builder {
                 crate::AcceptLanguage,
             >>::Error: std::fmt::Display,
         {
-            self.accept_language = value
-                .try_into()
-                .map(Some)
-                .map_err(|e| format!("accept_language: {}", e));
+            self.accept_language = crate::runtime::convert_field(
+                    value,
+                    "accept_language",
+                )
+                .map(Some);
             self
         }
 
@@ -8982,10 +8161,11 @@ pub mod builder {
                 crate::IdempotencyKey,
             >>::Error: std::fmt::Display,
         {
-            self.idempotency_key = value
-                .try_into()
-                .map(Some)
-                .map_err(|e| format!("idempotency_key: {}", e));
+            self.idempotency_key = crate::runtime::convert_field(
+                    value,
+                    "idempotency_key",
+                )
+                .map(Some);
             self
         }
 
@@ -9008,10 +8188,8 @@ pub mod builder {
             V: std::convert::TryInto<crate::RequestId>,
             <V as std::convert::TryInto<crate::RequestId>>::Error: std::fmt::Display,
         {
-            self.request_id = value
-                .try_into()
-                .map(Some)
-                .map_err(|e| format!("request_id: {}", e));
+            self.request_id = crate::runtime::convert_field(value, "request_id")
+                .map(Some);
             self
         }
 
@@ -9082,9 +8260,8 @@ pub mod builder {
                     let info = OperationInfo {
                         operation_id: "book_shipment",
                     };
-                    client.pre(&mut request, &info).await?;
+                    client.inner.prepare(&mut request);
                     let result = client.exec(request, &info).await;
-                    client.post(&result, &info).await?;
                     let response = result?;
                     match response.status().as_u16() {
                         200u16 => {
@@ -9107,56 +8284,8 @@ pub mod builder {
                                     value.map(types::BookShipmentSuccess::OperationEnvelope)
                                 })
                         }
-                        400u16 => {
-                            Err(
-                                Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response).await?,
-                                ),
-                            )
-                        }
-                        401u16 => {
-                            Err(
-                                Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response).await?,
-                                ),
-                            )
-                        }
-                        403u16 => {
-                            Err(
-                                Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response).await?,
-                                ),
-                            )
-                        }
-                        404u16 => {
-                            Err(
-                                Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response).await?,
-                                ),
-                            )
-                        }
-                        409u16 => {
-                            Err(
-                                Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response).await?,
-                                ),
-                            )
-                        }
-                        422u16 => {
-                            Err(
-                                Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response).await?,
-                                ),
-                            )
-                        }
-                        429u16 => {
-                            Err(
-                                Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response).await?,
-                                ),
-                            )
-                        }
-                        500u16 => {
+                        400u16 | 401u16 | 403u16 | 404u16 | 409u16 | 422u16 | 429u16
+                        | 500u16 => {
                             Err(
                                 Error::ErrorResponse(
                                     crate::runtime::decode::error_response(response).await?,

@@ -125,8 +125,10 @@ macro_rules! generated_api {
             }
         }
 
-        // The generated client calls these around every request: `pre` fills in the headers the
-        // caller did not set, `exec` sends with retries. Shared by both APIs.
+        // The generated client sends every request through `exec` (with retries). Its `send()`
+        // fills in the headers the caller did not set with a plain call of `prepare` (codegen's
+        // `slim_call`); `pre` does the same for anything progenitor generates that calls the
+        // hook. Shared by both APIs.
         impl progenitor_client::ClientHooks<$crate::runtime::ClientContext> for Client {
             async fn pre<E>(
                 &self,

@@ -200,8 +200,18 @@ pub const CALL_ERROR: &str = "crate::Error";
 ///     impl<'a> GetThing<'a> {
 ///         pub async fn send(self) -> Result<ResponseValue<types::Thing>, Error<types::Problem>> {
 ///             let Self { client, id } = self;
-///             let id = id.map_err(Error::InvalidRequest)?;
-///             client.exec(id).await
+///             let mut request = id.map_err(Error::InvalidRequest)?;
+///             client.pre(&mut request, &info).await?;
+///             let result = client.exec(request, &info).await;
+///             client.post(&result, &info).await?;
+///             let response = result?;
+///             match response.status().as_u16() {
+///                 200u16 => decode::success(response).await,
+///                 202u16 => decode::success(response).await,
+///                 400u16 => Err(Error::ErrorResponse(decode::error_response(response).await?)),
+///                 404u16 => Err(Error::ErrorResponse(decode::error_response(response).await?)),
+///                 _ => Err(Error::UnexpectedResponse(response)),
+///             }
 ///         }
 ///     }
 /// };
@@ -210,6 +220,13 @@ pub const CALL_ERROR: &str = "crate::Error";
 /// assert!(text.contains("-> Result < ResponseValue < types :: Thing > , crate :: Error >"));
 /// assert!(text.contains("let call = client . for_call () ;"));
 /// assert!(text.contains("call . finish_call (result)"));
+/// // The hooks: `pre` as a plain call, the no-op `post` gone.
+/// assert!(text.contains("client . inner . prepare (& mut request) ;"), "{text}");
+/// assert!(!text.contains("pre (") && !text.contains("post ("), "{text}");
+/// // One arm for the errors that decode alike; success arms stay apart.
+/// assert!(text.contains("400u16 | 404u16 => Err"), "{text}");
+/// assert!(text.contains("200u16 =>") && text.contains("202u16 =>"), "{text}");
+/// assert_eq!(text.matches("error_response").count(), 1, "{text}");
 /// ```
 pub fn send_returns_call_error(file: &mut syn::File) -> usize {
     let mut patcher = SendPatcher { changed: 0 };
@@ -281,6 +298,7 @@ impl VisitMut for SendPatcher {
             function.block.stmts = stmts;
             return;
         };
+        let rest = slim_call(rest.to_vec());
         let error: syn::Path = syn::parse_str(CALL_ERROR).expect("a path");
         function.sig.output = syn::parse_quote!(-> Result<ResponseValue<#value>, #error>);
         function.block = syn::parse_quote!({
@@ -295,6 +313,87 @@ impl VisitMut for SendPatcher {
         });
         self.changed += 1;
     }
+}
+
+/// The statements of a `send()` body, lighter to compile and to run:
+/// - `client.pre(&mut request, &info).await?` (parcelkit's `pre` hook only fills in headers, and
+///   cannot fail) becomes the plain call `client.inner.prepare(&mut request)`;
+/// - `client.post(&result, &info).await?` (the default hook: it does nothing) goes;
+/// - consecutive error arms of the status `match` with the same body become one arm
+///   (`400u16 | 404u16 => Err(..)`): each arm awaited its own copy of the same decoder. Success
+///   arms stay apart: later rules (typed respond-async outcomes) rewrite them one by one.
+///
+/// Every `.await` dropped is a state of the call's future less, for the compiler to check and the
+/// caller to hold.
+fn slim_call(stmts: Vec<syn::Stmt>) -> Vec<syn::Stmt> {
+    let calls = |stmt: &syn::Stmt, hook: &str| {
+        let syn::Stmt::Expr(syn::Expr::Try(attempt), Some(_)) = stmt else {
+            return false;
+        };
+        let syn::Expr::Await(awaited) = attempt.expr.as_ref() else {
+            return false;
+        };
+        matches!(awaited.base.as_ref(), syn::Expr::MethodCall(call)
+            if call.method == hook && matches!(call.receiver.as_ref(), syn::Expr::Path(p) if p.path.is_ident("client")))
+    };
+    stmts
+        .into_iter()
+        .filter(|stmt| !calls(stmt, "post"))
+        .map(|stmt| {
+            if calls(&stmt, "pre") {
+                return syn::parse_quote!(client.inner.prepare(&mut request););
+            }
+            match stmt {
+                syn::Stmt::Expr(syn::Expr::Match(mut status_match), None) => {
+                    status_match.arms = merge_equal_arms(status_match.arms);
+                    syn::Stmt::Expr(syn::Expr::Match(status_match), None)
+                }
+                other => other,
+            }
+        })
+        .collect()
+}
+
+/// Joins consecutive error arms (`=> Err(..)`) with the same body and no guard into one
+/// or-pattern arm (the wildcard arm stays apart). Consecutive only, so which arm a value takes
+/// cannot change.
+fn merge_equal_arms(arms: Vec<syn::Arm>) -> Vec<syn::Arm> {
+    let is_error = |body: &syn::Expr| {
+        let mut body = body;
+        if let syn::Expr::Block(block) = body
+            && let [syn::Stmt::Expr(inner, None)] = block.block.stmts.as_slice()
+        {
+            body = inner;
+        }
+        matches!(body, syn::Expr::Call(call) if matches!(call.func.as_ref(), syn::Expr::Path(p) if p.path.is_ident("Err")))
+    };
+    let mergeable = |arm: &syn::Arm| {
+        !matches!(arm.pat, syn::Pat::Wild(_) | syn::Pat::Guard(_)) && is_error(&arm.body)
+    };
+    let mut merged: Vec<(syn::Arm, String)> = Vec::with_capacity(arms.len());
+    for arm in arms {
+        let body = arm.body.to_token_stream().to_string();
+        if let Some((last, last_body)) = merged.last_mut()
+            && mergeable(last)
+            && mergeable(&arm)
+            && *last_body == body
+        {
+            let mut cases =
+                match std::mem::replace(&mut last.pat, syn::Pat::Verbatim(Default::default())) {
+                    syn::Pat::Or(or) => or.cases,
+                    single => std::iter::once(single).collect(),
+                };
+            cases.push(arm.pat);
+            last.pat = syn::Pat::Or(syn::PatOr {
+                attrs: Vec::new(),
+                leading_vert: None,
+                cases,
+            });
+            continue;
+        }
+        merged.push((arm, body));
+    }
+    merged.into_iter().map(|(arm, _)| arm).collect()
 }
 
 /// The generated CLI reports a failed `send()` through `CliConfig::error(&Error<T>)` and
@@ -363,7 +462,8 @@ impl VisitMut for CliErrorPatcher {
 /// };
 /// assert_eq!(parcelkit_codegen::patch::team_from_client(&mut file), 1);
 /// let text = quote::ToTokens::to_token_stream(&file).to_string();
-/// assert!(text.contains("client . default_team ()"), "{text}");
+/// assert!(text.contains("match client . default_team ()"), "{text}");
+/// assert!(text.contains("convert_field (team , \"team\")"), "{text}");
 /// ```
 pub fn team_from_client(file: &mut syn::File) -> usize {
     let mut patcher = TeamPatcher { changed: 0 };
@@ -391,14 +491,12 @@ impl VisitMut for TeamPatcher {
             .to_string()
             .contains("team was not initialized");
         if is_team && uninitialised {
+            let convert: syn::Path = syn::parse_str(CONVERT_FIELD).expect("a path");
             field.expr = syn::parse_quote!(
-                client
-                    .default_team()
-                    .ok_or_else(|| "team was not initialized".to_string())
-                    .and_then(|team| {
-                        team.try_into()
-                            .map_err(|e: types::error::ConversionError| format!("team: {e}"))
-                    })
+                match client.default_team() {
+                    Some(team) => #convert(team, "team"),
+                    None => Err("team was not initialized".to_string()),
+                }
             );
             self.changed += 1;
         }
@@ -996,6 +1094,9 @@ pub const PATH_SEGMENT: &str = "crate::runtime::PathSegment";
 /// The runtime's message for a required builder field never set (see [`lighter_calls`]).
 pub const UNSET_FIELD: &str = "crate::runtime::unset_field";
 
+/// The runtime's conversion of a setter's value (see [`lighter_calls`]).
+pub const CONVERT_FIELD: &str = "crate::runtime::convert_field";
+
 /// Takes out the allocations progenitor and typify spend on every call before anything is sent:
 /// - a required field of an operation builder (progenitor's "`x` was not initialized") or of a
 ///   body builder (typify's "no value supplied for `x`") starts as `Err(String::new())` instead
@@ -1006,7 +1107,10 @@ pub const UNSET_FIELD: &str = "crate::runtime::unset_field";
 ///   instead of `encode_path(&x.to_string())` (two strings per parameter);
 /// - the map of optional headers starts empty (`HeaderMap::new()`, which allocates on the first
 ///   insert) instead of `HeaderMap::with_capacity(n)` (two allocations, even when no optional
-///   header is set).
+///   header is set);
+/// - a setter converts its value with [`CONVERT_FIELD`], which writes the same message as the
+///   `map_err(|e| format!("x: {}", e))` it replaces (lighter to compile: no closure and no
+///   `format!` per setter).
 ///
 /// Returns how many expressions changed.
 ///
@@ -1023,6 +1127,18 @@ pub const UNSET_FIELD: &str = "crate::runtime::unset_field";
 ///             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
 ///             todo!()
 ///         }
+///         pub fn note<V: TryInto<String>>(mut self, value: V) -> Self where V::Error: Display {
+///             self.note = value.try_into().map(Some).map_err(|e| format!("note: {}", e));
+///             self
+///         }
+///     }
+///     impl Thing {
+///         pub fn size<T: TryInto<u8>>(mut self, value: T) -> Self where T::Error: Display {
+///             self.size = value.try_into().map_err(|e| {
+///                 format!("error converting supplied value for size: {e}")
+///             });
+///             self
+///         }
 ///     }
 ///     impl ::std::default::Default for Thing {
 ///         fn default() -> Self { Self { name: Err("no value supplied for name".to_string()) } }
@@ -1034,7 +1150,7 @@ pub const UNSET_FIELD: &str = "crate::runtime::unset_field";
 ///         }
 ///     }
 /// };
-/// assert_eq!(parcelkit_codegen::patch::lighter_calls(&mut file), 6);
+/// assert_eq!(parcelkit_codegen::patch::lighter_calls(&mut file), 8);
 /// let text = quote::ToTokens::to_token_stream(&file).to_string();
 /// assert!(text.contains("thing : Err (String :: new ())"), "{text}");
 /// assert!(text.contains("unset_field (e , \"thing was not initialized\")"), "{text}");
@@ -1042,6 +1158,12 @@ pub const UNSET_FIELD: &str = "crate::runtime::unset_field";
 /// assert!(text.contains("HeaderMap :: new ()"), "{text}");
 /// assert!(text.contains("name : Err (String :: new ())"), "{text}");
 /// assert!(text.contains("unset_field (e , \"no value supplied for name\")"), "{text}");
+/// assert!(text.contains("convert_field (value , \"note\") . map (Some)"), "{text}");
+/// assert!(
+///     text.contains("convert_field (value , \"error converting supplied value for size\")"),
+///     "{text}"
+/// );
+/// assert!(!text.contains("format ! (\"note"), "{text}");
 /// ```
 pub fn lighter_calls(file: &mut syn::File) -> usize {
     let mut patcher = LighterCalls::default();
@@ -1061,6 +1183,76 @@ struct LighterCalls {
     /// Whether this is the pass that rewrites body builders' `TryFrom`.
     second_pass: bool,
     changed: usize,
+}
+
+/// A setter's `value.try_into()[.map(Some)].map_err(|e| format!("what: {}", e))` (progenitor's
+/// words, and typify's `"error converting supplied value for x: {e}"`) as
+/// `crate::runtime::convert_field(value, "what")[.map(Some)]`: the same message, from one generic
+/// function instead of a closure and a `format!` per setter.
+fn setter_conversion(map_err: &syn::ExprMethodCall) -> Option<syn::Expr> {
+    let [syn::Expr::Closure(closure)] = map_err.args.iter().collect::<Vec<_>>().as_slice() else {
+        return None;
+    };
+    let is_e =
+        |pat: &syn::Pat| matches!(pat, syn::Pat::Ident(p) if p.ident == "e" && p.subpat.is_none());
+    if closure.inputs.len() != 1 || !is_e(&closure.inputs[0]) {
+        return None;
+    }
+    let mut body = closure.body.as_ref();
+    if let syn::Expr::Block(block) = body
+        && let [syn::Stmt::Expr(inner, None)] = block.block.stmts.as_slice()
+    {
+        body = inner;
+    }
+    let syn::Expr::Macro(mac) = body else {
+        return None;
+    };
+    if !mac.mac.path.is_ident("format") {
+        return None;
+    }
+    type Args = syn::punctuated::Punctuated<syn::Expr, syn::Token![,]>;
+    let args = syn::parse::Parser::parse2(Args::parse_terminated, mac.mac.tokens.clone()).ok()?;
+    let template = match args.iter().collect::<Vec<_>>().as_slice() {
+        [
+            syn::Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Str(text),
+                ..
+            }),
+        ] => text.value().strip_suffix(": {e}")?.to_owned(),
+        [
+            syn::Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Str(text),
+                ..
+            }),
+            syn::Expr::Path(arg),
+        ] if arg.path.is_ident("e") => text.value().strip_suffix(": {}")?.to_owned(),
+        _ => return None,
+    };
+    // The prefix is written as it is: no other placeholder, nothing to escape.
+    if template.contains(['{', '}']) {
+        return None;
+    }
+    let (conversion, wrap_some) = match map_err.receiver.as_ref() {
+        syn::Expr::MethodCall(map)
+            if map.method == "map" && map.args.to_token_stream().to_string() == "Some" =>
+        {
+            (map.receiver.as_ref(), true)
+        }
+        other => (other, false),
+    };
+    let syn::Expr::MethodCall(try_into) = conversion else {
+        return None;
+    };
+    if try_into.method != "try_into" || !try_into.args.is_empty() {
+        return None;
+    }
+    let value = &try_into.receiver;
+    let convert: syn::Path = syn::parse_str(CONVERT_FIELD).expect("a path");
+    Some(if wrap_some {
+        syn::parse_quote!(#convert(#value, #template).map(Some))
+    } else {
+        syn::parse_quote!(#convert(#value, #template))
+    })
 }
 
 /// The field named by an unset-field initialiser, and the message: `x` and "x was not
@@ -1212,6 +1404,13 @@ impl VisitMut for LighterCalls {
                     call.args[0] =
                         syn::parse_quote!(|e| Error::InvalidRequest(#unset(e, #message)));
                     self.changed += 1;
+                }
+            }
+            syn::Expr::MethodCall(call) if call.method == "map_err" => {
+                if let Some(converted) = setter_conversion(call) {
+                    *expr = converted;
+                    self.changed += 1;
+                    return;
                 }
             }
             syn::Expr::Call(call)
