@@ -1847,19 +1847,7 @@ of an invalid address. The known properties are those of `Destination`.
                 I: ::std::convert::TryInto<::std::string::String>,
                 I::Error: ::std::fmt::Display,
             {
-                self.item_ids = value
-                    .into_iter()
-                    .enumerate()
-                    .map(|(i, item)| {
-                        item
-                            .try_into()
-                            .map_err(|e| {
-                                format!(
-                                    "error converting supplied value for item_ids[{}]: {}", i, e
-                                )
-                            })
-                    })
-                    .collect::<Result<Vec<_>, String>>();
+                self.item_ids = crate::runtime::convert_items(value, "item_ids");
                 self
             }
         }
@@ -2319,11 +2307,10 @@ pub mod builder {
         where
             V: std::convert::TryInto<types::GetCardItemId>,
         {
-            self.item_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `GetCardItemId` for item_id failed".to_string()
-                });
+            self.item_id = crate::runtime::convert_field_or(
+                value,
+                "conversion to `GetCardItemId` for item_id failed",
+            );
             self
         }
 
@@ -2398,11 +2385,10 @@ pub mod builder {
         where
             V: std::convert::TryInto<types::GetInventoryUserId>,
         {
-            self.user_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `GetInventoryUserId` for user_id failed".to_string()
-                });
+            self.user_id = crate::runtime::convert_field_or(
+                value,
+                "conversion to `GetInventoryUserId` for user_id failed",
+            );
             self
         }
 
@@ -2755,13 +2741,11 @@ pub mod builder {
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.platform = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for platform failed"
-                        .to_string()
-                });
+            self.platform = crate::runtime::convert_field_or(
+                    value,
+                    "conversion to `:: std :: string :: String` for platform failed",
+                )
+                .map(Some);
             self
         }
 
@@ -3135,13 +3119,11 @@ pub mod builder {
         where
             V: std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
         {
-            self.claw_ids = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: vec :: Vec < :: std :: string :: String >` for claw_ids failed"
-                        .to_string()
-                });
+            self.claw_ids = crate::runtime::convert_field_or(
+                    value,
+                    "conversion to `:: std :: vec :: Vec < :: std :: string :: String >` for claw_ids failed",
+                )
+                .map(Some);
             self
         }
 
@@ -3149,10 +3131,11 @@ pub mod builder {
         where
             V: std::convert::TryInto<i64>,
         {
-            self.limit = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| "conversion to `i64` for limit failed".to_string());
+            self.limit = crate::runtime::convert_field_or(
+                    value,
+                    "conversion to `i64` for limit failed",
+                )
+                .map(Some);
             self
         }
 

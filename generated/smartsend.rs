@@ -2511,20 +2511,10 @@ state, and booking logic branches on it.
                 I: ::std::convert::TryInto<::std::string::String>,
                 I::Error: ::std::fmt::Display,
             {
-                self.address_lines = value
-                    .into_iter()
-                    .enumerate()
-                    .map(|(i, item)| {
-                        item
-                            .try_into()
-                            .map_err(|e| {
-                                format!(
-                                    "error converting supplied value for address_lines[{}]: {}",
-                                    i, e
-                                )
-                            })
-                    })
-                    .collect::<Result<Vec<_>, String>>()
+                self.address_lines = crate::runtime::convert_items(
+                        value,
+                        "address_lines",
+                    )
                     .map(Some);
                 self
             }
@@ -2698,19 +2688,7 @@ state, and booking logic branches on it.
                 I: ::std::convert::TryInto<super::ShipmentRequest>,
                 I::Error: ::std::fmt::Display,
             {
-                self.data = value
-                    .into_iter()
-                    .enumerate()
-                    .map(|(i, item)| {
-                        item
-                            .try_into()
-                            .map_err(|e| {
-                                format!(
-                                    "error converting supplied value for data[{}]: {}", i, e
-                                )
-                            })
-                    })
-                    .collect::<Result<Vec<_>, String>>();
+                self.data = crate::runtime::convert_items(value, "data");
                 self
             }
         }
@@ -2793,20 +2771,7 @@ state, and booking logic branches on it.
                 I: ::std::convert::TryInto<::std::string::String>,
                 I::Error: ::std::fmt::Display,
             {
-                self.name_lines = value
-                    .into_iter()
-                    .enumerate()
-                    .map(|(i, item)| {
-                        item
-                            .try_into()
-                            .map_err(|e| {
-                                format!(
-                                    "error converting supplied value for name_lines[{}]: {}", i,
-                                    e
-                                )
-                            })
-                    })
-                    .collect::<Result<Vec<_>, String>>();
+                self.name_lines = crate::runtime::convert_items(value, "name_lines");
                 self
             }
             pub fn phone<T>(mut self, value: T) -> Self
@@ -2880,20 +2845,7 @@ state, and booking logic branches on it.
                 I: ::std::convert::TryInto<super::AddonRequest>,
                 I::Error: ::std::fmt::Display,
             {
-                self.addons = value
-                    .into_iter()
-                    .enumerate()
-                    .map(|(i, item)| {
-                        item
-                            .try_into()
-                            .map_err(|e| {
-                                format!(
-                                    "error converting supplied value for addons[{}]: {}", i, e
-                                )
-                            })
-                    })
-                    .collect::<Result<Vec<_>, String>>()
-                    .map(Some);
+                self.addons = crate::runtime::convert_items(value, "addons").map(Some);
                 self
             }
             pub fn carrier<T>(mut self, value: T) -> Self
@@ -3497,20 +3449,7 @@ state, and booking logic branches on it.
                 I: ::std::convert::TryInto<super::Item>,
                 I::Error: ::std::fmt::Display,
             {
-                self.items = value
-                    .into_iter()
-                    .enumerate()
-                    .map(|(i, item)| {
-                        item
-                            .try_into()
-                            .map_err(|e| {
-                                format!(
-                                    "error converting supplied value for items[{}]: {}", i, e
-                                )
-                            })
-                    })
-                    .collect::<Result<Vec<_>, String>>()
-                    .map(Some);
+                self.items = crate::runtime::convert_items(value, "items").map(Some);
                 self
             }
             pub fn length<T>(mut self, value: T) -> Self
@@ -3886,20 +3825,7 @@ state, and booking logic branches on it.
                 I: ::std::convert::TryInto<super::Item>,
                 I::Error: ::std::fmt::Display,
             {
-                self.items = value
-                    .into_iter()
-                    .enumerate()
-                    .map(|(i, item)| {
-                        item
-                            .try_into()
-                            .map_err(|e| {
-                                format!(
-                                    "error converting supplied value for items[{}]: {}", i, e
-                                )
-                            })
-                    })
-                    .collect::<Result<Vec<_>, String>>()
-                    .map(Some);
+                self.items = crate::runtime::convert_items(value, "items").map(Some);
                 self
             }
             pub fn length<T>(mut self, value: T) -> Self
@@ -4094,19 +4020,7 @@ state, and booking logic branches on it.
                 I: ::std::convert::TryInto<super::RateParcel>,
                 I::Error: ::std::fmt::Display,
             {
-                self.parcels = value
-                    .into_iter()
-                    .enumerate()
-                    .map(|(i, item)| {
-                        item
-                            .try_into()
-                            .map_err(|e| {
-                                format!(
-                                    "error converting supplied value for parcels[{}]: {}", i, e
-                                )
-                            })
-                    })
-                    .collect::<Result<Vec<_>, String>>();
+                self.parcels = crate::runtime::convert_items(value, "parcels");
                 self
             }
             pub fn parties<T>(mut self, value: T) -> Self
@@ -4447,19 +4361,7 @@ state, and booking logic branches on it.
                 I: ::std::convert::TryInto<super::ParcelRequest>,
                 I::Error: ::std::fmt::Display,
             {
-                self.parcels = value
-                    .into_iter()
-                    .enumerate()
-                    .map(|(i, item)| {
-                        item
-                            .try_into()
-                            .map_err(|e| {
-                                format!(
-                                    "error converting supplied value for parcels[{}]: {}", i, e
-                                )
-                            })
-                    })
-                    .collect::<Result<Vec<_>, String>>();
+                self.parcels = crate::runtime::convert_items(value, "parcels");
                 self
             }
             pub fn parties<T>(mut self, value: T) -> Self
@@ -5354,13 +5256,11 @@ pub mod builder {
         where
             V: std::convert::TryInto<::std::num::NonZeroU64>,
         {
-            self.page = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: num :: NonZeroU64` for page failed"
-                        .to_string()
-                });
+            self.page = crate::runtime::convert_field_or(
+                    value,
+                    "conversion to `:: std :: num :: NonZeroU64` for page failed",
+                )
+                .map(Some);
             self
         }
 
@@ -5368,13 +5268,11 @@ pub mod builder {
         where
             V: std::convert::TryInto<::std::num::NonZeroU64>,
         {
-            self.per_page = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: num :: NonZeroU64` for per_page failed"
-                        .to_string()
-                });
+            self.per_page = crate::runtime::convert_field_or(
+                    value,
+                    "conversion to `:: std :: num :: NonZeroU64` for per_page failed",
+                )
+                .map(Some);
             self
         }
 
@@ -5382,10 +5280,11 @@ pub mod builder {
         where
             V: std::convert::TryInto<types::BatchState>,
         {
-            self.state = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| "conversion to `BatchState` for state failed".to_string());
+            self.state = crate::runtime::convert_field_or(
+                    value,
+                    "conversion to `BatchState` for state failed",
+                )
+                .map(Some);
             self
         }
 
@@ -5711,11 +5610,10 @@ pub mod builder {
         where
             V: std::convert::TryInto<::uuid::Uuid>,
         {
-            self.batch = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: uuid :: Uuid` for batch failed".to_string()
-                });
+            self.batch = crate::runtime::convert_field_or(
+                value,
+                "conversion to `:: uuid :: Uuid` for batch failed",
+            );
             self
         }
 
@@ -5852,11 +5750,10 @@ pub mod builder {
         where
             V: std::convert::TryInto<::uuid::Uuid>,
         {
-            self.batch = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: uuid :: Uuid` for batch failed".to_string()
-                });
+            self.batch = crate::runtime::convert_field_or(
+                value,
+                "conversion to `:: uuid :: Uuid` for batch failed",
+            );
             self
         }
 
@@ -6024,11 +5921,10 @@ pub mod builder {
         where
             V: std::convert::TryInto<::uuid::Uuid>,
         {
-            self.batch = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: uuid :: Uuid` for batch failed".to_string()
-                });
+            self.batch = crate::runtime::convert_field_or(
+                value,
+                "conversion to `:: uuid :: Uuid` for batch failed",
+            );
             self
         }
 
@@ -6228,11 +6124,10 @@ pub mod builder {
         where
             V: std::convert::TryInto<::uuid::Uuid>,
         {
-            self.operation = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: uuid :: Uuid` for operation failed".to_string()
-                });
+            self.operation = crate::runtime::convert_field_or(
+                value,
+                "conversion to `:: uuid :: Uuid` for operation failed",
+            );
             self
         }
 
@@ -6676,12 +6571,10 @@ pub mod builder {
         where
             V: std::convert::TryInto<types::ListServicePointsCarrier>,
         {
-            self.carrier = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `ListServicePointsCarrier` for carrier failed"
-                        .to_string()
-                });
+            self.carrier = crate::runtime::convert_field_or(
+                value,
+                "conversion to `ListServicePointsCarrier` for carrier failed",
+            );
             self
         }
 
@@ -6689,13 +6582,11 @@ pub mod builder {
         where
             V: std::convert::TryInto<types::ListServicePointsCountry>,
         {
-            self.country = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `ListServicePointsCountry` for country failed"
-                        .to_string()
-                });
+            self.country = crate::runtime::convert_field_or(
+                    value,
+                    "conversion to `ListServicePointsCountry` for country failed",
+                )
+                .map(Some);
             self
         }
 
@@ -6703,13 +6594,11 @@ pub mod builder {
         where
             V: std::convert::TryInto<::std::num::NonZeroU64>,
         {
-            self.page = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: num :: NonZeroU64` for page failed"
-                        .to_string()
-                });
+            self.page = crate::runtime::convert_field_or(
+                    value,
+                    "conversion to `:: std :: num :: NonZeroU64` for page failed",
+                )
+                .map(Some);
             self
         }
 
@@ -6717,13 +6606,11 @@ pub mod builder {
         where
             V: std::convert::TryInto<::std::num::NonZeroU64>,
         {
-            self.per_page = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: num :: NonZeroU64` for per_page failed"
-                        .to_string()
-                });
+            self.per_page = crate::runtime::convert_field_or(
+                    value,
+                    "conversion to `:: std :: num :: NonZeroU64` for per_page failed",
+                )
+                .map(Some);
             self
         }
 
@@ -6731,13 +6618,11 @@ pub mod builder {
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.postal_code = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for postal_code failed"
-                        .to_string()
-                });
+            self.postal_code = crate::runtime::convert_field_or(
+                    value,
+                    "conversion to `:: std :: string :: String` for postal_code failed",
+                )
+                .map(Some);
             self
         }
 
@@ -6901,12 +6786,10 @@ pub mod builder {
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.carrier = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for carrier failed"
-                        .to_string()
-                });
+            self.carrier = crate::runtime::convert_field_or(
+                value,
+                "conversion to `:: std :: string :: String` for carrier failed",
+            );
             self
         }
 
@@ -6914,12 +6797,10 @@ pub mod builder {
         where
             V: std::convert::TryInto<types::GetServicePointByCarrierCodeCountry>,
         {
-            self.country = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `GetServicePointByCarrierCodeCountry` for country failed"
-                        .to_string()
-                });
+            self.country = crate::runtime::convert_field_or(
+                value,
+                "conversion to `GetServicePointByCarrierCodeCountry` for country failed",
+            );
             self
         }
 
@@ -6927,12 +6808,10 @@ pub mod builder {
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.code = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for code failed"
-                        .to_string()
-                });
+            self.code = crate::runtime::convert_field_or(
+                value,
+                "conversion to `:: std :: string :: String` for code failed",
+            );
             self
         }
 
@@ -7084,12 +6963,10 @@ pub mod builder {
         where
             V: std::convert::TryInto<::uuid::Uuid>,
         {
-            self.service_point = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: uuid :: Uuid` for service_point failed"
-                        .to_string()
-                });
+            self.service_point = crate::runtime::convert_field_or(
+                value,
+                "conversion to `:: uuid :: Uuid` for service_point failed",
+            );
             self
         }
 
@@ -7229,13 +7106,11 @@ pub mod builder {
         where
             V: std::convert::TryInto<::std::num::NonZeroU64>,
         {
-            self.page = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: num :: NonZeroU64` for page failed"
-                        .to_string()
-                });
+            self.page = crate::runtime::convert_field_or(
+                    value,
+                    "conversion to `:: std :: num :: NonZeroU64` for page failed",
+                )
+                .map(Some);
             self
         }
 
@@ -7243,13 +7118,11 @@ pub mod builder {
         where
             V: std::convert::TryInto<::std::num::NonZeroU64>,
         {
-            self.per_page = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: num :: NonZeroU64` for per_page failed"
-                        .to_string()
-                });
+            self.per_page = crate::runtime::convert_field_or(
+                    value,
+                    "conversion to `:: std :: num :: NonZeroU64` for per_page failed",
+                )
+                .map(Some);
             self
         }
 
@@ -7606,13 +7479,11 @@ pub mod builder {
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.prefer = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for prefer failed"
-                        .to_string()
-                });
+            self.prefer = crate::runtime::convert_field_or(
+                    value,
+                    "conversion to `:: std :: string :: String` for prefer failed",
+                )
+                .map(Some);
             self
         }
 
@@ -7812,11 +7683,10 @@ pub mod builder {
         where
             V: std::convert::TryInto<::uuid::Uuid>,
         {
-            self.shipment = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: uuid :: Uuid` for shipment failed".to_string()
-                });
+            self.shipment = crate::runtime::convert_field_or(
+                value,
+                "conversion to `:: uuid :: Uuid` for shipment failed",
+            );
             self
         }
 
@@ -7956,11 +7826,10 @@ pub mod builder {
         where
             V: std::convert::TryInto<::uuid::Uuid>,
         {
-            self.shipment = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: uuid :: Uuid` for shipment failed".to_string()
-                });
+            self.shipment = crate::runtime::convert_field_or(
+                value,
+                "conversion to `:: uuid :: Uuid` for shipment failed",
+            );
             self
         }
 
@@ -8131,11 +8000,10 @@ pub mod builder {
         where
             V: std::convert::TryInto<::uuid::Uuid>,
         {
-            self.shipment = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: uuid :: Uuid` for shipment failed".to_string()
-                });
+            self.shipment = crate::runtime::convert_field_or(
+                value,
+                "conversion to `:: uuid :: Uuid` for shipment failed",
+            );
             self
         }
 
@@ -8173,13 +8041,11 @@ pub mod builder {
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.prefer = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for prefer failed"
-                        .to_string()
-                });
+            self.prefer = crate::runtime::convert_field_or(
+                    value,
+                    "conversion to `:: std :: string :: String` for prefer failed",
+                )
+                .map(Some);
             self
         }
 

@@ -29,7 +29,7 @@ pub use error::{Error, ErrorBody, ErrorDetails, ErrorKind, MAX_ERROR_BODY, Retry
 pub use header_token::InvalidHeaderValue;
 pub use idempotency::{IdempotencyKey, canonical_json};
 pub use language::{AcceptLanguage, InvalidLanguage, LanguagePreference};
-pub(crate) use path::{PathSegment, convert_field, unset_field};
+pub(crate) use path::{PathSegment, convert_field, convert_field_or, convert_items, unset_field};
 pub(crate) use poll::PollClock;
 pub use poll::PollPolicy;
 pub use request_id::RequestId;

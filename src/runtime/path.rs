@@ -84,6 +84,33 @@ where
     value.try_into().map_err(|e| format!("{what}: {e}"))
 }
 
+/// A builder setter's conversion whose error has no text to keep (progenitor's setters of ids,
+/// numbers and enums): `value` into the field's type, or `message`.
+pub(crate) fn convert_field_or<T, U>(value: T, message: &'static str) -> Result<U, String>
+where
+    T: TryInto<U>,
+{
+    value.try_into().map_err(|_| message.to_owned())
+}
+
+/// A list setter's conversion: each item into the element type, or the first item's error as
+/// "error converting supplied value for `what`\[`index`\]: `error`".
+pub(crate) fn convert_items<T, I, U>(items: T, what: &'static str) -> Result<Vec<U>, String>
+where
+    T: IntoIterator<Item = I>,
+    I: TryInto<U>,
+    I::Error: fmt::Display,
+{
+    items
+        .into_iter()
+        .enumerate()
+        .map(|(index, item)| {
+            item.try_into()
+                .map_err(|e| format!("error converting supplied value for {what}[{index}]: {e}"))
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -139,6 +166,28 @@ mod tests {
             format!("count: {}", u8::try_from(300u16).unwrap_err())
         );
         assert_eq!(convert_field::<_, u8>(7u16, "count"), Ok(7));
+        let page: Result<std::num::NonZeroU64, String> =
+            convert_field_or(0u64, "conversion to `NonZeroU64` for page failed");
+        assert_eq!(
+            page.unwrap_err(),
+            "conversion to `NonZeroU64` for page failed"
+        );
+    }
+
+    #[test]
+    fn a_list_conversion_names_the_first_item_that_fails() {
+        let sizes: Result<Vec<u8>, String> = convert_items([1u16, 2, 300, 400], "sizes");
+        assert_eq!(
+            sizes.unwrap_err(),
+            format!(
+                "error converting supplied value for sizes[2]: {}",
+                u8::try_from(300u16).unwrap_err()
+            )
+        );
+        assert_eq!(
+            convert_items::<_, _, u8>(vec![1u16, 2], "sizes"),
+            Ok(vec![1, 2])
+        );
     }
 
     /// Body builders start required fields unset without a message; the conversion names the

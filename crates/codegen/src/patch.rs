@@ -775,6 +775,7 @@ impl VisitMut for DerefPatcher {
 /// let text = quote::ToTokens::to_token_stream(&file).to_string();
 /// assert!(text.contains("T : :: std :: iter :: IntoIterator < Item = I >"), "{text}");
 /// assert!(text.contains("I : :: std :: convert :: TryInto < super :: Parcel >"), "{text}");
+/// assert!(text.contains("crate :: runtime :: convert_items (value , \"parcels\")"), "{text}");
 /// ```
 pub fn list_setters_take_items(file: &mut syn::File) -> usize {
     let mut patcher = ListSetterPatcher { changed: 0 };
@@ -840,10 +841,8 @@ impl VisitMut for ListSetterPatcher {
             return;
         };
         let field = function.sig.ident.clone();
-        let prefix = syn::LitStr::new(
-            &format!("error converting supplied value for {field}[{{}}]: {{}}"),
-            proc_macro2::Span::call_site(),
-        );
+        let convert: syn::Path = syn::parse_str(CONVERT_ITEMS).expect("a path");
+        let what = syn::LitStr::new(&field.to_string(), proc_macro2::Span::call_site());
         function.sig.generics = syn::parse_quote!(<T, I>);
         function.sig.generics.where_clause = Some(syn::parse_quote! {
             where
@@ -851,13 +850,7 @@ impl VisitMut for ListSetterPatcher {
                 I: ::std::convert::TryInto<#element>,
                 I::Error: ::std::fmt::Display,
         });
-        let collected: syn::Expr = syn::parse_quote! {
-            value
-                .into_iter()
-                .enumerate()
-                .map(|(i, item)| item.try_into().map_err(|e| format!(#prefix, i, e)))
-                .collect::<Result<Vec<_>, String>>()
-        };
+        let collected: syn::Expr = syn::parse_quote!(#convert(value, #what));
         // A nullable list set through its setter is a list: the field's default stays `null`.
         function.block = if optional {
             syn::parse_quote!({
@@ -1096,6 +1089,11 @@ pub const UNSET_FIELD: &str = "crate::runtime::unset_field";
 
 /// The runtime's conversion of a setter's value (see [`lighter_calls`]).
 pub const CONVERT_FIELD: &str = "crate::runtime::convert_field";
+/// The runtime's conversion of a setter's value whose error text is not kept (see
+/// [`lighter_calls`]).
+pub const CONVERT_FIELD_OR: &str = "crate::runtime::convert_field_or";
+/// The runtime's conversion of a list setter's items (see [`list_setters_take_items`]).
+pub const CONVERT_ITEMS: &str = "crate::runtime::convert_items";
 
 /// Takes out the allocations progenitor and typify spend on every call before anything is sent:
 /// - a required field of an operation builder (progenitor's "`x` was not initialized") or of a
@@ -1108,9 +1106,10 @@ pub const CONVERT_FIELD: &str = "crate::runtime::convert_field";
 /// - the map of optional headers starts empty (`HeaderMap::new()`, which allocates on the first
 ///   insert) instead of `HeaderMap::with_capacity(n)` (two allocations, even when no optional
 ///   header is set);
-/// - a setter converts its value with [`CONVERT_FIELD`], which writes the same message as the
-///   `map_err(|e| format!("x: {}", e))` it replaces (lighter to compile: no closure and no
-///   `format!` per setter).
+/// - a setter converts its value with [`CONVERT_FIELD`] (or [`CONVERT_FIELD_OR`] where the
+///   conversion's error is not kept), which writes the same message as the
+///   `map_err(|e| format!("x: {}", e))` (`map_err(|_| "...".to_string())`) it replaces: lighter
+///   to compile, with no closure and no `format!` per setter.
 ///
 /// Returns how many expressions changed.
 ///
@@ -1129,6 +1128,10 @@ pub const CONVERT_FIELD: &str = "crate::runtime::convert_field";
 ///         }
 ///         pub fn note<V: TryInto<String>>(mut self, value: V) -> Self where V::Error: Display {
 ///             self.note = value.try_into().map(Some).map_err(|e| format!("note: {}", e));
+///             self
+///         }
+///         pub fn page<V: TryInto<u32>>(mut self, value: V) -> Self {
+///             self.page = value.try_into().map_err(|_| "conversion to `u32` for page failed".to_string());
 ///             self
 ///         }
 ///     }
@@ -1150,7 +1153,7 @@ pub const CONVERT_FIELD: &str = "crate::runtime::convert_field";
 ///         }
 ///     }
 /// };
-/// assert_eq!(parcelkit_codegen::patch::lighter_calls(&mut file), 8);
+/// assert_eq!(parcelkit_codegen::patch::lighter_calls(&mut file), 9);
 /// let text = quote::ToTokens::to_token_stream(&file).to_string();
 /// assert!(text.contains("thing : Err (String :: new ())"), "{text}");
 /// assert!(text.contains("unset_field (e , \"thing was not initialized\")"), "{text}");
@@ -1164,6 +1167,10 @@ pub const CONVERT_FIELD: &str = "crate::runtime::convert_field";
 ///     "{text}"
 /// );
 /// assert!(!text.contains("format ! (\"note"), "{text}");
+/// assert!(
+///     text.contains("convert_field_or (value , \"conversion to `u32` for page failed\")"),
+///     "{text}"
+/// );
 /// ```
 pub fn lighter_calls(file: &mut syn::File) -> usize {
     let mut patcher = LighterCalls::default();
@@ -1193,25 +1200,65 @@ fn setter_conversion(map_err: &syn::ExprMethodCall) -> Option<syn::Expr> {
     let [syn::Expr::Closure(closure)] = map_err.args.iter().collect::<Vec<_>>().as_slice() else {
         return None;
     };
-    let is_e =
-        |pat: &syn::Pat| matches!(pat, syn::Pat::Ident(p) if p.ident == "e" && p.subpat.is_none());
-    if closure.inputs.len() != 1 || !is_e(&closure.inputs[0]) {
+    let mut inputs = closure.inputs.iter();
+    let (Some(input), None) = (inputs.next(), inputs.next()) else {
         return None;
-    }
+    };
     let mut body = closure.body.as_ref();
     if let syn::Expr::Block(block) = body
         && let [syn::Stmt::Expr(inner, None)] = block.block.stmts.as_slice()
     {
         body = inner;
     }
-    let syn::Expr::Macro(mac) = body else {
+    let (convert, message) = match (input, body) {
+        // `|_| "conversion to `X` for x failed".to_string()`: the message alone.
+        (syn::Pat::Wild(_), syn::Expr::MethodCall(to_string))
+            if to_string.method == "to_string" && to_string.args.is_empty() =>
+        {
+            let syn::Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Str(text),
+                ..
+            }) = to_string.receiver.as_ref()
+            else {
+                return None;
+            };
+            (CONVERT_FIELD_OR, text.value())
+        }
+        (syn::Pat::Ident(e), syn::Expr::Macro(mac)) if e.ident == "e" && e.subpat.is_none() => {
+            (CONVERT_FIELD, format_prefix(&mac.mac)?)
+        }
+        _ => return None,
+    };
+    let (conversion, wrap_some) = match map_err.receiver.as_ref() {
+        syn::Expr::MethodCall(map)
+            if map.method == "map" && map.args.to_token_stream().to_string() == "Some" =>
+        {
+            (map.receiver.as_ref(), true)
+        }
+        other => (other, false),
+    };
+    let syn::Expr::MethodCall(try_into) = conversion else {
         return None;
     };
-    if !mac.mac.path.is_ident("format") {
+    if try_into.method != "try_into" || !try_into.args.is_empty() {
+        return None;
+    }
+    let value = &try_into.receiver;
+    let convert: syn::Path = syn::parse_str(convert).expect("a path");
+    Some(if wrap_some {
+        syn::parse_quote!(#convert(#value, #message).map(Some))
+    } else {
+        syn::parse_quote!(#convert(#value, #message))
+    })
+}
+
+/// `what` of `format!("what: {}", e)` or `format!("what: {e}")`, when that is the whole macro.
+fn format_prefix(mac: &syn::Macro) -> Option<String> {
+    if !mac.path.is_ident("format") {
         return None;
     }
     type Args = syn::punctuated::Punctuated<syn::Expr, syn::Token![,]>;
-    let args = syn::parse::Parser::parse2(Args::parse_terminated, mac.mac.tokens.clone()).ok()?;
+    let args = syn::parse::Parser::parse2(Args::parse_terminated, mac.tokens.clone()).ok()?;
     let template = match args.iter().collect::<Vec<_>>().as_slice() {
         [
             syn::Expr::Lit(syn::ExprLit {
@@ -1229,30 +1276,7 @@ fn setter_conversion(map_err: &syn::ExprMethodCall) -> Option<syn::Expr> {
         _ => return None,
     };
     // The prefix is written as it is: no other placeholder, nothing to escape.
-    if template.contains(['{', '}']) {
-        return None;
-    }
-    let (conversion, wrap_some) = match map_err.receiver.as_ref() {
-        syn::Expr::MethodCall(map)
-            if map.method == "map" && map.args.to_token_stream().to_string() == "Some" =>
-        {
-            (map.receiver.as_ref(), true)
-        }
-        other => (other, false),
-    };
-    let syn::Expr::MethodCall(try_into) = conversion else {
-        return None;
-    };
-    if try_into.method != "try_into" || !try_into.args.is_empty() {
-        return None;
-    }
-    let value = &try_into.receiver;
-    let convert: syn::Path = syn::parse_str(CONVERT_FIELD).expect("a path");
-    Some(if wrap_some {
-        syn::parse_quote!(#convert(#value, #template).map(Some))
-    } else {
-        syn::parse_quote!(#convert(#value, #template))
-    })
+    (!template.contains(['{', '}'])).then_some(template)
 }
 
 /// The field named by an unset-field initialiser, and the message: `x` and "x was not
