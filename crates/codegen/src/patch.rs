@@ -354,19 +354,23 @@ fn slim_call(stmts: Vec<syn::Stmt>) -> Vec<syn::Stmt> {
         .collect()
 }
 
+/// The expression a `{ expr }` block holds, or `expr` itself (a closure's or an arm's body,
+/// braced or not).
+fn sole_expression(expr: &syn::Expr) -> &syn::Expr {
+    match expr {
+        syn::Expr::Block(block) => match block.block.stmts.as_slice() {
+            [syn::Stmt::Expr(inner, None)] => inner,
+            _ => expr,
+        },
+        _ => expr,
+    }
+}
+
 /// Joins consecutive error arms (`=> Err(..)`) with the same body and no guard into one
 /// or-pattern arm (the wildcard arm stays apart). Consecutive only, so which arm a value takes
 /// cannot change.
 fn merge_equal_arms(arms: Vec<syn::Arm>) -> Vec<syn::Arm> {
-    let is_error = |body: &syn::Expr| {
-        let mut body = body;
-        if let syn::Expr::Block(block) = body
-            && let [syn::Stmt::Expr(inner, None)] = block.block.stmts.as_slice()
-        {
-            body = inner;
-        }
-        matches!(body, syn::Expr::Call(call) if matches!(call.func.as_ref(), syn::Expr::Path(p) if p.path.is_ident("Err")))
-    };
+    let is_error = |body: &syn::Expr| matches!(sole_expression(body), syn::Expr::Call(call) if matches!(call.func.as_ref(), syn::Expr::Path(p) if p.path.is_ident("Err")));
     let mergeable = |arm: &syn::Arm| {
         !matches!(arm.pat, syn::Pat::Wild(_) | syn::Pat::Guard(_)) && is_error(&arm.body)
     };
@@ -1194,8 +1198,10 @@ struct LighterCalls {
 
 /// A setter's `value.try_into()[.map(Some)].map_err(|e| format!("what: {}", e))` (progenitor's
 /// words, and typify's `"error converting supplied value for x: {e}"`) as
-/// `crate::runtime::convert_field(value, "what")[.map(Some)]`: the same message, from one generic
-/// function instead of a closure and a `format!` per setter.
+/// `crate::runtime::convert_field(value, "what")[.map(Some)]`, and its
+/// `.map_err(|_| "conversion to ... failed".to_string())` as `convert_field_or(value, "...")`:
+/// the same message, from one generic function instead of a closure (and a `format!`) per
+/// setter.
 fn setter_conversion(map_err: &syn::ExprMethodCall) -> Option<syn::Expr> {
     let [syn::Expr::Closure(closure)] = map_err.args.iter().collect::<Vec<_>>().as_slice() else {
         return None;
@@ -1204,13 +1210,7 @@ fn setter_conversion(map_err: &syn::ExprMethodCall) -> Option<syn::Expr> {
     let (Some(input), None) = (inputs.next(), inputs.next()) else {
         return None;
     };
-    let mut body = closure.body.as_ref();
-    if let syn::Expr::Block(block) = body
-        && let [syn::Stmt::Expr(inner, None)] = block.block.stmts.as_slice()
-    {
-        body = inner;
-    }
-    let (convert, message) = match (input, body) {
+    let (convert, message) = match (input, sole_expression(&closure.body)) {
         // `|_| "conversion to `X` for x failed".to_string()`: the message alone.
         (syn::Pat::Wild(_), syn::Expr::MethodCall(to_string))
             if to_string.method == "to_string" && to_string.args.is_empty() =>
@@ -1252,13 +1252,23 @@ fn setter_conversion(map_err: &syn::ExprMethodCall) -> Option<syn::Expr> {
     })
 }
 
+/// A `format!`-like macro's arguments as expressions (syn leaves a macro's arguments as tokens).
+fn macro_arguments(
+    mac: &syn::Macro,
+) -> Option<syn::punctuated::Punctuated<syn::Expr, syn::Token![,]>> {
+    syn::parse::Parser::parse2(
+        syn::punctuated::Punctuated::parse_terminated,
+        mac.tokens.clone(),
+    )
+    .ok()
+}
+
 /// `what` of `format!("what: {}", e)` or `format!("what: {e}")`, when that is the whole macro.
 fn format_prefix(mac: &syn::Macro) -> Option<String> {
     if !mac.path.is_ident("format") {
         return None;
     }
-    type Args = syn::punctuated::Punctuated<syn::Expr, syn::Token![,]>;
-    let args = syn::parse::Parser::parse2(Args::parse_terminated, mac.tokens.clone()).ok()?;
+    let args = macro_arguments(mac)?;
     let template = match args.iter().collect::<Vec<_>>().as_slice() {
         [
             syn::Expr::Lit(syn::ExprLit {
@@ -1455,9 +1465,7 @@ impl VisitMut for LighterCalls {
         if !mac.path.is_ident("format") {
             return;
         }
-        type Args = syn::punctuated::Punctuated<syn::Expr, syn::Token![,]>;
-        let Ok(mut args) = syn::parse::Parser::parse2(Args::parse_terminated, mac.tokens.clone())
-        else {
+        let Some(mut args) = macro_arguments(mac) else {
             return;
         };
         let before = self.changed;
