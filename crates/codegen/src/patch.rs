@@ -326,22 +326,31 @@ impl VisitMut for SendPatcher {
 /// Every `.await` dropped is a state of the call's future less, for the compiler to check and the
 /// caller to hold.
 fn slim_call(stmts: Vec<syn::Stmt>) -> Vec<syn::Stmt> {
-    let calls = |stmt: &syn::Stmt, hook: &str| {
+    // `client.<hook>(..).await?;`, as the hook's call.
+    fn hook_call<'a>(stmt: &'a syn::Stmt, hook: &str) -> Option<&'a syn::ExprMethodCall> {
         let syn::Stmt::Expr(syn::Expr::Try(attempt), Some(_)) = stmt else {
-            return false;
+            return None;
         };
         let syn::Expr::Await(awaited) = attempt.expr.as_ref() else {
-            return false;
+            return None;
         };
-        matches!(awaited.base.as_ref(), syn::Expr::MethodCall(call)
-            if call.method == hook && matches!(call.receiver.as_ref(), syn::Expr::Path(p) if p.path.is_ident("client")))
-    };
+        match awaited.base.as_ref() {
+            syn::Expr::MethodCall(call)
+                if call.method == hook
+                    && matches!(call.receiver.as_ref(), syn::Expr::Path(p) if p.path.is_ident("client")) =>
+            {
+                Some(call)
+            }
+            _ => None,
+        }
+    }
     stmts
         .into_iter()
-        .filter(|stmt| !calls(stmt, "post"))
+        .filter(|stmt| hook_call(stmt, "post").is_none())
         .map(|stmt| {
-            if calls(&stmt, "pre") {
-                return syn::parse_quote!(client.inner.prepare(&mut request););
+            // The request `pre` was given, filled in by a plain call.
+            if let Some(request) = hook_call(&stmt, "pre").and_then(|call| call.args.first()) {
+                return syn::parse_quote!(client.inner.prepare(#request););
             }
             match stmt {
                 syn::Stmt::Expr(syn::Expr::Match(mut status_match), None) => {
