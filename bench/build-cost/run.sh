@@ -1,10 +1,19 @@
 #!/usr/bin/env bash
 # What parcelkit costs an application to build: a fresh debug `cargo build` of a small app that
-# depends on parcelkit (path dependency, default features) against the same app written with
-# only reqwest (parcelkit's TLS and HTTP features) + serde + serde_json + tokio. Same settings,
-# same machine, same run, each build with its own empty target directory.
+# depends on parcelkit (default features) against the same app written with only reqwest
+# (parcelkit's TLS and HTTP features) + serde + serde_json + tokio. Same settings, same machine,
+# same run, each build with its own empty target directory.
 #
 # Usage: bench/build-cost/run.sh [ROUNDS]   (default 1; rounds alternate which app builds first)
+#
+# PARCELKIT_SOURCE picks how the app gets parcelkit:
+#   git (default)  a git dependency on this repository's HEAD commit, which is how an application
+#                  gets a crate it does not develop (git or crates.io): cargo compiles such a
+#                  package like any other dependency, without incremental state and with lints
+#                  capped. Uncommitted changes are not measured.
+#   path           a path dependency on the working tree: cargo treats parcelkit as the app's own
+#                  code and compiles it (and parcelkit-codegen) incrementally, which costs ~20-30 %
+#                  more on a fresh build; use it to measure uncommitted changes.
 #
 # It takes minutes, so it is not part of CI. The apps are written into a temporary directory,
 # outside the workspace, and use the workspace's Cargo.lock so both resolve the same versions.
@@ -44,7 +53,19 @@ EOF
   cp "$repo/Cargo.lock" "$work/$1/Cargo.lock"
 }
 
-write_app with-parcelkit "parcelkit = { path = \"$repo\" }
+case "${PARCELKIT_SOURCE:-git}" in
+  git)
+    commit="$(git -C "$repo" rev-parse HEAD)"
+    if [ -n "$(git -C "$repo" status --porcelain --untracked-files=no)" ]; then
+      echo "note: uncommitted changes are not measured (PARCELKIT_SOURCE=path measures them)" >&2
+    fi
+    parcelkit_dependency="parcelkit = { git = \"file://$repo\", rev = \"$commit\" }"
+    ;;
+  path) parcelkit_dependency="parcelkit = { path = \"$repo\" }" ;;
+  *) echo "PARCELKIT_SOURCE must be git or path" >&2; exit 2 ;;
+esac
+
+write_app with-parcelkit "$parcelkit_dependency
 $serde
 $tokio" '
 use parcelkit::smartsend::Client;
@@ -110,7 +131,7 @@ build() { # app -> seconds on stdout
   awk -v s="$start" -v e="$end" 'BEGIN { printf "%.1f", e - s }'
 }
 
-echo "cargo $(cargo --version | cut -d' ' -f2), CARGO_BUILD_JOBS=$CARGO_BUILD_JOBS, $(nproc) cores"
+echo "cargo $(cargo --version | cut -d' ' -f2), CARGO_BUILD_JOBS=$CARGO_BUILD_JOBS, $(nproc) cores, parcelkit from ${PARCELKIT_SOURCE:-git}${commit:+ at ${commit:0:7}}"
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 ratios=()
 for round in $(seq 1 "$rounds"); do
