@@ -16,8 +16,8 @@
 //!   its `CliConfig` trait) is removed: nothing calls a schemars method through it, and the CLI
 //!   then builds against the client without the feature.
 
+use crate::walk::{self, Rewrite};
 use syn::punctuated::Punctuated;
-use syn::visit_mut::VisitMut;
 
 /// The cargo feature of the `parcelkit` crate that turns the `JsonSchema` derives on.
 pub const JSON_SCHEMA_FEATURE: &str = "json-schema";
@@ -133,7 +133,7 @@ struct Gate {
     gated: usize,
 }
 
-impl VisitMut for Gate {
+impl Rewrite for Gate {
     fn visit_item_struct_mut(&mut self, item: &mut syn::ItemStruct) {
         if let Some(serde_derived) = gate_container(&mut item.attrs) {
             gate_fields(&mut item.fields, serde_derived);
@@ -169,15 +169,15 @@ impl BoundStripper {
     }
 }
 
-impl VisitMut for BoundStripper {
+impl Rewrite for BoundStripper {
     fn visit_type_param_mut(&mut self, param: &mut syn::TypeParam) {
         self.strip(&mut param.bounds);
-        syn::visit_mut::visit_type_param_mut(self, param);
+        walk::visit_type_param_mut(self, param);
     }
 
     fn visit_predicate_type_mut(&mut self, predicate: &mut syn::PredicateType) {
         self.strip(&mut predicate.bounds);
-        syn::visit_mut::visit_predicate_type_mut(self, predicate);
+        walk::visit_predicate_type_mut(self, predicate);
     }
 }
 

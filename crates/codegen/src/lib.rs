@@ -55,6 +55,8 @@ pub mod request_builders;
 pub mod respond_async;
 #[cfg(feature = "generator")]
 pub mod settings;
+#[cfg(feature = "generator")]
+pub mod walk;
 
 mod error;
 mod load;

@@ -13,8 +13,8 @@
 //! conformance suite's derived-schema comparison, which already expects a required + nullable
 //! spec field to be an optional, null-accepting field, keeps checking the same thing.
 
+use crate::walk::Rewrite;
 use quote::ToTokens;
-use syn::visit_mut::VisitMut;
 
 /// The attribute typify puts on a required, nullable field, as its tokens print without spaces.
 const REQUIRED_NULLABLE: &str = "serde(deserialize_with=\"::std::option::Option::deserialize\")";
@@ -48,7 +48,7 @@ fn is_option(ty: &syn::Type) -> bool {
     matches!(ty, syn::Type::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "Option"))
 }
 
-impl VisitMut for Fields {
+impl Rewrite for Fields {
     fn visit_field_mut(&mut self, field: &mut syn::Field) {
         if !is_option(&field.ty) {
             return;

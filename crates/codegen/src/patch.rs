@@ -8,8 +8,8 @@
 //!   whose error gives a line and column). Rewritten, it calls parcelkit's runtime decoder, which
 //!   tolerates a server's drift within reason and names the JSON path of what does not decode.
 
+use crate::walk::{self, Rewrite};
 use quote::ToTokens;
-use syn::visit_mut::VisitMut;
 
 /// Generated types whose conversion error is worth keeping too: the team id (an empty one says
 /// what is wrong instead of "conversion to `TeamId` for team failed").
@@ -60,7 +60,7 @@ fn header_type(function: &syn::ImplItemFn) -> Option<&'static str> {
         .find(|type_name| bounds.contains(&format!("TryInto<{type_name}>")))
 }
 
-impl VisitMut for SetterPatcher {
+impl Rewrite for SetterPatcher {
     fn visit_impl_item_fn_mut(&mut self, function: &mut syn::ImplItemFn) {
         let Some(type_name) = header_type(function) else {
             return;
@@ -95,7 +95,7 @@ struct ClosureRewriter {
     replaced: usize,
 }
 
-impl VisitMut for ClosureRewriter {
+impl Rewrite for ClosureRewriter {
     fn visit_expr_mut(&mut self, expr: &mut syn::Expr) {
         if let syn::Expr::Closure(closure) = expr
             && matches!(closure.inputs.first(), Some(syn::Pat::Wild(_)))
@@ -109,7 +109,7 @@ impl VisitMut for ClosureRewriter {
             self.replaced += 1;
             return;
         }
-        syn::visit_mut::visit_expr_mut(self, expr);
+        walk::visit_expr_mut(self, expr);
     }
 }
 
@@ -163,7 +163,7 @@ fn call_tail(call: &syn::ExprCall) -> Option<(String, String)> {
     Some((before, last))
 }
 
-impl VisitMut for DecodePatcher {
+impl Rewrite for DecodePatcher {
     fn visit_expr_call_mut(&mut self, call: &mut syn::ExprCall) {
         match call_tail(call) {
             Some((ty, f)) if ty == "ResponseValue" && f == "from_response" => {
@@ -175,14 +175,14 @@ impl VisitMut for DecodePatcher {
                 let path: syn::ExprPath = syn::parse_str(target).expect("a path");
                 *call.func = syn::Expr::Path(path);
                 self.changed += 1;
-                syn::visit_mut::visit_expr_call_mut(self, call);
+                walk::visit_expr_call_mut(self, call);
             }
             Some((ty, f)) if ty == "Error" && f == "ErrorResponse" => {
                 let outer = std::mem::replace(&mut self.inside_error_response, true);
-                syn::visit_mut::visit_expr_call_mut(self, call);
+                walk::visit_expr_call_mut(self, call);
                 self.inside_error_response = outer;
             }
-            _ => syn::visit_mut::visit_expr_call_mut(self, call),
+            _ => walk::visit_expr_call_mut(self, call),
         }
     }
 }
@@ -285,7 +285,7 @@ fn destructures_self(stmt: &syn::Stmt) -> bool {
     )
 }
 
-impl VisitMut for SendPatcher {
+impl Rewrite for SendPatcher {
     fn visit_impl_item_fn_mut(&mut self, function: &mut syn::ImplItemFn) {
         if function.sig.ident != "send" || function.sig.asyncness.is_none() {
             return;
@@ -434,7 +434,7 @@ struct CliErrorPatcher {
     changed: usize,
 }
 
-impl VisitMut for CliErrorPatcher {
+impl Rewrite for CliErrorPatcher {
     fn visit_trait_item_fn_mut(&mut self, function: &mut syn::TraitItemFn) {
         if !matches!(
             function.sig.ident.to_string().as_str(),
@@ -488,12 +488,12 @@ struct TeamPatcher {
     changed: usize,
 }
 
-impl VisitMut for TeamPatcher {
+impl Rewrite for TeamPatcher {
     fn visit_impl_item_fn_mut(&mut self, function: &mut syn::ImplItemFn) {
         if function.sig.ident != "new" {
             return;
         }
-        syn::visit_mut::visit_impl_item_fn_mut(self, function);
+        walk::visit_impl_item_fn_mut(self, function);
     }
 
     fn visit_field_value_mut(&mut self, field: &mut syn::FieldValue) {
@@ -553,7 +553,7 @@ struct OptionalTextPatcher {
     changed: usize,
 }
 
-impl VisitMut for OptionalTextPatcher {
+impl Rewrite for OptionalTextPatcher {
     fn visit_impl_item_fn_mut(&mut self, function: &mut syn::ImplItemFn) {
         let Some(clause) = &function.sig.generics.where_clause else {
             return;
@@ -606,7 +606,7 @@ struct TemplatePatcher {
     changed: usize,
 }
 
-impl VisitMut for TemplatePatcher {
+impl Rewrite for TemplatePatcher {
     fn visit_attribute_mut(&mut self, attribute: &mut syn::Attribute) {
         let syn::Meta::NameValue(doc) = &mut attribute.meta else {
             return;
@@ -660,7 +660,7 @@ struct ConstructorPatcher {
     changed: usize,
 }
 
-impl VisitMut for ConstructorPatcher {
+impl Rewrite for ConstructorPatcher {
     fn visit_impl_item_fn_mut(&mut self, function: &mut syn::ImplItemFn) {
         let takes_base_url = matches!(
             function.sig.inputs.first(),
@@ -724,7 +724,7 @@ fn string_deref_target(item: &syn::Item) -> Option<syn::Type> {
     is_string.then(|| (*block.self_ty).clone())
 }
 
-impl VisitMut for DerefPatcher {
+impl Rewrite for DerefPatcher {
     fn visit_item_mod_mut(&mut self, module: &mut syn::ItemMod) {
         if let Some((_, items)) = module.content.as_mut() {
             let mut rewritten = Vec::with_capacity(items.len());
@@ -759,7 +759,7 @@ impl VisitMut for DerefPatcher {
             }
             *items = rewritten;
         }
-        syn::visit_mut::visit_item_mod_mut(self, module);
+        walk::visit_item_mod_mut(self, module);
     }
 }
 
@@ -848,7 +848,7 @@ fn list_element(function: &syn::ImplItemFn) -> Option<(syn::Type, bool)> {
         })
 }
 
-impl VisitMut for ListSetterPatcher {
+impl Rewrite for ListSetterPatcher {
     fn visit_impl_item_fn_mut(&mut self, function: &mut syn::ImplItemFn) {
         let Some((element, optional)) = list_element(function) else {
             return;
@@ -907,7 +907,7 @@ struct ApiVersionPatcher {
     changed: usize,
 }
 
-impl VisitMut for ApiVersionPatcher {
+impl Rewrite for ApiVersionPatcher {
     fn visit_block_mut(&mut self, block: &mut syn::Block) {
         let before = block.stmts.len();
         block.stmts.retain(|stmt| {
@@ -920,7 +920,7 @@ impl VisitMut for ApiVersionPatcher {
             shrink_header_map(block, dropped);
         }
         self.changed += dropped;
-        syn::visit_mut::visit_block_mut(self, block);
+        walk::visit_block_mut(self, block);
     }
 }
 
@@ -1005,7 +1005,7 @@ impl FlagDropper<'_> {
     }
 }
 
-impl VisitMut for FlagDropper<'_> {
+impl Rewrite for FlagDropper<'_> {
     fn visit_impl_item_fn_mut(&mut self, function: &mut syn::ImplItemFn) {
         let outer = self.inside;
         self.inside = self
@@ -1020,7 +1020,7 @@ impl VisitMut for FlagDropper<'_> {
             });
             self.changed += before - function.block.stmts.len();
         }
-        syn::visit_mut::visit_impl_item_fn_mut(self, function);
+        walk::visit_impl_item_fn_mut(self, function);
         self.inside = outer;
     }
 
@@ -1036,7 +1036,7 @@ impl VisitMut for FlagDropper<'_> {
             self.visit_expr_mut(expr);
             return;
         }
-        syn::visit_mut::visit_expr_mut(self, expr);
+        walk::visit_expr_mut(self, expr);
     }
 }
 
@@ -1063,9 +1063,9 @@ struct AboutPatcher {
     changed: usize,
 }
 
-impl VisitMut for AboutPatcher {
+impl Rewrite for AboutPatcher {
     fn visit_expr_mut(&mut self, expr: &mut syn::Expr) {
-        syn::visit_mut::visit_expr_mut(self, expr);
+        walk::visit_expr_mut(self, expr);
         let syn::Expr::MethodCall(call) = expr else {
             return;
         };
@@ -1365,7 +1365,7 @@ impl LighterCalls {
             required: &'a [(String, String)],
             changed: usize,
         }
-        impl VisitMut for Fields<'_> {
+        impl Rewrite for Fields<'_> {
             fn visit_field_value_mut(&mut self, field: &mut syn::FieldValue) {
                 let syn::Member::Named(name) = &field.member else {
                     return;
@@ -1391,7 +1391,7 @@ impl LighterCalls {
     }
 }
 
-impl VisitMut for LighterCalls {
+impl Rewrite for LighterCalls {
     fn visit_item_impl_mut(&mut self, item: &mut syn::ItemImpl) {
         if self.second_pass {
             if let Some(source) = try_from_source(item)
@@ -1403,7 +1403,7 @@ impl VisitMut for LighterCalls {
         }
         // `new` comes before `send` in each operation builder's impl block.
         self.required.clear();
-        syn::visit_mut::visit_item_impl_mut(self, item);
+        walk::visit_item_impl_mut(self, item);
         let is_default = item
             .trait_
             .as_ref()
@@ -1422,7 +1422,7 @@ impl VisitMut for LighterCalls {
             self.required.push((name, message));
             self.changed += 1;
         }
-        syn::visit_mut::visit_field_value_mut(self, field);
+        walk::visit_field_value_mut(self, field);
     }
 
     fn visit_expr_mut(&mut self, expr: &mut syn::Expr) {
@@ -1466,7 +1466,7 @@ impl VisitMut for LighterCalls {
             }
             _ => {}
         }
-        syn::visit_mut::visit_expr_mut(self, expr);
+        walk::visit_expr_mut(self, expr);
     }
 
     fn visit_macro_mut(&mut self, mac: &mut syn::Macro) {

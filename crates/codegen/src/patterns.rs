@@ -13,9 +13,9 @@
 //! parcelkit replaces by hand-written ones (the ids, Idempotency-Key, Request-ID) never reach
 //! this rule.
 
+use crate::walk::{self, Rewrite};
 use proc_macro2::TokenStream;
 use quote::{ToTokens, quote};
-use syn::visit_mut::VisitMut;
 
 /// A pattern of the form `^[class]{min,max}$`: the whole value is `min..=max` characters, each in
 /// the class.
@@ -206,9 +206,9 @@ struct PatternCompiler {
     error: Option<String>,
 }
 
-impl VisitMut for PatternCompiler {
+impl Rewrite for PatternCompiler {
     fn visit_block_mut(&mut self, block: &mut syn::Block) {
-        syn::visit_mut::visit_block_mut(self, block);
+        walk::visit_block_mut(self, block);
         // Every pattern static of the block, each replaced where it is used after it.
         while self.error.is_none()
             && let Some(position) = block.stmts.iter().position(is_regress_static)
@@ -276,7 +276,7 @@ struct PatternUses {
     replaced: usize,
 }
 
-impl VisitMut for PatternUses {
+impl Rewrite for PatternUses {
     fn visit_expr_mut(&mut self, expr: &mut syn::Expr) {
         if let syn::Expr::MethodCall(outer) = expr
             && outer.method == "is_none"
@@ -290,7 +290,7 @@ impl VisitMut for PatternUses {
             self.replaced += 1;
             return;
         }
-        syn::visit_mut::visit_expr_mut(self, expr);
+        walk::visit_expr_mut(self, expr);
     }
 }
 

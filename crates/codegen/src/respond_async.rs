@@ -13,10 +13,10 @@
 //! Operations are found in the spec: a `Prefer` header parameter (a string: RFC 7240 preferences
 //! are an open list), with JSON `200` and `202` bodies that are component schemas.
 
+use crate::walk::{self, Rewrite};
 use heck::ToUpperCamelCase;
 use quote::format_ident;
 use serde_json::Value;
-use syn::visit_mut::VisitMut;
 
 use crate::spec_walk;
 
@@ -244,14 +244,14 @@ impl DecodeByStatus {
     }
 }
 
-impl VisitMut for DecodeByStatus {
+impl Rewrite for DecodeByStatus {
     fn visit_arm_mut(&mut self, arm: &mut syn::Arm) {
         let syn::Pat::Lit(syn::PatLit {
             lit: syn::Lit::Int(status),
             ..
         }) = &arm.pat
         else {
-            return syn::visit_mut::visit_arm_mut(self, arm);
+            return walk::visit_arm_mut(self, arm);
         };
         let Some((_, variant)) = self
             .by_status
