@@ -255,9 +255,12 @@ pub(crate) fn excerpt(body: &[u8]) -> String {
     out
 }
 
-/// Decodes `body` into `T`: at full speed when it matches; otherwise through a
-/// [`serde_json::Value`], with the tolerances applied (`tolerate`, then integral floats as
-/// integers) and the failing path recorded.
+/// Decodes `body` into `T`: at full speed when it matches; otherwise with the tolerances applied
+/// (`tolerate`, then integral floats as integers) to the body as a [`serde_json::Value`], and
+/// the failing path found (see [`json_path`](super::json_path)).
+///
+/// Both attempts decode bytes with the same `serde_json::from_slice::<T>`, so each response
+/// type is compiled into an application once.
 pub(crate) fn decode<T: DeserializeOwned>(
     body: &[u8],
     cut: Option<BodyCut>,
@@ -273,13 +276,22 @@ pub(crate) fn decode<T: DeserializeOwned>(
         serde_json::from_slice(body).map_err(DecodeFailure::NotJson)?;
     tolerate(&mut value);
     integral_floats_as_integers(&mut value);
-    serde_path_to_error::deserialize(value).map_err(|e| DecodeFailure::Shape {
-        path: match e.path().to_string() {
-            root if root == "." => "the top level".to_owned(),
-            path => path,
-        },
-        message: e.into_inner().to_string(),
+    // Compact: one line, so serde_json's column is the byte offset of the failure.
+    let compact = serde_json::to_vec(&value).map_err(DecodeFailure::NotJson)?;
+    serde_json::from_slice::<T>(&compact).map_err(|e| DecodeFailure::Shape {
+        path: super::json_path::path_at(&compact, e.column()),
+        message: without_position(&e),
     })
+}
+
+/// serde_json's message without the ` at line 1 column 42` it ends with: the path says where.
+fn without_position(error: &serde_json::Error) -> String {
+    let message = error.to_string();
+    let position = format!(" at line {} column {}", error.line(), error.column());
+    match message.strip_suffix(&position) {
+        Some(bare) => bare.to_owned(),
+        None => message,
+    }
 }
 
 /// `20.0` becomes `20`, so it decodes where the schema says integer; a field typed as a number

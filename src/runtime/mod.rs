@@ -11,6 +11,7 @@ mod error;
 mod header_token;
 mod headers;
 mod idempotency;
+mod json_path;
 mod language;
 mod path;
 mod poll;
