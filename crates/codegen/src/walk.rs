@@ -6,7 +6,8 @@
 //! that depends on parcelkit. A rewrite implements [`Rewrite`] instead: the same method names and
 //! the same "override a hook, call [`walk`](self)'s function of the same name to descend" shape,
 //! and all rewrites reach syn's traversal through one visitor, [`Walker`], which holds the
-//! rewrite as a trait object.
+//! rewrite as a trait object. The hooks are the node kinds the rewrites use (listed at the end of
+//! this file); a rewrite that needs another adds it there.
 //!
 //! ```
 //! use parcelkit_codegen::walk::{self, Rewrite};
