@@ -15,10 +15,10 @@
 
 use crate::walk::{self, Rewrite};
 use heck::ToUpperCamelCase;
+use openapiv3::{Components, OpenAPI, Operation, Parameter, PathItem, ReferenceOr, StatusCode};
 use quote::format_ident;
-use serde_json::Value;
 
-use crate::spec_walk;
+use crate::normalise;
 
 /// One operation that accepts `Prefer: respond-async`, by the Rust names of what it generates.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,43 +39,76 @@ impl AsyncOperation {
 
 /// The JSON body schema name of `status` in `operation`, when it is a component schema.
 fn body_schema<'a>(
-    spec: &'a Value,
-    operation: &spec_walk::Operation<'a>,
-    status: &str,
+    operation: &'a Operation,
+    components: Option<&'a Components>,
+    status: u16,
 ) -> Option<&'a str> {
-    let response = spec_walk::resolve(spec, operation.op.get("responses")?.get(status)?);
-    let content = response.get("content")?.as_object()?;
-    let (_, media) = content
+    let response = operation
+        .responses
+        .responses
+        .get(&StatusCode::Code(status))?;
+    let response = normalise::resolve_response(response, components).ok()?;
+    let (_, media) = response
+        .content
         .iter()
         .find(|(media_type, _)| media_type.contains("json"))?;
-    spec_walk::component_name(media.get("schema")?)
+    match media.schema.as_ref()? {
+        ReferenceOr::Reference { reference } => reference.strip_prefix("#/components/schemas/"),
+        ReferenceOr::Item(_) => None,
+    }
 }
 
-/// Every operation of `spec` (as JSON) that accepts `Prefer: respond-async`.
+/// Whether `operation` (or its path item) declares the header parameter `name`.
+fn has_header(
+    item: &PathItem,
+    operation: &Operation,
+    components: Option<&Components>,
+    name: &str,
+) -> bool {
+    item.parameters
+        .iter()
+        .chain(&operation.parameters)
+        .filter_map(|p| normalise::resolve_parameter(p, components))
+        .any(|p| matches!(p, Parameter::Header { parameter_data, .. } if parameter_data.name == name))
+}
+
+/// Every operation of `spec` that accepts `Prefer: respond-async`, in document order.
 ///
 /// ```
-/// let spec = serde_json::json!({
-///   "paths": {"/things": {"post": {
-///     "operationId": "book_thing",
-///     "parameters": [{"in": "header", "name": "Prefer", "schema": {"type": "string"}}],
-///     "responses": {
-///       "200": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Thing"}}}},
-///       "202": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Job"}}}}
-///     }}}}});
+/// let spec = parcelkit_codegen::load_spec_str(r#"
+/// openapi: 3.0.3
+/// info: {title: t, version: '1'}
+/// paths:
+///   /things:
+///     post:
+///       operationId: book_thing
+///       parameters: [{in: header, name: Prefer, schema: {type: string}}]
+///       responses:
+///         '200': {description: done, content: {application/json: {schema: {$ref: '#/components/schemas/Thing'}}}}
+///         '202': {description: accepted, content: {application/json: {schema: {$ref: '#/components/schemas/Job'}}}}
+/// components:
+///   schemas:
+///     Thing: {type: object}
+///     Job: {type: object}
+/// "#, "inline.yaml")?;
 /// let ops = parcelkit_codegen::respond_async::operations(&spec);
 /// assert_eq!((ops[0].done.as_str(), ops[0].accepted.as_str()), ("Thing", "Job"));
+/// # Ok::<(), parcelkit_codegen::CodegenError>(())
 /// ```
-pub fn operations(spec: &Value) -> Vec<AsyncOperation> {
-    spec_walk::operations(spec)
+pub fn operations(spec: &OpenAPI) -> Vec<AsyncOperation> {
+    let components = spec.components.as_ref();
+    spec.paths
         .iter()
+        .filter_map(|(_, item)| item.as_item())
+        .flat_map(|item| item.iter().map(move |(_, operation)| (item, operation)))
         // RFC 7240 makes `Prefer` an open list (a server ignores what it does not know), so
         // the spec gives a string, not an enum: the header and the two answers are the sign.
-        .filter(|operation| spec_walk::header(spec, operation, "Prefer").is_some())
-        .filter_map(|operation| {
+        .filter(|(item, operation)| has_header(item, operation, components, "Prefer"))
+        .filter_map(|(_, operation)| {
             Some(AsyncOperation {
-                operation_id: operation.op.get("operationId")?.as_str()?.to_owned(),
-                done: body_schema(spec, operation, "200")?.to_owned(),
-                accepted: body_schema(spec, operation, "202")?.to_owned(),
+                operation_id: operation.operation_id.clone()?,
+                done: body_schema(operation, components, 200)?.to_owned(),
+                accepted: body_schema(operation, components, 202)?.to_owned(),
             })
         })
         .collect()
