@@ -134,6 +134,8 @@ build() { # app -> seconds on stdout
 echo "cargo $(cargo --version | cut -d' ' -f2), CARGO_BUILD_JOBS=$CARGO_BUILD_JOBS, $(nproc) cores, parcelkit from ${PARCELKIT_SOURCE:-git}${commit:+ at ${commit:0:7}}"
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 ratios=()
+total_parcelkit=0
+total_reqwest=0
 for round in $(seq 1 "$rounds"); do
   if [ $((round % 2)) -eq 1 ]; then order="reqwest-only with-parcelkit"; else order="with-parcelkit reqwest-only"; fi
   declare -A seconds=()
@@ -143,6 +145,8 @@ for round in $(seq 1 "$rounds"); do
   awk -v p="${seconds[with-parcelkit]}" -v r="${seconds[reqwest-only]}" -v n="$round" \
     'BEGIN { printf "round %d: parcelkit app %.1f s, reqwest-only app %.1f s, ratio %.2fx\n", n, p, r, p / r }'
   ratios+=("$(awk -v p="${seconds[with-parcelkit]}" -v r="${seconds[reqwest-only]}" 'BEGIN { printf "%.4f", p / r }')")
+  total_parcelkit=$(awk -v t="$total_parcelkit" -v s="${seconds[with-parcelkit]}" 'BEGIN { printf "%.1f", t + s }')
+  total_reqwest=$(awk -v t="$total_reqwest" -v s="${seconds[reqwest-only]}" 'BEGIN { printf "%.1f", t + s }')
 done
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 # One round says little on a machine whose speed drifts: the median of all of them.
@@ -150,4 +154,7 @@ printf '%s\n' "${ratios[@]}" | sort -g | awk '{ r[NR] = $1 } END {
   m = (NR % 2) ? r[(NR + 1) / 2] : (r[NR / 2] + r[NR / 2 + 1]) / 2
   printf "median ratio over %d rounds: %.2fx (lowest %.2fx, highest %.2fx)\n", NR, m, r[1], r[NR]
 }'
-
+# Another reading of the same rounds: the ratio of the total times, which weighs each build by
+# its length where the median weighs each round alike.
+awk -v p="$total_parcelkit" -v r="$total_reqwest" \
+  'BEGIN { printf "all rounds together: parcelkit app %.1f s, reqwest-only app %.1f s, ratio %.2fx\n", p, r, p / r }'
