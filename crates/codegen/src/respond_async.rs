@@ -301,3 +301,62 @@ impl Rewrite for DecodeByStatus {
         };
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::load_spec_str;
+
+    #[test]
+    fn finds_prefer_through_references_and_skips_what_does_not_qualify() {
+        let spec = load_spec_str(
+            r##"
+openapi: 3.0.3
+info: {title: t, version: '1'}
+paths:
+  /jobs:
+    parameters: [{$ref: '#/components/parameters/Prefer'}]
+    post:
+      operationId: start_job
+      responses:
+        '200': {description: done, content: {application/json: {schema: {$ref: '#/components/schemas/Job'}}}}
+        '202': {$ref: '#/components/responses/Accepted'}
+    put:
+      operationId: inline_answer
+      responses:
+        '200': {description: done, content: {application/json: {schema: {type: object}}}}
+        '202': {$ref: '#/components/responses/Accepted'}
+  /reports:
+    post:
+      operationId: no_prefer
+      parameters: [{in: header, name: Request-ID, schema: {type: string}}]
+      responses:
+        '200': {description: done, content: {application/json: {schema: {$ref: '#/components/schemas/Job'}}}}
+        '202': {$ref: '#/components/responses/Accepted'}
+    get:
+      operationId: prefer_without_202
+      parameters: [{in: header, name: Prefer, schema: {type: string}}]
+      responses:
+        '200': {description: done, content: {application/json: {schema: {$ref: '#/components/schemas/Job'}}}}
+components:
+  parameters:
+    Prefer: {in: header, name: Prefer, schema: {type: string}}
+  responses:
+    Accepted: {description: accepted, content: {application/json: {schema: {$ref: '#/components/schemas/Operation'}}}}
+  schemas:
+    Job: {type: object}
+    Operation: {type: object}
+"##,
+            "t.yaml",
+        )
+        .unwrap();
+        assert_eq!(
+            operations(&spec),
+            vec![AsyncOperation {
+                operation_id: "start_job".to_owned(),
+                done: "Job".to_owned(),
+                accepted: "Operation".to_owned(),
+            }]
+        );
+    }
+}
