@@ -395,9 +395,7 @@ are not required here.
     #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub struct InventoryItem {
         ///After this moment the item can no longer be sold back; null when there is no limit. Sandbox: always `purchased_at` plus 7 days.
-        pub buyback_expires_at: ::std::option::Option<
-            ::chrono::DateTime<::chrono::offset::Utc>,
-        >,
+        pub buyback_expires_at: ::std::option::Option<crate::Timestamp>,
         ///What a sell-back would pay now, in USD.
         pub buyback_price: crate::Decimal,
         ///Id of the pack the item was pulled from.
@@ -413,7 +411,7 @@ are not required here.
         ///On-chain mint address; null for items not minted on-chain (in the sandbox, always null for eBay-sourced items).
         pub mint_address: ::std::option::Option<::std::string::String>,
         ///When the item was pulled.
-        pub purchased_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        pub purchased_at: crate::Timestamp,
         ///Token standard, for on-chain items.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub token_standard: ::std::option::Option<::std::string::String>,
@@ -577,7 +575,7 @@ are not required here.
         ///Expected value of one pull, in USD.
         pub ev: crate::Decimal,
         ///When the expected values were last computed.
-        pub ev_updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        pub ev_updated_at: crate::Timestamp,
         ///The pack's id (`id` for `init_purchase`, `claw_id` elsewhere).
         pub id: ::std::string::String,
         ///Whether the pack has cards left to pull.
@@ -942,7 +940,7 @@ of an invalid address. The known properties are those of `Destination`.
     #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub struct QuoteResponse {
         ///When every rate of the session stops being usable (sandbox: 15 minutes after the quote).
-        pub expires_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        pub expires_at: crate::Timestamp,
         ///The rates, one per carrier service on offer.
         pub quotes: ::std::vec::Vec<ShippingQuote>,
         ///The quote session: `quote_` followed by a ULID (not enforced on responses, so a change of id format on the server does not break parsing). Every rate id of the session starts with it.
@@ -1013,7 +1011,7 @@ of an invalid address. The known properties are those of `Destination`.
         ///The pack's `slug`; null for a pack without one.
         pub claw_slug: ::std::option::Option<::std::string::String>,
         ///When the pull happened.
-        pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        pub created_at: crate::Timestamp,
         ///The item's id: its mint address once minted on-chain, otherwise the source listing id.
         pub id: ::std::string::String,
         pub metadata: CardMetadata,
@@ -1148,13 +1146,11 @@ of an invalid address. The known properties are those of `Destination`.
         ///Carrier of the chosen rate.
         pub carrier: ::std::string::String,
         ///When the order was created.
-        pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        pub created_at: crate::Timestamp,
         ///Currency of `amount`; always `USD`.
         pub currency: ShippingOrderCurrency,
         ///When the shipment was delivered; null until then.
-        pub delivered_at: ::std::option::Option<
-            ::chrono::DateTime<::chrono::offset::Utc>,
-        >,
+        pub delivered_at: ::std::option::Option<crate::Timestamp>,
         pub destination: PartialDestination,
         ///Why the order failed or was cancelled; null otherwise.
         pub error_message: ::std::option::Option<::std::string::String>,
@@ -1164,7 +1160,7 @@ of an invalid address. The known properties are those of `Destination`.
         ///Service level of the chosen rate.
         pub service: ::std::string::String,
         ///When the shipment left fulfilment; null until then.
-        pub shipped_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+        pub shipped_at: ::std::option::Option<crate::Timestamp>,
         ///Where the order stands. Production moves through `queued`, `processing`, `label_created`, `shipped`, `delivered`, or ends in `cancelled` or `failed`; the sandbox only ever reports `queued`.
         pub status: ShippingOrderStatus,
         ///The carrier's tracking number; null until a label exists.

@@ -140,13 +140,11 @@ pub mod types {
         ///Number of the batch's shipments booked so far.
         pub completed_count: i64,
         ///When the batch was created.
-        pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        pub created_at: crate::Timestamp,
         ///Number of the batch's shipments that could not be booked.
         pub failed_count: i64,
         ///When processing ended; null before.
-        pub finished_at: ::std::option::Option<
-            ::chrono::DateTime<::chrono::offset::Utc>,
-        >,
+        pub finished_at: ::std::option::Option<crate::Timestamp>,
         ///The batch's id in the client's own system.
         pub identifier: ::std::option::Option<::std::string::String>,
         ///Share of the batch's shipments already processed, in percent.
@@ -154,7 +152,7 @@ pub mod types {
         ///Human-readable name of the batch.
         pub reference: ::std::option::Option<::std::string::String>,
         ///When processing started; null before.
-        pub started_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+        pub started_at: ::std::option::Option<crate::Timestamp>,
         pub state: BatchState,
         ///Number of shipments in the batch.
         pub total_count: i64,
@@ -490,9 +488,9 @@ pub mod types {
     #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub struct DeliveryWindow {
         ///Earliest expected delivery.
-        pub earliest: ::chrono::DateTime<::chrono::offset::Utc>,
+        pub earliest: crate::Timestamp,
         ///Latest expected delivery.
-        pub latest: ::chrono::DateTime<::chrono::offset::Utc>,
+        pub latest: crate::Timestamp,
     }
 
     ///Unit of dimensions: millimetres, centimetres, metres or inches.
@@ -1059,11 +1057,9 @@ long-running-operation resources of other APIs.
     #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub struct Operation {
         ///When the operation reached `succeeded` or `failed`; null before.
-        pub completed_at: ::std::option::Option<
-            ::chrono::DateTime<::chrono::offset::Utc>,
-        >,
+        pub completed_at: ::std::option::Option<crate::Timestamp>,
         ///When the operation was accepted.
-        pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        pub created_at: crate::Timestamp,
         ///Why the operation failed; set when `state` is `failed`, null otherwise.
         pub error: ::std::option::Option<Problem>,
         pub resource: ResourceRef,
@@ -1074,7 +1070,7 @@ long-running-operation resources of other APIs.
         #[serde(rename = "type")]
         pub type_: ::std::string::String,
         ///When the operation last changed.
-        pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        pub updated_at: crate::Timestamp,
         ///The operation's id.
         pub uuid: ::uuid::Uuid,
     }
@@ -1432,9 +1428,9 @@ words of `title` or `detail`, keeps a client working whatever language those are
     #[cfg_attr(feature = "json-schema", derive(::schemars::JsonSchema))]
     pub struct RateCutoff {
         ///Book before this moment for the parcels to leave with the next pickup.
-        pub at: ::chrono::DateTime<::chrono::offset::Utc>,
+        pub at: crate::Timestamp,
         ///The day the parcels leave when booked before `at`.
-        pub ships_on: ::chrono::naive::NaiveDate,
+        pub ships_on: crate::Date,
     }
 
     ///The rates of a rate request, one per carrier service.
@@ -1810,9 +1806,9 @@ so an answer that leaves out a null member still parses.
     pub struct Shipment {
         ///When the shipment was booked with the carrier; null until then.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub booked_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+        pub booked_at: ::std::option::Option<crate::Timestamp>,
         ///When the shipment was created. Modelled: required. The vendor marks only `data` required; every stored shipment was created at some moment, and lists are read by it.
-        pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        pub created_at: crate::Timestamp,
         ///ISO 4217 code of the currency of every amount in the shipment. Modelled: required. The vendor marks only `data` required, but a ShipmentRequest cannot leave `currency` out, so every shipment has one, and its amounts mean nothing without it.
         pub currency: ShipmentCurrency,
         ///Modelled: required. The vendor marks only `data` required, but a ShipmentRequest cannot leave `delivery` out, so every shipment has one; it names the carrier and service that book it.
@@ -2232,13 +2228,13 @@ state, and booking logic branches on it.
         ///Local closing time on these dates; null when closed.
         pub close_time: ::std::option::Option<::std::string::String>,
         ///Last date the exception applies to.
-        pub end_date: ::chrono::naive::NaiveDate,
+        pub end_date: crate::Date,
         ///True when the service point is closed on these dates.
         pub is_closed: bool,
         ///Local opening time on these dates; null when closed.
         pub open_time: ::std::option::Option<::std::string::String>,
         ///First date the exception applies to.
-        pub start_date: ::chrono::naive::NaiveDate,
+        pub start_date: crate::Date,
     }
 
     ///A team's id: every resource of the API is scoped to a team. A string of at least one character; real ones look like UUIDs. One named schema, so every operation takes the same type.

@@ -167,6 +167,7 @@ pub use runtime::{
     Jitter, MAX_ERROR_BODY, PollPolicy, RequestId, ResponseMeta, RetryAdvice, RetryPolicy,
     canonical_json, is_retryable_status, parse_retry_after,
 };
+pub use runtime::{Date, InvalidTime, Timestamp};
 
 /// Money in both APIs (`format: decimal` in the specs): an exact decimal, read and sent as a
 /// JSON number, so `19.85` stays `19.85` and sums do not drift.

@@ -258,9 +258,7 @@ mod tests {
         // A response type: built as a struct literal (only request types have builders).
         let response = types::QuoteResponse {
             session_id: SESSION.to_owned(),
-            expires_at: chrono::DateTime::parse_from_rfc3339("2026-03-04T09:30:00Z")
-                .unwrap()
-                .to_utc(),
+            expires_at: "2026-03-04T09:30:00Z".parse().unwrap(),
             quotes: vec![quote("priority", "10.2", 3), quote("standard", "6.45", 5)],
         };
         assert_eq!(key_of(response.cheapest()).as_deref(), Some("standard"));

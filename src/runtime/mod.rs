@@ -21,6 +21,7 @@ mod retry;
 mod retry_loop;
 mod string_type;
 mod text;
+mod time;
 
 pub use client::{
     ApiClient, ApiProfile, AuthScheme, BuildError, ClientBuilder, ClientContext, ResponseMeta,
@@ -37,3 +38,4 @@ pub use request_id::RequestId;
 pub use retry::{Jitter, RetryPolicy, is_retryable_status, parse_retry_after};
 pub(crate) use string_type::string_type_impls;
 pub use text::OptionalText;
+pub use time::{Date, InvalidTime, Timestamp};

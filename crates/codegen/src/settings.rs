@@ -4,6 +4,8 @@
 use progenitor_impl::{GenerationSettings, HooksMode, InterfaceStyle, TagStyle, TypeImpl};
 use schemars::schema::{InstanceType, SchemaObject, StringValidation};
 
+use crate::stats::MODELLED_EXTENSION;
+
 /// A header token schema as the specs write it (`type: string` with a length range and the
 /// matching `[A-Za-z0-9._-]` pattern) and the hand-written type that replaces it.
 pub const TOKEN_CONVERSIONS: [(u32, u32, &str); 2] = [
@@ -19,6 +21,12 @@ pub const ACCEPT_LANGUAGE_CONVERSION: (&str, &str) = ("accept-language", "crate:
 /// Money (`type: number, format: decimal`) becomes an exact decimal: `19.85` is read and sent
 /// as `19.85`, and sums of amounts do not drift as binary floats do.
 pub const DECIMAL_CONVERSION: (&str, &str) = ("decimal", "crate::Decimal");
+
+/// Times (`type: string` with `format: date-time` or `format: date`) become parcelkit's own
+/// `Timestamp` and `Date`: what a client does with them (read, compare, write back, convert to
+/// `SystemTime`) needs no date library in every application's build.
+pub const TIME_CONVERSIONS: [(&str, &str); 2] =
+    [("date-time", "crate::Timestamp"), ("date", "crate::Date")];
 
 /// Named component schemas replaced by a hand-written type: `(schema, type)`. The Phygitals ids
 /// are one type each wherever they appear (the rate id of a quote and of a ship request, the
@@ -36,6 +44,7 @@ pub fn validated_types() -> impl Iterator<Item = &'static str> {
         .iter()
         .map(|(_, _, type_name)| *type_name)
         .chain([ACCEPT_LANGUAGE_CONVERSION.1])
+        .chain(TIME_CONVERSIONS.iter().map(|(_, type_name)| *type_name))
         .chain(REPLACEMENTS.iter().map(|(_, type_name)| *type_name))
 }
 
@@ -72,7 +81,8 @@ fn token_schema(min: u32, max: u32) -> SchemaObject {
 ///   operation whose error would only say "conversion failed"; likewise `Accept-Language`
 ///   becomes `AcceptLanguage`, and the Phygitals `QuoteId` and `OrderId` schemas the
 ///   hand-written `phygitals::QuoteId` and `phygitals::OrderId`; money (`format: decimal`)
-///   becomes `rust_decimal::Decimal`;
+///   becomes `rust_decimal::Decimal`, and times (`format: date-time`, `format: date`)
+///   parcelkit's `Timestamp` and `Date`;
 /// - `BTreeMap` for maps (`additionalProperties`), so a value serializes the same way every time:
 ///   stable request bodies, logs and snapshots, where `HashMap` would shuffle the keys per run;
 /// - `PartialEq` on every type, so tests compare values, not their JSON, and
@@ -108,6 +118,23 @@ pub fn generation_settings() -> GenerationSettings {
         DECIMAL_CONVERSION.1,
         [TypeImpl::Display, TypeImpl::FromStr].into_iter(),
     );
+    for (format, type_name) in TIME_CONVERSIONS {
+        // typify matches a conversion on the whole schema but its metadata, so a field marked
+        // modelled (an extension) is matched by a schema of its own.
+        let modelled = SchemaObject {
+            extensions: [(MODELLED_EXTENSION.to_owned(), true.into())]
+                .into_iter()
+                .collect(),
+            ..format_schema(format)
+        };
+        for schema in [format_schema(format), modelled] {
+            settings.with_conversion(
+                schema,
+                type_name,
+                [TypeImpl::Display, TypeImpl::FromStr].into_iter(),
+            );
+        }
+    }
     settings.with_conversion(
         format_schema(ACCEPT_LANGUAGE_CONVERSION.0),
         ACCEPT_LANGUAGE_CONVERSION.1,

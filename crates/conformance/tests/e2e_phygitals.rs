@@ -280,9 +280,9 @@ async fn packs_purchase_status_inventory_cards_and_recent_pulls() {
         assert_eq!(item.claw_id, BOWMAN);
         assert_eq!(item.claw_slug.as_deref(), Some("bowman-chrome-2023"));
         assert_eq!(item.buyback_price, nft.buyback_price);
-        assert_eq!(item.purchased_at, start());
+        assert_eq!(DateTime::<Utc>::from(item.purchased_at), start());
         assert_eq!(
-            item.buyback_expires_at,
+            item.buyback_expires_at.map(DateTime::<Utc>::from),
             Some(start() + chrono::Duration::days(7))
         );
         assert_eq!(item.content.metadata.name, nft.content.metadata.name);
@@ -466,7 +466,10 @@ async fn quote_cheapest_rate_ship_and_follow_the_queued_order() {
         ulid.chars()
             .all(|ch| "0123456789ABCDEFGHJKMNPQRSTVWXYZ".contains(ch))
     );
-    assert_eq!(quoted.expires_at, start() + chrono::Duration::minutes(15));
+    assert_eq!(
+        DateTime::<Utc>::from(quoted.expires_at),
+        start() + chrono::Duration::minutes(15)
+    );
     let mut keys: Vec<String> = quoted
         .quotes
         .iter()
@@ -526,7 +529,7 @@ async fn quote_cheapest_rate_ship_and_follow_the_queued_order() {
     assert_eq!(order.shipped_at, None);
     assert_eq!(order.delivered_at, None);
     assert_eq!(order.error_message, None);
-    assert_eq!(order.created_at, start());
+    assert_eq!(DateTime::<Utc>::from(order.created_at), start());
     assert_eq!(serde_json::to_value(&order.destination).unwrap(), miami());
     let order_items: Vec<&str> = order.items.iter().map(|i| i.item_id.as_str()).collect();
     assert_eq!(order_items, ids);

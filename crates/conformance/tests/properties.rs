@@ -17,6 +17,9 @@
 //! - `accept_language_*`: lists of (BCP 47 tag, q) format to RFC 9110 `Accept-Language` and
 //!   parse back to the same list, from any spelling the grammar allows; a q outside 0..=1 or
 //!   with more than 3 decimals is refused.
+//! - `times_*`: `Timestamp` and `Date` read every RFC 3339 spelling of an instant (any offset,
+//!   0-9 fractional digits) as the instant chrono reads, write it as chrono writes UTC, and
+//!   refuse exactly the calendar dates chrono refuses.
 //!
 //! Every property compares the runtime with an oracle written here from the documented rule (the
 //! spec's patterns, RFC 9110's grammar), never with the runtime itself. Each `proptest!`
@@ -1374,5 +1377,76 @@ proptest! {
         prop_assert_eq!(Decimal::from_str(&sent_text).unwrap(), expected, "sent {}", sent_text);
         let summed = quote.amount + quote.amount;
         prop_assert_eq!(summed, expected * Decimal::from(2), "arithmetic is exact");
+    }
+}
+
+/// Instants of the years 0000-9999 written with an offset: `(unix seconds, nanoseconds, offset
+/// in seconds, fractional digits written)`, the instant's local time inside the range too.
+fn instant_with_offset() -> impl Strategy<Value = (i64, u32, i32, usize)> {
+    const FIRST: i64 = -62_167_219_200 + 86_400; // a day in, so any offset stays in range
+    const LAST: i64 = 253_402_300_799 - 86_400;
+    (
+        FIRST..=LAST,
+        0u32..1_000_000_000,
+        -(23 * 3600 + 59 * 60)..=(23 * 3600 + 59 * 60),
+        0usize..=9,
+    )
+        .prop_map(|(seconds, nanos, offset, digits)| {
+            // Offsets in whole minutes, as RFC 3339 writes them; nanoseconds cut to `digits`.
+            let cut = 10u32.pow(9 - digits as u32);
+            (seconds, nanos / cut * cut, offset / 60 * 60, digits)
+        })
+}
+
+proptest! {
+    #![proptest_config(config(2_000))]
+
+    /// A `date-time` as any server may write it is the instant chrono reads from the same text,
+    /// written back as chrono writes it in UTC, through a response type and back.
+    #[test]
+    fn times_read_any_offset_and_write_utc_as_chrono_does(
+        (seconds, nanos, offset, digits) in instant_with_offset()
+    ) {
+        use chrono::{DateTime, FixedOffset, SecondsFormat, Utc};
+        let utc = DateTime::<Utc>::from_timestamp(seconds, nanos).unwrap();
+        let local = utc.with_timezone(&FixedOffset::east_opt(offset).unwrap());
+        let fraction = format!("{:09}", nanos);
+        let text = format!(
+            "{}{}{}",
+            local.format("%Y-%m-%dT%H:%M:%S"),
+            if digits == 0 { String::new() } else { format!(".{}", &fraction[..digits]) },
+            local.format("%:z"),
+        );
+        let mut wire = parcelkit_conformance::Api::Phygitals.schema("ShippingOrder")["example"].clone();
+        wire["created_at"] = serde_json::Value::String(text.clone());
+        let order: parcelkit::phygitals::types::ShippingOrder =
+            serde_json::from_value(wire).unwrap();
+        prop_assert_eq!(DateTime::<Utc>::from(order.created_at), utc, "read {}", text);
+        let sent = serde_json::to_value(&order).unwrap();
+        prop_assert_eq!(
+            sent["created_at"].as_str().unwrap(),
+            utc.to_rfc3339_opts(SecondsFormat::AutoSi, true),
+            "read {}", text
+        );
+    }
+
+    /// A `date` is accepted exactly when it is a day of the calendar.
+    #[test]
+    fn times_refuse_exactly_the_dates_that_do_not_exist(
+        // Century years half the time: the leap-year rule's exceptions (1900 no, 2000 yes).
+        year in prop_oneof![0i32..=9999, (0i32..=99).prop_map(|century| century * 100)],
+        month in 0u32..=13,
+        day in 0u32..=32
+    ) {
+        let text = format!("{year:04}-{month:02}-{day:02}");
+        let chrono_day = chrono::NaiveDate::from_ymd_opt(year, month, day);
+        match (text.parse::<parcelkit::Date>(), chrono_day) {
+            (Ok(ours), Some(theirs)) => {
+                prop_assert_eq!(chrono::NaiveDate::from(ours), theirs);
+                prop_assert_eq!(ours.to_string(), theirs.format("%Y-%m-%d").to_string());
+            }
+            (Err(_), None) => {}
+            (ours, theirs) => prop_assert!(false, "{}: ours {:?}, chrono {:?}", text, ours, theirs),
+        }
     }
 }

@@ -70,3 +70,20 @@ impl Default for Clock {
         Clock::system()
     }
 }
+
+/// A sandbox time as the API types carry it.
+///
+/// ```
+/// let at = "2026-03-04T09:00:00Z".parse().unwrap();
+/// assert_eq!(parcelkit_sandbox::clock::api_time(at).to_string(), "2026-03-04T09:00:00Z");
+/// ```
+pub fn api_time(at: DateTime<Utc>) -> parcelkit::Timestamp {
+    at.try_into()
+        .expect("the sandbox's times lie within the years 0000-9999")
+}
+
+/// A sandbox date as the API types carry it.
+pub fn api_date(day: chrono::NaiveDate) -> parcelkit::Date {
+    day.try_into()
+        .expect("the sandbox's dates lie within the years 0000-9999")
+}

@@ -164,9 +164,9 @@ fn typed<T: serde::Serialize>(value: T) -> Value {
 }
 
 /// Timestamps as the vendor writes them: whole seconds.
-fn whole_seconds(at: DateTime<Utc>) -> DateTime<Utc> {
+fn whole_seconds(at: DateTime<Utc>) -> parcelkit::Timestamp {
     use chrono::SubsecRound;
-    at.trunc_subsecs(0)
+    crate::clock::api_time(at.trunc_subsecs(0))
 }
 
 #[derive(Debug, Clone)]

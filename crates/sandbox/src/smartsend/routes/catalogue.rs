@@ -4,6 +4,8 @@
 use chrono::{DateTime, Datelike, Duration, NaiveTime, TimeZone, Utc, Weekday};
 use parcelkit::smartsend::types;
 
+use crate::clock::{api_date, api_time};
+
 use crate::smartsend::problem::Language;
 
 /// A carrier of the catalogue.
@@ -378,13 +380,13 @@ pub(super) fn rates(
                     tax_amount: parcelkit::Decimal::new((net_ore * 25 + 50) / 100, 2),
                 }),
                 cutoff: Some(types::RateCutoff {
-                    at: cutoff_at,
-                    ships_on: cutoff_at.date_naive(),
+                    at: api_time(cutoff_at),
+                    ships_on: api_date(cutoff_at.date_naive()),
                 }),
                 delivery,
                 delivery_window: Some(types::DeliveryWindow {
-                    earliest: at(earliest_day, 8),
-                    latest: at(add_working_days(earliest_day, 1), 17),
+                    earliest: api_time(at(earliest_day, 8)),
+                    latest: api_time(at(add_working_days(earliest_day, 1), 17)),
                 }),
             }
         })

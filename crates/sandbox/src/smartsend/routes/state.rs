@@ -15,6 +15,7 @@ use uuid::Uuid;
 use super::catalogue;
 use super::label::Label;
 use crate::Ledger;
+use crate::clock::api_time;
 use crate::smartsend::problem::{Kind, Language, Problem};
 
 /// The whole Smart Send state: teams, and the labels (public, so outside the teams).
@@ -164,8 +165,8 @@ impl StoredShipment {
             .map(|a| a.code.clone())
             .collect();
         types::Shipment {
-            booked_at: self.booked_at,
-            created_at: self.created_at,
+            booked_at: self.booked_at.map(api_time),
+            created_at: api_time(self.created_at),
             currency: r.currency.as_str().parse().expect("validated currency"),
             delivery: catalogue::delivery(
                 &r.delivery.carrier,
@@ -326,10 +327,10 @@ impl StoredBatch {
         );
         types::Batch {
             completed_count: self.completed,
-            created_at: self.created_at,
+            created_at: api_time(self.created_at),
             failed_count: self.failed,
             finished_at: if finished {
-                self.dispatched_at.map(|d| d + delay)
+                self.dispatched_at.map(|d| api_time(d + delay))
             } else {
                 None
             },
@@ -338,7 +339,7 @@ impl StoredBatch {
             reference: self.reference.clone(),
             started_at: match state {
                 types::BatchState::Open | types::BatchState::Queued => None,
-                _ => self.dispatched_at.map(|d| d + delay / 2),
+                _ => self.dispatched_at.map(|d| api_time(d + delay / 2)),
             },
             state,
             total_count: total,
@@ -357,8 +358,8 @@ impl StoredOperation {
             (None, _) => (types::OperationState::Pending, self.created_at),
         };
         types::Operation {
-            completed_at: self.completed_at,
-            created_at: self.created_at,
+            completed_at: self.completed_at.map(api_time),
+            created_at: api_time(self.created_at),
             error: self.error.clone(),
             resource: types::ResourceRef {
                 type_: "shipment".to_owned(),
@@ -367,7 +368,7 @@ impl StoredOperation {
             result: self.result.clone(),
             state,
             type_: "shipment.booking".to_owned(),
-            updated_at,
+            updated_at: api_time(updated_at),
             uuid: self.uuid,
         }
     }
