@@ -310,22 +310,6 @@ impl FromStr for Timestamp {
     }
 }
 
-impl TryFrom<&str> for Timestamp {
-    type Error = InvalidTime;
-
-    fn try_from(text: &str) -> Result<Self, InvalidTime> {
-        text.parse()
-    }
-}
-
-impl TryFrom<String> for Timestamp {
-    type Error = InvalidTime;
-
-    fn try_from(text: String) -> Result<Self, InvalidTime> {
-        text.parse()
-    }
-}
-
 impl fmt::Display for Timestamp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let time_of_day = self.seconds.rem_euclid(SECONDS_PER_DAY);
@@ -459,22 +443,6 @@ impl FromStr for Date {
     }
 }
 
-impl TryFrom<&str> for Date {
-    type Error = InvalidTime;
-
-    fn try_from(text: &str) -> Result<Self, InvalidTime> {
-        text.parse()
-    }
-}
-
-impl TryFrom<String> for Date {
-    type Error = InvalidTime;
-
-    fn try_from(text: String) -> Result<Self, InvalidTime> {
-        text.parse()
-    }
-}
-
 impl fmt::Display for Date {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{:04}-{:02}-{:02}", self.year, self.month, self.day)
@@ -487,9 +455,26 @@ impl fmt::Debug for Date {
     }
 }
 
-/// Both are written as their RFC 3339 text and read from it.
-macro_rules! text_serde {
+/// Both are written as their RFC 3339 text and read from it (serde, and `TryFrom` text so that
+/// builder setters take `&str`).
+macro_rules! text_impls {
     ($type:ty, $expected:expr) => {
+        impl TryFrom<&str> for $type {
+            type Error = InvalidTime;
+
+            fn try_from(text: &str) -> Result<Self, InvalidTime> {
+                text.parse()
+            }
+        }
+
+        impl TryFrom<String> for $type {
+            type Error = InvalidTime;
+
+            fn try_from(text: String) -> Result<Self, InvalidTime> {
+                text.parse()
+            }
+        }
+
         impl serde::Serialize for $type {
             fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
                 serializer.collect_str(self)
@@ -516,52 +501,40 @@ macro_rules! text_serde {
     };
 }
 
-text_serde!(Timestamp, DATE_TIME);
-text_serde!(Date, DATE);
+text_impls!(Timestamp, DATE_TIME);
+text_impls!(Date, DATE);
 
 #[cfg(feature = "json-schema")]
 mod json_schema {
     use schemars::r#gen::SchemaGenerator;
     use schemars::schema::{InstanceType, Schema, SchemaObject};
 
-    fn string_with_format(format: &str) -> Schema {
-        SchemaObject {
-            instance_type: Some(InstanceType::String.into()),
-            format: Some(format.to_owned()),
-            ..SchemaObject::default()
-        }
-        .into()
+    /// As the spec declares each (`type: string` with its `format`), inline like chrono's.
+    macro_rules! string_with_format {
+        ($type:ty, $name:literal, $format:literal) => {
+            impl schemars::JsonSchema for $type {
+                fn is_referenceable() -> bool {
+                    false
+                }
+
+                fn schema_name() -> String {
+                    $name.to_owned()
+                }
+
+                fn json_schema(_: &mut SchemaGenerator) -> Schema {
+                    SchemaObject {
+                        instance_type: Some(InstanceType::String.into()),
+                        format: Some($format.to_owned()),
+                        ..SchemaObject::default()
+                    }
+                    .into()
+                }
+            }
+        };
     }
 
-    /// As the spec declares it (`type: string, format: date-time`), inline like chrono's.
-    impl schemars::JsonSchema for super::Timestamp {
-        fn is_referenceable() -> bool {
-            false
-        }
-
-        fn schema_name() -> String {
-            "DateTime".to_owned()
-        }
-
-        fn json_schema(_: &mut SchemaGenerator) -> Schema {
-            string_with_format("date-time")
-        }
-    }
-
-    /// As the spec declares it (`type: string, format: date`).
-    impl schemars::JsonSchema for super::Date {
-        fn is_referenceable() -> bool {
-            false
-        }
-
-        fn schema_name() -> String {
-            "Date".to_owned()
-        }
-
-        fn json_schema(_: &mut SchemaGenerator) -> Schema {
-            string_with_format("date")
-        }
-    }
+    string_with_format!(super::Timestamp, "DateTime", "date-time");
+    string_with_format!(super::Date, "Date", "date");
 }
 
 #[cfg(feature = "chrono")]
@@ -679,6 +652,14 @@ mod tests {
             ts("2026-12-31T23:59:60Z").to_string(),
             "2027-01-01T00:00:00Z"
         );
+        let text = "2026-03-04T09:30:00Z";
+        assert_eq!(Timestamp::try_from(text), Ok(ts(text)));
+        assert_eq!(Timestamp::try_from(text.to_owned()), Ok(ts(text)));
+        assert_eq!(
+            Date::try_from("2026-03-04".to_owned()),
+            Ok(ts(text).date_utc())
+        );
+        assert!(Date::try_from("2026-03-4").is_err());
     }
 
     #[test]
@@ -763,6 +744,22 @@ mod tests {
             error.to_string(),
             "\"2026-03-04T00:00:00Z\" is not an RFC 3339 date (YYYY-MM-DD): unexpected text after the day"
         );
+    }
+
+    #[cfg(feature = "json-schema")]
+    #[test]
+    fn json_schemas_are_what_the_specs_declare() {
+        use schemars::JsonSchema;
+        let mut generator = schemars::r#gen::SchemaGenerator::default();
+        for (schema, format) in [
+            (Timestamp::json_schema(&mut generator), "date-time"),
+            (Date::json_schema(&mut generator), "date"),
+        ] {
+            assert_eq!(
+                serde_json::to_value(schema).unwrap(),
+                serde_json::json!({"type": "string", "format": format})
+            );
+        }
     }
 
     #[test]
