@@ -5,7 +5,6 @@ use chrono::{DateTime, Datelike, Duration, NaiveTime, TimeZone, Utc, Weekday};
 use parcelkit::smartsend::types;
 
 use crate::clock::{api_date, api_time};
-
 use crate::smartsend::problem::Language;
 
 /// A carrier of the catalogue.
