@@ -68,6 +68,25 @@ fn token_schema(min: u32, max: u32) -> SchemaObject {
     }
 }
 
+/// Generates `schema` as the hand-written `type_name`, also where the spec marks it modelled:
+/// typify matches a conversion on the whole schema but its metadata, so a field carrying the
+/// `x-parcelkit-modelled` extension would otherwise keep the type typify gives it.
+fn convert(settings: &mut GenerationSettings, schema: SchemaObject, type_name: &str) {
+    let modelled = SchemaObject {
+        extensions: [(MODELLED_EXTENSION.to_owned(), true.into())]
+            .into_iter()
+            .collect(),
+        ..schema.clone()
+    };
+    for schema in [schema, modelled] {
+        settings.with_conversion(
+            schema,
+            type_name,
+            [TypeImpl::Display, TypeImpl::FromStr].into_iter(),
+        );
+    }
+}
+
 /// The settings every parcelkit client is generated with:
 /// - builder interface (`client.get_shipment().team(..).shipment(..).send()`), so optional
 ///   parameters such as `Request-ID` or `Idempotency-Key` are setters, not positional `None`s;
@@ -103,42 +122,21 @@ pub fn generation_settings() -> GenerationSettings {
         .with_derive("::schemars::JsonSchema")
         .with_map_type("::std::collections::BTreeMap");
     for (min, max, type_name) in TOKEN_CONVERSIONS {
-        settings.with_conversion(
-            token_schema(min, max),
-            type_name,
-            [TypeImpl::Display, TypeImpl::FromStr].into_iter(),
-        );
+        convert(&mut settings, token_schema(min, max), type_name);
     }
-    settings.with_conversion(
-        SchemaObject {
-            instance_type: Some(InstanceType::Number.into()),
-            format: Some(DECIMAL_CONVERSION.0.to_owned()),
-            ..SchemaObject::default()
-        },
-        DECIMAL_CONVERSION.1,
-        [TypeImpl::Display, TypeImpl::FromStr].into_iter(),
-    );
+    let decimal = SchemaObject {
+        instance_type: Some(InstanceType::Number.into()),
+        format: Some(DECIMAL_CONVERSION.0.to_owned()),
+        ..SchemaObject::default()
+    };
+    convert(&mut settings, decimal, DECIMAL_CONVERSION.1);
     for (format, type_name) in TIME_CONVERSIONS {
-        // typify matches a conversion on the whole schema but its metadata, so a field marked
-        // modelled (an extension) is matched by a schema of its own.
-        let modelled = SchemaObject {
-            extensions: [(MODELLED_EXTENSION.to_owned(), true.into())]
-                .into_iter()
-                .collect(),
-            ..format_schema(format)
-        };
-        for schema in [format_schema(format), modelled] {
-            settings.with_conversion(
-                schema,
-                type_name,
-                [TypeImpl::Display, TypeImpl::FromStr].into_iter(),
-            );
-        }
+        convert(&mut settings, format_schema(format), type_name);
     }
-    settings.with_conversion(
+    convert(
+        &mut settings,
         format_schema(ACCEPT_LANGUAGE_CONVERSION.0),
         ACCEPT_LANGUAGE_CONVERSION.1,
-        [TypeImpl::Display, TypeImpl::FromStr].into_iter(),
     );
     for (schema, type_name) in REPLACEMENTS {
         settings.with_replacement(
