@@ -125,10 +125,9 @@ macro_rules! generated_api {
             }
         }
 
-        // The generated client sends every request through `exec` (with retries). Its `send()`
-        // fills in the headers the caller did not set with a plain call of `prepare` (codegen's
-        // `slim_call`); `pre` does the same for anything progenitor generates that calls the
-        // hook. Shared by both APIs.
+        // The hooks, for whoever calls them; the generated `send()` calls the runtime itself
+        // (codegen's `slim_call`): `prepare` fills in the headers the caller did not set, and
+        // `execute` sends with retries. Shared by both APIs.
         impl progenitor_client::ClientHooks<$crate::runtime::ClientContext> for Client {
             async fn pre<E>(
                 &self,
@@ -139,14 +138,18 @@ macro_rules! generated_api {
                 Ok(())
             }
 
+            // For callers of the hook (the generated `send()` calls the runtime itself): the
+            // response's body reads as usual, from the bytes the runtime read.
             async fn exec(
                 &self,
                 request: reqwest::Request,
                 info: &progenitor_client::OperationInfo,
             ) -> reqwest::Result<reqwest::Response> {
-                self.inner
+                let response = self
+                    .inner
                     .execute(&self.client, request, info.operation_id)
-                    .await
+                    .await?;
+                Ok($crate::runtime::decode::readable(response))
             }
         }
 

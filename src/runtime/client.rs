@@ -397,7 +397,7 @@ pub struct ClientContext {
 }
 
 /// The default of [`ClientBuilder::max_response_body`].
-const DEFAULT_MAX_RESPONSE_BODY: usize = 32 * 1024 * 1024;
+pub(crate) const DEFAULT_MAX_RESPONSE_BODY: usize = 32 * 1024 * 1024;
 
 struct Runtime {
     profile: ApiProfile,
@@ -571,13 +571,17 @@ impl ClientContext {
     /// statuses; other writes only when the connection could not even be made. The response
     /// carries the `Request-ID` and `Idempotency-Key` that were sent, when the server did not
     /// echo them, so the caller can always read them back.
-    pub(crate) async fn execute(
-        &self,
-        http: &reqwest::Client,
+    ///
+    /// Not an `async fn`: what needs no waiting is done here, so the future keeps the request
+    /// once (an `async fn` keeps its arguments twice) and each attempt's future holds reqwest's
+    /// 16-byte `Pending`, not a request. Every call moves these futures a few times, whole.
+    pub(crate) fn execute<'a>(
+        &'a self,
+        http: &'a reqwest::Client,
         request: reqwest::Request,
         operation_id: &str,
-    ) -> reqwest::Result<reqwest::Response> {
-        let r = &self.runtime;
+    ) -> impl Future<Output = reqwest::Result<reqwest::Response>> + Send + 'a {
+        let r = &*self.runtime;
         let sent_request_id = request.headers().get(REQUEST_ID).cloned();
         let sent_key = request.headers().get(IDEMPOTENCY_KEY).cloned();
         let safety =
@@ -605,7 +609,7 @@ impl ClientContext {
         // One attempt: send, then read the body (capped) inside the attempt, so a connection
         // that drops mid-body is a transport error the retry rules see, and the attempt's
         // timeout, never later than the call's deadline, covers the whole answer.
-        let attempt = |copy: reqwest::Request| {
+        let attempt = move |request: reqwest::Request| {
             let remaining = r
                 .retry
                 .deadline()
@@ -614,17 +618,20 @@ impl ClientContext {
                 (Some(a), Some(d)) => Some(a.min(d)),
                 (a, d) => a.or(d),
             };
+            // reqwest takes the request now; the attempt's future holds only its `Pending`.
+            let pending = http.execute(request);
             async move {
                 // Timed only for the log.
                 let sent = tracing::enabled!(tracing::Level::DEBUG).then(|| clock.now());
                 let exchange = async {
-                    let response = http.execute(copy).await?;
+                    let mut response = pending.await?;
                     let cap = if response.status().is_success() {
                         r.max_response_body
                     } else {
                         error::MAX_ERROR_BODY
                     };
-                    read_capped(response, cap).await
+                    read_capped(&mut response, cap).await?;
+                    Ok(response)
                 };
                 // One timer around the whole exchange, answer and body: reqwest's own
                 // per-request timeout costs a boxed timer and a wrapper on every body read.
@@ -634,113 +641,141 @@ impl ClientContext {
                         .map_or(Attempt::TimedOut, Attempt::Done),
                     None => Attempt::Done(exchange.await),
                 };
-                let Some(sent) = sent else {
-                    return result;
-                };
-                let took_ms = clock.now().saturating_duration_since(sent).as_millis() as u64;
-                match &result {
-                    Attempt::Done(Ok(response)) => {
-                        tracing::debug!(status = response.status().as_u16(), took_ms, "attempt")
-                    }
-                    Attempt::Done(Err(e)) => {
-                        tracing::debug!(error = %error::with_causes(e), took_ms, "attempt failed")
-                    }
-                    Attempt::TimedOut => tracing::debug!(took_ms, "attempt timed out"),
+                if let Some(sent) = sent {
+                    log_attempt(&result, clock.now().saturating_duration_since(sent));
                 }
                 result
             }
         };
-        // Whether any attempt reached the server without a definitive answer: the call may
-        // have been executed even if a later attempt got a 503 (see `Error::possibly_executed`).
-        let unanswered = AtomicBool::new(false);
-        let note = |result: &Attempt| {
-            if result.unanswered() {
-                unanswered.store(true, Ordering::Relaxed);
+        let plan = match request.body() {
+            // In memory (or none): each attempt sends a copy, sharing these bytes.
+            None => Plan::Repeat(request, None),
+            Some(body) => match body.as_bytes().map(Bytes::copy_from_slice) {
+                Some(bytes) => Plan::Repeat(request, Some(bytes)),
+                // A streaming body cannot be sent twice: one attempt only. Boxed, so this rare
+                // case does not size every call's future.
+                None => Plan::Once(Box::pin(attempt(request))),
+            },
+        };
+        async move {
+            // Whether any attempt reached the server without a definitive answer: the call may
+            // have been executed even if a later attempt got a 503 (see
+            // `Error::possibly_executed`).
+            let unanswered = AtomicBool::new(false);
+            let note = |result: &Attempt| {
+                if result.unanswered() {
+                    unanswered.store(true, Ordering::Relaxed);
+                }
+            };
+            let mut plan = plan;
+            // Borrowed, not moved: the request is kept once, in this future.
+            let send = async {
+                match &mut plan {
+                    Plan::Once(only) => {
+                        let result = only.await;
+                        note(&result);
+                        result
+                    }
+                    Plan::Repeat(template, body) => {
+                        run_with_retries(
+                            &r.retry,
+                            safety,
+                            &mut jitter,
+                            clock,
+                            |result| {
+                                note(result);
+                                match result {
+                                    Attempt::Done(result) => classify(result, || clock.wall()),
+                                    // The request went out: only a safe request is sent again.
+                                    Attempt::TimedOut => AttemptOutcome::TransportError {
+                                        reached_server: true,
+                                    },
+                                }
+                            },
+                            |n| {
+                                tracing::trace!(attempt = n, "sending");
+                                attempt(copy_request(template, body.as_ref()))
+                            },
+                        )
+                        .await
+                    }
+                }
+            };
+            // Not boxed here: the generated `send()` boxes the whole call. Instrumented only
+            // when some subscriber takes the span: entering a disabled one on every poll is
+            // work for nothing.
+            let result = if span.is_disabled() {
+                send.await
+            } else {
+                send.instrument(span.clone()).await
+            };
+            let _entered = span.enter();
+            let (result, timed_out) = match result {
+                Attempt::Done(result) => (result, false),
+                Attempt::TimedOut => (Err(timed_out_error(http).await), true),
+            };
+            let unanswered = unanswered.into_inner();
+            let mut response = match result {
+                Ok(response) => response,
+                Err(error) => {
+                    // No response: the error still names the request it was about.
+                    let mut sent = HeaderMap::new();
+                    if let Some(id) = sent_request_id {
+                        sent.insert(REQUEST_ID, id);
+                    }
+                    if let Some(key) = sent_key {
+                        sent.insert(IDEMPOTENCY_KEY, key);
+                    }
+                    self.record(Captured {
+                        status: None,
+                        headers: sent,
+                        body: Bytes::new(),
+                        replay_safe: safety == RetrySafety::Idempotent,
+                        received_at: None,
+                        timed_out,
+                        unanswered_attempt: unanswered,
+                    });
+                    return Err(error);
+                }
+            };
+            let headers = response.headers_mut();
+            if let Some(id) = sent_request_id {
+                headers.entry(REQUEST_ID).or_insert(id);
             }
-        };
-        // A streaming body cannot be sent twice: one attempt only.
-        let replayable = request.body().is_none_or(|b| b.as_bytes().is_some());
-        // Copied out once, so each attempt's copy of the request shares these bytes.
-        let body = request
-            .body()
-            .and_then(reqwest::Body::as_bytes)
-            .map(Bytes::copy_from_slice);
-        let send = async {
-            match replayable {
-                false => {
-                    let result = attempt(request).await;
-                    note(&result);
-                    result
-                }
-                true => {
-                    run_with_retries(
-                        &r.retry,
-                        safety,
-                        &mut jitter,
-                        clock,
-                        |result| {
-                            note(result);
-                            match result {
-                                Attempt::Done(result) => classify(result, || clock.wall()),
-                                // The request went out: only a safe request is sent again.
-                                Attempt::TimedOut => AttemptOutcome::TransportError {
-                                    reached_server: true,
-                                },
-                            }
-                        },
-                        |n| {
-                            tracing::trace!(attempt = n, "sending");
-                            attempt(copy_request(&request, body.as_ref()))
-                        },
-                    )
-                    .await
-                }
+            if let Some(key) = sent_key {
+                headers.entry(IDEMPOTENCY_KEY).or_insert(key);
             }
-        };
-        // Not boxed here: the generated `send()` boxes the whole call.
-        let result = send.instrument(span.clone()).await;
-        let _entered = span.enter();
-        let (result, timed_out) = match result {
-            Attempt::Done(result) => (result, false),
-            Attempt::TimedOut => (Err(timed_out_error(http).await), true),
-        };
-        let mut response = match result {
-            Ok(response) => response,
-            Err(error) => {
-                // No response: the error still names the request it was about.
-                let mut sent = HeaderMap::new();
-                if let Some(id) = sent_request_id {
-                    sent.insert(REQUEST_ID, id);
-                }
-                if let Some(key) = sent_key {
-                    sent.insert(IDEMPOTENCY_KEY, key);
-                }
-                self.record(Captured {
-                    status: None,
-                    headers: sent,
-                    body: Bytes::new(),
-                    replay_safe: safety == RetrySafety::Idempotent,
-                    received_at: None,
-                    timed_out,
-                    unanswered_attempt: unanswered.load(Ordering::Relaxed),
-                });
-                return Err(error);
+            if self.call.is_some() {
+                let replay_safe = safety == RetrySafety::Idempotent;
+                let mut captured = capture_response(&response, replay_safe, clock.wall());
+                captured.unanswered_attempt = unanswered;
+                self.record(captured);
             }
-        };
-        let headers = response.headers_mut();
-        if let Some(id) = sent_request_id {
-            headers.entry(REQUEST_ID).or_insert(id);
+            Ok(response)
         }
-        if let Some(key) = sent_key {
-            headers.entry(IDEMPOTENCY_KEY).or_insert(key);
+    }
+}
+
+/// How a call sends its request: copies of it for as many attempts as the policy allows, or
+/// (a streaming body, which cannot be sent twice) the one attempt already started.
+// The large variant is the usual one: boxing it would cost every call an allocation.
+#[allow(clippy::large_enum_variant)]
+enum Plan<F> {
+    Repeat(reqwest::Request, Option<Bytes>),
+    Once(std::pin::Pin<Box<F>>),
+}
+
+/// One attempt, at DEBUG: its status, or its error with every cause, and how long it took.
+fn log_attempt(result: &Attempt, took: Duration) {
+    let took_ms = took.as_millis() as u64;
+    match result {
+        Attempt::Done(Ok(response)) => {
+            tracing::debug!(status = response.status().as_u16(), took_ms, "attempt")
         }
-        if self.call.is_some() {
-            let replay_safe = safety == RetrySafety::Idempotent;
-            let mut captured = capture_response(&response, replay_safe, clock.wall());
-            captured.unanswered_attempt = unanswered.load(Ordering::Relaxed);
-            self.record(captured);
+        Attempt::Done(Err(e)) => {
+            tracing::debug!(error = %error::with_causes(e), took_ms, "attempt failed")
         }
-        Ok(response)
+        Attempt::TimedOut => tracing::debug!(took_ms, "attempt timed out"),
     }
 }
 

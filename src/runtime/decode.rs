@@ -51,17 +51,14 @@ impl ReadBody {
     }
 }
 
-/// Reads at most `limit` bytes of `response`'s body and returns a response rebuilt from them
-/// (status, version and headers kept), with a [`ReadBody`] that says whether there was more.
-/// What lies past the cap is never read: the connection is dropped with the rest of it.
+/// Reads at most `limit` bytes of `response`'s body and keeps them on the response, as a
+/// [`ReadBody`] that also says whether there was more. The response keeps its status, headers
+/// and URL as they came (nothing is rebuilt or copied); its body is spent. What lies past the
+/// cap is never read: the connection is dropped with the rest of it.
 pub(crate) async fn read_capped(
-    mut response: reqwest::Response,
+    response: &mut reqwest::Response,
     limit: usize,
-) -> reqwest::Result<reqwest::Response> {
-    let status = response.status();
-    let version = response.version();
-    let url = response.url().clone();
-    let headers = std::mem::take(response.headers_mut());
+) -> reqwest::Result<()> {
     let announced = response.content_length();
     // Most answers arrive as one chunk: kept as it is, not copied.
     let mut first: Option<Bytes> = None;
@@ -90,21 +87,35 @@ pub(crate) async fn read_capped(
             break;
         }
     }
-    let body = match first {
+    let bytes = match first {
         Some(only) => only,
         None => body.freeze(),
     };
-    let mut extensions = http::Extensions::new();
-    extensions.insert(ReadBody {
-        bytes: body.clone(),
+    response.extensions_mut().insert(ReadBody {
+        bytes,
         cut: cut.then_some(BodyCut { limit }),
     });
-    Ok(in_memory(status, version, url, headers, extensions, body))
+    Ok(())
 }
 
-/// A response whose body is already in memory, so the generated code can read it as usual.
-/// It keeps the original's URL (and reqwest, given one, parses no placeholder URL instead).
-pub(crate) fn in_memory(
+/// The response [`read_capped`] left, readable again: its body is the bytes that were read
+/// (the [`ReadBody`] stays). For callers of the client's public `exec` hook, who read bodies
+/// themselves; the generated code takes the bytes instead.
+pub(crate) fn readable(mut response: reqwest::Response) -> reqwest::Response {
+    let Some(bytes) = ReadBody::of(&response).map(|read| read.bytes.clone()) else {
+        return response;
+    };
+    let status = response.status();
+    let version = response.version();
+    let url = response.url().clone();
+    let headers = std::mem::take(response.headers_mut());
+    let extensions = std::mem::take(response.extensions_mut());
+    in_memory(status, version, url, headers, extensions, bytes)
+}
+
+/// A response whose body is already in memory, so its reader can read it as usual. It keeps
+/// the original's URL (and reqwest, given one, parses no placeholder URL instead).
+fn in_memory(
     status: StatusCode,
     version: http::Version,
     url: reqwest::Url,
@@ -130,10 +141,11 @@ pub(crate) fn in_memory(
 /// Decodes a success body into the operation's type (called by the generated `send()`).
 ///
 /// Public only for the conformance suite's fuzzing; not part of parcelkit's API.
-pub async fn success<T: DeserializeOwned, E>(
+#[allow(clippy::result_large_err)] // progenitor's error, what the generated `send()` returns
+pub fn success<T: DeserializeOwned, E>(
     response: reqwest::Response,
 ) -> Result<ResponseValue<T>, Error<E>> {
-    let (status, headers, cut, body) = take(response).await?;
+    let (status, headers, cut, body) = take(response)?;
     match decode::<T>(&body, cut, |_| {}) {
         Ok(value) => Ok(ResponseValue::new(value, status, headers)),
         Err(failure) => Err(failure.into_error(status, &headers, &body)),
@@ -144,10 +156,11 @@ pub async fn success<T: DeserializeOwned, E>(
 /// the API's own tolerances apply first ([`ErrorBody::tolerate`]).
 ///
 /// Public only for the conformance suite's fuzzing; not part of parcelkit's API.
-pub async fn error_response<B: ErrorBody + DeserializeOwned, E>(
+#[allow(clippy::result_large_err)] // progenitor's error, what the generated `send()` returns
+pub fn error_response<B: ErrorBody + DeserializeOwned, E>(
     response: reqwest::Response,
 ) -> Result<ResponseValue<B>, Error<E>> {
-    let (status, headers, cut, body) = take(response).await?;
+    let (status, headers, cut, body) = take(response)?;
     match decode::<B>(&body, cut, |value| B::tolerate(status, value)) {
         Ok(value) => Ok(ResponseValue::new(value, status, headers)),
         Err(failure) => Err(failure.into_error(status, &headers, &body)),
@@ -155,23 +168,32 @@ pub async fn error_response<B: ErrorBody + DeserializeOwned, E>(
 }
 
 /// Takes `response` apart: status, headers, whether the body was cut at the cap, and the body
-/// (the bytes [`read_capped`] kept, without awaiting the body again).
-pub(crate) async fn take<E>(
+/// (the bytes [`read_capped`] kept). Waits for nothing: a response whose body was not read that
+/// way (one built by hand: see [`read_body`]) is an error, not a wait.
+#[allow(clippy::result_large_err)] // progenitor's error, what the generated `send()` returns
+pub(crate) fn take<E>(
     mut response: reqwest::Response,
 ) -> Result<(StatusCode, HeaderMap, Option<BodyCut>, Bytes), Error<E>> {
     let status = response.status();
     let headers = std::mem::take(response.headers_mut());
     match response.extensions_mut().remove::<ReadBody>() {
         Some(ReadBody { bytes, cut }) => Ok((status, headers, cut, bytes)),
-        // Not read by the client's hook (a response built by hand): read it now. Boxed, so this
-        // path, never taken by `send()`, does not size every operation's future.
-        None => {
-            let body = Box::pin(response.bytes())
-                .await
-                .map_err(Error::ResponseBodyError)?;
-            Ok((status, headers, None, body))
-        }
+        None => Err(Error::InvalidResponsePayload(
+            Bytes::new(),
+            <serde_json::Error as serde::de::Error>::custom(
+                "the response body was not read before decoding (parcelkit reads it as it arrives)",
+            ),
+        )),
     }
+}
+
+/// Reads the body of a response built by hand, as the client reads every answer (capped at the
+/// default `max_response_body`), so [`success`] and [`error_response`] can decode it.
+///
+/// Public only for the conformance suite's fuzzing; not part of parcelkit's API.
+#[doc(hidden)]
+pub async fn read_body(response: &mut reqwest::Response) -> reqwest::Result<()> {
+    read_capped(response, super::client::DEFAULT_MAX_RESPONSE_BODY).await
 }
 
 /// Why a body did not decode.
@@ -359,22 +381,46 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_rebuilt_response_keeps_url_status_headers_and_body() {
+    async fn a_capped_read_keeps_the_response_and_its_bytes_and_can_be_read_again() {
+        use reqwest::ResponseBuilderExt as _;
         let url = reqwest::Url::parse("http://127.0.0.1:9/team/t/shipments").unwrap();
-        let mut headers = HeaderMap::new();
-        headers.insert(REQUEST_ID, http::HeaderValue::from_static("trace-1"));
-        let rebuilt = in_memory(
-            StatusCode::CREATED,
-            http::Version::HTTP_11,
-            url.clone(),
-            headers,
-            http::Extensions::new(),
-            Bytes::from_static(b"{}"),
-        );
-        assert_eq!(rebuilt.url(), &url);
-        assert_eq!(rebuilt.status(), StatusCode::CREATED);
-        assert_eq!(rebuilt.headers()[REQUEST_ID], "trace-1");
-        assert_eq!(rebuilt.bytes().await.unwrap(), Bytes::from_static(b"{}"));
+        let response = |body: &'static [u8]| -> reqwest::Response {
+            http::Response::builder()
+                .status(StatusCode::CREATED)
+                .header(REQUEST_ID, "trace-1")
+                .url(url.clone())
+                .body(body)
+                .unwrap()
+                .into()
+        };
+        let mut whole = response(b"{\"a\":1}");
+        read_capped(&mut whole, 64).await.unwrap();
+        assert_eq!(whole.url(), &url);
+        assert_eq!(whole.status(), StatusCode::CREATED);
+        assert_eq!(whole.headers()[REQUEST_ID], "trace-1");
+        let read = ReadBody::of(&whole).unwrap();
+        assert_eq!(read.bytes, Bytes::from_static(b"{\"a\":1}"));
+        assert!(read.cut.is_none());
+        let (status, headers, cut, body) = take::<()>(whole).unwrap();
+        assert_eq!(status, StatusCode::CREATED);
+        assert_eq!(headers[REQUEST_ID], "trace-1");
+        assert!(cut.is_none());
+        assert_eq!(body, Bytes::from_static(b"{\"a\":1}"));
+
+        let mut again = response(b"{}");
+        read_capped(&mut again, 64).await.unwrap();
+        let again = readable(again);
+        assert_eq!(again.url(), &url);
+        assert_eq!(again.status(), StatusCode::CREATED);
+        assert_eq!(again.headers()[REQUEST_ID], "trace-1");
+        assert!(ReadBody::of(&again).is_some());
+        assert_eq!(again.bytes().await.unwrap(), Bytes::from_static(b"{}"));
+
+        let mut long = response(b"0123456789abcdef");
+        read_capped(&mut long, 10).await.unwrap();
+        let read = ReadBody::of(&long).unwrap();
+        assert_eq!(read.bytes, Bytes::from_static(b"0123456789"));
+        assert_eq!(read.cut.map(|c| c.limit), Some(10));
     }
 
     #[test]
