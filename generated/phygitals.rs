@@ -2311,11 +2311,16 @@ pub mod builder {
         }
 
         ///Sends a `GET` request to `/api/v1/card/{item_id}`
-        pub async fn send(self) -> Result<ResponseValue<types::Card>, crate::Error> {
+        pub fn send(
+            self,
+        ) -> impl std::future::Future<
+            Output = Result<ResponseValue<types::Card>, crate::Error>,
+        > {
             let Self { client, item_id } = self;
-            let call = client.for_call();
-            let client = &call;
-            let result: Result<ResponseValue<types::Card>, Error<types::Error>> = Box::pin(async {
+            Box::pin(async move {
+                let call = client.for_call();
+                let client = &call;
+                let result: Result<ResponseValue<types::Card>, Error<types::Error>> = async {
                     let item_id = item_id
                         .map_err(|e| Error::InvalidRequest(
                             crate::runtime::unset_field(e, "item_id was not initialized"),
@@ -2341,22 +2346,26 @@ pub mod builder {
                         operation_id: "get_card",
                     };
                     client.inner.prepare(&mut request);
-                    let result = client.exec(request, &info).await;
+                    let result = client
+                        .inner
+                        .execute(&client.client, request, info.operation_id)
+                        .await;
                     let response = result?;
                     match response.status().as_u16() {
-                        200u16 => crate::runtime::decode::success(response).await,
+                        200u16 => crate::runtime::decode::success(response),
                         401u16 | 404u16 => {
                             Err(
                                 Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response).await?,
+                                    crate::runtime::decode::error_response(response)?,
                                 ),
                             )
                         }
                         _ => Err(Error::UnexpectedResponse(response)),
                     }
-                })
-                .await;
-            call.finish_call(result)
+                }
+                    .await;
+                call.finish_call(result)
+            })
         }
     }
 
@@ -2389,13 +2398,19 @@ pub mod builder {
         }
 
         ///Sends a `GET` request to `/api/v1/inventory/{user_id}`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::Inventory>, crate::Error> {
+        ) -> impl std::future::Future<
+            Output = Result<ResponseValue<types::Inventory>, crate::Error>,
+        > {
             let Self { client, user_id } = self;
-            let call = client.for_call();
-            let client = &call;
-            let result: Result<ResponseValue<types::Inventory>, Error<types::Error>> = Box::pin(async {
+            Box::pin(async move {
+                let call = client.for_call();
+                let client = &call;
+                let result: Result<
+                    ResponseValue<types::Inventory>,
+                    Error<types::Error>,
+                > = async {
                     let user_id = user_id
                         .map_err(|e| Error::InvalidRequest(
                             crate::runtime::unset_field(e, "user_id was not initialized"),
@@ -2421,22 +2436,26 @@ pub mod builder {
                         operation_id: "get_inventory",
                     };
                     client.inner.prepare(&mut request);
-                    let result = client.exec(request, &info).await;
+                    let result = client
+                        .inner
+                        .execute(&client.client, request, info.operation_id)
+                        .await;
                     let response = result?;
                     match response.status().as_u16() {
-                        200u16 => crate::runtime::decode::success(response).await,
+                        200u16 => crate::runtime::decode::success(response),
                         401u16 | 404u16 | 500u16 => {
                             Err(
                                 Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response).await?,
+                                    crate::runtime::decode::error_response(response)?,
                                 ),
                             )
                         }
                         _ => Err(Error::UnexpectedResponse(response)),
                     }
-                })
-                .await;
-            call.finish_call(result)
+                }
+                    .await;
+                call.finish_call(result)
+            })
         }
     }
 
@@ -2469,16 +2488,19 @@ pub mod builder {
         }
 
         ///Sends a `GET` request to `/api/v1/ship/order/{order_id}`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::ShippingOrder>, crate::Error> {
+        ) -> impl std::future::Future<
+            Output = Result<ResponseValue<types::ShippingOrder>, crate::Error>,
+        > {
             let Self { client, order_id } = self;
-            let call = client.for_call();
-            let client = &call;
-            let result: Result<
-                ResponseValue<types::ShippingOrder>,
-                Error<types::Error>,
-            > = Box::pin(async {
+            Box::pin(async move {
+                let call = client.for_call();
+                let client = &call;
+                let result: Result<
+                    ResponseValue<types::ShippingOrder>,
+                    Error<types::Error>,
+                > = async {
                     let order_id = order_id
                         .map_err(|e| Error::InvalidRequest(
                             crate::runtime::unset_field(
@@ -2507,22 +2529,26 @@ pub mod builder {
                         operation_id: "get_shipping_order",
                     };
                     client.inner.prepare(&mut request);
-                    let result = client.exec(request, &info).await;
+                    let result = client
+                        .inner
+                        .execute(&client.client, request, info.operation_id)
+                        .await;
                     let response = result?;
                     match response.status().as_u16() {
-                        200u16 => crate::runtime::decode::success(response).await,
+                        200u16 => crate::runtime::decode::success(response),
                         401u16 | 404u16 | 500u16 => {
                             Err(
                                 Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response).await?,
+                                    crate::runtime::decode::error_response(response)?,
                                 ),
                             )
                         }
                         _ => Err(Error::UnexpectedResponse(response)),
                     }
-                })
-                .await;
-            call.finish_call(result)
+                }
+                    .await;
+                call.finish_call(result)
+            })
         }
     }
 
@@ -2568,16 +2594,19 @@ pub mod builder {
         }
 
         ///Sends a `POST` request to `/api/v1/ship/quote`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::QuoteResponse>, crate::Error> {
+        ) -> impl std::future::Future<
+            Output = Result<ResponseValue<types::QuoteResponse>, crate::Error>,
+        > {
             let Self { client, body } = self;
-            let call = client.for_call();
-            let client = &call;
-            let result: Result<
-                ResponseValue<types::QuoteResponse>,
-                Error<types::QuoteShippingError>,
-            > = Box::pin(async {
+            Box::pin(async move {
+                let call = client.for_call();
+                let client = &call;
+                let result: Result<
+                    ResponseValue<types::QuoteResponse>,
+                    Error<types::QuoteShippingError>,
+                > = async {
                     let body = body
                         .and_then(|v| {
                             types::QuoteRequest::try_from(v).map_err(|e| e.to_string())
@@ -2602,22 +2631,26 @@ pub mod builder {
                         operation_id: "quote_shipping",
                     };
                     client.inner.prepare(&mut request);
-                    let result = client.exec(request, &info).await;
+                    let result = client
+                        .inner
+                        .execute(&client.client, request, info.operation_id)
+                        .await;
                     let response = result?;
                     match response.status().as_u16() {
-                        200u16 => crate::runtime::decode::success(response).await,
+                        200u16 => crate::runtime::decode::success(response),
                         400u16 | 401u16 | 422u16 | 500u16 => {
                             Err(
                                 Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response).await?,
+                                    crate::runtime::decode::error_response(response)?,
                                 ),
                             )
                         }
                         _ => Err(Error::UnexpectedResponse(response)),
                     }
-                })
-                .await;
-            call.finish_call(result)
+                }
+                    .await;
+                call.finish_call(result)
+            })
         }
     }
 
@@ -2663,16 +2696,19 @@ pub mod builder {
         }
 
         ///Sends a `POST` request to `/api/v1/ship/request`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::ShipResponse>, crate::Error> {
+        ) -> impl std::future::Future<
+            Output = Result<ResponseValue<types::ShipResponse>, crate::Error>,
+        > {
             let Self { client, body } = self;
-            let call = client.for_call();
-            let client = &call;
-            let result: Result<
-                ResponseValue<types::ShipResponse>,
-                Error<types::Error>,
-            > = Box::pin(async {
+            Box::pin(async move {
+                let call = client.for_call();
+                let client = &call;
+                let result: Result<
+                    ResponseValue<types::ShipResponse>,
+                    Error<types::Error>,
+                > = async {
                     let body = body
                         .and_then(|v| {
                             types::ShipRequest::try_from(v).map_err(|e| e.to_string())
@@ -2697,22 +2733,26 @@ pub mod builder {
                         operation_id: "request_shipping",
                     };
                     client.inner.prepare(&mut request);
-                    let result = client.exec(request, &info).await;
+                    let result = client
+                        .inner
+                        .execute(&client.client, request, info.operation_id)
+                        .await;
                     let response = result?;
                     match response.status().as_u16() {
-                        200u16 => crate::runtime::decode::success(response).await,
+                        200u16 => crate::runtime::decode::success(response),
                         400u16 | 401u16 | 500u16 => {
                             Err(
                                 Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response).await?,
+                                    crate::runtime::decode::error_response(response)?,
                                 ),
                             )
                         }
                         _ => Err(Error::UnexpectedResponse(response)),
                     }
-                })
-                .await;
-            call.finish_call(result)
+                }
+                    .await;
+                call.finish_call(result)
+            })
         }
     }
 
@@ -2746,16 +2786,19 @@ pub mod builder {
         }
 
         ///Sends a `GET` request to `/api/v1/vm/available`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<::std::vec::Vec<types::Pack>>, crate::Error> {
+        ) -> impl std::future::Future<
+            Output = Result<ResponseValue<::std::vec::Vec<types::Pack>>, crate::Error>,
+        > {
             let Self { client, platform } = self;
-            let call = client.for_call();
-            let client = &call;
-            let result: Result<
-                ResponseValue<::std::vec::Vec<types::Pack>>,
-                Error<types::Error>,
-            > = Box::pin(async {
+            Box::pin(async move {
+                let call = client.for_call();
+                let client = &call;
+                let result: Result<
+                    ResponseValue<::std::vec::Vec<types::Pack>>,
+                    Error<types::Error>,
+                > = async {
                     let platform = platform.map_err(Error::InvalidRequest)?;
                     let url = format!("{}/api/v1/vm/available", client.baseurl,);
                     let header_map = ::reqwest::header::HeaderMap::new();
@@ -2778,22 +2821,26 @@ pub mod builder {
                         operation_id: "list_available_packs",
                     };
                     client.inner.prepare(&mut request);
-                    let result = client.exec(request, &info).await;
+                    let result = client
+                        .inner
+                        .execute(&client.client, request, info.operation_id)
+                        .await;
                     let response = result?;
                     match response.status().as_u16() {
-                        200u16 => crate::runtime::decode::success(response).await,
+                        200u16 => crate::runtime::decode::success(response),
                         401u16 => {
                             Err(
                                 Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response).await?,
+                                    crate::runtime::decode::error_response(response)?,
                                 ),
                             )
                         }
                         _ => Err(Error::UnexpectedResponse(response)),
                     }
-                })
-                .await;
-            call.finish_call(result)
+                }
+                    .await;
+                call.finish_call(result)
+            })
         }
     }
 
@@ -2841,16 +2888,19 @@ pub mod builder {
         }
 
         ///Sends a `POST` request to `/api/v1/vm/buy/init`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::PurchaseInitResponse>, crate::Error> {
+        ) -> impl std::future::Future<
+            Output = Result<ResponseValue<types::PurchaseInitResponse>, crate::Error>,
+        > {
             let Self { client, body } = self;
-            let call = client.for_call();
-            let client = &call;
-            let result: Result<
-                ResponseValue<types::PurchaseInitResponse>,
-                Error<types::Error>,
-            > = Box::pin(async {
+            Box::pin(async move {
+                let call = client.for_call();
+                let client = &call;
+                let result: Result<
+                    ResponseValue<types::PurchaseInitResponse>,
+                    Error<types::Error>,
+                > = async {
                     let body = body
                         .and_then(|v| {
                             types::PurchaseInitRequest::try_from(v)
@@ -2876,22 +2926,26 @@ pub mod builder {
                         operation_id: "init_purchase",
                     };
                     client.inner.prepare(&mut request);
-                    let result = client.exec(request, &info).await;
+                    let result = client
+                        .inner
+                        .execute(&client.client, request, info.operation_id)
+                        .await;
                     let response = result?;
                     match response.status().as_u16() {
-                        200u16 => crate::runtime::decode::success(response).await,
+                        200u16 => crate::runtime::decode::success(response),
                         400u16 | 401u16 => {
                             Err(
                                 Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response).await?,
+                                    crate::runtime::decode::error_response(response)?,
                                 ),
                             )
                         }
                         _ => Err(Error::UnexpectedResponse(response)),
                     }
-                })
-                .await;
-            call.finish_call(result)
+                }
+                    .await;
+                call.finish_call(result)
+            })
         }
     }
 
@@ -2941,16 +2995,19 @@ pub mod builder {
         }
 
         ///Sends a `POST` request to `/api/v1/vm/buy/status`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::PurchaseStatusResponse>, crate::Error> {
+        ) -> impl std::future::Future<
+            Output = Result<ResponseValue<types::PurchaseStatusResponse>, crate::Error>,
+        > {
             let Self { client, body } = self;
-            let call = client.for_call();
-            let client = &call;
-            let result: Result<
-                ResponseValue<types::PurchaseStatusResponse>,
-                Error<types::Error>,
-            > = Box::pin(async {
+            Box::pin(async move {
+                let call = client.for_call();
+                let client = &call;
+                let result: Result<
+                    ResponseValue<types::PurchaseStatusResponse>,
+                    Error<types::Error>,
+                > = async {
                     let body = body
                         .and_then(|v| {
                             types::PurchaseStatusRequest::try_from(v)
@@ -2976,22 +3033,26 @@ pub mod builder {
                         operation_id: "get_purchase_status",
                     };
                     client.inner.prepare(&mut request);
-                    let result = client.exec(request, &info).await;
+                    let result = client
+                        .inner
+                        .execute(&client.client, request, info.operation_id)
+                        .await;
                     let response = result?;
                     match response.status().as_u16() {
-                        200u16 => crate::runtime::decode::success(response).await,
+                        200u16 => crate::runtime::decode::success(response),
                         400u16 | 401u16 => {
                             Err(
                                 Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response).await?,
+                                    crate::runtime::decode::error_response(response)?,
                                 ),
                             )
                         }
                         _ => Err(Error::UnexpectedResponse(response)),
                     }
-                })
-                .await;
-            call.finish_call(result)
+                }
+                    .await;
+                call.finish_call(result)
+            })
         }
     }
 
@@ -3039,16 +3100,19 @@ pub mod builder {
         }
 
         ///Sends a `POST` request to `/api/v1/vm/buyback`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::BuybackResponse>, crate::Error> {
+        ) -> impl std::future::Future<
+            Output = Result<ResponseValue<types::BuybackResponse>, crate::Error>,
+        > {
             let Self { client, body } = self;
-            let call = client.for_call();
-            let client = &call;
-            let result: Result<
-                ResponseValue<types::BuybackResponse>,
-                Error<types::Error>,
-            > = Box::pin(async {
+            Box::pin(async move {
+                let call = client.for_call();
+                let client = &call;
+                let result: Result<
+                    ResponseValue<types::BuybackResponse>,
+                    Error<types::Error>,
+                > = async {
                     let body = body
                         .and_then(|v| {
                             types::BuybackRequest::try_from(v).map_err(|e| e.to_string())
@@ -3073,22 +3137,26 @@ pub mod builder {
                         operation_id: "buyback_item",
                     };
                     client.inner.prepare(&mut request);
-                    let result = client.exec(request, &info).await;
+                    let result = client
+                        .inner
+                        .execute(&client.client, request, info.operation_id)
+                        .await;
                     let response = result?;
                     match response.status().as_u16() {
-                        200u16 => crate::runtime::decode::success(response).await,
+                        200u16 => crate::runtime::decode::success(response),
                         400u16 | 401u16 | 429u16 | 500u16 => {
                             Err(
                                 Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response).await?,
+                                    crate::runtime::decode::error_response(response)?,
                                 ),
                             )
                         }
                         _ => Err(Error::UnexpectedResponse(response)),
                     }
-                })
-                .await;
-            call.finish_call(result)
+                }
+                    .await;
+                call.finish_call(result)
+            })
         }
     }
 
@@ -3136,16 +3204,22 @@ pub mod builder {
         }
 
         ///Sends a `GET` request to `/api/v1/vm/recent-pulls`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<::std::vec::Vec<types::RecentPull>>, crate::Error> {
-            let Self { client, claw_ids, limit } = self;
-            let call = client.for_call();
-            let client = &call;
-            let result: Result<
+        ) -> impl std::future::Future<
+            Output = Result<
                 ResponseValue<::std::vec::Vec<types::RecentPull>>,
-                Error<types::Error>,
-            > = Box::pin(async {
+                crate::Error,
+            >,
+        > {
+            let Self { client, claw_ids, limit } = self;
+            Box::pin(async move {
+                let call = client.for_call();
+                let client = &call;
+                let result: Result<
+                    ResponseValue<::std::vec::Vec<types::RecentPull>>,
+                    Error<types::Error>,
+                > = async {
                     let claw_ids = claw_ids.map_err(Error::InvalidRequest)?;
                     let limit = limit.map_err(Error::InvalidRequest)?;
                     let url = format!("{}/api/v1/vm/recent-pulls", client.baseurl,);
@@ -3170,22 +3244,26 @@ pub mod builder {
                         operation_id: "list_recent_pulls",
                     };
                     client.inner.prepare(&mut request);
-                    let result = client.exec(request, &info).await;
+                    let result = client
+                        .inner
+                        .execute(&client.client, request, info.operation_id)
+                        .await;
                     let response = result?;
                     match response.status().as_u16() {
-                        200u16 => crate::runtime::decode::success(response).await,
+                        200u16 => crate::runtime::decode::success(response),
                         401u16 | 500u16 => {
                             Err(
                                 Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response).await?,
+                                    crate::runtime::decode::error_response(response)?,
                                 ),
                             )
                         }
                         _ => Err(Error::UnexpectedResponse(response)),
                     }
-                })
-                .await;
-            call.finish_call(result)
+                }
+                    .await;
+                call.finish_call(result)
+            })
         }
     }
 }

@@ -5310,9 +5310,11 @@ pub mod builder {
         }
 
         ///Sends a `GET` request to `/team/{team}/booking-batches`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::BatchList>, crate::Error> {
+        ) -> impl std::future::Future<
+            Output = Result<ResponseValue<types::BatchList>, crate::Error>,
+        > {
             let Self {
                 client,
                 team,
@@ -5322,9 +5324,13 @@ pub mod builder {
                 accept_language,
                 request_id,
             } = self;
-            let call = client.for_call();
-            let client = &call;
-            let result: Result<ResponseValue<types::BatchList>, Error<types::Problem>> = Box::pin(async {
+            Box::pin(async move {
+                let call = client.for_call();
+                let client = &call;
+                let result: Result<
+                    ResponseValue<types::BatchList>,
+                    Error<types::Problem>,
+                > = async {
                     let team = team.map_err(Error::InvalidRequest)?;
                     let page = page.map_err(Error::InvalidRequest)?;
                     let per_page = per_page.map_err(Error::InvalidRequest)?;
@@ -5365,22 +5371,26 @@ pub mod builder {
                         operation_id: "list_booking_batches",
                     };
                     client.inner.prepare(&mut request);
-                    let result = client.exec(request, &info).await;
+                    let result = client
+                        .inner
+                        .execute(&client.client, request, info.operation_id)
+                        .await;
                     let response = result?;
                     match response.status().as_u16() {
-                        200u16 => crate::runtime::decode::success(response).await,
+                        200u16 => crate::runtime::decode::success(response),
                         400u16 | 401u16 | 403u16 | 404u16 | 429u16 | 500u16 => {
                             Err(
                                 Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response).await?,
+                                    crate::runtime::decode::error_response(response)?,
                                 ),
                             )
                         }
                         _ => Err(Error::UnexpectedResponse(response)),
                     }
-                })
-                .await;
-            call.finish_call(result)
+                }
+                    .await;
+                call.finish_call(result)
+            })
         }
     }
 
@@ -5486,9 +5496,11 @@ pub mod builder {
         }
 
         ///Sends a `POST` request to `/team/{team}/booking-batches`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::BatchEnvelope>, crate::Error> {
+        ) -> impl std::future::Future<
+            Output = Result<ResponseValue<types::BatchEnvelope>, crate::Error>,
+        > {
             let Self {
                 client,
                 team,
@@ -5497,12 +5509,13 @@ pub mod builder {
                 request_id,
                 body,
             } = self;
-            let call = client.for_call();
-            let client = &call;
-            let result: Result<
-                ResponseValue<types::BatchEnvelope>,
-                Error<types::Problem>,
-            > = Box::pin(async {
+            Box::pin(async move {
+                let call = client.for_call();
+                let client = &call;
+                let result: Result<
+                    ResponseValue<types::BatchEnvelope>,
+                    Error<types::Problem>,
+                > = async {
                     let team = team.map_err(Error::InvalidRequest)?;
                     let accept_language = accept_language
                         .map_err(Error::InvalidRequest)?;
@@ -5547,23 +5560,27 @@ pub mod builder {
                         operation_id: "create_booking_batch",
                     };
                     client.inner.prepare(&mut request);
-                    let result = client.exec(request, &info).await;
+                    let result = client
+                        .inner
+                        .execute(&client.client, request, info.operation_id)
+                        .await;
                     let response = result?;
                     match response.status().as_u16() {
-                        201u16 => crate::runtime::decode::success(response).await,
+                        201u16 => crate::runtime::decode::success(response),
                         400u16 | 401u16 | 403u16 | 404u16 | 409u16 | 422u16 | 429u16
                         | 500u16 => {
                             Err(
                                 Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response).await?,
+                                    crate::runtime::decode::error_response(response)?,
                                 ),
                             )
                         }
                         _ => Err(Error::UnexpectedResponse(response)),
                     }
-                })
-                .await;
-            call.finish_call(result)
+                }
+                    .await;
+                call.finish_call(result)
+            })
         }
     }
 
@@ -5639,16 +5656,19 @@ pub mod builder {
         }
 
         ///Sends a `GET` request to `/team/{team}/booking-batches/{batch}`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::BatchEnvelope>, crate::Error> {
+        ) -> impl std::future::Future<
+            Output = Result<ResponseValue<types::BatchEnvelope>, crate::Error>,
+        > {
             let Self { client, team, batch, accept_language, request_id } = self;
-            let call = client.for_call();
-            let client = &call;
-            let result: Result<
-                ResponseValue<types::BatchEnvelope>,
-                Error<types::Problem>,
-            > = Box::pin(async {
+            Box::pin(async move {
+                let call = client.for_call();
+                let client = &call;
+                let result: Result<
+                    ResponseValue<types::BatchEnvelope>,
+                    Error<types::Problem>,
+                > = async {
                     let team = team.map_err(Error::InvalidRequest)?;
                     let batch = batch
                         .map_err(|e| Error::InvalidRequest(
@@ -5686,22 +5706,26 @@ pub mod builder {
                         operation_id: "get_booking_batch",
                     };
                     client.inner.prepare(&mut request);
-                    let result = client.exec(request, &info).await;
+                    let result = client
+                        .inner
+                        .execute(&client.client, request, info.operation_id)
+                        .await;
                     let response = result?;
                     match response.status().as_u16() {
-                        200u16 => crate::runtime::decode::success(response).await,
+                        200u16 => crate::runtime::decode::success(response),
                         400u16 | 401u16 | 403u16 | 404u16 | 429u16 | 500u16 => {
                             Err(
                                 Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response).await?,
+                                    crate::runtime::decode::error_response(response)?,
                                 ),
                             )
                         }
                         _ => Err(Error::UnexpectedResponse(response)),
                     }
-                })
-                .await;
-            call.finish_call(result)
+                }
+                    .await;
+                call.finish_call(result)
+            })
         }
     }
 
@@ -5794,9 +5818,11 @@ pub mod builder {
         }
 
         ///Sends a `POST` request to `/team/{team}/booking-batches/{batch}/dispatch`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::BatchEnvelope>, crate::Error> {
+        ) -> impl std::future::Future<
+            Output = Result<ResponseValue<types::BatchEnvelope>, crate::Error>,
+        > {
             let Self {
                 client,
                 team,
@@ -5805,12 +5831,13 @@ pub mod builder {
                 idempotency_key,
                 request_id,
             } = self;
-            let call = client.for_call();
-            let client = &call;
-            let result: Result<
-                ResponseValue<types::BatchEnvelope>,
-                Error<types::Problem>,
-            > = Box::pin(async {
+            Box::pin(async move {
+                let call = client.for_call();
+                let client = &call;
+                let result: Result<
+                    ResponseValue<types::BatchEnvelope>,
+                    Error<types::Problem>,
+                > = async {
                     let team = team.map_err(Error::InvalidRequest)?;
                     let batch = batch
                         .map_err(|e| Error::InvalidRequest(
@@ -5854,23 +5881,27 @@ pub mod builder {
                         operation_id: "dispatch_booking_batch",
                     };
                     client.inner.prepare(&mut request);
-                    let result = client.exec(request, &info).await;
+                    let result = client
+                        .inner
+                        .execute(&client.client, request, info.operation_id)
+                        .await;
                     let response = result?;
                     match response.status().as_u16() {
-                        202u16 => crate::runtime::decode::success(response).await,
+                        202u16 => crate::runtime::decode::success(response),
                         400u16 | 401u16 | 403u16 | 404u16 | 409u16 | 422u16 | 429u16
                         | 500u16 => {
                             Err(
                                 Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response).await?,
+                                    crate::runtime::decode::error_response(response)?,
                                 ),
                             )
                         }
                         _ => Err(Error::UnexpectedResponse(response)),
                     }
-                })
-                .await;
-            call.finish_call(result)
+                }
+                    .await;
+                call.finish_call(result)
+            })
         }
     }
 
@@ -5993,9 +6024,11 @@ pub mod builder {
         }
 
         ///Sends a `POST` request to `/team/{team}/booking-batches/{batch}/shipments`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::BatchEnvelope>, crate::Error> {
+        ) -> impl std::future::Future<
+            Output = Result<ResponseValue<types::BatchEnvelope>, crate::Error>,
+        > {
             let Self {
                 client,
                 team,
@@ -6005,12 +6038,13 @@ pub mod builder {
                 request_id,
                 body,
             } = self;
-            let call = client.for_call();
-            let client = &call;
-            let result: Result<
-                ResponseValue<types::BatchEnvelope>,
-                Error<types::Problem>,
-            > = Box::pin(async {
+            Box::pin(async move {
+                let call = client.for_call();
+                let client = &call;
+                let result: Result<
+                    ResponseValue<types::BatchEnvelope>,
+                    Error<types::Problem>,
+                > = async {
                     let team = team.map_err(Error::InvalidRequest)?;
                     let batch = batch
                         .map_err(|e| Error::InvalidRequest(
@@ -6061,23 +6095,27 @@ pub mod builder {
                         operation_id: "add_booking_batch_shipments",
                     };
                     client.inner.prepare(&mut request);
-                    let result = client.exec(request, &info).await;
+                    let result = client
+                        .inner
+                        .execute(&client.client, request, info.operation_id)
+                        .await;
                     let response = result?;
                     match response.status().as_u16() {
-                        200u16 => crate::runtime::decode::success(response).await,
+                        200u16 => crate::runtime::decode::success(response),
                         400u16 | 401u16 | 403u16 | 404u16 | 409u16 | 422u16 | 429u16
                         | 500u16 => {
                             Err(
                                 Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response).await?,
+                                    crate::runtime::decode::error_response(response)?,
                                 ),
                             )
                         }
                         _ => Err(Error::UnexpectedResponse(response)),
                     }
-                })
-                .await;
-            call.finish_call(result)
+                }
+                    .await;
+                call.finish_call(result)
+            })
         }
     }
 
@@ -6153,16 +6191,19 @@ pub mod builder {
         }
 
         ///Sends a `GET` request to `/team/{team}/operations/{operation}`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::OperationEnvelope>, crate::Error> {
+        ) -> impl std::future::Future<
+            Output = Result<ResponseValue<types::OperationEnvelope>, crate::Error>,
+        > {
             let Self { client, team, operation, accept_language, request_id } = self;
-            let call = client.for_call();
-            let client = &call;
-            let result: Result<
-                ResponseValue<types::OperationEnvelope>,
-                Error<types::Problem>,
-            > = Box::pin(async {
+            Box::pin(async move {
+                let call = client.for_call();
+                let client = &call;
+                let result: Result<
+                    ResponseValue<types::OperationEnvelope>,
+                    Error<types::Problem>,
+                > = async {
                     let team = team.map_err(Error::InvalidRequest)?;
                     let operation = operation
                         .map_err(|e| Error::InvalidRequest(
@@ -6203,22 +6244,26 @@ pub mod builder {
                         operation_id: "get_operation",
                     };
                     client.inner.prepare(&mut request);
-                    let result = client.exec(request, &info).await;
+                    let result = client
+                        .inner
+                        .execute(&client.client, request, info.operation_id)
+                        .await;
                     let response = result?;
                     match response.status().as_u16() {
-                        200u16 => crate::runtime::decode::success(response).await,
+                        200u16 => crate::runtime::decode::success(response),
                         400u16 | 401u16 | 403u16 | 404u16 | 429u16 | 500u16 => {
                             Err(
                                 Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response).await?,
+                                    crate::runtime::decode::error_response(response)?,
                                 ),
                             )
                         }
                         _ => Err(Error::UnexpectedResponse(response)),
                     }
-                })
-                .await;
-            call.finish_call(result)
+                }
+                    .await;
+                call.finish_call(result)
+            })
         }
     }
 
@@ -6324,7 +6369,11 @@ pub mod builder {
         }
 
         ///Sends a `POST` request to `/team/{team}/rates`
-        pub async fn send(self) -> Result<ResponseValue<types::RateList>, crate::Error> {
+        pub fn send(
+            self,
+        ) -> impl std::future::Future<
+            Output = Result<ResponseValue<types::RateList>, crate::Error>,
+        > {
             let Self {
                 client,
                 team,
@@ -6333,9 +6382,13 @@ pub mod builder {
                 request_id,
                 body,
             } = self;
-            let call = client.for_call();
-            let client = &call;
-            let result: Result<ResponseValue<types::RateList>, Error<types::Problem>> = Box::pin(async {
+            Box::pin(async move {
+                let call = client.for_call();
+                let client = &call;
+                let result: Result<
+                    ResponseValue<types::RateList>,
+                    Error<types::Problem>,
+                > = async {
                     let team = team.map_err(Error::InvalidRequest)?;
                     let accept_language = accept_language
                         .map_err(Error::InvalidRequest)?;
@@ -6380,23 +6433,27 @@ pub mod builder {
                         operation_id: "get_rates",
                     };
                     client.inner.prepare(&mut request);
-                    let result = client.exec(request, &info).await;
+                    let result = client
+                        .inner
+                        .execute(&client.client, request, info.operation_id)
+                        .await;
                     let response = result?;
                     match response.status().as_u16() {
-                        200u16 => crate::runtime::decode::success(response).await,
+                        200u16 => crate::runtime::decode::success(response),
                         400u16 | 401u16 | 403u16 | 404u16 | 409u16 | 422u16 | 429u16
                         | 500u16 => {
                             Err(
                                 Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response).await?,
+                                    crate::runtime::decode::error_response(response)?,
                                 ),
                             )
                         }
                         _ => Err(Error::UnexpectedResponse(response)),
                     }
-                })
-                .await;
-            call.finish_call(result)
+                }
+                    .await;
+                call.finish_call(result)
+            })
         }
     }
 
@@ -6459,16 +6516,19 @@ pub mod builder {
         }
 
         ///Sends a `GET` request to `/team/{team}/routing/services`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::ServiceList>, crate::Error> {
+        ) -> impl std::future::Future<
+            Output = Result<ResponseValue<types::ServiceList>, crate::Error>,
+        > {
             let Self { client, team, accept_language, request_id } = self;
-            let call = client.for_call();
-            let client = &call;
-            let result: Result<
-                ResponseValue<types::ServiceList>,
-                Error<types::Problem>,
-            > = Box::pin(async {
+            Box::pin(async move {
+                let call = client.for_call();
+                let client = &call;
+                let result: Result<
+                    ResponseValue<types::ServiceList>,
+                    Error<types::Problem>,
+                > = async {
                     let team = team.map_err(Error::InvalidRequest)?;
                     let accept_language = accept_language
                         .map_err(Error::InvalidRequest)?;
@@ -6501,22 +6561,26 @@ pub mod builder {
                         operation_id: "list_services",
                     };
                     client.inner.prepare(&mut request);
-                    let result = client.exec(request, &info).await;
+                    let result = client
+                        .inner
+                        .execute(&client.client, request, info.operation_id)
+                        .await;
                     let response = result?;
                     match response.status().as_u16() {
-                        200u16 => crate::runtime::decode::success(response).await,
+                        200u16 => crate::runtime::decode::success(response),
                         400u16 | 401u16 | 403u16 | 404u16 | 429u16 | 500u16 => {
                             Err(
                                 Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response).await?,
+                                    crate::runtime::decode::error_response(response)?,
                                 ),
                             )
                         }
                         _ => Err(Error::UnexpectedResponse(response)),
                     }
-                })
-                .await;
-            call.finish_call(result)
+                }
+                    .await;
+                call.finish_call(result)
+            })
         }
     }
 
@@ -6648,9 +6712,11 @@ pub mod builder {
         }
 
         ///Sends a `GET` request to `/team/{team}/service-points`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::ServicePointList>, crate::Error> {
+        ) -> impl std::future::Future<
+            Output = Result<ResponseValue<types::ServicePointList>, crate::Error>,
+        > {
             let Self {
                 client,
                 team,
@@ -6662,12 +6728,13 @@ pub mod builder {
                 accept_language,
                 request_id,
             } = self;
-            let call = client.for_call();
-            let client = &call;
-            let result: Result<
-                ResponseValue<types::ServicePointList>,
-                Error<types::Problem>,
-            > = Box::pin(async {
+            Box::pin(async move {
+                let call = client.for_call();
+                let client = &call;
+                let result: Result<
+                    ResponseValue<types::ServicePointList>,
+                    Error<types::Problem>,
+                > = async {
                     let team = team.map_err(Error::InvalidRequest)?;
                     let carrier = carrier
                         .map_err(|e| Error::InvalidRequest(
@@ -6720,22 +6787,26 @@ pub mod builder {
                         operation_id: "list_service_points",
                     };
                     client.inner.prepare(&mut request);
-                    let result = client.exec(request, &info).await;
+                    let result = client
+                        .inner
+                        .execute(&client.client, request, info.operation_id)
+                        .await;
                     let response = result?;
                     match response.status().as_u16() {
-                        200u16 => crate::runtime::decode::success(response).await,
+                        200u16 => crate::runtime::decode::success(response),
                         400u16 | 401u16 | 403u16 | 404u16 | 429u16 | 500u16 => {
                             Err(
                                 Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response).await?,
+                                    crate::runtime::decode::error_response(response)?,
                                 ),
                             )
                         }
                         _ => Err(Error::UnexpectedResponse(response)),
                     }
-                })
-                .await;
-            call.finish_call(result)
+                }
+                    .await;
+                call.finish_call(result)
+            })
         }
     }
 
@@ -6837,9 +6908,11 @@ pub mod builder {
         }
 
         ///Sends a `GET` request to `/team/{team}/service-points/{carrier}/{country}/{code}`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::ServicePointEnvelope>, crate::Error> {
+        ) -> impl std::future::Future<
+            Output = Result<ResponseValue<types::ServicePointEnvelope>, crate::Error>,
+        > {
             let Self {
                 client,
                 team,
@@ -6849,12 +6922,13 @@ pub mod builder {
                 accept_language,
                 request_id,
             } = self;
-            let call = client.for_call();
-            let client = &call;
-            let result: Result<
-                ResponseValue<types::ServicePointEnvelope>,
-                Error<types::Problem>,
-            > = Box::pin(async {
+            Box::pin(async move {
+                let call = client.for_call();
+                let client = &call;
+                let result: Result<
+                    ResponseValue<types::ServicePointEnvelope>,
+                    Error<types::Problem>,
+                > = async {
                     let team = team.map_err(Error::InvalidRequest)?;
                     let carrier = carrier
                         .map_err(|e| Error::InvalidRequest(
@@ -6901,22 +6975,26 @@ pub mod builder {
                         operation_id: "get_service_point_by_carrier_code",
                     };
                     client.inner.prepare(&mut request);
-                    let result = client.exec(request, &info).await;
+                    let result = client
+                        .inner
+                        .execute(&client.client, request, info.operation_id)
+                        .await;
                     let response = result?;
                     match response.status().as_u16() {
-                        200u16 => crate::runtime::decode::success(response).await,
+                        200u16 => crate::runtime::decode::success(response),
                         400u16 | 401u16 | 403u16 | 404u16 | 429u16 | 500u16 => {
                             Err(
                                 Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response).await?,
+                                    crate::runtime::decode::error_response(response)?,
                                 ),
                             )
                         }
                         _ => Err(Error::UnexpectedResponse(response)),
                     }
-                })
-                .await;
-            call.finish_call(result)
+                }
+                    .await;
+                call.finish_call(result)
+            })
         }
     }
 
@@ -6992,16 +7070,19 @@ pub mod builder {
         }
 
         ///Sends a `GET` request to `/team/{team}/service-points/{service_point}`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::ServicePointEnvelope>, crate::Error> {
+        ) -> impl std::future::Future<
+            Output = Result<ResponseValue<types::ServicePointEnvelope>, crate::Error>,
+        > {
             let Self { client, team, service_point, accept_language, request_id } = self;
-            let call = client.for_call();
-            let client = &call;
-            let result: Result<
-                ResponseValue<types::ServicePointEnvelope>,
-                Error<types::Problem>,
-            > = Box::pin(async {
+            Box::pin(async move {
+                let call = client.for_call();
+                let client = &call;
+                let result: Result<
+                    ResponseValue<types::ServicePointEnvelope>,
+                    Error<types::Problem>,
+                > = async {
                     let team = team.map_err(Error::InvalidRequest)?;
                     let service_point = service_point
                         .map_err(|e| Error::InvalidRequest(
@@ -7042,22 +7123,26 @@ pub mod builder {
                         operation_id: "get_service_point",
                     };
                     client.inner.prepare(&mut request);
-                    let result = client.exec(request, &info).await;
+                    let result = client
+                        .inner
+                        .execute(&client.client, request, info.operation_id)
+                        .await;
                     let response = result?;
                     match response.status().as_u16() {
-                        200u16 => crate::runtime::decode::success(response).await,
+                        200u16 => crate::runtime::decode::success(response),
                         400u16 | 401u16 | 403u16 | 404u16 | 429u16 | 500u16 => {
                             Err(
                                 Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response).await?,
+                                    crate::runtime::decode::error_response(response)?,
                                 ),
                             )
                         }
                         _ => Err(Error::UnexpectedResponse(response)),
                     }
-                })
-                .await;
-            call.finish_call(result)
+                }
+                    .await;
+                call.finish_call(result)
+            })
         }
     }
 
@@ -7148,16 +7233,19 @@ pub mod builder {
         }
 
         ///Sends a `GET` request to `/team/{team}/shipments`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::ShipmentList>, crate::Error> {
+        ) -> impl std::future::Future<
+            Output = Result<ResponseValue<types::ShipmentList>, crate::Error>,
+        > {
             let Self { client, team, page, per_page, accept_language, request_id } = self;
-            let call = client.for_call();
-            let client = &call;
-            let result: Result<
-                ResponseValue<types::ShipmentList>,
-                Error<types::Problem>,
-            > = Box::pin(async {
+            Box::pin(async move {
+                let call = client.for_call();
+                let client = &call;
+                let result: Result<
+                    ResponseValue<types::ShipmentList>,
+                    Error<types::Problem>,
+                > = async {
                     let team = team.map_err(Error::InvalidRequest)?;
                     let page = page.map_err(Error::InvalidRequest)?;
                     let per_page = per_page.map_err(Error::InvalidRequest)?;
@@ -7196,22 +7284,26 @@ pub mod builder {
                         operation_id: "list_shipments",
                     };
                     client.inner.prepare(&mut request);
-                    let result = client.exec(request, &info).await;
+                    let result = client
+                        .inner
+                        .execute(&client.client, request, info.operation_id)
+                        .await;
                     let response = result?;
                     match response.status().as_u16() {
-                        200u16 => crate::runtime::decode::success(response).await,
+                        200u16 => crate::runtime::decode::success(response),
                         400u16 | 401u16 | 403u16 | 404u16 | 429u16 | 500u16 => {
                             Err(
                                 Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response).await?,
+                                    crate::runtime::decode::error_response(response)?,
                                 ),
                             )
                         }
                         _ => Err(Error::UnexpectedResponse(response)),
                     }
-                })
-                .await;
-            call.finish_call(result)
+                }
+                    .await;
+                call.finish_call(result)
+            })
         }
     }
 
@@ -7319,9 +7411,11 @@ pub mod builder {
         }
 
         ///Sends a `POST` request to `/team/{team}/shipments`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::ShipmentEnvelope>, crate::Error> {
+        ) -> impl std::future::Future<
+            Output = Result<ResponseValue<types::ShipmentEnvelope>, crate::Error>,
+        > {
             let Self {
                 client,
                 team,
@@ -7330,12 +7424,13 @@ pub mod builder {
                 request_id,
                 body,
             } = self;
-            let call = client.for_call();
-            let client = &call;
-            let result: Result<
-                ResponseValue<types::ShipmentEnvelope>,
-                Error<types::Problem>,
-            > = Box::pin(async {
+            Box::pin(async move {
+                let call = client.for_call();
+                let client = &call;
+                let result: Result<
+                    ResponseValue<types::ShipmentEnvelope>,
+                    Error<types::Problem>,
+                > = async {
                     let team = team.map_err(Error::InvalidRequest)?;
                     let accept_language = accept_language
                         .map_err(Error::InvalidRequest)?;
@@ -7381,24 +7476,28 @@ pub mod builder {
                         operation_id: "create_shipment",
                     };
                     client.inner.prepare(&mut request);
-                    let result = client.exec(request, &info).await;
+                    let result = client
+                        .inner
+                        .execute(&client.client, request, info.operation_id)
+                        .await;
                     let response = result?;
                     match response.status().as_u16() {
-                        200u16 => crate::runtime::decode::success(response).await,
-                        201u16 => crate::runtime::decode::success(response).await,
+                        200u16 => crate::runtime::decode::success(response),
+                        201u16 => crate::runtime::decode::success(response),
                         400u16 | 401u16 | 403u16 | 404u16 | 409u16 | 422u16 | 429u16
                         | 500u16 => {
                             Err(
                                 Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response).await?,
+                                    crate::runtime::decode::error_response(response)?,
                                 ),
                             )
                         }
                         _ => Err(Error::UnexpectedResponse(response)),
                     }
-                })
-                .await;
-            call.finish_call(result)
+                }
+                    .await;
+                call.finish_call(result)
+            })
         }
     }
 
@@ -7519,9 +7618,14 @@ pub mod builder {
             self
         }
 
-        async fn send_any(
+        fn send_any(
             self,
-        ) -> Result<ResponseValue<types::CreateAndBookShipmentSuccess>, crate::Error> {
+        ) -> impl std::future::Future<
+            Output = Result<
+                ResponseValue<types::CreateAndBookShipmentSuccess>,
+                crate::Error,
+            >,
+        > {
             let Self {
                 client,
                 team,
@@ -7531,12 +7635,13 @@ pub mod builder {
                 request_id,
                 body,
             } = self;
-            let call = client.for_call();
-            let client = &call;
-            let result: Result<
-                ResponseValue<types::CreateAndBookShipmentSuccess>,
-                Error<types::Problem>,
-            > = Box::pin(async {
+            Box::pin(async move {
+                let call = client.for_call();
+                let client = &call;
+                let result: Result<
+                    ResponseValue<types::CreateAndBookShipmentSuccess>,
+                    Error<types::Problem>,
+                > = async {
                     let team = team.map_err(Error::InvalidRequest)?;
                     let accept_language = accept_language
                         .map_err(Error::InvalidRequest)?;
@@ -7586,7 +7691,10 @@ pub mod builder {
                         operation_id: "create_and_book_shipment",
                     };
                     client.inner.prepare(&mut request);
-                    let result = client.exec(request, &info).await;
+                    let result = client
+                        .inner
+                        .execute(&client.client, request, info.operation_id)
+                        .await;
                     let response = result?;
                     match response.status().as_u16() {
                         200u16 => {
@@ -7594,7 +7702,6 @@ pub mod builder {
                                 types::ShipmentEnvelope,
                                 _,
                             >(response)
-                                .await
                                 .and_then(|value| {
                                     value
                                         .map(types::CreateAndBookShipmentSuccess::ShipmentEnvelope)
@@ -7605,7 +7712,6 @@ pub mod builder {
                                 types::OperationEnvelope,
                                 _,
                             >(response)
-                                .await
                                 .and_then(|value| {
                                     value
                                         .map(types::CreateAndBookShipmentSuccess::OperationEnvelope)
@@ -7615,15 +7721,16 @@ pub mod builder {
                         | 500u16 => {
                             Err(
                                 Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response).await?,
+                                    crate::runtime::decode::error_response(response)?,
                                 ),
                             )
                         }
                         _ => Err(Error::UnexpectedResponse(response)),
                     }
-                })
-                .await;
-            call.finish_call(result)
+                }
+                    .await;
+                call.finish_call(result)
+            })
         }
 
         /// Sends the request and returns the finished result (`200`, `ShipmentEnvelope`). No `Prefer` header is sent, so the server answers when the work is done; for an answer before that, see [`Self::respond_async`].
@@ -7712,16 +7819,19 @@ pub mod builder {
         }
 
         ///Sends a `GET` request to `/team/{team}/shipments/{shipment}`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::ShipmentEnvelope>, crate::Error> {
+        ) -> impl std::future::Future<
+            Output = Result<ResponseValue<types::ShipmentEnvelope>, crate::Error>,
+        > {
             let Self { client, team, shipment, accept_language, request_id } = self;
-            let call = client.for_call();
-            let client = &call;
-            let result: Result<
-                ResponseValue<types::ShipmentEnvelope>,
-                Error<types::Problem>,
-            > = Box::pin(async {
+            Box::pin(async move {
+                let call = client.for_call();
+                let client = &call;
+                let result: Result<
+                    ResponseValue<types::ShipmentEnvelope>,
+                    Error<types::Problem>,
+                > = async {
                     let team = team.map_err(Error::InvalidRequest)?;
                     let shipment = shipment
                         .map_err(|e| Error::InvalidRequest(
@@ -7762,22 +7872,26 @@ pub mod builder {
                         operation_id: "get_shipment",
                     };
                     client.inner.prepare(&mut request);
-                    let result = client.exec(request, &info).await;
+                    let result = client
+                        .inner
+                        .execute(&client.client, request, info.operation_id)
+                        .await;
                     let response = result?;
                     match response.status().as_u16() {
-                        200u16 => crate::runtime::decode::success(response).await,
+                        200u16 => crate::runtime::decode::success(response),
                         400u16 | 401u16 | 403u16 | 404u16 | 429u16 | 500u16 => {
                             Err(
                                 Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response).await?,
+                                    crate::runtime::decode::error_response(response)?,
                                 ),
                             )
                         }
                         _ => Err(Error::UnexpectedResponse(response)),
                     }
-                })
-                .await;
-            call.finish_call(result)
+                }
+                    .await;
+                call.finish_call(result)
+            })
         }
     }
 
@@ -7870,9 +7984,11 @@ pub mod builder {
         }
 
         ///Sends a `DELETE` request to `/team/{team}/shipments/{shipment}`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::DeleteResult>, crate::Error> {
+        ) -> impl std::future::Future<
+            Output = Result<ResponseValue<types::DeleteResult>, crate::Error>,
+        > {
             let Self {
                 client,
                 team,
@@ -7881,12 +7997,13 @@ pub mod builder {
                 idempotency_key,
                 request_id,
             } = self;
-            let call = client.for_call();
-            let client = &call;
-            let result: Result<
-                ResponseValue<types::DeleteResult>,
-                Error<types::Problem>,
-            > = Box::pin(async {
+            Box::pin(async move {
+                let call = client.for_call();
+                let client = &call;
+                let result: Result<
+                    ResponseValue<types::DeleteResult>,
+                    Error<types::Problem>,
+                > = async {
                     let team = team.map_err(Error::InvalidRequest)?;
                     let shipment = shipment
                         .map_err(|e| Error::InvalidRequest(
@@ -7933,23 +8050,27 @@ pub mod builder {
                         operation_id: "delete_shipment",
                     };
                     client.inner.prepare(&mut request);
-                    let result = client.exec(request, &info).await;
+                    let result = client
+                        .inner
+                        .execute(&client.client, request, info.operation_id)
+                        .await;
                     let response = result?;
                     match response.status().as_u16() {
-                        200u16 => crate::runtime::decode::success(response).await,
+                        200u16 => crate::runtime::decode::success(response),
                         400u16 | 401u16 | 403u16 | 404u16 | 409u16 | 422u16 | 429u16
                         | 500u16 => {
                             Err(
                                 Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response).await?,
+                                    crate::runtime::decode::error_response(response)?,
                                 ),
                             )
                         }
                         _ => Err(Error::UnexpectedResponse(response)),
                     }
-                })
-                .await;
-            call.finish_call(result)
+                }
+                    .await;
+                call.finish_call(result)
+            })
         }
     }
 
@@ -8055,9 +8176,11 @@ pub mod builder {
             self
         }
 
-        async fn send_any(
+        fn send_any(
             self,
-        ) -> Result<ResponseValue<types::BookShipmentSuccess>, crate::Error> {
+        ) -> impl std::future::Future<
+            Output = Result<ResponseValue<types::BookShipmentSuccess>, crate::Error>,
+        > {
             let Self {
                 client,
                 team,
@@ -8067,12 +8190,13 @@ pub mod builder {
                 prefer,
                 request_id,
             } = self;
-            let call = client.for_call();
-            let client = &call;
-            let result: Result<
-                ResponseValue<types::BookShipmentSuccess>,
-                Error<types::Problem>,
-            > = Box::pin(async {
+            Box::pin(async move {
+                let call = client.for_call();
+                let client = &call;
+                let result: Result<
+                    ResponseValue<types::BookShipmentSuccess>,
+                    Error<types::Problem>,
+                > = async {
                     let team = team.map_err(Error::InvalidRequest)?;
                     let shipment = shipment
                         .map_err(|e| Error::InvalidRequest(
@@ -8123,7 +8247,10 @@ pub mod builder {
                         operation_id: "book_shipment",
                     };
                     client.inner.prepare(&mut request);
-                    let result = client.exec(request, &info).await;
+                    let result = client
+                        .inner
+                        .execute(&client.client, request, info.operation_id)
+                        .await;
                     let response = result?;
                     match response.status().as_u16() {
                         200u16 => {
@@ -8131,7 +8258,6 @@ pub mod builder {
                                 types::ShipmentEnvelope,
                                 _,
                             >(response)
-                                .await
                                 .and_then(|value| {
                                     value.map(types::BookShipmentSuccess::ShipmentEnvelope)
                                 })
@@ -8141,7 +8267,6 @@ pub mod builder {
                                 types::OperationEnvelope,
                                 _,
                             >(response)
-                                .await
                                 .and_then(|value| {
                                     value.map(types::BookShipmentSuccess::OperationEnvelope)
                                 })
@@ -8150,15 +8275,16 @@ pub mod builder {
                         | 500u16 => {
                             Err(
                                 Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response).await?,
+                                    crate::runtime::decode::error_response(response)?,
                                 ),
                             )
                         }
                         _ => Err(Error::UnexpectedResponse(response)),
                     }
-                })
-                .await;
-            call.finish_call(result)
+                }
+                    .await;
+                call.finish_call(result)
+            })
         }
 
         /// Sends the request and returns the finished result (`200`, `ShipmentEnvelope`). No `Prefer` header is sent, so the server answers when the work is done; for an answer before that, see [`Self::respond_async`].

@@ -127,12 +127,12 @@ impl Client {
         if !status.is_success() {
             return Err(if same_origin && !status.is_redirection() {
                 // The API's own errors are problem documents.
-                Raw::ErrorResponse(decode::error_response(response).await?)
+                Raw::ErrorResponse(decode::error_response(response)?)
             } else {
                 Raw::UnexpectedResponse(response)
             });
         }
-        let (status, headers, cut, bytes) = decode::take(response).await?;
+        let (status, headers, cut, bytes) = decode::take(response)?;
         if let Some(BodyCut { limit }) = cut {
             // A cut file is a corrupt file: refuse it rather than return a part.
             return Err(Raw::InvalidResponsePayload(

@@ -246,10 +246,10 @@ impl Client {
                 .execute(&call.client, request, operation_id)
                 .await?;
             match response.status().as_u16() {
-                200..=299 => crate::runtime::decode::success(response).await,
-                400..=599 => Err(Raw::ErrorResponse(
-                    crate::runtime::decode::error_response(response).await?,
-                )),
+                200..=299 => crate::runtime::decode::success(response),
+                400..=599 => Err(Raw::ErrorResponse(crate::runtime::decode::error_response(
+                    response,
+                )?)),
                 _ => Err(Raw::UnexpectedResponse(response)),
             }
         }

@@ -134,8 +134,9 @@ pub const DECODE_ERROR: &str = "crate::runtime::decode::error_response";
 /// };
 /// assert_eq!(parcelkit_codegen::patch::decode_with_runtime(&mut file), 2);
 /// let text = quote::ToTokens::to_token_stream(&file).to_string();
-/// assert!(text.contains("200u16 => crate :: runtime :: decode :: success (response)"));
-/// assert!(text.contains("ErrorResponse (crate :: runtime :: decode :: error_response (response)"));
+/// assert!(text.contains("200u16 => crate :: runtime :: decode :: success (response) ,"), "{text}");
+/// assert!(text.contains("ErrorResponse (crate :: runtime :: decode :: error_response (response) ?"), "{text}");
+/// assert!(!text.contains("await"), "{text}");
 /// assert!(!text.contains("from_response"));
 /// ```
 pub fn decode_with_runtime(file: &mut syn::File) -> usize {
@@ -164,6 +165,18 @@ fn call_tail(call: &syn::ExprCall) -> Option<(String, String)> {
 }
 
 impl Rewrite for DecodePatcher {
+    // The body was read by the client's `exec` hook, so decoding it waits for nothing: the
+    // `.await` goes with progenitor's call (one level less for the decoded value to pass up).
+    fn visit_expr_mut(&mut self, expr: &mut syn::Expr) {
+        if let syn::Expr::Await(awaited) = expr
+            && let syn::Expr::Call(call) = &*awaited.base
+            && call_tail(call).is_some_and(|(ty, f)| ty == "ResponseValue" && f == "from_response")
+        {
+            *expr = (*awaited.base).clone();
+        }
+        walk::visit_expr_mut(self, expr);
+    }
+
     fn visit_expr_call_mut(&mut self, call: &mut syn::ExprCall) {
         match call_tail(call) {
             Some((ty, f)) if ty == "ResponseValue" && f == "from_response" => {
@@ -217,12 +230,13 @@ pub const CALL_ERROR: &str = "crate::Error";
 /// };
 /// assert_eq!(parcelkit_codegen::patch::send_returns_call_error(&mut file), 1);
 /// let text = quote::ToTokens::to_token_stream(&file).to_string();
-/// assert!(text.contains("-> Result < ResponseValue < types :: Thing > , crate :: Error >"));
+/// assert!(text.contains("-> impl std :: future :: Future < Output = Result < ResponseValue < types :: Thing > , crate :: Error > >"), "{text}");
 /// assert!(text.contains("let call = client . for_call () ;"));
 /// assert!(text.contains("call . finish_call (result)"));
 /// // The hooks: `pre` as a plain call, the no-op `post` gone.
 /// assert!(text.contains("client . inner . prepare (& mut request) ;"), "{text}");
 /// assert!(!text.contains("pre (") && !text.contains("post ("), "{text}");
+/// assert!(text.contains("let result = client . inner . execute (& client . client , request , info . operation_id) . await ;"), "{text}");
 /// // One arm for the errors that decode alike; success arms stay apart.
 /// assert!(text.contains("400u16 | 404u16 => Err"), "{text}");
 /// assert!(text.contains("200u16 =>") && text.contains("202u16 =>"), "{text}");
@@ -300,16 +314,23 @@ impl Rewrite for SendPatcher {
         };
         let rest = slim_call(rest.to_vec());
         let error: syn::Path = syn::parse_str(CALL_ERROR).expect("a path");
-        function.sig.output = syn::parse_quote!(-> Result<ResponseValue<#value>, #error>);
+        // A plain `fn` returning the boxed call, not an `async fn` awaiting it: the answer, a
+        // decoded body of a kilobyte or more, is moved whole at every level it passes through.
+        function.sig.asyncness = None;
+        function.sig.output = syn::parse_quote!(
+            -> impl std::future::Future<Output = Result<ResponseValue<#value>, #error>>
+        );
         function.block = syn::parse_quote!({
             #first
-            let call = client.for_call();
-            let client = &call;
             // Boxed: the call (request, attempts, body) is one allocation, and the future a
-            // caller holds, spawns or joins is a few words instead of kilobytes.
-            let result: Result<ResponseValue<#value>, Error<#body>> =
-                Box::pin(async { #(#rest)* }).await;
-            call.finish_call(result)
+            // caller holds, spawns or joins is a word instead of kilobytes.
+            Box::pin(async move {
+                let call = client.for_call();
+                let client = &call;
+                let result: Result<ResponseValue<#value>, Error<#body>> =
+                    async { #(#rest)* }.await;
+                call.finish_call(result)
+            })
         });
         self.changed += 1;
     }
@@ -319,6 +340,9 @@ impl Rewrite for SendPatcher {
 /// - `client.pre(&mut request, &info).await?` (parcelkit's `pre` hook only fills in headers, and
 ///   cannot fail) becomes the plain call `client.inner.prepare(&mut request)`;
 /// - `client.post(&result, &info).await?` (the default hook: it does nothing) goes;
+/// - `client.exec(request, &info).await` calls the runtime's `execute` itself: the public hook
+///   hands back a response whose body can be read again, which the decoders, taking the bytes
+///   the runtime kept, do not need;
 /// - consecutive error arms of the status `match` with the same body become one arm
 ///   (`400u16 | 404u16 => Err(..)`): each arm awaited its own copy of the same decoder. Success
 ///   arms stay apart: later rules (typed respond-async outcomes) rewrite them one by one.
@@ -352,6 +376,11 @@ fn slim_call(stmts: Vec<syn::Stmt>) -> Vec<syn::Stmt> {
             if let Some(request) = hook_call(&stmt, "pre").and_then(|call| call.args.first()) {
                 return syn::parse_quote!(client.inner.prepare(#request););
             }
+            if let Some((result, request)) = exec_call(&stmt) {
+                return syn::parse_quote!(
+                    let #result = client.inner.execute(&client.client, #request, info.operation_id).await;
+                );
+            }
             match stmt {
                 syn::Stmt::Expr(syn::Expr::Match(mut status_match), None) => {
                     status_match.arms = merge_equal_arms(status_match.arms);
@@ -361,6 +390,30 @@ fn slim_call(stmts: Vec<syn::Stmt>) -> Vec<syn::Stmt> {
             }
         })
         .collect()
+}
+
+/// `let <result> = client.exec(<request>, &info).await;`: the binding and the request.
+fn exec_call(stmt: &syn::Stmt) -> Option<(&syn::Pat, &syn::Expr)> {
+    let syn::Stmt::Local(syn::Local {
+        pat,
+        init: Some(init),
+        ..
+    }) = stmt
+    else {
+        return None;
+    };
+    let syn::Expr::Await(awaited) = init.expr.as_ref() else {
+        return None;
+    };
+    match awaited.base.as_ref() {
+        syn::Expr::MethodCall(call)
+            if call.method == "exec"
+                && matches!(call.receiver.as_ref(), syn::Expr::Path(p) if p.path.is_ident("client")) =>
+        {
+            Some((pat, call.args.first()?))
+        }
+        _ => None,
+    }
 }
 
 /// The expression a `{ expr }` block holds, or `expr` itself (a closure's or an arm's body,

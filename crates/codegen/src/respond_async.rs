@@ -296,7 +296,6 @@ impl Rewrite for DecodeByStatus {
         let union = &self.union;
         *arm.body = syn::parse_quote! {
             crate::runtime::decode::success::<types::#variant, _>(response)
-                .await
                 .and_then(|value| value.map(types::#union::#variant))
         };
     }

@@ -121,16 +121,19 @@ fn wire_text<T: Serialize + DeserializeOwned>(value: &Value) -> Result<String, S
     serde_json::to_string_pretty(&typed).map_err(|e| format!("does not serialize: {e}"))
 }
 
-/// A response as the client's `exec` hook hands it to the generated code: in memory.
+/// A response as the client's `exec` hook hands it to the generated code: its body read (in
+/// memory, as the hook reads every answer).
 fn response(status: u16, body: &[u8]) -> reqwest::Response {
-    http::Response::builder()
+    let mut response: reqwest::Response = http::Response::builder()
         .status(status)
         .body(body.to_vec())
         .expect("a valid status")
-        .into()
+        .into();
+    block_on(parcelkit::runtime::decode::read_body(&mut response)).expect("a body in memory reads");
+    response
 }
 
-/// Runs a decoding future to its end. It never waits on I/O (the body is in memory), so a
+/// Runs a future to its end. It never waits on I/O (the body is in memory), so a
 /// current-thread runtime per thread suffices.
 fn block_on<F: std::future::Future>(future: F) -> F::Output {
     thread_local! {
@@ -142,22 +145,18 @@ fn block_on<F: std::future::Future>(future: F) -> F::Output {
 }
 
 fn decode_success<T: DeserializeOwned>(status: u16, body: &[u8]) -> Result<(), String> {
-    block_on(parcelkit::runtime::decode::success::<T, ()>(response(
-        status, body,
-    )))
-    .map(drop)
-    .map_err(|e| e.to_string())
+    parcelkit::runtime::decode::success::<T, ()>(response(status, body))
+        .map(drop)
+        .map_err(|e| e.to_string())
 }
 
 fn decode_error<T: DeserializeOwned + parcelkit::runtime::ErrorBody>(
     status: u16,
     body: &[u8],
 ) -> Result<(), String> {
-    block_on(parcelkit::runtime::decode::error_response::<T, ()>(
-        response(status, body),
-    ))
-    .map(drop)
-    .map_err(|e| e.to_string())
+    parcelkit::runtime::decode::error_response::<T, ()>(response(status, body))
+        .map(drop)
+        .map_err(|e| e.to_string())
 }
 
 fn derived_schema<T: schemars::JsonSchema>() -> Value {
