@@ -2320,51 +2320,60 @@ pub mod builder {
             Box::pin(async move {
                 let call = client.for_call();
                 let client = &call;
-                let result: Result<ResponseValue<types::Card>, Error<types::Error>> = async {
-                    let item_id = item_id
-                        .map_err(|e| Error::InvalidRequest(
-                            crate::runtime::unset_field(e, "item_id was not initialized"),
-                        ))?;
-                    let url = format!(
-                        "{}/api/v1/card/{}", client.baseurl, crate
-                        ::runtime::PathSegment(& item_id),
-                    );
-                    let header_map = ::reqwest::header::HeaderMap::new();
-                    #[allow(unused_mut)]
-                    let mut request = client
-                        .client
-                        .get(url)
-                        .header(
-                            ::reqwest::header::ACCEPT,
-                            ::reqwest::header::HeaderValue::from_static(
-                                "application/json",
-                            ),
-                        )
-                        .headers(header_map)
-                        .build()?;
-                    let info = OperationInfo {
-                        operation_id: "get_card",
-                    };
-                    client.inner.prepare(&mut request);
-                    let result = client
-                        .inner
-                        .execute(&client.client, request, info.operation_id)
-                        .await;
-                    let response = result?;
-                    match response.status().as_u16() {
-                        200u16 => crate::runtime::decode::success(response),
-                        401u16 | 404u16 => {
-                            Err(
-                                Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response)?,
+                call.finish_call({
+                    let sent: Result<reqwest::Response, Error<types::Error>> = async {
+                        let item_id = item_id
+                            .map_err(|e| Error::InvalidRequest(
+                                crate::runtime::unset_field(
+                                    e,
+                                    "item_id was not initialized",
+                                ),
+                            ))?;
+                        let url = format!(
+                            "{}/api/v1/card/{}", client.baseurl, crate
+                            ::runtime::PathSegment(& item_id),
+                        );
+                        let header_map = ::reqwest::header::HeaderMap::new();
+                        #[allow(unused_mut)]
+                        let mut request = client
+                            .client
+                            .get(url)
+                            .header(
+                                ::reqwest::header::ACCEPT,
+                                ::reqwest::header::HeaderValue::from_static(
+                                    "application/json",
                                 ),
                             )
-                        }
-                        _ => Err(Error::UnexpectedResponse(response)),
+                            .headers(header_map)
+                            .build()?;
+                        let info = OperationInfo {
+                            operation_id: "get_card",
+                        };
+                        client.inner.prepare(&mut request);
+                        let result = client
+                            .inner
+                            .execute(&client.client, request, info.operation_id)
+                            .await;
+                        let response = result?;
+                        Ok(response)
                     }
-                }
-                    .await;
-                call.finish_call(result)
+                        .await;
+                    sent.and_then(|
+                        response,
+                    | -> Result<ResponseValue<types::Card>, Error<types::Error>> {
+                        match response.status().as_u16() {
+                            200u16 => crate::runtime::decode::success(response),
+                            401u16 | 404u16 => {
+                                Err(
+                                    Error::ErrorResponse(
+                                        crate::runtime::decode::error_response(response)?,
+                                    ),
+                                )
+                            }
+                            _ => Err(Error::UnexpectedResponse(response)),
+                        }
+                    })
+                })
             })
         }
     }
@@ -2407,54 +2416,60 @@ pub mod builder {
             Box::pin(async move {
                 let call = client.for_call();
                 let client = &call;
-                let result: Result<
-                    ResponseValue<types::Inventory>,
-                    Error<types::Error>,
-                > = async {
-                    let user_id = user_id
-                        .map_err(|e| Error::InvalidRequest(
-                            crate::runtime::unset_field(e, "user_id was not initialized"),
-                        ))?;
-                    let url = format!(
-                        "{}/api/v1/inventory/{}", client.baseurl, crate
-                        ::runtime::PathSegment(& user_id),
-                    );
-                    let header_map = ::reqwest::header::HeaderMap::new();
-                    #[allow(unused_mut)]
-                    let mut request = client
-                        .client
-                        .get(url)
-                        .header(
-                            ::reqwest::header::ACCEPT,
-                            ::reqwest::header::HeaderValue::from_static(
-                                "application/json",
-                            ),
-                        )
-                        .headers(header_map)
-                        .build()?;
-                    let info = OperationInfo {
-                        operation_id: "get_inventory",
-                    };
-                    client.inner.prepare(&mut request);
-                    let result = client
-                        .inner
-                        .execute(&client.client, request, info.operation_id)
-                        .await;
-                    let response = result?;
-                    match response.status().as_u16() {
-                        200u16 => crate::runtime::decode::success(response),
-                        401u16 | 404u16 | 500u16 => {
-                            Err(
-                                Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response)?,
+                call.finish_call({
+                    let sent: Result<reqwest::Response, Error<types::Error>> = async {
+                        let user_id = user_id
+                            .map_err(|e| Error::InvalidRequest(
+                                crate::runtime::unset_field(
+                                    e,
+                                    "user_id was not initialized",
+                                ),
+                            ))?;
+                        let url = format!(
+                            "{}/api/v1/inventory/{}", client.baseurl, crate
+                            ::runtime::PathSegment(& user_id),
+                        );
+                        let header_map = ::reqwest::header::HeaderMap::new();
+                        #[allow(unused_mut)]
+                        let mut request = client
+                            .client
+                            .get(url)
+                            .header(
+                                ::reqwest::header::ACCEPT,
+                                ::reqwest::header::HeaderValue::from_static(
+                                    "application/json",
                                 ),
                             )
-                        }
-                        _ => Err(Error::UnexpectedResponse(response)),
+                            .headers(header_map)
+                            .build()?;
+                        let info = OperationInfo {
+                            operation_id: "get_inventory",
+                        };
+                        client.inner.prepare(&mut request);
+                        let result = client
+                            .inner
+                            .execute(&client.client, request, info.operation_id)
+                            .await;
+                        let response = result?;
+                        Ok(response)
                     }
-                }
-                    .await;
-                call.finish_call(result)
+                        .await;
+                    sent.and_then(|
+                        response,
+                    | -> Result<ResponseValue<types::Inventory>, Error<types::Error>> {
+                        match response.status().as_u16() {
+                            200u16 => crate::runtime::decode::success(response),
+                            401u16 | 404u16 | 500u16 => {
+                                Err(
+                                    Error::ErrorResponse(
+                                        crate::runtime::decode::error_response(response)?,
+                                    ),
+                                )
+                            }
+                            _ => Err(Error::UnexpectedResponse(response)),
+                        }
+                    })
+                })
             })
         }
     }
@@ -2497,57 +2512,63 @@ pub mod builder {
             Box::pin(async move {
                 let call = client.for_call();
                 let client = &call;
-                let result: Result<
-                    ResponseValue<types::ShippingOrder>,
-                    Error<types::Error>,
-                > = async {
-                    let order_id = order_id
-                        .map_err(|e| Error::InvalidRequest(
-                            crate::runtime::unset_field(
-                                e,
-                                "order_id was not initialized",
-                            ),
-                        ))?;
-                    let url = format!(
-                        "{}/api/v1/ship/order/{}", client.baseurl, crate
-                        ::runtime::PathSegment(& order_id),
-                    );
-                    let header_map = ::reqwest::header::HeaderMap::new();
-                    #[allow(unused_mut)]
-                    let mut request = client
-                        .client
-                        .get(url)
-                        .header(
-                            ::reqwest::header::ACCEPT,
-                            ::reqwest::header::HeaderValue::from_static(
-                                "application/json",
-                            ),
-                        )
-                        .headers(header_map)
-                        .build()?;
-                    let info = OperationInfo {
-                        operation_id: "get_shipping_order",
-                    };
-                    client.inner.prepare(&mut request);
-                    let result = client
-                        .inner
-                        .execute(&client.client, request, info.operation_id)
-                        .await;
-                    let response = result?;
-                    match response.status().as_u16() {
-                        200u16 => crate::runtime::decode::success(response),
-                        401u16 | 404u16 | 500u16 => {
-                            Err(
-                                Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response)?,
+                call.finish_call({
+                    let sent: Result<reqwest::Response, Error<types::Error>> = async {
+                        let order_id = order_id
+                            .map_err(|e| Error::InvalidRequest(
+                                crate::runtime::unset_field(
+                                    e,
+                                    "order_id was not initialized",
+                                ),
+                            ))?;
+                        let url = format!(
+                            "{}/api/v1/ship/order/{}", client.baseurl, crate
+                            ::runtime::PathSegment(& order_id),
+                        );
+                        let header_map = ::reqwest::header::HeaderMap::new();
+                        #[allow(unused_mut)]
+                        let mut request = client
+                            .client
+                            .get(url)
+                            .header(
+                                ::reqwest::header::ACCEPT,
+                                ::reqwest::header::HeaderValue::from_static(
+                                    "application/json",
                                 ),
                             )
-                        }
-                        _ => Err(Error::UnexpectedResponse(response)),
+                            .headers(header_map)
+                            .build()?;
+                        let info = OperationInfo {
+                            operation_id: "get_shipping_order",
+                        };
+                        client.inner.prepare(&mut request);
+                        let result = client
+                            .inner
+                            .execute(&client.client, request, info.operation_id)
+                            .await;
+                        let response = result?;
+                        Ok(response)
                     }
-                }
-                    .await;
-                call.finish_call(result)
+                        .await;
+                    sent.and_then(|
+                        response,
+                    | -> Result<
+                        ResponseValue<types::ShippingOrder>,
+                        Error<types::Error>,
+                    > {
+                        match response.status().as_u16() {
+                            200u16 => crate::runtime::decode::success(response),
+                            401u16 | 404u16 | 500u16 => {
+                                Err(
+                                    Error::ErrorResponse(
+                                        crate::runtime::decode::error_response(response)?,
+                                    ),
+                                )
+                            }
+                            _ => Err(Error::UnexpectedResponse(response)),
+                        }
+                    })
+                })
             })
         }
     }
@@ -2603,53 +2624,62 @@ pub mod builder {
             Box::pin(async move {
                 let call = client.for_call();
                 let client = &call;
-                let result: Result<
-                    ResponseValue<types::QuoteResponse>,
-                    Error<types::QuoteShippingError>,
-                > = async {
-                    let body = body
-                        .and_then(|v| {
-                            types::QuoteRequest::try_from(v).map_err(|e| e.to_string())
-                        })
-                        .map_err(Error::InvalidRequest)?;
-                    let url = format!("{}/api/v1/ship/quote", client.baseurl,);
-                    let header_map = ::reqwest::header::HeaderMap::new();
-                    #[allow(unused_mut)]
-                    let mut request = client
-                        .client
-                        .post(url)
-                        .header(
-                            ::reqwest::header::ACCEPT,
-                            ::reqwest::header::HeaderValue::from_static(
-                                "application/json",
-                            ),
-                        )
-                        .json(&body)
-                        .headers(header_map)
-                        .build()?;
-                    let info = OperationInfo {
-                        operation_id: "quote_shipping",
-                    };
-                    client.inner.prepare(&mut request);
-                    let result = client
-                        .inner
-                        .execute(&client.client, request, info.operation_id)
-                        .await;
-                    let response = result?;
-                    match response.status().as_u16() {
-                        200u16 => crate::runtime::decode::success(response),
-                        400u16 | 401u16 | 422u16 | 500u16 => {
-                            Err(
-                                Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response)?,
+                call.finish_call({
+                    let sent: Result<
+                        reqwest::Response,
+                        Error<types::QuoteShippingError>,
+                    > = async {
+                        let body = body
+                            .and_then(|v| {
+                                types::QuoteRequest::try_from(v).map_err(|e| e.to_string())
+                            })
+                            .map_err(Error::InvalidRequest)?;
+                        let url = format!("{}/api/v1/ship/quote", client.baseurl,);
+                        let header_map = ::reqwest::header::HeaderMap::new();
+                        #[allow(unused_mut)]
+                        let mut request = client
+                            .client
+                            .post(url)
+                            .header(
+                                ::reqwest::header::ACCEPT,
+                                ::reqwest::header::HeaderValue::from_static(
+                                    "application/json",
                                 ),
                             )
-                        }
-                        _ => Err(Error::UnexpectedResponse(response)),
+                            .json(&body)
+                            .headers(header_map)
+                            .build()?;
+                        let info = OperationInfo {
+                            operation_id: "quote_shipping",
+                        };
+                        client.inner.prepare(&mut request);
+                        let result = client
+                            .inner
+                            .execute(&client.client, request, info.operation_id)
+                            .await;
+                        let response = result?;
+                        Ok(response)
                     }
-                }
-                    .await;
-                call.finish_call(result)
+                        .await;
+                    sent.and_then(|
+                        response,
+                    | -> Result<
+                        ResponseValue<types::QuoteResponse>,
+                        Error<types::QuoteShippingError>,
+                    > {
+                        match response.status().as_u16() {
+                            200u16 => crate::runtime::decode::success(response),
+                            400u16 | 401u16 | 422u16 | 500u16 => {
+                                Err(
+                                    Error::ErrorResponse(
+                                        crate::runtime::decode::error_response(response)?,
+                                    ),
+                                )
+                            }
+                            _ => Err(Error::UnexpectedResponse(response)),
+                        }
+                    })
+                })
             })
         }
     }
@@ -2705,53 +2735,56 @@ pub mod builder {
             Box::pin(async move {
                 let call = client.for_call();
                 let client = &call;
-                let result: Result<
-                    ResponseValue<types::ShipResponse>,
-                    Error<types::Error>,
-                > = async {
-                    let body = body
-                        .and_then(|v| {
-                            types::ShipRequest::try_from(v).map_err(|e| e.to_string())
-                        })
-                        .map_err(Error::InvalidRequest)?;
-                    let url = format!("{}/api/v1/ship/request", client.baseurl,);
-                    let header_map = ::reqwest::header::HeaderMap::new();
-                    #[allow(unused_mut)]
-                    let mut request = client
-                        .client
-                        .post(url)
-                        .header(
-                            ::reqwest::header::ACCEPT,
-                            ::reqwest::header::HeaderValue::from_static(
-                                "application/json",
-                            ),
-                        )
-                        .json(&body)
-                        .headers(header_map)
-                        .build()?;
-                    let info = OperationInfo {
-                        operation_id: "request_shipping",
-                    };
-                    client.inner.prepare(&mut request);
-                    let result = client
-                        .inner
-                        .execute(&client.client, request, info.operation_id)
-                        .await;
-                    let response = result?;
-                    match response.status().as_u16() {
-                        200u16 => crate::runtime::decode::success(response),
-                        400u16 | 401u16 | 500u16 => {
-                            Err(
-                                Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response)?,
+                call.finish_call({
+                    let sent: Result<reqwest::Response, Error<types::Error>> = async {
+                        let body = body
+                            .and_then(|v| {
+                                types::ShipRequest::try_from(v).map_err(|e| e.to_string())
+                            })
+                            .map_err(Error::InvalidRequest)?;
+                        let url = format!("{}/api/v1/ship/request", client.baseurl,);
+                        let header_map = ::reqwest::header::HeaderMap::new();
+                        #[allow(unused_mut)]
+                        let mut request = client
+                            .client
+                            .post(url)
+                            .header(
+                                ::reqwest::header::ACCEPT,
+                                ::reqwest::header::HeaderValue::from_static(
+                                    "application/json",
                                 ),
                             )
-                        }
-                        _ => Err(Error::UnexpectedResponse(response)),
+                            .json(&body)
+                            .headers(header_map)
+                            .build()?;
+                        let info = OperationInfo {
+                            operation_id: "request_shipping",
+                        };
+                        client.inner.prepare(&mut request);
+                        let result = client
+                            .inner
+                            .execute(&client.client, request, info.operation_id)
+                            .await;
+                        let response = result?;
+                        Ok(response)
                     }
-                }
-                    .await;
-                call.finish_call(result)
+                        .await;
+                    sent.and_then(|
+                        response,
+                    | -> Result<ResponseValue<types::ShipResponse>, Error<types::Error>> {
+                        match response.status().as_u16() {
+                            200u16 => crate::runtime::decode::success(response),
+                            400u16 | 401u16 | 500u16 => {
+                                Err(
+                                    Error::ErrorResponse(
+                                        crate::runtime::decode::error_response(response)?,
+                                    ),
+                                )
+                            }
+                            _ => Err(Error::UnexpectedResponse(response)),
+                        }
+                    })
+                })
             })
         }
     }
@@ -2795,51 +2828,57 @@ pub mod builder {
             Box::pin(async move {
                 let call = client.for_call();
                 let client = &call;
-                let result: Result<
-                    ResponseValue<::std::vec::Vec<types::Pack>>,
-                    Error<types::Error>,
-                > = async {
-                    let platform = platform.map_err(Error::InvalidRequest)?;
-                    let url = format!("{}/api/v1/vm/available", client.baseurl,);
-                    let header_map = ::reqwest::header::HeaderMap::new();
-                    #[allow(unused_mut)]
-                    let mut request = client
-                        .client
-                        .get(url)
-                        .header(
-                            ::reqwest::header::ACCEPT,
-                            ::reqwest::header::HeaderValue::from_static(
-                                "application/json",
-                            ),
-                        )
-                        .query(
-                            &progenitor_client::QueryParam::new("platform", &platform),
-                        )
-                        .headers(header_map)
-                        .build()?;
-                    let info = OperationInfo {
-                        operation_id: "list_available_packs",
-                    };
-                    client.inner.prepare(&mut request);
-                    let result = client
-                        .inner
-                        .execute(&client.client, request, info.operation_id)
-                        .await;
-                    let response = result?;
-                    match response.status().as_u16() {
-                        200u16 => crate::runtime::decode::success(response),
-                        401u16 => {
-                            Err(
-                                Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response)?,
+                call.finish_call({
+                    let sent: Result<reqwest::Response, Error<types::Error>> = async {
+                        let platform = platform.map_err(Error::InvalidRequest)?;
+                        let url = format!("{}/api/v1/vm/available", client.baseurl,);
+                        let header_map = ::reqwest::header::HeaderMap::new();
+                        #[allow(unused_mut)]
+                        let mut request = client
+                            .client
+                            .get(url)
+                            .header(
+                                ::reqwest::header::ACCEPT,
+                                ::reqwest::header::HeaderValue::from_static(
+                                    "application/json",
                                 ),
                             )
-                        }
-                        _ => Err(Error::UnexpectedResponse(response)),
+                            .query(
+                                &progenitor_client::QueryParam::new("platform", &platform),
+                            )
+                            .headers(header_map)
+                            .build()?;
+                        let info = OperationInfo {
+                            operation_id: "list_available_packs",
+                        };
+                        client.inner.prepare(&mut request);
+                        let result = client
+                            .inner
+                            .execute(&client.client, request, info.operation_id)
+                            .await;
+                        let response = result?;
+                        Ok(response)
                     }
-                }
-                    .await;
-                call.finish_call(result)
+                        .await;
+                    sent.and_then(|
+                        response,
+                    | -> Result<
+                        ResponseValue<::std::vec::Vec<types::Pack>>,
+                        Error<types::Error>,
+                    > {
+                        match response.status().as_u16() {
+                            200u16 => crate::runtime::decode::success(response),
+                            401u16 => {
+                                Err(
+                                    Error::ErrorResponse(
+                                        crate::runtime::decode::error_response(response)?,
+                                    ),
+                                )
+                            }
+                            _ => Err(Error::UnexpectedResponse(response)),
+                        }
+                    })
+                })
             })
         }
     }
@@ -2897,54 +2936,60 @@ pub mod builder {
             Box::pin(async move {
                 let call = client.for_call();
                 let client = &call;
-                let result: Result<
-                    ResponseValue<types::PurchaseInitResponse>,
-                    Error<types::Error>,
-                > = async {
-                    let body = body
-                        .and_then(|v| {
-                            types::PurchaseInitRequest::try_from(v)
-                                .map_err(|e| e.to_string())
-                        })
-                        .map_err(Error::InvalidRequest)?;
-                    let url = format!("{}/api/v1/vm/buy/init", client.baseurl,);
-                    let header_map = ::reqwest::header::HeaderMap::new();
-                    #[allow(unused_mut)]
-                    let mut request = client
-                        .client
-                        .post(url)
-                        .header(
-                            ::reqwest::header::ACCEPT,
-                            ::reqwest::header::HeaderValue::from_static(
-                                "application/json",
-                            ),
-                        )
-                        .json(&body)
-                        .headers(header_map)
-                        .build()?;
-                    let info = OperationInfo {
-                        operation_id: "init_purchase",
-                    };
-                    client.inner.prepare(&mut request);
-                    let result = client
-                        .inner
-                        .execute(&client.client, request, info.operation_id)
-                        .await;
-                    let response = result?;
-                    match response.status().as_u16() {
-                        200u16 => crate::runtime::decode::success(response),
-                        400u16 | 401u16 => {
-                            Err(
-                                Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response)?,
+                call.finish_call({
+                    let sent: Result<reqwest::Response, Error<types::Error>> = async {
+                        let body = body
+                            .and_then(|v| {
+                                types::PurchaseInitRequest::try_from(v)
+                                    .map_err(|e| e.to_string())
+                            })
+                            .map_err(Error::InvalidRequest)?;
+                        let url = format!("{}/api/v1/vm/buy/init", client.baseurl,);
+                        let header_map = ::reqwest::header::HeaderMap::new();
+                        #[allow(unused_mut)]
+                        let mut request = client
+                            .client
+                            .post(url)
+                            .header(
+                                ::reqwest::header::ACCEPT,
+                                ::reqwest::header::HeaderValue::from_static(
+                                    "application/json",
                                 ),
                             )
-                        }
-                        _ => Err(Error::UnexpectedResponse(response)),
+                            .json(&body)
+                            .headers(header_map)
+                            .build()?;
+                        let info = OperationInfo {
+                            operation_id: "init_purchase",
+                        };
+                        client.inner.prepare(&mut request);
+                        let result = client
+                            .inner
+                            .execute(&client.client, request, info.operation_id)
+                            .await;
+                        let response = result?;
+                        Ok(response)
                     }
-                }
-                    .await;
-                call.finish_call(result)
+                        .await;
+                    sent.and_then(|
+                        response,
+                    | -> Result<
+                        ResponseValue<types::PurchaseInitResponse>,
+                        Error<types::Error>,
+                    > {
+                        match response.status().as_u16() {
+                            200u16 => crate::runtime::decode::success(response),
+                            400u16 | 401u16 => {
+                                Err(
+                                    Error::ErrorResponse(
+                                        crate::runtime::decode::error_response(response)?,
+                                    ),
+                                )
+                            }
+                            _ => Err(Error::UnexpectedResponse(response)),
+                        }
+                    })
+                })
             })
         }
     }
@@ -3004,54 +3049,60 @@ pub mod builder {
             Box::pin(async move {
                 let call = client.for_call();
                 let client = &call;
-                let result: Result<
-                    ResponseValue<types::PurchaseStatusResponse>,
-                    Error<types::Error>,
-                > = async {
-                    let body = body
-                        .and_then(|v| {
-                            types::PurchaseStatusRequest::try_from(v)
-                                .map_err(|e| e.to_string())
-                        })
-                        .map_err(Error::InvalidRequest)?;
-                    let url = format!("{}/api/v1/vm/buy/status", client.baseurl,);
-                    let header_map = ::reqwest::header::HeaderMap::new();
-                    #[allow(unused_mut)]
-                    let mut request = client
-                        .client
-                        .post(url)
-                        .header(
-                            ::reqwest::header::ACCEPT,
-                            ::reqwest::header::HeaderValue::from_static(
-                                "application/json",
-                            ),
-                        )
-                        .json(&body)
-                        .headers(header_map)
-                        .build()?;
-                    let info = OperationInfo {
-                        operation_id: "get_purchase_status",
-                    };
-                    client.inner.prepare(&mut request);
-                    let result = client
-                        .inner
-                        .execute(&client.client, request, info.operation_id)
-                        .await;
-                    let response = result?;
-                    match response.status().as_u16() {
-                        200u16 => crate::runtime::decode::success(response),
-                        400u16 | 401u16 => {
-                            Err(
-                                Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response)?,
+                call.finish_call({
+                    let sent: Result<reqwest::Response, Error<types::Error>> = async {
+                        let body = body
+                            .and_then(|v| {
+                                types::PurchaseStatusRequest::try_from(v)
+                                    .map_err(|e| e.to_string())
+                            })
+                            .map_err(Error::InvalidRequest)?;
+                        let url = format!("{}/api/v1/vm/buy/status", client.baseurl,);
+                        let header_map = ::reqwest::header::HeaderMap::new();
+                        #[allow(unused_mut)]
+                        let mut request = client
+                            .client
+                            .post(url)
+                            .header(
+                                ::reqwest::header::ACCEPT,
+                                ::reqwest::header::HeaderValue::from_static(
+                                    "application/json",
                                 ),
                             )
-                        }
-                        _ => Err(Error::UnexpectedResponse(response)),
+                            .json(&body)
+                            .headers(header_map)
+                            .build()?;
+                        let info = OperationInfo {
+                            operation_id: "get_purchase_status",
+                        };
+                        client.inner.prepare(&mut request);
+                        let result = client
+                            .inner
+                            .execute(&client.client, request, info.operation_id)
+                            .await;
+                        let response = result?;
+                        Ok(response)
                     }
-                }
-                    .await;
-                call.finish_call(result)
+                        .await;
+                    sent.and_then(|
+                        response,
+                    | -> Result<
+                        ResponseValue<types::PurchaseStatusResponse>,
+                        Error<types::Error>,
+                    > {
+                        match response.status().as_u16() {
+                            200u16 => crate::runtime::decode::success(response),
+                            400u16 | 401u16 => {
+                                Err(
+                                    Error::ErrorResponse(
+                                        crate::runtime::decode::error_response(response)?,
+                                    ),
+                                )
+                            }
+                            _ => Err(Error::UnexpectedResponse(response)),
+                        }
+                    })
+                })
             })
         }
     }
@@ -3109,53 +3160,60 @@ pub mod builder {
             Box::pin(async move {
                 let call = client.for_call();
                 let client = &call;
-                let result: Result<
-                    ResponseValue<types::BuybackResponse>,
-                    Error<types::Error>,
-                > = async {
-                    let body = body
-                        .and_then(|v| {
-                            types::BuybackRequest::try_from(v).map_err(|e| e.to_string())
-                        })
-                        .map_err(Error::InvalidRequest)?;
-                    let url = format!("{}/api/v1/vm/buyback", client.baseurl,);
-                    let header_map = ::reqwest::header::HeaderMap::new();
-                    #[allow(unused_mut)]
-                    let mut request = client
-                        .client
-                        .post(url)
-                        .header(
-                            ::reqwest::header::ACCEPT,
-                            ::reqwest::header::HeaderValue::from_static(
-                                "application/json",
-                            ),
-                        )
-                        .json(&body)
-                        .headers(header_map)
-                        .build()?;
-                    let info = OperationInfo {
-                        operation_id: "buyback_item",
-                    };
-                    client.inner.prepare(&mut request);
-                    let result = client
-                        .inner
-                        .execute(&client.client, request, info.operation_id)
-                        .await;
-                    let response = result?;
-                    match response.status().as_u16() {
-                        200u16 => crate::runtime::decode::success(response),
-                        400u16 | 401u16 | 429u16 | 500u16 => {
-                            Err(
-                                Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response)?,
+                call.finish_call({
+                    let sent: Result<reqwest::Response, Error<types::Error>> = async {
+                        let body = body
+                            .and_then(|v| {
+                                types::BuybackRequest::try_from(v)
+                                    .map_err(|e| e.to_string())
+                            })
+                            .map_err(Error::InvalidRequest)?;
+                        let url = format!("{}/api/v1/vm/buyback", client.baseurl,);
+                        let header_map = ::reqwest::header::HeaderMap::new();
+                        #[allow(unused_mut)]
+                        let mut request = client
+                            .client
+                            .post(url)
+                            .header(
+                                ::reqwest::header::ACCEPT,
+                                ::reqwest::header::HeaderValue::from_static(
+                                    "application/json",
                                 ),
                             )
-                        }
-                        _ => Err(Error::UnexpectedResponse(response)),
+                            .json(&body)
+                            .headers(header_map)
+                            .build()?;
+                        let info = OperationInfo {
+                            operation_id: "buyback_item",
+                        };
+                        client.inner.prepare(&mut request);
+                        let result = client
+                            .inner
+                            .execute(&client.client, request, info.operation_id)
+                            .await;
+                        let response = result?;
+                        Ok(response)
                     }
-                }
-                    .await;
-                call.finish_call(result)
+                        .await;
+                    sent.and_then(|
+                        response,
+                    | -> Result<
+                        ResponseValue<types::BuybackResponse>,
+                        Error<types::Error>,
+                    > {
+                        match response.status().as_u16() {
+                            200u16 => crate::runtime::decode::success(response),
+                            400u16 | 401u16 | 429u16 | 500u16 => {
+                                Err(
+                                    Error::ErrorResponse(
+                                        crate::runtime::decode::error_response(response)?,
+                                    ),
+                                )
+                            }
+                            _ => Err(Error::UnexpectedResponse(response)),
+                        }
+                    })
+                })
             })
         }
     }
@@ -3216,53 +3274,59 @@ pub mod builder {
             Box::pin(async move {
                 let call = client.for_call();
                 let client = &call;
-                let result: Result<
-                    ResponseValue<::std::vec::Vec<types::RecentPull>>,
-                    Error<types::Error>,
-                > = async {
-                    let claw_ids = claw_ids.map_err(Error::InvalidRequest)?;
-                    let limit = limit.map_err(Error::InvalidRequest)?;
-                    let url = format!("{}/api/v1/vm/recent-pulls", client.baseurl,);
-                    let header_map = ::reqwest::header::HeaderMap::new();
-                    #[allow(unused_mut)]
-                    let mut request = client
-                        .client
-                        .get(url)
-                        .header(
-                            ::reqwest::header::ACCEPT,
-                            ::reqwest::header::HeaderValue::from_static(
-                                "application/json",
-                            ),
-                        )
-                        .query(
-                            &progenitor_client::QueryParam::new("claw_ids", &claw_ids),
-                        )
-                        .query(&progenitor_client::QueryParam::new("limit", &limit))
-                        .headers(header_map)
-                        .build()?;
-                    let info = OperationInfo {
-                        operation_id: "list_recent_pulls",
-                    };
-                    client.inner.prepare(&mut request);
-                    let result = client
-                        .inner
-                        .execute(&client.client, request, info.operation_id)
-                        .await;
-                    let response = result?;
-                    match response.status().as_u16() {
-                        200u16 => crate::runtime::decode::success(response),
-                        401u16 | 500u16 => {
-                            Err(
-                                Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response)?,
+                call.finish_call({
+                    let sent: Result<reqwest::Response, Error<types::Error>> = async {
+                        let claw_ids = claw_ids.map_err(Error::InvalidRequest)?;
+                        let limit = limit.map_err(Error::InvalidRequest)?;
+                        let url = format!("{}/api/v1/vm/recent-pulls", client.baseurl,);
+                        let header_map = ::reqwest::header::HeaderMap::new();
+                        #[allow(unused_mut)]
+                        let mut request = client
+                            .client
+                            .get(url)
+                            .header(
+                                ::reqwest::header::ACCEPT,
+                                ::reqwest::header::HeaderValue::from_static(
+                                    "application/json",
                                 ),
                             )
-                        }
-                        _ => Err(Error::UnexpectedResponse(response)),
+                            .query(
+                                &progenitor_client::QueryParam::new("claw_ids", &claw_ids),
+                            )
+                            .query(&progenitor_client::QueryParam::new("limit", &limit))
+                            .headers(header_map)
+                            .build()?;
+                        let info = OperationInfo {
+                            operation_id: "list_recent_pulls",
+                        };
+                        client.inner.prepare(&mut request);
+                        let result = client
+                            .inner
+                            .execute(&client.client, request, info.operation_id)
+                            .await;
+                        let response = result?;
+                        Ok(response)
                     }
-                }
-                    .await;
-                call.finish_call(result)
+                        .await;
+                    sent.and_then(|
+                        response,
+                    | -> Result<
+                        ResponseValue<::std::vec::Vec<types::RecentPull>>,
+                        Error<types::Error>,
+                    > {
+                        match response.status().as_u16() {
+                            200u16 => crate::runtime::decode::success(response),
+                            401u16 | 500u16 => {
+                                Err(
+                                    Error::ErrorResponse(
+                                        crate::runtime::decode::error_response(response)?,
+                                    ),
+                                )
+                            }
+                            _ => Err(Error::UnexpectedResponse(response)),
+                        }
+                    })
+                })
             })
         }
     }

@@ -5327,69 +5327,73 @@ pub mod builder {
             Box::pin(async move {
                 let call = client.for_call();
                 let client = &call;
-                let result: Result<
-                    ResponseValue<types::BatchList>,
-                    Error<types::Problem>,
-                > = async {
-                    let team = team.map_err(Error::InvalidRequest)?;
-                    let page = page.map_err(Error::InvalidRequest)?;
-                    let per_page = per_page.map_err(Error::InvalidRequest)?;
-                    let state = state.map_err(Error::InvalidRequest)?;
-                    let accept_language = accept_language
-                        .map_err(Error::InvalidRequest)?;
-                    let request_id = request_id.map_err(Error::InvalidRequest)?;
-                    let url = format!(
-                        "{}/team/{}/booking-batches", client.baseurl, crate
-                        ::runtime::PathSegment(& team),
-                    );
-                    let mut header_map = ::reqwest::header::HeaderMap::new();
-                    if let Some(value) = accept_language {
-                        header_map
-                            .append("Accept-Language", value.to_string().try_into()?);
-                    }
-                    if let Some(value) = request_id {
-                        header_map.append("Request-ID", value.to_string().try_into()?);
-                    }
-                    #[allow(unused_mut)]
-                    let mut request = client
-                        .client
-                        .get(url)
-                        .header(
-                            ::reqwest::header::ACCEPT,
-                            ::reqwest::header::HeaderValue::from_static(
-                                "application/json",
-                            ),
-                        )
-                        .query(&progenitor_client::QueryParam::new("page", &page))
-                        .query(
-                            &progenitor_client::QueryParam::new("per_page", &per_page),
-                        )
-                        .query(&progenitor_client::QueryParam::new("state", &state))
-                        .headers(header_map)
-                        .build()?;
-                    let info = OperationInfo {
-                        operation_id: "list_booking_batches",
-                    };
-                    client.inner.prepare(&mut request);
-                    let result = client
-                        .inner
-                        .execute(&client.client, request, info.operation_id)
-                        .await;
-                    let response = result?;
-                    match response.status().as_u16() {
-                        200u16 => crate::runtime::decode::success(response),
-                        400u16 | 401u16 | 403u16 | 404u16 | 429u16 | 500u16 => {
-                            Err(
-                                Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response)?,
+                call.finish_call({
+                    let sent: Result<reqwest::Response, Error<types::Problem>> = async {
+                        let team = team.map_err(Error::InvalidRequest)?;
+                        let page = page.map_err(Error::InvalidRequest)?;
+                        let per_page = per_page.map_err(Error::InvalidRequest)?;
+                        let state = state.map_err(Error::InvalidRequest)?;
+                        let accept_language = accept_language
+                            .map_err(Error::InvalidRequest)?;
+                        let request_id = request_id.map_err(Error::InvalidRequest)?;
+                        let url = format!(
+                            "{}/team/{}/booking-batches", client.baseurl, crate
+                            ::runtime::PathSegment(& team),
+                        );
+                        let mut header_map = ::reqwest::header::HeaderMap::new();
+                        if let Some(value) = accept_language {
+                            header_map
+                                .append("Accept-Language", value.to_string().try_into()?);
+                        }
+                        if let Some(value) = request_id {
+                            header_map
+                                .append("Request-ID", value.to_string().try_into()?);
+                        }
+                        #[allow(unused_mut)]
+                        let mut request = client
+                            .client
+                            .get(url)
+                            .header(
+                                ::reqwest::header::ACCEPT,
+                                ::reqwest::header::HeaderValue::from_static(
+                                    "application/json",
                                 ),
                             )
-                        }
-                        _ => Err(Error::UnexpectedResponse(response)),
+                            .query(&progenitor_client::QueryParam::new("page", &page))
+                            .query(
+                                &progenitor_client::QueryParam::new("per_page", &per_page),
+                            )
+                            .query(&progenitor_client::QueryParam::new("state", &state))
+                            .headers(header_map)
+                            .build()?;
+                        let info = OperationInfo {
+                            operation_id: "list_booking_batches",
+                        };
+                        client.inner.prepare(&mut request);
+                        let result = client
+                            .inner
+                            .execute(&client.client, request, info.operation_id)
+                            .await;
+                        let response = result?;
+                        Ok(response)
                     }
-                }
-                    .await;
-                call.finish_call(result)
+                        .await;
+                    sent.and_then(|
+                        response,
+                    | -> Result<ResponseValue<types::BatchList>, Error<types::Problem>> {
+                        match response.status().as_u16() {
+                            200u16 => crate::runtime::decode::success(response),
+                            400u16 | 401u16 | 403u16 | 404u16 | 429u16 | 500u16 => {
+                                Err(
+                                    Error::ErrorResponse(
+                                        crate::runtime::decode::error_response(response)?,
+                                    ),
+                                )
+                            }
+                            _ => Err(Error::UnexpectedResponse(response)),
+                        }
+                    })
+                })
             })
         }
     }
@@ -5512,74 +5516,81 @@ pub mod builder {
             Box::pin(async move {
                 let call = client.for_call();
                 let client = &call;
-                let result: Result<
-                    ResponseValue<types::BatchEnvelope>,
-                    Error<types::Problem>,
-                > = async {
-                    let team = team.map_err(Error::InvalidRequest)?;
-                    let accept_language = accept_language
-                        .map_err(Error::InvalidRequest)?;
-                    let idempotency_key = idempotency_key
-                        .map_err(Error::InvalidRequest)?;
-                    let request_id = request_id.map_err(Error::InvalidRequest)?;
-                    let body = body
-                        .and_then(|v| {
-                            types::BatchRequest::try_from(v).map_err(|e| e.to_string())
-                        })
-                        .map_err(Error::InvalidRequest)?;
-                    let url = format!(
-                        "{}/team/{}/booking-batches", client.baseurl, crate
-                        ::runtime::PathSegment(& team),
-                    );
-                    let mut header_map = ::reqwest::header::HeaderMap::new();
-                    if let Some(value) = accept_language {
-                        header_map
-                            .append("Accept-Language", value.to_string().try_into()?);
-                    }
-                    if let Some(value) = idempotency_key {
-                        header_map
-                            .append("Idempotency-Key", value.to_string().try_into()?);
-                    }
-                    if let Some(value) = request_id {
-                        header_map.append("Request-ID", value.to_string().try_into()?);
-                    }
-                    #[allow(unused_mut)]
-                    let mut request = client
-                        .client
-                        .post(url)
-                        .header(
-                            ::reqwest::header::ACCEPT,
-                            ::reqwest::header::HeaderValue::from_static(
-                                "application/json",
-                            ),
-                        )
-                        .json(&body)
-                        .headers(header_map)
-                        .build()?;
-                    let info = OperationInfo {
-                        operation_id: "create_booking_batch",
-                    };
-                    client.inner.prepare(&mut request);
-                    let result = client
-                        .inner
-                        .execute(&client.client, request, info.operation_id)
-                        .await;
-                    let response = result?;
-                    match response.status().as_u16() {
-                        201u16 => crate::runtime::decode::success(response),
-                        400u16 | 401u16 | 403u16 | 404u16 | 409u16 | 422u16 | 429u16
-                        | 500u16 => {
-                            Err(
-                                Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response)?,
+                call.finish_call({
+                    let sent: Result<reqwest::Response, Error<types::Problem>> = async {
+                        let team = team.map_err(Error::InvalidRequest)?;
+                        let accept_language = accept_language
+                            .map_err(Error::InvalidRequest)?;
+                        let idempotency_key = idempotency_key
+                            .map_err(Error::InvalidRequest)?;
+                        let request_id = request_id.map_err(Error::InvalidRequest)?;
+                        let body = body
+                            .and_then(|v| {
+                                types::BatchRequest::try_from(v).map_err(|e| e.to_string())
+                            })
+                            .map_err(Error::InvalidRequest)?;
+                        let url = format!(
+                            "{}/team/{}/booking-batches", client.baseurl, crate
+                            ::runtime::PathSegment(& team),
+                        );
+                        let mut header_map = ::reqwest::header::HeaderMap::new();
+                        if let Some(value) = accept_language {
+                            header_map
+                                .append("Accept-Language", value.to_string().try_into()?);
+                        }
+                        if let Some(value) = idempotency_key {
+                            header_map
+                                .append("Idempotency-Key", value.to_string().try_into()?);
+                        }
+                        if let Some(value) = request_id {
+                            header_map
+                                .append("Request-ID", value.to_string().try_into()?);
+                        }
+                        #[allow(unused_mut)]
+                        let mut request = client
+                            .client
+                            .post(url)
+                            .header(
+                                ::reqwest::header::ACCEPT,
+                                ::reqwest::header::HeaderValue::from_static(
+                                    "application/json",
                                 ),
                             )
-                        }
-                        _ => Err(Error::UnexpectedResponse(response)),
+                            .json(&body)
+                            .headers(header_map)
+                            .build()?;
+                        let info = OperationInfo {
+                            operation_id: "create_booking_batch",
+                        };
+                        client.inner.prepare(&mut request);
+                        let result = client
+                            .inner
+                            .execute(&client.client, request, info.operation_id)
+                            .await;
+                        let response = result?;
+                        Ok(response)
                     }
-                }
-                    .await;
-                call.finish_call(result)
+                        .await;
+                    sent.and_then(|
+                        response,
+                    | -> Result<
+                        ResponseValue<types::BatchEnvelope>,
+                        Error<types::Problem>,
+                    > {
+                        match response.status().as_u16() {
+                            201u16 => crate::runtime::decode::success(response),
+                            400u16 | 401u16 | 403u16 | 404u16 | 409u16 | 422u16 | 429u16
+                            | 500u16 => {
+                                Err(
+                                    Error::ErrorResponse(
+                                        crate::runtime::decode::error_response(response)?,
+                                    ),
+                                )
+                            }
+                            _ => Err(Error::UnexpectedResponse(response)),
+                        }
+                    })
+                })
             })
         }
     }
@@ -5665,66 +5676,73 @@ pub mod builder {
             Box::pin(async move {
                 let call = client.for_call();
                 let client = &call;
-                let result: Result<
-                    ResponseValue<types::BatchEnvelope>,
-                    Error<types::Problem>,
-                > = async {
-                    let team = team.map_err(Error::InvalidRequest)?;
-                    let batch = batch
-                        .map_err(|e| Error::InvalidRequest(
-                            crate::runtime::unset_field(e, "batch was not initialized"),
-                        ))?;
-                    let accept_language = accept_language
-                        .map_err(Error::InvalidRequest)?;
-                    let request_id = request_id.map_err(Error::InvalidRequest)?;
-                    let url = format!(
-                        "{}/team/{}/booking-batches/{}", client.baseurl, crate
-                        ::runtime::PathSegment(& team), crate ::runtime::PathSegment(&
-                        batch),
-                    );
-                    let mut header_map = ::reqwest::header::HeaderMap::new();
-                    if let Some(value) = accept_language {
-                        header_map
-                            .append("Accept-Language", value.to_string().try_into()?);
-                    }
-                    if let Some(value) = request_id {
-                        header_map.append("Request-ID", value.to_string().try_into()?);
-                    }
-                    #[allow(unused_mut)]
-                    let mut request = client
-                        .client
-                        .get(url)
-                        .header(
-                            ::reqwest::header::ACCEPT,
-                            ::reqwest::header::HeaderValue::from_static(
-                                "application/json",
-                            ),
-                        )
-                        .headers(header_map)
-                        .build()?;
-                    let info = OperationInfo {
-                        operation_id: "get_booking_batch",
-                    };
-                    client.inner.prepare(&mut request);
-                    let result = client
-                        .inner
-                        .execute(&client.client, request, info.operation_id)
-                        .await;
-                    let response = result?;
-                    match response.status().as_u16() {
-                        200u16 => crate::runtime::decode::success(response),
-                        400u16 | 401u16 | 403u16 | 404u16 | 429u16 | 500u16 => {
-                            Err(
-                                Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response)?,
+                call.finish_call({
+                    let sent: Result<reqwest::Response, Error<types::Problem>> = async {
+                        let team = team.map_err(Error::InvalidRequest)?;
+                        let batch = batch
+                            .map_err(|e| Error::InvalidRequest(
+                                crate::runtime::unset_field(e, "batch was not initialized"),
+                            ))?;
+                        let accept_language = accept_language
+                            .map_err(Error::InvalidRequest)?;
+                        let request_id = request_id.map_err(Error::InvalidRequest)?;
+                        let url = format!(
+                            "{}/team/{}/booking-batches/{}", client.baseurl, crate
+                            ::runtime::PathSegment(& team), crate
+                            ::runtime::PathSegment(& batch),
+                        );
+                        let mut header_map = ::reqwest::header::HeaderMap::new();
+                        if let Some(value) = accept_language {
+                            header_map
+                                .append("Accept-Language", value.to_string().try_into()?);
+                        }
+                        if let Some(value) = request_id {
+                            header_map
+                                .append("Request-ID", value.to_string().try_into()?);
+                        }
+                        #[allow(unused_mut)]
+                        let mut request = client
+                            .client
+                            .get(url)
+                            .header(
+                                ::reqwest::header::ACCEPT,
+                                ::reqwest::header::HeaderValue::from_static(
+                                    "application/json",
                                 ),
                             )
-                        }
-                        _ => Err(Error::UnexpectedResponse(response)),
+                            .headers(header_map)
+                            .build()?;
+                        let info = OperationInfo {
+                            operation_id: "get_booking_batch",
+                        };
+                        client.inner.prepare(&mut request);
+                        let result = client
+                            .inner
+                            .execute(&client.client, request, info.operation_id)
+                            .await;
+                        let response = result?;
+                        Ok(response)
                     }
-                }
-                    .await;
-                call.finish_call(result)
+                        .await;
+                    sent.and_then(|
+                        response,
+                    | -> Result<
+                        ResponseValue<types::BatchEnvelope>,
+                        Error<types::Problem>,
+                    > {
+                        match response.status().as_u16() {
+                            200u16 => crate::runtime::decode::success(response),
+                            400u16 | 401u16 | 403u16 | 404u16 | 429u16 | 500u16 => {
+                                Err(
+                                    Error::ErrorResponse(
+                                        crate::runtime::decode::error_response(response)?,
+                                    ),
+                                )
+                            }
+                            _ => Err(Error::UnexpectedResponse(response)),
+                        }
+                    })
+                })
             })
         }
     }
@@ -5834,73 +5852,80 @@ pub mod builder {
             Box::pin(async move {
                 let call = client.for_call();
                 let client = &call;
-                let result: Result<
-                    ResponseValue<types::BatchEnvelope>,
-                    Error<types::Problem>,
-                > = async {
-                    let team = team.map_err(Error::InvalidRequest)?;
-                    let batch = batch
-                        .map_err(|e| Error::InvalidRequest(
-                            crate::runtime::unset_field(e, "batch was not initialized"),
-                        ))?;
-                    let accept_language = accept_language
-                        .map_err(Error::InvalidRequest)?;
-                    let idempotency_key = idempotency_key
-                        .map_err(Error::InvalidRequest)?;
-                    let request_id = request_id.map_err(Error::InvalidRequest)?;
-                    let url = format!(
-                        "{}/team/{}/booking-batches/{}/dispatch", client.baseurl, crate
-                        ::runtime::PathSegment(& team), crate ::runtime::PathSegment(&
-                        batch),
-                    );
-                    let mut header_map = ::reqwest::header::HeaderMap::new();
-                    if let Some(value) = accept_language {
-                        header_map
-                            .append("Accept-Language", value.to_string().try_into()?);
-                    }
-                    if let Some(value) = idempotency_key {
-                        header_map
-                            .append("Idempotency-Key", value.to_string().try_into()?);
-                    }
-                    if let Some(value) = request_id {
-                        header_map.append("Request-ID", value.to_string().try_into()?);
-                    }
-                    #[allow(unused_mut)]
-                    let mut request = client
-                        .client
-                        .post(url)
-                        .header(
-                            ::reqwest::header::ACCEPT,
-                            ::reqwest::header::HeaderValue::from_static(
-                                "application/json",
-                            ),
-                        )
-                        .headers(header_map)
-                        .build()?;
-                    let info = OperationInfo {
-                        operation_id: "dispatch_booking_batch",
-                    };
-                    client.inner.prepare(&mut request);
-                    let result = client
-                        .inner
-                        .execute(&client.client, request, info.operation_id)
-                        .await;
-                    let response = result?;
-                    match response.status().as_u16() {
-                        202u16 => crate::runtime::decode::success(response),
-                        400u16 | 401u16 | 403u16 | 404u16 | 409u16 | 422u16 | 429u16
-                        | 500u16 => {
-                            Err(
-                                Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response)?,
+                call.finish_call({
+                    let sent: Result<reqwest::Response, Error<types::Problem>> = async {
+                        let team = team.map_err(Error::InvalidRequest)?;
+                        let batch = batch
+                            .map_err(|e| Error::InvalidRequest(
+                                crate::runtime::unset_field(e, "batch was not initialized"),
+                            ))?;
+                        let accept_language = accept_language
+                            .map_err(Error::InvalidRequest)?;
+                        let idempotency_key = idempotency_key
+                            .map_err(Error::InvalidRequest)?;
+                        let request_id = request_id.map_err(Error::InvalidRequest)?;
+                        let url = format!(
+                            "{}/team/{}/booking-batches/{}/dispatch", client.baseurl,
+                            crate ::runtime::PathSegment(& team), crate
+                            ::runtime::PathSegment(& batch),
+                        );
+                        let mut header_map = ::reqwest::header::HeaderMap::new();
+                        if let Some(value) = accept_language {
+                            header_map
+                                .append("Accept-Language", value.to_string().try_into()?);
+                        }
+                        if let Some(value) = idempotency_key {
+                            header_map
+                                .append("Idempotency-Key", value.to_string().try_into()?);
+                        }
+                        if let Some(value) = request_id {
+                            header_map
+                                .append("Request-ID", value.to_string().try_into()?);
+                        }
+                        #[allow(unused_mut)]
+                        let mut request = client
+                            .client
+                            .post(url)
+                            .header(
+                                ::reqwest::header::ACCEPT,
+                                ::reqwest::header::HeaderValue::from_static(
+                                    "application/json",
                                 ),
                             )
-                        }
-                        _ => Err(Error::UnexpectedResponse(response)),
+                            .headers(header_map)
+                            .build()?;
+                        let info = OperationInfo {
+                            operation_id: "dispatch_booking_batch",
+                        };
+                        client.inner.prepare(&mut request);
+                        let result = client
+                            .inner
+                            .execute(&client.client, request, info.operation_id)
+                            .await;
+                        let response = result?;
+                        Ok(response)
                     }
-                }
-                    .await;
-                call.finish_call(result)
+                        .await;
+                    sent.and_then(|
+                        response,
+                    | -> Result<
+                        ResponseValue<types::BatchEnvelope>,
+                        Error<types::Problem>,
+                    > {
+                        match response.status().as_u16() {
+                            202u16 => crate::runtime::decode::success(response),
+                            400u16 | 401u16 | 403u16 | 404u16 | 409u16 | 422u16 | 429u16
+                            | 500u16 => {
+                                Err(
+                                    Error::ErrorResponse(
+                                        crate::runtime::decode::error_response(response)?,
+                                    ),
+                                )
+                            }
+                            _ => Err(Error::UnexpectedResponse(response)),
+                        }
+                    })
+                })
             })
         }
     }
@@ -6041,80 +6066,87 @@ pub mod builder {
             Box::pin(async move {
                 let call = client.for_call();
                 let client = &call;
-                let result: Result<
-                    ResponseValue<types::BatchEnvelope>,
-                    Error<types::Problem>,
-                > = async {
-                    let team = team.map_err(Error::InvalidRequest)?;
-                    let batch = batch
-                        .map_err(|e| Error::InvalidRequest(
-                            crate::runtime::unset_field(e, "batch was not initialized"),
-                        ))?;
-                    let accept_language = accept_language
-                        .map_err(Error::InvalidRequest)?;
-                    let idempotency_key = idempotency_key
-                        .map_err(Error::InvalidRequest)?;
-                    let request_id = request_id.map_err(Error::InvalidRequest)?;
-                    let body = body
-                        .and_then(|v| {
-                            types::BatchShipmentsRequest::try_from(v)
-                                .map_err(|e| e.to_string())
-                        })
-                        .map_err(Error::InvalidRequest)?;
-                    let url = format!(
-                        "{}/team/{}/booking-batches/{}/shipments", client.baseurl, crate
-                        ::runtime::PathSegment(& team), crate ::runtime::PathSegment(&
-                        batch),
-                    );
-                    let mut header_map = ::reqwest::header::HeaderMap::new();
-                    if let Some(value) = accept_language {
-                        header_map
-                            .append("Accept-Language", value.to_string().try_into()?);
-                    }
-                    if let Some(value) = idempotency_key {
-                        header_map
-                            .append("Idempotency-Key", value.to_string().try_into()?);
-                    }
-                    if let Some(value) = request_id {
-                        header_map.append("Request-ID", value.to_string().try_into()?);
-                    }
-                    #[allow(unused_mut)]
-                    let mut request = client
-                        .client
-                        .post(url)
-                        .header(
-                            ::reqwest::header::ACCEPT,
-                            ::reqwest::header::HeaderValue::from_static(
-                                "application/json",
-                            ),
-                        )
-                        .json(&body)
-                        .headers(header_map)
-                        .build()?;
-                    let info = OperationInfo {
-                        operation_id: "add_booking_batch_shipments",
-                    };
-                    client.inner.prepare(&mut request);
-                    let result = client
-                        .inner
-                        .execute(&client.client, request, info.operation_id)
-                        .await;
-                    let response = result?;
-                    match response.status().as_u16() {
-                        200u16 => crate::runtime::decode::success(response),
-                        400u16 | 401u16 | 403u16 | 404u16 | 409u16 | 422u16 | 429u16
-                        | 500u16 => {
-                            Err(
-                                Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response)?,
+                call.finish_call({
+                    let sent: Result<reqwest::Response, Error<types::Problem>> = async {
+                        let team = team.map_err(Error::InvalidRequest)?;
+                        let batch = batch
+                            .map_err(|e| Error::InvalidRequest(
+                                crate::runtime::unset_field(e, "batch was not initialized"),
+                            ))?;
+                        let accept_language = accept_language
+                            .map_err(Error::InvalidRequest)?;
+                        let idempotency_key = idempotency_key
+                            .map_err(Error::InvalidRequest)?;
+                        let request_id = request_id.map_err(Error::InvalidRequest)?;
+                        let body = body
+                            .and_then(|v| {
+                                types::BatchShipmentsRequest::try_from(v)
+                                    .map_err(|e| e.to_string())
+                            })
+                            .map_err(Error::InvalidRequest)?;
+                        let url = format!(
+                            "{}/team/{}/booking-batches/{}/shipments", client.baseurl,
+                            crate ::runtime::PathSegment(& team), crate
+                            ::runtime::PathSegment(& batch),
+                        );
+                        let mut header_map = ::reqwest::header::HeaderMap::new();
+                        if let Some(value) = accept_language {
+                            header_map
+                                .append("Accept-Language", value.to_string().try_into()?);
+                        }
+                        if let Some(value) = idempotency_key {
+                            header_map
+                                .append("Idempotency-Key", value.to_string().try_into()?);
+                        }
+                        if let Some(value) = request_id {
+                            header_map
+                                .append("Request-ID", value.to_string().try_into()?);
+                        }
+                        #[allow(unused_mut)]
+                        let mut request = client
+                            .client
+                            .post(url)
+                            .header(
+                                ::reqwest::header::ACCEPT,
+                                ::reqwest::header::HeaderValue::from_static(
+                                    "application/json",
                                 ),
                             )
-                        }
-                        _ => Err(Error::UnexpectedResponse(response)),
+                            .json(&body)
+                            .headers(header_map)
+                            .build()?;
+                        let info = OperationInfo {
+                            operation_id: "add_booking_batch_shipments",
+                        };
+                        client.inner.prepare(&mut request);
+                        let result = client
+                            .inner
+                            .execute(&client.client, request, info.operation_id)
+                            .await;
+                        let response = result?;
+                        Ok(response)
                     }
-                }
-                    .await;
-                call.finish_call(result)
+                        .await;
+                    sent.and_then(|
+                        response,
+                    | -> Result<
+                        ResponseValue<types::BatchEnvelope>,
+                        Error<types::Problem>,
+                    > {
+                        match response.status().as_u16() {
+                            200u16 => crate::runtime::decode::success(response),
+                            400u16 | 401u16 | 403u16 | 404u16 | 409u16 | 422u16 | 429u16
+                            | 500u16 => {
+                                Err(
+                                    Error::ErrorResponse(
+                                        crate::runtime::decode::error_response(response)?,
+                                    ),
+                                )
+                            }
+                            _ => Err(Error::UnexpectedResponse(response)),
+                        }
+                    })
+                })
             })
         }
     }
@@ -6200,69 +6232,76 @@ pub mod builder {
             Box::pin(async move {
                 let call = client.for_call();
                 let client = &call;
-                let result: Result<
-                    ResponseValue<types::OperationEnvelope>,
-                    Error<types::Problem>,
-                > = async {
-                    let team = team.map_err(Error::InvalidRequest)?;
-                    let operation = operation
-                        .map_err(|e| Error::InvalidRequest(
-                            crate::runtime::unset_field(
-                                e,
-                                "operation was not initialized",
-                            ),
-                        ))?;
-                    let accept_language = accept_language
-                        .map_err(Error::InvalidRequest)?;
-                    let request_id = request_id.map_err(Error::InvalidRequest)?;
-                    let url = format!(
-                        "{}/team/{}/operations/{}", client.baseurl, crate
-                        ::runtime::PathSegment(& team), crate ::runtime::PathSegment(&
-                        operation),
-                    );
-                    let mut header_map = ::reqwest::header::HeaderMap::new();
-                    if let Some(value) = accept_language {
-                        header_map
-                            .append("Accept-Language", value.to_string().try_into()?);
-                    }
-                    if let Some(value) = request_id {
-                        header_map.append("Request-ID", value.to_string().try_into()?);
-                    }
-                    #[allow(unused_mut)]
-                    let mut request = client
-                        .client
-                        .get(url)
-                        .header(
-                            ::reqwest::header::ACCEPT,
-                            ::reqwest::header::HeaderValue::from_static(
-                                "application/json",
-                            ),
-                        )
-                        .headers(header_map)
-                        .build()?;
-                    let info = OperationInfo {
-                        operation_id: "get_operation",
-                    };
-                    client.inner.prepare(&mut request);
-                    let result = client
-                        .inner
-                        .execute(&client.client, request, info.operation_id)
-                        .await;
-                    let response = result?;
-                    match response.status().as_u16() {
-                        200u16 => crate::runtime::decode::success(response),
-                        400u16 | 401u16 | 403u16 | 404u16 | 429u16 | 500u16 => {
-                            Err(
-                                Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response)?,
+                call.finish_call({
+                    let sent: Result<reqwest::Response, Error<types::Problem>> = async {
+                        let team = team.map_err(Error::InvalidRequest)?;
+                        let operation = operation
+                            .map_err(|e| Error::InvalidRequest(
+                                crate::runtime::unset_field(
+                                    e,
+                                    "operation was not initialized",
+                                ),
+                            ))?;
+                        let accept_language = accept_language
+                            .map_err(Error::InvalidRequest)?;
+                        let request_id = request_id.map_err(Error::InvalidRequest)?;
+                        let url = format!(
+                            "{}/team/{}/operations/{}", client.baseurl, crate
+                            ::runtime::PathSegment(& team), crate
+                            ::runtime::PathSegment(& operation),
+                        );
+                        let mut header_map = ::reqwest::header::HeaderMap::new();
+                        if let Some(value) = accept_language {
+                            header_map
+                                .append("Accept-Language", value.to_string().try_into()?);
+                        }
+                        if let Some(value) = request_id {
+                            header_map
+                                .append("Request-ID", value.to_string().try_into()?);
+                        }
+                        #[allow(unused_mut)]
+                        let mut request = client
+                            .client
+                            .get(url)
+                            .header(
+                                ::reqwest::header::ACCEPT,
+                                ::reqwest::header::HeaderValue::from_static(
+                                    "application/json",
                                 ),
                             )
-                        }
-                        _ => Err(Error::UnexpectedResponse(response)),
+                            .headers(header_map)
+                            .build()?;
+                        let info = OperationInfo {
+                            operation_id: "get_operation",
+                        };
+                        client.inner.prepare(&mut request);
+                        let result = client
+                            .inner
+                            .execute(&client.client, request, info.operation_id)
+                            .await;
+                        let response = result?;
+                        Ok(response)
                     }
-                }
-                    .await;
-                call.finish_call(result)
+                        .await;
+                    sent.and_then(|
+                        response,
+                    | -> Result<
+                        ResponseValue<types::OperationEnvelope>,
+                        Error<types::Problem>,
+                    > {
+                        match response.status().as_u16() {
+                            200u16 => crate::runtime::decode::success(response),
+                            400u16 | 401u16 | 403u16 | 404u16 | 429u16 | 500u16 => {
+                                Err(
+                                    Error::ErrorResponse(
+                                        crate::runtime::decode::error_response(response)?,
+                                    ),
+                                )
+                            }
+                            _ => Err(Error::UnexpectedResponse(response)),
+                        }
+                    })
+                })
             })
         }
     }
@@ -6385,74 +6424,78 @@ pub mod builder {
             Box::pin(async move {
                 let call = client.for_call();
                 let client = &call;
-                let result: Result<
-                    ResponseValue<types::RateList>,
-                    Error<types::Problem>,
-                > = async {
-                    let team = team.map_err(Error::InvalidRequest)?;
-                    let accept_language = accept_language
-                        .map_err(Error::InvalidRequest)?;
-                    let idempotency_key = idempotency_key
-                        .map_err(Error::InvalidRequest)?;
-                    let request_id = request_id.map_err(Error::InvalidRequest)?;
-                    let body = body
-                        .and_then(|v| {
-                            types::RateRequest::try_from(v).map_err(|e| e.to_string())
-                        })
-                        .map_err(Error::InvalidRequest)?;
-                    let url = format!(
-                        "{}/team/{}/rates", client.baseurl, crate
-                        ::runtime::PathSegment(& team),
-                    );
-                    let mut header_map = ::reqwest::header::HeaderMap::new();
-                    if let Some(value) = accept_language {
-                        header_map
-                            .append("Accept-Language", value.to_string().try_into()?);
-                    }
-                    if let Some(value) = idempotency_key {
-                        header_map
-                            .append("Idempotency-Key", value.to_string().try_into()?);
-                    }
-                    if let Some(value) = request_id {
-                        header_map.append("Request-ID", value.to_string().try_into()?);
-                    }
-                    #[allow(unused_mut)]
-                    let mut request = client
-                        .client
-                        .post(url)
-                        .header(
-                            ::reqwest::header::ACCEPT,
-                            ::reqwest::header::HeaderValue::from_static(
-                                "application/json",
-                            ),
-                        )
-                        .json(&body)
-                        .headers(header_map)
-                        .build()?;
-                    let info = OperationInfo {
-                        operation_id: "get_rates",
-                    };
-                    client.inner.prepare(&mut request);
-                    let result = client
-                        .inner
-                        .execute(&client.client, request, info.operation_id)
-                        .await;
-                    let response = result?;
-                    match response.status().as_u16() {
-                        200u16 => crate::runtime::decode::success(response),
-                        400u16 | 401u16 | 403u16 | 404u16 | 409u16 | 422u16 | 429u16
-                        | 500u16 => {
-                            Err(
-                                Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response)?,
+                call.finish_call({
+                    let sent: Result<reqwest::Response, Error<types::Problem>> = async {
+                        let team = team.map_err(Error::InvalidRequest)?;
+                        let accept_language = accept_language
+                            .map_err(Error::InvalidRequest)?;
+                        let idempotency_key = idempotency_key
+                            .map_err(Error::InvalidRequest)?;
+                        let request_id = request_id.map_err(Error::InvalidRequest)?;
+                        let body = body
+                            .and_then(|v| {
+                                types::RateRequest::try_from(v).map_err(|e| e.to_string())
+                            })
+                            .map_err(Error::InvalidRequest)?;
+                        let url = format!(
+                            "{}/team/{}/rates", client.baseurl, crate
+                            ::runtime::PathSegment(& team),
+                        );
+                        let mut header_map = ::reqwest::header::HeaderMap::new();
+                        if let Some(value) = accept_language {
+                            header_map
+                                .append("Accept-Language", value.to_string().try_into()?);
+                        }
+                        if let Some(value) = idempotency_key {
+                            header_map
+                                .append("Idempotency-Key", value.to_string().try_into()?);
+                        }
+                        if let Some(value) = request_id {
+                            header_map
+                                .append("Request-ID", value.to_string().try_into()?);
+                        }
+                        #[allow(unused_mut)]
+                        let mut request = client
+                            .client
+                            .post(url)
+                            .header(
+                                ::reqwest::header::ACCEPT,
+                                ::reqwest::header::HeaderValue::from_static(
+                                    "application/json",
                                 ),
                             )
-                        }
-                        _ => Err(Error::UnexpectedResponse(response)),
+                            .json(&body)
+                            .headers(header_map)
+                            .build()?;
+                        let info = OperationInfo {
+                            operation_id: "get_rates",
+                        };
+                        client.inner.prepare(&mut request);
+                        let result = client
+                            .inner
+                            .execute(&client.client, request, info.operation_id)
+                            .await;
+                        let response = result?;
+                        Ok(response)
                     }
-                }
-                    .await;
-                call.finish_call(result)
+                        .await;
+                    sent.and_then(|
+                        response,
+                    | -> Result<ResponseValue<types::RateList>, Error<types::Problem>> {
+                        match response.status().as_u16() {
+                            200u16 => crate::runtime::decode::success(response),
+                            400u16 | 401u16 | 403u16 | 404u16 | 409u16 | 422u16 | 429u16
+                            | 500u16 => {
+                                Err(
+                                    Error::ErrorResponse(
+                                        crate::runtime::decode::error_response(response)?,
+                                    ),
+                                )
+                            }
+                            _ => Err(Error::UnexpectedResponse(response)),
+                        }
+                    })
+                })
             })
         }
     }
@@ -6525,61 +6568,68 @@ pub mod builder {
             Box::pin(async move {
                 let call = client.for_call();
                 let client = &call;
-                let result: Result<
-                    ResponseValue<types::ServiceList>,
-                    Error<types::Problem>,
-                > = async {
-                    let team = team.map_err(Error::InvalidRequest)?;
-                    let accept_language = accept_language
-                        .map_err(Error::InvalidRequest)?;
-                    let request_id = request_id.map_err(Error::InvalidRequest)?;
-                    let url = format!(
-                        "{}/team/{}/routing/services", client.baseurl, crate
-                        ::runtime::PathSegment(& team),
-                    );
-                    let mut header_map = ::reqwest::header::HeaderMap::new();
-                    if let Some(value) = accept_language {
-                        header_map
-                            .append("Accept-Language", value.to_string().try_into()?);
-                    }
-                    if let Some(value) = request_id {
-                        header_map.append("Request-ID", value.to_string().try_into()?);
-                    }
-                    #[allow(unused_mut)]
-                    let mut request = client
-                        .client
-                        .get(url)
-                        .header(
-                            ::reqwest::header::ACCEPT,
-                            ::reqwest::header::HeaderValue::from_static(
-                                "application/json",
-                            ),
-                        )
-                        .headers(header_map)
-                        .build()?;
-                    let info = OperationInfo {
-                        operation_id: "list_services",
-                    };
-                    client.inner.prepare(&mut request);
-                    let result = client
-                        .inner
-                        .execute(&client.client, request, info.operation_id)
-                        .await;
-                    let response = result?;
-                    match response.status().as_u16() {
-                        200u16 => crate::runtime::decode::success(response),
-                        400u16 | 401u16 | 403u16 | 404u16 | 429u16 | 500u16 => {
-                            Err(
-                                Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response)?,
+                call.finish_call({
+                    let sent: Result<reqwest::Response, Error<types::Problem>> = async {
+                        let team = team.map_err(Error::InvalidRequest)?;
+                        let accept_language = accept_language
+                            .map_err(Error::InvalidRequest)?;
+                        let request_id = request_id.map_err(Error::InvalidRequest)?;
+                        let url = format!(
+                            "{}/team/{}/routing/services", client.baseurl, crate
+                            ::runtime::PathSegment(& team),
+                        );
+                        let mut header_map = ::reqwest::header::HeaderMap::new();
+                        if let Some(value) = accept_language {
+                            header_map
+                                .append("Accept-Language", value.to_string().try_into()?);
+                        }
+                        if let Some(value) = request_id {
+                            header_map
+                                .append("Request-ID", value.to_string().try_into()?);
+                        }
+                        #[allow(unused_mut)]
+                        let mut request = client
+                            .client
+                            .get(url)
+                            .header(
+                                ::reqwest::header::ACCEPT,
+                                ::reqwest::header::HeaderValue::from_static(
+                                    "application/json",
                                 ),
                             )
-                        }
-                        _ => Err(Error::UnexpectedResponse(response)),
+                            .headers(header_map)
+                            .build()?;
+                        let info = OperationInfo {
+                            operation_id: "list_services",
+                        };
+                        client.inner.prepare(&mut request);
+                        let result = client
+                            .inner
+                            .execute(&client.client, request, info.operation_id)
+                            .await;
+                        let response = result?;
+                        Ok(response)
                     }
-                }
-                    .await;
-                call.finish_call(result)
+                        .await;
+                    sent.and_then(|
+                        response,
+                    | -> Result<
+                        ResponseValue<types::ServiceList>,
+                        Error<types::Problem>,
+                    > {
+                        match response.status().as_u16() {
+                            200u16 => crate::runtime::decode::success(response),
+                            400u16 | 401u16 | 403u16 | 404u16 | 429u16 | 500u16 => {
+                                Err(
+                                    Error::ErrorResponse(
+                                        crate::runtime::decode::error_response(response)?,
+                                    ),
+                                )
+                            }
+                            _ => Err(Error::UnexpectedResponse(response)),
+                        }
+                    })
+                })
             })
         }
     }
@@ -6731,81 +6781,95 @@ pub mod builder {
             Box::pin(async move {
                 let call = client.for_call();
                 let client = &call;
-                let result: Result<
-                    ResponseValue<types::ServicePointList>,
-                    Error<types::Problem>,
-                > = async {
-                    let team = team.map_err(Error::InvalidRequest)?;
-                    let carrier = carrier
-                        .map_err(|e| Error::InvalidRequest(
-                            crate::runtime::unset_field(e, "carrier was not initialized"),
-                        ))?;
-                    let country = country.map_err(Error::InvalidRequest)?;
-                    let page = page.map_err(Error::InvalidRequest)?;
-                    let per_page = per_page.map_err(Error::InvalidRequest)?;
-                    let postal_code = postal_code.map_err(Error::InvalidRequest)?;
-                    let accept_language = accept_language
-                        .map_err(Error::InvalidRequest)?;
-                    let request_id = request_id.map_err(Error::InvalidRequest)?;
-                    let url = format!(
-                        "{}/team/{}/service-points", client.baseurl, crate
-                        ::runtime::PathSegment(& team),
-                    );
-                    let mut header_map = ::reqwest::header::HeaderMap::new();
-                    if let Some(value) = accept_language {
-                        header_map
-                            .append("Accept-Language", value.to_string().try_into()?);
-                    }
-                    if let Some(value) = request_id {
-                        header_map.append("Request-ID", value.to_string().try_into()?);
-                    }
-                    #[allow(unused_mut)]
-                    let mut request = client
-                        .client
-                        .get(url)
-                        .header(
-                            ::reqwest::header::ACCEPT,
-                            ::reqwest::header::HeaderValue::from_static(
-                                "application/json",
-                            ),
-                        )
-                        .query(&progenitor_client::QueryParam::new("carrier", &carrier))
-                        .query(&progenitor_client::QueryParam::new("country", &country))
-                        .query(&progenitor_client::QueryParam::new("page", &page))
-                        .query(
-                            &progenitor_client::QueryParam::new("per_page", &per_page),
-                        )
-                        .query(
-                            &progenitor_client::QueryParam::new(
-                                "postal_code",
-                                &postal_code,
-                            ),
-                        )
-                        .headers(header_map)
-                        .build()?;
-                    let info = OperationInfo {
-                        operation_id: "list_service_points",
-                    };
-                    client.inner.prepare(&mut request);
-                    let result = client
-                        .inner
-                        .execute(&client.client, request, info.operation_id)
-                        .await;
-                    let response = result?;
-                    match response.status().as_u16() {
-                        200u16 => crate::runtime::decode::success(response),
-                        400u16 | 401u16 | 403u16 | 404u16 | 429u16 | 500u16 => {
-                            Err(
-                                Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response)?,
+                call.finish_call({
+                    let sent: Result<reqwest::Response, Error<types::Problem>> = async {
+                        let team = team.map_err(Error::InvalidRequest)?;
+                        let carrier = carrier
+                            .map_err(|e| Error::InvalidRequest(
+                                crate::runtime::unset_field(
+                                    e,
+                                    "carrier was not initialized",
+                                ),
+                            ))?;
+                        let country = country.map_err(Error::InvalidRequest)?;
+                        let page = page.map_err(Error::InvalidRequest)?;
+                        let per_page = per_page.map_err(Error::InvalidRequest)?;
+                        let postal_code = postal_code.map_err(Error::InvalidRequest)?;
+                        let accept_language = accept_language
+                            .map_err(Error::InvalidRequest)?;
+                        let request_id = request_id.map_err(Error::InvalidRequest)?;
+                        let url = format!(
+                            "{}/team/{}/service-points", client.baseurl, crate
+                            ::runtime::PathSegment(& team),
+                        );
+                        let mut header_map = ::reqwest::header::HeaderMap::new();
+                        if let Some(value) = accept_language {
+                            header_map
+                                .append("Accept-Language", value.to_string().try_into()?);
+                        }
+                        if let Some(value) = request_id {
+                            header_map
+                                .append("Request-ID", value.to_string().try_into()?);
+                        }
+                        #[allow(unused_mut)]
+                        let mut request = client
+                            .client
+                            .get(url)
+                            .header(
+                                ::reqwest::header::ACCEPT,
+                                ::reqwest::header::HeaderValue::from_static(
+                                    "application/json",
                                 ),
                             )
-                        }
-                        _ => Err(Error::UnexpectedResponse(response)),
+                            .query(
+                                &progenitor_client::QueryParam::new("carrier", &carrier),
+                            )
+                            .query(
+                                &progenitor_client::QueryParam::new("country", &country),
+                            )
+                            .query(&progenitor_client::QueryParam::new("page", &page))
+                            .query(
+                                &progenitor_client::QueryParam::new("per_page", &per_page),
+                            )
+                            .query(
+                                &progenitor_client::QueryParam::new(
+                                    "postal_code",
+                                    &postal_code,
+                                ),
+                            )
+                            .headers(header_map)
+                            .build()?;
+                        let info = OperationInfo {
+                            operation_id: "list_service_points",
+                        };
+                        client.inner.prepare(&mut request);
+                        let result = client
+                            .inner
+                            .execute(&client.client, request, info.operation_id)
+                            .await;
+                        let response = result?;
+                        Ok(response)
                     }
-                }
-                    .await;
-                call.finish_call(result)
+                        .await;
+                    sent.and_then(|
+                        response,
+                    | -> Result<
+                        ResponseValue<types::ServicePointList>,
+                        Error<types::Problem>,
+                    > {
+                        match response.status().as_u16() {
+                            200u16 => crate::runtime::decode::success(response),
+                            400u16 | 401u16 | 403u16 | 404u16 | 429u16 | 500u16 => {
+                                Err(
+                                    Error::ErrorResponse(
+                                        crate::runtime::decode::error_response(response)?,
+                                    ),
+                                )
+                            }
+                            _ => Err(Error::UnexpectedResponse(response)),
+                        }
+                    })
+                })
             })
         }
     }
@@ -6925,75 +6989,89 @@ pub mod builder {
             Box::pin(async move {
                 let call = client.for_call();
                 let client = &call;
-                let result: Result<
-                    ResponseValue<types::ServicePointEnvelope>,
-                    Error<types::Problem>,
-                > = async {
-                    let team = team.map_err(Error::InvalidRequest)?;
-                    let carrier = carrier
-                        .map_err(|e| Error::InvalidRequest(
-                            crate::runtime::unset_field(e, "carrier was not initialized"),
-                        ))?;
-                    let country = country
-                        .map_err(|e| Error::InvalidRequest(
-                            crate::runtime::unset_field(e, "country was not initialized"),
-                        ))?;
-                    let code = code
-                        .map_err(|e| Error::InvalidRequest(
-                            crate::runtime::unset_field(e, "code was not initialized"),
-                        ))?;
-                    let accept_language = accept_language
-                        .map_err(Error::InvalidRequest)?;
-                    let request_id = request_id.map_err(Error::InvalidRequest)?;
-                    let url = format!(
-                        "{}/team/{}/service-points/{}/{}/{}", client.baseurl, crate
-                        ::runtime::PathSegment(& team), crate ::runtime::PathSegment(&
-                        carrier), crate ::runtime::PathSegment(& country), crate
-                        ::runtime::PathSegment(& code),
-                    );
-                    let mut header_map = ::reqwest::header::HeaderMap::new();
-                    if let Some(value) = accept_language {
-                        header_map
-                            .append("Accept-Language", value.to_string().try_into()?);
-                    }
-                    if let Some(value) = request_id {
-                        header_map.append("Request-ID", value.to_string().try_into()?);
-                    }
-                    #[allow(unused_mut)]
-                    let mut request = client
-                        .client
-                        .get(url)
-                        .header(
-                            ::reqwest::header::ACCEPT,
-                            ::reqwest::header::HeaderValue::from_static(
-                                "application/json",
-                            ),
-                        )
-                        .headers(header_map)
-                        .build()?;
-                    let info = OperationInfo {
-                        operation_id: "get_service_point_by_carrier_code",
-                    };
-                    client.inner.prepare(&mut request);
-                    let result = client
-                        .inner
-                        .execute(&client.client, request, info.operation_id)
-                        .await;
-                    let response = result?;
-                    match response.status().as_u16() {
-                        200u16 => crate::runtime::decode::success(response),
-                        400u16 | 401u16 | 403u16 | 404u16 | 429u16 | 500u16 => {
-                            Err(
-                                Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response)?,
+                call.finish_call({
+                    let sent: Result<reqwest::Response, Error<types::Problem>> = async {
+                        let team = team.map_err(Error::InvalidRequest)?;
+                        let carrier = carrier
+                            .map_err(|e| Error::InvalidRequest(
+                                crate::runtime::unset_field(
+                                    e,
+                                    "carrier was not initialized",
+                                ),
+                            ))?;
+                        let country = country
+                            .map_err(|e| Error::InvalidRequest(
+                                crate::runtime::unset_field(
+                                    e,
+                                    "country was not initialized",
+                                ),
+                            ))?;
+                        let code = code
+                            .map_err(|e| Error::InvalidRequest(
+                                crate::runtime::unset_field(e, "code was not initialized"),
+                            ))?;
+                        let accept_language = accept_language
+                            .map_err(Error::InvalidRequest)?;
+                        let request_id = request_id.map_err(Error::InvalidRequest)?;
+                        let url = format!(
+                            "{}/team/{}/service-points/{}/{}/{}", client.baseurl, crate
+                            ::runtime::PathSegment(& team), crate
+                            ::runtime::PathSegment(& carrier), crate
+                            ::runtime::PathSegment(& country), crate
+                            ::runtime::PathSegment(& code),
+                        );
+                        let mut header_map = ::reqwest::header::HeaderMap::new();
+                        if let Some(value) = accept_language {
+                            header_map
+                                .append("Accept-Language", value.to_string().try_into()?);
+                        }
+                        if let Some(value) = request_id {
+                            header_map
+                                .append("Request-ID", value.to_string().try_into()?);
+                        }
+                        #[allow(unused_mut)]
+                        let mut request = client
+                            .client
+                            .get(url)
+                            .header(
+                                ::reqwest::header::ACCEPT,
+                                ::reqwest::header::HeaderValue::from_static(
+                                    "application/json",
                                 ),
                             )
-                        }
-                        _ => Err(Error::UnexpectedResponse(response)),
+                            .headers(header_map)
+                            .build()?;
+                        let info = OperationInfo {
+                            operation_id: "get_service_point_by_carrier_code",
+                        };
+                        client.inner.prepare(&mut request);
+                        let result = client
+                            .inner
+                            .execute(&client.client, request, info.operation_id)
+                            .await;
+                        let response = result?;
+                        Ok(response)
                     }
-                }
-                    .await;
-                call.finish_call(result)
+                        .await;
+                    sent.and_then(|
+                        response,
+                    | -> Result<
+                        ResponseValue<types::ServicePointEnvelope>,
+                        Error<types::Problem>,
+                    > {
+                        match response.status().as_u16() {
+                            200u16 => crate::runtime::decode::success(response),
+                            400u16 | 401u16 | 403u16 | 404u16 | 429u16 | 500u16 => {
+                                Err(
+                                    Error::ErrorResponse(
+                                        crate::runtime::decode::error_response(response)?,
+                                    ),
+                                )
+                            }
+                            _ => Err(Error::UnexpectedResponse(response)),
+                        }
+                    })
+                })
             })
         }
     }
@@ -7079,69 +7157,76 @@ pub mod builder {
             Box::pin(async move {
                 let call = client.for_call();
                 let client = &call;
-                let result: Result<
-                    ResponseValue<types::ServicePointEnvelope>,
-                    Error<types::Problem>,
-                > = async {
-                    let team = team.map_err(Error::InvalidRequest)?;
-                    let service_point = service_point
-                        .map_err(|e| Error::InvalidRequest(
-                            crate::runtime::unset_field(
-                                e,
-                                "service_point was not initialized",
-                            ),
-                        ))?;
-                    let accept_language = accept_language
-                        .map_err(Error::InvalidRequest)?;
-                    let request_id = request_id.map_err(Error::InvalidRequest)?;
-                    let url = format!(
-                        "{}/team/{}/service-points/{}", client.baseurl, crate
-                        ::runtime::PathSegment(& team), crate ::runtime::PathSegment(&
-                        service_point),
-                    );
-                    let mut header_map = ::reqwest::header::HeaderMap::new();
-                    if let Some(value) = accept_language {
-                        header_map
-                            .append("Accept-Language", value.to_string().try_into()?);
-                    }
-                    if let Some(value) = request_id {
-                        header_map.append("Request-ID", value.to_string().try_into()?);
-                    }
-                    #[allow(unused_mut)]
-                    let mut request = client
-                        .client
-                        .get(url)
-                        .header(
-                            ::reqwest::header::ACCEPT,
-                            ::reqwest::header::HeaderValue::from_static(
-                                "application/json",
-                            ),
-                        )
-                        .headers(header_map)
-                        .build()?;
-                    let info = OperationInfo {
-                        operation_id: "get_service_point",
-                    };
-                    client.inner.prepare(&mut request);
-                    let result = client
-                        .inner
-                        .execute(&client.client, request, info.operation_id)
-                        .await;
-                    let response = result?;
-                    match response.status().as_u16() {
-                        200u16 => crate::runtime::decode::success(response),
-                        400u16 | 401u16 | 403u16 | 404u16 | 429u16 | 500u16 => {
-                            Err(
-                                Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response)?,
+                call.finish_call({
+                    let sent: Result<reqwest::Response, Error<types::Problem>> = async {
+                        let team = team.map_err(Error::InvalidRequest)?;
+                        let service_point = service_point
+                            .map_err(|e| Error::InvalidRequest(
+                                crate::runtime::unset_field(
+                                    e,
+                                    "service_point was not initialized",
+                                ),
+                            ))?;
+                        let accept_language = accept_language
+                            .map_err(Error::InvalidRequest)?;
+                        let request_id = request_id.map_err(Error::InvalidRequest)?;
+                        let url = format!(
+                            "{}/team/{}/service-points/{}", client.baseurl, crate
+                            ::runtime::PathSegment(& team), crate
+                            ::runtime::PathSegment(& service_point),
+                        );
+                        let mut header_map = ::reqwest::header::HeaderMap::new();
+                        if let Some(value) = accept_language {
+                            header_map
+                                .append("Accept-Language", value.to_string().try_into()?);
+                        }
+                        if let Some(value) = request_id {
+                            header_map
+                                .append("Request-ID", value.to_string().try_into()?);
+                        }
+                        #[allow(unused_mut)]
+                        let mut request = client
+                            .client
+                            .get(url)
+                            .header(
+                                ::reqwest::header::ACCEPT,
+                                ::reqwest::header::HeaderValue::from_static(
+                                    "application/json",
                                 ),
                             )
-                        }
-                        _ => Err(Error::UnexpectedResponse(response)),
+                            .headers(header_map)
+                            .build()?;
+                        let info = OperationInfo {
+                            operation_id: "get_service_point",
+                        };
+                        client.inner.prepare(&mut request);
+                        let result = client
+                            .inner
+                            .execute(&client.client, request, info.operation_id)
+                            .await;
+                        let response = result?;
+                        Ok(response)
                     }
-                }
-                    .await;
-                call.finish_call(result)
+                        .await;
+                    sent.and_then(|
+                        response,
+                    | -> Result<
+                        ResponseValue<types::ServicePointEnvelope>,
+                        Error<types::Problem>,
+                    > {
+                        match response.status().as_u16() {
+                            200u16 => crate::runtime::decode::success(response),
+                            400u16 | 401u16 | 403u16 | 404u16 | 429u16 | 500u16 => {
+                                Err(
+                                    Error::ErrorResponse(
+                                        crate::runtime::decode::error_response(response)?,
+                                    ),
+                                )
+                            }
+                            _ => Err(Error::UnexpectedResponse(response)),
+                        }
+                    })
+                })
             })
         }
     }
@@ -7242,67 +7327,74 @@ pub mod builder {
             Box::pin(async move {
                 let call = client.for_call();
                 let client = &call;
-                let result: Result<
-                    ResponseValue<types::ShipmentList>,
-                    Error<types::Problem>,
-                > = async {
-                    let team = team.map_err(Error::InvalidRequest)?;
-                    let page = page.map_err(Error::InvalidRequest)?;
-                    let per_page = per_page.map_err(Error::InvalidRequest)?;
-                    let accept_language = accept_language
-                        .map_err(Error::InvalidRequest)?;
-                    let request_id = request_id.map_err(Error::InvalidRequest)?;
-                    let url = format!(
-                        "{}/team/{}/shipments", client.baseurl, crate
-                        ::runtime::PathSegment(& team),
-                    );
-                    let mut header_map = ::reqwest::header::HeaderMap::new();
-                    if let Some(value) = accept_language {
-                        header_map
-                            .append("Accept-Language", value.to_string().try_into()?);
-                    }
-                    if let Some(value) = request_id {
-                        header_map.append("Request-ID", value.to_string().try_into()?);
-                    }
-                    #[allow(unused_mut)]
-                    let mut request = client
-                        .client
-                        .get(url)
-                        .header(
-                            ::reqwest::header::ACCEPT,
-                            ::reqwest::header::HeaderValue::from_static(
-                                "application/json",
-                            ),
-                        )
-                        .query(&progenitor_client::QueryParam::new("page", &page))
-                        .query(
-                            &progenitor_client::QueryParam::new("per_page", &per_page),
-                        )
-                        .headers(header_map)
-                        .build()?;
-                    let info = OperationInfo {
-                        operation_id: "list_shipments",
-                    };
-                    client.inner.prepare(&mut request);
-                    let result = client
-                        .inner
-                        .execute(&client.client, request, info.operation_id)
-                        .await;
-                    let response = result?;
-                    match response.status().as_u16() {
-                        200u16 => crate::runtime::decode::success(response),
-                        400u16 | 401u16 | 403u16 | 404u16 | 429u16 | 500u16 => {
-                            Err(
-                                Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response)?,
+                call.finish_call({
+                    let sent: Result<reqwest::Response, Error<types::Problem>> = async {
+                        let team = team.map_err(Error::InvalidRequest)?;
+                        let page = page.map_err(Error::InvalidRequest)?;
+                        let per_page = per_page.map_err(Error::InvalidRequest)?;
+                        let accept_language = accept_language
+                            .map_err(Error::InvalidRequest)?;
+                        let request_id = request_id.map_err(Error::InvalidRequest)?;
+                        let url = format!(
+                            "{}/team/{}/shipments", client.baseurl, crate
+                            ::runtime::PathSegment(& team),
+                        );
+                        let mut header_map = ::reqwest::header::HeaderMap::new();
+                        if let Some(value) = accept_language {
+                            header_map
+                                .append("Accept-Language", value.to_string().try_into()?);
+                        }
+                        if let Some(value) = request_id {
+                            header_map
+                                .append("Request-ID", value.to_string().try_into()?);
+                        }
+                        #[allow(unused_mut)]
+                        let mut request = client
+                            .client
+                            .get(url)
+                            .header(
+                                ::reqwest::header::ACCEPT,
+                                ::reqwest::header::HeaderValue::from_static(
+                                    "application/json",
                                 ),
                             )
-                        }
-                        _ => Err(Error::UnexpectedResponse(response)),
+                            .query(&progenitor_client::QueryParam::new("page", &page))
+                            .query(
+                                &progenitor_client::QueryParam::new("per_page", &per_page),
+                            )
+                            .headers(header_map)
+                            .build()?;
+                        let info = OperationInfo {
+                            operation_id: "list_shipments",
+                        };
+                        client.inner.prepare(&mut request);
+                        let result = client
+                            .inner
+                            .execute(&client.client, request, info.operation_id)
+                            .await;
+                        let response = result?;
+                        Ok(response)
                     }
-                }
-                    .await;
-                call.finish_call(result)
+                        .await;
+                    sent.and_then(|
+                        response,
+                    | -> Result<
+                        ResponseValue<types::ShipmentList>,
+                        Error<types::Problem>,
+                    > {
+                        match response.status().as_u16() {
+                            200u16 => crate::runtime::decode::success(response),
+                            400u16 | 401u16 | 403u16 | 404u16 | 429u16 | 500u16 => {
+                                Err(
+                                    Error::ErrorResponse(
+                                        crate::runtime::decode::error_response(response)?,
+                                    ),
+                                )
+                            }
+                            _ => Err(Error::UnexpectedResponse(response)),
+                        }
+                    })
+                })
             })
         }
     }
@@ -7427,76 +7519,83 @@ pub mod builder {
             Box::pin(async move {
                 let call = client.for_call();
                 let client = &call;
-                let result: Result<
-                    ResponseValue<types::ShipmentEnvelope>,
-                    Error<types::Problem>,
-                > = async {
-                    let team = team.map_err(Error::InvalidRequest)?;
-                    let accept_language = accept_language
-                        .map_err(Error::InvalidRequest)?;
-                    let idempotency_key = idempotency_key
-                        .map_err(Error::InvalidRequest)?;
-                    let request_id = request_id.map_err(Error::InvalidRequest)?;
-                    let body = body
-                        .and_then(|v| {
-                            types::ShipmentRequest::try_from(v)
-                                .map_err(|e| e.to_string())
-                        })
-                        .map_err(Error::InvalidRequest)?;
-                    let url = format!(
-                        "{}/team/{}/shipments", client.baseurl, crate
-                        ::runtime::PathSegment(& team),
-                    );
-                    let mut header_map = ::reqwest::header::HeaderMap::new();
-                    if let Some(value) = accept_language {
-                        header_map
-                            .append("Accept-Language", value.to_string().try_into()?);
-                    }
-                    if let Some(value) = idempotency_key {
-                        header_map
-                            .append("Idempotency-Key", value.to_string().try_into()?);
-                    }
-                    if let Some(value) = request_id {
-                        header_map.append("Request-ID", value.to_string().try_into()?);
-                    }
-                    #[allow(unused_mut)]
-                    let mut request = client
-                        .client
-                        .post(url)
-                        .header(
-                            ::reqwest::header::ACCEPT,
-                            ::reqwest::header::HeaderValue::from_static(
-                                "application/json",
-                            ),
-                        )
-                        .json(&body)
-                        .headers(header_map)
-                        .build()?;
-                    let info = OperationInfo {
-                        operation_id: "create_shipment",
-                    };
-                    client.inner.prepare(&mut request);
-                    let result = client
-                        .inner
-                        .execute(&client.client, request, info.operation_id)
-                        .await;
-                    let response = result?;
-                    match response.status().as_u16() {
-                        200u16 => crate::runtime::decode::success(response),
-                        201u16 => crate::runtime::decode::success(response),
-                        400u16 | 401u16 | 403u16 | 404u16 | 409u16 | 422u16 | 429u16
-                        | 500u16 => {
-                            Err(
-                                Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response)?,
+                call.finish_call({
+                    let sent: Result<reqwest::Response, Error<types::Problem>> = async {
+                        let team = team.map_err(Error::InvalidRequest)?;
+                        let accept_language = accept_language
+                            .map_err(Error::InvalidRequest)?;
+                        let idempotency_key = idempotency_key
+                            .map_err(Error::InvalidRequest)?;
+                        let request_id = request_id.map_err(Error::InvalidRequest)?;
+                        let body = body
+                            .and_then(|v| {
+                                types::ShipmentRequest::try_from(v)
+                                    .map_err(|e| e.to_string())
+                            })
+                            .map_err(Error::InvalidRequest)?;
+                        let url = format!(
+                            "{}/team/{}/shipments", client.baseurl, crate
+                            ::runtime::PathSegment(& team),
+                        );
+                        let mut header_map = ::reqwest::header::HeaderMap::new();
+                        if let Some(value) = accept_language {
+                            header_map
+                                .append("Accept-Language", value.to_string().try_into()?);
+                        }
+                        if let Some(value) = idempotency_key {
+                            header_map
+                                .append("Idempotency-Key", value.to_string().try_into()?);
+                        }
+                        if let Some(value) = request_id {
+                            header_map
+                                .append("Request-ID", value.to_string().try_into()?);
+                        }
+                        #[allow(unused_mut)]
+                        let mut request = client
+                            .client
+                            .post(url)
+                            .header(
+                                ::reqwest::header::ACCEPT,
+                                ::reqwest::header::HeaderValue::from_static(
+                                    "application/json",
                                 ),
                             )
-                        }
-                        _ => Err(Error::UnexpectedResponse(response)),
+                            .json(&body)
+                            .headers(header_map)
+                            .build()?;
+                        let info = OperationInfo {
+                            operation_id: "create_shipment",
+                        };
+                        client.inner.prepare(&mut request);
+                        let result = client
+                            .inner
+                            .execute(&client.client, request, info.operation_id)
+                            .await;
+                        let response = result?;
+                        Ok(response)
                     }
-                }
-                    .await;
-                call.finish_call(result)
+                        .await;
+                    sent.and_then(|
+                        response,
+                    | -> Result<
+                        ResponseValue<types::ShipmentEnvelope>,
+                        Error<types::Problem>,
+                    > {
+                        match response.status().as_u16() {
+                            200u16 => crate::runtime::decode::success(response),
+                            201u16 => crate::runtime::decode::success(response),
+                            400u16 | 401u16 | 403u16 | 404u16 | 409u16 | 422u16 | 429u16
+                            | 500u16 => {
+                                Err(
+                                    Error::ErrorResponse(
+                                        crate::runtime::decode::error_response(response)?,
+                                    ),
+                                )
+                            }
+                            _ => Err(Error::UnexpectedResponse(response)),
+                        }
+                    })
+                })
             })
         }
     }
@@ -7638,98 +7737,105 @@ pub mod builder {
             Box::pin(async move {
                 let call = client.for_call();
                 let client = &call;
-                let result: Result<
-                    ResponseValue<types::CreateAndBookShipmentSuccess>,
-                    Error<types::Problem>,
-                > = async {
-                    let team = team.map_err(Error::InvalidRequest)?;
-                    let accept_language = accept_language
-                        .map_err(Error::InvalidRequest)?;
-                    let idempotency_key = idempotency_key
-                        .map_err(Error::InvalidRequest)?;
-                    let prefer = prefer.map_err(Error::InvalidRequest)?;
-                    let request_id = request_id.map_err(Error::InvalidRequest)?;
-                    let body = body
-                        .and_then(|v| {
-                            types::ShipmentRequest::try_from(v)
-                                .map_err(|e| e.to_string())
-                        })
-                        .map_err(Error::InvalidRequest)?;
-                    let url = format!(
-                        "{}/team/{}/shipments/booking", client.baseurl, crate
-                        ::runtime::PathSegment(& team),
-                    );
-                    let mut header_map = ::reqwest::header::HeaderMap::new();
-                    if let Some(value) = accept_language {
-                        header_map
-                            .append("Accept-Language", value.to_string().try_into()?);
-                    }
-                    if let Some(value) = idempotency_key {
-                        header_map
-                            .append("Idempotency-Key", value.to_string().try_into()?);
-                    }
-                    if let Some(value) = prefer {
-                        header_map.append("Prefer", value.to_string().try_into()?);
-                    }
-                    if let Some(value) = request_id {
-                        header_map.append("Request-ID", value.to_string().try_into()?);
-                    }
-                    #[allow(unused_mut)]
-                    let mut request = client
-                        .client
-                        .post(url)
-                        .header(
-                            ::reqwest::header::ACCEPT,
-                            ::reqwest::header::HeaderValue::from_static(
-                                "application/json",
-                            ),
-                        )
-                        .json(&body)
-                        .headers(header_map)
-                        .build()?;
-                    let info = OperationInfo {
-                        operation_id: "create_and_book_shipment",
-                    };
-                    client.inner.prepare(&mut request);
-                    let result = client
-                        .inner
-                        .execute(&client.client, request, info.operation_id)
-                        .await;
-                    let response = result?;
-                    match response.status().as_u16() {
-                        200u16 => {
-                            crate::runtime::decode::success::<
-                                types::ShipmentEnvelope,
-                                _,
-                            >(response)
-                                .and_then(|value| {
-                                    value
-                                        .map(types::CreateAndBookShipmentSuccess::ShipmentEnvelope)
-                                })
+                call.finish_call({
+                    let sent: Result<reqwest::Response, Error<types::Problem>> = async {
+                        let team = team.map_err(Error::InvalidRequest)?;
+                        let accept_language = accept_language
+                            .map_err(Error::InvalidRequest)?;
+                        let idempotency_key = idempotency_key
+                            .map_err(Error::InvalidRequest)?;
+                        let prefer = prefer.map_err(Error::InvalidRequest)?;
+                        let request_id = request_id.map_err(Error::InvalidRequest)?;
+                        let body = body
+                            .and_then(|v| {
+                                types::ShipmentRequest::try_from(v)
+                                    .map_err(|e| e.to_string())
+                            })
+                            .map_err(Error::InvalidRequest)?;
+                        let url = format!(
+                            "{}/team/{}/shipments/booking", client.baseurl, crate
+                            ::runtime::PathSegment(& team),
+                        );
+                        let mut header_map = ::reqwest::header::HeaderMap::new();
+                        if let Some(value) = accept_language {
+                            header_map
+                                .append("Accept-Language", value.to_string().try_into()?);
                         }
-                        202u16 => {
-                            crate::runtime::decode::success::<
-                                types::OperationEnvelope,
-                                _,
-                            >(response)
-                                .and_then(|value| {
-                                    value
-                                        .map(types::CreateAndBookShipmentSuccess::OperationEnvelope)
-                                })
+                        if let Some(value) = idempotency_key {
+                            header_map
+                                .append("Idempotency-Key", value.to_string().try_into()?);
                         }
-                        400u16 | 401u16 | 403u16 | 404u16 | 409u16 | 422u16 | 429u16
-                        | 500u16 => {
-                            Err(
-                                Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response)?,
+                        if let Some(value) = prefer {
+                            header_map.append("Prefer", value.to_string().try_into()?);
+                        }
+                        if let Some(value) = request_id {
+                            header_map
+                                .append("Request-ID", value.to_string().try_into()?);
+                        }
+                        #[allow(unused_mut)]
+                        let mut request = client
+                            .client
+                            .post(url)
+                            .header(
+                                ::reqwest::header::ACCEPT,
+                                ::reqwest::header::HeaderValue::from_static(
+                                    "application/json",
                                 ),
                             )
-                        }
-                        _ => Err(Error::UnexpectedResponse(response)),
+                            .json(&body)
+                            .headers(header_map)
+                            .build()?;
+                        let info = OperationInfo {
+                            operation_id: "create_and_book_shipment",
+                        };
+                        client.inner.prepare(&mut request);
+                        let result = client
+                            .inner
+                            .execute(&client.client, request, info.operation_id)
+                            .await;
+                        let response = result?;
+                        Ok(response)
                     }
-                }
-                    .await;
-                call.finish_call(result)
+                        .await;
+                    sent.and_then(|
+                        response,
+                    | -> Result<
+                        ResponseValue<types::CreateAndBookShipmentSuccess>,
+                        Error<types::Problem>,
+                    > {
+                        match response.status().as_u16() {
+                            200u16 => {
+                                crate::runtime::decode::success::<
+                                    types::ShipmentEnvelope,
+                                    _,
+                                >(response)
+                                    .and_then(|value| {
+                                        value
+                                            .map(types::CreateAndBookShipmentSuccess::ShipmentEnvelope)
+                                    })
+                            }
+                            202u16 => {
+                                crate::runtime::decode::success::<
+                                    types::OperationEnvelope,
+                                    _,
+                                >(response)
+                                    .and_then(|value| {
+                                        value
+                                            .map(types::CreateAndBookShipmentSuccess::OperationEnvelope)
+                                    })
+                            }
+                            400u16 | 401u16 | 403u16 | 404u16 | 409u16 | 422u16 | 429u16
+                            | 500u16 => {
+                                Err(
+                                    Error::ErrorResponse(
+                                        crate::runtime::decode::error_response(response)?,
+                                    ),
+                                )
+                            }
+                            _ => Err(Error::UnexpectedResponse(response)),
+                        }
+                    })
+                })
             })
         }
 
@@ -7828,69 +7934,76 @@ pub mod builder {
             Box::pin(async move {
                 let call = client.for_call();
                 let client = &call;
-                let result: Result<
-                    ResponseValue<types::ShipmentEnvelope>,
-                    Error<types::Problem>,
-                > = async {
-                    let team = team.map_err(Error::InvalidRequest)?;
-                    let shipment = shipment
-                        .map_err(|e| Error::InvalidRequest(
-                            crate::runtime::unset_field(
-                                e,
-                                "shipment was not initialized",
-                            ),
-                        ))?;
-                    let accept_language = accept_language
-                        .map_err(Error::InvalidRequest)?;
-                    let request_id = request_id.map_err(Error::InvalidRequest)?;
-                    let url = format!(
-                        "{}/team/{}/shipments/{}", client.baseurl, crate
-                        ::runtime::PathSegment(& team), crate ::runtime::PathSegment(&
-                        shipment),
-                    );
-                    let mut header_map = ::reqwest::header::HeaderMap::new();
-                    if let Some(value) = accept_language {
-                        header_map
-                            .append("Accept-Language", value.to_string().try_into()?);
-                    }
-                    if let Some(value) = request_id {
-                        header_map.append("Request-ID", value.to_string().try_into()?);
-                    }
-                    #[allow(unused_mut)]
-                    let mut request = client
-                        .client
-                        .get(url)
-                        .header(
-                            ::reqwest::header::ACCEPT,
-                            ::reqwest::header::HeaderValue::from_static(
-                                "application/json",
-                            ),
-                        )
-                        .headers(header_map)
-                        .build()?;
-                    let info = OperationInfo {
-                        operation_id: "get_shipment",
-                    };
-                    client.inner.prepare(&mut request);
-                    let result = client
-                        .inner
-                        .execute(&client.client, request, info.operation_id)
-                        .await;
-                    let response = result?;
-                    match response.status().as_u16() {
-                        200u16 => crate::runtime::decode::success(response),
-                        400u16 | 401u16 | 403u16 | 404u16 | 429u16 | 500u16 => {
-                            Err(
-                                Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response)?,
+                call.finish_call({
+                    let sent: Result<reqwest::Response, Error<types::Problem>> = async {
+                        let team = team.map_err(Error::InvalidRequest)?;
+                        let shipment = shipment
+                            .map_err(|e| Error::InvalidRequest(
+                                crate::runtime::unset_field(
+                                    e,
+                                    "shipment was not initialized",
+                                ),
+                            ))?;
+                        let accept_language = accept_language
+                            .map_err(Error::InvalidRequest)?;
+                        let request_id = request_id.map_err(Error::InvalidRequest)?;
+                        let url = format!(
+                            "{}/team/{}/shipments/{}", client.baseurl, crate
+                            ::runtime::PathSegment(& team), crate
+                            ::runtime::PathSegment(& shipment),
+                        );
+                        let mut header_map = ::reqwest::header::HeaderMap::new();
+                        if let Some(value) = accept_language {
+                            header_map
+                                .append("Accept-Language", value.to_string().try_into()?);
+                        }
+                        if let Some(value) = request_id {
+                            header_map
+                                .append("Request-ID", value.to_string().try_into()?);
+                        }
+                        #[allow(unused_mut)]
+                        let mut request = client
+                            .client
+                            .get(url)
+                            .header(
+                                ::reqwest::header::ACCEPT,
+                                ::reqwest::header::HeaderValue::from_static(
+                                    "application/json",
                                 ),
                             )
-                        }
-                        _ => Err(Error::UnexpectedResponse(response)),
+                            .headers(header_map)
+                            .build()?;
+                        let info = OperationInfo {
+                            operation_id: "get_shipment",
+                        };
+                        client.inner.prepare(&mut request);
+                        let result = client
+                            .inner
+                            .execute(&client.client, request, info.operation_id)
+                            .await;
+                        let response = result?;
+                        Ok(response)
                     }
-                }
-                    .await;
-                call.finish_call(result)
+                        .await;
+                    sent.and_then(|
+                        response,
+                    | -> Result<
+                        ResponseValue<types::ShipmentEnvelope>,
+                        Error<types::Problem>,
+                    > {
+                        match response.status().as_u16() {
+                            200u16 => crate::runtime::decode::success(response),
+                            400u16 | 401u16 | 403u16 | 404u16 | 429u16 | 500u16 => {
+                                Err(
+                                    Error::ErrorResponse(
+                                        crate::runtime::decode::error_response(response)?,
+                                    ),
+                                )
+                            }
+                            _ => Err(Error::UnexpectedResponse(response)),
+                        }
+                    })
+                })
             })
         }
     }
@@ -8000,76 +8113,83 @@ pub mod builder {
             Box::pin(async move {
                 let call = client.for_call();
                 let client = &call;
-                let result: Result<
-                    ResponseValue<types::DeleteResult>,
-                    Error<types::Problem>,
-                > = async {
-                    let team = team.map_err(Error::InvalidRequest)?;
-                    let shipment = shipment
-                        .map_err(|e| Error::InvalidRequest(
-                            crate::runtime::unset_field(
-                                e,
-                                "shipment was not initialized",
-                            ),
-                        ))?;
-                    let accept_language = accept_language
-                        .map_err(Error::InvalidRequest)?;
-                    let idempotency_key = idempotency_key
-                        .map_err(Error::InvalidRequest)?;
-                    let request_id = request_id.map_err(Error::InvalidRequest)?;
-                    let url = format!(
-                        "{}/team/{}/shipments/{}", client.baseurl, crate
-                        ::runtime::PathSegment(& team), crate ::runtime::PathSegment(&
-                        shipment),
-                    );
-                    let mut header_map = ::reqwest::header::HeaderMap::new();
-                    if let Some(value) = accept_language {
-                        header_map
-                            .append("Accept-Language", value.to_string().try_into()?);
-                    }
-                    if let Some(value) = idempotency_key {
-                        header_map
-                            .append("Idempotency-Key", value.to_string().try_into()?);
-                    }
-                    if let Some(value) = request_id {
-                        header_map.append("Request-ID", value.to_string().try_into()?);
-                    }
-                    #[allow(unused_mut)]
-                    let mut request = client
-                        .client
-                        .delete(url)
-                        .header(
-                            ::reqwest::header::ACCEPT,
-                            ::reqwest::header::HeaderValue::from_static(
-                                "application/json",
-                            ),
-                        )
-                        .headers(header_map)
-                        .build()?;
-                    let info = OperationInfo {
-                        operation_id: "delete_shipment",
-                    };
-                    client.inner.prepare(&mut request);
-                    let result = client
-                        .inner
-                        .execute(&client.client, request, info.operation_id)
-                        .await;
-                    let response = result?;
-                    match response.status().as_u16() {
-                        200u16 => crate::runtime::decode::success(response),
-                        400u16 | 401u16 | 403u16 | 404u16 | 409u16 | 422u16 | 429u16
-                        | 500u16 => {
-                            Err(
-                                Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response)?,
+                call.finish_call({
+                    let sent: Result<reqwest::Response, Error<types::Problem>> = async {
+                        let team = team.map_err(Error::InvalidRequest)?;
+                        let shipment = shipment
+                            .map_err(|e| Error::InvalidRequest(
+                                crate::runtime::unset_field(
+                                    e,
+                                    "shipment was not initialized",
+                                ),
+                            ))?;
+                        let accept_language = accept_language
+                            .map_err(Error::InvalidRequest)?;
+                        let idempotency_key = idempotency_key
+                            .map_err(Error::InvalidRequest)?;
+                        let request_id = request_id.map_err(Error::InvalidRequest)?;
+                        let url = format!(
+                            "{}/team/{}/shipments/{}", client.baseurl, crate
+                            ::runtime::PathSegment(& team), crate
+                            ::runtime::PathSegment(& shipment),
+                        );
+                        let mut header_map = ::reqwest::header::HeaderMap::new();
+                        if let Some(value) = accept_language {
+                            header_map
+                                .append("Accept-Language", value.to_string().try_into()?);
+                        }
+                        if let Some(value) = idempotency_key {
+                            header_map
+                                .append("Idempotency-Key", value.to_string().try_into()?);
+                        }
+                        if let Some(value) = request_id {
+                            header_map
+                                .append("Request-ID", value.to_string().try_into()?);
+                        }
+                        #[allow(unused_mut)]
+                        let mut request = client
+                            .client
+                            .delete(url)
+                            .header(
+                                ::reqwest::header::ACCEPT,
+                                ::reqwest::header::HeaderValue::from_static(
+                                    "application/json",
                                 ),
                             )
-                        }
-                        _ => Err(Error::UnexpectedResponse(response)),
+                            .headers(header_map)
+                            .build()?;
+                        let info = OperationInfo {
+                            operation_id: "delete_shipment",
+                        };
+                        client.inner.prepare(&mut request);
+                        let result = client
+                            .inner
+                            .execute(&client.client, request, info.operation_id)
+                            .await;
+                        let response = result?;
+                        Ok(response)
                     }
-                }
-                    .await;
-                call.finish_call(result)
+                        .await;
+                    sent.and_then(|
+                        response,
+                    | -> Result<
+                        ResponseValue<types::DeleteResult>,
+                        Error<types::Problem>,
+                    > {
+                        match response.status().as_u16() {
+                            200u16 => crate::runtime::decode::success(response),
+                            400u16 | 401u16 | 403u16 | 404u16 | 409u16 | 422u16 | 429u16
+                            | 500u16 => {
+                                Err(
+                                    Error::ErrorResponse(
+                                        crate::runtime::decode::error_response(response)?,
+                                    ),
+                                )
+                            }
+                            _ => Err(Error::UnexpectedResponse(response)),
+                        }
+                    })
+                })
             })
         }
     }
@@ -8193,97 +8313,104 @@ pub mod builder {
             Box::pin(async move {
                 let call = client.for_call();
                 let client = &call;
-                let result: Result<
-                    ResponseValue<types::BookShipmentSuccess>,
-                    Error<types::Problem>,
-                > = async {
-                    let team = team.map_err(Error::InvalidRequest)?;
-                    let shipment = shipment
-                        .map_err(|e| Error::InvalidRequest(
-                            crate::runtime::unset_field(
-                                e,
-                                "shipment was not initialized",
-                            ),
-                        ))?;
-                    let accept_language = accept_language
-                        .map_err(Error::InvalidRequest)?;
-                    let idempotency_key = idempotency_key
-                        .map_err(Error::InvalidRequest)?;
-                    let prefer = prefer.map_err(Error::InvalidRequest)?;
-                    let request_id = request_id.map_err(Error::InvalidRequest)?;
-                    let url = format!(
-                        "{}/team/{}/shipments/{}/booking", client.baseurl, crate
-                        ::runtime::PathSegment(& team), crate ::runtime::PathSegment(&
-                        shipment),
-                    );
-                    let mut header_map = ::reqwest::header::HeaderMap::new();
-                    if let Some(value) = accept_language {
-                        header_map
-                            .append("Accept-Language", value.to_string().try_into()?);
-                    }
-                    if let Some(value) = idempotency_key {
-                        header_map
-                            .append("Idempotency-Key", value.to_string().try_into()?);
-                    }
-                    if let Some(value) = prefer {
-                        header_map.append("Prefer", value.to_string().try_into()?);
-                    }
-                    if let Some(value) = request_id {
-                        header_map.append("Request-ID", value.to_string().try_into()?);
-                    }
-                    #[allow(unused_mut)]
-                    let mut request = client
-                        .client
-                        .post(url)
-                        .header(
-                            ::reqwest::header::ACCEPT,
-                            ::reqwest::header::HeaderValue::from_static(
-                                "application/json",
-                            ),
-                        )
-                        .headers(header_map)
-                        .build()?;
-                    let info = OperationInfo {
-                        operation_id: "book_shipment",
-                    };
-                    client.inner.prepare(&mut request);
-                    let result = client
-                        .inner
-                        .execute(&client.client, request, info.operation_id)
-                        .await;
-                    let response = result?;
-                    match response.status().as_u16() {
-                        200u16 => {
-                            crate::runtime::decode::success::<
-                                types::ShipmentEnvelope,
-                                _,
-                            >(response)
-                                .and_then(|value| {
-                                    value.map(types::BookShipmentSuccess::ShipmentEnvelope)
-                                })
+                call.finish_call({
+                    let sent: Result<reqwest::Response, Error<types::Problem>> = async {
+                        let team = team.map_err(Error::InvalidRequest)?;
+                        let shipment = shipment
+                            .map_err(|e| Error::InvalidRequest(
+                                crate::runtime::unset_field(
+                                    e,
+                                    "shipment was not initialized",
+                                ),
+                            ))?;
+                        let accept_language = accept_language
+                            .map_err(Error::InvalidRequest)?;
+                        let idempotency_key = idempotency_key
+                            .map_err(Error::InvalidRequest)?;
+                        let prefer = prefer.map_err(Error::InvalidRequest)?;
+                        let request_id = request_id.map_err(Error::InvalidRequest)?;
+                        let url = format!(
+                            "{}/team/{}/shipments/{}/booking", client.baseurl, crate
+                            ::runtime::PathSegment(& team), crate
+                            ::runtime::PathSegment(& shipment),
+                        );
+                        let mut header_map = ::reqwest::header::HeaderMap::new();
+                        if let Some(value) = accept_language {
+                            header_map
+                                .append("Accept-Language", value.to_string().try_into()?);
                         }
-                        202u16 => {
-                            crate::runtime::decode::success::<
-                                types::OperationEnvelope,
-                                _,
-                            >(response)
-                                .and_then(|value| {
-                                    value.map(types::BookShipmentSuccess::OperationEnvelope)
-                                })
+                        if let Some(value) = idempotency_key {
+                            header_map
+                                .append("Idempotency-Key", value.to_string().try_into()?);
                         }
-                        400u16 | 401u16 | 403u16 | 404u16 | 409u16 | 422u16 | 429u16
-                        | 500u16 => {
-                            Err(
-                                Error::ErrorResponse(
-                                    crate::runtime::decode::error_response(response)?,
+                        if let Some(value) = prefer {
+                            header_map.append("Prefer", value.to_string().try_into()?);
+                        }
+                        if let Some(value) = request_id {
+                            header_map
+                                .append("Request-ID", value.to_string().try_into()?);
+                        }
+                        #[allow(unused_mut)]
+                        let mut request = client
+                            .client
+                            .post(url)
+                            .header(
+                                ::reqwest::header::ACCEPT,
+                                ::reqwest::header::HeaderValue::from_static(
+                                    "application/json",
                                 ),
                             )
-                        }
-                        _ => Err(Error::UnexpectedResponse(response)),
+                            .headers(header_map)
+                            .build()?;
+                        let info = OperationInfo {
+                            operation_id: "book_shipment",
+                        };
+                        client.inner.prepare(&mut request);
+                        let result = client
+                            .inner
+                            .execute(&client.client, request, info.operation_id)
+                            .await;
+                        let response = result?;
+                        Ok(response)
                     }
-                }
-                    .await;
-                call.finish_call(result)
+                        .await;
+                    sent.and_then(|
+                        response,
+                    | -> Result<
+                        ResponseValue<types::BookShipmentSuccess>,
+                        Error<types::Problem>,
+                    > {
+                        match response.status().as_u16() {
+                            200u16 => {
+                                crate::runtime::decode::success::<
+                                    types::ShipmentEnvelope,
+                                    _,
+                                >(response)
+                                    .and_then(|value| {
+                                        value.map(types::BookShipmentSuccess::ShipmentEnvelope)
+                                    })
+                            }
+                            202u16 => {
+                                crate::runtime::decode::success::<
+                                    types::OperationEnvelope,
+                                    _,
+                                >(response)
+                                    .and_then(|value| {
+                                        value.map(types::BookShipmentSuccess::OperationEnvelope)
+                                    })
+                            }
+                            400u16 | 401u16 | 403u16 | 404u16 | 409u16 | 422u16 | 429u16
+                            | 500u16 => {
+                                Err(
+                                    Error::ErrorResponse(
+                                        crate::runtime::decode::error_response(response)?,
+                                    ),
+                                )
+                            }
+                            _ => Err(Error::UnexpectedResponse(response)),
+                        }
+                    })
+                })
             })
         }
 

@@ -232,7 +232,10 @@ pub const CALL_ERROR: &str = "crate::Error";
 /// let text = quote::ToTokens::to_token_stream(&file).to_string();
 /// assert!(text.contains("-> impl std :: future :: Future < Output = Result < ResponseValue < types :: Thing > , crate :: Error > >"), "{text}");
 /// assert!(text.contains("let call = client . for_call () ;"));
-/// assert!(text.contains("call . finish_call (result)"));
+/// assert!(text.contains("call . finish_call ({"), "{text}");
+/// // Sent in an async block; the answer decoded after it, by a plain closure.
+/// assert!(text.contains("async {"), "{text}");
+/// assert!(text.contains("Ok (response) } . await ; sent . and_then (| response |"), "{text}");
 /// // The hooks: `pre` as a plain call, the no-op `post` gone.
 /// assert!(text.contains("client . inner . prepare (& mut request) ;"), "{text}");
 /// assert!(!text.contains("pre (") && !text.contains("post ("), "{text}");
@@ -289,6 +292,15 @@ fn generic_args(ty: &syn::Type, name: &str) -> Option<Vec<syn::GenericArgument>>
     }
 }
 
+/// Whether `stmt` is `let response = ...;` (progenitor's `let response = result?;`).
+fn binds_response(stmt: Option<&syn::Stmt>) -> bool {
+    matches!(
+        stmt,
+        Some(syn::Stmt::Local(syn::Local { pat: syn::Pat::Ident(p), init: Some(_), .. }))
+            if p.ident == "response"
+    )
+}
+
 /// Whether `stmt` is progenitor's `let Self { client, .. } = self;`.
 fn destructures_self(stmt: &syn::Stmt) -> bool {
     matches!(
@@ -320,6 +332,25 @@ impl Rewrite for SendPatcher {
         function.sig.output = syn::parse_quote!(
             -> impl std::future::Future<Output = Result<ResponseValue<#value>, #error>>
         );
+        // The answer is decoded outside the async block that sends: decoding waits for nothing,
+        // and a value returned from an async block is moved once more on its way out.
+        let outcome: syn::Expr = match rest.split_last() {
+            Some((syn::Stmt::Expr(decode, None), send)) if binds_response(send.last()) => {
+                syn::parse_quote!({
+                    let sent: Result<reqwest::Response, Error<#body>> =
+                        async { #(#send)* Ok(response) }.await;
+                    sent.and_then(|response| -> Result<ResponseValue<#value>, Error<#body>> {
+                        #decode
+                    })
+                })
+            }
+            // Any other shape: the whole body in one async block.
+            _ => syn::parse_quote!({
+                let result: Result<ResponseValue<#value>, Error<#body>> =
+                    async { #(#rest)* }.await;
+                result
+            }),
+        };
         function.block = syn::parse_quote!({
             #first
             // Boxed: the call (request, attempts, body) is one allocation, and the future a
@@ -327,9 +358,7 @@ impl Rewrite for SendPatcher {
             Box::pin(async move {
                 let call = client.for_call();
                 let client = &call;
-                let result: Result<ResponseValue<#value>, Error<#body>> =
-                    async { #(#rest)* }.await;
-                call.finish_call(result)
+                call.finish_call(#outcome)
             })
         });
         self.changed += 1;
