@@ -1,7 +1,7 @@
 //! Client construction and the per-request behaviour both APIs share: credentials, User-Agent,
 //! `Request-ID`, automatic `Idempotency-Key`s, default language and retries. The generated
-//! clients reach it through progenitor's hooks (`pre` fills in headers, `exec` sends with
-//! retries); each API only supplies an [`ApiProfile`].
+//! `send()`s call it directly (`prepare` fills in headers, `execute` sends with retries), and so
+//! do progenitor's hooks `pre` and `exec`; each API only supplies an [`ApiProfile`].
 
 use std::fmt;
 use std::marker::PhantomData;

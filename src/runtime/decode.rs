@@ -10,8 +10,8 @@
 //!   (`at data.parcels[0].state: invalid type: null, ...`), the status, the `Request-ID`, and a
 //!   short excerpt of the body, never the whole of it.
 //!
-//! Bodies are read with a cap (`read_capped`) by the client's `exec` hook, before any of this
-//! runs, so a 10 MB answer is never held whole.
+//! Bodies are read with a cap (`read_capped`) by each attempt of the runtime's `execute`, before
+//! any of this runs, so a 10 MB answer is never held whole, and decoding waits for nothing.
 
 use std::fmt::Write as _;
 
@@ -35,9 +35,9 @@ pub(crate) struct BodyCut {
     pub(crate) limit: usize,
 }
 
-/// Set by [`read_capped`] on the response it rebuilds: the body it read (the response's body
-/// too), so the decoders and the call's record take the bytes at once instead of awaiting the
-/// body again (each such await adds ~1 KB to every operation's future), and whether it was cut.
+/// Set by [`read_capped`] on the response it reads: the body it read, so the decoders and the
+/// call's record take the bytes at once instead of awaiting the body (each such await adds ~1 KB
+/// to every operation's future), and whether it was cut.
 #[derive(Debug, Clone)]
 pub(crate) struct ReadBody {
     pub(crate) bytes: Bytes,
@@ -415,6 +415,13 @@ mod tests {
         assert_eq!(again.headers()[REQUEST_ID], "trace-1");
         assert!(ReadBody::of(&again).is_some());
         assert_eq!(again.bytes().await.unwrap(), Bytes::from_static(b"{}"));
+
+        // A response nobody read is refused, not waited for.
+        let unread = take::<()>(response(b"{}")).unwrap_err();
+        assert!(
+            unread.to_string().contains("not read before decoding"),
+            "{unread}"
+        );
 
         let mut long = response(b"0123456789abcdef");
         read_capped(&mut long, 10).await.unwrap();

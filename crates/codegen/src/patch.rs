@@ -165,7 +165,7 @@ fn call_tail(call: &syn::ExprCall) -> Option<(String, String)> {
 }
 
 impl Rewrite for DecodePatcher {
-    // The body was read by the client's `exec` hook, so decoding it waits for nothing: the
+    // The body was read by the runtime's `execute`, so decoding it waits for nothing: the
     // `.await` goes with progenitor's call (one level less for the decoded value to pass up).
     fn visit_expr_mut(&mut self, expr: &mut syn::Expr) {
         if let syn::Expr::Await(awaited) = expr
@@ -204,9 +204,10 @@ impl Rewrite for DecodePatcher {
 pub const CALL_ERROR: &str = "crate::Error";
 
 /// Makes every builder's `send()` return parcelkit's [`CALL_ERROR`] instead of progenitor's
-/// `Error<E>`: the call runs on a per-call copy of the client (`client.for_call()`), whose `exec`
-/// hook records the final response, and `finish_call` assembles the error from progenitor's error
-/// and that record. Returns how many `send()`s were rewritten.
+/// `Error<E>`: the call runs on a per-call copy of the client (`client.for_call()`), whose
+/// runtime records the final response, and `finish_call` assembles the error from progenitor's
+/// error and that record. `send()` becomes a plain `fn` returning the boxed call. Returns how many
+/// `send()`s were rewritten.
 ///
 /// ```
 /// let mut file: syn::File = syn::parse_quote! {
