@@ -170,7 +170,7 @@ impl Rewrite for DecodePatcher {
     fn visit_expr_mut(&mut self, expr: &mut syn::Expr) {
         if let syn::Expr::Await(awaited) = expr
             && let syn::Expr::Call(call) = &*awaited.base
-            && call_tail(call).is_some_and(|(ty, f)| ty == "ResponseValue" && f == "from_response")
+            && is_from_response(call)
         {
             *expr = (*awaited.base).clone();
         }
@@ -178,26 +178,29 @@ impl Rewrite for DecodePatcher {
     }
 
     fn visit_expr_call_mut(&mut self, call: &mut syn::ExprCall) {
-        match call_tail(call) {
-            Some((ty, f)) if ty == "ResponseValue" && f == "from_response" => {
-                let target = if self.inside_error_response {
-                    DECODE_ERROR
-                } else {
-                    DECODE_SUCCESS
-                };
-                let path: syn::ExprPath = syn::parse_str(target).expect("a path");
-                *call.func = syn::Expr::Path(path);
-                self.changed += 1;
-                walk::visit_expr_call_mut(self, call);
-            }
-            Some((ty, f)) if ty == "Error" && f == "ErrorResponse" => {
-                let outer = std::mem::replace(&mut self.inside_error_response, true);
-                walk::visit_expr_call_mut(self, call);
-                self.inside_error_response = outer;
-            }
-            _ => walk::visit_expr_call_mut(self, call),
+        if is_from_response(call) {
+            let target = if self.inside_error_response {
+                DECODE_ERROR
+            } else {
+                DECODE_SUCCESS
+            };
+            let path: syn::ExprPath = syn::parse_str(target).expect("a path");
+            *call.func = syn::Expr::Path(path);
+            self.changed += 1;
+            walk::visit_expr_call_mut(self, call);
+        } else if call_tail(call).is_some_and(|(ty, f)| ty == "Error" && f == "ErrorResponse") {
+            let outer = std::mem::replace(&mut self.inside_error_response, true);
+            walk::visit_expr_call_mut(self, call);
+            self.inside_error_response = outer;
+        } else {
+            walk::visit_expr_call_mut(self, call);
         }
     }
+}
+
+/// Whether `call` is progenitor's `ResponseValue::from_response(..)`.
+fn is_from_response(call: &syn::ExprCall) -> bool {
+    call_tail(call).is_some_and(|(ty, f)| ty == "ResponseValue" && f == "from_response")
 }
 
 /// What a rewritten `send()` returns on failure: parcelkit's one error type.
@@ -245,6 +248,23 @@ pub const CALL_ERROR: &str = "crate::Error";
 /// assert!(text.contains("400u16 | 404u16 => Err"), "{text}");
 /// assert!(text.contains("200u16 =>") && text.contains("202u16 =>"), "{text}");
 /// assert_eq!(text.matches("error_response").count(), 1, "{text}");
+///
+/// // A body of another shape (no `let response` before a closing expression) is rewritten
+/// // whole: one async block, its result made parcelkit's error all the same.
+/// let mut other: syn::File = syn::parse_quote! {
+///     impl<'a> Ping<'a> {
+///         pub async fn send(self) -> Result<ResponseValue<()>, Error<types::Problem>> {
+///             let Self { client } = self;
+///             Ok(ResponseValue::empty(client.ping().await?))
+///         }
+///     }
+/// };
+/// assert_eq!(parcelkit_codegen::patch::send_returns_call_error(&mut other), 1);
+/// let text = quote::ToTokens::to_token_stream(&other).to_string();
+/// assert!(text.contains("-> impl std :: future :: Future < Output = Result < ResponseValue < () > , crate :: Error > >"), "{text}");
+/// assert!(text.contains("let result : Result < ResponseValue < () > , Error < types :: Problem > > = async {"), "{text}");
+/// assert!(text.contains("call . finish_call ({"), "{text}");
+/// assert!(!text.contains("and_then"), "{text}");
 /// ```
 pub fn send_returns_call_error(file: &mut syn::File) -> usize {
     let mut patcher = SendPatcher { changed: 0 };
@@ -385,18 +405,7 @@ fn slim_call(stmts: Vec<syn::Stmt>) -> Vec<syn::Stmt> {
         let syn::Stmt::Expr(syn::Expr::Try(attempt), Some(_)) = stmt else {
             return None;
         };
-        let syn::Expr::Await(awaited) = attempt.expr.as_ref() else {
-            return None;
-        };
-        match awaited.base.as_ref() {
-            syn::Expr::MethodCall(call)
-                if call.method == hook
-                    && matches!(call.receiver.as_ref(), syn::Expr::Path(p) if p.path.is_ident("client")) =>
-            {
-                Some(call)
-            }
-            _ => None,
-        }
+        awaited_client_call(&attempt.expr, hook)
     }
     stmts
         .into_iter()
@@ -432,15 +441,21 @@ fn exec_call(stmt: &syn::Stmt) -> Option<(&syn::Pat, &syn::Expr)> {
     else {
         return None;
     };
-    let syn::Expr::Await(awaited) = init.expr.as_ref() else {
+    let call = awaited_client_call(&init.expr, "exec")?;
+    Some((pat, call.args.first()?))
+}
+
+/// `client.<method>(..).await`, as the method's call.
+fn awaited_client_call<'a>(expr: &'a syn::Expr, method: &str) -> Option<&'a syn::ExprMethodCall> {
+    let syn::Expr::Await(awaited) = expr else {
         return None;
     };
     match awaited.base.as_ref() {
         syn::Expr::MethodCall(call)
-            if call.method == "exec"
+            if call.method == method
                 && matches!(call.receiver.as_ref(), syn::Expr::Path(p) if p.path.is_ident("client")) =>
         {
-            Some((pat, call.args.first()?))
+            Some(call)
         }
         _ => None,
     }
