@@ -2318,40 +2318,44 @@ pub mod builder {
         > {
             let Self { client, item_id } = self;
             Box::pin(async move {
-                let call = client.for_call();
-                let client = &call;
-                call.finish_call({
+                let call = client.inner.for_call();
+                call.finish({
                     let sent: Result<reqwest::Response, Error<types::Error>> = async {
-                        let item_id = item_id
-                            .map_err(|e| Error::InvalidRequest(
-                                crate::runtime::unset_field(
-                                    e,
-                                    "item_id was not initialized",
-                                ),
-                            ))?;
-                        let url = format!(
-                            "{}/api/v1/card/{}", client.baseurl, crate
-                            ::runtime::PathSegment(& item_id),
-                        );
-                        let header_map = ::reqwest::header::HeaderMap::new();
-                        #[allow(unused_mut)]
-                        let mut request = client
-                            .client
-                            .get(url)
-                            .header(
-                                ::reqwest::header::ACCEPT,
-                                ::reqwest::header::HeaderValue::from_static(
-                                    "application/json",
-                                ),
-                            )
-                            .headers(header_map)
-                            .build()?;
-                        let info = OperationInfo {
-                            operation_id: "get_card",
+                        let (request, info) = {
+                            let item_id = item_id
+                                .map_err(|e| Error::InvalidRequest(
+                                    crate::runtime::unset_field(
+                                        e,
+                                        "item_id was not initialized",
+                                    ),
+                                ))?;
+                            let url = client
+                                .inner
+                                .url(
+                                    format_args!(
+                                        "/api/v1/card/{}", crate ::runtime::PathSegment(& item_id)
+                                    ),
+                                );
+                            let header_map = ::reqwest::header::HeaderMap::new();
+                            #[allow(unused_mut)]
+                            let mut request = client
+                                .client
+                                .get(url)
+                                .header(
+                                    ::reqwest::header::ACCEPT,
+                                    ::reqwest::header::HeaderValue::from_static(
+                                        "application/json",
+                                    ),
+                                )
+                                .headers(header_map)
+                                .build()?;
+                            let info = OperationInfo {
+                                operation_id: "get_card",
+                            };
+                            client.inner.prepare(&mut request);
+                            (request, info)
                         };
-                        client.inner.prepare(&mut request);
-                        let result = client
-                            .inner
+                        let result = call
                             .execute(&client.client, request, info.operation_id)
                             .await;
                         let response = result?;
@@ -2414,40 +2418,45 @@ pub mod builder {
         > {
             let Self { client, user_id } = self;
             Box::pin(async move {
-                let call = client.for_call();
-                let client = &call;
-                call.finish_call({
+                let call = client.inner.for_call();
+                call.finish({
                     let sent: Result<reqwest::Response, Error<types::Error>> = async {
-                        let user_id = user_id
-                            .map_err(|e| Error::InvalidRequest(
-                                crate::runtime::unset_field(
-                                    e,
-                                    "user_id was not initialized",
-                                ),
-                            ))?;
-                        let url = format!(
-                            "{}/api/v1/inventory/{}", client.baseurl, crate
-                            ::runtime::PathSegment(& user_id),
-                        );
-                        let header_map = ::reqwest::header::HeaderMap::new();
-                        #[allow(unused_mut)]
-                        let mut request = client
-                            .client
-                            .get(url)
-                            .header(
-                                ::reqwest::header::ACCEPT,
-                                ::reqwest::header::HeaderValue::from_static(
-                                    "application/json",
-                                ),
-                            )
-                            .headers(header_map)
-                            .build()?;
-                        let info = OperationInfo {
-                            operation_id: "get_inventory",
+                        let (request, info) = {
+                            let user_id = user_id
+                                .map_err(|e| Error::InvalidRequest(
+                                    crate::runtime::unset_field(
+                                        e,
+                                        "user_id was not initialized",
+                                    ),
+                                ))?;
+                            let url = client
+                                .inner
+                                .url(
+                                    format_args!(
+                                        "/api/v1/inventory/{}", crate ::runtime::PathSegment(&
+                                        user_id)
+                                    ),
+                                );
+                            let header_map = ::reqwest::header::HeaderMap::new();
+                            #[allow(unused_mut)]
+                            let mut request = client
+                                .client
+                                .get(url)
+                                .header(
+                                    ::reqwest::header::ACCEPT,
+                                    ::reqwest::header::HeaderValue::from_static(
+                                        "application/json",
+                                    ),
+                                )
+                                .headers(header_map)
+                                .build()?;
+                            let info = OperationInfo {
+                                operation_id: "get_inventory",
+                            };
+                            client.inner.prepare(&mut request);
+                            (request, info)
                         };
-                        client.inner.prepare(&mut request);
-                        let result = client
-                            .inner
+                        let result = call
                             .execute(&client.client, request, info.operation_id)
                             .await;
                         let response = result?;
@@ -2510,40 +2519,45 @@ pub mod builder {
         > {
             let Self { client, order_id } = self;
             Box::pin(async move {
-                let call = client.for_call();
-                let client = &call;
-                call.finish_call({
+                let call = client.inner.for_call();
+                call.finish({
                     let sent: Result<reqwest::Response, Error<types::Error>> = async {
-                        let order_id = order_id
-                            .map_err(|e| Error::InvalidRequest(
-                                crate::runtime::unset_field(
-                                    e,
-                                    "order_id was not initialized",
-                                ),
-                            ))?;
-                        let url = format!(
-                            "{}/api/v1/ship/order/{}", client.baseurl, crate
-                            ::runtime::PathSegment(& order_id),
-                        );
-                        let header_map = ::reqwest::header::HeaderMap::new();
-                        #[allow(unused_mut)]
-                        let mut request = client
-                            .client
-                            .get(url)
-                            .header(
-                                ::reqwest::header::ACCEPT,
-                                ::reqwest::header::HeaderValue::from_static(
-                                    "application/json",
-                                ),
-                            )
-                            .headers(header_map)
-                            .build()?;
-                        let info = OperationInfo {
-                            operation_id: "get_shipping_order",
+                        let (request, info) = {
+                            let order_id = order_id
+                                .map_err(|e| Error::InvalidRequest(
+                                    crate::runtime::unset_field(
+                                        e,
+                                        "order_id was not initialized",
+                                    ),
+                                ))?;
+                            let url = client
+                                .inner
+                                .url(
+                                    format_args!(
+                                        "/api/v1/ship/order/{}", crate ::runtime::PathSegment(&
+                                        order_id)
+                                    ),
+                                );
+                            let header_map = ::reqwest::header::HeaderMap::new();
+                            #[allow(unused_mut)]
+                            let mut request = client
+                                .client
+                                .get(url)
+                                .header(
+                                    ::reqwest::header::ACCEPT,
+                                    ::reqwest::header::HeaderValue::from_static(
+                                        "application/json",
+                                    ),
+                                )
+                                .headers(header_map)
+                                .build()?;
+                            let info = OperationInfo {
+                                operation_id: "get_shipping_order",
+                            };
+                            client.inner.prepare(&mut request);
+                            (request, info)
                         };
-                        client.inner.prepare(&mut request);
-                        let result = client
-                            .inner
+                        let result = call
                             .execute(&client.client, request, info.operation_id)
                             .await;
                         let response = result?;
@@ -2622,39 +2636,42 @@ pub mod builder {
         > {
             let Self { client, body } = self;
             Box::pin(async move {
-                let call = client.for_call();
-                let client = &call;
-                call.finish_call({
+                let call = client.inner.for_call();
+                call.finish({
                     let sent: Result<
                         reqwest::Response,
                         Error<types::QuoteShippingError>,
                     > = async {
-                        let body = body
-                            .and_then(|v| {
-                                types::QuoteRequest::try_from(v).map_err(|e| e.to_string())
-                            })
-                            .map_err(Error::InvalidRequest)?;
-                        let url = format!("{}/api/v1/ship/quote", client.baseurl,);
-                        let header_map = ::reqwest::header::HeaderMap::new();
-                        #[allow(unused_mut)]
-                        let mut request = client
-                            .client
-                            .post(url)
-                            .header(
-                                ::reqwest::header::ACCEPT,
-                                ::reqwest::header::HeaderValue::from_static(
-                                    "application/json",
-                                ),
-                            )
-                            .json(&body)
-                            .headers(header_map)
-                            .build()?;
-                        let info = OperationInfo {
-                            operation_id: "quote_shipping",
+                        let (request, info) = {
+                            let body = body
+                                .and_then(|v| {
+                                    types::QuoteRequest::try_from(v).map_err(|e| e.to_string())
+                                })
+                                .map_err(Error::InvalidRequest)?;
+                            let url = client
+                                .inner
+                                .url(format_args!("/api/v1/ship/quote",));
+                            let header_map = ::reqwest::header::HeaderMap::new();
+                            #[allow(unused_mut)]
+                            let mut request = client
+                                .client
+                                .post(url)
+                                .header(
+                                    ::reqwest::header::ACCEPT,
+                                    ::reqwest::header::HeaderValue::from_static(
+                                        "application/json",
+                                    ),
+                                )
+                                .json(&body)
+                                .headers(header_map)
+                                .build()?;
+                            let info = OperationInfo {
+                                operation_id: "quote_shipping",
+                            };
+                            client.inner.prepare(&mut request);
+                            (request, info)
                         };
-                        client.inner.prepare(&mut request);
-                        let result = client
-                            .inner
+                        let result = call
                             .execute(&client.client, request, info.operation_id)
                             .await;
                         let response = result?;
@@ -2733,36 +2750,39 @@ pub mod builder {
         > {
             let Self { client, body } = self;
             Box::pin(async move {
-                let call = client.for_call();
-                let client = &call;
-                call.finish_call({
+                let call = client.inner.for_call();
+                call.finish({
                     let sent: Result<reqwest::Response, Error<types::Error>> = async {
-                        let body = body
-                            .and_then(|v| {
-                                types::ShipRequest::try_from(v).map_err(|e| e.to_string())
-                            })
-                            .map_err(Error::InvalidRequest)?;
-                        let url = format!("{}/api/v1/ship/request", client.baseurl,);
-                        let header_map = ::reqwest::header::HeaderMap::new();
-                        #[allow(unused_mut)]
-                        let mut request = client
-                            .client
-                            .post(url)
-                            .header(
-                                ::reqwest::header::ACCEPT,
-                                ::reqwest::header::HeaderValue::from_static(
-                                    "application/json",
-                                ),
-                            )
-                            .json(&body)
-                            .headers(header_map)
-                            .build()?;
-                        let info = OperationInfo {
-                            operation_id: "request_shipping",
+                        let (request, info) = {
+                            let body = body
+                                .and_then(|v| {
+                                    types::ShipRequest::try_from(v).map_err(|e| e.to_string())
+                                })
+                                .map_err(Error::InvalidRequest)?;
+                            let url = client
+                                .inner
+                                .url(format_args!("/api/v1/ship/request",));
+                            let header_map = ::reqwest::header::HeaderMap::new();
+                            #[allow(unused_mut)]
+                            let mut request = client
+                                .client
+                                .post(url)
+                                .header(
+                                    ::reqwest::header::ACCEPT,
+                                    ::reqwest::header::HeaderValue::from_static(
+                                        "application/json",
+                                    ),
+                                )
+                                .json(&body)
+                                .headers(header_map)
+                                .build()?;
+                            let info = OperationInfo {
+                                operation_id: "request_shipping",
+                            };
+                            client.inner.prepare(&mut request);
+                            (request, info)
                         };
-                        client.inner.prepare(&mut request);
-                        let result = client
-                            .inner
+                        let result = call
                             .execute(&client.client, request, info.operation_id)
                             .await;
                         let response = result?;
@@ -2826,34 +2846,37 @@ pub mod builder {
         > {
             let Self { client, platform } = self;
             Box::pin(async move {
-                let call = client.for_call();
-                let client = &call;
-                call.finish_call({
+                let call = client.inner.for_call();
+                call.finish({
                     let sent: Result<reqwest::Response, Error<types::Error>> = async {
-                        let platform = platform.map_err(Error::InvalidRequest)?;
-                        let url = format!("{}/api/v1/vm/available", client.baseurl,);
-                        let header_map = ::reqwest::header::HeaderMap::new();
-                        #[allow(unused_mut)]
-                        let mut request = client
-                            .client
-                            .get(url)
-                            .header(
-                                ::reqwest::header::ACCEPT,
-                                ::reqwest::header::HeaderValue::from_static(
-                                    "application/json",
-                                ),
-                            )
-                            .query(
-                                &progenitor_client::QueryParam::new("platform", &platform),
-                            )
-                            .headers(header_map)
-                            .build()?;
-                        let info = OperationInfo {
-                            operation_id: "list_available_packs",
+                        let (request, info) = {
+                            let platform = platform.map_err(Error::InvalidRequest)?;
+                            let url = client
+                                .inner
+                                .url(format_args!("/api/v1/vm/available",));
+                            let header_map = ::reqwest::header::HeaderMap::new();
+                            #[allow(unused_mut)]
+                            let mut request = client
+                                .client
+                                .get(url)
+                                .header(
+                                    ::reqwest::header::ACCEPT,
+                                    ::reqwest::header::HeaderValue::from_static(
+                                        "application/json",
+                                    ),
+                                )
+                                .query(
+                                    &progenitor_client::QueryParam::new("platform", &platform),
+                                )
+                                .headers(header_map)
+                                .build()?;
+                            let info = OperationInfo {
+                                operation_id: "list_available_packs",
+                            };
+                            client.inner.prepare(&mut request);
+                            (request, info)
                         };
-                        client.inner.prepare(&mut request);
-                        let result = client
-                            .inner
+                        let result = call
                             .execute(&client.client, request, info.operation_id)
                             .await;
                         let response = result?;
@@ -2934,37 +2957,40 @@ pub mod builder {
         > {
             let Self { client, body } = self;
             Box::pin(async move {
-                let call = client.for_call();
-                let client = &call;
-                call.finish_call({
+                let call = client.inner.for_call();
+                call.finish({
                     let sent: Result<reqwest::Response, Error<types::Error>> = async {
-                        let body = body
-                            .and_then(|v| {
-                                types::PurchaseInitRequest::try_from(v)
-                                    .map_err(|e| e.to_string())
-                            })
-                            .map_err(Error::InvalidRequest)?;
-                        let url = format!("{}/api/v1/vm/buy/init", client.baseurl,);
-                        let header_map = ::reqwest::header::HeaderMap::new();
-                        #[allow(unused_mut)]
-                        let mut request = client
-                            .client
-                            .post(url)
-                            .header(
-                                ::reqwest::header::ACCEPT,
-                                ::reqwest::header::HeaderValue::from_static(
-                                    "application/json",
-                                ),
-                            )
-                            .json(&body)
-                            .headers(header_map)
-                            .build()?;
-                        let info = OperationInfo {
-                            operation_id: "init_purchase",
+                        let (request, info) = {
+                            let body = body
+                                .and_then(|v| {
+                                    types::PurchaseInitRequest::try_from(v)
+                                        .map_err(|e| e.to_string())
+                                })
+                                .map_err(Error::InvalidRequest)?;
+                            let url = client
+                                .inner
+                                .url(format_args!("/api/v1/vm/buy/init",));
+                            let header_map = ::reqwest::header::HeaderMap::new();
+                            #[allow(unused_mut)]
+                            let mut request = client
+                                .client
+                                .post(url)
+                                .header(
+                                    ::reqwest::header::ACCEPT,
+                                    ::reqwest::header::HeaderValue::from_static(
+                                        "application/json",
+                                    ),
+                                )
+                                .json(&body)
+                                .headers(header_map)
+                                .build()?;
+                            let info = OperationInfo {
+                                operation_id: "init_purchase",
+                            };
+                            client.inner.prepare(&mut request);
+                            (request, info)
                         };
-                        client.inner.prepare(&mut request);
-                        let result = client
-                            .inner
+                        let result = call
                             .execute(&client.client, request, info.operation_id)
                             .await;
                         let response = result?;
@@ -3047,37 +3073,40 @@ pub mod builder {
         > {
             let Self { client, body } = self;
             Box::pin(async move {
-                let call = client.for_call();
-                let client = &call;
-                call.finish_call({
+                let call = client.inner.for_call();
+                call.finish({
                     let sent: Result<reqwest::Response, Error<types::Error>> = async {
-                        let body = body
-                            .and_then(|v| {
-                                types::PurchaseStatusRequest::try_from(v)
-                                    .map_err(|e| e.to_string())
-                            })
-                            .map_err(Error::InvalidRequest)?;
-                        let url = format!("{}/api/v1/vm/buy/status", client.baseurl,);
-                        let header_map = ::reqwest::header::HeaderMap::new();
-                        #[allow(unused_mut)]
-                        let mut request = client
-                            .client
-                            .post(url)
-                            .header(
-                                ::reqwest::header::ACCEPT,
-                                ::reqwest::header::HeaderValue::from_static(
-                                    "application/json",
-                                ),
-                            )
-                            .json(&body)
-                            .headers(header_map)
-                            .build()?;
-                        let info = OperationInfo {
-                            operation_id: "get_purchase_status",
+                        let (request, info) = {
+                            let body = body
+                                .and_then(|v| {
+                                    types::PurchaseStatusRequest::try_from(v)
+                                        .map_err(|e| e.to_string())
+                                })
+                                .map_err(Error::InvalidRequest)?;
+                            let url = client
+                                .inner
+                                .url(format_args!("/api/v1/vm/buy/status",));
+                            let header_map = ::reqwest::header::HeaderMap::new();
+                            #[allow(unused_mut)]
+                            let mut request = client
+                                .client
+                                .post(url)
+                                .header(
+                                    ::reqwest::header::ACCEPT,
+                                    ::reqwest::header::HeaderValue::from_static(
+                                        "application/json",
+                                    ),
+                                )
+                                .json(&body)
+                                .headers(header_map)
+                                .build()?;
+                            let info = OperationInfo {
+                                operation_id: "get_purchase_status",
+                            };
+                            client.inner.prepare(&mut request);
+                            (request, info)
                         };
-                        client.inner.prepare(&mut request);
-                        let result = client
-                            .inner
+                        let result = call
                             .execute(&client.client, request, info.operation_id)
                             .await;
                         let response = result?;
@@ -3158,37 +3187,40 @@ pub mod builder {
         > {
             let Self { client, body } = self;
             Box::pin(async move {
-                let call = client.for_call();
-                let client = &call;
-                call.finish_call({
+                let call = client.inner.for_call();
+                call.finish({
                     let sent: Result<reqwest::Response, Error<types::Error>> = async {
-                        let body = body
-                            .and_then(|v| {
-                                types::BuybackRequest::try_from(v)
-                                    .map_err(|e| e.to_string())
-                            })
-                            .map_err(Error::InvalidRequest)?;
-                        let url = format!("{}/api/v1/vm/buyback", client.baseurl,);
-                        let header_map = ::reqwest::header::HeaderMap::new();
-                        #[allow(unused_mut)]
-                        let mut request = client
-                            .client
-                            .post(url)
-                            .header(
-                                ::reqwest::header::ACCEPT,
-                                ::reqwest::header::HeaderValue::from_static(
-                                    "application/json",
-                                ),
-                            )
-                            .json(&body)
-                            .headers(header_map)
-                            .build()?;
-                        let info = OperationInfo {
-                            operation_id: "buyback_item",
+                        let (request, info) = {
+                            let body = body
+                                .and_then(|v| {
+                                    types::BuybackRequest::try_from(v)
+                                        .map_err(|e| e.to_string())
+                                })
+                                .map_err(Error::InvalidRequest)?;
+                            let url = client
+                                .inner
+                                .url(format_args!("/api/v1/vm/buyback",));
+                            let header_map = ::reqwest::header::HeaderMap::new();
+                            #[allow(unused_mut)]
+                            let mut request = client
+                                .client
+                                .post(url)
+                                .header(
+                                    ::reqwest::header::ACCEPT,
+                                    ::reqwest::header::HeaderValue::from_static(
+                                        "application/json",
+                                    ),
+                                )
+                                .json(&body)
+                                .headers(header_map)
+                                .build()?;
+                            let info = OperationInfo {
+                                operation_id: "buyback_item",
+                            };
+                            client.inner.prepare(&mut request);
+                            (request, info)
                         };
-                        client.inner.prepare(&mut request);
-                        let result = client
-                            .inner
+                        let result = call
                             .execute(&client.client, request, info.operation_id)
                             .await;
                         let response = result?;
@@ -3272,36 +3304,39 @@ pub mod builder {
         > {
             let Self { client, claw_ids, limit } = self;
             Box::pin(async move {
-                let call = client.for_call();
-                let client = &call;
-                call.finish_call({
+                let call = client.inner.for_call();
+                call.finish({
                     let sent: Result<reqwest::Response, Error<types::Error>> = async {
-                        let claw_ids = claw_ids.map_err(Error::InvalidRequest)?;
-                        let limit = limit.map_err(Error::InvalidRequest)?;
-                        let url = format!("{}/api/v1/vm/recent-pulls", client.baseurl,);
-                        let header_map = ::reqwest::header::HeaderMap::new();
-                        #[allow(unused_mut)]
-                        let mut request = client
-                            .client
-                            .get(url)
-                            .header(
-                                ::reqwest::header::ACCEPT,
-                                ::reqwest::header::HeaderValue::from_static(
-                                    "application/json",
-                                ),
-                            )
-                            .query(
-                                &progenitor_client::QueryParam::new("claw_ids", &claw_ids),
-                            )
-                            .query(&progenitor_client::QueryParam::new("limit", &limit))
-                            .headers(header_map)
-                            .build()?;
-                        let info = OperationInfo {
-                            operation_id: "list_recent_pulls",
+                        let (request, info) = {
+                            let claw_ids = claw_ids.map_err(Error::InvalidRequest)?;
+                            let limit = limit.map_err(Error::InvalidRequest)?;
+                            let url = client
+                                .inner
+                                .url(format_args!("/api/v1/vm/recent-pulls",));
+                            let header_map = ::reqwest::header::HeaderMap::new();
+                            #[allow(unused_mut)]
+                            let mut request = client
+                                .client
+                                .get(url)
+                                .header(
+                                    ::reqwest::header::ACCEPT,
+                                    ::reqwest::header::HeaderValue::from_static(
+                                        "application/json",
+                                    ),
+                                )
+                                .query(
+                                    &progenitor_client::QueryParam::new("claw_ids", &claw_ids),
+                                )
+                                .query(&progenitor_client::QueryParam::new("limit", &limit))
+                                .headers(header_map)
+                                .build()?;
+                            let info = OperationInfo {
+                                operation_id: "list_recent_pulls",
+                            };
+                            client.inner.prepare(&mut request);
+                            (request, info)
                         };
-                        client.inner.prepare(&mut request);
-                        let result = client
-                            .inner
+                        let result = call
                             .execute(&client.client, request, info.operation_id)
                             .await;
                         let response = result?;

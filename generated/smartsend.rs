@@ -5325,53 +5325,58 @@ pub mod builder {
                 request_id,
             } = self;
             Box::pin(async move {
-                let call = client.for_call();
-                let client = &call;
-                call.finish_call({
+                let call = client.inner.for_call();
+                call.finish({
                     let sent: Result<reqwest::Response, Error<types::Problem>> = async {
-                        let team = team.map_err(Error::InvalidRequest)?;
-                        let page = page.map_err(Error::InvalidRequest)?;
-                        let per_page = per_page.map_err(Error::InvalidRequest)?;
-                        let state = state.map_err(Error::InvalidRequest)?;
-                        let accept_language = accept_language
-                            .map_err(Error::InvalidRequest)?;
-                        let request_id = request_id.map_err(Error::InvalidRequest)?;
-                        let url = format!(
-                            "{}/team/{}/booking-batches", client.baseurl, crate
-                            ::runtime::PathSegment(& team),
-                        );
-                        let mut header_map = ::reqwest::header::HeaderMap::new();
-                        if let Some(value) = accept_language {
-                            header_map
-                                .append("Accept-Language", value.to_string().try_into()?);
-                        }
-                        if let Some(value) = request_id {
-                            header_map
-                                .append("Request-ID", value.to_string().try_into()?);
-                        }
-                        #[allow(unused_mut)]
-                        let mut request = client
-                            .client
-                            .get(url)
-                            .header(
-                                ::reqwest::header::ACCEPT,
-                                ::reqwest::header::HeaderValue::from_static(
-                                    "application/json",
-                                ),
-                            )
-                            .query(&progenitor_client::QueryParam::new("page", &page))
-                            .query(
-                                &progenitor_client::QueryParam::new("per_page", &per_page),
-                            )
-                            .query(&progenitor_client::QueryParam::new("state", &state))
-                            .headers(header_map)
-                            .build()?;
-                        let info = OperationInfo {
-                            operation_id: "list_booking_batches",
+                        let (request, info) = {
+                            let team = team.map_err(Error::InvalidRequest)?;
+                            let page = page.map_err(Error::InvalidRequest)?;
+                            let per_page = per_page.map_err(Error::InvalidRequest)?;
+                            let state = state.map_err(Error::InvalidRequest)?;
+                            let accept_language = accept_language
+                                .map_err(Error::InvalidRequest)?;
+                            let request_id = request_id.map_err(Error::InvalidRequest)?;
+                            let url = client
+                                .inner
+                                .url(
+                                    format_args!(
+                                        "/team/{}/booking-batches", crate ::runtime::PathSegment(&
+                                        team)
+                                    ),
+                                );
+                            let mut header_map = ::reqwest::header::HeaderMap::new();
+                            if let Some(value) = accept_language {
+                                header_map
+                                    .append("Accept-Language", value.to_string().try_into()?);
+                            }
+                            if let Some(value) = request_id {
+                                header_map
+                                    .append("Request-ID", value.to_string().try_into()?);
+                            }
+                            #[allow(unused_mut)]
+                            let mut request = client
+                                .client
+                                .get(url)
+                                .header(
+                                    ::reqwest::header::ACCEPT,
+                                    ::reqwest::header::HeaderValue::from_static(
+                                        "application/json",
+                                    ),
+                                )
+                                .query(&progenitor_client::QueryParam::new("page", &page))
+                                .query(
+                                    &progenitor_client::QueryParam::new("per_page", &per_page),
+                                )
+                                .query(&progenitor_client::QueryParam::new("state", &state))
+                                .headers(header_map)
+                                .build()?;
+                            let info = OperationInfo {
+                                operation_id: "list_booking_batches",
+                            };
+                            client.inner.prepare(&mut request);
+                            (request, info)
                         };
-                        client.inner.prepare(&mut request);
-                        let result = client
-                            .inner
+                        let result = call
                             .execute(&client.client, request, info.operation_id)
                             .await;
                         let response = result?;
@@ -5514,57 +5519,62 @@ pub mod builder {
                 body,
             } = self;
             Box::pin(async move {
-                let call = client.for_call();
-                let client = &call;
-                call.finish_call({
+                let call = client.inner.for_call();
+                call.finish({
                     let sent: Result<reqwest::Response, Error<types::Problem>> = async {
-                        let team = team.map_err(Error::InvalidRequest)?;
-                        let accept_language = accept_language
-                            .map_err(Error::InvalidRequest)?;
-                        let idempotency_key = idempotency_key
-                            .map_err(Error::InvalidRequest)?;
-                        let request_id = request_id.map_err(Error::InvalidRequest)?;
-                        let body = body
-                            .and_then(|v| {
-                                types::BatchRequest::try_from(v).map_err(|e| e.to_string())
-                            })
-                            .map_err(Error::InvalidRequest)?;
-                        let url = format!(
-                            "{}/team/{}/booking-batches", client.baseurl, crate
-                            ::runtime::PathSegment(& team),
-                        );
-                        let mut header_map = ::reqwest::header::HeaderMap::new();
-                        if let Some(value) = accept_language {
-                            header_map
-                                .append("Accept-Language", value.to_string().try_into()?);
-                        }
-                        if let Some(value) = idempotency_key {
-                            header_map
-                                .append("Idempotency-Key", value.to_string().try_into()?);
-                        }
-                        if let Some(value) = request_id {
-                            header_map
-                                .append("Request-ID", value.to_string().try_into()?);
-                        }
-                        #[allow(unused_mut)]
-                        let mut request = client
-                            .client
-                            .post(url)
-                            .header(
-                                ::reqwest::header::ACCEPT,
-                                ::reqwest::header::HeaderValue::from_static(
-                                    "application/json",
-                                ),
-                            )
-                            .json(&body)
-                            .headers(header_map)
-                            .build()?;
-                        let info = OperationInfo {
-                            operation_id: "create_booking_batch",
+                        let (request, info) = {
+                            let team = team.map_err(Error::InvalidRequest)?;
+                            let accept_language = accept_language
+                                .map_err(Error::InvalidRequest)?;
+                            let idempotency_key = idempotency_key
+                                .map_err(Error::InvalidRequest)?;
+                            let request_id = request_id.map_err(Error::InvalidRequest)?;
+                            let body = body
+                                .and_then(|v| {
+                                    types::BatchRequest::try_from(v).map_err(|e| e.to_string())
+                                })
+                                .map_err(Error::InvalidRequest)?;
+                            let url = client
+                                .inner
+                                .url(
+                                    format_args!(
+                                        "/team/{}/booking-batches", crate ::runtime::PathSegment(&
+                                        team)
+                                    ),
+                                );
+                            let mut header_map = ::reqwest::header::HeaderMap::new();
+                            if let Some(value) = accept_language {
+                                header_map
+                                    .append("Accept-Language", value.to_string().try_into()?);
+                            }
+                            if let Some(value) = idempotency_key {
+                                header_map
+                                    .append("Idempotency-Key", value.to_string().try_into()?);
+                            }
+                            if let Some(value) = request_id {
+                                header_map
+                                    .append("Request-ID", value.to_string().try_into()?);
+                            }
+                            #[allow(unused_mut)]
+                            let mut request = client
+                                .client
+                                .post(url)
+                                .header(
+                                    ::reqwest::header::ACCEPT,
+                                    ::reqwest::header::HeaderValue::from_static(
+                                        "application/json",
+                                    ),
+                                )
+                                .json(&body)
+                                .headers(header_map)
+                                .build()?;
+                            let info = OperationInfo {
+                                operation_id: "create_booking_batch",
+                            };
+                            client.inner.prepare(&mut request);
+                            (request, info)
                         };
-                        client.inner.prepare(&mut request);
-                        let result = client
-                            .inner
+                        let result = call
                             .execute(&client.client, request, info.operation_id)
                             .await;
                         let response = result?;
@@ -5674,50 +5684,55 @@ pub mod builder {
         > {
             let Self { client, team, batch, accept_language, request_id } = self;
             Box::pin(async move {
-                let call = client.for_call();
-                let client = &call;
-                call.finish_call({
+                let call = client.inner.for_call();
+                call.finish({
                     let sent: Result<reqwest::Response, Error<types::Problem>> = async {
-                        let team = team.map_err(Error::InvalidRequest)?;
-                        let batch = batch
-                            .map_err(|e| Error::InvalidRequest(
-                                crate::runtime::unset_field(e, "batch was not initialized"),
-                            ))?;
-                        let accept_language = accept_language
-                            .map_err(Error::InvalidRequest)?;
-                        let request_id = request_id.map_err(Error::InvalidRequest)?;
-                        let url = format!(
-                            "{}/team/{}/booking-batches/{}", client.baseurl, crate
-                            ::runtime::PathSegment(& team), crate
-                            ::runtime::PathSegment(& batch),
-                        );
-                        let mut header_map = ::reqwest::header::HeaderMap::new();
-                        if let Some(value) = accept_language {
-                            header_map
-                                .append("Accept-Language", value.to_string().try_into()?);
-                        }
-                        if let Some(value) = request_id {
-                            header_map
-                                .append("Request-ID", value.to_string().try_into()?);
-                        }
-                        #[allow(unused_mut)]
-                        let mut request = client
-                            .client
-                            .get(url)
-                            .header(
-                                ::reqwest::header::ACCEPT,
-                                ::reqwest::header::HeaderValue::from_static(
-                                    "application/json",
-                                ),
-                            )
-                            .headers(header_map)
-                            .build()?;
-                        let info = OperationInfo {
-                            operation_id: "get_booking_batch",
+                        let (request, info) = {
+                            let team = team.map_err(Error::InvalidRequest)?;
+                            let batch = batch
+                                .map_err(|e| Error::InvalidRequest(
+                                    crate::runtime::unset_field(e, "batch was not initialized"),
+                                ))?;
+                            let accept_language = accept_language
+                                .map_err(Error::InvalidRequest)?;
+                            let request_id = request_id.map_err(Error::InvalidRequest)?;
+                            let url = client
+                                .inner
+                                .url(
+                                    format_args!(
+                                        "/team/{}/booking-batches/{}", crate
+                                        ::runtime::PathSegment(& team), crate
+                                        ::runtime::PathSegment(& batch)
+                                    ),
+                                );
+                            let mut header_map = ::reqwest::header::HeaderMap::new();
+                            if let Some(value) = accept_language {
+                                header_map
+                                    .append("Accept-Language", value.to_string().try_into()?);
+                            }
+                            if let Some(value) = request_id {
+                                header_map
+                                    .append("Request-ID", value.to_string().try_into()?);
+                            }
+                            #[allow(unused_mut)]
+                            let mut request = client
+                                .client
+                                .get(url)
+                                .header(
+                                    ::reqwest::header::ACCEPT,
+                                    ::reqwest::header::HeaderValue::from_static(
+                                        "application/json",
+                                    ),
+                                )
+                                .headers(header_map)
+                                .build()?;
+                            let info = OperationInfo {
+                                operation_id: "get_booking_batch",
+                            };
+                            client.inner.prepare(&mut request);
+                            (request, info)
                         };
-                        client.inner.prepare(&mut request);
-                        let result = client
-                            .inner
+                        let result = call
                             .execute(&client.client, request, info.operation_id)
                             .await;
                         let response = result?;
@@ -5850,56 +5865,61 @@ pub mod builder {
                 request_id,
             } = self;
             Box::pin(async move {
-                let call = client.for_call();
-                let client = &call;
-                call.finish_call({
+                let call = client.inner.for_call();
+                call.finish({
                     let sent: Result<reqwest::Response, Error<types::Problem>> = async {
-                        let team = team.map_err(Error::InvalidRequest)?;
-                        let batch = batch
-                            .map_err(|e| Error::InvalidRequest(
-                                crate::runtime::unset_field(e, "batch was not initialized"),
-                            ))?;
-                        let accept_language = accept_language
-                            .map_err(Error::InvalidRequest)?;
-                        let idempotency_key = idempotency_key
-                            .map_err(Error::InvalidRequest)?;
-                        let request_id = request_id.map_err(Error::InvalidRequest)?;
-                        let url = format!(
-                            "{}/team/{}/booking-batches/{}/dispatch", client.baseurl,
-                            crate ::runtime::PathSegment(& team), crate
-                            ::runtime::PathSegment(& batch),
-                        );
-                        let mut header_map = ::reqwest::header::HeaderMap::new();
-                        if let Some(value) = accept_language {
-                            header_map
-                                .append("Accept-Language", value.to_string().try_into()?);
-                        }
-                        if let Some(value) = idempotency_key {
-                            header_map
-                                .append("Idempotency-Key", value.to_string().try_into()?);
-                        }
-                        if let Some(value) = request_id {
-                            header_map
-                                .append("Request-ID", value.to_string().try_into()?);
-                        }
-                        #[allow(unused_mut)]
-                        let mut request = client
-                            .client
-                            .post(url)
-                            .header(
-                                ::reqwest::header::ACCEPT,
-                                ::reqwest::header::HeaderValue::from_static(
-                                    "application/json",
-                                ),
-                            )
-                            .headers(header_map)
-                            .build()?;
-                        let info = OperationInfo {
-                            operation_id: "dispatch_booking_batch",
+                        let (request, info) = {
+                            let team = team.map_err(Error::InvalidRequest)?;
+                            let batch = batch
+                                .map_err(|e| Error::InvalidRequest(
+                                    crate::runtime::unset_field(e, "batch was not initialized"),
+                                ))?;
+                            let accept_language = accept_language
+                                .map_err(Error::InvalidRequest)?;
+                            let idempotency_key = idempotency_key
+                                .map_err(Error::InvalidRequest)?;
+                            let request_id = request_id.map_err(Error::InvalidRequest)?;
+                            let url = client
+                                .inner
+                                .url(
+                                    format_args!(
+                                        "/team/{}/booking-batches/{}/dispatch", crate
+                                        ::runtime::PathSegment(& team), crate
+                                        ::runtime::PathSegment(& batch)
+                                    ),
+                                );
+                            let mut header_map = ::reqwest::header::HeaderMap::new();
+                            if let Some(value) = accept_language {
+                                header_map
+                                    .append("Accept-Language", value.to_string().try_into()?);
+                            }
+                            if let Some(value) = idempotency_key {
+                                header_map
+                                    .append("Idempotency-Key", value.to_string().try_into()?);
+                            }
+                            if let Some(value) = request_id {
+                                header_map
+                                    .append("Request-ID", value.to_string().try_into()?);
+                            }
+                            #[allow(unused_mut)]
+                            let mut request = client
+                                .client
+                                .post(url)
+                                .header(
+                                    ::reqwest::header::ACCEPT,
+                                    ::reqwest::header::HeaderValue::from_static(
+                                        "application/json",
+                                    ),
+                                )
+                                .headers(header_map)
+                                .build()?;
+                            let info = OperationInfo {
+                                operation_id: "dispatch_booking_batch",
+                            };
+                            client.inner.prepare(&mut request);
+                            (request, info)
                         };
-                        client.inner.prepare(&mut request);
-                        let result = client
-                            .inner
+                        let result = call
                             .execute(&client.client, request, info.operation_id)
                             .await;
                         let response = result?;
@@ -6064,63 +6084,68 @@ pub mod builder {
                 body,
             } = self;
             Box::pin(async move {
-                let call = client.for_call();
-                let client = &call;
-                call.finish_call({
+                let call = client.inner.for_call();
+                call.finish({
                     let sent: Result<reqwest::Response, Error<types::Problem>> = async {
-                        let team = team.map_err(Error::InvalidRequest)?;
-                        let batch = batch
-                            .map_err(|e| Error::InvalidRequest(
-                                crate::runtime::unset_field(e, "batch was not initialized"),
-                            ))?;
-                        let accept_language = accept_language
-                            .map_err(Error::InvalidRequest)?;
-                        let idempotency_key = idempotency_key
-                            .map_err(Error::InvalidRequest)?;
-                        let request_id = request_id.map_err(Error::InvalidRequest)?;
-                        let body = body
-                            .and_then(|v| {
-                                types::BatchShipmentsRequest::try_from(v)
-                                    .map_err(|e| e.to_string())
-                            })
-                            .map_err(Error::InvalidRequest)?;
-                        let url = format!(
-                            "{}/team/{}/booking-batches/{}/shipments", client.baseurl,
-                            crate ::runtime::PathSegment(& team), crate
-                            ::runtime::PathSegment(& batch),
-                        );
-                        let mut header_map = ::reqwest::header::HeaderMap::new();
-                        if let Some(value) = accept_language {
-                            header_map
-                                .append("Accept-Language", value.to_string().try_into()?);
-                        }
-                        if let Some(value) = idempotency_key {
-                            header_map
-                                .append("Idempotency-Key", value.to_string().try_into()?);
-                        }
-                        if let Some(value) = request_id {
-                            header_map
-                                .append("Request-ID", value.to_string().try_into()?);
-                        }
-                        #[allow(unused_mut)]
-                        let mut request = client
-                            .client
-                            .post(url)
-                            .header(
-                                ::reqwest::header::ACCEPT,
-                                ::reqwest::header::HeaderValue::from_static(
-                                    "application/json",
-                                ),
-                            )
-                            .json(&body)
-                            .headers(header_map)
-                            .build()?;
-                        let info = OperationInfo {
-                            operation_id: "add_booking_batch_shipments",
+                        let (request, info) = {
+                            let team = team.map_err(Error::InvalidRequest)?;
+                            let batch = batch
+                                .map_err(|e| Error::InvalidRequest(
+                                    crate::runtime::unset_field(e, "batch was not initialized"),
+                                ))?;
+                            let accept_language = accept_language
+                                .map_err(Error::InvalidRequest)?;
+                            let idempotency_key = idempotency_key
+                                .map_err(Error::InvalidRequest)?;
+                            let request_id = request_id.map_err(Error::InvalidRequest)?;
+                            let body = body
+                                .and_then(|v| {
+                                    types::BatchShipmentsRequest::try_from(v)
+                                        .map_err(|e| e.to_string())
+                                })
+                                .map_err(Error::InvalidRequest)?;
+                            let url = client
+                                .inner
+                                .url(
+                                    format_args!(
+                                        "/team/{}/booking-batches/{}/shipments", crate
+                                        ::runtime::PathSegment(& team), crate
+                                        ::runtime::PathSegment(& batch)
+                                    ),
+                                );
+                            let mut header_map = ::reqwest::header::HeaderMap::new();
+                            if let Some(value) = accept_language {
+                                header_map
+                                    .append("Accept-Language", value.to_string().try_into()?);
+                            }
+                            if let Some(value) = idempotency_key {
+                                header_map
+                                    .append("Idempotency-Key", value.to_string().try_into()?);
+                            }
+                            if let Some(value) = request_id {
+                                header_map
+                                    .append("Request-ID", value.to_string().try_into()?);
+                            }
+                            #[allow(unused_mut)]
+                            let mut request = client
+                                .client
+                                .post(url)
+                                .header(
+                                    ::reqwest::header::ACCEPT,
+                                    ::reqwest::header::HeaderValue::from_static(
+                                        "application/json",
+                                    ),
+                                )
+                                .json(&body)
+                                .headers(header_map)
+                                .build()?;
+                            let info = OperationInfo {
+                                operation_id: "add_booking_batch_shipments",
+                            };
+                            client.inner.prepare(&mut request);
+                            (request, info)
                         };
-                        client.inner.prepare(&mut request);
-                        let result = client
-                            .inner
+                        let result = call
                             .execute(&client.client, request, info.operation_id)
                             .await;
                         let response = result?;
@@ -6230,53 +6255,57 @@ pub mod builder {
         > {
             let Self { client, team, operation, accept_language, request_id } = self;
             Box::pin(async move {
-                let call = client.for_call();
-                let client = &call;
-                call.finish_call({
+                let call = client.inner.for_call();
+                call.finish({
                     let sent: Result<reqwest::Response, Error<types::Problem>> = async {
-                        let team = team.map_err(Error::InvalidRequest)?;
-                        let operation = operation
-                            .map_err(|e| Error::InvalidRequest(
-                                crate::runtime::unset_field(
-                                    e,
-                                    "operation was not initialized",
-                                ),
-                            ))?;
-                        let accept_language = accept_language
-                            .map_err(Error::InvalidRequest)?;
-                        let request_id = request_id.map_err(Error::InvalidRequest)?;
-                        let url = format!(
-                            "{}/team/{}/operations/{}", client.baseurl, crate
-                            ::runtime::PathSegment(& team), crate
-                            ::runtime::PathSegment(& operation),
-                        );
-                        let mut header_map = ::reqwest::header::HeaderMap::new();
-                        if let Some(value) = accept_language {
-                            header_map
-                                .append("Accept-Language", value.to_string().try_into()?);
-                        }
-                        if let Some(value) = request_id {
-                            header_map
-                                .append("Request-ID", value.to_string().try_into()?);
-                        }
-                        #[allow(unused_mut)]
-                        let mut request = client
-                            .client
-                            .get(url)
-                            .header(
-                                ::reqwest::header::ACCEPT,
-                                ::reqwest::header::HeaderValue::from_static(
-                                    "application/json",
-                                ),
-                            )
-                            .headers(header_map)
-                            .build()?;
-                        let info = OperationInfo {
-                            operation_id: "get_operation",
+                        let (request, info) = {
+                            let team = team.map_err(Error::InvalidRequest)?;
+                            let operation = operation
+                                .map_err(|e| Error::InvalidRequest(
+                                    crate::runtime::unset_field(
+                                        e,
+                                        "operation was not initialized",
+                                    ),
+                                ))?;
+                            let accept_language = accept_language
+                                .map_err(Error::InvalidRequest)?;
+                            let request_id = request_id.map_err(Error::InvalidRequest)?;
+                            let url = client
+                                .inner
+                                .url(
+                                    format_args!(
+                                        "/team/{}/operations/{}", crate ::runtime::PathSegment(&
+                                        team), crate ::runtime::PathSegment(& operation)
+                                    ),
+                                );
+                            let mut header_map = ::reqwest::header::HeaderMap::new();
+                            if let Some(value) = accept_language {
+                                header_map
+                                    .append("Accept-Language", value.to_string().try_into()?);
+                            }
+                            if let Some(value) = request_id {
+                                header_map
+                                    .append("Request-ID", value.to_string().try_into()?);
+                            }
+                            #[allow(unused_mut)]
+                            let mut request = client
+                                .client
+                                .get(url)
+                                .header(
+                                    ::reqwest::header::ACCEPT,
+                                    ::reqwest::header::HeaderValue::from_static(
+                                        "application/json",
+                                    ),
+                                )
+                                .headers(header_map)
+                                .build()?;
+                            let info = OperationInfo {
+                                operation_id: "get_operation",
+                            };
+                            client.inner.prepare(&mut request);
+                            (request, info)
                         };
-                        client.inner.prepare(&mut request);
-                        let result = client
-                            .inner
+                        let result = call
                             .execute(&client.client, request, info.operation_id)
                             .await;
                         let response = result?;
@@ -6422,57 +6451,61 @@ pub mod builder {
                 body,
             } = self;
             Box::pin(async move {
-                let call = client.for_call();
-                let client = &call;
-                call.finish_call({
+                let call = client.inner.for_call();
+                call.finish({
                     let sent: Result<reqwest::Response, Error<types::Problem>> = async {
-                        let team = team.map_err(Error::InvalidRequest)?;
-                        let accept_language = accept_language
-                            .map_err(Error::InvalidRequest)?;
-                        let idempotency_key = idempotency_key
-                            .map_err(Error::InvalidRequest)?;
-                        let request_id = request_id.map_err(Error::InvalidRequest)?;
-                        let body = body
-                            .and_then(|v| {
-                                types::RateRequest::try_from(v).map_err(|e| e.to_string())
-                            })
-                            .map_err(Error::InvalidRequest)?;
-                        let url = format!(
-                            "{}/team/{}/rates", client.baseurl, crate
-                            ::runtime::PathSegment(& team),
-                        );
-                        let mut header_map = ::reqwest::header::HeaderMap::new();
-                        if let Some(value) = accept_language {
-                            header_map
-                                .append("Accept-Language", value.to_string().try_into()?);
-                        }
-                        if let Some(value) = idempotency_key {
-                            header_map
-                                .append("Idempotency-Key", value.to_string().try_into()?);
-                        }
-                        if let Some(value) = request_id {
-                            header_map
-                                .append("Request-ID", value.to_string().try_into()?);
-                        }
-                        #[allow(unused_mut)]
-                        let mut request = client
-                            .client
-                            .post(url)
-                            .header(
-                                ::reqwest::header::ACCEPT,
-                                ::reqwest::header::HeaderValue::from_static(
-                                    "application/json",
-                                ),
-                            )
-                            .json(&body)
-                            .headers(header_map)
-                            .build()?;
-                        let info = OperationInfo {
-                            operation_id: "get_rates",
+                        let (request, info) = {
+                            let team = team.map_err(Error::InvalidRequest)?;
+                            let accept_language = accept_language
+                                .map_err(Error::InvalidRequest)?;
+                            let idempotency_key = idempotency_key
+                                .map_err(Error::InvalidRequest)?;
+                            let request_id = request_id.map_err(Error::InvalidRequest)?;
+                            let body = body
+                                .and_then(|v| {
+                                    types::RateRequest::try_from(v).map_err(|e| e.to_string())
+                                })
+                                .map_err(Error::InvalidRequest)?;
+                            let url = client
+                                .inner
+                                .url(
+                                    format_args!(
+                                        "/team/{}/rates", crate ::runtime::PathSegment(& team)
+                                    ),
+                                );
+                            let mut header_map = ::reqwest::header::HeaderMap::new();
+                            if let Some(value) = accept_language {
+                                header_map
+                                    .append("Accept-Language", value.to_string().try_into()?);
+                            }
+                            if let Some(value) = idempotency_key {
+                                header_map
+                                    .append("Idempotency-Key", value.to_string().try_into()?);
+                            }
+                            if let Some(value) = request_id {
+                                header_map
+                                    .append("Request-ID", value.to_string().try_into()?);
+                            }
+                            #[allow(unused_mut)]
+                            let mut request = client
+                                .client
+                                .post(url)
+                                .header(
+                                    ::reqwest::header::ACCEPT,
+                                    ::reqwest::header::HeaderValue::from_static(
+                                        "application/json",
+                                    ),
+                                )
+                                .json(&body)
+                                .headers(header_map)
+                                .build()?;
+                            let info = OperationInfo {
+                                operation_id: "get_rates",
+                            };
+                            client.inner.prepare(&mut request);
+                            (request, info)
                         };
-                        client.inner.prepare(&mut request);
-                        let result = client
-                            .inner
+                        let result = call
                             .execute(&client.client, request, info.operation_id)
                             .await;
                         let response = result?;
@@ -6566,45 +6599,50 @@ pub mod builder {
         > {
             let Self { client, team, accept_language, request_id } = self;
             Box::pin(async move {
-                let call = client.for_call();
-                let client = &call;
-                call.finish_call({
+                let call = client.inner.for_call();
+                call.finish({
                     let sent: Result<reqwest::Response, Error<types::Problem>> = async {
-                        let team = team.map_err(Error::InvalidRequest)?;
-                        let accept_language = accept_language
-                            .map_err(Error::InvalidRequest)?;
-                        let request_id = request_id.map_err(Error::InvalidRequest)?;
-                        let url = format!(
-                            "{}/team/{}/routing/services", client.baseurl, crate
-                            ::runtime::PathSegment(& team),
-                        );
-                        let mut header_map = ::reqwest::header::HeaderMap::new();
-                        if let Some(value) = accept_language {
-                            header_map
-                                .append("Accept-Language", value.to_string().try_into()?);
-                        }
-                        if let Some(value) = request_id {
-                            header_map
-                                .append("Request-ID", value.to_string().try_into()?);
-                        }
-                        #[allow(unused_mut)]
-                        let mut request = client
-                            .client
-                            .get(url)
-                            .header(
-                                ::reqwest::header::ACCEPT,
-                                ::reqwest::header::HeaderValue::from_static(
-                                    "application/json",
-                                ),
-                            )
-                            .headers(header_map)
-                            .build()?;
-                        let info = OperationInfo {
-                            operation_id: "list_services",
+                        let (request, info) = {
+                            let team = team.map_err(Error::InvalidRequest)?;
+                            let accept_language = accept_language
+                                .map_err(Error::InvalidRequest)?;
+                            let request_id = request_id.map_err(Error::InvalidRequest)?;
+                            let url = client
+                                .inner
+                                .url(
+                                    format_args!(
+                                        "/team/{}/routing/services", crate ::runtime::PathSegment(&
+                                        team)
+                                    ),
+                                );
+                            let mut header_map = ::reqwest::header::HeaderMap::new();
+                            if let Some(value) = accept_language {
+                                header_map
+                                    .append("Accept-Language", value.to_string().try_into()?);
+                            }
+                            if let Some(value) = request_id {
+                                header_map
+                                    .append("Request-ID", value.to_string().try_into()?);
+                            }
+                            #[allow(unused_mut)]
+                            let mut request = client
+                                .client
+                                .get(url)
+                                .header(
+                                    ::reqwest::header::ACCEPT,
+                                    ::reqwest::header::HeaderValue::from_static(
+                                        "application/json",
+                                    ),
+                                )
+                                .headers(header_map)
+                                .build()?;
+                            let info = OperationInfo {
+                                operation_id: "list_services",
+                            };
+                            client.inner.prepare(&mut request);
+                            (request, info)
                         };
-                        client.inner.prepare(&mut request);
-                        let result = client
-                            .inner
+                        let result = call
                             .execute(&client.client, request, info.operation_id)
                             .await;
                         let response = result?;
@@ -6779,72 +6817,78 @@ pub mod builder {
                 request_id,
             } = self;
             Box::pin(async move {
-                let call = client.for_call();
-                let client = &call;
-                call.finish_call({
+                let call = client.inner.for_call();
+                call.finish({
                     let sent: Result<reqwest::Response, Error<types::Problem>> = async {
-                        let team = team.map_err(Error::InvalidRequest)?;
-                        let carrier = carrier
-                            .map_err(|e| Error::InvalidRequest(
-                                crate::runtime::unset_field(
-                                    e,
-                                    "carrier was not initialized",
-                                ),
-                            ))?;
-                        let country = country.map_err(Error::InvalidRequest)?;
-                        let page = page.map_err(Error::InvalidRequest)?;
-                        let per_page = per_page.map_err(Error::InvalidRequest)?;
-                        let postal_code = postal_code.map_err(Error::InvalidRequest)?;
-                        let accept_language = accept_language
-                            .map_err(Error::InvalidRequest)?;
-                        let request_id = request_id.map_err(Error::InvalidRequest)?;
-                        let url = format!(
-                            "{}/team/{}/service-points", client.baseurl, crate
-                            ::runtime::PathSegment(& team),
-                        );
-                        let mut header_map = ::reqwest::header::HeaderMap::new();
-                        if let Some(value) = accept_language {
-                            header_map
-                                .append("Accept-Language", value.to_string().try_into()?);
-                        }
-                        if let Some(value) = request_id {
-                            header_map
-                                .append("Request-ID", value.to_string().try_into()?);
-                        }
-                        #[allow(unused_mut)]
-                        let mut request = client
-                            .client
-                            .get(url)
-                            .header(
-                                ::reqwest::header::ACCEPT,
-                                ::reqwest::header::HeaderValue::from_static(
-                                    "application/json",
-                                ),
-                            )
-                            .query(
-                                &progenitor_client::QueryParam::new("carrier", &carrier),
-                            )
-                            .query(
-                                &progenitor_client::QueryParam::new("country", &country),
-                            )
-                            .query(&progenitor_client::QueryParam::new("page", &page))
-                            .query(
-                                &progenitor_client::QueryParam::new("per_page", &per_page),
-                            )
-                            .query(
-                                &progenitor_client::QueryParam::new(
-                                    "postal_code",
-                                    &postal_code,
-                                ),
-                            )
-                            .headers(header_map)
-                            .build()?;
-                        let info = OperationInfo {
-                            operation_id: "list_service_points",
+                        let (request, info) = {
+                            let team = team.map_err(Error::InvalidRequest)?;
+                            let carrier = carrier
+                                .map_err(|e| Error::InvalidRequest(
+                                    crate::runtime::unset_field(
+                                        e,
+                                        "carrier was not initialized",
+                                    ),
+                                ))?;
+                            let country = country.map_err(Error::InvalidRequest)?;
+                            let page = page.map_err(Error::InvalidRequest)?;
+                            let per_page = per_page.map_err(Error::InvalidRequest)?;
+                            let postal_code = postal_code
+                                .map_err(Error::InvalidRequest)?;
+                            let accept_language = accept_language
+                                .map_err(Error::InvalidRequest)?;
+                            let request_id = request_id.map_err(Error::InvalidRequest)?;
+                            let url = client
+                                .inner
+                                .url(
+                                    format_args!(
+                                        "/team/{}/service-points", crate ::runtime::PathSegment(&
+                                        team)
+                                    ),
+                                );
+                            let mut header_map = ::reqwest::header::HeaderMap::new();
+                            if let Some(value) = accept_language {
+                                header_map
+                                    .append("Accept-Language", value.to_string().try_into()?);
+                            }
+                            if let Some(value) = request_id {
+                                header_map
+                                    .append("Request-ID", value.to_string().try_into()?);
+                            }
+                            #[allow(unused_mut)]
+                            let mut request = client
+                                .client
+                                .get(url)
+                                .header(
+                                    ::reqwest::header::ACCEPT,
+                                    ::reqwest::header::HeaderValue::from_static(
+                                        "application/json",
+                                    ),
+                                )
+                                .query(
+                                    &progenitor_client::QueryParam::new("carrier", &carrier),
+                                )
+                                .query(
+                                    &progenitor_client::QueryParam::new("country", &country),
+                                )
+                                .query(&progenitor_client::QueryParam::new("page", &page))
+                                .query(
+                                    &progenitor_client::QueryParam::new("per_page", &per_page),
+                                )
+                                .query(
+                                    &progenitor_client::QueryParam::new(
+                                        "postal_code",
+                                        &postal_code,
+                                    ),
+                                )
+                                .headers(header_map)
+                                .build()?;
+                            let info = OperationInfo {
+                                operation_id: "list_service_points",
+                            };
+                            client.inner.prepare(&mut request);
+                            (request, info)
                         };
-                        client.inner.prepare(&mut request);
-                        let result = client
-                            .inner
+                        let result = call
                             .execute(&client.client, request, info.operation_id)
                             .await;
                         let response = result?;
@@ -6987,66 +7031,71 @@ pub mod builder {
                 request_id,
             } = self;
             Box::pin(async move {
-                let call = client.for_call();
-                let client = &call;
-                call.finish_call({
+                let call = client.inner.for_call();
+                call.finish({
                     let sent: Result<reqwest::Response, Error<types::Problem>> = async {
-                        let team = team.map_err(Error::InvalidRequest)?;
-                        let carrier = carrier
-                            .map_err(|e| Error::InvalidRequest(
-                                crate::runtime::unset_field(
-                                    e,
-                                    "carrier was not initialized",
-                                ),
-                            ))?;
-                        let country = country
-                            .map_err(|e| Error::InvalidRequest(
-                                crate::runtime::unset_field(
-                                    e,
-                                    "country was not initialized",
-                                ),
-                            ))?;
-                        let code = code
-                            .map_err(|e| Error::InvalidRequest(
-                                crate::runtime::unset_field(e, "code was not initialized"),
-                            ))?;
-                        let accept_language = accept_language
-                            .map_err(Error::InvalidRequest)?;
-                        let request_id = request_id.map_err(Error::InvalidRequest)?;
-                        let url = format!(
-                            "{}/team/{}/service-points/{}/{}/{}", client.baseurl, crate
-                            ::runtime::PathSegment(& team), crate
-                            ::runtime::PathSegment(& carrier), crate
-                            ::runtime::PathSegment(& country), crate
-                            ::runtime::PathSegment(& code),
-                        );
-                        let mut header_map = ::reqwest::header::HeaderMap::new();
-                        if let Some(value) = accept_language {
-                            header_map
-                                .append("Accept-Language", value.to_string().try_into()?);
-                        }
-                        if let Some(value) = request_id {
-                            header_map
-                                .append("Request-ID", value.to_string().try_into()?);
-                        }
-                        #[allow(unused_mut)]
-                        let mut request = client
-                            .client
-                            .get(url)
-                            .header(
-                                ::reqwest::header::ACCEPT,
-                                ::reqwest::header::HeaderValue::from_static(
-                                    "application/json",
-                                ),
-                            )
-                            .headers(header_map)
-                            .build()?;
-                        let info = OperationInfo {
-                            operation_id: "get_service_point_by_carrier_code",
+                        let (request, info) = {
+                            let team = team.map_err(Error::InvalidRequest)?;
+                            let carrier = carrier
+                                .map_err(|e| Error::InvalidRequest(
+                                    crate::runtime::unset_field(
+                                        e,
+                                        "carrier was not initialized",
+                                    ),
+                                ))?;
+                            let country = country
+                                .map_err(|e| Error::InvalidRequest(
+                                    crate::runtime::unset_field(
+                                        e,
+                                        "country was not initialized",
+                                    ),
+                                ))?;
+                            let code = code
+                                .map_err(|e| Error::InvalidRequest(
+                                    crate::runtime::unset_field(e, "code was not initialized"),
+                                ))?;
+                            let accept_language = accept_language
+                                .map_err(Error::InvalidRequest)?;
+                            let request_id = request_id.map_err(Error::InvalidRequest)?;
+                            let url = client
+                                .inner
+                                .url(
+                                    format_args!(
+                                        "/team/{}/service-points/{}/{}/{}", crate
+                                        ::runtime::PathSegment(& team), crate
+                                        ::runtime::PathSegment(& carrier), crate
+                                        ::runtime::PathSegment(& country), crate
+                                        ::runtime::PathSegment(& code)
+                                    ),
+                                );
+                            let mut header_map = ::reqwest::header::HeaderMap::new();
+                            if let Some(value) = accept_language {
+                                header_map
+                                    .append("Accept-Language", value.to_string().try_into()?);
+                            }
+                            if let Some(value) = request_id {
+                                header_map
+                                    .append("Request-ID", value.to_string().try_into()?);
+                            }
+                            #[allow(unused_mut)]
+                            let mut request = client
+                                .client
+                                .get(url)
+                                .header(
+                                    ::reqwest::header::ACCEPT,
+                                    ::reqwest::header::HeaderValue::from_static(
+                                        "application/json",
+                                    ),
+                                )
+                                .headers(header_map)
+                                .build()?;
+                            let info = OperationInfo {
+                                operation_id: "get_service_point_by_carrier_code",
+                            };
+                            client.inner.prepare(&mut request);
+                            (request, info)
                         };
-                        client.inner.prepare(&mut request);
-                        let result = client
-                            .inner
+                        let result = call
                             .execute(&client.client, request, info.operation_id)
                             .await;
                         let response = result?;
@@ -7155,53 +7204,57 @@ pub mod builder {
         > {
             let Self { client, team, service_point, accept_language, request_id } = self;
             Box::pin(async move {
-                let call = client.for_call();
-                let client = &call;
-                call.finish_call({
+                let call = client.inner.for_call();
+                call.finish({
                     let sent: Result<reqwest::Response, Error<types::Problem>> = async {
-                        let team = team.map_err(Error::InvalidRequest)?;
-                        let service_point = service_point
-                            .map_err(|e| Error::InvalidRequest(
-                                crate::runtime::unset_field(
-                                    e,
-                                    "service_point was not initialized",
-                                ),
-                            ))?;
-                        let accept_language = accept_language
-                            .map_err(Error::InvalidRequest)?;
-                        let request_id = request_id.map_err(Error::InvalidRequest)?;
-                        let url = format!(
-                            "{}/team/{}/service-points/{}", client.baseurl, crate
-                            ::runtime::PathSegment(& team), crate
-                            ::runtime::PathSegment(& service_point),
-                        );
-                        let mut header_map = ::reqwest::header::HeaderMap::new();
-                        if let Some(value) = accept_language {
-                            header_map
-                                .append("Accept-Language", value.to_string().try_into()?);
-                        }
-                        if let Some(value) = request_id {
-                            header_map
-                                .append("Request-ID", value.to_string().try_into()?);
-                        }
-                        #[allow(unused_mut)]
-                        let mut request = client
-                            .client
-                            .get(url)
-                            .header(
-                                ::reqwest::header::ACCEPT,
-                                ::reqwest::header::HeaderValue::from_static(
-                                    "application/json",
-                                ),
-                            )
-                            .headers(header_map)
-                            .build()?;
-                        let info = OperationInfo {
-                            operation_id: "get_service_point",
+                        let (request, info) = {
+                            let team = team.map_err(Error::InvalidRequest)?;
+                            let service_point = service_point
+                                .map_err(|e| Error::InvalidRequest(
+                                    crate::runtime::unset_field(
+                                        e,
+                                        "service_point was not initialized",
+                                    ),
+                                ))?;
+                            let accept_language = accept_language
+                                .map_err(Error::InvalidRequest)?;
+                            let request_id = request_id.map_err(Error::InvalidRequest)?;
+                            let url = client
+                                .inner
+                                .url(
+                                    format_args!(
+                                        "/team/{}/service-points/{}", crate ::runtime::PathSegment(&
+                                        team), crate ::runtime::PathSegment(& service_point)
+                                    ),
+                                );
+                            let mut header_map = ::reqwest::header::HeaderMap::new();
+                            if let Some(value) = accept_language {
+                                header_map
+                                    .append("Accept-Language", value.to_string().try_into()?);
+                            }
+                            if let Some(value) = request_id {
+                                header_map
+                                    .append("Request-ID", value.to_string().try_into()?);
+                            }
+                            #[allow(unused_mut)]
+                            let mut request = client
+                                .client
+                                .get(url)
+                                .header(
+                                    ::reqwest::header::ACCEPT,
+                                    ::reqwest::header::HeaderValue::from_static(
+                                        "application/json",
+                                    ),
+                                )
+                                .headers(header_map)
+                                .build()?;
+                            let info = OperationInfo {
+                                operation_id: "get_service_point",
+                            };
+                            client.inner.prepare(&mut request);
+                            (request, info)
                         };
-                        client.inner.prepare(&mut request);
-                        let result = client
-                            .inner
+                        let result = call
                             .execute(&client.client, request, info.operation_id)
                             .await;
                         let response = result?;
@@ -7325,51 +7378,55 @@ pub mod builder {
         > {
             let Self { client, team, page, per_page, accept_language, request_id } = self;
             Box::pin(async move {
-                let call = client.for_call();
-                let client = &call;
-                call.finish_call({
+                let call = client.inner.for_call();
+                call.finish({
                     let sent: Result<reqwest::Response, Error<types::Problem>> = async {
-                        let team = team.map_err(Error::InvalidRequest)?;
-                        let page = page.map_err(Error::InvalidRequest)?;
-                        let per_page = per_page.map_err(Error::InvalidRequest)?;
-                        let accept_language = accept_language
-                            .map_err(Error::InvalidRequest)?;
-                        let request_id = request_id.map_err(Error::InvalidRequest)?;
-                        let url = format!(
-                            "{}/team/{}/shipments", client.baseurl, crate
-                            ::runtime::PathSegment(& team),
-                        );
-                        let mut header_map = ::reqwest::header::HeaderMap::new();
-                        if let Some(value) = accept_language {
-                            header_map
-                                .append("Accept-Language", value.to_string().try_into()?);
-                        }
-                        if let Some(value) = request_id {
-                            header_map
-                                .append("Request-ID", value.to_string().try_into()?);
-                        }
-                        #[allow(unused_mut)]
-                        let mut request = client
-                            .client
-                            .get(url)
-                            .header(
-                                ::reqwest::header::ACCEPT,
-                                ::reqwest::header::HeaderValue::from_static(
-                                    "application/json",
-                                ),
-                            )
-                            .query(&progenitor_client::QueryParam::new("page", &page))
-                            .query(
-                                &progenitor_client::QueryParam::new("per_page", &per_page),
-                            )
-                            .headers(header_map)
-                            .build()?;
-                        let info = OperationInfo {
-                            operation_id: "list_shipments",
+                        let (request, info) = {
+                            let team = team.map_err(Error::InvalidRequest)?;
+                            let page = page.map_err(Error::InvalidRequest)?;
+                            let per_page = per_page.map_err(Error::InvalidRequest)?;
+                            let accept_language = accept_language
+                                .map_err(Error::InvalidRequest)?;
+                            let request_id = request_id.map_err(Error::InvalidRequest)?;
+                            let url = client
+                                .inner
+                                .url(
+                                    format_args!(
+                                        "/team/{}/shipments", crate ::runtime::PathSegment(& team)
+                                    ),
+                                );
+                            let mut header_map = ::reqwest::header::HeaderMap::new();
+                            if let Some(value) = accept_language {
+                                header_map
+                                    .append("Accept-Language", value.to_string().try_into()?);
+                            }
+                            if let Some(value) = request_id {
+                                header_map
+                                    .append("Request-ID", value.to_string().try_into()?);
+                            }
+                            #[allow(unused_mut)]
+                            let mut request = client
+                                .client
+                                .get(url)
+                                .header(
+                                    ::reqwest::header::ACCEPT,
+                                    ::reqwest::header::HeaderValue::from_static(
+                                        "application/json",
+                                    ),
+                                )
+                                .query(&progenitor_client::QueryParam::new("page", &page))
+                                .query(
+                                    &progenitor_client::QueryParam::new("per_page", &per_page),
+                                )
+                                .headers(header_map)
+                                .build()?;
+                            let info = OperationInfo {
+                                operation_id: "list_shipments",
+                            };
+                            client.inner.prepare(&mut request);
+                            (request, info)
                         };
-                        client.inner.prepare(&mut request);
-                        let result = client
-                            .inner
+                        let result = call
                             .execute(&client.client, request, info.operation_id)
                             .await;
                         let response = result?;
@@ -7517,58 +7574,62 @@ pub mod builder {
                 body,
             } = self;
             Box::pin(async move {
-                let call = client.for_call();
-                let client = &call;
-                call.finish_call({
+                let call = client.inner.for_call();
+                call.finish({
                     let sent: Result<reqwest::Response, Error<types::Problem>> = async {
-                        let team = team.map_err(Error::InvalidRequest)?;
-                        let accept_language = accept_language
-                            .map_err(Error::InvalidRequest)?;
-                        let idempotency_key = idempotency_key
-                            .map_err(Error::InvalidRequest)?;
-                        let request_id = request_id.map_err(Error::InvalidRequest)?;
-                        let body = body
-                            .and_then(|v| {
-                                types::ShipmentRequest::try_from(v)
-                                    .map_err(|e| e.to_string())
-                            })
-                            .map_err(Error::InvalidRequest)?;
-                        let url = format!(
-                            "{}/team/{}/shipments", client.baseurl, crate
-                            ::runtime::PathSegment(& team),
-                        );
-                        let mut header_map = ::reqwest::header::HeaderMap::new();
-                        if let Some(value) = accept_language {
-                            header_map
-                                .append("Accept-Language", value.to_string().try_into()?);
-                        }
-                        if let Some(value) = idempotency_key {
-                            header_map
-                                .append("Idempotency-Key", value.to_string().try_into()?);
-                        }
-                        if let Some(value) = request_id {
-                            header_map
-                                .append("Request-ID", value.to_string().try_into()?);
-                        }
-                        #[allow(unused_mut)]
-                        let mut request = client
-                            .client
-                            .post(url)
-                            .header(
-                                ::reqwest::header::ACCEPT,
-                                ::reqwest::header::HeaderValue::from_static(
-                                    "application/json",
-                                ),
-                            )
-                            .json(&body)
-                            .headers(header_map)
-                            .build()?;
-                        let info = OperationInfo {
-                            operation_id: "create_shipment",
+                        let (request, info) = {
+                            let team = team.map_err(Error::InvalidRequest)?;
+                            let accept_language = accept_language
+                                .map_err(Error::InvalidRequest)?;
+                            let idempotency_key = idempotency_key
+                                .map_err(Error::InvalidRequest)?;
+                            let request_id = request_id.map_err(Error::InvalidRequest)?;
+                            let body = body
+                                .and_then(|v| {
+                                    types::ShipmentRequest::try_from(v)
+                                        .map_err(|e| e.to_string())
+                                })
+                                .map_err(Error::InvalidRequest)?;
+                            let url = client
+                                .inner
+                                .url(
+                                    format_args!(
+                                        "/team/{}/shipments", crate ::runtime::PathSegment(& team)
+                                    ),
+                                );
+                            let mut header_map = ::reqwest::header::HeaderMap::new();
+                            if let Some(value) = accept_language {
+                                header_map
+                                    .append("Accept-Language", value.to_string().try_into()?);
+                            }
+                            if let Some(value) = idempotency_key {
+                                header_map
+                                    .append("Idempotency-Key", value.to_string().try_into()?);
+                            }
+                            if let Some(value) = request_id {
+                                header_map
+                                    .append("Request-ID", value.to_string().try_into()?);
+                            }
+                            #[allow(unused_mut)]
+                            let mut request = client
+                                .client
+                                .post(url)
+                                .header(
+                                    ::reqwest::header::ACCEPT,
+                                    ::reqwest::header::HeaderValue::from_static(
+                                        "application/json",
+                                    ),
+                                )
+                                .json(&body)
+                                .headers(header_map)
+                                .build()?;
+                            let info = OperationInfo {
+                                operation_id: "create_shipment",
+                            };
+                            client.inner.prepare(&mut request);
+                            (request, info)
                         };
-                        client.inner.prepare(&mut request);
-                        let result = client
-                            .inner
+                        let result = call
                             .execute(&client.client, request, info.operation_id)
                             .await;
                         let response = result?;
@@ -7735,62 +7796,67 @@ pub mod builder {
                 body,
             } = self;
             Box::pin(async move {
-                let call = client.for_call();
-                let client = &call;
-                call.finish_call({
+                let call = client.inner.for_call();
+                call.finish({
                     let sent: Result<reqwest::Response, Error<types::Problem>> = async {
-                        let team = team.map_err(Error::InvalidRequest)?;
-                        let accept_language = accept_language
-                            .map_err(Error::InvalidRequest)?;
-                        let idempotency_key = idempotency_key
-                            .map_err(Error::InvalidRequest)?;
-                        let prefer = prefer.map_err(Error::InvalidRequest)?;
-                        let request_id = request_id.map_err(Error::InvalidRequest)?;
-                        let body = body
-                            .and_then(|v| {
-                                types::ShipmentRequest::try_from(v)
-                                    .map_err(|e| e.to_string())
-                            })
-                            .map_err(Error::InvalidRequest)?;
-                        let url = format!(
-                            "{}/team/{}/shipments/booking", client.baseurl, crate
-                            ::runtime::PathSegment(& team),
-                        );
-                        let mut header_map = ::reqwest::header::HeaderMap::new();
-                        if let Some(value) = accept_language {
-                            header_map
-                                .append("Accept-Language", value.to_string().try_into()?);
-                        }
-                        if let Some(value) = idempotency_key {
-                            header_map
-                                .append("Idempotency-Key", value.to_string().try_into()?);
-                        }
-                        if let Some(value) = prefer {
-                            header_map.append("Prefer", value.to_string().try_into()?);
-                        }
-                        if let Some(value) = request_id {
-                            header_map
-                                .append("Request-ID", value.to_string().try_into()?);
-                        }
-                        #[allow(unused_mut)]
-                        let mut request = client
-                            .client
-                            .post(url)
-                            .header(
-                                ::reqwest::header::ACCEPT,
-                                ::reqwest::header::HeaderValue::from_static(
-                                    "application/json",
-                                ),
-                            )
-                            .json(&body)
-                            .headers(header_map)
-                            .build()?;
-                        let info = OperationInfo {
-                            operation_id: "create_and_book_shipment",
+                        let (request, info) = {
+                            let team = team.map_err(Error::InvalidRequest)?;
+                            let accept_language = accept_language
+                                .map_err(Error::InvalidRequest)?;
+                            let idempotency_key = idempotency_key
+                                .map_err(Error::InvalidRequest)?;
+                            let prefer = prefer.map_err(Error::InvalidRequest)?;
+                            let request_id = request_id.map_err(Error::InvalidRequest)?;
+                            let body = body
+                                .and_then(|v| {
+                                    types::ShipmentRequest::try_from(v)
+                                        .map_err(|e| e.to_string())
+                                })
+                                .map_err(Error::InvalidRequest)?;
+                            let url = client
+                                .inner
+                                .url(
+                                    format_args!(
+                                        "/team/{}/shipments/booking", crate ::runtime::PathSegment(&
+                                        team)
+                                    ),
+                                );
+                            let mut header_map = ::reqwest::header::HeaderMap::new();
+                            if let Some(value) = accept_language {
+                                header_map
+                                    .append("Accept-Language", value.to_string().try_into()?);
+                            }
+                            if let Some(value) = idempotency_key {
+                                header_map
+                                    .append("Idempotency-Key", value.to_string().try_into()?);
+                            }
+                            if let Some(value) = prefer {
+                                header_map.append("Prefer", value.to_string().try_into()?);
+                            }
+                            if let Some(value) = request_id {
+                                header_map
+                                    .append("Request-ID", value.to_string().try_into()?);
+                            }
+                            #[allow(unused_mut)]
+                            let mut request = client
+                                .client
+                                .post(url)
+                                .header(
+                                    ::reqwest::header::ACCEPT,
+                                    ::reqwest::header::HeaderValue::from_static(
+                                        "application/json",
+                                    ),
+                                )
+                                .json(&body)
+                                .headers(header_map)
+                                .build()?;
+                            let info = OperationInfo {
+                                operation_id: "create_and_book_shipment",
+                            };
+                            client.inner.prepare(&mut request);
+                            (request, info)
                         };
-                        client.inner.prepare(&mut request);
-                        let result = client
-                            .inner
+                        let result = call
                             .execute(&client.client, request, info.operation_id)
                             .await;
                         let response = result?;
@@ -7932,53 +7998,57 @@ pub mod builder {
         > {
             let Self { client, team, shipment, accept_language, request_id } = self;
             Box::pin(async move {
-                let call = client.for_call();
-                let client = &call;
-                call.finish_call({
+                let call = client.inner.for_call();
+                call.finish({
                     let sent: Result<reqwest::Response, Error<types::Problem>> = async {
-                        let team = team.map_err(Error::InvalidRequest)?;
-                        let shipment = shipment
-                            .map_err(|e| Error::InvalidRequest(
-                                crate::runtime::unset_field(
-                                    e,
-                                    "shipment was not initialized",
-                                ),
-                            ))?;
-                        let accept_language = accept_language
-                            .map_err(Error::InvalidRequest)?;
-                        let request_id = request_id.map_err(Error::InvalidRequest)?;
-                        let url = format!(
-                            "{}/team/{}/shipments/{}", client.baseurl, crate
-                            ::runtime::PathSegment(& team), crate
-                            ::runtime::PathSegment(& shipment),
-                        );
-                        let mut header_map = ::reqwest::header::HeaderMap::new();
-                        if let Some(value) = accept_language {
-                            header_map
-                                .append("Accept-Language", value.to_string().try_into()?);
-                        }
-                        if let Some(value) = request_id {
-                            header_map
-                                .append("Request-ID", value.to_string().try_into()?);
-                        }
-                        #[allow(unused_mut)]
-                        let mut request = client
-                            .client
-                            .get(url)
-                            .header(
-                                ::reqwest::header::ACCEPT,
-                                ::reqwest::header::HeaderValue::from_static(
-                                    "application/json",
-                                ),
-                            )
-                            .headers(header_map)
-                            .build()?;
-                        let info = OperationInfo {
-                            operation_id: "get_shipment",
+                        let (request, info) = {
+                            let team = team.map_err(Error::InvalidRequest)?;
+                            let shipment = shipment
+                                .map_err(|e| Error::InvalidRequest(
+                                    crate::runtime::unset_field(
+                                        e,
+                                        "shipment was not initialized",
+                                    ),
+                                ))?;
+                            let accept_language = accept_language
+                                .map_err(Error::InvalidRequest)?;
+                            let request_id = request_id.map_err(Error::InvalidRequest)?;
+                            let url = client
+                                .inner
+                                .url(
+                                    format_args!(
+                                        "/team/{}/shipments/{}", crate ::runtime::PathSegment(&
+                                        team), crate ::runtime::PathSegment(& shipment)
+                                    ),
+                                );
+                            let mut header_map = ::reqwest::header::HeaderMap::new();
+                            if let Some(value) = accept_language {
+                                header_map
+                                    .append("Accept-Language", value.to_string().try_into()?);
+                            }
+                            if let Some(value) = request_id {
+                                header_map
+                                    .append("Request-ID", value.to_string().try_into()?);
+                            }
+                            #[allow(unused_mut)]
+                            let mut request = client
+                                .client
+                                .get(url)
+                                .header(
+                                    ::reqwest::header::ACCEPT,
+                                    ::reqwest::header::HeaderValue::from_static(
+                                        "application/json",
+                                    ),
+                                )
+                                .headers(header_map)
+                                .build()?;
+                            let info = OperationInfo {
+                                operation_id: "get_shipment",
+                            };
+                            client.inner.prepare(&mut request);
+                            (request, info)
                         };
-                        client.inner.prepare(&mut request);
-                        let result = client
-                            .inner
+                        let result = call
                             .execute(&client.client, request, info.operation_id)
                             .await;
                         let response = result?;
@@ -8111,59 +8181,63 @@ pub mod builder {
                 request_id,
             } = self;
             Box::pin(async move {
-                let call = client.for_call();
-                let client = &call;
-                call.finish_call({
+                let call = client.inner.for_call();
+                call.finish({
                     let sent: Result<reqwest::Response, Error<types::Problem>> = async {
-                        let team = team.map_err(Error::InvalidRequest)?;
-                        let shipment = shipment
-                            .map_err(|e| Error::InvalidRequest(
-                                crate::runtime::unset_field(
-                                    e,
-                                    "shipment was not initialized",
-                                ),
-                            ))?;
-                        let accept_language = accept_language
-                            .map_err(Error::InvalidRequest)?;
-                        let idempotency_key = idempotency_key
-                            .map_err(Error::InvalidRequest)?;
-                        let request_id = request_id.map_err(Error::InvalidRequest)?;
-                        let url = format!(
-                            "{}/team/{}/shipments/{}", client.baseurl, crate
-                            ::runtime::PathSegment(& team), crate
-                            ::runtime::PathSegment(& shipment),
-                        );
-                        let mut header_map = ::reqwest::header::HeaderMap::new();
-                        if let Some(value) = accept_language {
-                            header_map
-                                .append("Accept-Language", value.to_string().try_into()?);
-                        }
-                        if let Some(value) = idempotency_key {
-                            header_map
-                                .append("Idempotency-Key", value.to_string().try_into()?);
-                        }
-                        if let Some(value) = request_id {
-                            header_map
-                                .append("Request-ID", value.to_string().try_into()?);
-                        }
-                        #[allow(unused_mut)]
-                        let mut request = client
-                            .client
-                            .delete(url)
-                            .header(
-                                ::reqwest::header::ACCEPT,
-                                ::reqwest::header::HeaderValue::from_static(
-                                    "application/json",
-                                ),
-                            )
-                            .headers(header_map)
-                            .build()?;
-                        let info = OperationInfo {
-                            operation_id: "delete_shipment",
+                        let (request, info) = {
+                            let team = team.map_err(Error::InvalidRequest)?;
+                            let shipment = shipment
+                                .map_err(|e| Error::InvalidRequest(
+                                    crate::runtime::unset_field(
+                                        e,
+                                        "shipment was not initialized",
+                                    ),
+                                ))?;
+                            let accept_language = accept_language
+                                .map_err(Error::InvalidRequest)?;
+                            let idempotency_key = idempotency_key
+                                .map_err(Error::InvalidRequest)?;
+                            let request_id = request_id.map_err(Error::InvalidRequest)?;
+                            let url = client
+                                .inner
+                                .url(
+                                    format_args!(
+                                        "/team/{}/shipments/{}", crate ::runtime::PathSegment(&
+                                        team), crate ::runtime::PathSegment(& shipment)
+                                    ),
+                                );
+                            let mut header_map = ::reqwest::header::HeaderMap::new();
+                            if let Some(value) = accept_language {
+                                header_map
+                                    .append("Accept-Language", value.to_string().try_into()?);
+                            }
+                            if let Some(value) = idempotency_key {
+                                header_map
+                                    .append("Idempotency-Key", value.to_string().try_into()?);
+                            }
+                            if let Some(value) = request_id {
+                                header_map
+                                    .append("Request-ID", value.to_string().try_into()?);
+                            }
+                            #[allow(unused_mut)]
+                            let mut request = client
+                                .client
+                                .delete(url)
+                                .header(
+                                    ::reqwest::header::ACCEPT,
+                                    ::reqwest::header::HeaderValue::from_static(
+                                        "application/json",
+                                    ),
+                                )
+                                .headers(header_map)
+                                .build()?;
+                            let info = OperationInfo {
+                                operation_id: "delete_shipment",
+                            };
+                            client.inner.prepare(&mut request);
+                            (request, info)
                         };
-                        client.inner.prepare(&mut request);
-                        let result = client
-                            .inner
+                        let result = call
                             .execute(&client.client, request, info.operation_id)
                             .await;
                         let response = result?;
@@ -8311,63 +8385,68 @@ pub mod builder {
                 request_id,
             } = self;
             Box::pin(async move {
-                let call = client.for_call();
-                let client = &call;
-                call.finish_call({
+                let call = client.inner.for_call();
+                call.finish({
                     let sent: Result<reqwest::Response, Error<types::Problem>> = async {
-                        let team = team.map_err(Error::InvalidRequest)?;
-                        let shipment = shipment
-                            .map_err(|e| Error::InvalidRequest(
-                                crate::runtime::unset_field(
-                                    e,
-                                    "shipment was not initialized",
-                                ),
-                            ))?;
-                        let accept_language = accept_language
-                            .map_err(Error::InvalidRequest)?;
-                        let idempotency_key = idempotency_key
-                            .map_err(Error::InvalidRequest)?;
-                        let prefer = prefer.map_err(Error::InvalidRequest)?;
-                        let request_id = request_id.map_err(Error::InvalidRequest)?;
-                        let url = format!(
-                            "{}/team/{}/shipments/{}/booking", client.baseurl, crate
-                            ::runtime::PathSegment(& team), crate
-                            ::runtime::PathSegment(& shipment),
-                        );
-                        let mut header_map = ::reqwest::header::HeaderMap::new();
-                        if let Some(value) = accept_language {
-                            header_map
-                                .append("Accept-Language", value.to_string().try_into()?);
-                        }
-                        if let Some(value) = idempotency_key {
-                            header_map
-                                .append("Idempotency-Key", value.to_string().try_into()?);
-                        }
-                        if let Some(value) = prefer {
-                            header_map.append("Prefer", value.to_string().try_into()?);
-                        }
-                        if let Some(value) = request_id {
-                            header_map
-                                .append("Request-ID", value.to_string().try_into()?);
-                        }
-                        #[allow(unused_mut)]
-                        let mut request = client
-                            .client
-                            .post(url)
-                            .header(
-                                ::reqwest::header::ACCEPT,
-                                ::reqwest::header::HeaderValue::from_static(
-                                    "application/json",
-                                ),
-                            )
-                            .headers(header_map)
-                            .build()?;
-                        let info = OperationInfo {
-                            operation_id: "book_shipment",
+                        let (request, info) = {
+                            let team = team.map_err(Error::InvalidRequest)?;
+                            let shipment = shipment
+                                .map_err(|e| Error::InvalidRequest(
+                                    crate::runtime::unset_field(
+                                        e,
+                                        "shipment was not initialized",
+                                    ),
+                                ))?;
+                            let accept_language = accept_language
+                                .map_err(Error::InvalidRequest)?;
+                            let idempotency_key = idempotency_key
+                                .map_err(Error::InvalidRequest)?;
+                            let prefer = prefer.map_err(Error::InvalidRequest)?;
+                            let request_id = request_id.map_err(Error::InvalidRequest)?;
+                            let url = client
+                                .inner
+                                .url(
+                                    format_args!(
+                                        "/team/{}/shipments/{}/booking", crate
+                                        ::runtime::PathSegment(& team), crate
+                                        ::runtime::PathSegment(& shipment)
+                                    ),
+                                );
+                            let mut header_map = ::reqwest::header::HeaderMap::new();
+                            if let Some(value) = accept_language {
+                                header_map
+                                    .append("Accept-Language", value.to_string().try_into()?);
+                            }
+                            if let Some(value) = idempotency_key {
+                                header_map
+                                    .append("Idempotency-Key", value.to_string().try_into()?);
+                            }
+                            if let Some(value) = prefer {
+                                header_map.append("Prefer", value.to_string().try_into()?);
+                            }
+                            if let Some(value) = request_id {
+                                header_map
+                                    .append("Request-ID", value.to_string().try_into()?);
+                            }
+                            #[allow(unused_mut)]
+                            let mut request = client
+                                .client
+                                .post(url)
+                                .header(
+                                    ::reqwest::header::ACCEPT,
+                                    ::reqwest::header::HeaderValue::from_static(
+                                        "application/json",
+                                    ),
+                                )
+                                .headers(header_map)
+                                .build()?;
+                            let info = OperationInfo {
+                                operation_id: "book_shipment",
+                            };
+                            client.inner.prepare(&mut request);
+                            (request, info)
                         };
-                        client.inner.prepare(&mut request);
-                        let result = client
-                            .inner
+                        let result = call
                             .execute(&client.client, request, info.operation_id)
                             .await;
                         let response = result?;

@@ -70,23 +70,6 @@ macro_rules! generated_api {
                 )
             }
 
-            /// A copy of this client for one call, whose final response is recorded for the
-            /// call's error (used by every generated `send()`).
-            #[doc(hidden)]
-            pub fn for_call(&self) -> Client {
-                Client::new_with_client(&self.baseurl, self.client.clone(), self.inner.for_call())
-            }
-
-            /// Turns the outcome of a call made on [`Client::for_call`]'s copy into parcelkit's
-            /// result (used by every generated `send()`).
-            #[doc(hidden)]
-            pub fn finish_call<T, E: $crate::runtime::ErrorBody>(
-                &self,
-                result: Result<ResponseValue<T>, progenitor_client::Error<E>>,
-            ) -> Result<ResponseValue<T>, $crate::Error> {
-                self.inner.finish(result)
-            }
-
             /// This client with another timeout for each attempt of the calls made through it
             /// (from sending to the last byte of the answer; the call's deadline still bounds
             /// the whole call). For one call: `client.with_timeout(d).get_shipment()...`.

@@ -107,3 +107,50 @@ async fn a_missing_path_parameter_is_refused_before_sending_and_named() {
     assert!(bad.message().contains("for shipment failed"), "{bad}");
     assert!(server.requests().is_empty(), "nothing was sent");
 }
+
+/// The client parses its base URL once and sets each call's path on it: the operation's path
+/// follows the base's own (a trailing `/` or none), its parameters percent-encoded as a path
+/// segment (`%`, `/`, space and non-ASCII included), and a query comes after it.
+#[tokio::test]
+async fn the_path_follows_the_base_urls_path_with_its_parameters_encoded() {
+    let empty_page = json!({"data": [], "meta": {"current_page": 2, "per_page": 20, "total": 0,
+                                                "last_page": 1, "from": null, "to": null}});
+    let server = ScriptedServer::start(vec![
+        json(200, json!({"data": []})),
+        json(200, json!({"data": []})),
+        json(200, empty_page),
+    ])
+    .await;
+    for base in [
+        format!("{}/smartsend/api/v2/", server.base_url),
+        format!("{}/smartsend/api/v2", server.base_url),
+    ] {
+        smartsend::Client::builder()
+            .base_url(base)
+            .token("t")
+            .build()
+            .unwrap()
+            .list_services()
+            .team("a b/c%ø?#.")
+            .send()
+            .await
+            .unwrap();
+    }
+    client(&server)
+        .team(TEAM)
+        .list_shipments()
+        .page(2u64)
+        .send()
+        .await
+        .unwrap();
+    let paths: Vec<String> = server.requests().into_iter().map(|r| r.path).collect();
+    let encoded = "/smartsend/api/v2/team/a%20b%2Fc%25%C3%B8%3F%23./routing/services";
+    assert_eq!(
+        paths,
+        [
+            encoded.to_owned(),
+            encoded.to_owned(),
+            format!("/team/{TEAM}/shipments?page=2"),
+        ]
+    );
+}

@@ -25,6 +25,7 @@ use progenitor_client::Error as Raw;
 
 use super::{Client, ResponseValue, types};
 use crate::Error;
+use crate::runtime::ClientContext;
 use crate::runtime::decode::{self, BodyCut};
 
 /// The operation name downloads carry in logs and traces.
@@ -88,15 +89,18 @@ impl Client {
         &self,
         document: &types::Document,
     ) -> Result<DownloadedDocument, Error> {
-        // On a per-call copy, like a generated operation, so the error is built the same way.
-        let call = self.for_call();
-        let result = call.download(&document.url).await;
-        call.finish_call(result).map(ResponseValue::into_inner)
+        // On a per-call copy of the runtime, like a generated operation, so the error is built
+        // the same way.
+        let call = self.inner.for_call();
+        let result = self.download(&call, &document.url).await;
+        call.finish(result).map(ResponseValue::into_inner)
     }
 
-    /// The download, with progenitor's error, made a [`crate::Error`] by `finish_call`.
+    /// The download, on the call's copy of the runtime (`call`), with progenitor's error, made a
+    /// [`crate::Error`] by its `finish`.
     async fn download(
         &self,
+        call: &ClientContext,
         url: &str,
     ) -> Result<ResponseValue<DownloadedDocument>, Raw<types::Problem>> {
         let base = reqwest::Url::parse(&self.baseurl)
@@ -122,7 +126,7 @@ impl Client {
                 HeaderValue::from_static(concat!("parcelkit/", env!("CARGO_PKG_VERSION"))),
             );
         }
-        let response = self.inner.execute(&self.client, request, OPERATION).await?;
+        let response = call.execute(&self.client, request, OPERATION).await?;
         let status = response.status();
         if !status.is_success() {
             return Err(if same_origin && !status.is_redirection() {

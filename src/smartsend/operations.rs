@@ -233,18 +233,15 @@ impl Client {
         operation_id: &str,
     ) -> Result<ResponseValue<T>, Error> {
         use progenitor_client::Error as Raw;
-        let call = self.for_call();
+        let call = self.inner.for_call();
         let result: Result<ResponseValue<T>, Raw<types::Problem>> = async {
-            let mut request = call
+            let mut request = self
                 .client
                 .get(url)
                 .header(reqwest::header::ACCEPT, "application/json")
                 .build()?;
-            call.inner.prepare(&mut request);
-            let response = call
-                .inner
-                .execute(&call.client, request, operation_id)
-                .await?;
+            self.inner.prepare(&mut request);
+            let response = call.execute(&self.client, request, operation_id).await?;
             match response.status().as_u16() {
                 200..=299 => crate::runtime::decode::success(response),
                 400..=599 => Err(Raw::ErrorResponse(crate::runtime::decode::error_response(
@@ -254,6 +251,6 @@ impl Client {
             }
         }
         .await;
-        call.finish_call(result)
+        call.finish(result)
     }
 }
