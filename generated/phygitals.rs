@@ -2366,7 +2366,9 @@ pub mod builder {
                         response,
                     | -> Result<ResponseValue<types::Card>, Error<types::Error>> {
                         match response.status().as_u16() {
-                            200u16 => crate::runtime::decode::success(response),
+                            200u16 => {
+                                crate::runtime::decode::call_success(&call, response)
+                            }
                             401u16 | 404u16 => {
                                 Err(
                                     Error::ErrorResponse(
@@ -2467,7 +2469,9 @@ pub mod builder {
                         response,
                     | -> Result<ResponseValue<types::Inventory>, Error<types::Error>> {
                         match response.status().as_u16() {
-                            200u16 => crate::runtime::decode::success(response),
+                            200u16 => {
+                                crate::runtime::decode::call_success(&call, response)
+                            }
                             401u16 | 404u16 | 500u16 => {
                                 Err(
                                     Error::ErrorResponse(
@@ -2571,7 +2575,9 @@ pub mod builder {
                         Error<types::Error>,
                     > {
                         match response.status().as_u16() {
-                            200u16 => crate::runtime::decode::success(response),
+                            200u16 => {
+                                crate::runtime::decode::call_success(&call, response)
+                            }
                             401u16 | 404u16 | 500u16 => {
                                 Err(
                                     Error::ErrorResponse(
@@ -2685,7 +2691,9 @@ pub mod builder {
                         Error<types::QuoteShippingError>,
                     > {
                         match response.status().as_u16() {
-                            200u16 => crate::runtime::decode::success(response),
+                            200u16 => {
+                                crate::runtime::decode::call_success(&call, response)
+                            }
                             400u16 | 401u16 | 422u16 | 500u16 => {
                                 Err(
                                     Error::ErrorResponse(
@@ -2793,7 +2801,9 @@ pub mod builder {
                         response,
                     | -> Result<ResponseValue<types::ShipResponse>, Error<types::Error>> {
                         match response.status().as_u16() {
-                            200u16 => crate::runtime::decode::success(response),
+                            200u16 => {
+                                crate::runtime::decode::call_success(&call, response)
+                            }
                             400u16 | 401u16 | 500u16 => {
                                 Err(
                                     Error::ErrorResponse(
@@ -2890,7 +2900,9 @@ pub mod builder {
                         Error<types::Error>,
                     > {
                         match response.status().as_u16() {
-                            200u16 => crate::runtime::decode::success(response),
+                            200u16 => {
+                                crate::runtime::decode::call_success(&call, response)
+                            }
                             401u16 => {
                                 Err(
                                     Error::ErrorResponse(
@@ -3004,7 +3016,9 @@ pub mod builder {
                         Error<types::Error>,
                     > {
                         match response.status().as_u16() {
-                            200u16 => crate::runtime::decode::success(response),
+                            200u16 => {
+                                crate::runtime::decode::call_success(&call, response)
+                            }
                             400u16 | 401u16 => {
                                 Err(
                                     Error::ErrorResponse(
@@ -3120,7 +3134,9 @@ pub mod builder {
                         Error<types::Error>,
                     > {
                         match response.status().as_u16() {
-                            200u16 => crate::runtime::decode::success(response),
+                            200u16 => {
+                                crate::runtime::decode::call_success(&call, response)
+                            }
                             400u16 | 401u16 => {
                                 Err(
                                     Error::ErrorResponse(
@@ -3234,7 +3250,9 @@ pub mod builder {
                         Error<types::Error>,
                     > {
                         match response.status().as_u16() {
-                            200u16 => crate::runtime::decode::success(response),
+                            200u16 => {
+                                crate::runtime::decode::call_success(&call, response)
+                            }
                             400u16 | 401u16 | 429u16 | 500u16 => {
                                 Err(
                                     Error::ErrorResponse(
@@ -3350,7 +3368,9 @@ pub mod builder {
                         Error<types::Error>,
                     > {
                         match response.status().as_u16() {
-                            200u16 => crate::runtime::decode::success(response),
+                            200u16 => {
+                                crate::runtime::decode::call_success(&call, response)
+                            }
                             401u16 | 500u16 => {
                                 Err(
                                     Error::ErrorResponse(

@@ -5387,7 +5387,9 @@ pub mod builder {
                         response,
                     | -> Result<ResponseValue<types::BatchList>, Error<types::Problem>> {
                         match response.status().as_u16() {
-                            200u16 => crate::runtime::decode::success(response),
+                            200u16 => {
+                                crate::runtime::decode::call_success(&call, response)
+                            }
                             400u16 | 401u16 | 403u16 | 404u16 | 429u16 | 500u16 => {
                                 Err(
                                     Error::ErrorResponse(
@@ -5588,7 +5590,9 @@ pub mod builder {
                         Error<types::Problem>,
                     > {
                         match response.status().as_u16() {
-                            201u16 => crate::runtime::decode::success(response),
+                            201u16 => {
+                                crate::runtime::decode::call_success(&call, response)
+                            }
                             400u16 | 401u16 | 403u16 | 404u16 | 409u16 | 422u16 | 429u16
                             | 500u16 => {
                                 Err(
@@ -5746,7 +5750,9 @@ pub mod builder {
                         Error<types::Problem>,
                     > {
                         match response.status().as_u16() {
-                            200u16 => crate::runtime::decode::success(response),
+                            200u16 => {
+                                crate::runtime::decode::call_success(&call, response)
+                            }
                             400u16 | 401u16 | 403u16 | 404u16 | 429u16 | 500u16 => {
                                 Err(
                                     Error::ErrorResponse(
@@ -5933,7 +5939,9 @@ pub mod builder {
                         Error<types::Problem>,
                     > {
                         match response.status().as_u16() {
-                            202u16 => crate::runtime::decode::success(response),
+                            202u16 => {
+                                crate::runtime::decode::call_success(&call, response)
+                            }
                             400u16 | 401u16 | 403u16 | 404u16 | 409u16 | 422u16 | 429u16
                             | 500u16 => {
                                 Err(
@@ -6159,7 +6167,9 @@ pub mod builder {
                         Error<types::Problem>,
                     > {
                         match response.status().as_u16() {
-                            200u16 => crate::runtime::decode::success(response),
+                            200u16 => {
+                                crate::runtime::decode::call_success(&call, response)
+                            }
                             400u16 | 401u16 | 403u16 | 404u16 | 409u16 | 422u16 | 429u16
                             | 500u16 => {
                                 Err(
@@ -6319,7 +6329,9 @@ pub mod builder {
                         Error<types::Problem>,
                     > {
                         match response.status().as_u16() {
-                            200u16 => crate::runtime::decode::success(response),
+                            200u16 => {
+                                crate::runtime::decode::call_success(&call, response)
+                            }
                             400u16 | 401u16 | 403u16 | 404u16 | 429u16 | 500u16 => {
                                 Err(
                                     Error::ErrorResponse(
@@ -6516,7 +6528,9 @@ pub mod builder {
                         response,
                     | -> Result<ResponseValue<types::RateList>, Error<types::Problem>> {
                         match response.status().as_u16() {
-                            200u16 => crate::runtime::decode::success(response),
+                            200u16 => {
+                                crate::runtime::decode::call_success(&call, response)
+                            }
                             400u16 | 401u16 | 403u16 | 404u16 | 409u16 | 422u16 | 429u16
                             | 500u16 => {
                                 Err(
@@ -6656,7 +6670,9 @@ pub mod builder {
                         Error<types::Problem>,
                     > {
                         match response.status().as_u16() {
-                            200u16 => crate::runtime::decode::success(response),
+                            200u16 => {
+                                crate::runtime::decode::call_success(&call, response)
+                            }
                             400u16 | 401u16 | 403u16 | 404u16 | 429u16 | 500u16 => {
                                 Err(
                                     Error::ErrorResponse(
@@ -6902,7 +6918,9 @@ pub mod builder {
                         Error<types::Problem>,
                     > {
                         match response.status().as_u16() {
-                            200u16 => crate::runtime::decode::success(response),
+                            200u16 => {
+                                crate::runtime::decode::call_success(&call, response)
+                            }
                             400u16 | 401u16 | 403u16 | 404u16 | 429u16 | 500u16 => {
                                 Err(
                                     Error::ErrorResponse(
@@ -7109,7 +7127,9 @@ pub mod builder {
                         Error<types::Problem>,
                     > {
                         match response.status().as_u16() {
-                            200u16 => crate::runtime::decode::success(response),
+                            200u16 => {
+                                crate::runtime::decode::call_success(&call, response)
+                            }
                             400u16 | 401u16 | 403u16 | 404u16 | 429u16 | 500u16 => {
                                 Err(
                                     Error::ErrorResponse(
@@ -7268,7 +7288,9 @@ pub mod builder {
                         Error<types::Problem>,
                     > {
                         match response.status().as_u16() {
-                            200u16 => crate::runtime::decode::success(response),
+                            200u16 => {
+                                crate::runtime::decode::call_success(&call, response)
+                            }
                             400u16 | 401u16 | 403u16 | 404u16 | 429u16 | 500u16 => {
                                 Err(
                                     Error::ErrorResponse(
@@ -7440,7 +7462,9 @@ pub mod builder {
                         Error<types::Problem>,
                     > {
                         match response.status().as_u16() {
-                            200u16 => crate::runtime::decode::success(response),
+                            200u16 => {
+                                crate::runtime::decode::call_success(&call, response)
+                            }
                             400u16 | 401u16 | 403u16 | 404u16 | 429u16 | 500u16 => {
                                 Err(
                                     Error::ErrorResponse(
@@ -7643,8 +7667,12 @@ pub mod builder {
                         Error<types::Problem>,
                     > {
                         match response.status().as_u16() {
-                            200u16 => crate::runtime::decode::success(response),
-                            201u16 => crate::runtime::decode::success(response),
+                            200u16 => {
+                                crate::runtime::decode::call_success(&call, response)
+                            }
+                            201u16 => {
+                                crate::runtime::decode::call_success(&call, response)
+                            }
                             400u16 | 401u16 | 403u16 | 404u16 | 409u16 | 422u16 | 429u16
                             | 500u16 => {
                                 Err(
@@ -7871,20 +7899,20 @@ pub mod builder {
                     > {
                         match response.status().as_u16() {
                             200u16 => {
-                                crate::runtime::decode::success::<
+                                crate::runtime::decode::call_success::<
                                     types::ShipmentEnvelope,
                                     _,
-                                >(response)
+                                >(&call, response)
                                     .and_then(|value| {
                                         value
                                             .map(types::CreateAndBookShipmentSuccess::ShipmentEnvelope)
                                     })
                             }
                             202u16 => {
-                                crate::runtime::decode::success::<
+                                crate::runtime::decode::call_success::<
                                     types::OperationEnvelope,
                                     _,
-                                >(response)
+                                >(&call, response)
                                     .and_then(|value| {
                                         value
                                             .map(types::CreateAndBookShipmentSuccess::OperationEnvelope)
@@ -8062,7 +8090,9 @@ pub mod builder {
                         Error<types::Problem>,
                     > {
                         match response.status().as_u16() {
-                            200u16 => crate::runtime::decode::success(response),
+                            200u16 => {
+                                crate::runtime::decode::call_success(&call, response)
+                            }
                             400u16 | 401u16 | 403u16 | 404u16 | 429u16 | 500u16 => {
                                 Err(
                                     Error::ErrorResponse(
@@ -8251,7 +8281,9 @@ pub mod builder {
                         Error<types::Problem>,
                     > {
                         match response.status().as_u16() {
-                            200u16 => crate::runtime::decode::success(response),
+                            200u16 => {
+                                crate::runtime::decode::call_success(&call, response)
+                            }
                             400u16 | 401u16 | 403u16 | 404u16 | 409u16 | 422u16 | 429u16
                             | 500u16 => {
                                 Err(
@@ -8461,19 +8493,19 @@ pub mod builder {
                     > {
                         match response.status().as_u16() {
                             200u16 => {
-                                crate::runtime::decode::success::<
+                                crate::runtime::decode::call_success::<
                                     types::ShipmentEnvelope,
                                     _,
-                                >(response)
+                                >(&call, response)
                                     .and_then(|value| {
                                         value.map(types::BookShipmentSuccess::ShipmentEnvelope)
                                     })
                             }
                             202u16 => {
-                                crate::runtime::decode::success::<
+                                crate::runtime::decode::call_success::<
                                     types::OperationEnvelope,
                                     _,
-                                >(response)
+                                >(&call, response)
                                     .and_then(|value| {
                                         value.map(types::BookShipmentSuccess::OperationEnvelope)
                                     })

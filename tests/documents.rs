@@ -127,6 +127,15 @@ async fn a_document_larger_than_the_cap_is_an_error_not_a_part() {
             .contains("larger than the 1024-byte limit"),
         "{error}"
     );
+    // The answer's headers, though it was a success, and the Request-ID that was sent.
+    assert_eq!(
+        error.headers().get("content-type").map(|v| v.as_bytes()),
+        Some(&b"application/pdf"[..])
+    );
+    assert!(
+        error.request_id().is_some_and(|id| id.starts_with("pk-")),
+        "{error:?}"
+    );
 }
 
 #[tokio::test]

@@ -170,7 +170,7 @@ async fn a_null_where_a_value_belongs_names_its_path_status_and_request_id() {
     shipment["parcels"][0]["uuid"] = json!(null);
     let server = ScriptedServer::start(vec![json_with(
         200,
-        &[("request-id", "req-null-state")],
+        &[("request-id", "req-null-state"), ("x-trace", "trace-7")],
         json!({"data": shipment}),
     )])
     .await;
@@ -189,6 +189,12 @@ async fn a_null_where_a_value_belongs_names_its_path_status_and_request_id() {
     assert!(
         shown.contains("status 200") && shown.contains("req-null-state"),
         "{shown}"
+    );
+    // Every header of the answer, as for an error status.
+    assert_eq!(error.request_id(), Some("req-null-state"));
+    assert_eq!(
+        error.headers().get("x-trace").map(|v| v.as_bytes()),
+        Some(&b"trace-7"[..])
     );
 }
 

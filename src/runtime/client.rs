@@ -474,6 +474,13 @@ impl ClientContext {
         }
     }
 
+    /// Adds the final response's headers to the call's record (see `decode::call_success`).
+    pub(crate) fn record_headers(&self, headers: HeaderMap) {
+        if let Some(record) = &self.call {
+            record.record_headers(headers);
+        }
+    }
+
     /// The same context with another retry policy (and so another deadline).
     pub(crate) fn with_retry_policy(&self, retry: RetryPolicy) -> ClientContext {
         self.copy_with(|r| r.retry = retry)
@@ -857,12 +864,22 @@ fn capture_response(
     received_at: std::time::SystemTime,
 ) -> Captured {
     let status = response.status();
-    let body = match ReadBody::of(response) {
-        Some(read) if !status.is_success() => read.bytes.clone(),
-        // A success body is not part of an error; every response here went through
-        // `read_capped`, so an unread error body cannot happen.
-        _ => Bytes::new(),
-    };
+    if status.is_success() {
+        // Most answers: the call's error, if any, is a body that does not decode, and the
+        // decoder records the headers then (`decode::call_success`). A copy of them here
+        // would cost every call ~3,000 instructions and two allocations.
+        return Captured {
+            status: Some(status),
+            headers: HeaderMap::new(),
+            body: Bytes::new(),
+            replay_safe,
+            received_at: Some(received_at),
+            timed_out: false,
+            unanswered_attempt: false,
+        };
+    }
+    // Every response here went through `read_capped`, so an unread error body cannot happen.
+    let body = ReadBody::of(response).map_or_else(Bytes::new, |read| read.bytes.clone());
     Captured {
         status: Some(status),
         headers: response.headers().clone(),

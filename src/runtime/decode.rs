@@ -21,6 +21,7 @@ use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
 use serde::de::DeserializeOwned;
 
+use super::ClientContext;
 use super::error::ErrorBody;
 use super::headers::REQUEST_ID;
 
@@ -145,10 +146,32 @@ fn in_memory(
 pub fn success<T: DeserializeOwned, E>(
     response: reqwest::Response,
 ) -> Result<ResponseValue<T>, Error<E>> {
-    let (status, headers, cut, body) = take(response)?;
+    success_or_headers(response).map_err(|(error, _)| error)
+}
+
+/// [`success`] for a call (what the generated `send()` calls): when the body does not decode,
+/// the response's headers go to the call's record, for its error. The runtime records a
+/// success answer without them, so that the usual call, whose body decodes, copies none.
+#[allow(clippy::result_large_err)] // progenitor's error, what the generated `send()` returns
+pub(crate) fn call_success<T: DeserializeOwned, E>(
+    call: &ClientContext,
+    response: reqwest::Response,
+) -> Result<ResponseValue<T>, Error<E>> {
+    success_or_headers(response).map_err(|(error, headers)| {
+        call.record_headers(headers);
+        error
+    })
+}
+
+/// [`success`], its error with the response's headers.
+#[allow(clippy::result_large_err)]
+fn success_or_headers<T: DeserializeOwned, E>(
+    response: reqwest::Response,
+) -> Result<ResponseValue<T>, (Error<E>, HeaderMap)> {
+    let (status, headers, cut, body) = take_or_headers(response)?;
     match decode::<T>(&body, cut, |_| {}) {
         Ok(value) => Ok(ResponseValue::new(value, status, headers)),
-        Err(failure) => Err(failure.into_error(status, &headers, &body)),
+        Err(failure) => Err((failure.into_error(status, &headers, &body), headers)),
     }
 }
 
@@ -171,18 +194,28 @@ pub fn error_response<B: ErrorBody + DeserializeOwned, E>(
 /// (the bytes [`read_capped`] kept). Waits for nothing: a response whose body was not read that
 /// way (one built by hand: see [`read_body`]) is an error, not a wait.
 #[allow(clippy::result_large_err)] // progenitor's error, what the generated `send()` returns
-pub(crate) fn take<E>(
-    mut response: reqwest::Response,
-) -> Result<(StatusCode, HeaderMap, Option<BodyCut>, Bytes), Error<E>> {
+pub(crate) fn take<E>(response: reqwest::Response) -> Result<Parts, Error<E>> {
+    take_or_headers(response).map_err(|(error, _)| error)
+}
+
+/// A response taken apart by [`take`]: status, headers, where the body was cut, the body.
+pub(crate) type Parts = (StatusCode, HeaderMap, Option<BodyCut>, Bytes);
+
+/// [`take`], its error with the response's headers.
+#[allow(clippy::result_large_err)]
+fn take_or_headers<E>(mut response: reqwest::Response) -> Result<Parts, (Error<E>, HeaderMap)> {
     let status = response.status();
     let headers = std::mem::take(response.headers_mut());
     match response.extensions_mut().remove::<ReadBody>() {
         Some(ReadBody { bytes, cut }) => Ok((status, headers, cut, bytes)),
-        None => Err(Error::InvalidResponsePayload(
-            Bytes::new(),
-            <serde_json::Error as serde::de::Error>::custom(
-                "the response body was not read before decoding (parcelkit reads it as it arrives)",
+        None => Err((
+            Error::InvalidResponsePayload(
+                Bytes::new(),
+                <serde_json::Error as serde::de::Error>::custom(
+                    "the response body was not read before decoding (parcelkit reads it as it arrives)",
+                ),
             ),
+            headers,
         )),
     }
 }

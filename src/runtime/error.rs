@@ -427,6 +427,14 @@ impl CallRecord {
         *self.0.lock().unwrap_or_else(|e| e.into_inner()) = Some(captured);
     }
 
+    /// Adds the headers of the recorded response: a success answer is recorded without them,
+    /// and they are added only when its body turns out not to decode.
+    pub(crate) fn record_headers(&self, headers: HeaderMap) {
+        if let Some(captured) = self.0.lock().unwrap_or_else(|e| e.into_inner()).as_mut() {
+            captured.headers = headers;
+        }
+    }
+
     /// The call's outcome with progenitor's error made an [`Error`].
     pub(crate) fn finish<T, E: ErrorBody>(
         &self,

@@ -138,7 +138,9 @@ impl Client {
         }
         let (status, headers, cut, bytes) = decode::take(response)?;
         if let Some(BodyCut { limit }) = cut {
-            // A cut file is a corrupt file: refuse it rather than return a part.
+            // A cut file is a corrupt file: refuse it rather than return a part. The runtime
+            // recorded the answer without its headers (a success): the error needs them.
+            call.record_headers(headers);
             return Err(Raw::InvalidResponsePayload(
                 Bytes::new(),
                 <serde_json::Error as serde::de::Error>::custom(format!(

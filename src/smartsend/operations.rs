@@ -243,7 +243,7 @@ impl Client {
             self.inner.prepare(&mut request);
             let response = call.execute(&self.client, request, operation_id).await?;
             match response.status().as_u16() {
-                200..=299 => crate::runtime::decode::success(response),
+                200..=299 => crate::runtime::decode::call_success(&call, response),
                 400..=599 => Err(Raw::ErrorResponse(crate::runtime::decode::error_response(
                     response,
                 )?)),

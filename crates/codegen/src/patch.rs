@@ -113,8 +113,10 @@ impl Rewrite for ClosureRewriter {
     }
 }
 
-/// The runtime function that decodes a success body, in place of `ResponseValue::from_response`.
-pub const DECODE_SUCCESS: &str = "crate::runtime::decode::success";
+/// The runtime function that decodes a success body, in place of `ResponseValue::from_response`
+/// (its first argument the call, `&call`, whose record takes the headers of a body that does not
+/// decode).
+pub const DECODE_SUCCESS: &str = "crate::runtime::decode::call_success";
 /// The runtime function that decodes a documented error body (inside `Error::ErrorResponse`).
 pub const DECODE_ERROR: &str = "crate::runtime::decode::error_response";
 
@@ -134,7 +136,7 @@ pub const DECODE_ERROR: &str = "crate::runtime::decode::error_response";
 /// };
 /// assert_eq!(parcelkit_codegen::patch::decode_with_runtime(&mut file), 2);
 /// let text = quote::ToTokens::to_token_stream(&file).to_string();
-/// assert!(text.contains("200u16 => crate :: runtime :: decode :: success (response) ,"), "{text}");
+/// assert!(text.contains("200u16 => crate :: runtime :: decode :: call_success (& call , response) ,"), "{text}");
 /// assert!(text.contains("ErrorResponse (crate :: runtime :: decode :: error_response (response) ?"), "{text}");
 /// assert!(!text.contains("await"), "{text}");
 /// assert!(!text.contains("from_response"));
@@ -186,6 +188,9 @@ impl Rewrite for DecodePatcher {
             };
             let path: syn::ExprPath = syn::parse_str(target).expect("a path");
             *call.func = syn::Expr::Path(path);
+            if !self.inside_error_response {
+                call.args.insert(0, syn::parse_quote!(&call));
+            }
             self.changed += 1;
             walk::visit_expr_call_mut(self, call);
         } else if call_tail(call).is_some_and(|(ty, f)| ty == "Error" && f == "ErrorResponse") {

@@ -408,7 +408,7 @@ components:
         );
         assert!(
             client.contains(
-                "200u16=>{crate::runtime::decode::success::<types::Done,_>(response).and_then(|value|value.map(types::StartJobSuccess::Done))"
+                "200u16=>{crate::runtime::decode::call_success::<types::Done,_,>(&call,response).and_then(|value|value.map(types::StartJobSuccess::Done))"
             ),
             "200 decodes as its own type, not the untagged union:\n{client}"
         );

@@ -295,7 +295,7 @@ impl Rewrite for DecodeByStatus {
         };
         let union = &self.union;
         *arm.body = syn::parse_quote! {
-            crate::runtime::decode::success::<types::#variant, _>(response)
+            crate::runtime::decode::call_success::<types::#variant, _>(&call, response)
                 .and_then(|value| value.map(types::#union::#variant))
         };
     }
