@@ -397,8 +397,14 @@ impl<C: ApiClient> ClientBuilder<C> {
 #[derive(Clone)]
 pub struct ClientContext {
     runtime: Arc<Runtime>,
-    /// Set on the per-call copy a `send()` runs on: where its final response is recorded.
-    call: Option<Arc<CallRecord>>,
+}
+
+/// One call of a generated `send()`: the client's runtime, and the record of the call's final
+/// response, from which its error is assembled. Lives in the call's future (no allocation, no
+/// reference count to touch on a counter other threads share) and is borrowed by `execute`.
+pub(crate) struct Call<'a> {
+    context: &'a ClientContext,
+    record: CallRecord,
 }
 
 /// The default of [`ClientBuilder::max_response_body`].
@@ -437,10 +443,7 @@ impl fmt::Debug for ClientContext {
 
 impl ClientContext {
     fn new(runtime: Arc<Runtime>) -> ClientContext {
-        ClientContext {
-            runtime,
-            call: None,
-        }
+        ClientContext { runtime }
     }
 
     /// The retry policy in force.
@@ -448,36 +451,11 @@ impl ClientContext {
         &self.runtime.retry
     }
 
-    /// A copy for one call, with a record of its own (see [`ClientContext::finish`]).
-    pub(crate) fn for_call(&self) -> ClientContext {
-        ClientContext {
-            runtime: Arc::clone(&self.runtime),
-            call: Some(CallRecord::new()),
-        }
-    }
-
-    /// The outcome of a call made on a [`ClientContext::for_call`] copy, with progenitor's error
-    /// made a [`crate::Error`] from what the call recorded.
-    pub(crate) fn finish<T, E: error::ErrorBody>(
-        &self,
-        result: Result<progenitor_client::ResponseValue<T>, progenitor_client::Error<E>>,
-    ) -> Result<progenitor_client::ResponseValue<T>, crate::Error> {
-        match &self.call {
-            Some(record) => record.finish(result),
-            None => CallRecord::new().finish(result),
-        }
-    }
-
-    fn record(&self, captured: Captured) {
-        if let Some(record) = &self.call {
-            record.record(captured);
-        }
-    }
-
-    /// Adds the final response's headers to the call's record (see `decode::call_success`).
-    pub(crate) fn record_headers(&self, headers: HeaderMap) {
-        if let Some(record) = &self.call {
-            record.record_headers(headers);
+    /// One call on this runtime, with a record of its own (see [`Call::finish`]).
+    pub(crate) fn for_call(&self) -> Call<'_> {
+        Call {
+            context: self,
+            record: CallRecord::default(),
         }
     }
 
@@ -606,6 +584,18 @@ impl ClientContext {
     /// into every level that awaits it, a box only once.
     pub(crate) fn execute<'a>(
         &'a self,
+        http: &'a reqwest::Client,
+        request: reqwest::Request,
+        operation_id: &str,
+    ) -> impl Future<Output = reqwest::Result<reqwest::Response>> + Send + 'a {
+        self.execute_recording(None, http, request, operation_id)
+    }
+
+    /// [`ClientContext::execute`], the final response (or the request, when there was none)
+    /// written to `record` for the call's error.
+    fn execute_recording<'a>(
+        &'a self,
+        record: Option<&'a CallRecord>,
         http: &'a reqwest::Client,
         request: reqwest::Request,
         operation_id: &str,
@@ -754,15 +744,17 @@ impl ClientContext {
                     if let Some(key) = sent_key {
                         sent.insert(IDEMPOTENCY_KEY, key);
                     }
-                    self.record(Captured {
-                        status: None,
-                        headers: sent,
-                        body: Bytes::new(),
-                        replay_safe: safety == RetrySafety::Idempotent,
-                        received_at: None,
-                        timed_out,
-                        unanswered_attempt: unanswered,
-                    });
+                    if let Some(record) = record {
+                        record.record(Captured {
+                            status: None,
+                            headers: sent,
+                            body: Bytes::new(),
+                            replay_safe: safety == RetrySafety::Idempotent,
+                            received_at: None,
+                            timed_out,
+                            unanswered_attempt: unanswered,
+                        });
+                    }
                     return Err(error);
                 }
             };
@@ -773,14 +765,41 @@ impl ClientContext {
             if let Some(key) = sent_key {
                 headers.entry(IDEMPOTENCY_KEY).or_insert(key);
             }
-            if self.call.is_some() {
+            if let Some(record) = record {
                 let replay_safe = safety == RetrySafety::Idempotent;
                 let mut captured = capture_response(&response, replay_safe, clock.wall());
                 captured.unanswered_attempt = unanswered;
-                self.record(captured);
+                record.record(captured);
             }
             Ok(response)
         })
+    }
+}
+
+impl<'a> Call<'a> {
+    /// [`ClientContext::execute`], recording the final response for the call's error.
+    pub(crate) fn execute(
+        &'a self,
+        http: &'a reqwest::Client,
+        request: reqwest::Request,
+        operation_id: &str,
+    ) -> impl Future<Output = reqwest::Result<reqwest::Response>> + Send + 'a {
+        self.context
+            .execute_recording(Some(&self.record), http, request, operation_id)
+    }
+
+    /// The call's outcome, with progenitor's error made a [`crate::Error`] from what the call
+    /// recorded.
+    pub(crate) fn finish<T, E: error::ErrorBody>(
+        &self,
+        result: Result<progenitor_client::ResponseValue<T>, progenitor_client::Error<E>>,
+    ) -> Result<progenitor_client::ResponseValue<T>, crate::Error> {
+        self.record.finish(result)
+    }
+
+    /// Adds the final response's headers to the call's record (see `decode::call_success`).
+    pub(crate) fn record_headers(&self, headers: HeaderMap) {
+        self.record.record_headers(headers);
     }
 }
 

@@ -21,7 +21,7 @@ use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
 use serde::de::DeserializeOwned;
 
-use super::ClientContext;
+use super::Call;
 use super::error::ErrorBody;
 use super::headers::REQUEST_ID;
 
@@ -154,7 +154,7 @@ pub fn success<T: DeserializeOwned, E>(
 /// success answer without them, so that the usual call, whose body decodes, copies none.
 #[allow(clippy::result_large_err)] // progenitor's error, what the generated `send()` returns
 pub(crate) fn call_success<T: DeserializeOwned, E>(
-    call: &ClientContext,
+    call: &Call<'_>,
     response: reqwest::Response,
 ) -> Result<ResponseValue<T>, Error<E>> {
     success_or_headers(response).map_err(|(error, headers)| {

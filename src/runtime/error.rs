@@ -4,12 +4,12 @@
 //! details ([`ErrorDetails`]: Smart Send's problem document, Phygitals' typed message).
 //!
 //! Every generated `send()` returns it: parcelkit-codegen rewrites progenitor's `send()` to run
-//! on a per-call copy of the client whose `exec` hook records the final response (status,
+//! as a call of the client's runtime, whose `execute` records the final response (status,
 //! headers, bounded body) in that call's record, and to assemble the error from progenitor's
 //! error and the record.
 
 use std::fmt;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
 use bytes::Bytes;
 use progenitor_client::ResponseValue;
@@ -412,16 +412,12 @@ pub(crate) struct Captured {
     pub(crate) unanswered_attempt: bool,
 }
 
-/// The record of one call: the client's `exec` hook writes the final response here, and the
+/// The record of one call: the runtime's `execute` writes the final response here, and the
 /// call's error is assembled from it. One per `send()`, so concurrent calls never mix.
 #[derive(Debug, Default)]
 pub(crate) struct CallRecord(Mutex<Option<Captured>>);
 
 impl CallRecord {
-    pub(crate) fn new() -> Arc<CallRecord> {
-        Arc::new(CallRecord::default())
-    }
-
     /// Records the final response (or the request, when there was none) of the call.
     pub(crate) fn record(&self, captured: Captured) {
         *self.0.lock().unwrap_or_else(|e| e.into_inner()) = Some(captured);

@@ -23,6 +23,7 @@ mod string_type;
 mod text;
 mod time;
 
+pub(crate) use client::Call;
 pub use client::{
     ApiClient, ApiProfile, AuthScheme, BuildError, ClientBuilder, ClientContext, ResponseMeta,
 };

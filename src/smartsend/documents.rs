@@ -25,7 +25,7 @@ use progenitor_client::Error as Raw;
 
 use super::{Client, ResponseValue, types};
 use crate::Error;
-use crate::runtime::ClientContext;
+use crate::runtime::Call;
 use crate::runtime::decode::{self, BodyCut};
 
 /// The operation name downloads carry in logs and traces.
@@ -89,18 +89,18 @@ impl Client {
         &self,
         document: &types::Document,
     ) -> Result<DownloadedDocument, Error> {
-        // On a per-call copy of the runtime, like a generated operation, so the error is built
-        // the same way.
+        // As a call of the runtime, like a generated operation, so the error is built the same
+        // way.
         let call = self.inner.for_call();
         let result = self.download(&call, &document.url).await;
         call.finish(result).map(ResponseValue::into_inner)
     }
 
-    /// The download, on the call's copy of the runtime (`call`), with progenitor's error, made a
-    /// [`crate::Error`] by its `finish`.
+    /// The download, as `call`, with progenitor's error, made a [`crate::Error`] by the call's
+    /// `finish`.
     async fn download(
         &self,
-        call: &ClientContext,
+        call: &Call<'_>,
         url: &str,
     ) -> Result<ResponseValue<DownloadedDocument>, Raw<types::Problem>> {
         let base = reqwest::Url::parse(&self.baseurl)

@@ -212,9 +212,8 @@ fn is_from_response(call: &syn::ExprCall) -> bool {
 pub const CALL_ERROR: &str = "crate::Error";
 
 /// Makes every builder's `send()` return parcelkit's [`CALL_ERROR`] instead of progenitor's
-/// `Error<E>`: the call runs on a per-call copy of the client's runtime
-/// (`client.inner.for_call()`), which records the final response, and its `finish` assembles
-/// the error from progenitor's error and that record. `send()` becomes a plain `fn` returning the boxed call. Returns how many
+/// `Error<E>`: the call (`client.inner.for_call()`, held in the call's future) records the final
+/// response, and its `finish` assembles the error from progenitor's error and that record. `send()` becomes a plain `fn` returning the boxed call. Returns how many
 /// `send()`s were rewritten.
 ///
 /// ```
@@ -396,8 +395,8 @@ impl Rewrite for SendPatcher {
 /// - `client.pre(&mut request, &info).await?` (parcelkit's `pre` hook only fills in headers, and
 ///   cannot fail) becomes the plain call `client.inner.prepare(&mut request)`;
 /// - `client.post(&result, &info).await?` (the default hook: it does nothing) goes;
-/// - `client.exec(request, &info).await` calls the runtime's `execute` itself, on the call's
-///   copy of the runtime (`call`, which records the final response): the public hook
+/// - `client.exec(request, &info).await` calls the runtime's `execute` itself, through the call
+///   (`call`, which records the final response): the public hook
 ///   hands back a response whose body can be read again, which the decoders, taking the bytes
 ///   the runtime kept, do not need;
 /// - consecutive error arms of the status `match` with the same body become one arm
