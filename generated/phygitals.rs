@@ -2317,70 +2317,75 @@ pub mod builder {
             Output = Result<ResponseValue<types::Card>, crate::Error>,
         > {
             let Self { client, item_id } = self;
-            Box::pin(async move {
-                let call = client.inner.for_call();
-                call.finish({
-                    let sent: Result<reqwest::Response, Error<types::Error>> = async {
-                        let (request, info) = {
-                            let item_id = item_id
-                                .map_err(|e| Error::InvalidRequest(
-                                    crate::runtime::unset_field(
-                                        e,
-                                        "item_id was not initialized",
-                                    ),
-                                ))?;
-                            let url = client
-                                .inner
-                                .url(
-                                    format_args!(
-                                        "/api/v1/card/{}", crate ::runtime::PathSegment(& item_id)
-                                    ),
-                                );
-                            let header_map = ::reqwest::header::HeaderMap::new();
-                            #[allow(unused_mut)]
-                            let mut request = client
-                                .client
-                                .get(url)
-                                .header(
-                                    ::reqwest::header::ACCEPT,
-                                    ::reqwest::header::HeaderValue::from_static(
-                                        "application/json",
-                                    ),
-                                )
-                                .headers(header_map)
-                                .build()?;
-                            let info = OperationInfo {
-                                operation_id: "get_card",
-                            };
-                            client.inner.prepare(&mut request);
-                            (request, info)
-                        };
-                        let result = call
-                            .execute(&client.client, request, info.operation_id)
-                            .await;
-                        let response = result?;
-                        Ok(response)
-                    }
-                        .await;
-                    sent.and_then(|
-                        response,
-                    | -> Result<ResponseValue<types::Card>, Error<types::Error>> {
-                        match response.status().as_u16() {
-                            200u16 => {
-                                crate::runtime::decode::call_success(&call, response)
+            Box::into_pin(
+                Box::write(
+                    Box::new_uninit(),
+                    async move {
+                        let call = client.inner.for_call();
+                        call.finish({
+                            let sent: Result<reqwest::Response, Error<types::Error>> = async {
+                                let (request, info) = {
+                                    let item_id = item_id
+                                        .map_err(|e| Error::InvalidRequest(
+                                            crate::runtime::unset_field(
+                                                e,
+                                                "item_id was not initialized",
+                                            ),
+                                        ))?;
+                                    let url = client
+                                        .inner
+                                        .url(
+                                            format_args!(
+                                                "/api/v1/card/{}", crate ::runtime::PathSegment(& item_id)
+                                            ),
+                                        );
+                                    let header_map = ::reqwest::header::HeaderMap::new();
+                                    #[allow(unused_mut)]
+                                    let mut request = client
+                                        .client
+                                        .get(url)
+                                        .header(
+                                            ::reqwest::header::ACCEPT,
+                                            ::reqwest::header::HeaderValue::from_static(
+                                                "application/json",
+                                            ),
+                                        )
+                                        .headers(header_map)
+                                        .build()?;
+                                    let info = OperationInfo {
+                                        operation_id: "get_card",
+                                    };
+                                    client.inner.prepare(&mut request);
+                                    (request, info)
+                                };
+                                let result = call
+                                    .execute(&client.client, request, info.operation_id)
+                                    .await;
+                                let response = result?;
+                                Ok(response)
                             }
-                            401u16 | 404u16 => {
-                                Err(
-                                    Error::ErrorResponse(
-                                        crate::runtime::decode::error_response(response)?,
-                                    ),
-                                )
-                            }
-                            _ => Err(Error::UnexpectedResponse(response)),
-                        }
-                    })
-                })
-            })
+                                .await;
+                            sent.and_then(|
+                                response,
+                            | -> Result<ResponseValue<types::Card>, Error<types::Error>> {
+                                match response.status().as_u16() {
+                                    200u16 => {
+                                        crate::runtime::decode::call_success(&call, response)
+                                    }
+                                    401u16 | 404u16 => {
+                                        Err(
+                                            Error::ErrorResponse(
+                                                crate::runtime::decode::error_response(response)?,
+                                            ),
+                                        )
+                                    }
+                                    _ => Err(Error::UnexpectedResponse(response)),
+                                }
+                            })
+                        })
+                    },
+                ),
+            )
         }
     }
 
@@ -2419,71 +2424,79 @@ pub mod builder {
             Output = Result<ResponseValue<types::Inventory>, crate::Error>,
         > {
             let Self { client, user_id } = self;
-            Box::pin(async move {
-                let call = client.inner.for_call();
-                call.finish({
-                    let sent: Result<reqwest::Response, Error<types::Error>> = async {
-                        let (request, info) = {
-                            let user_id = user_id
-                                .map_err(|e| Error::InvalidRequest(
-                                    crate::runtime::unset_field(
-                                        e,
-                                        "user_id was not initialized",
-                                    ),
-                                ))?;
-                            let url = client
-                                .inner
-                                .url(
-                                    format_args!(
-                                        "/api/v1/inventory/{}", crate ::runtime::PathSegment(&
-                                        user_id)
-                                    ),
-                                );
-                            let header_map = ::reqwest::header::HeaderMap::new();
-                            #[allow(unused_mut)]
-                            let mut request = client
-                                .client
-                                .get(url)
-                                .header(
-                                    ::reqwest::header::ACCEPT,
-                                    ::reqwest::header::HeaderValue::from_static(
-                                        "application/json",
-                                    ),
-                                )
-                                .headers(header_map)
-                                .build()?;
-                            let info = OperationInfo {
-                                operation_id: "get_inventory",
-                            };
-                            client.inner.prepare(&mut request);
-                            (request, info)
-                        };
-                        let result = call
-                            .execute(&client.client, request, info.operation_id)
-                            .await;
-                        let response = result?;
-                        Ok(response)
-                    }
-                        .await;
-                    sent.and_then(|
-                        response,
-                    | -> Result<ResponseValue<types::Inventory>, Error<types::Error>> {
-                        match response.status().as_u16() {
-                            200u16 => {
-                                crate::runtime::decode::call_success(&call, response)
+            Box::into_pin(
+                Box::write(
+                    Box::new_uninit(),
+                    async move {
+                        let call = client.inner.for_call();
+                        call.finish({
+                            let sent: Result<reqwest::Response, Error<types::Error>> = async {
+                                let (request, info) = {
+                                    let user_id = user_id
+                                        .map_err(|e| Error::InvalidRequest(
+                                            crate::runtime::unset_field(
+                                                e,
+                                                "user_id was not initialized",
+                                            ),
+                                        ))?;
+                                    let url = client
+                                        .inner
+                                        .url(
+                                            format_args!(
+                                                "/api/v1/inventory/{}", crate ::runtime::PathSegment(&
+                                                user_id)
+                                            ),
+                                        );
+                                    let header_map = ::reqwest::header::HeaderMap::new();
+                                    #[allow(unused_mut)]
+                                    let mut request = client
+                                        .client
+                                        .get(url)
+                                        .header(
+                                            ::reqwest::header::ACCEPT,
+                                            ::reqwest::header::HeaderValue::from_static(
+                                                "application/json",
+                                            ),
+                                        )
+                                        .headers(header_map)
+                                        .build()?;
+                                    let info = OperationInfo {
+                                        operation_id: "get_inventory",
+                                    };
+                                    client.inner.prepare(&mut request);
+                                    (request, info)
+                                };
+                                let result = call
+                                    .execute(&client.client, request, info.operation_id)
+                                    .await;
+                                let response = result?;
+                                Ok(response)
                             }
-                            401u16 | 404u16 | 500u16 => {
-                                Err(
-                                    Error::ErrorResponse(
-                                        crate::runtime::decode::error_response(response)?,
-                                    ),
-                                )
-                            }
-                            _ => Err(Error::UnexpectedResponse(response)),
-                        }
-                    })
-                })
-            })
+                                .await;
+                            sent.and_then(|
+                                response,
+                            | -> Result<
+                                ResponseValue<types::Inventory>,
+                                Error<types::Error>,
+                            > {
+                                match response.status().as_u16() {
+                                    200u16 => {
+                                        crate::runtime::decode::call_success(&call, response)
+                                    }
+                                    401u16 | 404u16 | 500u16 => {
+                                        Err(
+                                            Error::ErrorResponse(
+                                                crate::runtime::decode::error_response(response)?,
+                                            ),
+                                        )
+                                    }
+                                    _ => Err(Error::UnexpectedResponse(response)),
+                                }
+                            })
+                        })
+                    },
+                ),
+            )
         }
     }
 
@@ -2522,74 +2535,79 @@ pub mod builder {
             Output = Result<ResponseValue<types::ShippingOrder>, crate::Error>,
         > {
             let Self { client, order_id } = self;
-            Box::pin(async move {
-                let call = client.inner.for_call();
-                call.finish({
-                    let sent: Result<reqwest::Response, Error<types::Error>> = async {
-                        let (request, info) = {
-                            let order_id = order_id
-                                .map_err(|e| Error::InvalidRequest(
-                                    crate::runtime::unset_field(
-                                        e,
-                                        "order_id was not initialized",
-                                    ),
-                                ))?;
-                            let url = client
-                                .inner
-                                .url(
-                                    format_args!(
-                                        "/api/v1/ship/order/{}", crate ::runtime::PathSegment(&
-                                        order_id)
-                                    ),
-                                );
-                            let header_map = ::reqwest::header::HeaderMap::new();
-                            #[allow(unused_mut)]
-                            let mut request = client
-                                .client
-                                .get(url)
-                                .header(
-                                    ::reqwest::header::ACCEPT,
-                                    ::reqwest::header::HeaderValue::from_static(
-                                        "application/json",
-                                    ),
-                                )
-                                .headers(header_map)
-                                .build()?;
-                            let info = OperationInfo {
-                                operation_id: "get_shipping_order",
-                            };
-                            client.inner.prepare(&mut request);
-                            (request, info)
-                        };
-                        let result = call
-                            .execute(&client.client, request, info.operation_id)
-                            .await;
-                        let response = result?;
-                        Ok(response)
-                    }
-                        .await;
-                    sent.and_then(|
-                        response,
-                    | -> Result<
-                        ResponseValue<types::ShippingOrder>,
-                        Error<types::Error>,
-                    > {
-                        match response.status().as_u16() {
-                            200u16 => {
-                                crate::runtime::decode::call_success(&call, response)
+            Box::into_pin(
+                Box::write(
+                    Box::new_uninit(),
+                    async move {
+                        let call = client.inner.for_call();
+                        call.finish({
+                            let sent: Result<reqwest::Response, Error<types::Error>> = async {
+                                let (request, info) = {
+                                    let order_id = order_id
+                                        .map_err(|e| Error::InvalidRequest(
+                                            crate::runtime::unset_field(
+                                                e,
+                                                "order_id was not initialized",
+                                            ),
+                                        ))?;
+                                    let url = client
+                                        .inner
+                                        .url(
+                                            format_args!(
+                                                "/api/v1/ship/order/{}", crate ::runtime::PathSegment(&
+                                                order_id)
+                                            ),
+                                        );
+                                    let header_map = ::reqwest::header::HeaderMap::new();
+                                    #[allow(unused_mut)]
+                                    let mut request = client
+                                        .client
+                                        .get(url)
+                                        .header(
+                                            ::reqwest::header::ACCEPT,
+                                            ::reqwest::header::HeaderValue::from_static(
+                                                "application/json",
+                                            ),
+                                        )
+                                        .headers(header_map)
+                                        .build()?;
+                                    let info = OperationInfo {
+                                        operation_id: "get_shipping_order",
+                                    };
+                                    client.inner.prepare(&mut request);
+                                    (request, info)
+                                };
+                                let result = call
+                                    .execute(&client.client, request, info.operation_id)
+                                    .await;
+                                let response = result?;
+                                Ok(response)
                             }
-                            401u16 | 404u16 | 500u16 => {
-                                Err(
-                                    Error::ErrorResponse(
-                                        crate::runtime::decode::error_response(response)?,
-                                    ),
-                                )
-                            }
-                            _ => Err(Error::UnexpectedResponse(response)),
-                        }
-                    })
-                })
-            })
+                                .await;
+                            sent.and_then(|
+                                response,
+                            | -> Result<
+                                ResponseValue<types::ShippingOrder>,
+                                Error<types::Error>,
+                            > {
+                                match response.status().as_u16() {
+                                    200u16 => {
+                                        crate::runtime::decode::call_success(&call, response)
+                                    }
+                                    401u16 | 404u16 | 500u16 => {
+                                        Err(
+                                            Error::ErrorResponse(
+                                                crate::runtime::decode::error_response(response)?,
+                                            ),
+                                        )
+                                    }
+                                    _ => Err(Error::UnexpectedResponse(response)),
+                                }
+                            })
+                        })
+                    },
+                ),
+            )
         }
     }
 
@@ -2641,71 +2659,76 @@ pub mod builder {
             Output = Result<ResponseValue<types::QuoteResponse>, crate::Error>,
         > {
             let Self { client, body } = self;
-            Box::pin(async move {
-                let call = client.inner.for_call();
-                call.finish({
-                    let sent: Result<
-                        reqwest::Response,
-                        Error<types::QuoteShippingError>,
-                    > = async {
-                        let (request, info) = {
-                            let body = body
-                                .and_then(|v| {
-                                    types::QuoteRequest::try_from(v).map_err(|e| e.to_string())
-                                })
-                                .map_err(Error::InvalidRequest)?;
-                            let url = client
-                                .inner
-                                .url(format_args!("/api/v1/ship/quote",));
-                            let header_map = ::reqwest::header::HeaderMap::new();
-                            #[allow(unused_mut)]
-                            let mut request = client
-                                .client
-                                .post(url)
-                                .header(
-                                    ::reqwest::header::ACCEPT,
-                                    ::reqwest::header::HeaderValue::from_static(
-                                        "application/json",
-                                    ),
-                                )
-                                .json(&body)
-                                .headers(header_map)
-                                .build()?;
-                            let info = OperationInfo {
-                                operation_id: "quote_shipping",
-                            };
-                            client.inner.prepare(&mut request);
-                            (request, info)
-                        };
-                        let result = call
-                            .execute(&client.client, request, info.operation_id)
-                            .await;
-                        let response = result?;
-                        Ok(response)
-                    }
-                        .await;
-                    sent.and_then(|
-                        response,
-                    | -> Result<
-                        ResponseValue<types::QuoteResponse>,
-                        Error<types::QuoteShippingError>,
-                    > {
-                        match response.status().as_u16() {
-                            200u16 => {
-                                crate::runtime::decode::call_success(&call, response)
+            Box::into_pin(
+                Box::write(
+                    Box::new_uninit(),
+                    async move {
+                        let call = client.inner.for_call();
+                        call.finish({
+                            let sent: Result<
+                                reqwest::Response,
+                                Error<types::QuoteShippingError>,
+                            > = async {
+                                let (request, info) = {
+                                    let body = body
+                                        .and_then(|v| {
+                                            types::QuoteRequest::try_from(v).map_err(|e| e.to_string())
+                                        })
+                                        .map_err(Error::InvalidRequest)?;
+                                    let url = client
+                                        .inner
+                                        .url(format_args!("/api/v1/ship/quote",));
+                                    let header_map = ::reqwest::header::HeaderMap::new();
+                                    #[allow(unused_mut)]
+                                    let mut request = client
+                                        .client
+                                        .post(url)
+                                        .header(
+                                            ::reqwest::header::ACCEPT,
+                                            ::reqwest::header::HeaderValue::from_static(
+                                                "application/json",
+                                            ),
+                                        )
+                                        .json(&body)
+                                        .headers(header_map)
+                                        .build()?;
+                                    let info = OperationInfo {
+                                        operation_id: "quote_shipping",
+                                    };
+                                    client.inner.prepare(&mut request);
+                                    (request, info)
+                                };
+                                let result = call
+                                    .execute(&client.client, request, info.operation_id)
+                                    .await;
+                                let response = result?;
+                                Ok(response)
                             }
-                            400u16 | 401u16 | 422u16 | 500u16 => {
-                                Err(
-                                    Error::ErrorResponse(
-                                        crate::runtime::decode::error_response(response)?,
-                                    ),
-                                )
-                            }
-                            _ => Err(Error::UnexpectedResponse(response)),
-                        }
-                    })
-                })
-            })
+                                .await;
+                            sent.and_then(|
+                                response,
+                            | -> Result<
+                                ResponseValue<types::QuoteResponse>,
+                                Error<types::QuoteShippingError>,
+                            > {
+                                match response.status().as_u16() {
+                                    200u16 => {
+                                        crate::runtime::decode::call_success(&call, response)
+                                    }
+                                    400u16 | 401u16 | 422u16 | 500u16 => {
+                                        Err(
+                                            Error::ErrorResponse(
+                                                crate::runtime::decode::error_response(response)?,
+                                            ),
+                                        )
+                                    }
+                                    _ => Err(Error::UnexpectedResponse(response)),
+                                }
+                            })
+                        })
+                    },
+                ),
+            )
         }
     }
 
@@ -2757,65 +2780,73 @@ pub mod builder {
             Output = Result<ResponseValue<types::ShipResponse>, crate::Error>,
         > {
             let Self { client, body } = self;
-            Box::pin(async move {
-                let call = client.inner.for_call();
-                call.finish({
-                    let sent: Result<reqwest::Response, Error<types::Error>> = async {
-                        let (request, info) = {
-                            let body = body
-                                .and_then(|v| {
-                                    types::ShipRequest::try_from(v).map_err(|e| e.to_string())
-                                })
-                                .map_err(Error::InvalidRequest)?;
-                            let url = client
-                                .inner
-                                .url(format_args!("/api/v1/ship/request",));
-                            let header_map = ::reqwest::header::HeaderMap::new();
-                            #[allow(unused_mut)]
-                            let mut request = client
-                                .client
-                                .post(url)
-                                .header(
-                                    ::reqwest::header::ACCEPT,
-                                    ::reqwest::header::HeaderValue::from_static(
-                                        "application/json",
-                                    ),
-                                )
-                                .json(&body)
-                                .headers(header_map)
-                                .build()?;
-                            let info = OperationInfo {
-                                operation_id: "request_shipping",
-                            };
-                            client.inner.prepare(&mut request);
-                            (request, info)
-                        };
-                        let result = call
-                            .execute(&client.client, request, info.operation_id)
-                            .await;
-                        let response = result?;
-                        Ok(response)
-                    }
-                        .await;
-                    sent.and_then(|
-                        response,
-                    | -> Result<ResponseValue<types::ShipResponse>, Error<types::Error>> {
-                        match response.status().as_u16() {
-                            200u16 => {
-                                crate::runtime::decode::call_success(&call, response)
+            Box::into_pin(
+                Box::write(
+                    Box::new_uninit(),
+                    async move {
+                        let call = client.inner.for_call();
+                        call.finish({
+                            let sent: Result<reqwest::Response, Error<types::Error>> = async {
+                                let (request, info) = {
+                                    let body = body
+                                        .and_then(|v| {
+                                            types::ShipRequest::try_from(v).map_err(|e| e.to_string())
+                                        })
+                                        .map_err(Error::InvalidRequest)?;
+                                    let url = client
+                                        .inner
+                                        .url(format_args!("/api/v1/ship/request",));
+                                    let header_map = ::reqwest::header::HeaderMap::new();
+                                    #[allow(unused_mut)]
+                                    let mut request = client
+                                        .client
+                                        .post(url)
+                                        .header(
+                                            ::reqwest::header::ACCEPT,
+                                            ::reqwest::header::HeaderValue::from_static(
+                                                "application/json",
+                                            ),
+                                        )
+                                        .json(&body)
+                                        .headers(header_map)
+                                        .build()?;
+                                    let info = OperationInfo {
+                                        operation_id: "request_shipping",
+                                    };
+                                    client.inner.prepare(&mut request);
+                                    (request, info)
+                                };
+                                let result = call
+                                    .execute(&client.client, request, info.operation_id)
+                                    .await;
+                                let response = result?;
+                                Ok(response)
                             }
-                            400u16 | 401u16 | 500u16 => {
-                                Err(
-                                    Error::ErrorResponse(
-                                        crate::runtime::decode::error_response(response)?,
-                                    ),
-                                )
-                            }
-                            _ => Err(Error::UnexpectedResponse(response)),
-                        }
-                    })
-                })
-            })
+                                .await;
+                            sent.and_then(|
+                                response,
+                            | -> Result<
+                                ResponseValue<types::ShipResponse>,
+                                Error<types::Error>,
+                            > {
+                                match response.status().as_u16() {
+                                    200u16 => {
+                                        crate::runtime::decode::call_success(&call, response)
+                                    }
+                                    400u16 | 401u16 | 500u16 => {
+                                        Err(
+                                            Error::ErrorResponse(
+                                                crate::runtime::decode::error_response(response)?,
+                                            ),
+                                        )
+                                    }
+                                    _ => Err(Error::UnexpectedResponse(response)),
+                                }
+                            })
+                        })
+                    },
+                ),
+            )
         }
     }
 
@@ -2855,66 +2886,71 @@ pub mod builder {
             Output = Result<ResponseValue<::std::vec::Vec<types::Pack>>, crate::Error>,
         > {
             let Self { client, platform } = self;
-            Box::pin(async move {
-                let call = client.inner.for_call();
-                call.finish({
-                    let sent: Result<reqwest::Response, Error<types::Error>> = async {
-                        let (request, info) = {
-                            let platform = platform.map_err(Error::InvalidRequest)?;
-                            let url = client
-                                .inner
-                                .url(format_args!("/api/v1/vm/available",));
-                            let header_map = ::reqwest::header::HeaderMap::new();
-                            #[allow(unused_mut)]
-                            let mut request = client
-                                .client
-                                .get(url)
-                                .header(
-                                    ::reqwest::header::ACCEPT,
-                                    ::reqwest::header::HeaderValue::from_static(
-                                        "application/json",
-                                    ),
-                                )
-                                .query(
-                                    &progenitor_client::QueryParam::new("platform", &platform),
-                                )
-                                .headers(header_map)
-                                .build()?;
-                            let info = OperationInfo {
-                                operation_id: "list_available_packs",
-                            };
-                            client.inner.prepare(&mut request);
-                            (request, info)
-                        };
-                        let result = call
-                            .execute(&client.client, request, info.operation_id)
-                            .await;
-                        let response = result?;
-                        Ok(response)
-                    }
-                        .await;
-                    sent.and_then(|
-                        response,
-                    | -> Result<
-                        ResponseValue<::std::vec::Vec<types::Pack>>,
-                        Error<types::Error>,
-                    > {
-                        match response.status().as_u16() {
-                            200u16 => {
-                                crate::runtime::decode::call_success(&call, response)
+            Box::into_pin(
+                Box::write(
+                    Box::new_uninit(),
+                    async move {
+                        let call = client.inner.for_call();
+                        call.finish({
+                            let sent: Result<reqwest::Response, Error<types::Error>> = async {
+                                let (request, info) = {
+                                    let platform = platform.map_err(Error::InvalidRequest)?;
+                                    let url = client
+                                        .inner
+                                        .url(format_args!("/api/v1/vm/available",));
+                                    let header_map = ::reqwest::header::HeaderMap::new();
+                                    #[allow(unused_mut)]
+                                    let mut request = client
+                                        .client
+                                        .get(url)
+                                        .header(
+                                            ::reqwest::header::ACCEPT,
+                                            ::reqwest::header::HeaderValue::from_static(
+                                                "application/json",
+                                            ),
+                                        )
+                                        .query(
+                                            &progenitor_client::QueryParam::new("platform", &platform),
+                                        )
+                                        .headers(header_map)
+                                        .build()?;
+                                    let info = OperationInfo {
+                                        operation_id: "list_available_packs",
+                                    };
+                                    client.inner.prepare(&mut request);
+                                    (request, info)
+                                };
+                                let result = call
+                                    .execute(&client.client, request, info.operation_id)
+                                    .await;
+                                let response = result?;
+                                Ok(response)
                             }
-                            401u16 => {
-                                Err(
-                                    Error::ErrorResponse(
-                                        crate::runtime::decode::error_response(response)?,
-                                    ),
-                                )
-                            }
-                            _ => Err(Error::UnexpectedResponse(response)),
-                        }
-                    })
-                })
-            })
+                                .await;
+                            sent.and_then(|
+                                response,
+                            | -> Result<
+                                ResponseValue<::std::vec::Vec<types::Pack>>,
+                                Error<types::Error>,
+                            > {
+                                match response.status().as_u16() {
+                                    200u16 => {
+                                        crate::runtime::decode::call_success(&call, response)
+                                    }
+                                    401u16 => {
+                                        Err(
+                                            Error::ErrorResponse(
+                                                crate::runtime::decode::error_response(response)?,
+                                            ),
+                                        )
+                                    }
+                                    _ => Err(Error::UnexpectedResponse(response)),
+                                }
+                            })
+                        })
+                    },
+                ),
+            )
         }
     }
 
@@ -2968,69 +3004,74 @@ pub mod builder {
             Output = Result<ResponseValue<types::PurchaseInitResponse>, crate::Error>,
         > {
             let Self { client, body } = self;
-            Box::pin(async move {
-                let call = client.inner.for_call();
-                call.finish({
-                    let sent: Result<reqwest::Response, Error<types::Error>> = async {
-                        let (request, info) = {
-                            let body = body
-                                .and_then(|v| {
-                                    types::PurchaseInitRequest::try_from(v)
-                                        .map_err(|e| e.to_string())
-                                })
-                                .map_err(Error::InvalidRequest)?;
-                            let url = client
-                                .inner
-                                .url(format_args!("/api/v1/vm/buy/init",));
-                            let header_map = ::reqwest::header::HeaderMap::new();
-                            #[allow(unused_mut)]
-                            let mut request = client
-                                .client
-                                .post(url)
-                                .header(
-                                    ::reqwest::header::ACCEPT,
-                                    ::reqwest::header::HeaderValue::from_static(
-                                        "application/json",
-                                    ),
-                                )
-                                .json(&body)
-                                .headers(header_map)
-                                .build()?;
-                            let info = OperationInfo {
-                                operation_id: "init_purchase",
-                            };
-                            client.inner.prepare(&mut request);
-                            (request, info)
-                        };
-                        let result = call
-                            .execute(&client.client, request, info.operation_id)
-                            .await;
-                        let response = result?;
-                        Ok(response)
-                    }
-                        .await;
-                    sent.and_then(|
-                        response,
-                    | -> Result<
-                        ResponseValue<types::PurchaseInitResponse>,
-                        Error<types::Error>,
-                    > {
-                        match response.status().as_u16() {
-                            200u16 => {
-                                crate::runtime::decode::call_success(&call, response)
+            Box::into_pin(
+                Box::write(
+                    Box::new_uninit(),
+                    async move {
+                        let call = client.inner.for_call();
+                        call.finish({
+                            let sent: Result<reqwest::Response, Error<types::Error>> = async {
+                                let (request, info) = {
+                                    let body = body
+                                        .and_then(|v| {
+                                            types::PurchaseInitRequest::try_from(v)
+                                                .map_err(|e| e.to_string())
+                                        })
+                                        .map_err(Error::InvalidRequest)?;
+                                    let url = client
+                                        .inner
+                                        .url(format_args!("/api/v1/vm/buy/init",));
+                                    let header_map = ::reqwest::header::HeaderMap::new();
+                                    #[allow(unused_mut)]
+                                    let mut request = client
+                                        .client
+                                        .post(url)
+                                        .header(
+                                            ::reqwest::header::ACCEPT,
+                                            ::reqwest::header::HeaderValue::from_static(
+                                                "application/json",
+                                            ),
+                                        )
+                                        .json(&body)
+                                        .headers(header_map)
+                                        .build()?;
+                                    let info = OperationInfo {
+                                        operation_id: "init_purchase",
+                                    };
+                                    client.inner.prepare(&mut request);
+                                    (request, info)
+                                };
+                                let result = call
+                                    .execute(&client.client, request, info.operation_id)
+                                    .await;
+                                let response = result?;
+                                Ok(response)
                             }
-                            400u16 | 401u16 => {
-                                Err(
-                                    Error::ErrorResponse(
-                                        crate::runtime::decode::error_response(response)?,
-                                    ),
-                                )
-                            }
-                            _ => Err(Error::UnexpectedResponse(response)),
-                        }
-                    })
-                })
-            })
+                                .await;
+                            sent.and_then(|
+                                response,
+                            | -> Result<
+                                ResponseValue<types::PurchaseInitResponse>,
+                                Error<types::Error>,
+                            > {
+                                match response.status().as_u16() {
+                                    200u16 => {
+                                        crate::runtime::decode::call_success(&call, response)
+                                    }
+                                    400u16 | 401u16 => {
+                                        Err(
+                                            Error::ErrorResponse(
+                                                crate::runtime::decode::error_response(response)?,
+                                            ),
+                                        )
+                                    }
+                                    _ => Err(Error::UnexpectedResponse(response)),
+                                }
+                            })
+                        })
+                    },
+                ),
+            )
         }
     }
 
@@ -3086,69 +3127,74 @@ pub mod builder {
             Output = Result<ResponseValue<types::PurchaseStatusResponse>, crate::Error>,
         > {
             let Self { client, body } = self;
-            Box::pin(async move {
-                let call = client.inner.for_call();
-                call.finish({
-                    let sent: Result<reqwest::Response, Error<types::Error>> = async {
-                        let (request, info) = {
-                            let body = body
-                                .and_then(|v| {
-                                    types::PurchaseStatusRequest::try_from(v)
-                                        .map_err(|e| e.to_string())
-                                })
-                                .map_err(Error::InvalidRequest)?;
-                            let url = client
-                                .inner
-                                .url(format_args!("/api/v1/vm/buy/status",));
-                            let header_map = ::reqwest::header::HeaderMap::new();
-                            #[allow(unused_mut)]
-                            let mut request = client
-                                .client
-                                .post(url)
-                                .header(
-                                    ::reqwest::header::ACCEPT,
-                                    ::reqwest::header::HeaderValue::from_static(
-                                        "application/json",
-                                    ),
-                                )
-                                .json(&body)
-                                .headers(header_map)
-                                .build()?;
-                            let info = OperationInfo {
-                                operation_id: "get_purchase_status",
-                            };
-                            client.inner.prepare(&mut request);
-                            (request, info)
-                        };
-                        let result = call
-                            .execute(&client.client, request, info.operation_id)
-                            .await;
-                        let response = result?;
-                        Ok(response)
-                    }
-                        .await;
-                    sent.and_then(|
-                        response,
-                    | -> Result<
-                        ResponseValue<types::PurchaseStatusResponse>,
-                        Error<types::Error>,
-                    > {
-                        match response.status().as_u16() {
-                            200u16 => {
-                                crate::runtime::decode::call_success(&call, response)
+            Box::into_pin(
+                Box::write(
+                    Box::new_uninit(),
+                    async move {
+                        let call = client.inner.for_call();
+                        call.finish({
+                            let sent: Result<reqwest::Response, Error<types::Error>> = async {
+                                let (request, info) = {
+                                    let body = body
+                                        .and_then(|v| {
+                                            types::PurchaseStatusRequest::try_from(v)
+                                                .map_err(|e| e.to_string())
+                                        })
+                                        .map_err(Error::InvalidRequest)?;
+                                    let url = client
+                                        .inner
+                                        .url(format_args!("/api/v1/vm/buy/status",));
+                                    let header_map = ::reqwest::header::HeaderMap::new();
+                                    #[allow(unused_mut)]
+                                    let mut request = client
+                                        .client
+                                        .post(url)
+                                        .header(
+                                            ::reqwest::header::ACCEPT,
+                                            ::reqwest::header::HeaderValue::from_static(
+                                                "application/json",
+                                            ),
+                                        )
+                                        .json(&body)
+                                        .headers(header_map)
+                                        .build()?;
+                                    let info = OperationInfo {
+                                        operation_id: "get_purchase_status",
+                                    };
+                                    client.inner.prepare(&mut request);
+                                    (request, info)
+                                };
+                                let result = call
+                                    .execute(&client.client, request, info.operation_id)
+                                    .await;
+                                let response = result?;
+                                Ok(response)
                             }
-                            400u16 | 401u16 => {
-                                Err(
-                                    Error::ErrorResponse(
-                                        crate::runtime::decode::error_response(response)?,
-                                    ),
-                                )
-                            }
-                            _ => Err(Error::UnexpectedResponse(response)),
-                        }
-                    })
-                })
-            })
+                                .await;
+                            sent.and_then(|
+                                response,
+                            | -> Result<
+                                ResponseValue<types::PurchaseStatusResponse>,
+                                Error<types::Error>,
+                            > {
+                                match response.status().as_u16() {
+                                    200u16 => {
+                                        crate::runtime::decode::call_success(&call, response)
+                                    }
+                                    400u16 | 401u16 => {
+                                        Err(
+                                            Error::ErrorResponse(
+                                                crate::runtime::decode::error_response(response)?,
+                                            ),
+                                        )
+                                    }
+                                    _ => Err(Error::UnexpectedResponse(response)),
+                                }
+                            })
+                        })
+                    },
+                ),
+            )
         }
     }
 
@@ -3202,69 +3248,74 @@ pub mod builder {
             Output = Result<ResponseValue<types::BuybackResponse>, crate::Error>,
         > {
             let Self { client, body } = self;
-            Box::pin(async move {
-                let call = client.inner.for_call();
-                call.finish({
-                    let sent: Result<reqwest::Response, Error<types::Error>> = async {
-                        let (request, info) = {
-                            let body = body
-                                .and_then(|v| {
-                                    types::BuybackRequest::try_from(v)
-                                        .map_err(|e| e.to_string())
-                                })
-                                .map_err(Error::InvalidRequest)?;
-                            let url = client
-                                .inner
-                                .url(format_args!("/api/v1/vm/buyback",));
-                            let header_map = ::reqwest::header::HeaderMap::new();
-                            #[allow(unused_mut)]
-                            let mut request = client
-                                .client
-                                .post(url)
-                                .header(
-                                    ::reqwest::header::ACCEPT,
-                                    ::reqwest::header::HeaderValue::from_static(
-                                        "application/json",
-                                    ),
-                                )
-                                .json(&body)
-                                .headers(header_map)
-                                .build()?;
-                            let info = OperationInfo {
-                                operation_id: "buyback_item",
-                            };
-                            client.inner.prepare(&mut request);
-                            (request, info)
-                        };
-                        let result = call
-                            .execute(&client.client, request, info.operation_id)
-                            .await;
-                        let response = result?;
-                        Ok(response)
-                    }
-                        .await;
-                    sent.and_then(|
-                        response,
-                    | -> Result<
-                        ResponseValue<types::BuybackResponse>,
-                        Error<types::Error>,
-                    > {
-                        match response.status().as_u16() {
-                            200u16 => {
-                                crate::runtime::decode::call_success(&call, response)
+            Box::into_pin(
+                Box::write(
+                    Box::new_uninit(),
+                    async move {
+                        let call = client.inner.for_call();
+                        call.finish({
+                            let sent: Result<reqwest::Response, Error<types::Error>> = async {
+                                let (request, info) = {
+                                    let body = body
+                                        .and_then(|v| {
+                                            types::BuybackRequest::try_from(v)
+                                                .map_err(|e| e.to_string())
+                                        })
+                                        .map_err(Error::InvalidRequest)?;
+                                    let url = client
+                                        .inner
+                                        .url(format_args!("/api/v1/vm/buyback",));
+                                    let header_map = ::reqwest::header::HeaderMap::new();
+                                    #[allow(unused_mut)]
+                                    let mut request = client
+                                        .client
+                                        .post(url)
+                                        .header(
+                                            ::reqwest::header::ACCEPT,
+                                            ::reqwest::header::HeaderValue::from_static(
+                                                "application/json",
+                                            ),
+                                        )
+                                        .json(&body)
+                                        .headers(header_map)
+                                        .build()?;
+                                    let info = OperationInfo {
+                                        operation_id: "buyback_item",
+                                    };
+                                    client.inner.prepare(&mut request);
+                                    (request, info)
+                                };
+                                let result = call
+                                    .execute(&client.client, request, info.operation_id)
+                                    .await;
+                                let response = result?;
+                                Ok(response)
                             }
-                            400u16 | 401u16 | 429u16 | 500u16 => {
-                                Err(
-                                    Error::ErrorResponse(
-                                        crate::runtime::decode::error_response(response)?,
-                                    ),
-                                )
-                            }
-                            _ => Err(Error::UnexpectedResponse(response)),
-                        }
-                    })
-                })
-            })
+                                .await;
+                            sent.and_then(|
+                                response,
+                            | -> Result<
+                                ResponseValue<types::BuybackResponse>,
+                                Error<types::Error>,
+                            > {
+                                match response.status().as_u16() {
+                                    200u16 => {
+                                        crate::runtime::decode::call_success(&call, response)
+                                    }
+                                    400u16 | 401u16 | 429u16 | 500u16 => {
+                                        Err(
+                                            Error::ErrorResponse(
+                                                crate::runtime::decode::error_response(response)?,
+                                            ),
+                                        )
+                                    }
+                                    _ => Err(Error::UnexpectedResponse(response)),
+                                }
+                            })
+                        })
+                    },
+                ),
+            )
         }
     }
 
@@ -3321,68 +3372,73 @@ pub mod builder {
             >,
         > {
             let Self { client, claw_ids, limit } = self;
-            Box::pin(async move {
-                let call = client.inner.for_call();
-                call.finish({
-                    let sent: Result<reqwest::Response, Error<types::Error>> = async {
-                        let (request, info) = {
-                            let claw_ids = claw_ids.map_err(Error::InvalidRequest)?;
-                            let limit = limit.map_err(Error::InvalidRequest)?;
-                            let url = client
-                                .inner
-                                .url(format_args!("/api/v1/vm/recent-pulls",));
-                            let header_map = ::reqwest::header::HeaderMap::new();
-                            #[allow(unused_mut)]
-                            let mut request = client
-                                .client
-                                .get(url)
-                                .header(
-                                    ::reqwest::header::ACCEPT,
-                                    ::reqwest::header::HeaderValue::from_static(
-                                        "application/json",
-                                    ),
-                                )
-                                .query(
-                                    &progenitor_client::QueryParam::new("claw_ids", &claw_ids),
-                                )
-                                .query(&progenitor_client::QueryParam::new("limit", &limit))
-                                .headers(header_map)
-                                .build()?;
-                            let info = OperationInfo {
-                                operation_id: "list_recent_pulls",
-                            };
-                            client.inner.prepare(&mut request);
-                            (request, info)
-                        };
-                        let result = call
-                            .execute(&client.client, request, info.operation_id)
-                            .await;
-                        let response = result?;
-                        Ok(response)
-                    }
-                        .await;
-                    sent.and_then(|
-                        response,
-                    | -> Result<
-                        ResponseValue<::std::vec::Vec<types::RecentPull>>,
-                        Error<types::Error>,
-                    > {
-                        match response.status().as_u16() {
-                            200u16 => {
-                                crate::runtime::decode::call_success(&call, response)
+            Box::into_pin(
+                Box::write(
+                    Box::new_uninit(),
+                    async move {
+                        let call = client.inner.for_call();
+                        call.finish({
+                            let sent: Result<reqwest::Response, Error<types::Error>> = async {
+                                let (request, info) = {
+                                    let claw_ids = claw_ids.map_err(Error::InvalidRequest)?;
+                                    let limit = limit.map_err(Error::InvalidRequest)?;
+                                    let url = client
+                                        .inner
+                                        .url(format_args!("/api/v1/vm/recent-pulls",));
+                                    let header_map = ::reqwest::header::HeaderMap::new();
+                                    #[allow(unused_mut)]
+                                    let mut request = client
+                                        .client
+                                        .get(url)
+                                        .header(
+                                            ::reqwest::header::ACCEPT,
+                                            ::reqwest::header::HeaderValue::from_static(
+                                                "application/json",
+                                            ),
+                                        )
+                                        .query(
+                                            &progenitor_client::QueryParam::new("claw_ids", &claw_ids),
+                                        )
+                                        .query(&progenitor_client::QueryParam::new("limit", &limit))
+                                        .headers(header_map)
+                                        .build()?;
+                                    let info = OperationInfo {
+                                        operation_id: "list_recent_pulls",
+                                    };
+                                    client.inner.prepare(&mut request);
+                                    (request, info)
+                                };
+                                let result = call
+                                    .execute(&client.client, request, info.operation_id)
+                                    .await;
+                                let response = result?;
+                                Ok(response)
                             }
-                            401u16 | 500u16 => {
-                                Err(
-                                    Error::ErrorResponse(
-                                        crate::runtime::decode::error_response(response)?,
-                                    ),
-                                )
-                            }
-                            _ => Err(Error::UnexpectedResponse(response)),
-                        }
-                    })
-                })
-            })
+                                .await;
+                            sent.and_then(|
+                                response,
+                            | -> Result<
+                                ResponseValue<::std::vec::Vec<types::RecentPull>>,
+                                Error<types::Error>,
+                            > {
+                                match response.status().as_u16() {
+                                    200u16 => {
+                                        crate::runtime::decode::call_success(&call, response)
+                                    }
+                                    401u16 | 500u16 => {
+                                        Err(
+                                            Error::ErrorResponse(
+                                                crate::runtime::decode::error_response(response)?,
+                                            ),
+                                        )
+                                    }
+                                    _ => Err(Error::UnexpectedResponse(response)),
+                                }
+                            })
+                        })
+                    },
+                ),
+            )
         }
     }
 }

@@ -5324,84 +5324,92 @@ pub mod builder {
                 accept_language,
                 request_id,
             } = self;
-            Box::pin(async move {
-                let call = client.inner.for_call();
-                call.finish({
-                    let sent: Result<reqwest::Response, Error<types::Problem>> = async {
-                        let (request, info) = {
-                            let team = team.map_err(Error::InvalidRequest)?;
-                            let page = page.map_err(Error::InvalidRequest)?;
-                            let per_page = per_page.map_err(Error::InvalidRequest)?;
-                            let state = state.map_err(Error::InvalidRequest)?;
-                            let accept_language = accept_language
-                                .map_err(Error::InvalidRequest)?;
-                            let request_id = request_id.map_err(Error::InvalidRequest)?;
-                            let url = client
-                                .inner
-                                .url(
-                                    format_args!(
-                                        "/team/{}/booking-batches", crate ::runtime::PathSegment(&
-                                        team)
-                                    ),
-                                );
-                            let mut header_map = ::reqwest::header::HeaderMap::new();
-                            if let Some(value) = accept_language {
-                                header_map
-                                    .append("Accept-Language", value.to_string().try_into()?);
+            Box::into_pin(
+                Box::write(
+                    Box::new_uninit(),
+                    async move {
+                        let call = client.inner.for_call();
+                        call.finish({
+                            let sent: Result<reqwest::Response, Error<types::Problem>> = async {
+                                let (request, info) = {
+                                    let team = team.map_err(Error::InvalidRequest)?;
+                                    let page = page.map_err(Error::InvalidRequest)?;
+                                    let per_page = per_page.map_err(Error::InvalidRequest)?;
+                                    let state = state.map_err(Error::InvalidRequest)?;
+                                    let accept_language = accept_language
+                                        .map_err(Error::InvalidRequest)?;
+                                    let request_id = request_id.map_err(Error::InvalidRequest)?;
+                                    let url = client
+                                        .inner
+                                        .url(
+                                            format_args!(
+                                                "/team/{}/booking-batches", crate ::runtime::PathSegment(&
+                                                team)
+                                            ),
+                                        );
+                                    let mut header_map = ::reqwest::header::HeaderMap::new();
+                                    if let Some(value) = accept_language {
+                                        header_map
+                                            .append("Accept-Language", value.to_string().try_into()?);
+                                    }
+                                    if let Some(value) = request_id {
+                                        header_map
+                                            .append("Request-ID", value.to_string().try_into()?);
+                                    }
+                                    #[allow(unused_mut)]
+                                    let mut request = client
+                                        .client
+                                        .get(url)
+                                        .header(
+                                            ::reqwest::header::ACCEPT,
+                                            ::reqwest::header::HeaderValue::from_static(
+                                                "application/json",
+                                            ),
+                                        )
+                                        .query(&progenitor_client::QueryParam::new("page", &page))
+                                        .query(
+                                            &progenitor_client::QueryParam::new("per_page", &per_page),
+                                        )
+                                        .query(&progenitor_client::QueryParam::new("state", &state))
+                                        .headers(header_map)
+                                        .build()?;
+                                    let info = OperationInfo {
+                                        operation_id: "list_booking_batches",
+                                    };
+                                    client.inner.prepare(&mut request);
+                                    (request, info)
+                                };
+                                let result = call
+                                    .execute(&client.client, request, info.operation_id)
+                                    .await;
+                                let response = result?;
+                                Ok(response)
                             }
-                            if let Some(value) = request_id {
-                                header_map
-                                    .append("Request-ID", value.to_string().try_into()?);
-                            }
-                            #[allow(unused_mut)]
-                            let mut request = client
-                                .client
-                                .get(url)
-                                .header(
-                                    ::reqwest::header::ACCEPT,
-                                    ::reqwest::header::HeaderValue::from_static(
-                                        "application/json",
-                                    ),
-                                )
-                                .query(&progenitor_client::QueryParam::new("page", &page))
-                                .query(
-                                    &progenitor_client::QueryParam::new("per_page", &per_page),
-                                )
-                                .query(&progenitor_client::QueryParam::new("state", &state))
-                                .headers(header_map)
-                                .build()?;
-                            let info = OperationInfo {
-                                operation_id: "list_booking_batches",
-                            };
-                            client.inner.prepare(&mut request);
-                            (request, info)
-                        };
-                        let result = call
-                            .execute(&client.client, request, info.operation_id)
-                            .await;
-                        let response = result?;
-                        Ok(response)
-                    }
-                        .await;
-                    sent.and_then(|
-                        response,
-                    | -> Result<ResponseValue<types::BatchList>, Error<types::Problem>> {
-                        match response.status().as_u16() {
-                            200u16 => {
-                                crate::runtime::decode::call_success(&call, response)
-                            }
-                            400u16 | 401u16 | 403u16 | 404u16 | 429u16 | 500u16 => {
-                                Err(
-                                    Error::ErrorResponse(
-                                        crate::runtime::decode::error_response(response)?,
-                                    ),
-                                )
-                            }
-                            _ => Err(Error::UnexpectedResponse(response)),
-                        }
-                    })
-                })
-            })
+                                .await;
+                            sent.and_then(|
+                                response,
+                            | -> Result<
+                                ResponseValue<types::BatchList>,
+                                Error<types::Problem>,
+                            > {
+                                match response.status().as_u16() {
+                                    200u16 => {
+                                        crate::runtime::decode::call_success(&call, response)
+                                    }
+                                    400u16 | 401u16 | 403u16 | 404u16 | 429u16 | 500u16 => {
+                                        Err(
+                                            Error::ErrorResponse(
+                                                crate::runtime::decode::error_response(response)?,
+                                            ),
+                                        )
+                                    }
+                                    _ => Err(Error::UnexpectedResponse(response)),
+                                }
+                            })
+                        })
+                    },
+                ),
+            )
         }
     }
 
@@ -5520,92 +5528,97 @@ pub mod builder {
                 request_id,
                 body,
             } = self;
-            Box::pin(async move {
-                let call = client.inner.for_call();
-                call.finish({
-                    let sent: Result<reqwest::Response, Error<types::Problem>> = async {
-                        let (request, info) = {
-                            let team = team.map_err(Error::InvalidRequest)?;
-                            let accept_language = accept_language
-                                .map_err(Error::InvalidRequest)?;
-                            let idempotency_key = idempotency_key
-                                .map_err(Error::InvalidRequest)?;
-                            let request_id = request_id.map_err(Error::InvalidRequest)?;
-                            let body = body
-                                .and_then(|v| {
-                                    types::BatchRequest::try_from(v).map_err(|e| e.to_string())
-                                })
-                                .map_err(Error::InvalidRequest)?;
-                            let url = client
-                                .inner
-                                .url(
-                                    format_args!(
-                                        "/team/{}/booking-batches", crate ::runtime::PathSegment(&
-                                        team)
-                                    ),
-                                );
-                            let mut header_map = ::reqwest::header::HeaderMap::new();
-                            if let Some(value) = accept_language {
-                                header_map
-                                    .append("Accept-Language", value.to_string().try_into()?);
+            Box::into_pin(
+                Box::write(
+                    Box::new_uninit(),
+                    async move {
+                        let call = client.inner.for_call();
+                        call.finish({
+                            let sent: Result<reqwest::Response, Error<types::Problem>> = async {
+                                let (request, info) = {
+                                    let team = team.map_err(Error::InvalidRequest)?;
+                                    let accept_language = accept_language
+                                        .map_err(Error::InvalidRequest)?;
+                                    let idempotency_key = idempotency_key
+                                        .map_err(Error::InvalidRequest)?;
+                                    let request_id = request_id.map_err(Error::InvalidRequest)?;
+                                    let body = body
+                                        .and_then(|v| {
+                                            types::BatchRequest::try_from(v).map_err(|e| e.to_string())
+                                        })
+                                        .map_err(Error::InvalidRequest)?;
+                                    let url = client
+                                        .inner
+                                        .url(
+                                            format_args!(
+                                                "/team/{}/booking-batches", crate ::runtime::PathSegment(&
+                                                team)
+                                            ),
+                                        );
+                                    let mut header_map = ::reqwest::header::HeaderMap::new();
+                                    if let Some(value) = accept_language {
+                                        header_map
+                                            .append("Accept-Language", value.to_string().try_into()?);
+                                    }
+                                    if let Some(value) = idempotency_key {
+                                        header_map
+                                            .append("Idempotency-Key", value.to_string().try_into()?);
+                                    }
+                                    if let Some(value) = request_id {
+                                        header_map
+                                            .append("Request-ID", value.to_string().try_into()?);
+                                    }
+                                    #[allow(unused_mut)]
+                                    let mut request = client
+                                        .client
+                                        .post(url)
+                                        .header(
+                                            ::reqwest::header::ACCEPT,
+                                            ::reqwest::header::HeaderValue::from_static(
+                                                "application/json",
+                                            ),
+                                        )
+                                        .json(&body)
+                                        .headers(header_map)
+                                        .build()?;
+                                    let info = OperationInfo {
+                                        operation_id: "create_booking_batch",
+                                    };
+                                    client.inner.prepare(&mut request);
+                                    (request, info)
+                                };
+                                let result = call
+                                    .execute(&client.client, request, info.operation_id)
+                                    .await;
+                                let response = result?;
+                                Ok(response)
                             }
-                            if let Some(value) = idempotency_key {
-                                header_map
-                                    .append("Idempotency-Key", value.to_string().try_into()?);
-                            }
-                            if let Some(value) = request_id {
-                                header_map
-                                    .append("Request-ID", value.to_string().try_into()?);
-                            }
-                            #[allow(unused_mut)]
-                            let mut request = client
-                                .client
-                                .post(url)
-                                .header(
-                                    ::reqwest::header::ACCEPT,
-                                    ::reqwest::header::HeaderValue::from_static(
-                                        "application/json",
-                                    ),
-                                )
-                                .json(&body)
-                                .headers(header_map)
-                                .build()?;
-                            let info = OperationInfo {
-                                operation_id: "create_booking_batch",
-                            };
-                            client.inner.prepare(&mut request);
-                            (request, info)
-                        };
-                        let result = call
-                            .execute(&client.client, request, info.operation_id)
-                            .await;
-                        let response = result?;
-                        Ok(response)
-                    }
-                        .await;
-                    sent.and_then(|
-                        response,
-                    | -> Result<
-                        ResponseValue<types::BatchEnvelope>,
-                        Error<types::Problem>,
-                    > {
-                        match response.status().as_u16() {
-                            201u16 => {
-                                crate::runtime::decode::call_success(&call, response)
-                            }
-                            400u16 | 401u16 | 403u16 | 404u16 | 409u16 | 422u16 | 429u16
-                            | 500u16 => {
-                                Err(
-                                    Error::ErrorResponse(
-                                        crate::runtime::decode::error_response(response)?,
-                                    ),
-                                )
-                            }
-                            _ => Err(Error::UnexpectedResponse(response)),
-                        }
-                    })
-                })
-            })
+                                .await;
+                            sent.and_then(|
+                                response,
+                            | -> Result<
+                                ResponseValue<types::BatchEnvelope>,
+                                Error<types::Problem>,
+                            > {
+                                match response.status().as_u16() {
+                                    201u16 => {
+                                        crate::runtime::decode::call_success(&call, response)
+                                    }
+                                    400u16 | 401u16 | 403u16 | 404u16 | 409u16 | 422u16 | 429u16
+                                    | 500u16 => {
+                                        Err(
+                                            Error::ErrorResponse(
+                                                crate::runtime::decode::error_response(response)?,
+                                            ),
+                                        )
+                                    }
+                                    _ => Err(Error::UnexpectedResponse(response)),
+                                }
+                            })
+                        })
+                    },
+                ),
+            )
         }
     }
 
@@ -5687,84 +5700,89 @@ pub mod builder {
             Output = Result<ResponseValue<types::BatchEnvelope>, crate::Error>,
         > {
             let Self { client, team, batch, accept_language, request_id } = self;
-            Box::pin(async move {
-                let call = client.inner.for_call();
-                call.finish({
-                    let sent: Result<reqwest::Response, Error<types::Problem>> = async {
-                        let (request, info) = {
-                            let team = team.map_err(Error::InvalidRequest)?;
-                            let batch = batch
-                                .map_err(|e| Error::InvalidRequest(
-                                    crate::runtime::unset_field(e, "batch was not initialized"),
-                                ))?;
-                            let accept_language = accept_language
-                                .map_err(Error::InvalidRequest)?;
-                            let request_id = request_id.map_err(Error::InvalidRequest)?;
-                            let url = client
-                                .inner
-                                .url(
-                                    format_args!(
-                                        "/team/{}/booking-batches/{}", crate
-                                        ::runtime::PathSegment(& team), crate
-                                        ::runtime::PathSegment(& batch)
-                                    ),
-                                );
-                            let mut header_map = ::reqwest::header::HeaderMap::new();
-                            if let Some(value) = accept_language {
-                                header_map
-                                    .append("Accept-Language", value.to_string().try_into()?);
+            Box::into_pin(
+                Box::write(
+                    Box::new_uninit(),
+                    async move {
+                        let call = client.inner.for_call();
+                        call.finish({
+                            let sent: Result<reqwest::Response, Error<types::Problem>> = async {
+                                let (request, info) = {
+                                    let team = team.map_err(Error::InvalidRequest)?;
+                                    let batch = batch
+                                        .map_err(|e| Error::InvalidRequest(
+                                            crate::runtime::unset_field(e, "batch was not initialized"),
+                                        ))?;
+                                    let accept_language = accept_language
+                                        .map_err(Error::InvalidRequest)?;
+                                    let request_id = request_id.map_err(Error::InvalidRequest)?;
+                                    let url = client
+                                        .inner
+                                        .url(
+                                            format_args!(
+                                                "/team/{}/booking-batches/{}", crate
+                                                ::runtime::PathSegment(& team), crate
+                                                ::runtime::PathSegment(& batch)
+                                            ),
+                                        );
+                                    let mut header_map = ::reqwest::header::HeaderMap::new();
+                                    if let Some(value) = accept_language {
+                                        header_map
+                                            .append("Accept-Language", value.to_string().try_into()?);
+                                    }
+                                    if let Some(value) = request_id {
+                                        header_map
+                                            .append("Request-ID", value.to_string().try_into()?);
+                                    }
+                                    #[allow(unused_mut)]
+                                    let mut request = client
+                                        .client
+                                        .get(url)
+                                        .header(
+                                            ::reqwest::header::ACCEPT,
+                                            ::reqwest::header::HeaderValue::from_static(
+                                                "application/json",
+                                            ),
+                                        )
+                                        .headers(header_map)
+                                        .build()?;
+                                    let info = OperationInfo {
+                                        operation_id: "get_booking_batch",
+                                    };
+                                    client.inner.prepare(&mut request);
+                                    (request, info)
+                                };
+                                let result = call
+                                    .execute(&client.client, request, info.operation_id)
+                                    .await;
+                                let response = result?;
+                                Ok(response)
                             }
-                            if let Some(value) = request_id {
-                                header_map
-                                    .append("Request-ID", value.to_string().try_into()?);
-                            }
-                            #[allow(unused_mut)]
-                            let mut request = client
-                                .client
-                                .get(url)
-                                .header(
-                                    ::reqwest::header::ACCEPT,
-                                    ::reqwest::header::HeaderValue::from_static(
-                                        "application/json",
-                                    ),
-                                )
-                                .headers(header_map)
-                                .build()?;
-                            let info = OperationInfo {
-                                operation_id: "get_booking_batch",
-                            };
-                            client.inner.prepare(&mut request);
-                            (request, info)
-                        };
-                        let result = call
-                            .execute(&client.client, request, info.operation_id)
-                            .await;
-                        let response = result?;
-                        Ok(response)
-                    }
-                        .await;
-                    sent.and_then(|
-                        response,
-                    | -> Result<
-                        ResponseValue<types::BatchEnvelope>,
-                        Error<types::Problem>,
-                    > {
-                        match response.status().as_u16() {
-                            200u16 => {
-                                crate::runtime::decode::call_success(&call, response)
-                            }
-                            400u16 | 401u16 | 403u16 | 404u16 | 429u16 | 500u16 => {
-                                Err(
-                                    Error::ErrorResponse(
-                                        crate::runtime::decode::error_response(response)?,
-                                    ),
-                                )
-                            }
-                            _ => Err(Error::UnexpectedResponse(response)),
-                        }
-                    })
-                })
-            })
+                                .await;
+                            sent.and_then(|
+                                response,
+                            | -> Result<
+                                ResponseValue<types::BatchEnvelope>,
+                                Error<types::Problem>,
+                            > {
+                                match response.status().as_u16() {
+                                    200u16 => {
+                                        crate::runtime::decode::call_success(&call, response)
+                                    }
+                                    400u16 | 401u16 | 403u16 | 404u16 | 429u16 | 500u16 => {
+                                        Err(
+                                            Error::ErrorResponse(
+                                                crate::runtime::decode::error_response(response)?,
+                                            ),
+                                        )
+                                    }
+                                    _ => Err(Error::UnexpectedResponse(response)),
+                                }
+                            })
+                        })
+                    },
+                ),
+            )
         }
     }
 
@@ -5870,91 +5888,96 @@ pub mod builder {
                 idempotency_key,
                 request_id,
             } = self;
-            Box::pin(async move {
-                let call = client.inner.for_call();
-                call.finish({
-                    let sent: Result<reqwest::Response, Error<types::Problem>> = async {
-                        let (request, info) = {
-                            let team = team.map_err(Error::InvalidRequest)?;
-                            let batch = batch
-                                .map_err(|e| Error::InvalidRequest(
-                                    crate::runtime::unset_field(e, "batch was not initialized"),
-                                ))?;
-                            let accept_language = accept_language
-                                .map_err(Error::InvalidRequest)?;
-                            let idempotency_key = idempotency_key
-                                .map_err(Error::InvalidRequest)?;
-                            let request_id = request_id.map_err(Error::InvalidRequest)?;
-                            let url = client
-                                .inner
-                                .url(
-                                    format_args!(
-                                        "/team/{}/booking-batches/{}/dispatch", crate
-                                        ::runtime::PathSegment(& team), crate
-                                        ::runtime::PathSegment(& batch)
-                                    ),
-                                );
-                            let mut header_map = ::reqwest::header::HeaderMap::new();
-                            if let Some(value) = accept_language {
-                                header_map
-                                    .append("Accept-Language", value.to_string().try_into()?);
+            Box::into_pin(
+                Box::write(
+                    Box::new_uninit(),
+                    async move {
+                        let call = client.inner.for_call();
+                        call.finish({
+                            let sent: Result<reqwest::Response, Error<types::Problem>> = async {
+                                let (request, info) = {
+                                    let team = team.map_err(Error::InvalidRequest)?;
+                                    let batch = batch
+                                        .map_err(|e| Error::InvalidRequest(
+                                            crate::runtime::unset_field(e, "batch was not initialized"),
+                                        ))?;
+                                    let accept_language = accept_language
+                                        .map_err(Error::InvalidRequest)?;
+                                    let idempotency_key = idempotency_key
+                                        .map_err(Error::InvalidRequest)?;
+                                    let request_id = request_id.map_err(Error::InvalidRequest)?;
+                                    let url = client
+                                        .inner
+                                        .url(
+                                            format_args!(
+                                                "/team/{}/booking-batches/{}/dispatch", crate
+                                                ::runtime::PathSegment(& team), crate
+                                                ::runtime::PathSegment(& batch)
+                                            ),
+                                        );
+                                    let mut header_map = ::reqwest::header::HeaderMap::new();
+                                    if let Some(value) = accept_language {
+                                        header_map
+                                            .append("Accept-Language", value.to_string().try_into()?);
+                                    }
+                                    if let Some(value) = idempotency_key {
+                                        header_map
+                                            .append("Idempotency-Key", value.to_string().try_into()?);
+                                    }
+                                    if let Some(value) = request_id {
+                                        header_map
+                                            .append("Request-ID", value.to_string().try_into()?);
+                                    }
+                                    #[allow(unused_mut)]
+                                    let mut request = client
+                                        .client
+                                        .post(url)
+                                        .header(
+                                            ::reqwest::header::ACCEPT,
+                                            ::reqwest::header::HeaderValue::from_static(
+                                                "application/json",
+                                            ),
+                                        )
+                                        .headers(header_map)
+                                        .build()?;
+                                    let info = OperationInfo {
+                                        operation_id: "dispatch_booking_batch",
+                                    };
+                                    client.inner.prepare(&mut request);
+                                    (request, info)
+                                };
+                                let result = call
+                                    .execute(&client.client, request, info.operation_id)
+                                    .await;
+                                let response = result?;
+                                Ok(response)
                             }
-                            if let Some(value) = idempotency_key {
-                                header_map
-                                    .append("Idempotency-Key", value.to_string().try_into()?);
-                            }
-                            if let Some(value) = request_id {
-                                header_map
-                                    .append("Request-ID", value.to_string().try_into()?);
-                            }
-                            #[allow(unused_mut)]
-                            let mut request = client
-                                .client
-                                .post(url)
-                                .header(
-                                    ::reqwest::header::ACCEPT,
-                                    ::reqwest::header::HeaderValue::from_static(
-                                        "application/json",
-                                    ),
-                                )
-                                .headers(header_map)
-                                .build()?;
-                            let info = OperationInfo {
-                                operation_id: "dispatch_booking_batch",
-                            };
-                            client.inner.prepare(&mut request);
-                            (request, info)
-                        };
-                        let result = call
-                            .execute(&client.client, request, info.operation_id)
-                            .await;
-                        let response = result?;
-                        Ok(response)
-                    }
-                        .await;
-                    sent.and_then(|
-                        response,
-                    | -> Result<
-                        ResponseValue<types::BatchEnvelope>,
-                        Error<types::Problem>,
-                    > {
-                        match response.status().as_u16() {
-                            202u16 => {
-                                crate::runtime::decode::call_success(&call, response)
-                            }
-                            400u16 | 401u16 | 403u16 | 404u16 | 409u16 | 422u16 | 429u16
-                            | 500u16 => {
-                                Err(
-                                    Error::ErrorResponse(
-                                        crate::runtime::decode::error_response(response)?,
-                                    ),
-                                )
-                            }
-                            _ => Err(Error::UnexpectedResponse(response)),
-                        }
-                    })
-                })
-            })
+                                .await;
+                            sent.and_then(|
+                                response,
+                            | -> Result<
+                                ResponseValue<types::BatchEnvelope>,
+                                Error<types::Problem>,
+                            > {
+                                match response.status().as_u16() {
+                                    202u16 => {
+                                        crate::runtime::decode::call_success(&call, response)
+                                    }
+                                    400u16 | 401u16 | 403u16 | 404u16 | 409u16 | 422u16 | 429u16
+                                    | 500u16 => {
+                                        Err(
+                                            Error::ErrorResponse(
+                                                crate::runtime::decode::error_response(response)?,
+                                            ),
+                                        )
+                                    }
+                                    _ => Err(Error::UnexpectedResponse(response)),
+                                }
+                            })
+                        })
+                    },
+                ),
+            )
         }
     }
 
@@ -6091,98 +6114,103 @@ pub mod builder {
                 request_id,
                 body,
             } = self;
-            Box::pin(async move {
-                let call = client.inner.for_call();
-                call.finish({
-                    let sent: Result<reqwest::Response, Error<types::Problem>> = async {
-                        let (request, info) = {
-                            let team = team.map_err(Error::InvalidRequest)?;
-                            let batch = batch
-                                .map_err(|e| Error::InvalidRequest(
-                                    crate::runtime::unset_field(e, "batch was not initialized"),
-                                ))?;
-                            let accept_language = accept_language
-                                .map_err(Error::InvalidRequest)?;
-                            let idempotency_key = idempotency_key
-                                .map_err(Error::InvalidRequest)?;
-                            let request_id = request_id.map_err(Error::InvalidRequest)?;
-                            let body = body
-                                .and_then(|v| {
-                                    types::BatchShipmentsRequest::try_from(v)
-                                        .map_err(|e| e.to_string())
-                                })
-                                .map_err(Error::InvalidRequest)?;
-                            let url = client
-                                .inner
-                                .url(
-                                    format_args!(
-                                        "/team/{}/booking-batches/{}/shipments", crate
-                                        ::runtime::PathSegment(& team), crate
-                                        ::runtime::PathSegment(& batch)
-                                    ),
-                                );
-                            let mut header_map = ::reqwest::header::HeaderMap::new();
-                            if let Some(value) = accept_language {
-                                header_map
-                                    .append("Accept-Language", value.to_string().try_into()?);
+            Box::into_pin(
+                Box::write(
+                    Box::new_uninit(),
+                    async move {
+                        let call = client.inner.for_call();
+                        call.finish({
+                            let sent: Result<reqwest::Response, Error<types::Problem>> = async {
+                                let (request, info) = {
+                                    let team = team.map_err(Error::InvalidRequest)?;
+                                    let batch = batch
+                                        .map_err(|e| Error::InvalidRequest(
+                                            crate::runtime::unset_field(e, "batch was not initialized"),
+                                        ))?;
+                                    let accept_language = accept_language
+                                        .map_err(Error::InvalidRequest)?;
+                                    let idempotency_key = idempotency_key
+                                        .map_err(Error::InvalidRequest)?;
+                                    let request_id = request_id.map_err(Error::InvalidRequest)?;
+                                    let body = body
+                                        .and_then(|v| {
+                                            types::BatchShipmentsRequest::try_from(v)
+                                                .map_err(|e| e.to_string())
+                                        })
+                                        .map_err(Error::InvalidRequest)?;
+                                    let url = client
+                                        .inner
+                                        .url(
+                                            format_args!(
+                                                "/team/{}/booking-batches/{}/shipments", crate
+                                                ::runtime::PathSegment(& team), crate
+                                                ::runtime::PathSegment(& batch)
+                                            ),
+                                        );
+                                    let mut header_map = ::reqwest::header::HeaderMap::new();
+                                    if let Some(value) = accept_language {
+                                        header_map
+                                            .append("Accept-Language", value.to_string().try_into()?);
+                                    }
+                                    if let Some(value) = idempotency_key {
+                                        header_map
+                                            .append("Idempotency-Key", value.to_string().try_into()?);
+                                    }
+                                    if let Some(value) = request_id {
+                                        header_map
+                                            .append("Request-ID", value.to_string().try_into()?);
+                                    }
+                                    #[allow(unused_mut)]
+                                    let mut request = client
+                                        .client
+                                        .post(url)
+                                        .header(
+                                            ::reqwest::header::ACCEPT,
+                                            ::reqwest::header::HeaderValue::from_static(
+                                                "application/json",
+                                            ),
+                                        )
+                                        .json(&body)
+                                        .headers(header_map)
+                                        .build()?;
+                                    let info = OperationInfo {
+                                        operation_id: "add_booking_batch_shipments",
+                                    };
+                                    client.inner.prepare(&mut request);
+                                    (request, info)
+                                };
+                                let result = call
+                                    .execute(&client.client, request, info.operation_id)
+                                    .await;
+                                let response = result?;
+                                Ok(response)
                             }
-                            if let Some(value) = idempotency_key {
-                                header_map
-                                    .append("Idempotency-Key", value.to_string().try_into()?);
-                            }
-                            if let Some(value) = request_id {
-                                header_map
-                                    .append("Request-ID", value.to_string().try_into()?);
-                            }
-                            #[allow(unused_mut)]
-                            let mut request = client
-                                .client
-                                .post(url)
-                                .header(
-                                    ::reqwest::header::ACCEPT,
-                                    ::reqwest::header::HeaderValue::from_static(
-                                        "application/json",
-                                    ),
-                                )
-                                .json(&body)
-                                .headers(header_map)
-                                .build()?;
-                            let info = OperationInfo {
-                                operation_id: "add_booking_batch_shipments",
-                            };
-                            client.inner.prepare(&mut request);
-                            (request, info)
-                        };
-                        let result = call
-                            .execute(&client.client, request, info.operation_id)
-                            .await;
-                        let response = result?;
-                        Ok(response)
-                    }
-                        .await;
-                    sent.and_then(|
-                        response,
-                    | -> Result<
-                        ResponseValue<types::BatchEnvelope>,
-                        Error<types::Problem>,
-                    > {
-                        match response.status().as_u16() {
-                            200u16 => {
-                                crate::runtime::decode::call_success(&call, response)
-                            }
-                            400u16 | 401u16 | 403u16 | 404u16 | 409u16 | 422u16 | 429u16
-                            | 500u16 => {
-                                Err(
-                                    Error::ErrorResponse(
-                                        crate::runtime::decode::error_response(response)?,
-                                    ),
-                                )
-                            }
-                            _ => Err(Error::UnexpectedResponse(response)),
-                        }
-                    })
-                })
-            })
+                                .await;
+                            sent.and_then(|
+                                response,
+                            | -> Result<
+                                ResponseValue<types::BatchEnvelope>,
+                                Error<types::Problem>,
+                            > {
+                                match response.status().as_u16() {
+                                    200u16 => {
+                                        crate::runtime::decode::call_success(&call, response)
+                                    }
+                                    400u16 | 401u16 | 403u16 | 404u16 | 409u16 | 422u16 | 429u16
+                                    | 500u16 => {
+                                        Err(
+                                            Error::ErrorResponse(
+                                                crate::runtime::decode::error_response(response)?,
+                                            ),
+                                        )
+                                    }
+                                    _ => Err(Error::UnexpectedResponse(response)),
+                                }
+                            })
+                        })
+                    },
+                ),
+            )
         }
     }
 
@@ -6264,86 +6292,91 @@ pub mod builder {
             Output = Result<ResponseValue<types::OperationEnvelope>, crate::Error>,
         > {
             let Self { client, team, operation, accept_language, request_id } = self;
-            Box::pin(async move {
-                let call = client.inner.for_call();
-                call.finish({
-                    let sent: Result<reqwest::Response, Error<types::Problem>> = async {
-                        let (request, info) = {
-                            let team = team.map_err(Error::InvalidRequest)?;
-                            let operation = operation
-                                .map_err(|e| Error::InvalidRequest(
-                                    crate::runtime::unset_field(
-                                        e,
-                                        "operation was not initialized",
-                                    ),
-                                ))?;
-                            let accept_language = accept_language
-                                .map_err(Error::InvalidRequest)?;
-                            let request_id = request_id.map_err(Error::InvalidRequest)?;
-                            let url = client
-                                .inner
-                                .url(
-                                    format_args!(
-                                        "/team/{}/operations/{}", crate ::runtime::PathSegment(&
-                                        team), crate ::runtime::PathSegment(& operation)
-                                    ),
-                                );
-                            let mut header_map = ::reqwest::header::HeaderMap::new();
-                            if let Some(value) = accept_language {
-                                header_map
-                                    .append("Accept-Language", value.to_string().try_into()?);
+            Box::into_pin(
+                Box::write(
+                    Box::new_uninit(),
+                    async move {
+                        let call = client.inner.for_call();
+                        call.finish({
+                            let sent: Result<reqwest::Response, Error<types::Problem>> = async {
+                                let (request, info) = {
+                                    let team = team.map_err(Error::InvalidRequest)?;
+                                    let operation = operation
+                                        .map_err(|e| Error::InvalidRequest(
+                                            crate::runtime::unset_field(
+                                                e,
+                                                "operation was not initialized",
+                                            ),
+                                        ))?;
+                                    let accept_language = accept_language
+                                        .map_err(Error::InvalidRequest)?;
+                                    let request_id = request_id.map_err(Error::InvalidRequest)?;
+                                    let url = client
+                                        .inner
+                                        .url(
+                                            format_args!(
+                                                "/team/{}/operations/{}", crate ::runtime::PathSegment(&
+                                                team), crate ::runtime::PathSegment(& operation)
+                                            ),
+                                        );
+                                    let mut header_map = ::reqwest::header::HeaderMap::new();
+                                    if let Some(value) = accept_language {
+                                        header_map
+                                            .append("Accept-Language", value.to_string().try_into()?);
+                                    }
+                                    if let Some(value) = request_id {
+                                        header_map
+                                            .append("Request-ID", value.to_string().try_into()?);
+                                    }
+                                    #[allow(unused_mut)]
+                                    let mut request = client
+                                        .client
+                                        .get(url)
+                                        .header(
+                                            ::reqwest::header::ACCEPT,
+                                            ::reqwest::header::HeaderValue::from_static(
+                                                "application/json",
+                                            ),
+                                        )
+                                        .headers(header_map)
+                                        .build()?;
+                                    let info = OperationInfo {
+                                        operation_id: "get_operation",
+                                    };
+                                    client.inner.prepare(&mut request);
+                                    (request, info)
+                                };
+                                let result = call
+                                    .execute(&client.client, request, info.operation_id)
+                                    .await;
+                                let response = result?;
+                                Ok(response)
                             }
-                            if let Some(value) = request_id {
-                                header_map
-                                    .append("Request-ID", value.to_string().try_into()?);
-                            }
-                            #[allow(unused_mut)]
-                            let mut request = client
-                                .client
-                                .get(url)
-                                .header(
-                                    ::reqwest::header::ACCEPT,
-                                    ::reqwest::header::HeaderValue::from_static(
-                                        "application/json",
-                                    ),
-                                )
-                                .headers(header_map)
-                                .build()?;
-                            let info = OperationInfo {
-                                operation_id: "get_operation",
-                            };
-                            client.inner.prepare(&mut request);
-                            (request, info)
-                        };
-                        let result = call
-                            .execute(&client.client, request, info.operation_id)
-                            .await;
-                        let response = result?;
-                        Ok(response)
-                    }
-                        .await;
-                    sent.and_then(|
-                        response,
-                    | -> Result<
-                        ResponseValue<types::OperationEnvelope>,
-                        Error<types::Problem>,
-                    > {
-                        match response.status().as_u16() {
-                            200u16 => {
-                                crate::runtime::decode::call_success(&call, response)
-                            }
-                            400u16 | 401u16 | 403u16 | 404u16 | 429u16 | 500u16 => {
-                                Err(
-                                    Error::ErrorResponse(
-                                        crate::runtime::decode::error_response(response)?,
-                                    ),
-                                )
-                            }
-                            _ => Err(Error::UnexpectedResponse(response)),
-                        }
-                    })
-                })
-            })
+                                .await;
+                            sent.and_then(|
+                                response,
+                            | -> Result<
+                                ResponseValue<types::OperationEnvelope>,
+                                Error<types::Problem>,
+                            > {
+                                match response.status().as_u16() {
+                                    200u16 => {
+                                        crate::runtime::decode::call_success(&call, response)
+                                    }
+                                    400u16 | 401u16 | 403u16 | 404u16 | 429u16 | 500u16 => {
+                                        Err(
+                                            Error::ErrorResponse(
+                                                crate::runtime::decode::error_response(response)?,
+                                            ),
+                                        )
+                                    }
+                                    _ => Err(Error::UnexpectedResponse(response)),
+                                }
+                            })
+                        })
+                    },
+                ),
+            )
         }
     }
 
@@ -6462,88 +6495,96 @@ pub mod builder {
                 request_id,
                 body,
             } = self;
-            Box::pin(async move {
-                let call = client.inner.for_call();
-                call.finish({
-                    let sent: Result<reqwest::Response, Error<types::Problem>> = async {
-                        let (request, info) = {
-                            let team = team.map_err(Error::InvalidRequest)?;
-                            let accept_language = accept_language
-                                .map_err(Error::InvalidRequest)?;
-                            let idempotency_key = idempotency_key
-                                .map_err(Error::InvalidRequest)?;
-                            let request_id = request_id.map_err(Error::InvalidRequest)?;
-                            let body = body
-                                .and_then(|v| {
-                                    types::RateRequest::try_from(v).map_err(|e| e.to_string())
-                                })
-                                .map_err(Error::InvalidRequest)?;
-                            let url = client
-                                .inner
-                                .url(
-                                    format_args!(
-                                        "/team/{}/rates", crate ::runtime::PathSegment(& team)
-                                    ),
-                                );
-                            let mut header_map = ::reqwest::header::HeaderMap::new();
-                            if let Some(value) = accept_language {
-                                header_map
-                                    .append("Accept-Language", value.to_string().try_into()?);
+            Box::into_pin(
+                Box::write(
+                    Box::new_uninit(),
+                    async move {
+                        let call = client.inner.for_call();
+                        call.finish({
+                            let sent: Result<reqwest::Response, Error<types::Problem>> = async {
+                                let (request, info) = {
+                                    let team = team.map_err(Error::InvalidRequest)?;
+                                    let accept_language = accept_language
+                                        .map_err(Error::InvalidRequest)?;
+                                    let idempotency_key = idempotency_key
+                                        .map_err(Error::InvalidRequest)?;
+                                    let request_id = request_id.map_err(Error::InvalidRequest)?;
+                                    let body = body
+                                        .and_then(|v| {
+                                            types::RateRequest::try_from(v).map_err(|e| e.to_string())
+                                        })
+                                        .map_err(Error::InvalidRequest)?;
+                                    let url = client
+                                        .inner
+                                        .url(
+                                            format_args!(
+                                                "/team/{}/rates", crate ::runtime::PathSegment(& team)
+                                            ),
+                                        );
+                                    let mut header_map = ::reqwest::header::HeaderMap::new();
+                                    if let Some(value) = accept_language {
+                                        header_map
+                                            .append("Accept-Language", value.to_string().try_into()?);
+                                    }
+                                    if let Some(value) = idempotency_key {
+                                        header_map
+                                            .append("Idempotency-Key", value.to_string().try_into()?);
+                                    }
+                                    if let Some(value) = request_id {
+                                        header_map
+                                            .append("Request-ID", value.to_string().try_into()?);
+                                    }
+                                    #[allow(unused_mut)]
+                                    let mut request = client
+                                        .client
+                                        .post(url)
+                                        .header(
+                                            ::reqwest::header::ACCEPT,
+                                            ::reqwest::header::HeaderValue::from_static(
+                                                "application/json",
+                                            ),
+                                        )
+                                        .json(&body)
+                                        .headers(header_map)
+                                        .build()?;
+                                    let info = OperationInfo {
+                                        operation_id: "get_rates",
+                                    };
+                                    client.inner.prepare(&mut request);
+                                    (request, info)
+                                };
+                                let result = call
+                                    .execute(&client.client, request, info.operation_id)
+                                    .await;
+                                let response = result?;
+                                Ok(response)
                             }
-                            if let Some(value) = idempotency_key {
-                                header_map
-                                    .append("Idempotency-Key", value.to_string().try_into()?);
-                            }
-                            if let Some(value) = request_id {
-                                header_map
-                                    .append("Request-ID", value.to_string().try_into()?);
-                            }
-                            #[allow(unused_mut)]
-                            let mut request = client
-                                .client
-                                .post(url)
-                                .header(
-                                    ::reqwest::header::ACCEPT,
-                                    ::reqwest::header::HeaderValue::from_static(
-                                        "application/json",
-                                    ),
-                                )
-                                .json(&body)
-                                .headers(header_map)
-                                .build()?;
-                            let info = OperationInfo {
-                                operation_id: "get_rates",
-                            };
-                            client.inner.prepare(&mut request);
-                            (request, info)
-                        };
-                        let result = call
-                            .execute(&client.client, request, info.operation_id)
-                            .await;
-                        let response = result?;
-                        Ok(response)
-                    }
-                        .await;
-                    sent.and_then(|
-                        response,
-                    | -> Result<ResponseValue<types::RateList>, Error<types::Problem>> {
-                        match response.status().as_u16() {
-                            200u16 => {
-                                crate::runtime::decode::call_success(&call, response)
-                            }
-                            400u16 | 401u16 | 403u16 | 404u16 | 409u16 | 422u16 | 429u16
-                            | 500u16 => {
-                                Err(
-                                    Error::ErrorResponse(
-                                        crate::runtime::decode::error_response(response)?,
-                                    ),
-                                )
-                            }
-                            _ => Err(Error::UnexpectedResponse(response)),
-                        }
-                    })
-                })
-            })
+                                .await;
+                            sent.and_then(|
+                                response,
+                            | -> Result<
+                                ResponseValue<types::RateList>,
+                                Error<types::Problem>,
+                            > {
+                                match response.status().as_u16() {
+                                    200u16 => {
+                                        crate::runtime::decode::call_success(&call, response)
+                                    }
+                                    400u16 | 401u16 | 403u16 | 404u16 | 409u16 | 422u16 | 429u16
+                                    | 500u16 => {
+                                        Err(
+                                            Error::ErrorResponse(
+                                                crate::runtime::decode::error_response(response)?,
+                                            ),
+                                        )
+                                    }
+                                    _ => Err(Error::UnexpectedResponse(response)),
+                                }
+                            })
+                        })
+                    },
+                ),
+            )
         }
     }
 
@@ -6612,79 +6653,84 @@ pub mod builder {
             Output = Result<ResponseValue<types::ServiceList>, crate::Error>,
         > {
             let Self { client, team, accept_language, request_id } = self;
-            Box::pin(async move {
-                let call = client.inner.for_call();
-                call.finish({
-                    let sent: Result<reqwest::Response, Error<types::Problem>> = async {
-                        let (request, info) = {
-                            let team = team.map_err(Error::InvalidRequest)?;
-                            let accept_language = accept_language
-                                .map_err(Error::InvalidRequest)?;
-                            let request_id = request_id.map_err(Error::InvalidRequest)?;
-                            let url = client
-                                .inner
-                                .url(
-                                    format_args!(
-                                        "/team/{}/routing/services", crate ::runtime::PathSegment(&
-                                        team)
-                                    ),
-                                );
-                            let mut header_map = ::reqwest::header::HeaderMap::new();
-                            if let Some(value) = accept_language {
-                                header_map
-                                    .append("Accept-Language", value.to_string().try_into()?);
+            Box::into_pin(
+                Box::write(
+                    Box::new_uninit(),
+                    async move {
+                        let call = client.inner.for_call();
+                        call.finish({
+                            let sent: Result<reqwest::Response, Error<types::Problem>> = async {
+                                let (request, info) = {
+                                    let team = team.map_err(Error::InvalidRequest)?;
+                                    let accept_language = accept_language
+                                        .map_err(Error::InvalidRequest)?;
+                                    let request_id = request_id.map_err(Error::InvalidRequest)?;
+                                    let url = client
+                                        .inner
+                                        .url(
+                                            format_args!(
+                                                "/team/{}/routing/services", crate ::runtime::PathSegment(&
+                                                team)
+                                            ),
+                                        );
+                                    let mut header_map = ::reqwest::header::HeaderMap::new();
+                                    if let Some(value) = accept_language {
+                                        header_map
+                                            .append("Accept-Language", value.to_string().try_into()?);
+                                    }
+                                    if let Some(value) = request_id {
+                                        header_map
+                                            .append("Request-ID", value.to_string().try_into()?);
+                                    }
+                                    #[allow(unused_mut)]
+                                    let mut request = client
+                                        .client
+                                        .get(url)
+                                        .header(
+                                            ::reqwest::header::ACCEPT,
+                                            ::reqwest::header::HeaderValue::from_static(
+                                                "application/json",
+                                            ),
+                                        )
+                                        .headers(header_map)
+                                        .build()?;
+                                    let info = OperationInfo {
+                                        operation_id: "list_services",
+                                    };
+                                    client.inner.prepare(&mut request);
+                                    (request, info)
+                                };
+                                let result = call
+                                    .execute(&client.client, request, info.operation_id)
+                                    .await;
+                                let response = result?;
+                                Ok(response)
                             }
-                            if let Some(value) = request_id {
-                                header_map
-                                    .append("Request-ID", value.to_string().try_into()?);
-                            }
-                            #[allow(unused_mut)]
-                            let mut request = client
-                                .client
-                                .get(url)
-                                .header(
-                                    ::reqwest::header::ACCEPT,
-                                    ::reqwest::header::HeaderValue::from_static(
-                                        "application/json",
-                                    ),
-                                )
-                                .headers(header_map)
-                                .build()?;
-                            let info = OperationInfo {
-                                operation_id: "list_services",
-                            };
-                            client.inner.prepare(&mut request);
-                            (request, info)
-                        };
-                        let result = call
-                            .execute(&client.client, request, info.operation_id)
-                            .await;
-                        let response = result?;
-                        Ok(response)
-                    }
-                        .await;
-                    sent.and_then(|
-                        response,
-                    | -> Result<
-                        ResponseValue<types::ServiceList>,
-                        Error<types::Problem>,
-                    > {
-                        match response.status().as_u16() {
-                            200u16 => {
-                                crate::runtime::decode::call_success(&call, response)
-                            }
-                            400u16 | 401u16 | 403u16 | 404u16 | 429u16 | 500u16 => {
-                                Err(
-                                    Error::ErrorResponse(
-                                        crate::runtime::decode::error_response(response)?,
-                                    ),
-                                )
-                            }
-                            _ => Err(Error::UnexpectedResponse(response)),
-                        }
-                    })
-                })
-            })
+                                .await;
+                            sent.and_then(|
+                                response,
+                            | -> Result<
+                                ResponseValue<types::ServiceList>,
+                                Error<types::Problem>,
+                            > {
+                                match response.status().as_u16() {
+                                    200u16 => {
+                                        crate::runtime::decode::call_success(&call, response)
+                                    }
+                                    400u16 | 401u16 | 403u16 | 404u16 | 429u16 | 500u16 => {
+                                        Err(
+                                            Error::ErrorResponse(
+                                                crate::runtime::decode::error_response(response)?,
+                                            ),
+                                        )
+                                    }
+                                    _ => Err(Error::UnexpectedResponse(response)),
+                                }
+                            })
+                        })
+                    },
+                ),
+            )
         }
     }
 
@@ -6832,107 +6878,112 @@ pub mod builder {
                 accept_language,
                 request_id,
             } = self;
-            Box::pin(async move {
-                let call = client.inner.for_call();
-                call.finish({
-                    let sent: Result<reqwest::Response, Error<types::Problem>> = async {
-                        let (request, info) = {
-                            let team = team.map_err(Error::InvalidRequest)?;
-                            let carrier = carrier
-                                .map_err(|e| Error::InvalidRequest(
-                                    crate::runtime::unset_field(
-                                        e,
-                                        "carrier was not initialized",
-                                    ),
-                                ))?;
-                            let country = country.map_err(Error::InvalidRequest)?;
-                            let page = page.map_err(Error::InvalidRequest)?;
-                            let per_page = per_page.map_err(Error::InvalidRequest)?;
-                            let postal_code = postal_code
-                                .map_err(Error::InvalidRequest)?;
-                            let accept_language = accept_language
-                                .map_err(Error::InvalidRequest)?;
-                            let request_id = request_id.map_err(Error::InvalidRequest)?;
-                            let url = client
-                                .inner
-                                .url(
-                                    format_args!(
-                                        "/team/{}/service-points", crate ::runtime::PathSegment(&
-                                        team)
-                                    ),
-                                );
-                            let mut header_map = ::reqwest::header::HeaderMap::new();
-                            if let Some(value) = accept_language {
-                                header_map
-                                    .append("Accept-Language", value.to_string().try_into()?);
+            Box::into_pin(
+                Box::write(
+                    Box::new_uninit(),
+                    async move {
+                        let call = client.inner.for_call();
+                        call.finish({
+                            let sent: Result<reqwest::Response, Error<types::Problem>> = async {
+                                let (request, info) = {
+                                    let team = team.map_err(Error::InvalidRequest)?;
+                                    let carrier = carrier
+                                        .map_err(|e| Error::InvalidRequest(
+                                            crate::runtime::unset_field(
+                                                e,
+                                                "carrier was not initialized",
+                                            ),
+                                        ))?;
+                                    let country = country.map_err(Error::InvalidRequest)?;
+                                    let page = page.map_err(Error::InvalidRequest)?;
+                                    let per_page = per_page.map_err(Error::InvalidRequest)?;
+                                    let postal_code = postal_code
+                                        .map_err(Error::InvalidRequest)?;
+                                    let accept_language = accept_language
+                                        .map_err(Error::InvalidRequest)?;
+                                    let request_id = request_id.map_err(Error::InvalidRequest)?;
+                                    let url = client
+                                        .inner
+                                        .url(
+                                            format_args!(
+                                                "/team/{}/service-points", crate ::runtime::PathSegment(&
+                                                team)
+                                            ),
+                                        );
+                                    let mut header_map = ::reqwest::header::HeaderMap::new();
+                                    if let Some(value) = accept_language {
+                                        header_map
+                                            .append("Accept-Language", value.to_string().try_into()?);
+                                    }
+                                    if let Some(value) = request_id {
+                                        header_map
+                                            .append("Request-ID", value.to_string().try_into()?);
+                                    }
+                                    #[allow(unused_mut)]
+                                    let mut request = client
+                                        .client
+                                        .get(url)
+                                        .header(
+                                            ::reqwest::header::ACCEPT,
+                                            ::reqwest::header::HeaderValue::from_static(
+                                                "application/json",
+                                            ),
+                                        )
+                                        .query(
+                                            &progenitor_client::QueryParam::new("carrier", &carrier),
+                                        )
+                                        .query(
+                                            &progenitor_client::QueryParam::new("country", &country),
+                                        )
+                                        .query(&progenitor_client::QueryParam::new("page", &page))
+                                        .query(
+                                            &progenitor_client::QueryParam::new("per_page", &per_page),
+                                        )
+                                        .query(
+                                            &progenitor_client::QueryParam::new(
+                                                "postal_code",
+                                                &postal_code,
+                                            ),
+                                        )
+                                        .headers(header_map)
+                                        .build()?;
+                                    let info = OperationInfo {
+                                        operation_id: "list_service_points",
+                                    };
+                                    client.inner.prepare(&mut request);
+                                    (request, info)
+                                };
+                                let result = call
+                                    .execute(&client.client, request, info.operation_id)
+                                    .await;
+                                let response = result?;
+                                Ok(response)
                             }
-                            if let Some(value) = request_id {
-                                header_map
-                                    .append("Request-ID", value.to_string().try_into()?);
-                            }
-                            #[allow(unused_mut)]
-                            let mut request = client
-                                .client
-                                .get(url)
-                                .header(
-                                    ::reqwest::header::ACCEPT,
-                                    ::reqwest::header::HeaderValue::from_static(
-                                        "application/json",
-                                    ),
-                                )
-                                .query(
-                                    &progenitor_client::QueryParam::new("carrier", &carrier),
-                                )
-                                .query(
-                                    &progenitor_client::QueryParam::new("country", &country),
-                                )
-                                .query(&progenitor_client::QueryParam::new("page", &page))
-                                .query(
-                                    &progenitor_client::QueryParam::new("per_page", &per_page),
-                                )
-                                .query(
-                                    &progenitor_client::QueryParam::new(
-                                        "postal_code",
-                                        &postal_code,
-                                    ),
-                                )
-                                .headers(header_map)
-                                .build()?;
-                            let info = OperationInfo {
-                                operation_id: "list_service_points",
-                            };
-                            client.inner.prepare(&mut request);
-                            (request, info)
-                        };
-                        let result = call
-                            .execute(&client.client, request, info.operation_id)
-                            .await;
-                        let response = result?;
-                        Ok(response)
-                    }
-                        .await;
-                    sent.and_then(|
-                        response,
-                    | -> Result<
-                        ResponseValue<types::ServicePointList>,
-                        Error<types::Problem>,
-                    > {
-                        match response.status().as_u16() {
-                            200u16 => {
-                                crate::runtime::decode::call_success(&call, response)
-                            }
-                            400u16 | 401u16 | 403u16 | 404u16 | 429u16 | 500u16 => {
-                                Err(
-                                    Error::ErrorResponse(
-                                        crate::runtime::decode::error_response(response)?,
-                                    ),
-                                )
-                            }
-                            _ => Err(Error::UnexpectedResponse(response)),
-                        }
-                    })
-                })
-            })
+                                .await;
+                            sent.and_then(|
+                                response,
+                            | -> Result<
+                                ResponseValue<types::ServicePointList>,
+                                Error<types::Problem>,
+                            > {
+                                match response.status().as_u16() {
+                                    200u16 => {
+                                        crate::runtime::decode::call_success(&call, response)
+                                    }
+                                    400u16 | 401u16 | 403u16 | 404u16 | 429u16 | 500u16 => {
+                                        Err(
+                                            Error::ErrorResponse(
+                                                crate::runtime::decode::error_response(response)?,
+                                            ),
+                                        )
+                                    }
+                                    _ => Err(Error::UnexpectedResponse(response)),
+                                }
+                            })
+                        })
+                    },
+                ),
+            )
         }
     }
 
@@ -7048,100 +7099,105 @@ pub mod builder {
                 accept_language,
                 request_id,
             } = self;
-            Box::pin(async move {
-                let call = client.inner.for_call();
-                call.finish({
-                    let sent: Result<reqwest::Response, Error<types::Problem>> = async {
-                        let (request, info) = {
-                            let team = team.map_err(Error::InvalidRequest)?;
-                            let carrier = carrier
-                                .map_err(|e| Error::InvalidRequest(
-                                    crate::runtime::unset_field(
-                                        e,
-                                        "carrier was not initialized",
-                                    ),
-                                ))?;
-                            let country = country
-                                .map_err(|e| Error::InvalidRequest(
-                                    crate::runtime::unset_field(
-                                        e,
-                                        "country was not initialized",
-                                    ),
-                                ))?;
-                            let code = code
-                                .map_err(|e| Error::InvalidRequest(
-                                    crate::runtime::unset_field(e, "code was not initialized"),
-                                ))?;
-                            let accept_language = accept_language
-                                .map_err(Error::InvalidRequest)?;
-                            let request_id = request_id.map_err(Error::InvalidRequest)?;
-                            let url = client
-                                .inner
-                                .url(
-                                    format_args!(
-                                        "/team/{}/service-points/{}/{}/{}", crate
-                                        ::runtime::PathSegment(& team), crate
-                                        ::runtime::PathSegment(& carrier), crate
-                                        ::runtime::PathSegment(& country), crate
-                                        ::runtime::PathSegment(& code)
-                                    ),
-                                );
-                            let mut header_map = ::reqwest::header::HeaderMap::new();
-                            if let Some(value) = accept_language {
-                                header_map
-                                    .append("Accept-Language", value.to_string().try_into()?);
+            Box::into_pin(
+                Box::write(
+                    Box::new_uninit(),
+                    async move {
+                        let call = client.inner.for_call();
+                        call.finish({
+                            let sent: Result<reqwest::Response, Error<types::Problem>> = async {
+                                let (request, info) = {
+                                    let team = team.map_err(Error::InvalidRequest)?;
+                                    let carrier = carrier
+                                        .map_err(|e| Error::InvalidRequest(
+                                            crate::runtime::unset_field(
+                                                e,
+                                                "carrier was not initialized",
+                                            ),
+                                        ))?;
+                                    let country = country
+                                        .map_err(|e| Error::InvalidRequest(
+                                            crate::runtime::unset_field(
+                                                e,
+                                                "country was not initialized",
+                                            ),
+                                        ))?;
+                                    let code = code
+                                        .map_err(|e| Error::InvalidRequest(
+                                            crate::runtime::unset_field(e, "code was not initialized"),
+                                        ))?;
+                                    let accept_language = accept_language
+                                        .map_err(Error::InvalidRequest)?;
+                                    let request_id = request_id.map_err(Error::InvalidRequest)?;
+                                    let url = client
+                                        .inner
+                                        .url(
+                                            format_args!(
+                                                "/team/{}/service-points/{}/{}/{}", crate
+                                                ::runtime::PathSegment(& team), crate
+                                                ::runtime::PathSegment(& carrier), crate
+                                                ::runtime::PathSegment(& country), crate
+                                                ::runtime::PathSegment(& code)
+                                            ),
+                                        );
+                                    let mut header_map = ::reqwest::header::HeaderMap::new();
+                                    if let Some(value) = accept_language {
+                                        header_map
+                                            .append("Accept-Language", value.to_string().try_into()?);
+                                    }
+                                    if let Some(value) = request_id {
+                                        header_map
+                                            .append("Request-ID", value.to_string().try_into()?);
+                                    }
+                                    #[allow(unused_mut)]
+                                    let mut request = client
+                                        .client
+                                        .get(url)
+                                        .header(
+                                            ::reqwest::header::ACCEPT,
+                                            ::reqwest::header::HeaderValue::from_static(
+                                                "application/json",
+                                            ),
+                                        )
+                                        .headers(header_map)
+                                        .build()?;
+                                    let info = OperationInfo {
+                                        operation_id: "get_service_point_by_carrier_code",
+                                    };
+                                    client.inner.prepare(&mut request);
+                                    (request, info)
+                                };
+                                let result = call
+                                    .execute(&client.client, request, info.operation_id)
+                                    .await;
+                                let response = result?;
+                                Ok(response)
                             }
-                            if let Some(value) = request_id {
-                                header_map
-                                    .append("Request-ID", value.to_string().try_into()?);
-                            }
-                            #[allow(unused_mut)]
-                            let mut request = client
-                                .client
-                                .get(url)
-                                .header(
-                                    ::reqwest::header::ACCEPT,
-                                    ::reqwest::header::HeaderValue::from_static(
-                                        "application/json",
-                                    ),
-                                )
-                                .headers(header_map)
-                                .build()?;
-                            let info = OperationInfo {
-                                operation_id: "get_service_point_by_carrier_code",
-                            };
-                            client.inner.prepare(&mut request);
-                            (request, info)
-                        };
-                        let result = call
-                            .execute(&client.client, request, info.operation_id)
-                            .await;
-                        let response = result?;
-                        Ok(response)
-                    }
-                        .await;
-                    sent.and_then(|
-                        response,
-                    | -> Result<
-                        ResponseValue<types::ServicePointEnvelope>,
-                        Error<types::Problem>,
-                    > {
-                        match response.status().as_u16() {
-                            200u16 => {
-                                crate::runtime::decode::call_success(&call, response)
-                            }
-                            400u16 | 401u16 | 403u16 | 404u16 | 429u16 | 500u16 => {
-                                Err(
-                                    Error::ErrorResponse(
-                                        crate::runtime::decode::error_response(response)?,
-                                    ),
-                                )
-                            }
-                            _ => Err(Error::UnexpectedResponse(response)),
-                        }
-                    })
-                })
-            })
+                                .await;
+                            sent.and_then(|
+                                response,
+                            | -> Result<
+                                ResponseValue<types::ServicePointEnvelope>,
+                                Error<types::Problem>,
+                            > {
+                                match response.status().as_u16() {
+                                    200u16 => {
+                                        crate::runtime::decode::call_success(&call, response)
+                                    }
+                                    400u16 | 401u16 | 403u16 | 404u16 | 429u16 | 500u16 => {
+                                        Err(
+                                            Error::ErrorResponse(
+                                                crate::runtime::decode::error_response(response)?,
+                                            ),
+                                        )
+                                    }
+                                    _ => Err(Error::UnexpectedResponse(response)),
+                                }
+                            })
+                        })
+                    },
+                ),
+            )
         }
     }
 
@@ -7223,86 +7279,91 @@ pub mod builder {
             Output = Result<ResponseValue<types::ServicePointEnvelope>, crate::Error>,
         > {
             let Self { client, team, service_point, accept_language, request_id } = self;
-            Box::pin(async move {
-                let call = client.inner.for_call();
-                call.finish({
-                    let sent: Result<reqwest::Response, Error<types::Problem>> = async {
-                        let (request, info) = {
-                            let team = team.map_err(Error::InvalidRequest)?;
-                            let service_point = service_point
-                                .map_err(|e| Error::InvalidRequest(
-                                    crate::runtime::unset_field(
-                                        e,
-                                        "service_point was not initialized",
-                                    ),
-                                ))?;
-                            let accept_language = accept_language
-                                .map_err(Error::InvalidRequest)?;
-                            let request_id = request_id.map_err(Error::InvalidRequest)?;
-                            let url = client
-                                .inner
-                                .url(
-                                    format_args!(
-                                        "/team/{}/service-points/{}", crate ::runtime::PathSegment(&
-                                        team), crate ::runtime::PathSegment(& service_point)
-                                    ),
-                                );
-                            let mut header_map = ::reqwest::header::HeaderMap::new();
-                            if let Some(value) = accept_language {
-                                header_map
-                                    .append("Accept-Language", value.to_string().try_into()?);
+            Box::into_pin(
+                Box::write(
+                    Box::new_uninit(),
+                    async move {
+                        let call = client.inner.for_call();
+                        call.finish({
+                            let sent: Result<reqwest::Response, Error<types::Problem>> = async {
+                                let (request, info) = {
+                                    let team = team.map_err(Error::InvalidRequest)?;
+                                    let service_point = service_point
+                                        .map_err(|e| Error::InvalidRequest(
+                                            crate::runtime::unset_field(
+                                                e,
+                                                "service_point was not initialized",
+                                            ),
+                                        ))?;
+                                    let accept_language = accept_language
+                                        .map_err(Error::InvalidRequest)?;
+                                    let request_id = request_id.map_err(Error::InvalidRequest)?;
+                                    let url = client
+                                        .inner
+                                        .url(
+                                            format_args!(
+                                                "/team/{}/service-points/{}", crate ::runtime::PathSegment(&
+                                                team), crate ::runtime::PathSegment(& service_point)
+                                            ),
+                                        );
+                                    let mut header_map = ::reqwest::header::HeaderMap::new();
+                                    if let Some(value) = accept_language {
+                                        header_map
+                                            .append("Accept-Language", value.to_string().try_into()?);
+                                    }
+                                    if let Some(value) = request_id {
+                                        header_map
+                                            .append("Request-ID", value.to_string().try_into()?);
+                                    }
+                                    #[allow(unused_mut)]
+                                    let mut request = client
+                                        .client
+                                        .get(url)
+                                        .header(
+                                            ::reqwest::header::ACCEPT,
+                                            ::reqwest::header::HeaderValue::from_static(
+                                                "application/json",
+                                            ),
+                                        )
+                                        .headers(header_map)
+                                        .build()?;
+                                    let info = OperationInfo {
+                                        operation_id: "get_service_point",
+                                    };
+                                    client.inner.prepare(&mut request);
+                                    (request, info)
+                                };
+                                let result = call
+                                    .execute(&client.client, request, info.operation_id)
+                                    .await;
+                                let response = result?;
+                                Ok(response)
                             }
-                            if let Some(value) = request_id {
-                                header_map
-                                    .append("Request-ID", value.to_string().try_into()?);
-                            }
-                            #[allow(unused_mut)]
-                            let mut request = client
-                                .client
-                                .get(url)
-                                .header(
-                                    ::reqwest::header::ACCEPT,
-                                    ::reqwest::header::HeaderValue::from_static(
-                                        "application/json",
-                                    ),
-                                )
-                                .headers(header_map)
-                                .build()?;
-                            let info = OperationInfo {
-                                operation_id: "get_service_point",
-                            };
-                            client.inner.prepare(&mut request);
-                            (request, info)
-                        };
-                        let result = call
-                            .execute(&client.client, request, info.operation_id)
-                            .await;
-                        let response = result?;
-                        Ok(response)
-                    }
-                        .await;
-                    sent.and_then(|
-                        response,
-                    | -> Result<
-                        ResponseValue<types::ServicePointEnvelope>,
-                        Error<types::Problem>,
-                    > {
-                        match response.status().as_u16() {
-                            200u16 => {
-                                crate::runtime::decode::call_success(&call, response)
-                            }
-                            400u16 | 401u16 | 403u16 | 404u16 | 429u16 | 500u16 => {
-                                Err(
-                                    Error::ErrorResponse(
-                                        crate::runtime::decode::error_response(response)?,
-                                    ),
-                                )
-                            }
-                            _ => Err(Error::UnexpectedResponse(response)),
-                        }
-                    })
-                })
-            })
+                                .await;
+                            sent.and_then(|
+                                response,
+                            | -> Result<
+                                ResponseValue<types::ServicePointEnvelope>,
+                                Error<types::Problem>,
+                            > {
+                                match response.status().as_u16() {
+                                    200u16 => {
+                                        crate::runtime::decode::call_success(&call, response)
+                                    }
+                                    400u16 | 401u16 | 403u16 | 404u16 | 429u16 | 500u16 => {
+                                        Err(
+                                            Error::ErrorResponse(
+                                                crate::runtime::decode::error_response(response)?,
+                                            ),
+                                        )
+                                    }
+                                    _ => Err(Error::UnexpectedResponse(response)),
+                                }
+                            })
+                        })
+                    },
+                ),
+            )
         }
     }
 
@@ -7399,84 +7460,89 @@ pub mod builder {
             Output = Result<ResponseValue<types::ShipmentList>, crate::Error>,
         > {
             let Self { client, team, page, per_page, accept_language, request_id } = self;
-            Box::pin(async move {
-                let call = client.inner.for_call();
-                call.finish({
-                    let sent: Result<reqwest::Response, Error<types::Problem>> = async {
-                        let (request, info) = {
-                            let team = team.map_err(Error::InvalidRequest)?;
-                            let page = page.map_err(Error::InvalidRequest)?;
-                            let per_page = per_page.map_err(Error::InvalidRequest)?;
-                            let accept_language = accept_language
-                                .map_err(Error::InvalidRequest)?;
-                            let request_id = request_id.map_err(Error::InvalidRequest)?;
-                            let url = client
-                                .inner
-                                .url(
-                                    format_args!(
-                                        "/team/{}/shipments", crate ::runtime::PathSegment(& team)
-                                    ),
-                                );
-                            let mut header_map = ::reqwest::header::HeaderMap::new();
-                            if let Some(value) = accept_language {
-                                header_map
-                                    .append("Accept-Language", value.to_string().try_into()?);
+            Box::into_pin(
+                Box::write(
+                    Box::new_uninit(),
+                    async move {
+                        let call = client.inner.for_call();
+                        call.finish({
+                            let sent: Result<reqwest::Response, Error<types::Problem>> = async {
+                                let (request, info) = {
+                                    let team = team.map_err(Error::InvalidRequest)?;
+                                    let page = page.map_err(Error::InvalidRequest)?;
+                                    let per_page = per_page.map_err(Error::InvalidRequest)?;
+                                    let accept_language = accept_language
+                                        .map_err(Error::InvalidRequest)?;
+                                    let request_id = request_id.map_err(Error::InvalidRequest)?;
+                                    let url = client
+                                        .inner
+                                        .url(
+                                            format_args!(
+                                                "/team/{}/shipments", crate ::runtime::PathSegment(& team)
+                                            ),
+                                        );
+                                    let mut header_map = ::reqwest::header::HeaderMap::new();
+                                    if let Some(value) = accept_language {
+                                        header_map
+                                            .append("Accept-Language", value.to_string().try_into()?);
+                                    }
+                                    if let Some(value) = request_id {
+                                        header_map
+                                            .append("Request-ID", value.to_string().try_into()?);
+                                    }
+                                    #[allow(unused_mut)]
+                                    let mut request = client
+                                        .client
+                                        .get(url)
+                                        .header(
+                                            ::reqwest::header::ACCEPT,
+                                            ::reqwest::header::HeaderValue::from_static(
+                                                "application/json",
+                                            ),
+                                        )
+                                        .query(&progenitor_client::QueryParam::new("page", &page))
+                                        .query(
+                                            &progenitor_client::QueryParam::new("per_page", &per_page),
+                                        )
+                                        .headers(header_map)
+                                        .build()?;
+                                    let info = OperationInfo {
+                                        operation_id: "list_shipments",
+                                    };
+                                    client.inner.prepare(&mut request);
+                                    (request, info)
+                                };
+                                let result = call
+                                    .execute(&client.client, request, info.operation_id)
+                                    .await;
+                                let response = result?;
+                                Ok(response)
                             }
-                            if let Some(value) = request_id {
-                                header_map
-                                    .append("Request-ID", value.to_string().try_into()?);
-                            }
-                            #[allow(unused_mut)]
-                            let mut request = client
-                                .client
-                                .get(url)
-                                .header(
-                                    ::reqwest::header::ACCEPT,
-                                    ::reqwest::header::HeaderValue::from_static(
-                                        "application/json",
-                                    ),
-                                )
-                                .query(&progenitor_client::QueryParam::new("page", &page))
-                                .query(
-                                    &progenitor_client::QueryParam::new("per_page", &per_page),
-                                )
-                                .headers(header_map)
-                                .build()?;
-                            let info = OperationInfo {
-                                operation_id: "list_shipments",
-                            };
-                            client.inner.prepare(&mut request);
-                            (request, info)
-                        };
-                        let result = call
-                            .execute(&client.client, request, info.operation_id)
-                            .await;
-                        let response = result?;
-                        Ok(response)
-                    }
-                        .await;
-                    sent.and_then(|
-                        response,
-                    | -> Result<
-                        ResponseValue<types::ShipmentList>,
-                        Error<types::Problem>,
-                    > {
-                        match response.status().as_u16() {
-                            200u16 => {
-                                crate::runtime::decode::call_success(&call, response)
-                            }
-                            400u16 | 401u16 | 403u16 | 404u16 | 429u16 | 500u16 => {
-                                Err(
-                                    Error::ErrorResponse(
-                                        crate::runtime::decode::error_response(response)?,
-                                    ),
-                                )
-                            }
-                            _ => Err(Error::UnexpectedResponse(response)),
-                        }
-                    })
-                })
-            })
+                                .await;
+                            sent.and_then(|
+                                response,
+                            | -> Result<
+                                ResponseValue<types::ShipmentList>,
+                                Error<types::Problem>,
+                            > {
+                                match response.status().as_u16() {
+                                    200u16 => {
+                                        crate::runtime::decode::call_success(&call, response)
+                                    }
+                                    400u16 | 401u16 | 403u16 | 404u16 | 429u16 | 500u16 => {
+                                        Err(
+                                            Error::ErrorResponse(
+                                                crate::runtime::decode::error_response(response)?,
+                                            ),
+                                        )
+                                    }
+                                    _ => Err(Error::UnexpectedResponse(response)),
+                                }
+                            })
+                        })
+                    },
+                ),
+            )
         }
     }
 
@@ -7597,95 +7663,100 @@ pub mod builder {
                 request_id,
                 body,
             } = self;
-            Box::pin(async move {
-                let call = client.inner.for_call();
-                call.finish({
-                    let sent: Result<reqwest::Response, Error<types::Problem>> = async {
-                        let (request, info) = {
-                            let team = team.map_err(Error::InvalidRequest)?;
-                            let accept_language = accept_language
-                                .map_err(Error::InvalidRequest)?;
-                            let idempotency_key = idempotency_key
-                                .map_err(Error::InvalidRequest)?;
-                            let request_id = request_id.map_err(Error::InvalidRequest)?;
-                            let body = body
-                                .and_then(|v| {
-                                    types::ShipmentRequest::try_from(v)
-                                        .map_err(|e| e.to_string())
-                                })
-                                .map_err(Error::InvalidRequest)?;
-                            let url = client
-                                .inner
-                                .url(
-                                    format_args!(
-                                        "/team/{}/shipments", crate ::runtime::PathSegment(& team)
-                                    ),
-                                );
-                            let mut header_map = ::reqwest::header::HeaderMap::new();
-                            if let Some(value) = accept_language {
-                                header_map
-                                    .append("Accept-Language", value.to_string().try_into()?);
+            Box::into_pin(
+                Box::write(
+                    Box::new_uninit(),
+                    async move {
+                        let call = client.inner.for_call();
+                        call.finish({
+                            let sent: Result<reqwest::Response, Error<types::Problem>> = async {
+                                let (request, info) = {
+                                    let team = team.map_err(Error::InvalidRequest)?;
+                                    let accept_language = accept_language
+                                        .map_err(Error::InvalidRequest)?;
+                                    let idempotency_key = idempotency_key
+                                        .map_err(Error::InvalidRequest)?;
+                                    let request_id = request_id.map_err(Error::InvalidRequest)?;
+                                    let body = body
+                                        .and_then(|v| {
+                                            types::ShipmentRequest::try_from(v)
+                                                .map_err(|e| e.to_string())
+                                        })
+                                        .map_err(Error::InvalidRequest)?;
+                                    let url = client
+                                        .inner
+                                        .url(
+                                            format_args!(
+                                                "/team/{}/shipments", crate ::runtime::PathSegment(& team)
+                                            ),
+                                        );
+                                    let mut header_map = ::reqwest::header::HeaderMap::new();
+                                    if let Some(value) = accept_language {
+                                        header_map
+                                            .append("Accept-Language", value.to_string().try_into()?);
+                                    }
+                                    if let Some(value) = idempotency_key {
+                                        header_map
+                                            .append("Idempotency-Key", value.to_string().try_into()?);
+                                    }
+                                    if let Some(value) = request_id {
+                                        header_map
+                                            .append("Request-ID", value.to_string().try_into()?);
+                                    }
+                                    #[allow(unused_mut)]
+                                    let mut request = client
+                                        .client
+                                        .post(url)
+                                        .header(
+                                            ::reqwest::header::ACCEPT,
+                                            ::reqwest::header::HeaderValue::from_static(
+                                                "application/json",
+                                            ),
+                                        )
+                                        .json(&body)
+                                        .headers(header_map)
+                                        .build()?;
+                                    let info = OperationInfo {
+                                        operation_id: "create_shipment",
+                                    };
+                                    client.inner.prepare(&mut request);
+                                    (request, info)
+                                };
+                                let result = call
+                                    .execute(&client.client, request, info.operation_id)
+                                    .await;
+                                let response = result?;
+                                Ok(response)
                             }
-                            if let Some(value) = idempotency_key {
-                                header_map
-                                    .append("Idempotency-Key", value.to_string().try_into()?);
-                            }
-                            if let Some(value) = request_id {
-                                header_map
-                                    .append("Request-ID", value.to_string().try_into()?);
-                            }
-                            #[allow(unused_mut)]
-                            let mut request = client
-                                .client
-                                .post(url)
-                                .header(
-                                    ::reqwest::header::ACCEPT,
-                                    ::reqwest::header::HeaderValue::from_static(
-                                        "application/json",
-                                    ),
-                                )
-                                .json(&body)
-                                .headers(header_map)
-                                .build()?;
-                            let info = OperationInfo {
-                                operation_id: "create_shipment",
-                            };
-                            client.inner.prepare(&mut request);
-                            (request, info)
-                        };
-                        let result = call
-                            .execute(&client.client, request, info.operation_id)
-                            .await;
-                        let response = result?;
-                        Ok(response)
-                    }
-                        .await;
-                    sent.and_then(|
-                        response,
-                    | -> Result<
-                        ResponseValue<types::ShipmentEnvelope>,
-                        Error<types::Problem>,
-                    > {
-                        match response.status().as_u16() {
-                            200u16 => {
-                                crate::runtime::decode::call_success(&call, response)
-                            }
-                            201u16 => {
-                                crate::runtime::decode::call_success(&call, response)
-                            }
-                            400u16 | 401u16 | 403u16 | 404u16 | 409u16 | 422u16 | 429u16
-                            | 500u16 => {
-                                Err(
-                                    Error::ErrorResponse(
-                                        crate::runtime::decode::error_response(response)?,
-                                    ),
-                                )
-                            }
-                            _ => Err(Error::UnexpectedResponse(response)),
-                        }
-                    })
-                })
-            })
+                                .await;
+                            sent.and_then(|
+                                response,
+                            | -> Result<
+                                ResponseValue<types::ShipmentEnvelope>,
+                                Error<types::Problem>,
+                            > {
+                                match response.status().as_u16() {
+                                    200u16 => {
+                                        crate::runtime::decode::call_success(&call, response)
+                                    }
+                                    201u16 => {
+                                        crate::runtime::decode::call_success(&call, response)
+                                    }
+                                    400u16 | 401u16 | 403u16 | 404u16 | 409u16 | 422u16 | 429u16
+                                    | 500u16 => {
+                                        Err(
+                                            Error::ErrorResponse(
+                                                crate::runtime::decode::error_response(response)?,
+                                            ),
+                                        )
+                                    }
+                                    _ => Err(Error::UnexpectedResponse(response)),
+                                }
+                            })
+                        })
+                    },
+                ),
+            )
         }
     }
 
@@ -7823,114 +7894,119 @@ pub mod builder {
                 request_id,
                 body,
             } = self;
-            Box::pin(async move {
-                let call = client.inner.for_call();
-                call.finish({
-                    let sent: Result<reqwest::Response, Error<types::Problem>> = async {
-                        let (request, info) = {
-                            let team = team.map_err(Error::InvalidRequest)?;
-                            let accept_language = accept_language
-                                .map_err(Error::InvalidRequest)?;
-                            let idempotency_key = idempotency_key
-                                .map_err(Error::InvalidRequest)?;
-                            let prefer = prefer.map_err(Error::InvalidRequest)?;
-                            let request_id = request_id.map_err(Error::InvalidRequest)?;
-                            let body = body
-                                .and_then(|v| {
-                                    types::ShipmentRequest::try_from(v)
-                                        .map_err(|e| e.to_string())
-                                })
-                                .map_err(Error::InvalidRequest)?;
-                            let url = client
-                                .inner
-                                .url(
-                                    format_args!(
-                                        "/team/{}/shipments/booking", crate ::runtime::PathSegment(&
-                                        team)
-                                    ),
-                                );
-                            let mut header_map = ::reqwest::header::HeaderMap::new();
-                            if let Some(value) = accept_language {
-                                header_map
-                                    .append("Accept-Language", value.to_string().try_into()?);
+            Box::into_pin(
+                Box::write(
+                    Box::new_uninit(),
+                    async move {
+                        let call = client.inner.for_call();
+                        call.finish({
+                            let sent: Result<reqwest::Response, Error<types::Problem>> = async {
+                                let (request, info) = {
+                                    let team = team.map_err(Error::InvalidRequest)?;
+                                    let accept_language = accept_language
+                                        .map_err(Error::InvalidRequest)?;
+                                    let idempotency_key = idempotency_key
+                                        .map_err(Error::InvalidRequest)?;
+                                    let prefer = prefer.map_err(Error::InvalidRequest)?;
+                                    let request_id = request_id.map_err(Error::InvalidRequest)?;
+                                    let body = body
+                                        .and_then(|v| {
+                                            types::ShipmentRequest::try_from(v)
+                                                .map_err(|e| e.to_string())
+                                        })
+                                        .map_err(Error::InvalidRequest)?;
+                                    let url = client
+                                        .inner
+                                        .url(
+                                            format_args!(
+                                                "/team/{}/shipments/booking", crate ::runtime::PathSegment(&
+                                                team)
+                                            ),
+                                        );
+                                    let mut header_map = ::reqwest::header::HeaderMap::new();
+                                    if let Some(value) = accept_language {
+                                        header_map
+                                            .append("Accept-Language", value.to_string().try_into()?);
+                                    }
+                                    if let Some(value) = idempotency_key {
+                                        header_map
+                                            .append("Idempotency-Key", value.to_string().try_into()?);
+                                    }
+                                    if let Some(value) = prefer {
+                                        header_map.append("Prefer", value.to_string().try_into()?);
+                                    }
+                                    if let Some(value) = request_id {
+                                        header_map
+                                            .append("Request-ID", value.to_string().try_into()?);
+                                    }
+                                    #[allow(unused_mut)]
+                                    let mut request = client
+                                        .client
+                                        .post(url)
+                                        .header(
+                                            ::reqwest::header::ACCEPT,
+                                            ::reqwest::header::HeaderValue::from_static(
+                                                "application/json",
+                                            ),
+                                        )
+                                        .json(&body)
+                                        .headers(header_map)
+                                        .build()?;
+                                    let info = OperationInfo {
+                                        operation_id: "create_and_book_shipment",
+                                    };
+                                    client.inner.prepare(&mut request);
+                                    (request, info)
+                                };
+                                let result = call
+                                    .execute(&client.client, request, info.operation_id)
+                                    .await;
+                                let response = result?;
+                                Ok(response)
                             }
-                            if let Some(value) = idempotency_key {
-                                header_map
-                                    .append("Idempotency-Key", value.to_string().try_into()?);
-                            }
-                            if let Some(value) = prefer {
-                                header_map.append("Prefer", value.to_string().try_into()?);
-                            }
-                            if let Some(value) = request_id {
-                                header_map
-                                    .append("Request-ID", value.to_string().try_into()?);
-                            }
-                            #[allow(unused_mut)]
-                            let mut request = client
-                                .client
-                                .post(url)
-                                .header(
-                                    ::reqwest::header::ACCEPT,
-                                    ::reqwest::header::HeaderValue::from_static(
-                                        "application/json",
-                                    ),
-                                )
-                                .json(&body)
-                                .headers(header_map)
-                                .build()?;
-                            let info = OperationInfo {
-                                operation_id: "create_and_book_shipment",
-                            };
-                            client.inner.prepare(&mut request);
-                            (request, info)
-                        };
-                        let result = call
-                            .execute(&client.client, request, info.operation_id)
-                            .await;
-                        let response = result?;
-                        Ok(response)
-                    }
-                        .await;
-                    sent.and_then(|
-                        response,
-                    | -> Result<
-                        ResponseValue<types::CreateAndBookShipmentSuccess>,
-                        Error<types::Problem>,
-                    > {
-                        match response.status().as_u16() {
-                            200u16 => {
-                                crate::runtime::decode::call_success::<
-                                    types::ShipmentEnvelope,
-                                    _,
-                                >(&call, response)
-                                    .and_then(|value| {
-                                        value
-                                            .map(types::CreateAndBookShipmentSuccess::ShipmentEnvelope)
-                                    })
-                            }
-                            202u16 => {
-                                crate::runtime::decode::call_success::<
-                                    types::OperationEnvelope,
-                                    _,
-                                >(&call, response)
-                                    .and_then(|value| {
-                                        value
-                                            .map(types::CreateAndBookShipmentSuccess::OperationEnvelope)
-                                    })
-                            }
-                            400u16 | 401u16 | 403u16 | 404u16 | 409u16 | 422u16 | 429u16
-                            | 500u16 => {
-                                Err(
-                                    Error::ErrorResponse(
-                                        crate::runtime::decode::error_response(response)?,
-                                    ),
-                                )
-                            }
-                            _ => Err(Error::UnexpectedResponse(response)),
-                        }
-                    })
-                })
-            })
+                                .await;
+                            sent.and_then(|
+                                response,
+                            | -> Result<
+                                ResponseValue<types::CreateAndBookShipmentSuccess>,
+                                Error<types::Problem>,
+                            > {
+                                match response.status().as_u16() {
+                                    200u16 => {
+                                        crate::runtime::decode::call_success::<
+                                            types::ShipmentEnvelope,
+                                            _,
+                                        >(&call, response)
+                                            .and_then(|value| {
+                                                value
+                                                    .map(types::CreateAndBookShipmentSuccess::ShipmentEnvelope)
+                                            })
+                                    }
+                                    202u16 => {
+                                        crate::runtime::decode::call_success::<
+                                            types::OperationEnvelope,
+                                            _,
+                                        >(&call, response)
+                                            .and_then(|value| {
+                                                value
+                                                    .map(types::CreateAndBookShipmentSuccess::OperationEnvelope)
+                                            })
+                                    }
+                                    400u16 | 401u16 | 403u16 | 404u16 | 409u16 | 422u16 | 429u16
+                                    | 500u16 => {
+                                        Err(
+                                            Error::ErrorResponse(
+                                                crate::runtime::decode::error_response(response)?,
+                                            ),
+                                        )
+                                    }
+                                    _ => Err(Error::UnexpectedResponse(response)),
+                                }
+                            })
+                        })
+                    },
+                ),
+            )
         }
 
         /// Sends the request and returns the finished result (`200`, `ShipmentEnvelope`). No `Prefer` header is sent, so the server answers when the work is done; for an answer before that, see [`Self::respond_async`].
@@ -8025,86 +8101,91 @@ pub mod builder {
             Output = Result<ResponseValue<types::ShipmentEnvelope>, crate::Error>,
         > {
             let Self { client, team, shipment, accept_language, request_id } = self;
-            Box::pin(async move {
-                let call = client.inner.for_call();
-                call.finish({
-                    let sent: Result<reqwest::Response, Error<types::Problem>> = async {
-                        let (request, info) = {
-                            let team = team.map_err(Error::InvalidRequest)?;
-                            let shipment = shipment
-                                .map_err(|e| Error::InvalidRequest(
-                                    crate::runtime::unset_field(
-                                        e,
-                                        "shipment was not initialized",
-                                    ),
-                                ))?;
-                            let accept_language = accept_language
-                                .map_err(Error::InvalidRequest)?;
-                            let request_id = request_id.map_err(Error::InvalidRequest)?;
-                            let url = client
-                                .inner
-                                .url(
-                                    format_args!(
-                                        "/team/{}/shipments/{}", crate ::runtime::PathSegment(&
-                                        team), crate ::runtime::PathSegment(& shipment)
-                                    ),
-                                );
-                            let mut header_map = ::reqwest::header::HeaderMap::new();
-                            if let Some(value) = accept_language {
-                                header_map
-                                    .append("Accept-Language", value.to_string().try_into()?);
+            Box::into_pin(
+                Box::write(
+                    Box::new_uninit(),
+                    async move {
+                        let call = client.inner.for_call();
+                        call.finish({
+                            let sent: Result<reqwest::Response, Error<types::Problem>> = async {
+                                let (request, info) = {
+                                    let team = team.map_err(Error::InvalidRequest)?;
+                                    let shipment = shipment
+                                        .map_err(|e| Error::InvalidRequest(
+                                            crate::runtime::unset_field(
+                                                e,
+                                                "shipment was not initialized",
+                                            ),
+                                        ))?;
+                                    let accept_language = accept_language
+                                        .map_err(Error::InvalidRequest)?;
+                                    let request_id = request_id.map_err(Error::InvalidRequest)?;
+                                    let url = client
+                                        .inner
+                                        .url(
+                                            format_args!(
+                                                "/team/{}/shipments/{}", crate ::runtime::PathSegment(&
+                                                team), crate ::runtime::PathSegment(& shipment)
+                                            ),
+                                        );
+                                    let mut header_map = ::reqwest::header::HeaderMap::new();
+                                    if let Some(value) = accept_language {
+                                        header_map
+                                            .append("Accept-Language", value.to_string().try_into()?);
+                                    }
+                                    if let Some(value) = request_id {
+                                        header_map
+                                            .append("Request-ID", value.to_string().try_into()?);
+                                    }
+                                    #[allow(unused_mut)]
+                                    let mut request = client
+                                        .client
+                                        .get(url)
+                                        .header(
+                                            ::reqwest::header::ACCEPT,
+                                            ::reqwest::header::HeaderValue::from_static(
+                                                "application/json",
+                                            ),
+                                        )
+                                        .headers(header_map)
+                                        .build()?;
+                                    let info = OperationInfo {
+                                        operation_id: "get_shipment",
+                                    };
+                                    client.inner.prepare(&mut request);
+                                    (request, info)
+                                };
+                                let result = call
+                                    .execute(&client.client, request, info.operation_id)
+                                    .await;
+                                let response = result?;
+                                Ok(response)
                             }
-                            if let Some(value) = request_id {
-                                header_map
-                                    .append("Request-ID", value.to_string().try_into()?);
-                            }
-                            #[allow(unused_mut)]
-                            let mut request = client
-                                .client
-                                .get(url)
-                                .header(
-                                    ::reqwest::header::ACCEPT,
-                                    ::reqwest::header::HeaderValue::from_static(
-                                        "application/json",
-                                    ),
-                                )
-                                .headers(header_map)
-                                .build()?;
-                            let info = OperationInfo {
-                                operation_id: "get_shipment",
-                            };
-                            client.inner.prepare(&mut request);
-                            (request, info)
-                        };
-                        let result = call
-                            .execute(&client.client, request, info.operation_id)
-                            .await;
-                        let response = result?;
-                        Ok(response)
-                    }
-                        .await;
-                    sent.and_then(|
-                        response,
-                    | -> Result<
-                        ResponseValue<types::ShipmentEnvelope>,
-                        Error<types::Problem>,
-                    > {
-                        match response.status().as_u16() {
-                            200u16 => {
-                                crate::runtime::decode::call_success(&call, response)
-                            }
-                            400u16 | 401u16 | 403u16 | 404u16 | 429u16 | 500u16 => {
-                                Err(
-                                    Error::ErrorResponse(
-                                        crate::runtime::decode::error_response(response)?,
-                                    ),
-                                )
-                            }
-                            _ => Err(Error::UnexpectedResponse(response)),
-                        }
-                    })
-                })
-            })
+                                .await;
+                            sent.and_then(|
+                                response,
+                            | -> Result<
+                                ResponseValue<types::ShipmentEnvelope>,
+                                Error<types::Problem>,
+                            > {
+                                match response.status().as_u16() {
+                                    200u16 => {
+                                        crate::runtime::decode::call_success(&call, response)
+                                    }
+                                    400u16 | 401u16 | 403u16 | 404u16 | 429u16 | 500u16 => {
+                                        Err(
+                                            Error::ErrorResponse(
+                                                crate::runtime::decode::error_response(response)?,
+                                            ),
+                                        )
+                                    }
+                                    _ => Err(Error::UnexpectedResponse(response)),
+                                }
+                            })
+                        })
+                    },
+                ),
+            )
         }
     }
 
@@ -8210,93 +8291,98 @@ pub mod builder {
                 idempotency_key,
                 request_id,
             } = self;
-            Box::pin(async move {
-                let call = client.inner.for_call();
-                call.finish({
-                    let sent: Result<reqwest::Response, Error<types::Problem>> = async {
-                        let (request, info) = {
-                            let team = team.map_err(Error::InvalidRequest)?;
-                            let shipment = shipment
-                                .map_err(|e| Error::InvalidRequest(
-                                    crate::runtime::unset_field(
-                                        e,
-                                        "shipment was not initialized",
-                                    ),
-                                ))?;
-                            let accept_language = accept_language
-                                .map_err(Error::InvalidRequest)?;
-                            let idempotency_key = idempotency_key
-                                .map_err(Error::InvalidRequest)?;
-                            let request_id = request_id.map_err(Error::InvalidRequest)?;
-                            let url = client
-                                .inner
-                                .url(
-                                    format_args!(
-                                        "/team/{}/shipments/{}", crate ::runtime::PathSegment(&
-                                        team), crate ::runtime::PathSegment(& shipment)
-                                    ),
-                                );
-                            let mut header_map = ::reqwest::header::HeaderMap::new();
-                            if let Some(value) = accept_language {
-                                header_map
-                                    .append("Accept-Language", value.to_string().try_into()?);
+            Box::into_pin(
+                Box::write(
+                    Box::new_uninit(),
+                    async move {
+                        let call = client.inner.for_call();
+                        call.finish({
+                            let sent: Result<reqwest::Response, Error<types::Problem>> = async {
+                                let (request, info) = {
+                                    let team = team.map_err(Error::InvalidRequest)?;
+                                    let shipment = shipment
+                                        .map_err(|e| Error::InvalidRequest(
+                                            crate::runtime::unset_field(
+                                                e,
+                                                "shipment was not initialized",
+                                            ),
+                                        ))?;
+                                    let accept_language = accept_language
+                                        .map_err(Error::InvalidRequest)?;
+                                    let idempotency_key = idempotency_key
+                                        .map_err(Error::InvalidRequest)?;
+                                    let request_id = request_id.map_err(Error::InvalidRequest)?;
+                                    let url = client
+                                        .inner
+                                        .url(
+                                            format_args!(
+                                                "/team/{}/shipments/{}", crate ::runtime::PathSegment(&
+                                                team), crate ::runtime::PathSegment(& shipment)
+                                            ),
+                                        );
+                                    let mut header_map = ::reqwest::header::HeaderMap::new();
+                                    if let Some(value) = accept_language {
+                                        header_map
+                                            .append("Accept-Language", value.to_string().try_into()?);
+                                    }
+                                    if let Some(value) = idempotency_key {
+                                        header_map
+                                            .append("Idempotency-Key", value.to_string().try_into()?);
+                                    }
+                                    if let Some(value) = request_id {
+                                        header_map
+                                            .append("Request-ID", value.to_string().try_into()?);
+                                    }
+                                    #[allow(unused_mut)]
+                                    let mut request = client
+                                        .client
+                                        .delete(url)
+                                        .header(
+                                            ::reqwest::header::ACCEPT,
+                                            ::reqwest::header::HeaderValue::from_static(
+                                                "application/json",
+                                            ),
+                                        )
+                                        .headers(header_map)
+                                        .build()?;
+                                    let info = OperationInfo {
+                                        operation_id: "delete_shipment",
+                                    };
+                                    client.inner.prepare(&mut request);
+                                    (request, info)
+                                };
+                                let result = call
+                                    .execute(&client.client, request, info.operation_id)
+                                    .await;
+                                let response = result?;
+                                Ok(response)
                             }
-                            if let Some(value) = idempotency_key {
-                                header_map
-                                    .append("Idempotency-Key", value.to_string().try_into()?);
-                            }
-                            if let Some(value) = request_id {
-                                header_map
-                                    .append("Request-ID", value.to_string().try_into()?);
-                            }
-                            #[allow(unused_mut)]
-                            let mut request = client
-                                .client
-                                .delete(url)
-                                .header(
-                                    ::reqwest::header::ACCEPT,
-                                    ::reqwest::header::HeaderValue::from_static(
-                                        "application/json",
-                                    ),
-                                )
-                                .headers(header_map)
-                                .build()?;
-                            let info = OperationInfo {
-                                operation_id: "delete_shipment",
-                            };
-                            client.inner.prepare(&mut request);
-                            (request, info)
-                        };
-                        let result = call
-                            .execute(&client.client, request, info.operation_id)
-                            .await;
-                        let response = result?;
-                        Ok(response)
-                    }
-                        .await;
-                    sent.and_then(|
-                        response,
-                    | -> Result<
-                        ResponseValue<types::DeleteResult>,
-                        Error<types::Problem>,
-                    > {
-                        match response.status().as_u16() {
-                            200u16 => {
-                                crate::runtime::decode::call_success(&call, response)
-                            }
-                            400u16 | 401u16 | 403u16 | 404u16 | 409u16 | 422u16 | 429u16
-                            | 500u16 => {
-                                Err(
-                                    Error::ErrorResponse(
-                                        crate::runtime::decode::error_response(response)?,
-                                    ),
-                                )
-                            }
-                            _ => Err(Error::UnexpectedResponse(response)),
-                        }
-                    })
-                })
-            })
+                                .await;
+                            sent.and_then(|
+                                response,
+                            | -> Result<
+                                ResponseValue<types::DeleteResult>,
+                                Error<types::Problem>,
+                            > {
+                                match response.status().as_u16() {
+                                    200u16 => {
+                                        crate::runtime::decode::call_success(&call, response)
+                                    }
+                                    400u16 | 401u16 | 403u16 | 404u16 | 409u16 | 422u16 | 429u16
+                                    | 500u16 => {
+                                        Err(
+                                            Error::ErrorResponse(
+                                                crate::runtime::decode::error_response(response)?,
+                                            ),
+                                        )
+                                    }
+                                    _ => Err(Error::UnexpectedResponse(response)),
+                                }
+                            })
+                        })
+                    },
+                ),
+            )
         }
     }
 
@@ -8416,113 +8502,118 @@ pub mod builder {
                 prefer,
                 request_id,
             } = self;
-            Box::pin(async move {
-                let call = client.inner.for_call();
-                call.finish({
-                    let sent: Result<reqwest::Response, Error<types::Problem>> = async {
-                        let (request, info) = {
-                            let team = team.map_err(Error::InvalidRequest)?;
-                            let shipment = shipment
-                                .map_err(|e| Error::InvalidRequest(
-                                    crate::runtime::unset_field(
-                                        e,
-                                        "shipment was not initialized",
-                                    ),
-                                ))?;
-                            let accept_language = accept_language
-                                .map_err(Error::InvalidRequest)?;
-                            let idempotency_key = idempotency_key
-                                .map_err(Error::InvalidRequest)?;
-                            let prefer = prefer.map_err(Error::InvalidRequest)?;
-                            let request_id = request_id.map_err(Error::InvalidRequest)?;
-                            let url = client
-                                .inner
-                                .url(
-                                    format_args!(
-                                        "/team/{}/shipments/{}/booking", crate
-                                        ::runtime::PathSegment(& team), crate
-                                        ::runtime::PathSegment(& shipment)
-                                    ),
-                                );
-                            let mut header_map = ::reqwest::header::HeaderMap::new();
-                            if let Some(value) = accept_language {
-                                header_map
-                                    .append("Accept-Language", value.to_string().try_into()?);
+            Box::into_pin(
+                Box::write(
+                    Box::new_uninit(),
+                    async move {
+                        let call = client.inner.for_call();
+                        call.finish({
+                            let sent: Result<reqwest::Response, Error<types::Problem>> = async {
+                                let (request, info) = {
+                                    let team = team.map_err(Error::InvalidRequest)?;
+                                    let shipment = shipment
+                                        .map_err(|e| Error::InvalidRequest(
+                                            crate::runtime::unset_field(
+                                                e,
+                                                "shipment was not initialized",
+                                            ),
+                                        ))?;
+                                    let accept_language = accept_language
+                                        .map_err(Error::InvalidRequest)?;
+                                    let idempotency_key = idempotency_key
+                                        .map_err(Error::InvalidRequest)?;
+                                    let prefer = prefer.map_err(Error::InvalidRequest)?;
+                                    let request_id = request_id.map_err(Error::InvalidRequest)?;
+                                    let url = client
+                                        .inner
+                                        .url(
+                                            format_args!(
+                                                "/team/{}/shipments/{}/booking", crate
+                                                ::runtime::PathSegment(& team), crate
+                                                ::runtime::PathSegment(& shipment)
+                                            ),
+                                        );
+                                    let mut header_map = ::reqwest::header::HeaderMap::new();
+                                    if let Some(value) = accept_language {
+                                        header_map
+                                            .append("Accept-Language", value.to_string().try_into()?);
+                                    }
+                                    if let Some(value) = idempotency_key {
+                                        header_map
+                                            .append("Idempotency-Key", value.to_string().try_into()?);
+                                    }
+                                    if let Some(value) = prefer {
+                                        header_map.append("Prefer", value.to_string().try_into()?);
+                                    }
+                                    if let Some(value) = request_id {
+                                        header_map
+                                            .append("Request-ID", value.to_string().try_into()?);
+                                    }
+                                    #[allow(unused_mut)]
+                                    let mut request = client
+                                        .client
+                                        .post(url)
+                                        .header(
+                                            ::reqwest::header::ACCEPT,
+                                            ::reqwest::header::HeaderValue::from_static(
+                                                "application/json",
+                                            ),
+                                        )
+                                        .headers(header_map)
+                                        .build()?;
+                                    let info = OperationInfo {
+                                        operation_id: "book_shipment",
+                                    };
+                                    client.inner.prepare(&mut request);
+                                    (request, info)
+                                };
+                                let result = call
+                                    .execute(&client.client, request, info.operation_id)
+                                    .await;
+                                let response = result?;
+                                Ok(response)
                             }
-                            if let Some(value) = idempotency_key {
-                                header_map
-                                    .append("Idempotency-Key", value.to_string().try_into()?);
-                            }
-                            if let Some(value) = prefer {
-                                header_map.append("Prefer", value.to_string().try_into()?);
-                            }
-                            if let Some(value) = request_id {
-                                header_map
-                                    .append("Request-ID", value.to_string().try_into()?);
-                            }
-                            #[allow(unused_mut)]
-                            let mut request = client
-                                .client
-                                .post(url)
-                                .header(
-                                    ::reqwest::header::ACCEPT,
-                                    ::reqwest::header::HeaderValue::from_static(
-                                        "application/json",
-                                    ),
-                                )
-                                .headers(header_map)
-                                .build()?;
-                            let info = OperationInfo {
-                                operation_id: "book_shipment",
-                            };
-                            client.inner.prepare(&mut request);
-                            (request, info)
-                        };
-                        let result = call
-                            .execute(&client.client, request, info.operation_id)
-                            .await;
-                        let response = result?;
-                        Ok(response)
-                    }
-                        .await;
-                    sent.and_then(|
-                        response,
-                    | -> Result<
-                        ResponseValue<types::BookShipmentSuccess>,
-                        Error<types::Problem>,
-                    > {
-                        match response.status().as_u16() {
-                            200u16 => {
-                                crate::runtime::decode::call_success::<
-                                    types::ShipmentEnvelope,
-                                    _,
-                                >(&call, response)
-                                    .and_then(|value| {
-                                        value.map(types::BookShipmentSuccess::ShipmentEnvelope)
-                                    })
-                            }
-                            202u16 => {
-                                crate::runtime::decode::call_success::<
-                                    types::OperationEnvelope,
-                                    _,
-                                >(&call, response)
-                                    .and_then(|value| {
-                                        value.map(types::BookShipmentSuccess::OperationEnvelope)
-                                    })
-                            }
-                            400u16 | 401u16 | 403u16 | 404u16 | 409u16 | 422u16 | 429u16
-                            | 500u16 => {
-                                Err(
-                                    Error::ErrorResponse(
-                                        crate::runtime::decode::error_response(response)?,
-                                    ),
-                                )
-                            }
-                            _ => Err(Error::UnexpectedResponse(response)),
-                        }
-                    })
-                })
-            })
+                                .await;
+                            sent.and_then(|
+                                response,
+                            | -> Result<
+                                ResponseValue<types::BookShipmentSuccess>,
+                                Error<types::Problem>,
+                            > {
+                                match response.status().as_u16() {
+                                    200u16 => {
+                                        crate::runtime::decode::call_success::<
+                                            types::ShipmentEnvelope,
+                                            _,
+                                        >(&call, response)
+                                            .and_then(|value| {
+                                                value.map(types::BookShipmentSuccess::ShipmentEnvelope)
+                                            })
+                                    }
+                                    202u16 => {
+                                        crate::runtime::decode::call_success::<
+                                            types::OperationEnvelope,
+                                            _,
+                                        >(&call, response)
+                                            .and_then(|value| {
+                                                value.map(types::BookShipmentSuccess::OperationEnvelope)
+                                            })
+                                    }
+                                    400u16 | 401u16 | 403u16 | 404u16 | 409u16 | 422u16 | 429u16
+                                    | 500u16 => {
+                                        Err(
+                                            Error::ErrorResponse(
+                                                crate::runtime::decode::error_response(response)?,
+                                            ),
+                                        )
+                                    }
+                                    _ => Err(Error::UnexpectedResponse(response)),
+                                }
+                            })
+                        })
+                    },
+                ),
+            )
         }
 
         /// Sends the request and returns the finished result (`200`, `ShipmentEnvelope`). No `Prefer` header is sent, so the server answers when the work is done; for an answer before that, see [`Self::respond_async`].

@@ -581,7 +581,8 @@ impl ClientContext {
     /// Not an `async fn`: what needs no waiting is done here, so the future keeps the request
     /// once (an `async fn` keeps its arguments twice) and each attempt's future holds reqwest's
     /// 16-byte `Pending`, not a request. Boxed: a future is moved (copied whole, ~1.5 KB here)
-    /// into every level that awaits it, a box only once.
+    /// into every level that awaits it, a box not at all: `Box::write` lets the compiler make the
+    /// future in its box (`Box::pin` made it on the stack, then copied it).
     pub(crate) fn execute<'a>(
         &'a self,
         http: &'a reqwest::Client,
@@ -677,7 +678,7 @@ impl ClientContext {
                 None => Plan::Once(Box::pin(attempt(request))),
             },
         };
-        Box::pin(async move {
+        Box::into_pin(Box::write(Box::new_uninit(), async move {
             // Whether any attempt reached the server without a definitive answer: the call may
             // have been executed even if a later attempt got a 503 (see
             // `Error::possibly_executed`).
@@ -687,45 +688,48 @@ impl ClientContext {
                     unanswered.store(true, Ordering::Relaxed);
                 }
             };
-            // Borrowed, not moved: the request is kept once, in this future.
-            let send = async {
-                match &mut plan {
-                    Plan::Once(only) => {
-                        let result = only.await;
-                        note(&result);
-                        result
+            // Borrowed, not moved: the request is kept once, in this future. Pinned where it is
+            // made: awaited by value, this future (~900 bytes) was copied into an await slot.
+            let result = {
+                let send = std::pin::pin!(async {
+                    match &mut plan {
+                        Plan::Once(only) => {
+                            let result = only.await;
+                            note(&result);
+                            result
+                        }
+                        Plan::Repeat(template, body) => {
+                            run_with_retries(
+                                &r.retry,
+                                safety,
+                                &mut jitter,
+                                clock,
+                                |result| {
+                                    note(result);
+                                    match result {
+                                        Attempt::Done(result) => classify(result, || clock.wall()),
+                                        // The request went out: only a safe request is sent again.
+                                        Attempt::TimedOut => AttemptOutcome::TransportError {
+                                            reached_server: true,
+                                        },
+                                    }
+                                },
+                                |n| {
+                                    tracing::trace!(attempt = n, "sending");
+                                    attempt(copy_request(template, body.as_ref()))
+                                },
+                            )
+                            .await
+                        }
                     }
-                    Plan::Repeat(template, body) => {
-                        run_with_retries(
-                            &r.retry,
-                            safety,
-                            &mut jitter,
-                            clock,
-                            |result| {
-                                note(result);
-                                match result {
-                                    Attempt::Done(result) => classify(result, || clock.wall()),
-                                    // The request went out: only a safe request is sent again.
-                                    Attempt::TimedOut => AttemptOutcome::TransportError {
-                                        reached_server: true,
-                                    },
-                                }
-                            },
-                            |n| {
-                                tracing::trace!(attempt = n, "sending");
-                                attempt(copy_request(template, body.as_ref()))
-                            },
-                        )
-                        .await
-                    }
+                });
+                // Instrumented only when some subscriber takes the span: entering a disabled one on
+                // every poll is work for nothing.
+                if span.is_disabled() {
+                    send.await
+                } else {
+                    send.instrument(span.clone()).await
                 }
-            };
-            // Instrumented only when some subscriber takes the span: entering a disabled one on
-            // every poll is work for nothing.
-            let result = if span.is_disabled() {
-                send.await
-            } else {
-                send.instrument(span.clone()).await
             };
             let _entered = span.enter();
             let (result, timed_out) = match result {
@@ -772,7 +776,7 @@ impl ClientContext {
                 record.record(captured);
             }
             Ok(response)
-        })
+        }))
     }
 }
 

@@ -381,11 +381,12 @@ impl Rewrite for SendPatcher {
         function.block = syn::parse_quote!({
             #first
             // Boxed: the future a caller holds, spawns or joins is a word, not the builder's
-            // fields and the request (the attempts are the runtime's own box).
-            Box::pin(async move {
+            // fields and the request (the attempts are the runtime's own box). Written into
+            // its box where it is made (`Box::write`), not made and then copied there.
+            Box::into_pin(Box::write(Box::new_uninit(), async move {
                 let call = client.inner.for_call();
                 call.finish(#outcome)
-            })
+            }))
         });
         self.changed += 1;
     }
