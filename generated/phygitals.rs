@@ -2321,8 +2321,8 @@ pub mod builder {
                 Box::write(
                     Box::new_uninit(),
                     async move {
-                        let call = client.inner.for_call();
-                        call.finish({
+                        let call = client.inner.for_call::<types::Error>();
+                        {
                             let sent: Result<reqwest::Response, Error<types::Error>> = async {
                                 let (request, info) = {
                                     let item_id = item_id
@@ -2365,24 +2365,39 @@ pub mod builder {
                                 Ok(response)
                             }
                                 .await;
-                            sent.and_then(|
-                                response,
-                            | -> Result<ResponseValue<types::Card>, Error<types::Error>> {
-                                match response.status().as_u16() {
-                                    200u16 => {
-                                        crate::runtime::decode::call_success(&call, response)
+                            match sent {
+                                Ok(response) => {
+                                    match response.status().as_u16() {
+                                        200u16 => {
+                                            crate::runtime::decode::call_success(&call, response)
+                                        }
+                                        401u16 | 404u16 => {
+                                            call.finish(
+                                                (|| -> Result<
+                                                    ResponseValue<types::Card>,
+                                                    Error<types::Error>,
+                                                > {
+                                                    Err(
+                                                        Error::ErrorResponse(
+                                                            crate::runtime::decode::error_response(response)?,
+                                                        ),
+                                                    )
+                                                })(),
+                                            )
+                                        }
+                                        _ => {
+                                            call.finish(
+                                                (|| -> Result<
+                                                    ResponseValue<types::Card>,
+                                                    Error<types::Error>,
+                                                > { Err(Error::UnexpectedResponse(response)) })(),
+                                            )
+                                        }
                                     }
-                                    401u16 | 404u16 => {
-                                        Err(
-                                            Error::ErrorResponse(
-                                                crate::runtime::decode::error_response(response)?,
-                                            ),
-                                        )
-                                    }
-                                    _ => Err(Error::UnexpectedResponse(response)),
                                 }
-                            })
-                        })
+                                Err(error) => Err(call.fail(error)),
+                            }
+                        }
                     },
                 ),
             )
@@ -2428,8 +2443,8 @@ pub mod builder {
                 Box::write(
                     Box::new_uninit(),
                     async move {
-                        let call = client.inner.for_call();
-                        call.finish({
+                        let call = client.inner.for_call::<types::Error>();
+                        {
                             let sent: Result<reqwest::Response, Error<types::Error>> = async {
                                 let (request, info) = {
                                     let user_id = user_id
@@ -2473,27 +2488,39 @@ pub mod builder {
                                 Ok(response)
                             }
                                 .await;
-                            sent.and_then(|
-                                response,
-                            | -> Result<
-                                ResponseValue<types::Inventory>,
-                                Error<types::Error>,
-                            > {
-                                match response.status().as_u16() {
-                                    200u16 => {
-                                        crate::runtime::decode::call_success(&call, response)
+                            match sent {
+                                Ok(response) => {
+                                    match response.status().as_u16() {
+                                        200u16 => {
+                                            crate::runtime::decode::call_success(&call, response)
+                                        }
+                                        401u16 | 404u16 | 500u16 => {
+                                            call.finish(
+                                                (|| -> Result<
+                                                    ResponseValue<types::Inventory>,
+                                                    Error<types::Error>,
+                                                > {
+                                                    Err(
+                                                        Error::ErrorResponse(
+                                                            crate::runtime::decode::error_response(response)?,
+                                                        ),
+                                                    )
+                                                })(),
+                                            )
+                                        }
+                                        _ => {
+                                            call.finish(
+                                                (|| -> Result<
+                                                    ResponseValue<types::Inventory>,
+                                                    Error<types::Error>,
+                                                > { Err(Error::UnexpectedResponse(response)) })(),
+                                            )
+                                        }
                                     }
-                                    401u16 | 404u16 | 500u16 => {
-                                        Err(
-                                            Error::ErrorResponse(
-                                                crate::runtime::decode::error_response(response)?,
-                                            ),
-                                        )
-                                    }
-                                    _ => Err(Error::UnexpectedResponse(response)),
                                 }
-                            })
-                        })
+                                Err(error) => Err(call.fail(error)),
+                            }
+                        }
                     },
                 ),
             )
@@ -2539,8 +2566,8 @@ pub mod builder {
                 Box::write(
                     Box::new_uninit(),
                     async move {
-                        let call = client.inner.for_call();
-                        call.finish({
+                        let call = client.inner.for_call::<types::Error>();
+                        {
                             let sent: Result<reqwest::Response, Error<types::Error>> = async {
                                 let (request, info) = {
                                     let order_id = order_id
@@ -2584,27 +2611,39 @@ pub mod builder {
                                 Ok(response)
                             }
                                 .await;
-                            sent.and_then(|
-                                response,
-                            | -> Result<
-                                ResponseValue<types::ShippingOrder>,
-                                Error<types::Error>,
-                            > {
-                                match response.status().as_u16() {
-                                    200u16 => {
-                                        crate::runtime::decode::call_success(&call, response)
+                            match sent {
+                                Ok(response) => {
+                                    match response.status().as_u16() {
+                                        200u16 => {
+                                            crate::runtime::decode::call_success(&call, response)
+                                        }
+                                        401u16 | 404u16 | 500u16 => {
+                                            call.finish(
+                                                (|| -> Result<
+                                                    ResponseValue<types::ShippingOrder>,
+                                                    Error<types::Error>,
+                                                > {
+                                                    Err(
+                                                        Error::ErrorResponse(
+                                                            crate::runtime::decode::error_response(response)?,
+                                                        ),
+                                                    )
+                                                })(),
+                                            )
+                                        }
+                                        _ => {
+                                            call.finish(
+                                                (|| -> Result<
+                                                    ResponseValue<types::ShippingOrder>,
+                                                    Error<types::Error>,
+                                                > { Err(Error::UnexpectedResponse(response)) })(),
+                                            )
+                                        }
                                     }
-                                    401u16 | 404u16 | 500u16 => {
-                                        Err(
-                                            Error::ErrorResponse(
-                                                crate::runtime::decode::error_response(response)?,
-                                            ),
-                                        )
-                                    }
-                                    _ => Err(Error::UnexpectedResponse(response)),
                                 }
-                            })
-                        })
+                                Err(error) => Err(call.fail(error)),
+                            }
+                        }
                     },
                 ),
             )
@@ -2663,8 +2702,8 @@ pub mod builder {
                 Box::write(
                     Box::new_uninit(),
                     async move {
-                        let call = client.inner.for_call();
-                        call.finish({
+                        let call = client.inner.for_call::<types::QuoteShippingError>();
+                        {
                             let sent: Result<
                                 reqwest::Response,
                                 Error<types::QuoteShippingError>,
@@ -2705,27 +2744,39 @@ pub mod builder {
                                 Ok(response)
                             }
                                 .await;
-                            sent.and_then(|
-                                response,
-                            | -> Result<
-                                ResponseValue<types::QuoteResponse>,
-                                Error<types::QuoteShippingError>,
-                            > {
-                                match response.status().as_u16() {
-                                    200u16 => {
-                                        crate::runtime::decode::call_success(&call, response)
+                            match sent {
+                                Ok(response) => {
+                                    match response.status().as_u16() {
+                                        200u16 => {
+                                            crate::runtime::decode::call_success(&call, response)
+                                        }
+                                        400u16 | 401u16 | 422u16 | 500u16 => {
+                                            call.finish(
+                                                (|| -> Result<
+                                                    ResponseValue<types::QuoteResponse>,
+                                                    Error<types::QuoteShippingError>,
+                                                > {
+                                                    Err(
+                                                        Error::ErrorResponse(
+                                                            crate::runtime::decode::error_response(response)?,
+                                                        ),
+                                                    )
+                                                })(),
+                                            )
+                                        }
+                                        _ => {
+                                            call.finish(
+                                                (|| -> Result<
+                                                    ResponseValue<types::QuoteResponse>,
+                                                    Error<types::QuoteShippingError>,
+                                                > { Err(Error::UnexpectedResponse(response)) })(),
+                                            )
+                                        }
                                     }
-                                    400u16 | 401u16 | 422u16 | 500u16 => {
-                                        Err(
-                                            Error::ErrorResponse(
-                                                crate::runtime::decode::error_response(response)?,
-                                            ),
-                                        )
-                                    }
-                                    _ => Err(Error::UnexpectedResponse(response)),
                                 }
-                            })
-                        })
+                                Err(error) => Err(call.fail(error)),
+                            }
+                        }
                     },
                 ),
             )
@@ -2784,8 +2835,8 @@ pub mod builder {
                 Box::write(
                     Box::new_uninit(),
                     async move {
-                        let call = client.inner.for_call();
-                        call.finish({
+                        let call = client.inner.for_call::<types::Error>();
+                        {
                             let sent: Result<reqwest::Response, Error<types::Error>> = async {
                                 let (request, info) = {
                                     let body = body
@@ -2823,27 +2874,39 @@ pub mod builder {
                                 Ok(response)
                             }
                                 .await;
-                            sent.and_then(|
-                                response,
-                            | -> Result<
-                                ResponseValue<types::ShipResponse>,
-                                Error<types::Error>,
-                            > {
-                                match response.status().as_u16() {
-                                    200u16 => {
-                                        crate::runtime::decode::call_success(&call, response)
+                            match sent {
+                                Ok(response) => {
+                                    match response.status().as_u16() {
+                                        200u16 => {
+                                            crate::runtime::decode::call_success(&call, response)
+                                        }
+                                        400u16 | 401u16 | 500u16 => {
+                                            call.finish(
+                                                (|| -> Result<
+                                                    ResponseValue<types::ShipResponse>,
+                                                    Error<types::Error>,
+                                                > {
+                                                    Err(
+                                                        Error::ErrorResponse(
+                                                            crate::runtime::decode::error_response(response)?,
+                                                        ),
+                                                    )
+                                                })(),
+                                            )
+                                        }
+                                        _ => {
+                                            call.finish(
+                                                (|| -> Result<
+                                                    ResponseValue<types::ShipResponse>,
+                                                    Error<types::Error>,
+                                                > { Err(Error::UnexpectedResponse(response)) })(),
+                                            )
+                                        }
                                     }
-                                    400u16 | 401u16 | 500u16 => {
-                                        Err(
-                                            Error::ErrorResponse(
-                                                crate::runtime::decode::error_response(response)?,
-                                            ),
-                                        )
-                                    }
-                                    _ => Err(Error::UnexpectedResponse(response)),
                                 }
-                            })
-                        })
+                                Err(error) => Err(call.fail(error)),
+                            }
+                        }
                     },
                 ),
             )
@@ -2890,8 +2953,8 @@ pub mod builder {
                 Box::write(
                     Box::new_uninit(),
                     async move {
-                        let call = client.inner.for_call();
-                        call.finish({
+                        let call = client.inner.for_call::<types::Error>();
+                        {
                             let sent: Result<reqwest::Response, Error<types::Error>> = async {
                                 let (request, info) = {
                                     let platform = platform.map_err(Error::InvalidRequest)?;
@@ -2927,27 +2990,39 @@ pub mod builder {
                                 Ok(response)
                             }
                                 .await;
-                            sent.and_then(|
-                                response,
-                            | -> Result<
-                                ResponseValue<::std::vec::Vec<types::Pack>>,
-                                Error<types::Error>,
-                            > {
-                                match response.status().as_u16() {
-                                    200u16 => {
-                                        crate::runtime::decode::call_success(&call, response)
+                            match sent {
+                                Ok(response) => {
+                                    match response.status().as_u16() {
+                                        200u16 => {
+                                            crate::runtime::decode::call_success(&call, response)
+                                        }
+                                        401u16 => {
+                                            call.finish(
+                                                (|| -> Result<
+                                                    ResponseValue<::std::vec::Vec<types::Pack>>,
+                                                    Error<types::Error>,
+                                                > {
+                                                    Err(
+                                                        Error::ErrorResponse(
+                                                            crate::runtime::decode::error_response(response)?,
+                                                        ),
+                                                    )
+                                                })(),
+                                            )
+                                        }
+                                        _ => {
+                                            call.finish(
+                                                (|| -> Result<
+                                                    ResponseValue<::std::vec::Vec<types::Pack>>,
+                                                    Error<types::Error>,
+                                                > { Err(Error::UnexpectedResponse(response)) })(),
+                                            )
+                                        }
                                     }
-                                    401u16 => {
-                                        Err(
-                                            Error::ErrorResponse(
-                                                crate::runtime::decode::error_response(response)?,
-                                            ),
-                                        )
-                                    }
-                                    _ => Err(Error::UnexpectedResponse(response)),
                                 }
-                            })
-                        })
+                                Err(error) => Err(call.fail(error)),
+                            }
+                        }
                     },
                 ),
             )
@@ -3008,8 +3083,8 @@ pub mod builder {
                 Box::write(
                     Box::new_uninit(),
                     async move {
-                        let call = client.inner.for_call();
-                        call.finish({
+                        let call = client.inner.for_call::<types::Error>();
+                        {
                             let sent: Result<reqwest::Response, Error<types::Error>> = async {
                                 let (request, info) = {
                                     let body = body
@@ -3048,27 +3123,39 @@ pub mod builder {
                                 Ok(response)
                             }
                                 .await;
-                            sent.and_then(|
-                                response,
-                            | -> Result<
-                                ResponseValue<types::PurchaseInitResponse>,
-                                Error<types::Error>,
-                            > {
-                                match response.status().as_u16() {
-                                    200u16 => {
-                                        crate::runtime::decode::call_success(&call, response)
+                            match sent {
+                                Ok(response) => {
+                                    match response.status().as_u16() {
+                                        200u16 => {
+                                            crate::runtime::decode::call_success(&call, response)
+                                        }
+                                        400u16 | 401u16 => {
+                                            call.finish(
+                                                (|| -> Result<
+                                                    ResponseValue<types::PurchaseInitResponse>,
+                                                    Error<types::Error>,
+                                                > {
+                                                    Err(
+                                                        Error::ErrorResponse(
+                                                            crate::runtime::decode::error_response(response)?,
+                                                        ),
+                                                    )
+                                                })(),
+                                            )
+                                        }
+                                        _ => {
+                                            call.finish(
+                                                (|| -> Result<
+                                                    ResponseValue<types::PurchaseInitResponse>,
+                                                    Error<types::Error>,
+                                                > { Err(Error::UnexpectedResponse(response)) })(),
+                                            )
+                                        }
                                     }
-                                    400u16 | 401u16 => {
-                                        Err(
-                                            Error::ErrorResponse(
-                                                crate::runtime::decode::error_response(response)?,
-                                            ),
-                                        )
-                                    }
-                                    _ => Err(Error::UnexpectedResponse(response)),
                                 }
-                            })
-                        })
+                                Err(error) => Err(call.fail(error)),
+                            }
+                        }
                     },
                 ),
             )
@@ -3131,8 +3218,8 @@ pub mod builder {
                 Box::write(
                     Box::new_uninit(),
                     async move {
-                        let call = client.inner.for_call();
-                        call.finish({
+                        let call = client.inner.for_call::<types::Error>();
+                        {
                             let sent: Result<reqwest::Response, Error<types::Error>> = async {
                                 let (request, info) = {
                                     let body = body
@@ -3171,27 +3258,39 @@ pub mod builder {
                                 Ok(response)
                             }
                                 .await;
-                            sent.and_then(|
-                                response,
-                            | -> Result<
-                                ResponseValue<types::PurchaseStatusResponse>,
-                                Error<types::Error>,
-                            > {
-                                match response.status().as_u16() {
-                                    200u16 => {
-                                        crate::runtime::decode::call_success(&call, response)
+                            match sent {
+                                Ok(response) => {
+                                    match response.status().as_u16() {
+                                        200u16 => {
+                                            crate::runtime::decode::call_success(&call, response)
+                                        }
+                                        400u16 | 401u16 => {
+                                            call.finish(
+                                                (|| -> Result<
+                                                    ResponseValue<types::PurchaseStatusResponse>,
+                                                    Error<types::Error>,
+                                                > {
+                                                    Err(
+                                                        Error::ErrorResponse(
+                                                            crate::runtime::decode::error_response(response)?,
+                                                        ),
+                                                    )
+                                                })(),
+                                            )
+                                        }
+                                        _ => {
+                                            call.finish(
+                                                (|| -> Result<
+                                                    ResponseValue<types::PurchaseStatusResponse>,
+                                                    Error<types::Error>,
+                                                > { Err(Error::UnexpectedResponse(response)) })(),
+                                            )
+                                        }
                                     }
-                                    400u16 | 401u16 => {
-                                        Err(
-                                            Error::ErrorResponse(
-                                                crate::runtime::decode::error_response(response)?,
-                                            ),
-                                        )
-                                    }
-                                    _ => Err(Error::UnexpectedResponse(response)),
                                 }
-                            })
-                        })
+                                Err(error) => Err(call.fail(error)),
+                            }
+                        }
                     },
                 ),
             )
@@ -3252,8 +3351,8 @@ pub mod builder {
                 Box::write(
                     Box::new_uninit(),
                     async move {
-                        let call = client.inner.for_call();
-                        call.finish({
+                        let call = client.inner.for_call::<types::Error>();
+                        {
                             let sent: Result<reqwest::Response, Error<types::Error>> = async {
                                 let (request, info) = {
                                     let body = body
@@ -3292,27 +3391,39 @@ pub mod builder {
                                 Ok(response)
                             }
                                 .await;
-                            sent.and_then(|
-                                response,
-                            | -> Result<
-                                ResponseValue<types::BuybackResponse>,
-                                Error<types::Error>,
-                            > {
-                                match response.status().as_u16() {
-                                    200u16 => {
-                                        crate::runtime::decode::call_success(&call, response)
+                            match sent {
+                                Ok(response) => {
+                                    match response.status().as_u16() {
+                                        200u16 => {
+                                            crate::runtime::decode::call_success(&call, response)
+                                        }
+                                        400u16 | 401u16 | 429u16 | 500u16 => {
+                                            call.finish(
+                                                (|| -> Result<
+                                                    ResponseValue<types::BuybackResponse>,
+                                                    Error<types::Error>,
+                                                > {
+                                                    Err(
+                                                        Error::ErrorResponse(
+                                                            crate::runtime::decode::error_response(response)?,
+                                                        ),
+                                                    )
+                                                })(),
+                                            )
+                                        }
+                                        _ => {
+                                            call.finish(
+                                                (|| -> Result<
+                                                    ResponseValue<types::BuybackResponse>,
+                                                    Error<types::Error>,
+                                                > { Err(Error::UnexpectedResponse(response)) })(),
+                                            )
+                                        }
                                     }
-                                    400u16 | 401u16 | 429u16 | 500u16 => {
-                                        Err(
-                                            Error::ErrorResponse(
-                                                crate::runtime::decode::error_response(response)?,
-                                            ),
-                                        )
-                                    }
-                                    _ => Err(Error::UnexpectedResponse(response)),
                                 }
-                            })
-                        })
+                                Err(error) => Err(call.fail(error)),
+                            }
+                        }
                     },
                 ),
             )
@@ -3376,8 +3487,8 @@ pub mod builder {
                 Box::write(
                     Box::new_uninit(),
                     async move {
-                        let call = client.inner.for_call();
-                        call.finish({
+                        let call = client.inner.for_call::<types::Error>();
+                        {
                             let sent: Result<reqwest::Response, Error<types::Error>> = async {
                                 let (request, info) = {
                                     let claw_ids = claw_ids.map_err(Error::InvalidRequest)?;
@@ -3415,27 +3526,39 @@ pub mod builder {
                                 Ok(response)
                             }
                                 .await;
-                            sent.and_then(|
-                                response,
-                            | -> Result<
-                                ResponseValue<::std::vec::Vec<types::RecentPull>>,
-                                Error<types::Error>,
-                            > {
-                                match response.status().as_u16() {
-                                    200u16 => {
-                                        crate::runtime::decode::call_success(&call, response)
+                            match sent {
+                                Ok(response) => {
+                                    match response.status().as_u16() {
+                                        200u16 => {
+                                            crate::runtime::decode::call_success(&call, response)
+                                        }
+                                        401u16 | 500u16 => {
+                                            call.finish(
+                                                (|| -> Result<
+                                                    ResponseValue<::std::vec::Vec<types::RecentPull>>,
+                                                    Error<types::Error>,
+                                                > {
+                                                    Err(
+                                                        Error::ErrorResponse(
+                                                            crate::runtime::decode::error_response(response)?,
+                                                        ),
+                                                    )
+                                                })(),
+                                            )
+                                        }
+                                        _ => {
+                                            call.finish(
+                                                (|| -> Result<
+                                                    ResponseValue<::std::vec::Vec<types::RecentPull>>,
+                                                    Error<types::Error>,
+                                                > { Err(Error::UnexpectedResponse(response)) })(),
+                                            )
+                                        }
                                     }
-                                    401u16 | 500u16 => {
-                                        Err(
-                                            Error::ErrorResponse(
-                                                crate::runtime::decode::error_response(response)?,
-                                            ),
-                                        )
-                                    }
-                                    _ => Err(Error::UnexpectedResponse(response)),
                                 }
-                            })
-                        })
+                                Err(error) => Err(call.fail(error)),
+                            }
+                        }
                     },
                 ),
             )

@@ -5328,8 +5328,8 @@ pub mod builder {
                 Box::write(
                     Box::new_uninit(),
                     async move {
-                        let call = client.inner.for_call();
-                        call.finish({
+                        let call = client.inner.for_call::<types::Problem>();
+                        {
                             let sent: Result<reqwest::Response, Error<types::Problem>> = async {
                                 let (request, info) = {
                                     let team = team.map_err(Error::InvalidRequest)?;
@@ -5386,27 +5386,39 @@ pub mod builder {
                                 Ok(response)
                             }
                                 .await;
-                            sent.and_then(|
-                                response,
-                            | -> Result<
-                                ResponseValue<types::BatchList>,
-                                Error<types::Problem>,
-                            > {
-                                match response.status().as_u16() {
-                                    200u16 => {
-                                        crate::runtime::decode::call_success(&call, response)
+                            match sent {
+                                Ok(response) => {
+                                    match response.status().as_u16() {
+                                        200u16 => {
+                                            crate::runtime::decode::call_success(&call, response)
+                                        }
+                                        400u16 | 401u16 | 403u16 | 404u16 | 429u16 | 500u16 => {
+                                            call.finish(
+                                                (|| -> Result<
+                                                    ResponseValue<types::BatchList>,
+                                                    Error<types::Problem>,
+                                                > {
+                                                    Err(
+                                                        Error::ErrorResponse(
+                                                            crate::runtime::decode::error_response(response)?,
+                                                        ),
+                                                    )
+                                                })(),
+                                            )
+                                        }
+                                        _ => {
+                                            call.finish(
+                                                (|| -> Result<
+                                                    ResponseValue<types::BatchList>,
+                                                    Error<types::Problem>,
+                                                > { Err(Error::UnexpectedResponse(response)) })(),
+                                            )
+                                        }
                                     }
-                                    400u16 | 401u16 | 403u16 | 404u16 | 429u16 | 500u16 => {
-                                        Err(
-                                            Error::ErrorResponse(
-                                                crate::runtime::decode::error_response(response)?,
-                                            ),
-                                        )
-                                    }
-                                    _ => Err(Error::UnexpectedResponse(response)),
                                 }
-                            })
-                        })
+                                Err(error) => Err(call.fail(error)),
+                            }
+                        }
                     },
                 ),
             )
@@ -5532,8 +5544,8 @@ pub mod builder {
                 Box::write(
                     Box::new_uninit(),
                     async move {
-                        let call = client.inner.for_call();
-                        call.finish({
+                        let call = client.inner.for_call::<types::Problem>();
+                        {
                             let sent: Result<reqwest::Response, Error<types::Problem>> = async {
                                 let (request, info) = {
                                     let team = team.map_err(Error::InvalidRequest)?;
@@ -5594,28 +5606,40 @@ pub mod builder {
                                 Ok(response)
                             }
                                 .await;
-                            sent.and_then(|
-                                response,
-                            | -> Result<
-                                ResponseValue<types::BatchEnvelope>,
-                                Error<types::Problem>,
-                            > {
-                                match response.status().as_u16() {
-                                    201u16 => {
-                                        crate::runtime::decode::call_success(&call, response)
+                            match sent {
+                                Ok(response) => {
+                                    match response.status().as_u16() {
+                                        201u16 => {
+                                            crate::runtime::decode::call_success(&call, response)
+                                        }
+                                        400u16 | 401u16 | 403u16 | 404u16 | 409u16 | 422u16 | 429u16
+                                        | 500u16 => {
+                                            call.finish(
+                                                (|| -> Result<
+                                                    ResponseValue<types::BatchEnvelope>,
+                                                    Error<types::Problem>,
+                                                > {
+                                                    Err(
+                                                        Error::ErrorResponse(
+                                                            crate::runtime::decode::error_response(response)?,
+                                                        ),
+                                                    )
+                                                })(),
+                                            )
+                                        }
+                                        _ => {
+                                            call.finish(
+                                                (|| -> Result<
+                                                    ResponseValue<types::BatchEnvelope>,
+                                                    Error<types::Problem>,
+                                                > { Err(Error::UnexpectedResponse(response)) })(),
+                                            )
+                                        }
                                     }
-                                    400u16 | 401u16 | 403u16 | 404u16 | 409u16 | 422u16 | 429u16
-                                    | 500u16 => {
-                                        Err(
-                                            Error::ErrorResponse(
-                                                crate::runtime::decode::error_response(response)?,
-                                            ),
-                                        )
-                                    }
-                                    _ => Err(Error::UnexpectedResponse(response)),
                                 }
-                            })
-                        })
+                                Err(error) => Err(call.fail(error)),
+                            }
+                        }
                     },
                 ),
             )
@@ -5704,8 +5728,8 @@ pub mod builder {
                 Box::write(
                     Box::new_uninit(),
                     async move {
-                        let call = client.inner.for_call();
-                        call.finish({
+                        let call = client.inner.for_call::<types::Problem>();
+                        {
                             let sent: Result<reqwest::Response, Error<types::Problem>> = async {
                                 let (request, info) = {
                                     let team = team.map_err(Error::InvalidRequest)?;
@@ -5759,27 +5783,39 @@ pub mod builder {
                                 Ok(response)
                             }
                                 .await;
-                            sent.and_then(|
-                                response,
-                            | -> Result<
-                                ResponseValue<types::BatchEnvelope>,
-                                Error<types::Problem>,
-                            > {
-                                match response.status().as_u16() {
-                                    200u16 => {
-                                        crate::runtime::decode::call_success(&call, response)
+                            match sent {
+                                Ok(response) => {
+                                    match response.status().as_u16() {
+                                        200u16 => {
+                                            crate::runtime::decode::call_success(&call, response)
+                                        }
+                                        400u16 | 401u16 | 403u16 | 404u16 | 429u16 | 500u16 => {
+                                            call.finish(
+                                                (|| -> Result<
+                                                    ResponseValue<types::BatchEnvelope>,
+                                                    Error<types::Problem>,
+                                                > {
+                                                    Err(
+                                                        Error::ErrorResponse(
+                                                            crate::runtime::decode::error_response(response)?,
+                                                        ),
+                                                    )
+                                                })(),
+                                            )
+                                        }
+                                        _ => {
+                                            call.finish(
+                                                (|| -> Result<
+                                                    ResponseValue<types::BatchEnvelope>,
+                                                    Error<types::Problem>,
+                                                > { Err(Error::UnexpectedResponse(response)) })(),
+                                            )
+                                        }
                                     }
-                                    400u16 | 401u16 | 403u16 | 404u16 | 429u16 | 500u16 => {
-                                        Err(
-                                            Error::ErrorResponse(
-                                                crate::runtime::decode::error_response(response)?,
-                                            ),
-                                        )
-                                    }
-                                    _ => Err(Error::UnexpectedResponse(response)),
                                 }
-                            })
-                        })
+                                Err(error) => Err(call.fail(error)),
+                            }
+                        }
                     },
                 ),
             )
@@ -5892,8 +5928,8 @@ pub mod builder {
                 Box::write(
                     Box::new_uninit(),
                     async move {
-                        let call = client.inner.for_call();
-                        call.finish({
+                        let call = client.inner.for_call::<types::Problem>();
+                        {
                             let sent: Result<reqwest::Response, Error<types::Problem>> = async {
                                 let (request, info) = {
                                     let team = team.map_err(Error::InvalidRequest)?;
@@ -5953,28 +5989,40 @@ pub mod builder {
                                 Ok(response)
                             }
                                 .await;
-                            sent.and_then(|
-                                response,
-                            | -> Result<
-                                ResponseValue<types::BatchEnvelope>,
-                                Error<types::Problem>,
-                            > {
-                                match response.status().as_u16() {
-                                    202u16 => {
-                                        crate::runtime::decode::call_success(&call, response)
+                            match sent {
+                                Ok(response) => {
+                                    match response.status().as_u16() {
+                                        202u16 => {
+                                            crate::runtime::decode::call_success(&call, response)
+                                        }
+                                        400u16 | 401u16 | 403u16 | 404u16 | 409u16 | 422u16 | 429u16
+                                        | 500u16 => {
+                                            call.finish(
+                                                (|| -> Result<
+                                                    ResponseValue<types::BatchEnvelope>,
+                                                    Error<types::Problem>,
+                                                > {
+                                                    Err(
+                                                        Error::ErrorResponse(
+                                                            crate::runtime::decode::error_response(response)?,
+                                                        ),
+                                                    )
+                                                })(),
+                                            )
+                                        }
+                                        _ => {
+                                            call.finish(
+                                                (|| -> Result<
+                                                    ResponseValue<types::BatchEnvelope>,
+                                                    Error<types::Problem>,
+                                                > { Err(Error::UnexpectedResponse(response)) })(),
+                                            )
+                                        }
                                     }
-                                    400u16 | 401u16 | 403u16 | 404u16 | 409u16 | 422u16 | 429u16
-                                    | 500u16 => {
-                                        Err(
-                                            Error::ErrorResponse(
-                                                crate::runtime::decode::error_response(response)?,
-                                            ),
-                                        )
-                                    }
-                                    _ => Err(Error::UnexpectedResponse(response)),
                                 }
-                            })
-                        })
+                                Err(error) => Err(call.fail(error)),
+                            }
+                        }
                     },
                 ),
             )
@@ -6118,8 +6166,8 @@ pub mod builder {
                 Box::write(
                     Box::new_uninit(),
                     async move {
-                        let call = client.inner.for_call();
-                        call.finish({
+                        let call = client.inner.for_call::<types::Problem>();
+                        {
                             let sent: Result<reqwest::Response, Error<types::Problem>> = async {
                                 let (request, info) = {
                                     let team = team.map_err(Error::InvalidRequest)?;
@@ -6186,28 +6234,40 @@ pub mod builder {
                                 Ok(response)
                             }
                                 .await;
-                            sent.and_then(|
-                                response,
-                            | -> Result<
-                                ResponseValue<types::BatchEnvelope>,
-                                Error<types::Problem>,
-                            > {
-                                match response.status().as_u16() {
-                                    200u16 => {
-                                        crate::runtime::decode::call_success(&call, response)
+                            match sent {
+                                Ok(response) => {
+                                    match response.status().as_u16() {
+                                        200u16 => {
+                                            crate::runtime::decode::call_success(&call, response)
+                                        }
+                                        400u16 | 401u16 | 403u16 | 404u16 | 409u16 | 422u16 | 429u16
+                                        | 500u16 => {
+                                            call.finish(
+                                                (|| -> Result<
+                                                    ResponseValue<types::BatchEnvelope>,
+                                                    Error<types::Problem>,
+                                                > {
+                                                    Err(
+                                                        Error::ErrorResponse(
+                                                            crate::runtime::decode::error_response(response)?,
+                                                        ),
+                                                    )
+                                                })(),
+                                            )
+                                        }
+                                        _ => {
+                                            call.finish(
+                                                (|| -> Result<
+                                                    ResponseValue<types::BatchEnvelope>,
+                                                    Error<types::Problem>,
+                                                > { Err(Error::UnexpectedResponse(response)) })(),
+                                            )
+                                        }
                                     }
-                                    400u16 | 401u16 | 403u16 | 404u16 | 409u16 | 422u16 | 429u16
-                                    | 500u16 => {
-                                        Err(
-                                            Error::ErrorResponse(
-                                                crate::runtime::decode::error_response(response)?,
-                                            ),
-                                        )
-                                    }
-                                    _ => Err(Error::UnexpectedResponse(response)),
                                 }
-                            })
-                        })
+                                Err(error) => Err(call.fail(error)),
+                            }
+                        }
                     },
                 ),
             )
@@ -6296,8 +6356,8 @@ pub mod builder {
                 Box::write(
                     Box::new_uninit(),
                     async move {
-                        let call = client.inner.for_call();
-                        call.finish({
+                        let call = client.inner.for_call::<types::Problem>();
+                        {
                             let sent: Result<reqwest::Response, Error<types::Problem>> = async {
                                 let (request, info) = {
                                     let team = team.map_err(Error::InvalidRequest)?;
@@ -6353,27 +6413,39 @@ pub mod builder {
                                 Ok(response)
                             }
                                 .await;
-                            sent.and_then(|
-                                response,
-                            | -> Result<
-                                ResponseValue<types::OperationEnvelope>,
-                                Error<types::Problem>,
-                            > {
-                                match response.status().as_u16() {
-                                    200u16 => {
-                                        crate::runtime::decode::call_success(&call, response)
+                            match sent {
+                                Ok(response) => {
+                                    match response.status().as_u16() {
+                                        200u16 => {
+                                            crate::runtime::decode::call_success(&call, response)
+                                        }
+                                        400u16 | 401u16 | 403u16 | 404u16 | 429u16 | 500u16 => {
+                                            call.finish(
+                                                (|| -> Result<
+                                                    ResponseValue<types::OperationEnvelope>,
+                                                    Error<types::Problem>,
+                                                > {
+                                                    Err(
+                                                        Error::ErrorResponse(
+                                                            crate::runtime::decode::error_response(response)?,
+                                                        ),
+                                                    )
+                                                })(),
+                                            )
+                                        }
+                                        _ => {
+                                            call.finish(
+                                                (|| -> Result<
+                                                    ResponseValue<types::OperationEnvelope>,
+                                                    Error<types::Problem>,
+                                                > { Err(Error::UnexpectedResponse(response)) })(),
+                                            )
+                                        }
                                     }
-                                    400u16 | 401u16 | 403u16 | 404u16 | 429u16 | 500u16 => {
-                                        Err(
-                                            Error::ErrorResponse(
-                                                crate::runtime::decode::error_response(response)?,
-                                            ),
-                                        )
-                                    }
-                                    _ => Err(Error::UnexpectedResponse(response)),
                                 }
-                            })
-                        })
+                                Err(error) => Err(call.fail(error)),
+                            }
+                        }
                     },
                 ),
             )
@@ -6499,8 +6571,8 @@ pub mod builder {
                 Box::write(
                     Box::new_uninit(),
                     async move {
-                        let call = client.inner.for_call();
-                        call.finish({
+                        let call = client.inner.for_call::<types::Problem>();
+                        {
                             let sent: Result<reqwest::Response, Error<types::Problem>> = async {
                                 let (request, info) = {
                                     let team = team.map_err(Error::InvalidRequest)?;
@@ -6560,28 +6632,40 @@ pub mod builder {
                                 Ok(response)
                             }
                                 .await;
-                            sent.and_then(|
-                                response,
-                            | -> Result<
-                                ResponseValue<types::RateList>,
-                                Error<types::Problem>,
-                            > {
-                                match response.status().as_u16() {
-                                    200u16 => {
-                                        crate::runtime::decode::call_success(&call, response)
+                            match sent {
+                                Ok(response) => {
+                                    match response.status().as_u16() {
+                                        200u16 => {
+                                            crate::runtime::decode::call_success(&call, response)
+                                        }
+                                        400u16 | 401u16 | 403u16 | 404u16 | 409u16 | 422u16 | 429u16
+                                        | 500u16 => {
+                                            call.finish(
+                                                (|| -> Result<
+                                                    ResponseValue<types::RateList>,
+                                                    Error<types::Problem>,
+                                                > {
+                                                    Err(
+                                                        Error::ErrorResponse(
+                                                            crate::runtime::decode::error_response(response)?,
+                                                        ),
+                                                    )
+                                                })(),
+                                            )
+                                        }
+                                        _ => {
+                                            call.finish(
+                                                (|| -> Result<
+                                                    ResponseValue<types::RateList>,
+                                                    Error<types::Problem>,
+                                                > { Err(Error::UnexpectedResponse(response)) })(),
+                                            )
+                                        }
                                     }
-                                    400u16 | 401u16 | 403u16 | 404u16 | 409u16 | 422u16 | 429u16
-                                    | 500u16 => {
-                                        Err(
-                                            Error::ErrorResponse(
-                                                crate::runtime::decode::error_response(response)?,
-                                            ),
-                                        )
-                                    }
-                                    _ => Err(Error::UnexpectedResponse(response)),
                                 }
-                            })
-                        })
+                                Err(error) => Err(call.fail(error)),
+                            }
+                        }
                     },
                 ),
             )
@@ -6657,8 +6741,8 @@ pub mod builder {
                 Box::write(
                     Box::new_uninit(),
                     async move {
-                        let call = client.inner.for_call();
-                        call.finish({
+                        let call = client.inner.for_call::<types::Problem>();
+                        {
                             let sent: Result<reqwest::Response, Error<types::Problem>> = async {
                                 let (request, info) = {
                                     let team = team.map_err(Error::InvalidRequest)?;
@@ -6707,27 +6791,39 @@ pub mod builder {
                                 Ok(response)
                             }
                                 .await;
-                            sent.and_then(|
-                                response,
-                            | -> Result<
-                                ResponseValue<types::ServiceList>,
-                                Error<types::Problem>,
-                            > {
-                                match response.status().as_u16() {
-                                    200u16 => {
-                                        crate::runtime::decode::call_success(&call, response)
+                            match sent {
+                                Ok(response) => {
+                                    match response.status().as_u16() {
+                                        200u16 => {
+                                            crate::runtime::decode::call_success(&call, response)
+                                        }
+                                        400u16 | 401u16 | 403u16 | 404u16 | 429u16 | 500u16 => {
+                                            call.finish(
+                                                (|| -> Result<
+                                                    ResponseValue<types::ServiceList>,
+                                                    Error<types::Problem>,
+                                                > {
+                                                    Err(
+                                                        Error::ErrorResponse(
+                                                            crate::runtime::decode::error_response(response)?,
+                                                        ),
+                                                    )
+                                                })(),
+                                            )
+                                        }
+                                        _ => {
+                                            call.finish(
+                                                (|| -> Result<
+                                                    ResponseValue<types::ServiceList>,
+                                                    Error<types::Problem>,
+                                                > { Err(Error::UnexpectedResponse(response)) })(),
+                                            )
+                                        }
                                     }
-                                    400u16 | 401u16 | 403u16 | 404u16 | 429u16 | 500u16 => {
-                                        Err(
-                                            Error::ErrorResponse(
-                                                crate::runtime::decode::error_response(response)?,
-                                            ),
-                                        )
-                                    }
-                                    _ => Err(Error::UnexpectedResponse(response)),
                                 }
-                            })
-                        })
+                                Err(error) => Err(call.fail(error)),
+                            }
+                        }
                     },
                 ),
             )
@@ -6882,8 +6978,8 @@ pub mod builder {
                 Box::write(
                     Box::new_uninit(),
                     async move {
-                        let call = client.inner.for_call();
-                        call.finish({
+                        let call = client.inner.for_call::<types::Problem>();
+                        {
                             let sent: Result<reqwest::Response, Error<types::Problem>> = async {
                                 let (request, info) = {
                                     let team = team.map_err(Error::InvalidRequest)?;
@@ -6960,27 +7056,39 @@ pub mod builder {
                                 Ok(response)
                             }
                                 .await;
-                            sent.and_then(|
-                                response,
-                            | -> Result<
-                                ResponseValue<types::ServicePointList>,
-                                Error<types::Problem>,
-                            > {
-                                match response.status().as_u16() {
-                                    200u16 => {
-                                        crate::runtime::decode::call_success(&call, response)
+                            match sent {
+                                Ok(response) => {
+                                    match response.status().as_u16() {
+                                        200u16 => {
+                                            crate::runtime::decode::call_success(&call, response)
+                                        }
+                                        400u16 | 401u16 | 403u16 | 404u16 | 429u16 | 500u16 => {
+                                            call.finish(
+                                                (|| -> Result<
+                                                    ResponseValue<types::ServicePointList>,
+                                                    Error<types::Problem>,
+                                                > {
+                                                    Err(
+                                                        Error::ErrorResponse(
+                                                            crate::runtime::decode::error_response(response)?,
+                                                        ),
+                                                    )
+                                                })(),
+                                            )
+                                        }
+                                        _ => {
+                                            call.finish(
+                                                (|| -> Result<
+                                                    ResponseValue<types::ServicePointList>,
+                                                    Error<types::Problem>,
+                                                > { Err(Error::UnexpectedResponse(response)) })(),
+                                            )
+                                        }
                                     }
-                                    400u16 | 401u16 | 403u16 | 404u16 | 429u16 | 500u16 => {
-                                        Err(
-                                            Error::ErrorResponse(
-                                                crate::runtime::decode::error_response(response)?,
-                                            ),
-                                        )
-                                    }
-                                    _ => Err(Error::UnexpectedResponse(response)),
                                 }
-                            })
-                        })
+                                Err(error) => Err(call.fail(error)),
+                            }
+                        }
                     },
                 ),
             )
@@ -7103,8 +7211,8 @@ pub mod builder {
                 Box::write(
                     Box::new_uninit(),
                     async move {
-                        let call = client.inner.for_call();
-                        call.finish({
+                        let call = client.inner.for_call::<types::Problem>();
+                        {
                             let sent: Result<reqwest::Response, Error<types::Problem>> = async {
                                 let (request, info) = {
                                     let team = team.map_err(Error::InvalidRequest)?;
@@ -7174,27 +7282,39 @@ pub mod builder {
                                 Ok(response)
                             }
                                 .await;
-                            sent.and_then(|
-                                response,
-                            | -> Result<
-                                ResponseValue<types::ServicePointEnvelope>,
-                                Error<types::Problem>,
-                            > {
-                                match response.status().as_u16() {
-                                    200u16 => {
-                                        crate::runtime::decode::call_success(&call, response)
+                            match sent {
+                                Ok(response) => {
+                                    match response.status().as_u16() {
+                                        200u16 => {
+                                            crate::runtime::decode::call_success(&call, response)
+                                        }
+                                        400u16 | 401u16 | 403u16 | 404u16 | 429u16 | 500u16 => {
+                                            call.finish(
+                                                (|| -> Result<
+                                                    ResponseValue<types::ServicePointEnvelope>,
+                                                    Error<types::Problem>,
+                                                > {
+                                                    Err(
+                                                        Error::ErrorResponse(
+                                                            crate::runtime::decode::error_response(response)?,
+                                                        ),
+                                                    )
+                                                })(),
+                                            )
+                                        }
+                                        _ => {
+                                            call.finish(
+                                                (|| -> Result<
+                                                    ResponseValue<types::ServicePointEnvelope>,
+                                                    Error<types::Problem>,
+                                                > { Err(Error::UnexpectedResponse(response)) })(),
+                                            )
+                                        }
                                     }
-                                    400u16 | 401u16 | 403u16 | 404u16 | 429u16 | 500u16 => {
-                                        Err(
-                                            Error::ErrorResponse(
-                                                crate::runtime::decode::error_response(response)?,
-                                            ),
-                                        )
-                                    }
-                                    _ => Err(Error::UnexpectedResponse(response)),
                                 }
-                            })
-                        })
+                                Err(error) => Err(call.fail(error)),
+                            }
+                        }
                     },
                 ),
             )
@@ -7283,8 +7403,8 @@ pub mod builder {
                 Box::write(
                     Box::new_uninit(),
                     async move {
-                        let call = client.inner.for_call();
-                        call.finish({
+                        let call = client.inner.for_call::<types::Problem>();
+                        {
                             let sent: Result<reqwest::Response, Error<types::Problem>> = async {
                                 let (request, info) = {
                                     let team = team.map_err(Error::InvalidRequest)?;
@@ -7340,27 +7460,39 @@ pub mod builder {
                                 Ok(response)
                             }
                                 .await;
-                            sent.and_then(|
-                                response,
-                            | -> Result<
-                                ResponseValue<types::ServicePointEnvelope>,
-                                Error<types::Problem>,
-                            > {
-                                match response.status().as_u16() {
-                                    200u16 => {
-                                        crate::runtime::decode::call_success(&call, response)
+                            match sent {
+                                Ok(response) => {
+                                    match response.status().as_u16() {
+                                        200u16 => {
+                                            crate::runtime::decode::call_success(&call, response)
+                                        }
+                                        400u16 | 401u16 | 403u16 | 404u16 | 429u16 | 500u16 => {
+                                            call.finish(
+                                                (|| -> Result<
+                                                    ResponseValue<types::ServicePointEnvelope>,
+                                                    Error<types::Problem>,
+                                                > {
+                                                    Err(
+                                                        Error::ErrorResponse(
+                                                            crate::runtime::decode::error_response(response)?,
+                                                        ),
+                                                    )
+                                                })(),
+                                            )
+                                        }
+                                        _ => {
+                                            call.finish(
+                                                (|| -> Result<
+                                                    ResponseValue<types::ServicePointEnvelope>,
+                                                    Error<types::Problem>,
+                                                > { Err(Error::UnexpectedResponse(response)) })(),
+                                            )
+                                        }
                                     }
-                                    400u16 | 401u16 | 403u16 | 404u16 | 429u16 | 500u16 => {
-                                        Err(
-                                            Error::ErrorResponse(
-                                                crate::runtime::decode::error_response(response)?,
-                                            ),
-                                        )
-                                    }
-                                    _ => Err(Error::UnexpectedResponse(response)),
                                 }
-                            })
-                        })
+                                Err(error) => Err(call.fail(error)),
+                            }
+                        }
                     },
                 ),
             )
@@ -7464,8 +7596,8 @@ pub mod builder {
                 Box::write(
                     Box::new_uninit(),
                     async move {
-                        let call = client.inner.for_call();
-                        call.finish({
+                        let call = client.inner.for_call::<types::Problem>();
+                        {
                             let sent: Result<reqwest::Response, Error<types::Problem>> = async {
                                 let (request, info) = {
                                     let team = team.map_err(Error::InvalidRequest)?;
@@ -7519,27 +7651,39 @@ pub mod builder {
                                 Ok(response)
                             }
                                 .await;
-                            sent.and_then(|
-                                response,
-                            | -> Result<
-                                ResponseValue<types::ShipmentList>,
-                                Error<types::Problem>,
-                            > {
-                                match response.status().as_u16() {
-                                    200u16 => {
-                                        crate::runtime::decode::call_success(&call, response)
+                            match sent {
+                                Ok(response) => {
+                                    match response.status().as_u16() {
+                                        200u16 => {
+                                            crate::runtime::decode::call_success(&call, response)
+                                        }
+                                        400u16 | 401u16 | 403u16 | 404u16 | 429u16 | 500u16 => {
+                                            call.finish(
+                                                (|| -> Result<
+                                                    ResponseValue<types::ShipmentList>,
+                                                    Error<types::Problem>,
+                                                > {
+                                                    Err(
+                                                        Error::ErrorResponse(
+                                                            crate::runtime::decode::error_response(response)?,
+                                                        ),
+                                                    )
+                                                })(),
+                                            )
+                                        }
+                                        _ => {
+                                            call.finish(
+                                                (|| -> Result<
+                                                    ResponseValue<types::ShipmentList>,
+                                                    Error<types::Problem>,
+                                                > { Err(Error::UnexpectedResponse(response)) })(),
+                                            )
+                                        }
                                     }
-                                    400u16 | 401u16 | 403u16 | 404u16 | 429u16 | 500u16 => {
-                                        Err(
-                                            Error::ErrorResponse(
-                                                crate::runtime::decode::error_response(response)?,
-                                            ),
-                                        )
-                                    }
-                                    _ => Err(Error::UnexpectedResponse(response)),
                                 }
-                            })
-                        })
+                                Err(error) => Err(call.fail(error)),
+                            }
+                        }
                     },
                 ),
             )
@@ -7667,8 +7811,8 @@ pub mod builder {
                 Box::write(
                     Box::new_uninit(),
                     async move {
-                        let call = client.inner.for_call();
-                        call.finish({
+                        let call = client.inner.for_call::<types::Problem>();
+                        {
                             let sent: Result<reqwest::Response, Error<types::Problem>> = async {
                                 let (request, info) = {
                                     let team = team.map_err(Error::InvalidRequest)?;
@@ -7729,31 +7873,43 @@ pub mod builder {
                                 Ok(response)
                             }
                                 .await;
-                            sent.and_then(|
-                                response,
-                            | -> Result<
-                                ResponseValue<types::ShipmentEnvelope>,
-                                Error<types::Problem>,
-                            > {
-                                match response.status().as_u16() {
-                                    200u16 => {
-                                        crate::runtime::decode::call_success(&call, response)
+                            match sent {
+                                Ok(response) => {
+                                    match response.status().as_u16() {
+                                        200u16 => {
+                                            crate::runtime::decode::call_success(&call, response)
+                                        }
+                                        201u16 => {
+                                            crate::runtime::decode::call_success(&call, response)
+                                        }
+                                        400u16 | 401u16 | 403u16 | 404u16 | 409u16 | 422u16 | 429u16
+                                        | 500u16 => {
+                                            call.finish(
+                                                (|| -> Result<
+                                                    ResponseValue<types::ShipmentEnvelope>,
+                                                    Error<types::Problem>,
+                                                > {
+                                                    Err(
+                                                        Error::ErrorResponse(
+                                                            crate::runtime::decode::error_response(response)?,
+                                                        ),
+                                                    )
+                                                })(),
+                                            )
+                                        }
+                                        _ => {
+                                            call.finish(
+                                                (|| -> Result<
+                                                    ResponseValue<types::ShipmentEnvelope>,
+                                                    Error<types::Problem>,
+                                                > { Err(Error::UnexpectedResponse(response)) })(),
+                                            )
+                                        }
                                     }
-                                    201u16 => {
-                                        crate::runtime::decode::call_success(&call, response)
-                                    }
-                                    400u16 | 401u16 | 403u16 | 404u16 | 409u16 | 422u16 | 429u16
-                                    | 500u16 => {
-                                        Err(
-                                            Error::ErrorResponse(
-                                                crate::runtime::decode::error_response(response)?,
-                                            ),
-                                        )
-                                    }
-                                    _ => Err(Error::UnexpectedResponse(response)),
                                 }
-                            })
-                        })
+                                Err(error) => Err(call.fail(error)),
+                            }
+                        }
                     },
                 ),
             )
@@ -7898,8 +8054,8 @@ pub mod builder {
                 Box::write(
                     Box::new_uninit(),
                     async move {
-                        let call = client.inner.for_call();
-                        call.finish({
+                        let call = client.inner.for_call::<types::Problem>();
+                        {
                             let sent: Result<reqwest::Response, Error<types::Problem>> = async {
                                 let (request, info) = {
                                     let team = team.map_err(Error::InvalidRequest)?;
@@ -7965,45 +8121,57 @@ pub mod builder {
                                 Ok(response)
                             }
                                 .await;
-                            sent.and_then(|
-                                response,
-                            | -> Result<
-                                ResponseValue<types::CreateAndBookShipmentSuccess>,
-                                Error<types::Problem>,
-                            > {
-                                match response.status().as_u16() {
-                                    200u16 => {
-                                        crate::runtime::decode::call_success::<
-                                            types::ShipmentEnvelope,
-                                            _,
-                                        >(&call, response)
-                                            .and_then(|value| {
-                                                value
-                                                    .map(types::CreateAndBookShipmentSuccess::ShipmentEnvelope)
-                                            })
+                            match sent {
+                                Ok(response) => {
+                                    match response.status().as_u16() {
+                                        200u16 => {
+                                            crate::runtime::decode::call_success::<
+                                                types::ShipmentEnvelope,
+                                                _,
+                                            >(&call, response)
+                                                .and_then(|value| {
+                                                    value
+                                                        .map(types::CreateAndBookShipmentSuccess::ShipmentEnvelope)
+                                                })
+                                        }
+                                        202u16 => {
+                                            crate::runtime::decode::call_success::<
+                                                types::OperationEnvelope,
+                                                _,
+                                            >(&call, response)
+                                                .and_then(|value| {
+                                                    value
+                                                        .map(types::CreateAndBookShipmentSuccess::OperationEnvelope)
+                                                })
+                                        }
+                                        400u16 | 401u16 | 403u16 | 404u16 | 409u16 | 422u16 | 429u16
+                                        | 500u16 => {
+                                            call.finish(
+                                                (|| -> Result<
+                                                    ResponseValue<types::CreateAndBookShipmentSuccess>,
+                                                    Error<types::Problem>,
+                                                > {
+                                                    Err(
+                                                        Error::ErrorResponse(
+                                                            crate::runtime::decode::error_response(response)?,
+                                                        ),
+                                                    )
+                                                })(),
+                                            )
+                                        }
+                                        _ => {
+                                            call.finish(
+                                                (|| -> Result<
+                                                    ResponseValue<types::CreateAndBookShipmentSuccess>,
+                                                    Error<types::Problem>,
+                                                > { Err(Error::UnexpectedResponse(response)) })(),
+                                            )
+                                        }
                                     }
-                                    202u16 => {
-                                        crate::runtime::decode::call_success::<
-                                            types::OperationEnvelope,
-                                            _,
-                                        >(&call, response)
-                                            .and_then(|value| {
-                                                value
-                                                    .map(types::CreateAndBookShipmentSuccess::OperationEnvelope)
-                                            })
-                                    }
-                                    400u16 | 401u16 | 403u16 | 404u16 | 409u16 | 422u16 | 429u16
-                                    | 500u16 => {
-                                        Err(
-                                            Error::ErrorResponse(
-                                                crate::runtime::decode::error_response(response)?,
-                                            ),
-                                        )
-                                    }
-                                    _ => Err(Error::UnexpectedResponse(response)),
                                 }
-                            })
-                        })
+                                Err(error) => Err(call.fail(error)),
+                            }
+                        }
                     },
                 ),
             )
@@ -8105,8 +8273,8 @@ pub mod builder {
                 Box::write(
                     Box::new_uninit(),
                     async move {
-                        let call = client.inner.for_call();
-                        call.finish({
+                        let call = client.inner.for_call::<types::Problem>();
+                        {
                             let sent: Result<reqwest::Response, Error<types::Problem>> = async {
                                 let (request, info) = {
                                     let team = team.map_err(Error::InvalidRequest)?;
@@ -8162,27 +8330,39 @@ pub mod builder {
                                 Ok(response)
                             }
                                 .await;
-                            sent.and_then(|
-                                response,
-                            | -> Result<
-                                ResponseValue<types::ShipmentEnvelope>,
-                                Error<types::Problem>,
-                            > {
-                                match response.status().as_u16() {
-                                    200u16 => {
-                                        crate::runtime::decode::call_success(&call, response)
+                            match sent {
+                                Ok(response) => {
+                                    match response.status().as_u16() {
+                                        200u16 => {
+                                            crate::runtime::decode::call_success(&call, response)
+                                        }
+                                        400u16 | 401u16 | 403u16 | 404u16 | 429u16 | 500u16 => {
+                                            call.finish(
+                                                (|| -> Result<
+                                                    ResponseValue<types::ShipmentEnvelope>,
+                                                    Error<types::Problem>,
+                                                > {
+                                                    Err(
+                                                        Error::ErrorResponse(
+                                                            crate::runtime::decode::error_response(response)?,
+                                                        ),
+                                                    )
+                                                })(),
+                                            )
+                                        }
+                                        _ => {
+                                            call.finish(
+                                                (|| -> Result<
+                                                    ResponseValue<types::ShipmentEnvelope>,
+                                                    Error<types::Problem>,
+                                                > { Err(Error::UnexpectedResponse(response)) })(),
+                                            )
+                                        }
                                     }
-                                    400u16 | 401u16 | 403u16 | 404u16 | 429u16 | 500u16 => {
-                                        Err(
-                                            Error::ErrorResponse(
-                                                crate::runtime::decode::error_response(response)?,
-                                            ),
-                                        )
-                                    }
-                                    _ => Err(Error::UnexpectedResponse(response)),
                                 }
-                            })
-                        })
+                                Err(error) => Err(call.fail(error)),
+                            }
+                        }
                     },
                 ),
             )
@@ -8295,8 +8475,8 @@ pub mod builder {
                 Box::write(
                     Box::new_uninit(),
                     async move {
-                        let call = client.inner.for_call();
-                        call.finish({
+                        let call = client.inner.for_call::<types::Problem>();
+                        {
                             let sent: Result<reqwest::Response, Error<types::Problem>> = async {
                                 let (request, info) = {
                                     let team = team.map_err(Error::InvalidRequest)?;
@@ -8358,28 +8538,40 @@ pub mod builder {
                                 Ok(response)
                             }
                                 .await;
-                            sent.and_then(|
-                                response,
-                            | -> Result<
-                                ResponseValue<types::DeleteResult>,
-                                Error<types::Problem>,
-                            > {
-                                match response.status().as_u16() {
-                                    200u16 => {
-                                        crate::runtime::decode::call_success(&call, response)
+                            match sent {
+                                Ok(response) => {
+                                    match response.status().as_u16() {
+                                        200u16 => {
+                                            crate::runtime::decode::call_success(&call, response)
+                                        }
+                                        400u16 | 401u16 | 403u16 | 404u16 | 409u16 | 422u16 | 429u16
+                                        | 500u16 => {
+                                            call.finish(
+                                                (|| -> Result<
+                                                    ResponseValue<types::DeleteResult>,
+                                                    Error<types::Problem>,
+                                                > {
+                                                    Err(
+                                                        Error::ErrorResponse(
+                                                            crate::runtime::decode::error_response(response)?,
+                                                        ),
+                                                    )
+                                                })(),
+                                            )
+                                        }
+                                        _ => {
+                                            call.finish(
+                                                (|| -> Result<
+                                                    ResponseValue<types::DeleteResult>,
+                                                    Error<types::Problem>,
+                                                > { Err(Error::UnexpectedResponse(response)) })(),
+                                            )
+                                        }
                                     }
-                                    400u16 | 401u16 | 403u16 | 404u16 | 409u16 | 422u16 | 429u16
-                                    | 500u16 => {
-                                        Err(
-                                            Error::ErrorResponse(
-                                                crate::runtime::decode::error_response(response)?,
-                                            ),
-                                        )
-                                    }
-                                    _ => Err(Error::UnexpectedResponse(response)),
                                 }
-                            })
-                        })
+                                Err(error) => Err(call.fail(error)),
+                            }
+                        }
                     },
                 ),
             )
@@ -8506,8 +8698,8 @@ pub mod builder {
                 Box::write(
                     Box::new_uninit(),
                     async move {
-                        let call = client.inner.for_call();
-                        call.finish({
+                        let call = client.inner.for_call::<types::Problem>();
+                        {
                             let sent: Result<reqwest::Response, Error<types::Problem>> = async {
                                 let (request, info) = {
                                     let team = team.map_err(Error::InvalidRequest)?;
@@ -8574,43 +8766,55 @@ pub mod builder {
                                 Ok(response)
                             }
                                 .await;
-                            sent.and_then(|
-                                response,
-                            | -> Result<
-                                ResponseValue<types::BookShipmentSuccess>,
-                                Error<types::Problem>,
-                            > {
-                                match response.status().as_u16() {
-                                    200u16 => {
-                                        crate::runtime::decode::call_success::<
-                                            types::ShipmentEnvelope,
-                                            _,
-                                        >(&call, response)
-                                            .and_then(|value| {
-                                                value.map(types::BookShipmentSuccess::ShipmentEnvelope)
-                                            })
+                            match sent {
+                                Ok(response) => {
+                                    match response.status().as_u16() {
+                                        200u16 => {
+                                            crate::runtime::decode::call_success::<
+                                                types::ShipmentEnvelope,
+                                                _,
+                                            >(&call, response)
+                                                .and_then(|value| {
+                                                    value.map(types::BookShipmentSuccess::ShipmentEnvelope)
+                                                })
+                                        }
+                                        202u16 => {
+                                            crate::runtime::decode::call_success::<
+                                                types::OperationEnvelope,
+                                                _,
+                                            >(&call, response)
+                                                .and_then(|value| {
+                                                    value.map(types::BookShipmentSuccess::OperationEnvelope)
+                                                })
+                                        }
+                                        400u16 | 401u16 | 403u16 | 404u16 | 409u16 | 422u16 | 429u16
+                                        | 500u16 => {
+                                            call.finish(
+                                                (|| -> Result<
+                                                    ResponseValue<types::BookShipmentSuccess>,
+                                                    Error<types::Problem>,
+                                                > {
+                                                    Err(
+                                                        Error::ErrorResponse(
+                                                            crate::runtime::decode::error_response(response)?,
+                                                        ),
+                                                    )
+                                                })(),
+                                            )
+                                        }
+                                        _ => {
+                                            call.finish(
+                                                (|| -> Result<
+                                                    ResponseValue<types::BookShipmentSuccess>,
+                                                    Error<types::Problem>,
+                                                > { Err(Error::UnexpectedResponse(response)) })(),
+                                            )
+                                        }
                                     }
-                                    202u16 => {
-                                        crate::runtime::decode::call_success::<
-                                            types::OperationEnvelope,
-                                            _,
-                                        >(&call, response)
-                                            .and_then(|value| {
-                                                value.map(types::BookShipmentSuccess::OperationEnvelope)
-                                            })
-                                    }
-                                    400u16 | 401u16 | 403u16 | 404u16 | 409u16 | 422u16 | 429u16
-                                    | 500u16 => {
-                                        Err(
-                                            Error::ErrorResponse(
-                                                crate::runtime::decode::error_response(response)?,
-                                            ),
-                                        )
-                                    }
-                                    _ => Err(Error::UnexpectedResponse(response)),
                                 }
-                            })
-                        })
+                                Err(error) => Err(call.fail(error)),
+                            }
+                        }
                     },
                 ),
             )

@@ -402,9 +402,11 @@ pub struct ClientContext {
 /// One call of a generated `send()`: the client's runtime, and the record of the call's final
 /// response, from which its error is assembled. Lives in the call's future (no allocation, no
 /// reference count to touch on a counter other threads share) and is borrowed by `execute`.
-pub(crate) struct Call<'a> {
+pub(crate) struct Call<'a, E> {
     context: &'a ClientContext,
     record: CallRecord,
+    /// The API's error body (`Problem`), which the call's errors are assembled with.
+    error_body: PhantomData<fn() -> E>,
 }
 
 /// The default of [`ClientBuilder::max_response_body`].
@@ -451,11 +453,13 @@ impl ClientContext {
         &self.runtime.retry
     }
 
-    /// One call on this runtime, with a record of its own (see [`Call::finish`]).
-    pub(crate) fn for_call(&self) -> Call<'_> {
+    /// One call on this runtime, with a record of its own (see [`Call::finish`]), whose API
+    /// answers errors with `E` (`Problem`).
+    pub(crate) fn for_call<E>(&self) -> Call<'_, E> {
         Call {
             context: self,
             record: CallRecord::default(),
+            error_body: PhantomData,
         }
     }
 
@@ -780,7 +784,7 @@ impl ClientContext {
     }
 }
 
-impl<'a> Call<'a> {
+impl<'a, E: error::ErrorBody> Call<'a, E> {
     /// [`ClientContext::execute`], recording the final response for the call's error.
     pub(crate) fn execute(
         &'a self,
@@ -794,11 +798,16 @@ impl<'a> Call<'a> {
 
     /// The call's outcome, with progenitor's error made a [`crate::Error`] from what the call
     /// recorded.
-    pub(crate) fn finish<T, E: error::ErrorBody>(
+    pub(crate) fn finish<T>(
         &self,
         result: Result<progenitor_client::ResponseValue<T>, progenitor_client::Error<E>>,
     ) -> Result<progenitor_client::ResponseValue<T>, crate::Error> {
-        self.record.finish(result)
+        result.map_err(|e| self.fail(e))
+    }
+
+    /// Progenitor's error made a [`crate::Error`] from what the call recorded.
+    pub(crate) fn fail(&self, error: progenitor_client::Error<E>) -> crate::Error {
+        self.record.fail(error)
     }
 
     /// Adds the final response's headers to the call's record (see `decode::call_success`).

@@ -149,18 +149,24 @@ pub fn success<T: DeserializeOwned, E>(
     success_or_headers(response).map_err(|(error, _)| error)
 }
 
-/// [`success`] for a call (what the generated `send()` calls): when the body does not decode,
-/// the response's headers go to the call's record, for its error. The runtime records a
-/// success answer without them, so that the usual call, whose body decodes, copies none.
-#[allow(clippy::result_large_err)] // progenitor's error, what the generated `send()` returns
-pub(crate) fn call_success<T: DeserializeOwned, E>(
-    call: &Call<'_>,
+/// [`success`] for a call (what the generated `send()` calls), its outcome the call's own:
+/// when the body does not decode, the response's headers go to the call's record and the error
+/// is assembled from it. The runtime records a success answer without its headers, so that the
+/// usual call, whose body decodes, copies none; and the answer is built where it is returned,
+/// not passed on through a `Result` of another type (a copy of a kilobyte or more).
+pub(crate) fn call_success<T: DeserializeOwned, E: ErrorBody>(
+    call: &Call<'_, E>,
     response: reqwest::Response,
-) -> Result<ResponseValue<T>, Error<E>> {
-    success_or_headers(response).map_err(|(error, headers)| {
+) -> Result<ResponseValue<T>, crate::Error> {
+    let fail = |(error, headers)| {
         call.record_headers(headers);
-        error
-    })
+        call.fail(error)
+    };
+    let (status, headers, cut, body) = take_or_headers(response).map_err(fail)?;
+    match decode::<T>(&body, cut, |_| {}) {
+        Ok(value) => Ok(ResponseValue::new(value, status, headers)),
+        Err(failure) => Err(fail((failure.into_error(status, &headers, &body), headers))),
+    }
 }
 
 /// [`success`], its error with the response's headers.

@@ -12,7 +12,7 @@ use std::fmt;
 use std::sync::Mutex;
 
 use bytes::Bytes;
-use progenitor_client::ResponseValue;
+
 use reqwest::StatusCode;
 
 use super::headers::{IDEMPOTENCY_KEY, REQUEST_ID};
@@ -431,20 +431,15 @@ impl CallRecord {
         }
     }
 
-    /// The call's outcome with progenitor's error made an [`Error`].
-    pub(crate) fn finish<T, E: ErrorBody>(
-        &self,
-        result: Result<ResponseValue<T>, progenitor_client::Error<E>>,
-    ) -> Result<ResponseValue<T>, Error> {
-        result.map_err(|e| {
-            let captured = self
-                .0
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .take()
-                .unwrap_or_default();
-            assemble(e, captured)
-        })
+    /// Progenitor's error made an [`Error`], with what the call recorded.
+    pub(crate) fn fail<E: ErrorBody>(&self, error: progenitor_client::Error<E>) -> Error {
+        let captured = self
+            .0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+            .unwrap_or_default();
+        assemble(error, captured)
     }
 }
 

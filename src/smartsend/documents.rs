@@ -91,7 +91,7 @@ impl Client {
     ) -> Result<DownloadedDocument, Error> {
         // As a call of the runtime, like a generated operation, so the error is built the same
         // way.
-        let call = self.inner.for_call();
+        let call = self.inner.for_call::<types::Problem>();
         let result = self.download(&call, &document.url).await;
         call.finish(result).map(ResponseValue::into_inner)
     }
@@ -100,7 +100,7 @@ impl Client {
     /// `finish`.
     async fn download(
         &self,
-        call: &Call<'_>,
+        call: &Call<'_, types::Problem>,
         url: &str,
     ) -> Result<ResponseValue<DownloadedDocument>, Raw<types::Problem>> {
         let base = reqwest::Url::parse(&self.baseurl)

@@ -233,24 +233,29 @@ impl Client {
         operation_id: &str,
     ) -> Result<ResponseValue<T>, Error> {
         use progenitor_client::Error as Raw;
-        let call = self.inner.for_call();
-        let result: Result<ResponseValue<T>, Raw<types::Problem>> = async {
+        let call = self.inner.for_call::<types::Problem>();
+        let sent: Result<reqwest::Response, Raw<types::Problem>> = async {
             let mut request = self
                 .client
                 .get(url)
                 .header(reqwest::header::ACCEPT, "application/json")
                 .build()?;
             self.inner.prepare(&mut request);
-            let response = call.execute(&self.client, request, operation_id).await?;
-            match response.status().as_u16() {
-                200..=299 => crate::runtime::decode::call_success(&call, response),
-                400..=599 => Err(Raw::ErrorResponse(crate::runtime::decode::error_response(
-                    response,
-                )?)),
-                _ => Err(Raw::UnexpectedResponse(response)),
-            }
+            Ok(call.execute(&self.client, request, operation_id).await?)
         }
         .await;
-        call.finish(result)
+        let response = sent.map_err(|e| call.fail(e))?;
+        match response.status().as_u16() {
+            200..=299 => crate::runtime::decode::call_success(&call, response),
+            400..=599 => Err(call.fail(
+                match crate::runtime::decode::error_response::<types::Problem, types::Problem>(
+                    response,
+                ) {
+                    Ok(problem) => Raw::ErrorResponse(problem),
+                    Err(error) => error,
+                },
+            )),
+            _ => Err(call.fail(Raw::UnexpectedResponse(response))),
+        }
     }
 }

@@ -213,8 +213,9 @@ pub const CALL_ERROR: &str = "crate::Error";
 
 /// Makes every builder's `send()` return parcelkit's [`CALL_ERROR`] instead of progenitor's
 /// `Error<E>`: the call (`client.inner.for_call()`, held in the call's future) records the final
-/// response, and its `finish` assembles the error from progenitor's error and that record. `send()` becomes a plain `fn` returning the boxed call. Returns how many
-/// `send()`s were rewritten.
+/// response, and its `finish` assembles the error from progenitor's error and that record.
+/// `send()` becomes a plain `fn` returning the boxed call. Returns how many `send()`s were
+/// rewritten.
 ///
 /// ```
 /// let mut file: syn::File = syn::parse_quote! {
@@ -227,8 +228,8 @@ pub const CALL_ERROR: &str = "crate::Error";
 ///             client.post(&result, &info).await?;
 ///             let response = result?;
 ///             match response.status().as_u16() {
-///                 200u16 => decode::success(response).await,
-///                 202u16 => decode::success(response).await,
+///                 200u16 => crate::runtime::decode::call_success(&call, response),
+///                 202u16 => crate::runtime::decode::call_success(&call, response),
 ///                 400u16 => Err(Error::ErrorResponse(decode::error_response(response).await?)),
 ///                 404u16 => Err(Error::ErrorResponse(decode::error_response(response).await?)),
 ///                 _ => Err(Error::UnexpectedResponse(response)),
@@ -239,11 +240,14 @@ pub const CALL_ERROR: &str = "crate::Error";
 /// assert_eq!(parcelkit_codegen::patch::send_returns_call_error(&mut file), 1);
 /// let text = quote::ToTokens::to_token_stream(&file).to_string();
 /// assert!(text.contains("-> impl std :: future :: Future < Output = Result < ResponseValue < types :: Thing > , crate :: Error > >"), "{text}");
-/// assert!(text.contains("let call = client . inner . for_call () ;"));
-/// assert!(text.contains("call . finish ({"), "{text}");
-/// // Sent in an async block; the answer decoded after it, by a plain closure.
+/// assert!(text.contains("let call = client . inner . for_call :: < types :: Problem > () ;"), "{text}");
+/// // Sent in an async block; the answer decoded after it, where it is returned.
 /// assert!(text.contains("async {"), "{text}");
-/// assert!(text.contains("Ok (response) } . await ; sent . and_then (| response |"), "{text}");
+/// assert!(text.contains("Ok (response) } . await ; match sent { Ok (response) => match"), "{text}");
+/// assert!(text.contains("Err (error) => Err (call . fail (error))"), "{text}");
+/// // A success arm gives the call's outcome itself; any other goes through `call.finish`.
+/// assert!(text.contains("200u16 => crate :: runtime :: decode :: call_success (& call , response) ,"), "{text}");
+/// assert!(text.contains("_ => call . finish ((| | -> Result < ResponseValue < types :: Thing > , Error < types :: Problem > > { Err (Error :: UnexpectedResponse (response)) }) ())"), "{text}");
 /// // The hooks: `pre` as a plain call, the no-op `post` gone.
 /// assert!(text.contains("client . inner . prepare (& mut request) ;"), "{text}");
 /// assert!(!text.contains("pre (") && !text.contains("post ("), "{text}");
@@ -251,7 +255,7 @@ pub const CALL_ERROR: &str = "crate::Error";
 /// // The request is built in a block of its own, whose locals are gone before it is sent.
 /// assert!(text.contains("let (request , info) = { let mut request = id . map_err (Error :: InvalidRequest) ? ; client . inner . prepare (& mut request) ; (request , info) } ;"), "{text}");
 /// // One arm for the errors that decode alike; success arms stay apart.
-/// assert!(text.contains("400u16 | 404u16 => Err"), "{text}");
+/// assert!(text.contains("400u16 | 404u16 => call . finish ((| | -> Result < ResponseValue < types :: Thing > , Error < types :: Problem > > { Err"), "{text}");
 /// assert!(text.contains("200u16 =>") && text.contains("202u16 =>"), "{text}");
 /// assert_eq!(text.matches("error_response").count(), 1, "{text}");
 ///
@@ -269,8 +273,8 @@ pub const CALL_ERROR: &str = "crate::Error";
 /// let text = quote::ToTokens::to_token_stream(&other).to_string();
 /// assert!(text.contains("-> impl std :: future :: Future < Output = Result < ResponseValue < () > , crate :: Error > >"), "{text}");
 /// assert!(text.contains("let result : Result < ResponseValue < () > , Error < types :: Problem > > = async {"), "{text}");
-/// assert!(text.contains("call . finish ({"), "{text}");
-/// assert!(!text.contains("and_then"), "{text}");
+/// assert!(text.contains("call . finish (result)"), "{text}");
+/// assert!(!text.contains("match sent"), "{text}");
 /// ```
 pub fn send_returns_call_error(file: &mut syn::File) -> usize {
     let mut patcher = SendPatcher { changed: 0 };
@@ -360,22 +364,25 @@ impl Rewrite for SendPatcher {
             -> impl std::future::Future<Output = Result<ResponseValue<#value>, #error>>
         );
         // The answer is decoded outside the async block that sends: decoding waits for nothing,
-        // and a value returned from an async block is moved once more on its way out.
+        // and a value returned from an async block is moved once more on its way out. Each arm
+        // gives the call's outcome itself (see `call_outcomes`).
         let outcome: syn::Expr = match rest.split_last() {
             Some((syn::Stmt::Expr(decode, None), send)) if binds_response(send.last()) => {
+                let decode = call_outcomes(decode.clone(), &value, &body);
                 syn::parse_quote!({
                     let sent: Result<reqwest::Response, Error<#body>> =
                         async { #(#send)* Ok(response) }.await;
-                    sent.and_then(|response| -> Result<ResponseValue<#value>, Error<#body>> {
-                        #decode
-                    })
+                    match sent {
+                        Ok(response) => #decode,
+                        Err(error) => Err(call.fail(error)),
+                    }
                 })
             }
             // Any other shape: the whole body in one async block.
             _ => syn::parse_quote!({
                 let result: Result<ResponseValue<#value>, Error<#body>> =
                     async { #(#rest)* }.await;
-                result
+                call.finish(result)
             }),
         };
         function.block = syn::parse_quote!({
@@ -384,12 +391,51 @@ impl Rewrite for SendPatcher {
             // fields and the request (the attempts are the runtime's own box). Written into
             // its box where it is made (`Box::write`), not made and then copied there.
             Box::into_pin(Box::write(Box::new_uninit(), async move {
-                let call = client.inner.for_call();
-                call.finish(#outcome)
+                let call = client.inner.for_call::<#body>();
+                #outcome
             }))
         });
         self.changed += 1;
     }
+}
+
+/// The status `match` of a `send()` with each arm giving the call's outcome
+/// (`Result<ResponseValue<value>, crate::Error>`): a success arm's decoder
+/// ([`DECODE_SUCCESS`]) gives it already, the answer built where it is returned; any other arm,
+/// which gives progenitor's error, goes through `call.finish`. A success answer passed through
+/// `finish` would be moved from one `Result` type to another, a copy of a kilobyte or more.
+fn call_outcomes(decode: syn::Expr, value: &syn::Type, body: &syn::Type) -> syn::Expr {
+    let finished = |outcome: syn::Expr| -> syn::Expr {
+        // A closure, for the `?` progenitor's error arms use.
+        syn::parse_quote!(
+            call.finish((|| -> Result<ResponseValue<#value>, Error<#body>> { #outcome })())
+        )
+    };
+    let syn::Expr::Match(mut status_match) = decode else {
+        return finished(decode);
+    };
+    for arm in &mut status_match.arms {
+        if !decodes_success(&arm.body) {
+            *arm.body = finished(sole_expression(&arm.body).clone());
+        }
+    }
+    syn::Expr::Match(status_match)
+}
+
+/// Whether `expr` is (a block holding only) a call of [`DECODE_SUCCESS`].
+fn decodes_success(expr: &syn::Expr) -> bool {
+    let syn::Expr::Call(call) = sole_expression(expr) else {
+        return false;
+    };
+    let syn::Expr::Path(path) = call.func.as_ref() else {
+        return false;
+    };
+    let target: syn::ExprPath = syn::parse_str(DECODE_SUCCESS).expect("a path");
+    path.path
+        .segments
+        .iter()
+        .map(|s| &s.ident)
+        .eq(target.path.segments.iter().map(|s| &s.ident))
 }
 
 /// The statements of a `send()` body, lighter to compile and to run:
