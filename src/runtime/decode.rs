@@ -1,7 +1,7 @@
 //! Reading and decoding response bodies, for every operation of both APIs.
 //!
-//! The generated `send()` calls [`success`] and [`error_response`] (parcelkit-codegen rewrites
-//! progenitor's `ResponseValue::from_response` into them) instead of decoding with a plain
+//! The generated `send()` calls `call_success` and [`error_response`] (parcelkit-codegen
+//! rewrites progenitor's `ResponseValue::from_response` into them) instead of decoding with a plain
 //! `serde_json::from_slice`, so that:
 //! - a body that matches decodes at full speed (one `from_slice`, nothing else);
 //! - a server that drifts within reason still decodes: an integral float (`20.0`) where an
@@ -139,14 +139,15 @@ fn in_memory(
         .into()
 }
 
-/// Decodes a success body into the operation's type (called by the generated `send()`).
+/// Decodes a success body into the operation's type, failing with progenitor's error (the
+/// generated `send()` calls `call_success`, the same decoding).
 ///
 /// Public only for the conformance suite's fuzzing; not part of parcelkit's API.
 #[allow(clippy::result_large_err)] // progenitor's error, what the generated `send()` returns
 pub fn success<T: DeserializeOwned, E>(
     response: reqwest::Response,
 ) -> Result<ResponseValue<T>, Error<E>> {
-    success_or_headers(response).map_err(|(error, _)| error)
+    decode_success(response, |error, _| error)
 }
 
 /// [`success`] for a call (what the generated `send()` calls), its outcome the call's own:
@@ -158,26 +159,28 @@ pub(crate) fn call_success<T: DeserializeOwned, E: ErrorBody>(
     call: &Call<'_, E>,
     response: reqwest::Response,
 ) -> Result<ResponseValue<T>, crate::Error> {
-    let fail = |(error, headers)| {
+    decode_success(response, |error, headers| {
         call.record_headers(headers);
         call.fail(error)
-    };
-    let (status, headers, cut, body) = take_or_headers(response).map_err(fail)?;
-    match decode::<T>(&body, cut, |_| {}) {
-        Ok(value) => Ok(ResponseValue::new(value, status, headers)),
-        Err(failure) => Err(fail((failure.into_error(status, &headers, &body), headers))),
-    }
+    })
 }
 
-/// [`success`], its error with the response's headers.
-#[allow(clippy::result_large_err)]
-fn success_or_headers<T: DeserializeOwned, E>(
+/// Decodes a success body; a failure (a body not read, or one that does not decode) is made
+/// the caller's error by `fail`, given the response's headers.
+fn decode_success<T: DeserializeOwned, E, F>(
     response: reqwest::Response,
-) -> Result<ResponseValue<T>, (Error<E>, HeaderMap)> {
-    let (status, headers, cut, body) = take_or_headers(response)?;
+    fail: impl FnOnce(Error<E>, HeaderMap) -> F,
+) -> Result<ResponseValue<T>, F> {
+    let (status, headers, cut, body) = match take_or_headers(response) {
+        Ok(parts) => parts,
+        Err((error, headers)) => return Err(fail(error, headers)),
+    };
     match decode::<T>(&body, cut, |_| {}) {
         Ok(value) => Ok(ResponseValue::new(value, status, headers)),
-        Err(failure) => Err((failure.into_error(status, &headers, &body), headers)),
+        Err(failure) => {
+            let error = failure.into_error(status, &headers, &body);
+            Err(fail(error, headers))
+        }
     }
 }
 

@@ -12,7 +12,6 @@ use std::fmt;
 use std::sync::Mutex;
 
 use bytes::Bytes;
-
 use reqwest::StatusCode;
 
 use super::headers::{IDEMPOTENCY_KEY, REQUEST_ID};
