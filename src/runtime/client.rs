@@ -744,15 +744,15 @@ impl ClientContext {
             let mut response = match result {
                 Ok(response) => response,
                 Err(error) => {
-                    // No response: the error still names the request it was about.
-                    let mut sent = HeaderMap::new();
-                    if let Some(id) = sent_request_id {
-                        sent.insert(REQUEST_ID, id);
-                    }
-                    if let Some(key) = sent_key {
-                        sent.insert(IDEMPOTENCY_KEY, key);
-                    }
                     if let Some(record) = record {
+                        // No response: the error still names the request it was about.
+                        let mut sent = HeaderMap::new();
+                        if let Some(id) = sent_request_id {
+                            sent.insert(REQUEST_ID, id);
+                        }
+                        if let Some(key) = sent_key {
+                            sent.insert(IDEMPOTENCY_KEY, key);
+                        }
                         record.record(Captured {
                             status: None,
                             headers: sent,
@@ -896,25 +896,19 @@ fn capture_response(
     received_at: std::time::SystemTime,
 ) -> Captured {
     let status = response.status();
-    if status.is_success() {
+    let (headers, body) = if status.is_success() {
         // Most answers: the call's error, if any, is a body that does not decode, and the
         // decoder records the headers then (`decode::call_success`). A copy of them here
         // would cost every call ~3,000 instructions and two allocations.
-        return Captured {
-            status: Some(status),
-            headers: HeaderMap::new(),
-            body: Bytes::new(),
-            replay_safe,
-            received_at: Some(received_at),
-            timed_out: false,
-            unanswered_attempt: false,
-        };
-    }
-    // Every response here went through `read_capped`, so an unread error body cannot happen.
-    let body = ReadBody::of(response).map_or_else(Bytes::new, |read| read.bytes.clone());
+        (HeaderMap::new(), Bytes::new())
+    } else {
+        // Every response here went through `read_capped`, so an unread body cannot happen.
+        let body = ReadBody::of(response).map_or_else(Bytes::new, |read| read.bytes.clone());
+        (response.headers().clone(), body)
+    };
     Captured {
         status: Some(status),
-        headers: response.headers().clone(),
+        headers,
         body,
         replay_safe,
         received_at: Some(received_at),

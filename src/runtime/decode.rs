@@ -1,8 +1,8 @@
 //! Reading and decoding response bodies, for every operation of both APIs.
 //!
 //! The generated `send()` calls `call_success` and [`error_response`] (parcelkit-codegen
-//! rewrites progenitor's `ResponseValue::from_response` into them) instead of decoding with a plain
-//! `serde_json::from_slice`, so that:
+//! rewrites progenitor's `ResponseValue::from_response` into them) instead of decoding with a
+//! plain `serde_json::from_slice`, so that:
 //! - a body that matches decodes at full speed (one `from_slice`, nothing else);
 //! - a server that drifts within reason still decodes: an integral float (`20.0`) where an
 //!   integer is expected, an error body that omits a member the HTTP status already says;
@@ -147,7 +147,7 @@ fn in_memory(
 pub fn success<T: DeserializeOwned, E>(
     response: reqwest::Response,
 ) -> Result<ResponseValue<T>, Error<E>> {
-    decode_success(response, |error, _| error)
+    decode_answer(response, |_, _| {}, |error, _| error)
 }
 
 /// [`success`] for a call (what the generated `send()` calls), its outcome the call's own:
@@ -159,23 +159,29 @@ pub(crate) fn call_success<T: DeserializeOwned, E: ErrorBody>(
     call: &Call<'_, E>,
     response: reqwest::Response,
 ) -> Result<ResponseValue<T>, crate::Error> {
-    decode_success(response, |error, headers| {
-        call.record_headers(headers);
-        call.fail(error)
-    })
+    decode_answer(
+        response,
+        |_, _| {},
+        |error, headers| {
+            call.record_headers(headers);
+            call.fail(error)
+        },
+    )
 }
 
-/// Decodes a success body; a failure (a body not read, or one that does not decode) is made
-/// the caller's error by `fail`, given the response's headers.
-fn decode_success<T: DeserializeOwned, E, F>(
+/// Decodes an answer's body, `tolerate` mending it first if it does not decode as it is; a
+/// failure (a body not read, or one that does not decode) is made the caller's error by `fail`,
+/// given the response's headers.
+fn decode_answer<T: DeserializeOwned, E, F>(
     response: reqwest::Response,
+    tolerate: impl FnOnce(StatusCode, &mut serde_json::Value),
     fail: impl FnOnce(Error<E>, HeaderMap) -> F,
 ) -> Result<ResponseValue<T>, F> {
     let (status, headers, cut, body) = match take_or_headers(response) {
         Ok(parts) => parts,
         Err((error, headers)) => return Err(fail(error, headers)),
     };
-    match decode::<T>(&body, cut, |_| {}) {
+    match decode::<T>(&body, cut, |value| tolerate(status, value)) {
         Ok(value) => Ok(ResponseValue::new(value, status, headers)),
         Err(failure) => {
             let error = failure.into_error(status, &headers, &body);
@@ -192,11 +198,7 @@ fn decode_success<T: DeserializeOwned, E, F>(
 pub fn error_response<B: ErrorBody + DeserializeOwned, E>(
     response: reqwest::Response,
 ) -> Result<ResponseValue<B>, Error<E>> {
-    let (status, headers, cut, body) = take(response)?;
-    match decode::<B>(&body, cut, |value| B::tolerate(status, value)) {
-        Ok(value) => Ok(ResponseValue::new(value, status, headers)),
-        Err(failure) => Err(failure.into_error(status, &headers, &body)),
-    }
+    decode_answer(response, B::tolerate, |error, _| error)
 }
 
 /// Takes `response` apart: status, headers, whether the body was cut at the cap, and the body

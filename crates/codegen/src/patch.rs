@@ -427,15 +427,10 @@ fn decodes_success(expr: &syn::Expr) -> bool {
     let syn::Expr::Call(call) = sole_expression(expr) else {
         return false;
     };
-    let syn::Expr::Path(path) = call.func.as_ref() else {
-        return false;
-    };
-    let target: syn::ExprPath = syn::parse_str(DECODE_SUCCESS).expect("a path");
-    path.path
-        .segments
-        .iter()
-        .map(|s| &s.ident)
-        .eq(target.path.segments.iter().map(|s| &s.ident))
+    let mut target = DECODE_SUCCESS.rsplit("::");
+    call_tail(call).is_some_and(|(module, function)| {
+        target.next() == Some(function.as_str()) && target.next() == Some(module.as_str())
+    })
 }
 
 /// The statements of a `send()` body, lighter to compile and to run:
