@@ -204,6 +204,8 @@ pub fn error_response<B: ErrorBody + DeserializeOwned, E>(
 /// Takes `response` apart: status, headers, whether the body was cut at the cap, and the body
 /// (the bytes [`read_capped`] kept). Waits for nothing: a response whose body was not read that
 /// way (one built by hand: see [`read_body`]) is an error, not a wait.
+/// (Only Smart Send's document download takes an answer apart itself.)
+#[cfg(feature = "smartsend")]
 #[allow(clippy::result_large_err)] // progenitor's error, what the generated `send()` returns
 pub(crate) fn take<E>(response: reqwest::Response) -> Result<Parts, Error<E>> {
     take_or_headers(response).map_err(|(error, _)| error)
